@@ -1,0 +1,20 @@
+"""CloudEvent function: `google.cloud.storage.object.v1.finalized` on the uploads bucket."""
+
+import logging
+
+import functions_framework
+from cloudevents.http import CloudEvent
+from vss.events import init_function, too_old
+from vss.service.uploads import check_landed_object
+
+deps = init_function()
+log = logging.getLogger(__name__)
+
+
+@functions_framework.cloud_event
+def on_upload(event: CloudEvent) -> None:
+    if too_old(event, deps.settings.event_max_age_seconds):
+        log.warning("stale upload event dropped", extra={"event_id": event["id"]})
+        return
+    data = event.data or {}
+    check_landed_object(deps, data.get("bucket", ""), data.get("name", ""))

@@ -1,0 +1,1 @@
+"""Visify Story Studio Cloud: the shared library every function imports."""

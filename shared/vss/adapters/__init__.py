@@ -1,0 +1,1 @@
+"""Adapters: the ports of `vss.ports` implemented with Google Cloud client libraries."""

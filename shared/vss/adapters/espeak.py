@@ -1,0 +1,38 @@
+"""Offline TTS with espeak-ng: instant and deterministic, robotic. The default when no cloud
+TTS is configured, so the whole workflow runs on one machine."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from vss.errors import TtsError
+
+# Debian's `cmn`/`zh` voices read pinyin tone digits as English; this one reads hanzi properly.
+VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+_BASE_WPM = 175
+
+
+class EspeakSynthesizer:
+    name = "espeak-ng"
+
+    def __init__(self, binary: str = "espeak-ng") -> None:
+        self._binary = binary
+
+    def synthesize(self, text: str, lang: str, speaking_rate: float = 1.0) -> bytes:
+        """16-bit mono WAV of `text`; `speaking_rate` 1.0 is the engine's normal pace."""
+        if shutil.which(self._binary) is None:
+            raise TtsError(f"{self._binary} is not installed (apt-get install espeak-ng).")
+        voice = VOICES.get(lang, VOICES["en"])
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "speech.wav"
+            proc = subprocess.run(
+                [self._binary, "-v", voice, "-s", str(round(_BASE_WPM * speaking_rate)),
+                 "-w", str(out), "--stdin"],
+                input=text.encode(), capture_output=True, timeout=120, check=False,
+            )
+            if proc.returncode != 0 or not out.exists():
+                raise TtsError("espeak-ng failed.", details={"stderr": proc.stderr.decode()[-300:]})
+            return out.read_bytes()

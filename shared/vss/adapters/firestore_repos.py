@@ -1,0 +1,142 @@
+"""Firestore repositories. State changes run in transactions; reads inside a transaction lock
+the documents they read, so check-and-set (and the event-id record) is atomic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from google.cloud import firestore
+
+from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.tasks import Task, TaskStatus
+from vss.errors import NotFound
+
+TASKS = "tasks"
+FILES = "files"
+TENANTS = "tenants"
+INSTANCES = "instances"
+EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
+
+
+class DuplicateEvent(Exception):
+    """The event was applied to this document before: drop it."""
+
+
+def _to_doc(model: Any) -> dict[str, Any]:
+    return model.model_dump(mode="python")
+
+
+class FirestoreTaskRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+        self._tasks = client.collection(TASKS)
+
+    def add(self, task: Task) -> None:
+        self._tasks.document(task.id).create(_to_doc(task))
+
+    def get(self, task_id: str) -> Task | None:
+        snap = self._tasks.document(task_id).get()
+        return Task.model_validate(snap.to_dict()) if snap.exists else None
+
+    def update(
+        self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
+    ) -> tuple[Task, Task]:
+        ref = self._tasks.document(task_id)
+        event_ref = ref.collection(EVENTS).document(event_id) if event_id else None
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> tuple[Task, Task]:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists:
+                raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
+            if event_ref is not None and event_ref.get(transaction=transaction).exists:
+                raise DuplicateEvent(event_id)
+            before = Task.model_validate(snap.to_dict())
+            after = change(before)
+            if after is not before:
+                transaction.set(ref, _to_doc(after))
+            if event_ref is not None:
+                transaction.create(event_ref, {"at": datetime.now(UTC)})
+            return before, after
+
+        return apply(self._db.transaction())
+
+    def list_for_tenant(
+        self, tenant_id: str, *, limit: int, after: str | None
+    ) -> tuple[list[Task], str | None]:
+        query = (
+            self._tasks.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
+            .order_by("created", direction=firestore.Query.DESCENDING)
+            .order_by("__name__", direction=firestore.Query.DESCENDING)
+        )
+        if after:
+            cursor = self._tasks.document(after).get()
+            if cursor.exists and cursor.get("tenant_id") == tenant_id:
+                query = query.start_after(cursor)
+        snaps = list(query.limit(limit + 1).stream())
+        tasks = [Task.model_validate(s.to_dict()) for s in snaps[:limit]]
+        next_token = tasks[-1].id if len(snaps) > limit else None
+        return tasks, next_token
+
+    def waiting_on(self, file_id: str) -> list[Task]:
+        query = self._tasks.where(
+            filter=firestore.FieldFilter("waiting_on", "array_contains", file_id)
+        ).where(filter=firestore.FieldFilter("status", "==", TaskStatus.PENDING.value))
+        return [Task.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class FirestoreFileRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+        self._files = client.collection(FILES)
+
+    def add(self, record: FileRecord) -> None:
+        self._files.document(record.id).set(_to_doc(record))
+
+    def get(self, file_id: str) -> FileRecord | None:
+        snap = self._files.document(file_id).get()
+        return FileRecord.model_validate(snap.to_dict()) if snap.exists else None
+
+    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord:
+        ref = self._files.document(file_id)
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> FileRecord:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists:
+                raise NotFound(f"File {file_id} does not exist.", details={"file_id": file_id})
+            after = change(FileRecord.model_validate(snap.to_dict()))
+            transaction.set(ref, _to_doc(after))
+            return after
+
+        return apply(self._db.transaction())
+
+
+class FirestoreTenantRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._tenants = client.collection(TENANTS)
+        self._instances = client.collection(INSTANCES)
+
+    def add_tenant(self, tenant: Tenant) -> None:
+        self._tenants.document(tenant.id).create(_to_doc(tenant))
+
+    def add_instance(self, instance: Instance) -> None:
+        self._instances.document(instance.id).create(_to_doc(instance))
+
+    def save_instance(self, instance: Instance) -> None:
+        self._instances.document(instance.id).set(_to_doc(instance))
+
+    def get_instance(self, instance_id: str) -> Instance | None:
+        snap = self._instances.document(instance_id).get()
+        return Instance.model_validate(snap.to_dict()) if snap.exists else None
+
+    def list_tenants(self) -> list[Tenant]:
+        return [Tenant.model_validate(s.to_dict()) for s in self._tenants.stream()]
+
+    def list_instances(self, tenant_id: str | None = None) -> list[Instance]:
+        query: Any = self._instances
+        if tenant_id:
+            query = query.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
+        return [Instance.model_validate(s.to_dict()) for s in query.stream()]

@@ -1,0 +1,157 @@
+"""Routes of the edge API. Each route authenticates, parses into a model, calls the service
+layer and serialises a view; one error handler turns every error into `{code, message, details}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from vss.api.openapi import openapi_document
+from vss.api.views import API_PREFIX, Health, TaskPage, TaskView, uploaded
+from vss.bootstrap import Deps
+from vss.domain.pointers import pointer_errors
+from vss.errors import BadRequest, NotFound, VssError
+from vss.observability import current_trace, trace_from_header
+from vss.service import auth, tasks, uploads
+from vss.service.storage import location
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {400: 1001, 401: 1002, 404: 1004, 405: 1008, 413: 1005, 415: 1006}
+M = type[BaseModel]
+
+
+def _json_body(model: M) -> Any:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("Body must be a JSON object.")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest("Body is invalid.", details={"errors": pointer_errors(exc)}) from None
+
+
+def create_app(deps: Deps) -> Flask:
+    app = Flask(__name__)
+    app.url_map.strict_slashes = False
+    # Multipart framing adds a little to the file itself.
+    app.config["MAX_CONTENT_LENGTH"] = deps.settings.max_upload_bytes + 64 * 1024
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    def caller() -> str:
+        instance = auth.authenticate(
+            deps, request.headers.get("X-Instance-ID"), request.headers.get("X-Api-Key")
+        )
+        return instance.tenant_id
+
+    def base_url() -> str:
+        return request.host_url.rstrip("/")
+
+    @app.before_request
+    def _trace() -> None:
+        current_trace.set(trace_from_header(
+            request.headers.get("X-Cloud-Trace-Context") or request.headers.get("traceparent")
+        ))
+
+    @app.errorhandler(VssError)
+    def _vss_error(exc: VssError) -> tuple[Response, int]:
+        if exc.http_status >= 500:
+            log.error("request failed: %s", exc.message)
+        return jsonify(exc.to_dict()), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        body = {"code": _HTTP_CODES.get(status, 1000), "message": exc.description, "details": {}}
+        if status == 413:
+            body["details"] = {"max_bytes": deps.settings.max_upload_bytes}
+        return jsonify(body), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unexpected error")
+        return jsonify({"code": 4000, "message": "Internal error.", "details": {}}), 500
+
+    @app.get(f"{API_PREFIX}/health/")
+    def health() -> Any:
+        return Health(status="ok", version="0.1.0").model_dump()
+
+    @app.get(f"{API_PREFIX}/openapi.json")
+    def openapi() -> Any:
+        return openapi_document(base_url())
+
+    @app.post(f"{API_PREFIX}/files/upload/")
+    def upload() -> Any:
+        tenant_id = caller()
+        if request.mimetype == "application/json":
+            signed = uploads.request_signed_upload(
+                deps, tenant_id, _json_body(uploads.SignedUploadRequest)
+            )
+            return signed.model_dump(), 201
+        file = request.files.get("file")
+        if file is None or not file.filename:
+            raise BadRequest("Send the file as multipart field 'file', or JSON to sign an upload.")
+        record = uploads.store_upload(deps, tenant_id, file.filename, file.read())
+        return uploaded(record).model_dump(), 201
+
+    @app.post(f"{API_PREFIX}/tasks/")
+    def create_task() -> Any:
+        tenant_id = caller()
+        task = tasks.create_task(deps, tenant_id, _json_body(tasks.CreateTask))
+        return TaskView.of(task, base_url()).model_dump(mode="json"), 202
+
+    @app.get(f"{API_PREFIX}/tasks/")
+    def list_tasks() -> Any:
+        tenant_id = caller()
+        try:
+            size = int(request.args.get("page_size", 20))
+        except ValueError:
+            raise BadRequest("page_size must be an integer.") from None
+        if not 1 <= size <= deps.settings.page_size_max:
+            raise BadRequest("page_size out of range.",
+                             details={"min": 1, "max": deps.settings.page_size_max})
+        found, token = deps.tasks.list_for_tenant(
+            tenant_id, limit=size, after=request.args.get("page_token")
+        )
+        page = TaskPage(results=[TaskView.of(t, base_url()) for t in found],
+                        next_page_token=token)
+        return page.model_dump(mode="json")
+
+    @app.get(f"{API_PREFIX}/tasks/<task_id>/")
+    def get_task(task_id: str) -> Any:
+        task = tasks.get_task(deps, caller(), task_id)
+        return TaskView.of(task, base_url()).model_dump(mode="json")
+
+    @app.post(f"{API_PREFIX}/tasks/<task_id>/cancel/")
+    def cancel_task(task_id: str) -> Any:
+        task = tasks.cancel_task(deps, caller(), task_id)
+        return TaskView.of(task, base_url()).model_dump(mode="json")
+
+    def _redirect_to(tenant_id: str, relative_path: str) -> Response:
+        bucket, blob = location(deps, tenant_id, relative_path)
+        if not deps.blobs.exists(bucket, blob):
+            raise NotFound("No such file.", details={"path": relative_path})
+        url = deps.blobs.signed_download_url(bucket, blob, deps.settings.signed_url_ttl_seconds)
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get(f"{API_PREFIX}/files/tasks/<task_id>/download/")
+    def download_result(task_id: str) -> Response:
+        tenant_id = caller()
+        return _redirect_to(tenant_id, tasks.result_path(deps, tenant_id, task_id))
+
+    @app.get(f"{API_PREFIX}/files/download/")
+    def download_file() -> Response:
+        tenant_id = caller()
+        path = request.args.get("path")
+        if not path:
+            raise BadRequest("Query parameter 'path' is required.")
+        return _redirect_to(tenant_id, path)
+
+    return app

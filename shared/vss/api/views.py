@@ -1,0 +1,71 @@
+"""Response bodies of the API (also the source of the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from vss.domain.files import FileRecord
+from vss.domain.tasks import Task, TaskError, TaskStatus
+
+API_PREFIX = "/api/v1"
+
+
+class ErrorBody(BaseModel):
+    code: int
+    message: str
+    details: dict[str, Any] | list[Any] | str | None = None
+
+
+class UploadedFile(BaseModel):
+    relative_path: str
+    size: int | None
+    sha256: str | None
+    content_type: str
+    status: str
+
+
+class TaskView(BaseModel):
+    id: str
+    task_type: str
+    status: TaskStatus
+    stage: str | None
+    result: dict[str, Any] | None
+    error: TaskError | None
+    usage: dict[str, float]
+    waiting_on: list[str]
+    created: datetime
+    modified: datetime
+    deadline_at: datetime
+    download_url: str | None
+
+    @classmethod
+    def of(cls, task: Task, base_url: str) -> TaskView:
+        done = task.status == TaskStatus.COMPLETED
+        return cls(
+            id=task.id, task_type=task.task_type, status=task.status,
+            stage=None if task.is_terminal else task.current.stage.value,
+            result=task.result, error=task.error, usage=task.usage, waiting_on=task.waiting_on,
+            created=task.created, modified=task.modified, deadline_at=task.deadline_at,
+            download_url=f"{base_url}{API_PREFIX}/files/tasks/{task.id}/download/" if done
+            else None,
+        )
+
+
+class TaskPage(BaseModel):
+    results: list[TaskView]
+    next_page_token: str | None
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+def uploaded(record: FileRecord) -> UploadedFile:
+    return UploadedFile(
+        relative_path=record.relative_path, size=record.size, sha256=record.sha256,
+        content_type=record.content_type, status=record.status.value,
+    )

@@ -1,0 +1,68 @@
+"""Configuration: one pydantic-settings model, read from `VSS_*` environment variables.
+
+Terraform sets the same names on the deployed functions; `make up` writes them for the local
+stack into `.vss/local.env`. Tests build `Settings(...)` explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_ENV_FILE = Path(".vss/local.env")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VSS_", extra="ignore")
+
+    project_id: str = Field("vss-local", description="Google Cloud project id.")
+    region: str = Field("us-central1", description="Region of the functions and queues.")
+
+    uploads_bucket: str = Field("vss-uploads", description="Bucket for edge uploads.")
+    artifacts_bucket: str = Field("vss-artifacts", description="Bucket for task artifacts.")
+    stages_topic: str = Field("vss-stages", description="Pub/Sub topic of stage messages.")
+    deadline_queue: str = Field("vss-deadlines", description="Cloud Tasks queue of deadlines.")
+    deadline_url: str = Field(
+        "http://127.0.0.1:8093/", description="URL the deadline checks are delivered to."
+    )
+
+    storage_emulator_host: str | None = Field(
+        None, description="fake-gcs-server base URL (local only), e.g. http://127.0.0.1:4443."
+    )
+    storage_public_url: str | None = Field(
+        None,
+        description="Base URL of signed URLs (local only); default storage.googleapis.com.",
+    )
+    tasks_emulator_host: str | None = Field(
+        None, description="host:port of the Cloud Tasks emulator (local only)."
+    )
+    signer_key_file: Path | None = Field(
+        None,
+        description="Service-account key used to sign URLs locally. In production URLs are "
+        "signed through IAM signBlob with the function's own service account.",
+    )
+
+    max_upload_bytes: int = Field(20 * 1024 * 1024, description="Cap on one upload, in bytes.")
+    signed_url_ttl_seconds: int = Field(
+        600, ge=1, le=900, description="Lifetime of signed upload/download URLs (≤ 15 min)."
+    )
+    task_deadline_seconds: int = Field(
+        1800, ge=10, description="A task not finished this long after creation is FAILED."
+    )
+    stage_lease_seconds: int = Field(
+        60, ge=3, description="A worker owns a running stage this long, renewed while it runs."
+    )
+    event_max_age_seconds: int = Field(
+        3600, description="Events older than this are dropped, so a poison message cannot loop."
+    )
+    page_size_max: int = Field(100, description="Largest page the task list returns.")
+    espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once per instance."""
+    return Settings()

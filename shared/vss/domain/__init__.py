@@ -1,0 +1,1 @@
+"""Domain layer: pure models and rules (stdlib, pydantic, numpy only)."""

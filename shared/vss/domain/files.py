@@ -1,0 +1,62 @@
+"""A file the edge uploaded: recorded by the API, checked by the upload function."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FileStatus(StrEnum):
+    AWAITING_UPLOAD = "AWAITING_UPLOAD"  # signed URL issued, bytes not there yet
+    UPLOADED = "UPLOADED"  # bytes stored, not checked yet
+    VALID = "VALID"
+    INVALID = "INVALID"
+
+
+class FileKind(StrEnum):
+    DATASET = "dataset"
+    NARRATION_SCRIPT = "narration_script"
+    DUBBING_SCRIPT = "dubbing_script"
+    OTHER = "other"
+
+
+CHECKED = frozenset({FileStatus.VALID, FileStatus.INVALID})
+
+
+class FileRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    tenant_id: str
+    relative_path: str
+    filename: str
+    content_type: str
+    size: int | None = None
+    sha256: str | None = None
+    status: FileStatus
+    kind: FileKind | None = None
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    created: datetime
+    modified: datetime
+
+
+class Tenant(BaseModel):
+    id: str
+    name: str
+    created: datetime
+
+
+class Instance(BaseModel):
+    """An edge instance: one API key (stored as a hash) acting for one tenant."""
+
+    id: str
+    tenant_id: str
+    key_hash: str
+    key_prefix: str
+    active: bool = True
+    created: datetime
+    rotated: datetime | None = None

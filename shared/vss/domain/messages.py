@@ -1,0 +1,22 @@
+"""Messages between functions (Pub/Sub data and Cloud Tasks bodies)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from vss.domain.tasks import Stage
+
+
+class StageMessage(BaseModel):
+    """Run `stage` of task `task_id` (published on the stages topic)."""
+
+    model_config = ConfigDict(extra="forbid")
+    task_id: str
+    stage: Stage
+
+
+class DeadlineCheck(BaseModel):
+    """Fail task `task_id` if it has not finished by now (a Cloud Tasks HTTP body)."""
+
+    model_config = ConfigDict(extra="forbid")
+    task_id: str

@@ -1,0 +1,107 @@
+"""Task payloads as the edge sends them (DESIGN.md §4), one model per task type.
+
+Field names are the seed's; known variants the edge sends are accepted as aliases. Unknown
+top-level fields are refused so a typo is reported instead of silently ignored; `service_params`
+stays open because edge versions add engine-specific knobs there.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from vss.domain.tasks import TaskType
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Lang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+class Scope(_Open):
+    type: Literal["full", "episode_range", "scene_selection"] = "full"
+    value: Any = None
+
+
+class CharacterFocus(_Open):
+    mode: str = "all"
+    characters: list[str] = Field(default_factory=list)
+
+
+class ControlParams(_Open):
+    narrative_focus: str = "general"
+    style: str = "humorous"
+    perspective: Literal["third_person", "first_person"] = "third_person"
+    perspective_character: str | None = None
+    scope: Scope = Field(default_factory=Scope)
+    character_focus: CharacterFocus = Field(default_factory=CharacterFocus)
+    target_duration_minutes: float = Field(3.0, gt=0, le=240)
+    custom_prompts: dict[str, str] | None = None
+
+
+class NarrationServiceParams(_Open):
+    lang: Lang = Lang.ZH
+    model: str | None = None
+    speaking_rate: float | None = Field(None, gt=0.25, le=4.0)
+    control_params: ControlParams = Field(default_factory=ControlParams)
+
+
+class DubbingServiceParams(_Open):
+    template_name: str = "default"
+    target_lang: Lang = Field(Lang.ZH, validation_alias=AliasChoices("target_lang", "lang"))
+    voice_name: str | None = None
+    speaking_rate: float | None = Field(None, gt=0.25, le=4.0)
+
+
+class EditingServiceParams(_Open):
+    lang: Lang | None = None
+    fps: float = Field(25.0, gt=0, le=120)
+
+
+class GenerateNarrationPayload(_Strict):
+    blueprint_path: str = Field(validation_alias=AliasChoices("blueprint_path", "dataset_path"))
+    asset_name: str | None = None
+    asset_id: str | None = None
+    service_params: NarrationServiceParams = Field(default_factory=NarrationServiceParams)
+
+
+class GenerateDubbingPayload(_Strict):
+    input_narration_path: str = Field(
+        validation_alias=AliasChoices("input_narration_path", "narration_script_path")
+    )
+    blueprint_path: str | None = None
+    service_params: DubbingServiceParams = Field(default_factory=DubbingServiceParams)
+
+
+class GenerateEditingPayload(_Strict):
+    input_dubbing_path: str = Field(
+        validation_alias=AliasChoices("input_dubbing_path", "dubbing_script_path")
+    )
+    blueprint_path: str
+    service_params: EditingServiceParams = Field(default_factory=EditingServiceParams)
+
+
+PAYLOADS: dict[TaskType, type[_Strict]] = {
+    TaskType.GENERATE_NARRATION: GenerateNarrationPayload,
+    TaskType.GENERATE_DUBBING: GenerateDubbingPayload,
+    TaskType.GENERATE_EDITING_SCRIPT: GenerateEditingPayload,
+}
+
+
+def input_paths(payload: BaseModel) -> dict[str, str]:
+    """The payload's `*_path` fields that name a file the task reads."""
+    return {
+        name: value
+        for name, value in payload.model_dump().items()
+        if name.endswith("_path") and isinstance(value, str)
+    }

@@ -1,0 +1,224 @@
+"""The task aggregate: its statuses, its pipeline of stages and the guarded transitions.
+
+Every change to a task is one of the pure functions below applied inside a Firestore
+transaction by the repository, so the rules live here and are tested without an emulator.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vss.errors import InvalidTransition, VssError
+
+
+class TaskStatus(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
+TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELED})
+_ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.FAILED, TaskStatus.CANCELED}),
+    TaskStatus.RUNNING: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELED}),
+}
+
+
+class TaskType(StrEnum):
+    GENERATE_NARRATION = "GENERATE_NARRATION"
+    GENERATE_DUBBING = "GENERATE_DUBBING"
+    GENERATE_EDITING_SCRIPT = "GENERATE_EDITING_SCRIPT"
+
+
+class Stage(StrEnum):
+    NARRATION = "narration"
+    DUBBING = "dubbing"
+    EDITING = "editing"
+
+
+PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
+    TaskType.GENERATE_NARRATION: (Stage.NARRATION,),
+    TaskType.GENERATE_DUBBING: (Stage.DUBBING,),
+    TaskType.GENERATE_EDITING_SCRIPT: (Stage.EDITING,),
+}
+
+
+class TaskError(BaseModel):
+    code: int
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, error: VssError) -> TaskError:
+        details = error.details if isinstance(error.details, dict) else {"info": error.details}
+        return cls(code=error.code, message=error.message, details=details)
+
+
+class StageRun(BaseModel):
+    """Where the current stage stands; `lease_until` protects a running stage from a twin."""
+
+    stage: Stage
+    state: str = "queued"  # queued | running | done
+    attempts: int = 0
+    lease_until: datetime | None = None
+    last_error: TaskError | None = None
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    tenant_id: str
+    task_type: TaskType
+    payload: dict[str, Any]
+    status: TaskStatus = TaskStatus.PENDING
+    stages: list[Stage]
+    current: StageRun
+    waiting_on: list[str] = Field(default_factory=list, description="File ids not yet validated.")
+    result: dict[str, Any] | None = None
+    error: TaskError | None = None
+    usage: dict[str, float] = Field(default_factory=dict)
+    created: datetime
+    modified: datetime
+    deadline_at: datetime
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def next_stage(self) -> Stage | None:
+        index = self.stages.index(self.current.stage) + 1
+        return self.stages[index] if index < len(self.stages) else None
+
+
+def new_task(
+    *,
+    task_id: str,
+    tenant_id: str,
+    task_type: TaskType,
+    payload: dict[str, Any],
+    waiting_on: list[str],
+    now: datetime,
+    deadline: timedelta,
+) -> Task:
+    stages = list(PIPELINES[task_type])
+    return Task(
+        id=task_id,
+        tenant_id=tenant_id,
+        task_type=task_type,
+        payload=payload,
+        stages=stages,
+        current=StageRun(stage=stages[0]),
+        waiting_on=waiting_on,
+        created=now,
+        modified=now,
+        deadline_at=now + deadline,
+    )
+
+
+def _move(task: Task, to: TaskStatus, now: datetime, **changes: Any) -> Task:
+    if to not in _ALLOWED.get(task.status, frozenset()):
+        raise InvalidTransition(
+            f"Task {task.id} cannot go from {task.status} to {to}.",
+            details={"task_id": task.id, "status": task.status, "requested": to},
+        )
+    return task.model_copy(update={"status": to, "modified": now, **changes})
+
+
+def fail(task: Task, error: TaskError, now: datetime) -> Task:
+    return _move(task, TaskStatus.FAILED, now, error=error)
+
+
+def cancel(task: Task, now: datetime) -> Task:
+    return _move(task, TaskStatus.CANCELED, now)
+
+
+def input_ready(task: Task, file_id: str, now: datetime) -> Task:
+    """A file the task waited on became valid."""
+    remaining = [f for f in task.waiting_on if f != file_id]
+    return task.model_copy(update={"waiting_on": remaining, "modified": now})
+
+
+class StageClaim(StrEnum):
+    """What a worker holding a stage message should do."""
+
+    RUN = "run"  # the stage is ours until the lease expires
+    DONE_ALREADY = "done_already"  # duplicate delivery of a finished stage
+    CLOSED = "closed"  # task finished, failed or canceled: drop the message
+    BUSY = "busy"  # another worker holds a live lease: let the message come back later
+    STALE = "stale"  # message for a stage the task has moved past or not reached
+
+
+def claim_decision(task: Task, stage: Stage, now: datetime) -> StageClaim:
+    if task.is_terminal:
+        return StageClaim.CLOSED
+    if task.waiting_on:
+        return StageClaim.STALE
+    if stage != task.current.stage:
+        done_before = task.stages.index(stage) < task.stages.index(task.current.stage)
+        return StageClaim.DONE_ALREADY if done_before else StageClaim.STALE
+    if task.current.state == "done":
+        return StageClaim.DONE_ALREADY
+    lease = task.current.lease_until
+    if task.current.state == "running" and lease is not None and lease > now:
+        return StageClaim.BUSY
+    return StageClaim.RUN
+
+
+def claim(task: Task, stage: Stage, now: datetime, lease: timedelta) -> Task:
+    """Take the stage (state RUNNING, lease set); call only after `claim_decision` said RUN."""
+    run = task.current.model_copy(
+        update={
+            "state": "running",
+            "attempts": task.current.attempts + 1,
+            "lease_until": now + lease,
+        }
+    )
+    if task.status == TaskStatus.PENDING:
+        return _move(task, TaskStatus.RUNNING, now, current=run)
+    return task.model_copy(update={"current": run, "modified": now})
+
+
+def release(task: Task, stage: Stage, error: TaskError, now: datetime) -> Task:
+    """A transient failure: give the stage back so the redelivered message can retake it."""
+    if task.is_terminal or task.current.stage != stage:
+        return task
+    run = task.current.model_copy(
+        update={"state": "queued", "lease_until": None, "last_error": error}
+    )
+    return task.model_copy(update={"current": run, "modified": now})
+
+
+def finish_stage(
+    task: Task, stage: Stage, result: dict[str, Any], usage: dict[str, float], now: datetime
+) -> Task:
+    """Record a stage's output; move to the next stage or complete the task."""
+    if task.status != TaskStatus.RUNNING or task.current.stage != stage:
+        raise InvalidTransition(
+            f"Stage {stage} of task {task.id} cannot finish from {task.status}.",
+            details={"task_id": task.id, "status": task.status},
+        )
+    merged_usage = dict(task.usage)
+    for key, value in usage.items():
+        merged_usage[key] = merged_usage.get(key, 0) + value
+    merged_result = {**(task.result or {}), **result}
+    following = task.next_stage()
+    if following is None:
+        done = task.current.model_copy(update={"state": "done", "lease_until": None})
+        return _move(
+            task, TaskStatus.COMPLETED, now, current=done, result=merged_result, usage=merged_usage
+        )
+    return task.model_copy(
+        update={
+            "current": StageRun(stage=following),
+            "result": merged_result,
+            "usage": merged_usage,
+            "modified": now,
+        }
+    )

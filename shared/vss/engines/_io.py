@@ -1,0 +1,35 @@
+"""Reading typed inputs and writing JSON artifacts for stage handlers."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from vss.domain.dataset import Dataset, parse_dataset
+from vss.domain.pointers import pointer_errors
+from vss.errors import PayloadInvalid
+from vss.service.storage import TaskFiles
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_dataset(files: TaskFiles, path: str) -> Dataset:
+    return parse_dataset(files.read(path))
+
+
+def read_model(files: TaskFiles, path: str, model: type[M]) -> M:
+    try:
+        return model.model_validate_json(files.read(path))
+    except ValidationError as exc:
+        raise PayloadInvalid(
+            f"{path} is not a valid {model.__name__}.",
+            details={"path": path, "errors": pointer_errors(exc)},
+        ) from None
+
+
+def write_json(files: TaskFiles, name: str, artifact: BaseModel) -> str:
+    data = json.dumps(artifact.model_dump(mode="json", exclude_none=True), ensure_ascii=False,
+                      indent=2).encode()
+    return files.write(name, data, "application/json")

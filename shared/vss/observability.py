@@ -1,0 +1,71 @@
+"""Structured logs in Cloud Logging's JSON format, configured once per process.
+
+Every line is one JSON object on stdout with `severity`, `message`, the request's trace and the
+labels passed with `extra=` (`task_id`, `event_id`, `stage`). Payloads, API keys and signed URLs
+are never passed to a logger; `_REDACT` is the safety net for keys that slip through.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+LABELS = ("task_id", "event_id", "stage", "tenant_id", "file_id", "instance_id")
+_REDACT = ("api_key", "x-api-key", "signature", "upload_url", "private_key")
+
+current_trace: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_trace", default=None
+)
+
+
+class CloudLoggingFormatter(logging.Formatter):
+    def __init__(self, project_id: str) -> None:
+        super().__init__()
+        self._project_id = project_id
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": record.levelname,
+            "message": record.getMessage(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+        }
+        labels = {k: str(getattr(record, k)) for k in LABELS if getattr(record, k, None)}
+        if labels:
+            entry["logging.googleapis.com/labels"] = labels
+            entry.update(labels)
+        trace = current_trace.get()
+        if trace:
+            entry["logging.googleapis.com/trace"] = f"projects/{self._project_id}/traces/{trace}"
+        if record.exc_info:
+            entry["stack_trace"] = self.formatException(record.exc_info)
+        for key in _REDACT:
+            if key in entry:
+                entry[key] = "[redacted]"
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(project_id: str, level: int = logging.INFO) -> None:
+    """Route the root logger to stdout as JSON lines. Safe to call more than once."""
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, CloudLoggingFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(CloudLoggingFormatter(project_id))
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("urllib3", "google.auth", "werkzeug", "google.api_core"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def trace_from_header(header: str | None) -> str | None:
+    """Trace id from `X-Cloud-Trace-Context: TRACE/SPAN;o=1` or W3C `traceparent`."""
+    if not header:
+        return None
+    if header.count("-") == 3:  # traceparent: 00-<trace>-<span>-<flags>
+        return header.split("-")[1]
+    return header.split("/")[0] or None

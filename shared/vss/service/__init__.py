@@ -1,0 +1,1 @@
+"""Service layer: use cases over the ports (auth, uploads, tasks, stages)."""

@@ -1,0 +1,200 @@
+"""Running one stage of a task from a stage message, and the two safety nets around it:
+dead-lettered messages and the per-task deadline.
+
+Idempotency is keyed on the task's stage state, not on the message id: a redelivered message
+must be able to retake a stage whose worker died (its lease ran out), while a duplicate of a
+finished or live stage must not run it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from vss.bootstrap import Deps
+from vss.domain import tasks as rules
+from vss.domain.messages import StageMessage
+from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
+from vss.errors import DeadlineExceeded, PermanentError, RetryableError, VssError
+from vss.service.storage import TaskFiles
+from vss.service.tasks import publish_stage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageContext:
+    deps: Deps
+    task: Task
+    files: TaskFiles
+
+
+@dataclass
+class StageOutput:
+    result: dict[str, Any]
+    usage: dict[str, float] = field(default_factory=dict)
+
+
+StageHandler = Callable[[StageContext], StageOutput]
+
+
+class StageBusy(RetryableError):
+    """Another worker holds a live lease on this stage; the message should come back later."""
+
+    code = 2006
+
+
+def _handlers() -> dict[Stage, StageHandler]:
+    from vss.engines import dubbing, editing, narration
+
+    return {Stage.NARRATION: narration.run, Stage.DUBBING: dubbing.run,
+            Stage.EDITING: editing.run}
+
+
+@contextmanager
+def _lease_kept(deps: Deps, task_id: str, stage: Stage) -> Iterator[None]:
+    """Extend the stage's lease while the handler runs, so only a dead worker loses it."""
+    lease = timedelta(seconds=deps.settings.stage_lease_seconds)
+    stop = threading.Event()
+
+    def extend(task: Task) -> Task:
+        if task.is_terminal or task.current.stage != stage or task.current.state != "running":
+            return task
+        run = task.current.model_copy(update={"lease_until": deps.clock() + lease})
+        return task.model_copy(update={"current": run})
+
+    def beat() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            try:
+                deps.tasks.update(task_id, extend)
+            except Exception:  # a missed beat only shortens the lease
+                log.warning("lease renewal failed", extra={"task_id": task_id})
+
+    thread = threading.Thread(target=beat, daemon=True, name=f"lease-{task_id}")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def run_stage(
+    deps: Deps, message: StageMessage, handlers: dict[Stage, StageHandler] | None = None
+) -> StageClaim:
+    """Claim, run and record one stage. Raises RetryableError for the trigger to redeliver."""
+    handler = (handlers or _handlers())[message.stage]
+    labels = {"task_id": message.task_id, "stage": message.stage.value}
+    decision: list[StageClaim] = []
+
+    def take(task: Task) -> Task:
+        now = deps.clock()
+        decision[:] = [rules.claim_decision(task, message.stage, now)]
+        if decision[0] != StageClaim.RUN:
+            return task
+        return rules.claim(task, message.stage, now,
+                           timedelta(seconds=deps.settings.stage_lease_seconds))
+
+    before, task = deps.tasks.update(message.task_id, take)
+    outcome = decision[0]
+    if outcome == StageClaim.BUSY:
+        raise StageBusy("The stage is running elsewhere.", details=labels)
+    if outcome == StageClaim.DONE_ALREADY and task.status == TaskStatus.RUNNING \
+            and task.current.state == "queued":
+        # The worker that finished the stage may have died before publishing the next one.
+        publish_stage(deps, task.id, task.current.stage)
+    if outcome != StageClaim.RUN:
+        log.info("stage message dropped: %s", outcome.value, extra=labels)
+        return outcome
+    if before.status != task.status:
+        log.info("task RUNNING", extra=labels)
+
+    context = StageContext(deps, task, TaskFiles(deps, task.tenant_id, task.id))
+    try:
+        with _lease_kept(deps, task.id, message.stage):
+            output = handler(context)
+    except PermanentError as exc:
+        _record_failure(deps, task.id, exc, labels)
+        return outcome
+    except Exception as exc:
+        error = exc if isinstance(exc, VssError) else RetryableError(
+            f"{type(exc).__name__}: {exc}", code=4000
+        )
+        deps.tasks.update(task.id, lambda t: rules.release(
+            t, message.stage, TaskError.of(error), deps.clock()))
+        log.warning("stage failed, will retry: %s", error.message, extra=labels)
+        raise
+
+    def finish(current: Task) -> Task:
+        if current.status != TaskStatus.RUNNING or current.current.stage != message.stage:
+            return current  # canceled or failed meanwhile: drop the output
+        return rules.finish_stage(current, message.stage, output.result, output.usage,
+                                  deps.clock())
+
+    _, done = deps.tasks.update(task.id, finish)
+    if done.status == TaskStatus.COMPLETED:
+        log.info("task COMPLETED", extra=labels)
+    elif done.status == TaskStatus.RUNNING and done.current.stage != message.stage:
+        publish_stage(deps, done.id, done.current.stage)
+    return outcome
+
+
+def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str]) -> None:
+    def change(task: Task) -> Task:
+        return task if task.is_terminal else rules.fail(task, TaskError.of(exc), deps.clock())
+
+    deps.tasks.update(task_id, change)
+    log.warning("task FAILED: %s", exc.message, extra=labels)
+
+
+def on_dead_letter(deps: Deps, message: StageMessage, attempts: int | None) -> bool:
+    """A stage message ran out of delivery attempts: fail the task with the last cause.
+
+    Returns whether the task was failed (a twin of a live, healthy stage is ignored).
+    """
+    def change(task: Task) -> Task:
+        run = task.current
+        live = run.state == "running" and run.lease_until and run.lease_until > deps.clock()
+        if task.is_terminal or run.stage != message.stage or live:
+            return task
+        cause = run.last_error
+        return rules.fail(task, TaskError(
+            code=cause.code if cause else 4001,
+            message=f"Stage {message.stage.value} failed after {attempts or 'several'} "
+                    f"attempts: {cause.message if cause else 'no cause recorded'}",
+            details={"stage": message.stage.value, "attempts": attempts,
+                     "last_error": cause.model_dump() if cause else None},
+        ), deps.clock())
+
+    before, after = deps.tasks.update(message.task_id, change)
+    failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
+    if failed:
+        log.error("task FAILED: dead-lettered", extra={"task_id": message.task_id})
+    return failed
+
+
+def check_deadline(deps: Deps, task_id: str) -> bool:
+    """Fail the task if it is past its deadline and not finished; return whether it was."""
+    def change(task: Task) -> Task:
+        if task.is_terminal or deps.clock() < task.deadline_at:
+            return task
+        error = DeadlineExceeded(
+            "The task did not finish before its deadline.",
+            details={"stage": task.current.stage.value, "waiting_on": task.waiting_on,
+                     "last_error": task.current.last_error.model_dump()
+                     if task.current.last_error else None},
+        )
+        return rules.fail(task, TaskError.of(error), deps.clock())
+
+    before, after = deps.tasks.update(task_id, change)
+    failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
+    if failed:
+        log.warning("task FAILED: deadline exceeded", extra={"task_id": task_id})
+    elif not after.is_terminal:
+        deps.deadlines.schedule(task_id, after.deadline_at)
+    return failed

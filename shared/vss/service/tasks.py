@@ -1,0 +1,194 @@
+"""Task use cases: create, read, list, cancel, start when inputs are ready, result location."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from vss.bootstrap import Deps
+from vss.domain import tasks as rules
+from vss.domain.files import CHECKED, FileKind, FileRecord, FileStatus
+from vss.domain.messages import StageMessage
+from vss.domain.paths import UPLOADS, check_relative_path, owner_id
+from vss.domain.payloads import PAYLOADS, input_paths
+from vss.domain.pointers import pointer_errors
+from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
+from vss.errors import (
+    BadRequest,
+    InvalidTransition,
+    NotFound,
+    PayloadInvalid,
+    TaskNotReady,
+    UnknownTaskType,
+)
+from vss.service.storage import location
+
+log = logging.getLogger(__name__)
+
+EXPECTED_KIND = {
+    "blueprint_path": FileKind.DATASET,
+    "input_narration_path": FileKind.NARRATION_SCRIPT,
+    "input_dubbing_path": FileKind.DUBBING_SCRIPT,
+}
+
+
+class CreateTask(BaseModel):
+    """Body of `POST /api/v1/tasks/`."""
+
+    task_type: str
+    payload: dict[str, Any]
+
+
+def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
+    try:
+        return PAYLOADS[task_type].model_validate(payload)
+    except ValidationError as exc:
+        raise BadRequest(
+            f"payload does not match {task_type}.",
+            details={"errors": pointer_errors(exc, "/payload")},
+        ) from None
+
+
+def _task_type(name: str) -> TaskType:
+    try:
+        return TaskType(name)
+    except ValueError:
+        raise UnknownTaskType(
+            f"Unknown task_type {name!r}.", details={"supported": [t.value for t in TaskType]}
+        ) from None
+
+
+def _input_problem(field: str, record: FileRecord) -> TaskError | None:
+    """Why a checked input file cannot feed this field, or None."""
+    if record.status == FileStatus.INVALID:
+        return TaskError(
+            code=PayloadInvalid.code, message=f"{field} names an invalid file.",
+            details={"field": field, "path": record.relative_path, "errors": record.errors},
+        )
+    expected = EXPECTED_KIND.get(field)
+    if expected is not None and record.kind != expected:
+        return TaskError(
+            code=PayloadInvalid.code,
+            message=f"{field} must name a {expected.value}, not a {record.kind}.",
+            details={"field": field, "path": record.relative_path},
+        )
+    return None
+
+
+def _resolve_inputs(
+    deps: Deps, tenant_id: str, paths: dict[str, str]
+) -> tuple[list[str], TaskError | None]:
+    """(ids of files still being checked, the first input problem) — 404 for unknown paths."""
+    waiting: list[str] = []
+    for field, path in paths.items():
+        clean = check_relative_path(path)
+        if clean.startswith(UPLOADS + "/"):
+            record = deps.files.get(owner_id(clean))
+            if record is None or record.tenant_id != tenant_id or record.relative_path != clean:
+                raise NotFound(f"{field}: no such file.", details={"field": field, "path": path})
+            if record.status not in CHECKED:
+                waiting.append(record.id)
+            elif problem := _input_problem(field, record):
+                return waiting, problem
+        elif not deps.blobs.exists(*location(deps, tenant_id, clean)):
+            raise NotFound(f"{field}: no such file.", details={"field": field, "path": path})
+    return waiting, None
+
+
+def publish_stage(deps: Deps, task_id: str, stage: Stage) -> None:
+    message = StageMessage(task_id=task_id, stage=stage)
+    deps.publisher.publish(
+        deps.settings.stages_topic, message.model_dump_json().encode(),
+        task_id=task_id, stage=stage.value,
+    )
+
+
+def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
+    task_type = _task_type(body.task_type)
+    payload = parse_payload(task_type, body.payload)
+    waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
+    now = deps.clock()
+    task = rules.new_task(
+        task_id=uuid.uuid4().hex, tenant_id=tenant_id, task_type=task_type,
+        payload=payload.model_dump(mode="json"), waiting_on=[] if problem else waiting,
+        now=now, deadline=timedelta(seconds=deps.settings.task_deadline_seconds),
+    )
+    if problem:
+        task = rules.fail(task, problem, now)
+    deps.tasks.add(task)
+    log.info("task created", extra={"task_id": task.id, "tenant_id": tenant_id})
+    if task.is_terminal:
+        return task
+    deps.deadlines.schedule(task.id, task.deadline_at)
+    if not waiting:
+        publish_stage(deps, task.id, task.current.stage)
+        return task
+    # The upload check may have finished between our read and our write: look again.
+    for file_id in waiting:
+        record = deps.files.get(file_id)
+        if record is not None and record.status in CHECKED:
+            task = input_checked(deps, task, record)
+    return task
+
+
+def input_checked(deps: Deps, task: Task, record: FileRecord) -> Task:
+    """A file the task waits on has been checked: fail the task or start it when all are in."""
+    payload = parse_payload(task.task_type, task.payload)  # the payload never changes
+    fields = [f for f, p in input_paths(payload).items() if owner_id(p) == record.id]
+    problem = next((p for f in fields if (p := _input_problem(f, record))), None)
+
+    def change(current: Task) -> Task:
+        if current.is_terminal or record.id not in current.waiting_on:
+            return current
+        now = deps.clock()
+        if problem:
+            return rules.fail(current, problem, now)
+        return rules.input_ready(current, record.id, now)
+
+    before, after = deps.tasks.update(task.id, change)
+    if before.waiting_on and not after.waiting_on and after.status == TaskStatus.PENDING:
+        publish_stage(deps, after.id, after.current.stage)
+    if after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED:
+        log.info("task failed: invalid input", extra={"task_id": task.id})
+    return after
+
+
+def release_waiting_tasks(deps: Deps, record: FileRecord) -> int:
+    """Start (or fail) every task that waited on this now-checked file."""
+    tasks = deps.tasks.waiting_on(record.id)
+    for task in tasks:
+        input_checked(deps, task, record)
+    return len(tasks)
+
+
+def get_task(deps: Deps, tenant_id: str, task_id: str) -> Task:
+    task = deps.tasks.get(task_id)
+    if task is None or task.tenant_id != tenant_id:
+        raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
+    return task
+
+
+def cancel_task(deps: Deps, tenant_id: str, task_id: str) -> Task:
+    get_task(deps, tenant_id, task_id)
+    _, after = deps.tasks.update(task_id, lambda t: rules.cancel(t, deps.clock()))
+    log.info("task canceled", extra={"task_id": task_id})
+    return after
+
+
+def result_path(deps: Deps, tenant_id: str, task_id: str) -> str:
+    """Relative path of the task's main artifact; 425 while it runs, 409 if it never will."""
+    task = get_task(deps, tenant_id, task_id)
+    if task.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+        raise TaskNotReady(
+            "The task has not completed yet.", details={"task_id": task_id, "status": task.status}
+        )
+    if task.status != TaskStatus.COMPLETED or not task.result:
+        raise InvalidTransition(
+            "The task ended without a result.",
+            details={"task_id": task_id, "status": task.status},
+        )
+    return str(task.result["output_file_path"])

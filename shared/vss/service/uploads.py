@@ -1,0 +1,145 @@
+"""Uploads: multipart and signed-URL intake (API), and the check when the object lands."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from vss.bootstrap import Deps
+from vss.domain.documents import classify_json
+from vss.domain.files import FileKind, FileRecord, FileStatus
+from vss.domain.paths import UPLOADS, owner_id, split_blob_name, upload_path
+from vss.domain.sniff import sniff_content_type
+from vss.errors import PayloadInvalid, PayloadTooLarge, UnsupportedMedia
+from vss.service.storage import location
+from vss.service.tasks import release_waiting_tasks
+
+log = logging.getLogger(__name__)
+
+SIGNABLE_TYPES = ("application/json", "audio/wav", "application/x-subrip", "text/x-ssa",
+                  "text/vtt", "text/plain")
+
+
+class SignedUploadRequest(BaseModel):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = "application/json"
+    size: int = Field(gt=0)
+
+
+class SignedUpload(BaseModel):
+    relative_path: str
+    upload_url: str
+    method: str = "PUT"
+    headers: dict[str, str]
+    expires_at: str
+
+
+def _check_size(deps: Deps, size: int) -> None:
+    if size > deps.settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            "File is larger than the upload limit.",
+            details={"size": size, "max_bytes": deps.settings.max_upload_bytes},
+        )
+
+
+def _new_record(deps: Deps, tenant_id: str, filename: str, content_type: str,
+                status: FileStatus, **fields: Any) -> FileRecord:
+    file_id = uuid.uuid4().hex
+    now = deps.clock()
+    return FileRecord(
+        id=file_id, tenant_id=tenant_id, relative_path=upload_path(file_id, filename),
+        filename=filename, content_type=content_type, status=status, created=now,
+        modified=now, **fields,
+    )
+
+
+def store_upload(deps: Deps, tenant_id: str, filename: str, data: bytes) -> FileRecord:
+    """Multipart upload: size cap, sniffed type, sha256; the finalize event checks it."""
+    _check_size(deps, len(data))
+    content_type = sniff_content_type(data, filename)
+    record = _new_record(
+        deps, tenant_id, filename, content_type, FileStatus.UPLOADED,
+        size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+    )
+    deps.files.add(record)  # before the bytes, so the finalize event always finds it
+    deps.blobs.write(*location(deps, tenant_id, record.relative_path), data, content_type)
+    log.info("file uploaded", extra={"tenant_id": tenant_id, "file_id": record.id})
+    return record
+
+
+def request_signed_upload(deps: Deps, tenant_id: str, req: SignedUploadRequest) -> SignedUpload:
+    _check_size(deps, req.size)
+    if req.content_type not in SIGNABLE_TYPES:
+        raise UnsupportedMedia(
+            f"content_type {req.content_type!r} cannot be uploaded.",
+            details={"accepted": list(SIGNABLE_TYPES)},
+        )
+    record = _new_record(
+        deps, tenant_id, req.filename, req.content_type, FileStatus.AWAITING_UPLOAD,
+        size=req.size,
+    )
+    deps.files.add(record)
+    ttl = deps.settings.signed_url_ttl_seconds
+    bucket, blob = location(deps, tenant_id, record.relative_path)
+    url, headers = deps.blobs.signed_upload_url(
+        bucket, blob, content_type=req.content_type,
+        max_bytes=deps.settings.max_upload_bytes, ttl_seconds=ttl,
+    )
+    return SignedUpload(
+        relative_path=record.relative_path, upload_url=url, headers=headers,
+        expires_at=(deps.clock() + timedelta(seconds=ttl)).isoformat(),
+    )
+
+
+def _check(deps: Deps, data: bytes, filename: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """(fields to record, errors) for the landed bytes."""
+    fields: dict[str, Any] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if len(data) > deps.settings.max_upload_bytes:
+        return fields, [{"pointer": "", "reason": "file is larger than the upload limit"}]
+    try:
+        fields["content_type"] = sniff_content_type(data, filename)
+    except UnsupportedMedia as exc:
+        return fields, [{"pointer": "", "reason": exc.message}]
+    if fields["content_type"] != "application/json":
+        fields["kind"] = FileKind.OTHER
+        return fields, []
+    try:
+        fields["kind"], fields["summary"] = classify_json(data)
+    except PayloadInvalid as exc:
+        return fields, list(exc.details.get("errors", []))
+    return fields, []
+
+
+def check_landed_object(deps: Deps, bucket: str, name: str) -> FileRecord | None:
+    """The upload function's job: validate what landed, record it, start waiting tasks.
+
+    Idempotent: a duplicate event re-checks the same bytes and records the same result.
+    """
+    parsed = split_blob_name(name)
+    if bucket != deps.settings.uploads_bucket or parsed is None:
+        log.info("object ignored: not a tenant upload", extra={"file_id": name})
+        return None
+    tenant_id, relative_path = parsed
+    if not relative_path.startswith(UPLOADS + "/"):
+        return None
+    file_id = owner_id(relative_path)
+    data = deps.blobs.read(bucket, name)
+    fields, errors = _check(deps, data, relative_path.rsplit("/", 1)[-1])
+    status = FileStatus.INVALID if errors else FileStatus.VALID
+    update = {**fields, "status": status, "errors": errors, "modified": deps.clock()}
+    if deps.files.get(file_id) is None:  # written straight to the bucket, not through the API
+        deps.files.add(FileRecord(
+            id=file_id, tenant_id=tenant_id, relative_path=relative_path,
+            filename=relative_path.rsplit("/", 1)[-1],
+            content_type=fields.get("content_type", "application/octet-stream"),
+            status=status, created=deps.clock(), modified=deps.clock(),
+        ))
+    record = deps.files.update(file_id, lambda r: r.model_copy(update=update))
+    log.info("file checked: %s", status, extra={"tenant_id": tenant_id, "file_id": file_id})
+    release_waiting_tasks(deps, record)
+    return record

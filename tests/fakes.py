@@ -1,0 +1,156 @@
+"""Hand-written fakes of the ports for unit tests; they record what happened."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from vss.adapters.firestore_repos import DuplicateEvent
+from vss.bootstrap import Deps
+from vss.config import Settings
+from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.tasks import Task, TaskStatus
+from vss.errors import NotFound
+
+
+class FakeTaskRepository:
+    def __init__(self) -> None:
+        self.docs: dict[str, Task] = {}
+        self.events: set[tuple[str, str]] = set()
+
+    def add(self, task: Task) -> None:
+        assert task.id not in self.docs
+        self.docs[task.id] = task
+
+    def get(self, task_id: str) -> Task | None:
+        return self.docs.get(task_id)
+
+    def update(
+        self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
+    ) -> tuple[Task, Task]:
+        if task_id not in self.docs:
+            raise NotFound(task_id)
+        if event_id and (task_id, event_id) in self.events:
+            raise DuplicateEvent(event_id)
+        before = self.docs[task_id]
+        after = change(copy.deepcopy(before))
+        self.docs[task_id] = after
+        if event_id:
+            self.events.add((task_id, event_id))
+        return before, after
+
+    def list_for_tenant(
+        self, tenant_id: str, *, limit: int, after: str | None
+    ) -> tuple[list[Task], str | None]:
+        mine = sorted((t for t in self.docs.values() if t.tenant_id == tenant_id),
+                      key=lambda t: (t.created, t.id), reverse=True)
+        if after:
+            ids = [t.id for t in mine]
+            mine = mine[ids.index(after) + 1:] if after in ids else mine
+        return mine[:limit], (mine[limit - 1].id if len(mine) > limit else None)
+
+    def waiting_on(self, file_id: str) -> list[Task]:
+        return [t for t in self.docs.values()
+                if file_id in t.waiting_on and t.status == TaskStatus.PENDING]
+
+
+class FakeFileRepository:
+    def __init__(self) -> None:
+        self.docs: dict[str, FileRecord] = {}
+
+    def add(self, record: FileRecord) -> None:
+        self.docs[record.id] = record
+
+    def get(self, file_id: str) -> FileRecord | None:
+        return self.docs.get(file_id)
+
+    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord:
+        self.docs[file_id] = change(self.docs[file_id])
+        return self.docs[file_id]
+
+
+class FakeTenantRepository:
+    def __init__(self) -> None:
+        self.tenants: dict[str, Tenant] = {}
+        self.instances: dict[str, Instance] = {}
+
+    def add_tenant(self, tenant: Tenant) -> None:
+        self.tenants[tenant.id] = tenant
+
+    def add_instance(self, instance: Instance) -> None:
+        self.instances[instance.id] = instance
+
+    def save_instance(self, instance: Instance) -> None:
+        self.instances[instance.id] = instance
+
+    def get_instance(self, instance_id: str) -> Instance | None:
+        return self.instances.get(instance_id)
+
+    def list_tenants(self) -> list[Tenant]:
+        return list(self.tenants.values())
+
+    def list_instances(self, tenant_id: str | None = None) -> list[Instance]:
+        return [i for i in self.instances.values() if tenant_id in (None, i.tenant_id)]
+
+
+class FakeBlobStore:
+    def __init__(self) -> None:
+        self.blobs: dict[tuple[str, str], tuple[bytes, str]] = {}
+
+    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
+        self.blobs[(bucket, name)] = (data, content_type)
+
+    def read(self, bucket: str, name: str) -> bytes:
+        if (bucket, name) not in self.blobs:
+            raise NotFound("File not found.", details={"blob": name})
+        return self.blobs[(bucket, name)][0]
+
+    def exists(self, bucket: str, name: str) -> bool:
+        return (bucket, name) in self.blobs
+
+    def signed_download_url(self, bucket: str, name: str, ttl_seconds: int) -> str:
+        return f"https://signed.example/{bucket}/{name}?ttl={ttl_seconds}"
+
+    def signed_upload_url(
+        self, bucket: str, name: str, *, content_type: str, max_bytes: int, ttl_seconds: int
+    ) -> tuple[str, dict[str, str]]:
+        return (f"https://signed.example/{bucket}/{name}?put",
+                {"Content-Type": content_type, "x-goog-content-length-range": f"0,{max_bytes}"})
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes, dict[str, str]]] = []
+
+    def publish(self, topic: str, data: bytes, **attributes: str) -> str:
+        self.published.append((topic, data, attributes))
+        return str(len(self.published))
+
+
+class FakeScheduler:
+    def __init__(self) -> None:
+        self.scheduled: list[tuple[str, datetime]] = []
+
+    def schedule(self, task_id: str, at: datetime) -> None:
+        self.scheduled.append((task_id, at))
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def fake_deps(**settings: object) -> Deps:
+    return Deps(
+        settings=Settings(**settings),  # type: ignore[arg-type]
+        tasks=FakeTaskRepository(), files=FakeFileRepository(), tenants=FakeTenantRepository(),
+        blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
+        clock=FakeClock(),
+    )

@@ -1,0 +1,202 @@
+"""The task lifecycle through the service layer, with fakes for every port."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
+from vss.bootstrap import Deps
+from vss.domain import tasks as rules
+from vss.domain.files import FileStatus
+from vss.domain.messages import StageMessage
+from vss.domain.tasks import Stage, StageClaim, TaskStatus
+from vss.errors import LlmError, NotFound, RetryableError
+from vss.service import stages, tasks, uploads
+from vss.service.stages import StageBusy, StageContext, StageOutput
+
+
+def _published(deps: Deps) -> list[dict[str, Any]]:
+    assert isinstance(deps.publisher, FakePublisher)
+    return [json.loads(data) for _, data, _ in deps.publisher.published]
+
+
+def _clock(deps: Deps) -> FakeClock:
+    assert isinstance(deps.clock, FakeClock)
+    return deps.clock
+
+
+def _valid_dataset(deps: Deps, data: bytes, tenant: str = "t1") -> str:
+    record = uploads.store_upload(deps, tenant, "blueprint.json", data)
+    bucket = deps.settings.uploads_bucket
+    checked = uploads.check_landed_object(deps, bucket, f"tenants/{tenant}/{record.relative_path}")
+    assert checked is not None and checked.status == FileStatus.VALID
+    return record.relative_path
+
+
+def _narration_task(deps: Deps, path: str, tenant: str = "t1") -> rules.Task:
+    body = tasks.CreateTask(task_type="GENERATE_NARRATION", payload={"blueprint_path": path})
+    return tasks.create_task(deps, tenant, body)
+
+
+class Counting:
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.calls = 0
+        self.fail_with = fail_with
+
+    def __call__(self, ctx: StageContext) -> StageOutput:
+        self.calls += 1
+        if self.fail_with:
+            raise self.fail_with
+        path = ctx.files.write("narration.json", b"{}", "application/json")
+        return StageOutput({"output_file_path": path}, {"llm_tokens": 10})
+
+
+@pytest.fixture
+def deps() -> Deps:
+    return fake_deps()
+
+
+def test_create_publishes_first_stage_and_schedules_deadline(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    assert task.status == TaskStatus.PENDING
+    assert _published(deps) == [{"task_id": task.id, "stage": "narration"}]
+    assert isinstance(deps.deadlines, FakeScheduler)
+    assert deps.deadlines.scheduled == [(task.id, task.deadline_at)]
+
+
+def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    handler = Counting()
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    assert stages.run_stage(deps, message, {Stage.NARRATION: handler}) == StageClaim.RUN
+    again = stages.run_stage(deps, message, {Stage.NARRATION: handler})
+    assert again == StageClaim.CLOSED
+    assert handler.calls == 1
+    done = deps.tasks.get(task.id)
+    assert done is not None and done.status == TaskStatus.COMPLETED
+    assert done.result == {"output_file_path": f"tasks/{task.id}/narration.json"}
+    assert done.usage == {"llm_tokens": 10}
+
+
+def test_twin_message_during_a_live_stage_is_sent_back(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    seen: list[Exception] = []
+
+    def handler(ctx: StageContext) -> StageOutput:
+        try:
+            stages.run_stage(deps, message, {Stage.NARRATION: handler})
+        except StageBusy as exc:
+            seen.append(exc)
+        return StageOutput({"output_file_path": "x"})
+
+    stages.run_stage(deps, message, {Stage.NARRATION: handler})
+    assert len(seen) == 1 and isinstance(seen[0], RetryableError)
+
+
+def test_dead_worker_stage_is_retaken_after_its_lease(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    lease = rules.timedelta(seconds=deps.settings.stage_lease_seconds)
+    deps.tasks.update(task.id, lambda t: rules.claim(t, Stage.NARRATION, deps.clock(), lease))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    handler = Counting()
+    with pytest.raises(StageBusy):
+        stages.run_stage(deps, message, {Stage.NARRATION: handler})
+    _clock(deps).advance(deps.settings.stage_lease_seconds + 1)
+    assert stages.run_stage(deps, message, {Stage.NARRATION: handler}) == StageClaim.RUN
+    after = deps.tasks.get(task.id)
+    assert after is not None and after.status == TaskStatus.COMPLETED
+    assert after.current.attempts == 2
+
+
+def test_transient_error_releases_then_dead_letter_fails_with_cause(
+    deps: Deps, blueprint_bytes: bytes
+):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    boom = Counting(fail_with=RetryableError("upstream 503"))
+    with pytest.raises(RetryableError):
+        stages.run_stage(deps, message, {Stage.NARRATION: boom})
+    held = deps.tasks.get(task.id)
+    assert held is not None and held.status == TaskStatus.RUNNING
+    assert held.current.state == "queued" and held.current.last_error is not None
+    assert stages.on_dead_letter(deps, message, attempts=10) is True
+    failed = deps.tasks.get(task.id)
+    assert failed is not None and failed.status == TaskStatus.FAILED and failed.error
+    assert failed.error.code == RetryableError.code
+    assert "upstream 503" in failed.error.message
+
+
+def test_unexpected_exception_is_retried_not_swallowed(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    with pytest.raises(KeyError):
+        stages.run_stage(deps, message, {Stage.NARRATION: Counting(fail_with=KeyError("x"))})
+    held = deps.tasks.get(task.id)
+    assert held is not None and held.current.last_error is not None
+    assert "KeyError" in held.current.last_error.message
+
+
+def test_permanent_error_fails_the_task_with_its_code(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    stages.run_stage(deps, message, {Stage.NARRATION: Counting(fail_with=LlmError("refused"))})
+    failed = deps.tasks.get(task.id)
+    assert failed is not None and failed.status == TaskStatus.FAILED
+    assert failed.error is not None and failed.error.code == 3002
+
+
+def test_cancel_during_a_stage_drops_its_output(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+
+    def handler(ctx: StageContext) -> StageOutput:
+        tasks.cancel_task(deps, "t1", task.id)
+        return StageOutput({"output_file_path": "x"})
+
+    stages.run_stage(deps, message, {Stage.NARRATION: handler})
+    after = deps.tasks.get(task.id)
+    assert after is not None and after.status == TaskStatus.CANCELED and after.result is None
+    assert stages.run_stage(deps, message, {Stage.NARRATION: Counting()}) == StageClaim.CLOSED
+
+
+def test_deadline_fails_an_unfinished_task_only_after_it(deps: Deps, blueprint_bytes: bytes):
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    assert stages.check_deadline(deps, task.id) is False
+    _clock(deps).advance(deps.settings.task_deadline_seconds + 1)
+    assert stages.check_deadline(deps, task.id) is True
+    failed = deps.tasks.get(task.id)
+    assert failed is not None and failed.error is not None and failed.error.code == 2004
+
+
+def test_task_on_invalid_dataset_fails_with_3004(deps: Deps):
+    bad = json.dumps({"project_metadata": {}, "chapters": {}, "scenes": {},
+                      "narrative_timeline": {"type": "linear", "sequence": {}}}).encode()
+    record = uploads.store_upload(deps, "t1", "bad.json", bad)
+    checked = uploads.check_landed_object(
+        deps, deps.settings.uploads_bucket, f"tenants/t1/{record.relative_path}")
+    assert checked is not None and checked.status == FileStatus.INVALID and checked.errors
+    task = _narration_task(deps, record.relative_path)
+    assert task.status == TaskStatus.FAILED and task.error is not None
+    assert task.error.code == 3004 and task.error.details["errors"] == checked.errors
+
+
+def test_task_waits_for_its_upload_then_starts(deps: Deps, blueprint_bytes: bytes):
+    record = uploads.store_upload(deps, "t1", "blueprint.json", blueprint_bytes)
+    task = _narration_task(deps, record.relative_path)
+    assert task.waiting_on == [record.id] and _published(deps) == []
+    uploads.check_landed_object(deps, deps.settings.uploads_bucket,
+                                f"tenants/t1/{record.relative_path}")
+    assert _published(deps) == [{"task_id": task.id, "stage": "narration"}]
+
+
+def test_another_tenants_file_and_task_are_not_found(deps: Deps, blueprint_bytes: bytes):
+    path = _valid_dataset(deps, blueprint_bytes, tenant="t1")
+    with pytest.raises(NotFound):
+        _narration_task(deps, path, tenant="t2")
+    task = _narration_task(deps, path, tenant="t1")
+    with pytest.raises(NotFound):
+        tasks.get_task(deps, "t2", task.id)
