@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -392,17 +393,40 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def running_pid(name: str) -> int | None:
-    """The process group we started for `name`, if any member of it still runs."""
+@dataclass(frozen=True)
+class PidRecord:
+    """A pid file: the group leader's pid, its kernel start time and the port it serves."""
+
+    pid: int
+    started: str
+    port: int | None
+
+    def render(self) -> str:
+        return f"{self.pid}\n{self.started}\n{self.port or ''}\n"
+
+
+def read_pid_record(name: str) -> PidRecord | None:
     try:
-        pid_text, _, started = pid_file(name).read_text().partition("\n")
-        pid = int(pid_text)
+        pid_text, started, port_text, *_ = [*pid_file(name).read_text().splitlines(), "", ""]
+        return PidRecord(int(pid_text), started, int(port_text) if port_text else None)
     except (FileNotFoundError, ValueError):
         return None
-    current = start_time(pid)
-    if current is not None and current != started.strip():
+
+
+def running_record(name: str) -> PidRecord | None:
+    """The record of the process group we started for `name`, if any member of it still runs."""
+    record = read_pid_record(name)
+    if record is None:
+        return None
+    current = start_time(record.pid)
+    if current is not None and current != record.started:
         return None  # the pid now belongs to a process we did not start
-    return pid if group_alive(pid) else None
+    return record if group_alive(record.pid) else None
+
+
+def running_pid(name: str) -> int | None:
+    record = running_record(name)
+    return record.pid if record else None
 
 
 def start_process(component: Component, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -419,7 +443,8 @@ def start_process(component: Component, env: dict[str, str]) -> subprocess.Popen
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    pid_file(component.name).write_text(f"{process.pid}\n{start_time(process.pid) or ''}\n")
+    record = PidRecord(process.pid, start_time(process.pid) or "", component.port)
+    pid_file(component.name).write_text(record.render())
     return process
 
 
@@ -496,6 +521,7 @@ def up(cfg: Config) -> None:
     missing = missing_prerequisites()
     if missing:
         raise StackError("missing: " + "; ".join(missing))
+    check_ports_unchanged(components(cfg))
     for directory in (STATE_DIR, LOG_DIR, PID_DIR):
         directory.mkdir(parents=True, exist_ok=True)
     env_values = local_env(cfg)
@@ -527,6 +553,17 @@ def up(cfg: Config) -> None:
     print(f"stack up: {len(emulators) + len(runnable)} components, settings in {ENV_FILE}")
 
 
+def check_ports_unchanged(wanted: Iterable[Component]) -> None:
+    """Refuse to mix a running stack with one on other ports: they would share `.vss/`."""
+    for component in wanted:
+        record = running_record(component.name)
+        if record is not None and record.port not in (None, component.port):
+            raise StackError(
+                f"{component.name} already runs on port {record.port}, not {component.port} "
+                "(another VSS_PORT_OFFSET?); run `stack.py down` first"
+            )
+
+
 def warn_missing_health_route(cfg: Config, running: list[Component]) -> None:
     if "api" not in {c.name for c in running}:
         return
@@ -553,7 +590,7 @@ def create_topics(cfg: Config) -> None:
     publisher = pubsub_v1.PublisherClient()
     for topic in (NOTIFICATIONS_TOPIC, STAGES_TOPIC, DEAD_TOPIC):
         path = publisher.topic_path(cfg.project, topic)
-        _ignore_existing(lambda path=path: publisher.create_topic(name=path))
+        _ignore_existing(partial(publisher.create_topic, name=path))
 
 
 def provision(cfg: Config) -> None:
@@ -572,7 +609,7 @@ def create_buckets(cfg: Config) -> None:
         client_options={"api_endpoint": cfg.url("gcs")},
     )
     for bucket in (UPLOADS_BUCKET, ARTIFACTS_BUCKET):
-        _ignore_existing(lambda bucket=bucket: client.create_bucket(bucket, location=REGION))
+        _ignore_existing(partial(client.create_bucket, bucket, location=REGION))
 
 
 def create_subscriptions(cfg: Config) -> None:
@@ -610,7 +647,7 @@ def create_subscriptions(cfg: Config) -> None:
             retry_policy=retry,
             dead_letter_policy=policy,
         )
-        _ignore_existing(lambda request=request: subscriber.create_subscription(request=request))
+        _ignore_existing(partial(subscriber.create_subscription, request=request))
 
 
 def tasks_client(channel: "grpc.Channel") -> "CloudTasksClient":
@@ -631,7 +668,7 @@ def create_queue(cfg: Config) -> None:
     try:
         client = tasks_client(channel)
         parent = _tasks_parent(cfg)
-        queue = {"name": f"{parent}/queues/{DEADLINE_QUEUE}"}
+        queue = tasks_v2.Queue(name=f"{parent}/queues/{DEADLINE_QUEUE}")
         _ignore_existing(lambda: client.create_queue(parent=parent, queue=queue))
     finally:
         channel.close()

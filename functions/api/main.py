@@ -2,6 +2,7 @@
 
 import functions_framework
 from flask import Request, Response
+
 from vss.api.app import create_app
 from vss.events import init_function
 

@@ -2,6 +2,7 @@
 
 import functions_framework
 from cloudevents.http import CloudEvent
+
 from vss.domain.messages import StageMessage
 from vss.events import init_function, pubsub_message
 from vss.service import stages

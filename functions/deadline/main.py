@@ -3,6 +3,7 @@
 import functions_framework
 from flask import Request
 from pydantic import ValidationError
+
 from vss.domain.messages import DeadlineCheck
 from vss.errors import NotFound
 from vss.events import init_function

@@ -4,6 +4,7 @@ import logging
 
 import functions_framework
 from cloudevents.http import CloudEvent
+
 from vss.events import init_function, too_old
 from vss.service.uploads import check_landed_object
 

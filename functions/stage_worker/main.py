@@ -8,6 +8,7 @@ import logging
 
 import functions_framework
 from cloudevents.http import CloudEvent
+
 from vss.domain.messages import StageMessage
 from vss.events import init_function, pubsub_message, too_old
 from vss.service.stages import run_stage

@@ -6,6 +6,7 @@ stack into `.vss/local.env`. Tests build `Settings(...)` explicitly.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,6 +61,18 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(100, description="Largest page the task list returns.")
     espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")
+
+
+def load_local_env(path: Path = LOCAL_ENV_FILE) -> dict[str, str]:
+    """Export the local stack's endpoints (written by `make up`) unless already set."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#"):
+                values[key] = value
+                os.environ.setdefault(key, value)
+    return values
 
 
 @lru_cache(maxsize=1)

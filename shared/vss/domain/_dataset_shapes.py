@@ -21,6 +21,7 @@ __all__ = [
     "BlueprintV2",
     "Issue",
     "NarrativeDatasetV1",
+    "issue_from_pydantic",
 ]
 
 
@@ -29,6 +30,16 @@ class Issue(NamedTuple):
 
     pointer: str
     reason: str
+
+
+def issue_from_pydantic(error: Mapping[str, Any]) -> Issue:
+    """A pydantic error as an Issue: field names are the JSON keys, so ``loc`` is the pointer."""
+    loc = list(error["loc"])
+    reason = str(error["msg"])
+    if loc and loc[-1] == "[key]":  # pydantic marks a bad dict key after the key itself
+        loc.pop()
+        reason = f"invalid key: {reason}"
+    return Issue(pointer(loc), reason)
 
 
 def _int_key(key: str) -> int | None:
@@ -210,6 +221,9 @@ class BlueprintV2(_Input):
     scenes: dict[str, BlueprintScene]
     narrative_timeline: BlueprintTimeline
 
+    def title(self) -> str | None:
+        return self.project_metadata.project_name
+
     def chapter_refs(self) -> list[ChapterRef]:
         return [
             ChapterRef(k, c.id, c.name, c.source_file, c.scene_ids)
@@ -300,6 +314,9 @@ class NarrativeDatasetV1(_Input):
     chapters: dict[str, NarrativeChapter]
     scenes: dict[str, NarrativeScene]
     narrative_storyline: NarrativeStoryline | None = None
+
+    def title(self) -> str | None:
+        return self.project_metadata.asset_name or self.project_metadata.project_name
 
     def chapter_refs(self) -> list[ChapterRef]:
         return [

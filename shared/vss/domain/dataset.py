@@ -24,8 +24,9 @@ from vss.domain._dataset_shapes import (
     Issue,
     NarrativeDatasetV1,
     RawScene,
+    issue_from_pydantic,
 )
-from vss.domain.pointers import MAX_ERRORS, pointer
+from vss.domain.pointers import MAX_ERRORS
 from vss.domain.timecode import Timecode
 from vss.errors import PayloadInvalid
 
@@ -203,8 +204,7 @@ class Dataset(_Frozen):
         return self
 
     def scenes_in_story_order(self) -> list[Scene]:
-        """Each scene once, in storyline order; scenes the storyline omits follow by (chapter,
-        start)."""
+        """Each scene once, in storyline order, then any scene it omits by (chapter, start)."""
         ordered = sorted(self.storyline, key=lambda node: node.narrative_index)
         seen: set[int] = set()
         result: list[Scene] = []
@@ -255,7 +255,6 @@ def normalize(source: BlueprintV2 | NarrativeDatasetV1) -> Dataset:
             StoryNode(scene_id=s, narrative_index=i, narrative_function=functions[s])
             for s, i in source.sequence()
         ]
-        title = source.project_metadata.project_name
         shape: SourceShape = "blueprint_v2"
     else:
         functions = {}
@@ -267,10 +266,9 @@ def normalize(source: BlueprintV2 | NarrativeDatasetV1) -> Dataset:
             )
             for node in source.root_nodes()
         ]
-        title = source.project_metadata.asset_name or source.project_metadata.project_name
         shape = "narrative_dataset"
     return Dataset(
-        title=title or "Untitled",
+        title=source.title() or "Untitled",
         source_shape=shape,
         chapters=chapters,
         scenes=scenes,
@@ -363,7 +361,7 @@ def parse_dataset(raw: bytes | str | dict[str, Any]) -> Dataset:
     try:
         source = shape.model_validate(document)
     except ValidationError as exc:
-        raise _invalid([_issue(error) for error in exc.errors()]) from None
+        raise _invalid([issue_from_pydantic(error) for error in exc.errors()]) from None
     issues = source.check()
     if issues:
         raise _invalid(issues)
@@ -406,18 +404,9 @@ def _detect_shape(document: dict[str, Any]) -> type[BlueprintV2] | type[Narrativ
     raise _invalid([Issue("", reason)])
 
 
-def _issue(error: Any) -> Issue:
-    loc = list(error["loc"])
-    reason = str(error["msg"])
-    if loc and loc[-1] == "[key]":  # pydantic marks a bad dict key after the key itself
-        loc.pop()
-        reason = f"invalid key: {reason}"
-    return Issue(pointer(loc), reason)
-
-
 def _invalid(issues: list[Issue]) -> PayloadInvalid:
     shown = issues[:MAX_ERRORS]
-    first = f"{shown[0].pointer or '/'}: {shown[0].reason}"
+    first = f"{shown[0].pointer or '(document)'}: {shown[0].reason}"
     more = f" (+{len(issues) - 1} more)" if len(issues) > 1 else ""
     return PayloadInvalid(
         f"invalid narrative dataset: {first}{more}",
@@ -427,6 +416,4 @@ def _invalid(issues: list[Issue]) -> PayloadInvalid:
 
 def _json_type(value: object) -> str:
     names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(
-        type(value), "a number" if isinstance(value, int | float) else type(value).__name__
-    )
+    return names.get(type(value), "a number")

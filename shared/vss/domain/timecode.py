@@ -27,7 +27,8 @@ _CLOCK = re.compile(
     r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?$",
 )
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
-_CANONICAL_PATTERN = r"^\d{2,}:[0-5]\d:[0-5]\d\.\d{3}$"
+# What the JSON schema promises for input: every form `parse` accepts (it also trims spaces).
+_INPUT_PATTERN = r"^\s*(?:(?:\d+:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,9})?|\d+(?:\.\d+)?)\s*$"
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -134,7 +135,7 @@ class Timecode:
             _validate,
             json_schema_input_schema=core_schema.union_schema(
                 [
-                    core_schema.str_schema(pattern=_CANONICAL_PATTERN),
+                    core_schema.str_schema(pattern=_INPUT_PATTERN),
                     core_schema.float_schema(ge=0),
                 ]
             ),

@@ -7,6 +7,8 @@ follow in the story fill the rest. A scene is never used twice.
 
 from __future__ import annotations
 
+import math
+
 from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
 from vss.domain.dataset import Dataset, Scene
 from vss.domain.payloads import GenerateEditingPayload
@@ -20,6 +22,11 @@ def _frames(seconds: float, fps: float) -> int:
     return round(seconds * fps)
 
 
+def _frame_span(scene: Scene, fps: float) -> tuple[int, int]:
+    """First and last-exclusive frame wholly inside the scene, so no clip leaves it."""
+    return math.ceil(scene.start.seconds * fps - 1e-9), math.floor(scene.end.seconds * fps + 1e-9)
+
+
 def clips_for(
     duration: float, scenes: list[Scene], spare: list[Scene], used: set[int], dataset: Dataset,
     fps: float,
@@ -31,13 +38,14 @@ def clips_for(
             break
         if scene.id in used:
             continue
-        take = min(needed, _frames(scene.duration, fps))
+        first, last = _frame_span(scene, fps)
+        take = min(needed, last - first)
         if take <= 0:
             continue
         used.add(scene.id)
         needed -= take
-        start_ms = round(_frames(scene.start.seconds, fps) * 1000 / fps)
-        end_ms = round((_frames(scene.start.seconds, fps) + take) * 1000 / fps)
+        start_ms = math.ceil(first * 1000 / fps)
+        end_ms = math.ceil((first + take) * 1000 / fps)
         chapter = dataset.chapter_of(scene.id)
         clips.append(BRollClip(
             scene_id=scene.id, chapter_id=scene.chapter_id,

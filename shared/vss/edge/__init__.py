@@ -1,0 +1,1 @@
+"""A small edge-side client of the API (what the seed's Edge Instance does)."""

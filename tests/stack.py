@@ -1,0 +1,64 @@
+"""Fixtures for tests that need the local stack (`make up`): endpoints, tenants, clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from vss.config import Settings, load_local_env
+from vss.edge.client import EdgeClient
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE = ROOT / ".vss" / "local.env"
+
+
+def stack_env() -> dict[str, str]:
+    if not ENV_FILE.exists():
+        pytest.fail("The local stack is not running: run `make up` (make test does it).")
+    values = load_local_env(ENV_FILE)
+    try:
+        requests.get(values["VSS_API_URL"] + "/api/v1/health/", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        pytest.fail(f"The API of the local stack does not answer ({exc}): run `make up`.")
+    return values
+
+
+def stack_settings() -> Settings:
+    stack_env()
+    return Settings()
+
+
+def vss_cli(*args: str) -> Any:
+    """Run the `vss` console script as an operator would; return its JSON output."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "vss"), *args], capture_output=True, text=True,
+        check=True, cwd=ROOT, env=os.environ.copy(),
+    )
+    return json.loads(out.stdout)
+
+
+def new_tenant() -> tuple[EdgeClient, dict[str, str]]:
+    env = stack_env()
+    creds = vss_cli("admin", "create-tenant", "--name", f"test-{uuid.uuid4().hex[:8]}")
+    return EdgeClient(env["VSS_API_URL"], creds["instance_id"], creds["api_key"]), creds
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,98 @@
+"""The basic engines on the real blueprint, through the stage runner with fake ports."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes import fake_deps
+from tests.unit.test_lifecycle import _narration_task, _valid_dataset
+from vss.bootstrap import Deps
+from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
+from vss.domain.audio import wav_duration_seconds
+from vss.domain.dataset import parse_dataset
+from vss.domain.messages import StageMessage
+from vss.domain.tasks import Stage, TaskStatus
+from vss.domain.timecode import Timecode
+from vss.engines.narration import speech_seconds
+from vss.service import stages, tasks
+from vss.service.storage import TaskFiles
+
+
+def _run_to_end(deps: Deps, task_id: str, stage: Stage) -> dict:
+    stages.run_stage(deps, StageMessage(task_id=task_id, stage=stage))
+    task = deps.tasks.get(task_id)
+    assert task is not None and task.status == TaskStatus.COMPLETED, task and task.error
+    assert task.result is not None
+    return task.result
+
+
+def _read(deps: Deps, task_id: str, path: str) -> bytes:
+    return TaskFiles(deps, "t1", task_id).read(path)
+
+
+@pytest.fixture(scope="module")
+def pipeline(blueprint_bytes: bytes) -> tuple[Deps, dict[str, bytes]]:
+    deps = fake_deps()
+    dataset_path = _valid_dataset(deps, blueprint_bytes)
+    narration = _narration_task(deps, dataset_path)
+    n_result = _run_to_end(deps, narration.id, Stage.NARRATION)
+    dub = tasks.create_task(deps, "t1", tasks.CreateTask(
+        task_type="GENERATE_DUBBING",
+        payload={"input_narration_path": n_result["output_file_path"]}))
+    d_result = _run_to_end(deps, dub.id, Stage.DUBBING)
+    edit = tasks.create_task(deps, "t1", tasks.CreateTask(
+        task_type="GENERATE_EDITING_SCRIPT",
+        payload={"input_dubbing_path": d_result["output_file_path"],
+                 "blueprint_path": dataset_path}))
+    e_result = _run_to_end(deps, edit.id, Stage.EDITING)
+    return deps, {
+        "narration": _read(deps, narration.id, n_result["output_file_path"]),
+        "dubbing": _read(deps, dub.id, d_result["output_file_path"]),
+        "editing": _read(deps, edit.id, e_result["output_file_path"]),
+        "dub_task": dub.id.encode(),
+    }
+
+
+def test_narration_fits_the_footage_and_cites_real_scenes(pipeline, blueprint_bytes):
+    _, out = pipeline
+    dataset = parse_dataset(blueprint_bytes)
+    script = NarrationScript.model_validate_json(out["narration"])
+    assert script.engine == "offline-basic"
+    cited = [i for s in script.narration_script for i in s.source_scene_ids]
+    assert set(cited) <= set(dataset.scenes) and len(cited) == len(set(cited))
+    for snippet in script.narration_script:
+        assert snippet.pacing is not None
+        budget = sum(dataset.scenes[i].duration for i in snippet.source_scene_ids)
+        assert speech_seconds(snippet.narration, "zh") <= budget + 1e-6
+        assert snippet.pacing.budget_seconds == pytest.approx(budget, abs=0.001)
+
+
+def test_dubbing_writes_one_wav_per_snippet_with_its_duration(pipeline):
+    deps, out = pipeline
+    narration = NarrationScript.model_validate_json(out["narration"])
+    dubbing = DubbingScript.model_validate_json(out["dubbing"])
+    assert len(dubbing.dubbing_script) == len(narration.narration_script)
+    task_id = out["dub_task"].decode()
+    for index, segment in enumerate(dubbing.dubbing_script):
+        assert segment.audio_file_path == f"tasks/{task_id}/dubbing/narration_{index:03d}.wav"
+        wav = _read(deps, task_id, segment.audio_file_path)
+        assert wav_duration_seconds(wav) == pytest.approx(segment.duration_seconds, abs=0.001)
+    total = sum(s.duration_seconds for s in dubbing.dubbing_script)
+    assert dubbing.total_duration == pytest.approx(total, abs=0.01)
+
+
+def test_editing_covers_each_segment_to_the_frame_inside_its_scenes(pipeline, blueprint_bytes):
+    _, out = pipeline
+    dataset = parse_dataset(blueprint_bytes)
+    editing = EditingScript.model_validate_json(out["editing"])
+    frame = 1 / editing.fps
+    seen: set[int] = set()
+    for segment in editing.editing_script:
+        covered = sum(c.duration for c in segment.b_roll_clips)
+        assert covered == pytest.approx(segment.narration_duration, abs=frame)
+        for clip in segment.b_roll_clips:
+            scene = dataset.scenes[clip.scene_id]
+            assert clip.scene_id not in seen
+            seen.add(clip.scene_id)
+            assert Timecode.parse(clip.start_time) >= scene.start
+            assert Timecode.parse(clip.end_time) <= scene.end
