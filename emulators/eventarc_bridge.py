@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--target", required=True, help="URL of the CloudEvent function")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # One line per event is logged above; werkzeug's colored access lines only add noise.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     create_app(args.target).run(host=args.host, port=args.port, threaded=True)
 
 

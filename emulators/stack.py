@@ -140,6 +140,9 @@ def local_env(cfg: Config) -> dict[str, str]:
         "VSS_STAGES_TOPIC": STAGES_TOPIC,
         "VSS_UPLOADS_BUCKET": UPLOADS_BUCKET,
         "VSS_ARTIFACTS_BUCKET": ARTIFACTS_BUCKET,
+        # A short lease locally, so a killed worker's stage is retaken within a few
+        # redeliveries (1–10 s backoff, 8 attempts) instead of after the production minute.
+        "VSS_STAGE_LEASE_SECONDS": "6",
     }
 
 
@@ -534,7 +537,7 @@ def up(cfg: Config) -> None:
 
     by_name = {c.name: c for c in components(cfg)}
     emulators = [by_name[name] for name in EMULATORS]
-    launcher.ensure(emulators[:3])
+    launcher.ensure([by_name[name] for name in ("firestore", "pubsub", "tasks")])
     launcher.wait_healthy([by_name["pubsub"]], timeout)
     # fake-gcs publishes its notifications to this topic, so it must exist before fake-gcs runs.
     create_topics(cfg)
@@ -623,7 +626,7 @@ def create_subscriptions(cfg: Config) -> None:
     )
     dead_letter = pubsub_v1.types.DeadLetterPolicy(
         dead_letter_topic=subscriber.topic_path(cfg.project, DEAD_TOPIC),
-        max_delivery_attempts=5,
+        max_delivery_attempts=8,
     )
     # (subscription, topic, push endpoint, ack deadline, dead-letter policy)
     table = [
@@ -663,6 +666,7 @@ def _tasks_parent(cfg: Config) -> str:
 
 def create_queue(cfg: Config) -> None:
     import grpc
+    from google.cloud import tasks_v2
 
     channel = grpc.insecure_channel(cfg.address("tasks"))
     try:

@@ -12,6 +12,6 @@ deps = init_function()
 
 @functions_framework.cloud_event
 def on_dead_letter(event: CloudEvent) -> None:
-    message, attempts = pubsub_message(event, StageMessage)
+    message = pubsub_message(event, StageMessage)
     if message is not None:
-        stages.on_dead_letter(deps, message, attempts)
+        stages.on_dead_letter(deps, message)

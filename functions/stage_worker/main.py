@@ -22,6 +22,6 @@ def stage_worker(event: CloudEvent) -> None:
     if too_old(event, deps.settings.event_max_age_seconds):
         log.warning("stale stage message dropped", extra={"event_id": event["id"]})
         return
-    message, _ = pubsub_message(event, StageMessage)
+    message = pubsub_message(event, StageMessage)
     if message is not None:
         run_stage(deps, message)

@@ -34,14 +34,12 @@ def too_old(event: CloudEvent, max_age_seconds: int) -> bool:
     return datetime.now(UTC) - sent > timedelta(seconds=max_age_seconds)
 
 
-def pubsub_message(event: CloudEvent, model: type[M]) -> tuple[M | None, int | None]:
-    """(decoded message or None when malformed, delivery attempt when known)."""
+def pubsub_message(event: CloudEvent, model: type[M]) -> M | None:
+    """The decoded message, or None (logged) when it is malformed and must be dropped."""
     data: dict[str, Any] = event.data or {}
-    message = data.get("message", {})
-    attempt = data.get("deliveryAttempt") or message.get("deliveryAttempt")
     try:
-        payload = base64.b64decode(message.get("data", ""))
-        return model.model_validate_json(payload), int(attempt) if attempt else None
+        payload = base64.b64decode(data.get("message", {}).get("data", ""))
+        return model.model_validate_json(payload)
     except (ValueError, ValidationError):
         log.error("malformed message dropped", extra={"event_id": event["id"]})
-        return None, None
+        return None

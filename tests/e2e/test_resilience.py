@@ -58,7 +58,7 @@ def test_duplicate_stage_messages_change_nothing(edge: EdgeClient, dataset_path:
 
 
 def _pid(name: str) -> int:
-    return int((ROOT / ".vss" / "pids" / f"{name}.pid").read_text())
+    return int((ROOT / ".vss" / "pids" / f"{name}.pid").read_text().split()[0])
 
 
 def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, dataset_path: str):

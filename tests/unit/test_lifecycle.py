@@ -123,11 +123,12 @@ def test_transient_error_releases_then_dead_letter_fails_with_cause(
     held = deps.tasks.get(task.id)
     assert held is not None and held.status == TaskStatus.RUNNING
     assert held.current.state == "queued" and held.current.last_error is not None
-    assert stages.on_dead_letter(deps, message, attempts=10) is True
+    assert stages.on_dead_letter(deps, message) is True
     failed = deps.tasks.get(task.id)
     assert failed is not None and failed.status == TaskStatus.FAILED and failed.error
     assert failed.error.code == RetryableError.code
     assert "upstream 503" in failed.error.message
+    assert failed.error.details["attempts"] == 1
 
 
 def test_unexpected_exception_is_retried_not_swallowed(deps: Deps, blueprint_bytes: bytes):

@@ -152,7 +152,7 @@ def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, s
     log.warning("task FAILED: %s", exc.message, extra=labels)
 
 
-def on_dead_letter(deps: Deps, message: StageMessage, attempts: int | None) -> bool:
+def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
     """A stage message ran out of delivery attempts: fail the task with the last cause.
 
     Returns whether the task was failed (a twin of a live, healthy stage is ignored).
@@ -165,9 +165,9 @@ def on_dead_letter(deps: Deps, message: StageMessage, attempts: int | None) -> b
         cause = run.last_error
         return rules.fail(task, TaskError(
             code=cause.code if cause else 4001,
-            message=f"Stage {message.stage.value} failed after {attempts or 'several'} "
-                    f"attempts: {cause.message if cause else 'no cause recorded'}",
-            details={"stage": message.stage.value, "attempts": attempts,
+            message=f"Stage {message.stage.value} failed after {run.attempts} attempts: "
+                    f"{cause.message if cause else 'no cause recorded'}",
+            details={"stage": message.stage.value, "attempts": run.attempts,
                      "last_error": cause.model_dump() if cause else None},
         ), deps.clock())
 
