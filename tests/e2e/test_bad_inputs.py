@@ -14,14 +14,6 @@ from vss.edge.client import EdgeClient
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def edge() -> EdgeClient:
-    return new_tenant()[0]
-
-
-@pytest.fixture(scope="module")
-def dataset_path(edge: EdgeClient) -> str:
-    return edge.upload(BLUEPRINT)["relative_path"]
 
 
 def _error(response: requests.Response, status: int, code: int) -> dict:

@@ -11,17 +11,11 @@ import pytest
 import requests
 
 from tests.conftest import BLUEPRINT, SHARED_DATA
-from tests.stack import new_tenant
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.edge.client import EdgeClient
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def edge() -> EdgeClient:
-    client, _ = new_tenant()
-    return client
 
 
 def _completed(edge: EdgeClient, task: dict, timeout: float = 240) -> dict:

@@ -14,7 +14,7 @@ import pytest
 from google.cloud import firestore
 
 from tests.conftest import BLUEPRINT, ROOT
-from tests.stack import new_tenant, stack_settings, wait_until
+from tests.stack import stack_settings, wait_until
 from vss.bootstrap import bootstrap
 from vss.domain.messages import StageMessage
 from vss.edge.client import EdgeClient
@@ -23,14 +23,6 @@ from vss.service.tasks import publish_stage
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def edge() -> EdgeClient:
-    return new_tenant()[0]
-
-
-@pytest.fixture(scope="module")
-def dataset_path(edge: EdgeClient) -> str:
-    return edge.upload(BLUEPRINT)["relative_path"]
 
 
 def _narration_done(edge: EdgeClient, dataset_path: str) -> dict:
