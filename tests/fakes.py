@@ -12,6 +12,7 @@ from vss.config import Settings
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.tasks import Task, TaskStatus
 from vss.errors import NotFound
+from vss.narration.llm import LlmResult
 
 
 class FakeTaskRepository:
@@ -152,5 +153,21 @@ def fake_deps(**settings: object) -> Deps:
         settings=Settings(**settings),  # type: ignore[arg-type]
         tasks=FakeTaskRepository(), files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
-        clock=FakeClock(),
+        clock=FakeClock(), llm_for=lambda settings, model: None,
     )
+
+
+class ScriptedLlm:
+    """A StructuredLlm whose answers come from `respond(system, prompt, schema)`; it records
+    every prompt so tests can assert what the model was asked."""
+
+    name = "scripted"
+    model = "scripted-1"
+
+    def __init__(self, respond: Callable[[str, str, type], LlmResult]) -> None:
+        self.respond = respond
+        self.prompts: list[tuple[str, str, str]] = []
+
+    def generate(self, *, system: str, prompt: str, schema: type) -> LlmResult:
+        self.prompts.append((system, prompt, schema.__name__))
+        return self.respond(system, prompt, schema)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from vss.config import Settings, get_settings
+from vss.narration.llm import StructuredLlm
 from vss.ports import (
     BlobStore,
     DeadlineScheduler,
@@ -21,6 +22,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def gemini_from_settings(settings: Settings, model: str | None = None) -> StructuredLlm | None:
+    """The Gemini writer when credentials are configured, else None (the offline writer)."""
+    if settings.gemini_api_key is None and settings.gemini_vertex_project is None:
+        return None
+    from vss.adapters.gemini import GeminiWriter
+
+    return GeminiWriter(
+        model=model or settings.gemini_model,
+        api_key=settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None,
+        vertex_project=settings.gemini_vertex_project, vertex_location=settings.gemini_location,
+        base_url=settings.gemini_base_url,
+        price_per_million=(settings.gemini_price_input, settings.gemini_price_output),
+        attempts=settings.gemini_attempts,
+    )
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -31,6 +48,9 @@ class Deps:
     publisher: Publisher
     deadlines: DeadlineScheduler
     clock: Callable[[], datetime] = field(default=utc_now)
+    llm_for: Callable[[Settings, str | None], StructuredLlm | None] = field(
+        default=gemini_from_settings
+    )
 
 
 def bootstrap(settings: Settings | None = None) -> Deps:

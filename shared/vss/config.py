@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_ENV_FILE = Path(".vss/local.env")
@@ -61,6 +61,29 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(100, description="Largest page the task list returns.")
     espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")
+
+    gemini_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("VSS_GEMINI_API_KEY", "GEMINI_API_KEY"),
+        description="Gemini API key (Secret Manager in production). Without it and without "
+        "a Vertex project, narration uses the offline writer.",
+    )
+    gemini_vertex_project: str | None = Field(
+        None, description="Use Gemini through Vertex AI in this project instead of a key."
+    )
+    gemini_location: str = Field("us-central1", description="Vertex AI location.")
+    gemini_model: str = Field("gemini-2.5-flash", description="Default narration model.")
+    gemini_base_url: str | None = Field(None, description="Override the Gemini endpoint.")
+    gemini_price_input: float = Field(0.30, description="USD per 1M input tokens (cost estimate).")
+    gemini_price_output: float = Field(2.50, description="USD per 1M output tokens.")
+    gemini_attempts: int = Field(4, ge=1, le=10, description="Tries per call on 429/5xx.")
+    narration_prompt_budget_tokens: int = Field(
+        24_000, ge=2_000, description="Largest scene excerpt per model call; longer datasets "
+        "are written in chunks of episodes.",
+    )
+    narration_max_rewrites: int = Field(2, ge=0, le=5, description="Rewrite requests per "
+                                        "over-budget snippet before a cut.")
+    zh_chars_per_second: float = Field(4.5, gt=0, description="Chinese speech rate for pacing.")
+    en_words_per_second: float = Field(2.5, gt=0, description="English speech rate for pacing.")
 
 
 def load_local_env(path: Path = LOCAL_ENV_FILE) -> dict[str, str]:

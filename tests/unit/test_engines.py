@@ -13,7 +13,7 @@ from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.domain.timecode import Timecode
-from vss.engines.narration import speech_seconds
+from vss.narration.pacing import speech_seconds
 from vss.service import stages, tasks
 from vss.service.storage import TaskFiles
 
@@ -57,14 +57,15 @@ def test_narration_fits_the_footage_and_cites_real_scenes(pipeline, blueprint_by
     _, out = pipeline
     dataset = parse_dataset(blueprint_bytes)
     script = NarrationScript.model_validate_json(out["narration"])
-    assert script.engine == "offline-basic"
+    assert script.engine == "offline" and script.notes
     cited = [i for s in script.narration_script for i in s.source_scene_ids]
     assert set(cited) <= set(dataset.scenes) and len(cited) == len(set(cited))
     for snippet in script.narration_script:
         assert snippet.pacing is not None
-        budget = sum(dataset.scenes[i].duration for i in snippet.source_scene_ids)
-        assert speech_seconds(snippet.narration, "zh") <= budget + 1e-6
-        assert snippet.pacing.budget_seconds == pytest.approx(budget, abs=0.001)
+        footage = sum(dataset.scenes[i].duration for i in snippet.source_scene_ids)
+        assert snippet.pacing.footage_seconds == pytest.approx(footage, abs=0.001)
+        assert snippet.pacing.budget_seconds <= footage + 1e-6
+        assert speech_seconds(snippet.narration, "zh") <= snippet.pacing.budget_seconds
 
 
 def test_dubbing_writes_one_wav_per_snippet_with_its_duration(pipeline):

@@ -3,7 +3,7 @@ ours beside them. `extra="allow"` on entries keeps fields an edge version added.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,21 +13,42 @@ class _Artifact(BaseModel):
 
 
 class Pacing(BaseModel):
-    budget_seconds: float = Field(description="Visual duration of the source scenes.")
+    """How a snippet was fitted to the footage under it."""
+
+    footage_seconds: float = Field(description="Visual duration of the source scenes.")
+    budget_seconds: float = Field(description="Speech time allowed: its share of the target, "
+                                  "never more than its footage.")
     estimated_seconds: float = Field(description="Speech time at the language's speech rate.")
-    action: str = Field(description="fits | cut")
+    speech_rate: float = Field(description="zh characters or en words per second assumed.")
+    action: Literal["fits", "rewritten", "cut"]
+    rewrites: int = Field(0, description="Rewrite requests sent to the model.")
 
 
 class NarrationSnippet(_Artifact):
     narration: str = Field(min_length=1)
     source_scene_ids: list[int] = Field(min_length=1)
     pacing: Pacing | None = None
+    narrative_function: str | None = None
+    engine: str | None = None
+
+
+class NarrationUsage(BaseModel):
+    llm_input_tokens: int = 0
+    llm_output_tokens: int = 0
+    llm_calls: int = 0
+    cost_usd: float = 0.0
 
 
 class NarrationScript(_Artifact):
     narration_script: list[NarrationSnippet] = Field(min_length=1)
     config_snapshot: dict[str, Any] = Field(default_factory=dict)
     engine: str | None = None
+    lang: str | None = None
+    prompt_version: str | None = None
+    target_duration_seconds: float | None = None
+    estimated_duration_seconds: float | None = None
+    usage: NarrationUsage | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 class DubbingSegment(_Artifact):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vss.domain.tasks import TaskType
 
@@ -33,12 +33,25 @@ class Scope(_Open):
     value: Any = None
 
 
+FOCUS_MODES = {"all": "all", "none": "all", "focus": "focus", "include": "focus",
+               "prioritize": "focus", "only": "only", "exclusive": "only"}
+
+
 class CharacterFocus(_Open):
-    mode: str = "all"
+    """`all` ignores `characters`; `focus` weights their scenes; `only` keeps just those."""
+
+    mode: Literal["all", "focus", "only"] = "all"
     characters: list[str] = Field(default_factory=list)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _known_spellings(cls, value: object) -> object:
+        return FOCUS_MODES.get(str(value).lower(), value) if isinstance(value, str) else value
 
 
 class ControlParams(_Open):
+    """How the narration is written (DESIGN.md §4); see vss.narration for each knob's effect."""
+
     narrative_focus: str = "general"
     style: str = "humorous"
     perspective: Literal["third_person", "first_person"] = "third_person"
@@ -47,6 +60,12 @@ class ControlParams(_Open):
     character_focus: CharacterFocus = Field(default_factory=CharacterFocus)
     target_duration_minutes: float = Field(3.0, gt=0, le=240)
     custom_prompts: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _speaker_for_first_person(self) -> ControlParams:
+        if self.perspective == "first_person" and not self.perspective_character:
+            raise ValueError("perspective 'first_person' needs perspective_character")
+        return self
 
 
 class NarrationServiceParams(_Open):

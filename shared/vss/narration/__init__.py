@@ -1,0 +1,1 @@
+"""Narration: from a normalized dataset to a paced, grounded narration script."""

@@ -1,0 +1,217 @@
+"""Narration by a structured-output LLM, bounded for long series.
+
+The plan is cut into chunks of consecutive snippets (episode ranges) whose scene excerpts fit
+the prompt budget; each chunk is one call (map), told how the previous chunk ended, and the
+chunks are merged in story order (reduce). Cost grows linearly with the dataset. Malformed
+output is repaired (JSON pulled out of fences or prose) or asked for once more; a snippet the
+model still did not deliver falls back to the offline writer and is marked so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field, ValidationError
+
+from vss.domain.dataset import Dataset, Scene
+from vss.domain.payloads import ControlParams
+from vss.narration.clean import clean_tts_text
+from vss.narration.llm import LlmResult, M, StructuredLlm, Usage
+from vss.narration.plan import NarrationPlan, PlannedSnippet
+from vss.narration.prompts import render
+
+LANG_NAMES = {"zh": "Chinese (Mandarin, simplified)", "en": "English"}
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class DraftSnippet(BaseModel):
+    index: int
+    narration: str
+    source_scene_ids: list[int] = Field(default_factory=list)
+
+
+class Draft(BaseModel):
+    snippets: list[DraftSnippet]
+
+
+class Rewrite(BaseModel):
+    index: int
+    narration: str
+
+
+class Rewrites(BaseModel):
+    items: list[Rewrite]
+
+
+@dataclass
+class Written:
+    text: str
+    scene_ids: list[int]
+    engine: str  # "gemini" | "offline-fallback"
+
+
+@dataclass
+class LlmNarration:
+    written: dict[int, Written] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    notes: list[str] = field(default_factory=list)
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-independent estimate: ~1 token per CJK char, ~4 Latin chars per token."""
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    return cjk + (len(text) - cjk) // 4 + 1
+
+
+def scene_excerpt(scene: Scene, chapter_name: str, max_lines: int = 6) -> str:
+    parts = [f"  scene {scene.id} ({chapter_name}, {scene.duration:.0f}s"
+             f"{', ' + scene.location if scene.location else ''})"]
+    for label, text in (("summary", scene.narrative_summary),
+                        ("dynamics", scene.character_dynamics)):
+        if text:
+            parts.append(f"    {label}: {text}")
+    for caption in scene.captions:
+        parts.append(f"    caption: {caption.content}")
+    for highlight in scene.highlights:
+        parts.append(f"    highlight: {highlight}")
+    for line in scene.dialogues[:max_lines]:
+        parts.append(f"    {line.speaker or '?'}: {line.content}")
+    return "\n".join(parts)
+
+
+def _unit_rule(lang: str, units: int | None = None) -> str:
+    unit = "Chinese characters" if lang == "zh" else "words"
+    return f"{units} {unit}" if units is not None else f"the number of {unit} given"
+
+
+def _snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str) -> str:
+    chapters = {c.id: c.name for c in dataset.chapters}
+    scenes = "\n".join(scene_excerpt(dataset.scenes[i], chapters.get(
+        dataset.scenes[i].chapter_id, "")) for i in snippet.scene_ids)
+    return (f"- snippet {snippet.index}: budget {_unit_rule(lang, snippet.budget_units)}, "
+            f"{snippet.function.value.lower()}, scenes {list(snippet.scene_ids)}\n{scenes}")
+
+
+def chunk_plan(dataset: Dataset, plan: NarrationPlan, budget_tokens: int
+               ) -> list[list[PlannedSnippet]]:
+    chunks: list[list[PlannedSnippet]] = []
+    used = budget_tokens + 1
+    for snippet in plan.snippets:
+        cost = estimate_tokens(_snippet_block(dataset, snippet, plan.lang))
+        if used + cost > budget_tokens and (not chunks or chunks[-1]):
+            chunks.append([])
+            used = 0
+        chunks[-1].append(snippet)
+        used += cost
+    return chunks
+
+
+def parse_or_repair(result: LlmResult[M], schema: type[M]) -> M | None:
+    if result.parsed is not None:
+        return result.parsed
+    text = re.sub(r"```(?:json)?", "", result.text)
+    match = _JSON_OBJECT.search(text)
+    if not match:
+        return None
+    try:
+        return schema.model_validate(json.loads(match.group(0)))
+    except (ValueError, ValidationError):
+        return None
+
+
+class LlmWriter:
+    def __init__(self, llm: StructuredLlm, *, prompt_budget_tokens: int) -> None:
+        self.llm = llm
+        self.budget = prompt_budget_tokens
+        self.usage = Usage()
+
+    def _ask(self, system: str, prompt: str, schema: type[M]) -> M | None:
+        result = self.llm.generate(system=system, prompt=prompt, schema=schema)
+        self.usage += result.usage
+        parsed = parse_or_repair(result, schema)
+        if parsed is None:  # one more try, told what went wrong
+            retry = self.llm.generate(system=system, prompt=render("repair", original=prompt),
+                                      schema=schema)
+            self.usage += retry.usage
+            parsed = parse_or_repair(retry, schema)
+        return parsed
+
+    def _system(self, dataset: Dataset, params: ControlParams, lang: str) -> str:
+        return (f"You are a professional {LANG_NAMES[lang]} film-commentary narrator writing "
+                f"for '{dataset.title}'. You answer only with JSON.")
+
+    def write(self, dataset: Dataset, plan: NarrationPlan, params: ControlParams,
+              offline: Callable[[list[PlannedSnippet]], list[str]]) -> LlmNarration:
+        out = LlmNarration()
+        system = self._system(dataset, params, plan.lang)
+        previous = ""
+        for chunk in chunk_plan(dataset, plan, self.budget):
+            prompt = render(
+                "narration", lang_name=LANG_NAMES[plan.lang], title=dataset.title,
+                style=params.style, narrative_focus=params.narrative_focus,
+                perspective_rule=_perspective_rule(params),
+                character_rule=_character_rule(params), custom_rules=_custom_rules(params),
+                unit_rule=_unit_rule(plan.lang), previous_rule=_previous_rule(previous),
+                snippets="\n".join(_snippet_block(dataset, s, plan.lang) for s in chunk),
+            )
+            draft = self._ask(system, prompt, Draft)
+            delivered = {d.index: d for d in (draft.snippets if draft else [])}
+            missing = []
+            for snippet in chunk:
+                got = delivered.get(snippet.index)
+                text = clean_tts_text(got.narration) if got else ""
+                if not text:
+                    missing.append(snippet)
+                    continue
+                ids = [i for i in (got.source_scene_ids if got else []) if i in snippet.scene_ids]
+                out.written[snippet.index] = Written(text, ids or list(snippet.scene_ids),
+                                                     self.llm.name)
+            if missing:
+                out.notes.append(f"offline fallback for snippets {[s.index for s in missing]}")
+                for snippet, text in zip(missing, offline(missing), strict=True):
+                    out.written[snippet.index] = Written(text, list(snippet.scene_ids),
+                                                         "offline-fallback")
+            previous = out.written[chunk[-1].index].text
+        out.usage = self.usage
+        return out
+
+    def rewrite(self, over: list[tuple[PlannedSnippet, str]], plan: NarrationPlan,
+                params: ControlParams) -> dict[int, str]:
+        """Shorter versions of over-budget snippets (one call for all of them)."""
+        items = "\n".join(
+            f"- index {s.index}, at most {_unit_rule(plan.lang, s.budget_units)}: {text}"
+            for s, text in over)
+        prompt = render("rewrite", lang_name=LANG_NAMES[plan.lang], style=params.style,
+                        unit_rule=_unit_rule(plan.lang), items=items)
+        answer = self._ask(f"You edit {LANG_NAMES[plan.lang]} voice-over. JSON only.", prompt,
+                           Rewrites)
+        wanted = {s.index for s, _ in over}
+        return {r.index: clean_tts_text(r.narration) for r in (answer.items if answer else [])
+                if r.index in wanted and clean_tts_text(r.narration)}
+
+
+def _perspective_rule(params: ControlParams) -> str:
+    if params.perspective == "first_person":
+        return (f"Perspective: first person, spoken as {params.perspective_character} "
+                f"(\"I\"/\"我\"), who knows only what they witnessed.")
+    return "Perspective: third-person narrator."
+
+
+def _character_rule(params: ControlParams) -> str:
+    focus = params.character_focus
+    if focus.mode == "all" or not focus.characters:
+        return "Give every character their due."
+    return f"Centre the narration on: {', '.join(focus.characters)}."
+
+
+def _custom_rules(params: ControlParams) -> str:
+    prompts = params.custom_prompts or {}
+    return "\n".join(f"Editor's instruction ({k}): {v}" for k, v in sorted(prompts.items()))
+
+
+def _previous_rule(previous: str) -> str:
+    return f"The previous snippet ended: \"{previous[-200:]}\" Continue from it." if previous \
+        else "This is the opening of the video: start with a hook."
