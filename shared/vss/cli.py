@@ -4,6 +4,8 @@
     vss admin add-instance --tenant ID       -> a second edge instance of a tenant
     vss admin list-tenants | list-instances [--tenant ID]
     vss admin rotate-key INSTANCE_ID | revoke-key INSTANCE_ID
+    vss import-subtitles EP1.srt EP2.ass ... --out dataset.json [--gap SECONDS] [--title T]
+                                             -> a NarrativeDataset built from subtitle files
 
 Reads `.vss/local.env` when present, so it talks to the local stack after `make up`.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from vss.config import load_local_env
@@ -49,6 +52,31 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_subtitles(args: argparse.Namespace) -> int:
+    from vss.errors import PayloadInvalid
+    from vss.narration.subtitles import import_subtitles
+
+    try:
+        document = import_subtitles(args.files, gap_seconds=args.gap, title=args.title)
+    except PayloadInvalid as exc:
+        for error in exc.details.get("errors", []):
+            print(f"vss import-subtitles: {error['reason']} ({error['pointer']})", file=sys.stderr)
+        return 2
+    args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    scenes = document["scenes"].values()
+    lines = sum(len(scene["dialogues"]) for scene in scenes)
+    print(f"vss import-subtitles: {len(document['chapters'])} episodes, {len(scenes)} scenes, "
+          f"{lines} dialogue lines -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vss", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list-instances").add_argument("--tenant")
     actions.add_parser("rotate-key").add_argument("instance_id")
     actions.add_parser("revoke-key").add_argument("instance_id")
+    subs = commands.add_parser(
+        "import-subtitles", help="build a NarrativeDataset from SRT/ASS/VTT episodes",
+        description="One chapter per file, in the order given; scenes split at dialogue gaps.")
+    subs.add_argument("files", nargs="+", type=Path, help="subtitle files, in episode order")
+    subs.add_argument("--out", required=True, type=Path, help="where to write the dataset JSON")
+    subs.add_argument("--gap", type=_seconds, default=4.0,
+                      help="silence (seconds) that starts a new scene (default: 4)")
+    subs.add_argument("--title", help="the asset and project name (default: from file names)")
     return parser
 
 
@@ -68,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     load_local_env()
     args = _parser().parse_args(argv)
     try:
+        if args.command == "import-subtitles":
+            return _import_subtitles(args)
         return _admin(args)
     except Exception as exc:  # one clear line, not a traceback, for an operator
         print(f"vss: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -269,6 +269,7 @@ class NarrativeChapter(_Input):
     local_id: int
     name: str | None = None
     chapter_uuid: str | None = None
+    source_file: str | None = None  # not in the published shape; our subtitle import sets it
     scene_ids: list[int] = []
 
 
@@ -320,7 +321,8 @@ class NarrativeDatasetV1(_Input):
 
     def chapter_refs(self) -> list[ChapterRef]:
         return [
-            ChapterRef(k, c.local_id, c.name, None, c.scene_ids) for k, c in self.chapters.items()
+            ChapterRef(k, c.local_id, c.name, c.source_file, c.scene_ids)
+            for k, c in self.chapters.items()
         ]
 
     def scene_chapters(self) -> dict[int, int]:
