@@ -1,0 +1,236 @@
+"""A loopback fake of the Gemini REST API, for driving the real `google-genai` client.
+
+It answers `POST .../models/{model}:generateContent` under any prefix (`/v1beta/models/...` in
+API-key mode, `/v1beta1/projects/{p}/locations/{l}/publishers/google/models/...` in Vertex mode)
+from a queue of scripted replies, and records every request. An unscripted request gets a 500
+naming the problem, so a test that under-scripts fails loudly.
+
+    with FakeGemini() as fake:
+        fake.reply_json({"items": []}, usage=(120, 30))
+        writer = GeminiWriter(api_key="k", base_url=fake.url)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_GENERATE = re.compile(r"^/(?P<prefix>.*?)/?models/(?P<model>[^/:]+):generateContent$")
+_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any  # parsed JSON, or the raw text when it was not JSON
+
+    @property
+    def model(self) -> str | None:
+        match = _GENERATE.match(self.path.split("?", 1)[0])
+        return match["model"] if match else None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    delay_s: float = 0.0
+
+
+class FakeGemini:
+    """A threaded HTTP server on 127.0.0.1 with a FIFO of scripted replies."""
+
+    def __init__(self, model_version: str = "gemini-2.5-flash-fake") -> None:
+        self.model_version = model_version
+        self.requests: list[RecordedRequest] = []
+        self._replies: deque[_Reply] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def reply_json(
+        self,
+        obj: Any,
+        *,
+        usage: tuple[int, int] = (10, 5),
+        thoughts: int | None = None,
+        finish_reason: str = "STOP",
+    ) -> None:
+        """A candidate whose text is `obj` serialised as JSON (what structured output returns)."""
+        self.reply_text(
+            json.dumps(obj, ensure_ascii=False),
+            usage=usage,
+            thoughts=thoughts,
+            finish_reason=finish_reason,
+        )
+
+    def reply_text(
+        self,
+        text: str,
+        *,
+        usage: tuple[int, int] = (10, 5),
+        thoughts: int | None = None,
+        finish_reason: str = "STOP",
+    ) -> None:
+        """A candidate with raw `text`, e.g. malformed JSON."""
+        prompt, output = usage
+        meta: dict[str, int] = {
+            "promptTokenCount": prompt,
+            "candidatesTokenCount": output,
+            "totalTokenCount": prompt + output + (thoughts or 0),
+        }
+        if thoughts is not None:
+            meta["thoughtsTokenCount"] = thoughts
+        self.reply_body(
+            {
+                "candidates": [
+                    {
+                        "content": {"role": "model", "parts": [{"text": text}]},
+                        "finishReason": finish_reason,
+                        "index": 0,
+                    }
+                ],
+                "usageMetadata": meta,
+                "modelVersion": self.model_version,
+            }
+        )
+
+    def reply_blocked(self, reason: str = "SAFETY", *, usage: tuple[int, int] = (10, 0)) -> None:
+        """No candidates: the prompt itself was blocked."""
+        self.reply_body(
+            {
+                "promptFeedback": {"blockReason": reason},
+                "usageMetadata": {"promptTokenCount": usage[0], "totalTokenCount": usage[0]},
+                "modelVersion": self.model_version,
+            }
+        )
+
+    def reply_body(self, body: Any, status: int = 200, *, delay_s: float = 0.0) -> None:
+        """Any JSON body, verbatim, optionally after `delay_s` (to provoke client timeouts)."""
+        self._push(_Reply(status, json.dumps(body).encode(), delay_s))
+
+    def reply_raw(self, status: int, body: bytes) -> None:
+        """Bytes verbatim, e.g. an HTML page from a proxy."""
+        self._push(_Reply(status, body))
+
+    def reply_status(self, status: int, message: str = "scripted error") -> None:
+        """Google's error envelope, e.g. 429 RESOURCE_EXHAUSTED."""
+        self.reply_body(
+            {
+                "error": {
+                    "code": status,
+                    "message": message,
+                    "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+                }
+            },
+            status,
+        )
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._replies)
+
+    def _push(self, reply: _Reply) -> None:
+        with self._lock:
+            self._replies.append(reply)
+
+    def _next(self, request: RecordedRequest) -> _Reply:
+        with self._lock:
+            self.requests.append(request)
+            if request.method != "POST" or request.model is None:
+                msg = f"FakeGemini: unexpected {request.method} {request.path}"
+                return _Reply(
+                    404,
+                    json.dumps(
+                        {"error": {"code": 404, "message": msg, "status": "NOT_FOUND"}}
+                    ).encode(),
+                )
+            if not self._replies:
+                msg = f"FakeGemini: no scripted reply left for request #{len(self.requests)}"
+                return _Reply(
+                    500,
+                    json.dumps(
+                        {"error": {"code": 500, "message": msg, "status": "INTERNAL"}}
+                    ).encode(),
+                )
+            return self._replies.popleft()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeGemini:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeGemini:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                try:
+                    body: Any = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw
+                request = RecordedRequest(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                reply = fake._next(request)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                    self.close_connection = True
+
+            do_POST = do_GET = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
