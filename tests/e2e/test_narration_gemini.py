@@ -41,7 +41,7 @@ def test_narration_stage_with_gemini(blueprint_bytes: bytes):
             model=model or "gemini-2.5-flash", api_key="test-key", base_url=fake.url,
             initial_delay_s=0.01, max_delay_s=0.02)
         fake.reply_status(429, "slow down")  # retried by the client
-        fake.reply_text("I think the answer is {not json", usage=(100, 10))  # malformed: asked again
+        fake.reply_text("I think the answer is {not json", usage=(100, 10))  # malformed
         fake.reply_json({"snippets": [
             {"index": first.index, "narration": "（紧张）" + "她终于走进了那家咖啡店。" * 30,
              "source_scene_ids": [first.scene_ids[0], 999]},
