@@ -117,6 +117,13 @@ def test_english_dataset_in_english(blueprint):
     script = narrate(dataset, params(lang="en", target_duration_minutes=1), None)
     _assert_paced(script, dataset, "en")
     assert re.search(r"[A-Za-z]{3,}", script.narration_script[0].narration)
+    assert not any("cannot translate" in n for n in script.notes)
+
+
+def test_offline_writer_says_it_cannot_translate(blueprint):
+    script = narrate(blueprint, params(lang="en", target_duration_minutes=1), None)
+    assert any("cannot translate" in n for n in script.notes)
+    _assert_paced(script, blueprint, "en")
 
 
 def test_cut_keeps_whole_sentences_then_clauses():

@@ -31,6 +31,15 @@ class NarrationConfig:
     snippet_seconds: float = 20.0
 
 
+def dataset_language(dataset: Dataset) -> str:
+    """'zh' when the dataset's own text is mostly Chinese, else 'en'."""
+    sample = "".join((s.character_dynamics or s.narrative_summary or "")
+                     + "".join(d.content for d in s.dialogues[:3])
+                     for s in list(dataset.scenes.values())[:50])
+    han = sum(1 for ch in sample if "\u3400" <= ch <= "\u9fff")
+    return "zh" if han * 2 > len(sample.replace(" ", "")) else "en"
+
+
 def plan_for(dataset: Dataset, params: NarrationServiceParams, config: NarrationConfig
              ) -> NarrationPlan:
     control = params.control_params
@@ -85,6 +94,9 @@ def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm
         notes.append("offline writer: no Gemini credentials are configured")
         if params.control_params.custom_prompts:
             notes.append("custom_prompts are followed only by the Gemini writer")
+        if dataset_language(dataset) != plan.lang:
+            notes.append(f"the offline writer cannot translate: the narration keeps the "
+                         f"dataset's language, not {plan.lang}")
         written = {s.index: Written(t, list(s.scene_ids), OFFLINE)
                    for s, t in zip(plan.snippets, offline(list(plan.snippets)), strict=True)}
     else:
