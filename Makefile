@@ -5,10 +5,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEB_PACKAGES := espeak-ng ffmpeg
+# checkov lives in its own venv: it requires bc-python-hcl2, which installs the same `hcl2`
+# module as python-hcl2 (tests/infra) and would shadow it, and it pins packaging<24.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_SPEC := checkov>=3.2,<4
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+TF_DIR := infra/terraform
+TFVARS ?= $(TF_DIR)/terraform.tfvars
+BACKEND_CONFIG ?= $(TF_DIR)/backend.hcl
+SOURCES_TFVARS := build/functions/sources.tfvars.json
 
-.PHONY: setup deb up down status demo test test-unit test-integration lint fmt schemas bench clean
+.PHONY: setup deb up down status demo test test-unit test-integration lint fmt schemas bench clean package deploy
 
-setup: deb $(STAMP)
+setup: deb $(STAMP) $(CHECKOV_STAMP)
 
 # Debian packages the pipeline shells out to (offline TTS, audio/video tools).
 deb:
@@ -26,6 +35,13 @@ $(STAMP): pyproject.toml
 	@# The Cloud Tasks emulator pins protobuf<5, which would break Firestore: no deps.
 	$(PY) -m pip install -q --no-deps 'gcloud-tasks-emulator>=0.6,<0.7'
 	@touch $(STAMP)
+
+$(CHECKOV_STAMP):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PY_SYS) -m venv $(CHECKOV_VENV)
+	@echo '*' > $(CHECKOV_VENV)/.gitignore
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q '$(CHECKOV_SPEC)'
+	@touch $(CHECKOV_STAMP)
 
 up: setup
 	$(PY) emulators/stack.py up
@@ -50,8 +66,11 @@ test-integration: up
 	$(PY) -m pytest -q tests/integration tests/e2e
 
 lint: setup
-	$(VENV)/bin/ruff check shared functions emulators tests
+	$(VENV)/bin/ruff check shared functions emulators tests scripts
 	$(PY) -m vss.schemas --check
+	@command -v terraform >/dev/null || { echo "lint: terraform (>= 1.11) is not on PATH"; exit 1; }
+	terraform fmt -check -recursive -diff $(TF_DIR)
+	$(CHECKOV_VENV)/bin/checkov -d $(TF_DIR) --config-file $(TF_DIR)/.checkov.yaml
 
 fmt: setup
 	$(VENV)/bin/ruff format shared functions emulators tests
@@ -62,6 +81,19 @@ schemas: setup
 
 bench: up
 	$(PY) -m tests.bench.run
+
+# One zip per function (its folder + shared/vss + requirements.txt), named by content hash.
+package: $(STAMP)
+	$(PY) scripts/package_functions.py --out build/functions
+
+# terraform apply with the environment's tfvars and the archives just built; see README, Deploy.
+# APPLY_FLAGS=-auto-approve for CI; TF_VAR_gemini_api_key=... to write the Gemini key.
+deploy: package
+	@command -v terraform >/dev/null || { echo "deploy: terraform (>= 1.11) is not on PATH"; exit 1; }
+	@test -f $(TFVARS) || { echo "deploy: $(TFVARS) not found (copy $(TF_DIR)/terraform.tfvars.example, or pass TFVARS=...)"; exit 1; }
+	@test -f $(BACKEND_CONFIG) || { echo "deploy: $(BACKEND_CONFIG) not found (copy $(TF_DIR)/backend.hcl.example, or pass BACKEND_CONFIG=...)"; exit 1; }
+	terraform -chdir=$(TF_DIR) init -input=false -reconfigure -backend-config=$(abspath $(BACKEND_CONFIG))
+	terraform -chdir=$(TF_DIR) apply -var-file=$(abspath $(TFVARS)) -var-file=$(abspath $(SOURCES_TFVARS)) $(APPLY_FLAGS)
 
 clean: down
 	rm -rf $(VENV) .vss build dist

@@ -1,0 +1,488 @@
+# Visify Story Studio Cloud: the whole pipeline in one project.
+#
+#   edge ──► api (HTTP) ──► Firestore, buckets (signed URLs), Pub/Sub vss-stages, Cloud Tasks
+#   uploads bucket ──Eventarc finalized──► on_upload
+#   vss-stages ──push (OIDC)──► stage_worker ──after N attempts──► vss-stages-dead ──push──► dead_letter
+#   vss-deadlines (Cloud Tasks, OIDC) ──► deadline
+#
+# Every name is derived here, once. tests/infra checks these locals against the code
+# (shared/vss/config.py, emulators/stack.py, functions/, the Firestore queries).
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+
+  default_labels = merge({ app = "vss", managed-by = "terraform" }, var.labels)
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  # --- names the code uses (Settings defaults, emulators/stack.py) -------------------------
+  topics = {
+    stages      = "vss-stages"      # Settings.stages_topic
+    stages_dead = "vss-stages-dead" # dead-letter topic of the stages push subscription
+  }
+  # The local stack's vss-gcs-notifications topic has no counterpart: Eventarc delivers the
+  # storage events in production.
+  subscriptions = {
+    stages_push      = "vss-stages-push"      # vss-stages -> stage_worker
+    stages_dead_push = "vss-stages-dead-push" # vss-stages-dead -> dead_letter
+  }
+  queues = {
+    deadlines = "vss-deadlines" # Settings.deadline_queue
+  }
+  # Bucket names are global: the code's base names get a per-project prefix and reach the
+  # functions through VSS_UPLOADS_BUCKET / VSS_ARTIFACTS_BUCKET.
+  bucket_base_names = {
+    uploads   = "vss-uploads"          # Settings.uploads_bucket
+    artifacts = "vss-artifacts"        # Settings.artifacts_bucket
+    sources   = "vss-function-sources" # function source archives (Terraform only)
+  }
+  bucket_prefix   = coalesce(var.bucket_prefix, var.project_id)
+  buckets         = { for k, base in local.bucket_base_names : k => "${local.bucket_prefix}-${base}" }
+  bucket_location = coalesce(var.bucket_location, var.region)
+
+  gemini_secret_id = "vss-gemini-api-key"
+
+  # --- functions ---------------------------------------------------------------------------
+  # One entry per functions/<key>/main.py: the decorated entry point, how it is reached, its
+  # ingress, its secret environment variables (name = key in local.secrets) and its default
+  # size (override with var.function_settings). Only the public API takes traffic from
+  # outside; Pub/Sub push, Eventarc and Cloud Tasks in the same project count as internal.
+  #   http    - plain HTTPS; api is public (it checks X-Instance-ID/X-Api-Key itself),
+  #             deadline is called only by Cloud Tasks with an OIDC token.
+  #   storage - Eventarc trigger on google.cloud.storage.object.v1.finalized in the uploads bucket.
+  #   push    - a Pub/Sub push subscription with an OIDC token (see the messaging module for why
+  #             not an Eventarc Pub/Sub trigger).
+  functions = {
+    api = {
+      ingress         = "ALLOW_ALL"
+      secrets         = {}
+      entry_point     = "api"
+      trigger         = "http"
+      description     = "Edge API: uploads, tasks, signed downloads (Flask, HTTP)."
+      memory          = "512Mi"
+      cpu             = "1"
+      timeout_seconds = 60
+      max_instances   = 20
+      min_instances   = 0
+      concurrency     = 8
+    }
+    on_upload = {
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      secrets         = {}
+      entry_point     = "on_upload"
+      trigger         = "storage"
+      description     = "Validates and records each object finalized in the uploads bucket."
+      memory          = "1Gi"
+      cpu             = "1"
+      timeout_seconds = 120
+      max_instances   = 10
+      min_instances   = 0
+      concurrency     = 1
+    }
+    stage_worker = {
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      secrets         = { GEMINI_API_KEY = "gemini" }
+      entry_point     = "stage_worker"
+      trigger         = "push"
+      description     = "Runs one task stage (narration, dubbing, editing) per stage message."
+      memory          = "2Gi"
+      cpu             = "1"
+      timeout_seconds = 540
+      max_instances   = 10
+      min_instances   = 0
+      concurrency     = 1
+    }
+    dead_letter = {
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      secrets         = {}
+      entry_point     = "on_dead_letter"
+      trigger         = "push"
+      description     = "Fails the task of a stage message that ran out of delivery attempts."
+      memory          = "512Mi"
+      cpu             = "0.333"
+      timeout_seconds = 60
+      max_instances   = 3
+      min_instances   = 0
+      concurrency     = 1
+    }
+    deadline = {
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      secrets         = {}
+      entry_point     = "deadline_check"
+      trigger         = "http"
+      description     = "Fails a task still unfinished at its deadline (called by Cloud Tasks)."
+      memory          = "512Mi"
+      cpu             = "0.333"
+      timeout_seconds = 60
+      max_instances   = 5
+      min_instances   = 0
+      concurrency     = 1
+    }
+  }
+  function_names     = { for k in keys(local.functions) : k => "vss-${replace(k, "_", "-")}" }
+  function_overrides = { for k, o in var.function_settings : k => { for attr, v in o : attr => v if v != null } }
+  function_config    = { for k, f in local.functions : k => merge(f, try(local.function_overrides[k], {})) }
+
+  # Cloud Run's deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app). The deadline
+  # function reschedules its own checks, so its URL cannot come from its own resource. No path:
+  # Cloud Tasks uses the URL as the OIDC audience, which Cloud Run compares with its own URL.
+  deadline_url = "https://${local.function_names.deadline}-${data.google_project.this.number}.${var.region}.run.app"
+
+  # --- identities and what each may do -----------------------------------------------------
+  # One service account per function, plus the identities that call functions. Keep in step
+  # with the table in infra/terraform/README.md: tests/infra checks both ways.
+  service_accounts = {
+    api              = { account_id = "vss-api", display_name = "VSS api function" }
+    on_upload        = { account_id = "vss-on-upload", display_name = "VSS on_upload function" }
+    stage_worker     = { account_id = "vss-stage-worker", display_name = "VSS stage_worker function" }
+    dead_letter      = { account_id = "vss-dead-letter", display_name = "VSS dead_letter function" }
+    deadline         = { account_id = "vss-deadline", display_name = "VSS deadline function" }
+    deadline_invoker = { account_id = "vss-deadline-invoker", display_name = "VSS Cloud Tasks OIDC identity for deadline checks" }
+    pubsub_push      = { account_id = "vss-pubsub-push", display_name = "VSS Pub/Sub push OIDC identity" }
+    eventarc         = { account_id = "vss-eventarc", display_name = "VSS Eventarc trigger identity" }
+    build            = { account_id = "vss-build", display_name = "VSS Cloud Build identity for function builds" }
+  }
+
+  # Roles by scope: project (only where no narrower scope exists), buckets, topics, queues,
+  # secrets and service accounts by key; `invokes` = roles/run.invoker on those functions.
+  grants = {
+    api = {
+      project = ["roles/datastore.user"] # Firestore: tenants, instances, files, tasks
+      buckets = {
+        uploads   = ["roles/storage.objectCreator", "roles/storage.objectViewer"] # multipart writes, signed PUT/GET
+        artifacts = ["roles/storage.objectViewer"]                                # exists + signed GET
+      }
+      topics = { stages = ["roles/pubsub.publisher"] }       # first stage of a new task
+      queues = { deadlines = ["roles/cloudtasks.enqueuer"] } # deadline check of a new task
+      service_accounts = {
+        api              = ["roles/iam.serviceAccountTokenCreator"] # signBlob: V4 signed URLs without a key
+        deadline_invoker = ["roles/iam.serviceAccountUser"]         # tasks carry an OIDC token of that identity
+      }
+    }
+    on_upload = {
+      project = ["roles/datastore.user"]                     # files, waiting tasks
+      buckets = { uploads = ["roles/storage.objectViewer"] } # reads what landed
+      topics  = { stages = ["roles/pubsub.publisher"] }      # starts tasks that waited for the file
+    }
+    stage_worker = {
+      project = ["roles/datastore.user"] # task state, leases
+      buckets = {
+        uploads   = ["roles/storage.objectViewer"] # datasets and scripts the edge uploaded
+        artifacts = ["roles/storage.objectUser"]   # reads earlier outputs, overwrites deterministic paths
+      }
+      topics  = { stages = ["roles/pubsub.publisher"] }             # next stage
+      secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY
+    }
+    dead_letter = {
+      project = ["roles/datastore.user"] # fails the task
+    }
+    deadline = {
+      project          = ["roles/datastore.user"]                      # fails the task
+      queues           = { deadlines = ["roles/cloudtasks.enqueuer"] } # reschedules an unfinished check
+      service_accounts = { deadline_invoker = ["roles/iam.serviceAccountUser"] }
+    }
+    deadline_invoker = {
+      invokes = ["deadline"]
+    }
+    pubsub_push = {
+      invokes = ["stage_worker", "dead_letter"]
+    }
+    eventarc = {
+      project = ["roles/eventarc.eventReceiver"] # receive the storage events (no narrower scope)
+      invokes = ["on_upload"]
+    }
+    build = {
+      project = ["roles/run.builder"] # Cloud Build: read the source, write logs and the image
+    }
+  }
+
+  # --- environment -------------------------------------------------------------------------
+  # The VSS_* names of shared/vss/config.py (Settings, env prefix VSS_). Local-only settings
+  # (emulator hosts, the signer key file) are never set here: production signs through IAM.
+  wired_environment = {
+    VSS_PROJECT_ID       = var.project_id
+    VSS_REGION           = var.region
+    VSS_UPLOADS_BUCKET   = local.buckets.uploads
+    VSS_ARTIFACTS_BUCKET = local.buckets.artifacts
+    VSS_STAGES_TOPIC     = local.topics.stages
+    VSS_DEADLINE_QUEUE   = local.queues.deadlines
+    VSS_DEADLINE_URL     = local.deadline_url
+    # Identity of the OIDC token on each deadline check. shared/vss/config.py does not read it
+    # yet (see infra/terraform/README.md, "Open items"): until it does, Cloud Tasks calls the
+    # deadline function without a token and IAM refuses the call.
+    VSS_DEADLINE_SERVICE_ACCOUNT = module.iam.emails.deadline_invoker
+  }
+  # Wired names last: neither app_settings nor extra_environment can override them.
+  app_environment = merge(
+    var.extra_environment,
+    { for k, v in var.app_settings : "VSS_${upper(k)}" => tostring(v) if v != null },
+    local.wired_environment,
+  )
+
+  # Secrets the functions read, by key (see local.functions[*].secrets).
+  secrets = {
+    gemini = {
+      secret  = google_secret_manager_secret.gemini.secret_id
+      version = var.gemini_api_key_version == null ? "latest" : google_secret_manager_secret_version.gemini[0].version
+    }
+  }
+
+  # Composite indexes the queries in shared/vss/adapters/firestore_repos.py need (single-field
+  # queries such as instances by tenant_id use the automatic indexes).
+  firestore_indexes = {
+    # FirestoreTaskRepository.list_for_tenant: tenant_id == X order by created desc, __name__ desc
+    tasks_by_tenant_newest_first = {
+      collection = "tasks"
+      fields = [
+        { path = "tenant_id", order = "ASCENDING" },
+        { path = "created", order = "DESCENDING" },
+        { path = "__name__", order = "DESCENDING" },
+      ]
+    }
+    # FirestoreTaskRepository.waiting_on: waiting_on array_contains X and status == Y
+    tasks_waiting_on_file = {
+      collection = "tasks"
+      fields = [
+        { path = "waiting_on", array_config = "CONTAINS" },
+        { path = "status", order = "ASCENDING" },
+      ]
+    }
+  }
+
+  # TTL policies: Firestore deletes a document within about a day after its `expire_at`
+  # timestamp has passed. The application does not write `expire_at` yet, so today these
+  # policies delete nothing; once it does, old tasks and file records expire on their own
+  # (the tasks/{id}/events subcollection needs its own expire_at: TTL does not cascade).
+  firestore_ttl = {
+    tasks = { collection = "tasks", field = "expire_at" }
+    files = { collection = "files", field = "expire_at" }
+  }
+
+  services = toset([
+    "artifactregistry.googleapis.com",     # function images
+    "cloudbuild.googleapis.com",           # function builds
+    "cloudfunctions.googleapis.com",       # the functions
+    "cloudresourcemanager.googleapis.com", # project lookups
+    "cloudtasks.googleapis.com",           # deadline checks
+    "eventarc.googleapis.com",             # upload trigger
+    "firestore.googleapis.com",            # the database
+    "generativelanguage.googleapis.com",   # Gemini (API key)
+    "iam.googleapis.com",                  # service accounts
+    "iamcredentials.googleapis.com",       # signBlob for signed URLs, OIDC tokens
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",    # alert policies
+    "pubsub.googleapis.com",        # stage messages
+    "run.googleapis.com",           # functions run on Cloud Run
+    "secretmanager.googleapis.com", # Gemini key
+    "storage.googleapis.com",       # buckets
+    "texttospeech.googleapis.com",  # Cloud TTS dubbing
+  ])
+}
+
+resource "google_project_service" "this" {
+  for_each = local.services
+
+  project = var.project_id
+  service = each.value
+  # Turning an API off on destroy would break anything else in the project that uses it.
+  disable_on_destroy = false
+}
+
+# The Gemini key. Its value is either written by Terraform write-only (gemini_api_key with
+# gemini_api_key_version) or added by ops with `gcloud secrets versions add`.
+resource "google_secret_manager_secret" "gemini" {
+  project   = var.project_id
+  secret_id = local.gemini_secret_id
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_secret_manager_secret_version" "gemini" {
+  count = var.gemini_api_key_version == null ? 0 : 1
+
+  secret                 = google_secret_manager_secret.gemini.id
+  secret_data_wo         = var.gemini_api_key
+  secret_data_wo_version = var.gemini_api_key_version
+}
+
+module "storage" {
+  source = "./modules/storage"
+
+  project_id = var.project_id
+  location   = local.bucket_location
+  buckets = {
+    uploads = {
+      name              = local.buckets.uploads
+      expire_after_days = var.storage.uploads_expire_days
+      cors_methods      = ["PUT", "GET", "HEAD"] # signed PUT from the edge, signed GET
+    }
+    artifacts = {
+      name              = local.buckets.artifacts
+      expire_after_days = var.storage.artifacts_expire_days
+      cors_methods      = ["GET", "HEAD"] # signed GET of results
+    }
+    sources = {
+      name = local.buckets.sources
+      # Content-addressed archives Terraform replaces itself; no expiry, no CORS.
+    }
+  }
+  cors_origins                  = var.cors_origins
+  soft_delete_retention_seconds = var.storage.soft_delete_retention_seconds
+  force_destroy                 = var.storage.force_destroy
+  data_access_logs              = var.storage.data_access_logs
+
+  depends_on = [google_project_service.this]
+}
+
+module "firestore" {
+  source = "./modules/firestore"
+
+  project_id             = var.project_id
+  location_id            = var.firestore.location_id
+  point_in_time_recovery = var.firestore.point_in_time_recovery
+  delete_protection      = var.firestore.delete_protection
+  deletion_policy        = var.firestore.deletion_policy
+  composite_indexes      = local.firestore_indexes
+  ttl_fields             = local.firestore_ttl
+
+  depends_on = [google_project_service.this]
+}
+
+module "tasks" {
+  source = "./modules/tasks"
+
+  project_id = var.project_id
+  location   = var.region
+  queues = {
+    deadlines = merge(var.deadline_queue, { name = local.queues.deadlines })
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+module "iam" {
+  source = "./modules/iam"
+
+  project_id       = var.project_id
+  project_number   = data.google_project.this.number
+  service_accounts = local.service_accounts
+  grants           = local.grants
+  function_keys    = keys(local.functions)
+  buckets          = module.storage.names
+  topics           = module.messaging.topic_names
+  queues           = module.tasks.names
+  queue_location   = var.region
+  secrets          = { for k, v in local.secrets : k => v.secret }
+  push_identity    = "pubsub_push"
+
+  depends_on = [google_project_service.this]
+}
+
+module "functions" {
+  source = "./modules/functions"
+
+  project_id            = var.project_id
+  region                = var.region
+  runtime               = var.runtime
+  sources_bucket        = module.storage.names.sources
+  build_service_account = module.iam.ids.build
+  functions = {
+    for k, f in local.function_config : k => {
+      name                  = local.function_names[k]
+      description           = f.description
+      entry_point           = f.entry_point
+      source                = var.function_sources[k].path
+      source_sha256         = var.function_sources[k].sha256
+      service_account_email = module.iam.emails[k]
+      memory                = f.memory
+      cpu                   = f.cpu
+      timeout_seconds       = f.timeout_seconds
+      max_instances         = f.max_instances
+      min_instances         = f.min_instances
+      concurrency           = f.concurrency
+      ingress               = f.ingress
+      environment           = local.app_environment
+      secret_environment    = { for name, secret in f.secrets : name => local.secrets[secret] }
+      storage_trigger = f.trigger == "storage" ? {
+        bucket                = module.storage.names.uploads
+        region                = lower(local.bucket_location)
+        service_account_email = module.iam.emails.eventarc
+        retry                 = true # Eventarc retries with backoff for 24 h; the code drops events older than VSS_EVENT_MAX_AGE_SECONDS
+      } : null
+    }
+  }
+  invokers = {
+    for k in keys(local.functions) : k => merge(
+      module.iam.function_invokers[k],
+      { for name, member in { public = "allUsers" } : name => member if k == "api" && var.api_public },
+    )
+  }
+
+  # Grants first: a revision whose identity cannot read its secret, or a trigger whose
+  # identity cannot receive events, fails to deploy.
+  depends_on = [module.iam]
+}
+
+module "messaging" {
+  source = "./modules/messaging"
+
+  project_id     = var.project_id
+  project_number = data.google_project.this.number
+  topics         = local.topics
+  push_subscriptions = {
+    stages_push = {
+      name          = local.subscriptions.stages_push
+      topic         = "stages"
+      push_endpoint = module.functions.uris.stage_worker
+      # Pub/Sub waits this long for the answer: the worker's whole timeout.
+      ack_deadline_seconds    = min(600, local.function_config.stage_worker.timeout_seconds + 30)
+      minimum_backoff_seconds = var.stages_delivery.minimum_backoff_seconds
+      maximum_backoff_seconds = var.stages_delivery.maximum_backoff_seconds
+      dead_letter = {
+        topic                 = "stages_dead"
+        max_delivery_attempts = var.stages_delivery.max_delivery_attempts
+      }
+    }
+    stages_dead_push = {
+      name                    = local.subscriptions.stages_dead_push
+      topic                   = "stages_dead"
+      push_endpoint           = module.functions.uris.dead_letter
+      ack_deadline_seconds    = min(600, local.function_config.dead_letter.timeout_seconds + 30)
+      minimum_backoff_seconds = 10
+      maximum_backoff_seconds = 600
+      dead_letter             = null # kept 7 days and retried; the backlog alert fires first
+    }
+  }
+  push_service_account_email = module.iam.emails.pubsub_push
+
+  depends_on = [google_project_service.this]
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  project_id          = var.project_id
+  notification_emails = var.alerting.notification_emails
+  function_services   = module.functions.services
+  error_rate = {
+    threshold      = var.alerting.error_rate_threshold
+    window_seconds = var.alerting.error_rate_window
+  }
+  dead_letter = {
+    source_subscription = module.messaging.subscription_names.stages_push
+    subscription        = module.messaging.subscription_names.stages_dead_push
+    backlog_threshold   = var.alerting.dead_letter_backlog
+    backlog_for_seconds = var.alerting.dead_letter_backlog_for
+  }
+
+  depends_on = [google_project_service.this]
+}

@@ -1,0 +1,46 @@
+# The Firestore database in native mode. Transactions in the code rely on pessimistic
+# concurrency (reads inside a transaction lock the documents), the native default.
+resource "google_firestore_database" "this" {
+  project                           = var.project_id
+  name                              = var.database_name
+  location_id                       = var.location_id
+  type                              = "FIRESTORE_NATIVE"
+  concurrency_mode                  = "PESSIMISTIC"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = var.point_in_time_recovery ? "POINT_IN_TIME_RECOVERY_ENABLED" : "POINT_IN_TIME_RECOVERY_DISABLED"
+  delete_protection_state           = var.delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  deletion_policy                   = var.deletion_policy
+}
+
+resource "google_firestore_index" "this" {
+  for_each = var.composite_indexes
+
+  project     = var.project_id
+  database    = google_firestore_database.this.name
+  collection  = each.value.collection
+  query_scope = "COLLECTION"
+  api_scope   = "ANY_API"
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path   = fields.value.path
+      order        = fields.value.order
+      array_config = fields.value.array_config
+    }
+  }
+}
+
+# TTL on a timestamp field; its single-field indexes are switched off (index_config {}), as
+# Google recommends for TTL fields: monotonically growing timestamps make index hotspots.
+resource "google_firestore_field" "ttl" {
+  for_each = var.ttl_fields
+
+  project    = var.project_id
+  database   = google_firestore_database.this.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  ttl_config {}
+  index_config {}
+}

@@ -1,0 +1,14 @@
+output "database" {
+  description = "Database id, as the client libraries name it."
+  value       = google_firestore_database.this.name
+}
+
+output "index_ids" {
+  description = "Composite index ids by key."
+  value       = { for k, i in google_firestore_index.this : k => i.id }
+}
+
+output "ttl_fields" {
+  description = "TTL policies by key, as collection/field."
+  value       = { for k, f in google_firestore_field.ttl : k => "${f.collection}/${f.field}" }
+}

@@ -1,0 +1,184 @@
+"""Every composite index the Firestore queries need is declared, and nothing else.
+
+The emulator does not enforce composite indexes, so the queries are read from the adapter's
+source: each chain of `.where(filter=FieldFilter(field, op, ...))` and
+`.order_by(field, direction=...)` on a collection, following `query = ...` reassignments.
+A query needs a composite index when it involves two or more fields, unless all of them are
+equality filters with no ordering (Firestore merges single-field indexes for those).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from tests.conftest import ROOT
+from tests.infra._terraform import root, string_constants
+
+REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
+
+
+@dataclass
+class Query:
+    where: str  # Class.method
+    collection: str
+    filters: list[tuple[str, str]] = field(default_factory=list)  # (field, op)
+    orders: list[tuple[str, str]] = field(default_factory=list)  # (field, ASCENDING|DESCENDING)
+
+    def index(self) -> tuple[frozenset[tuple[str, str]], tuple[tuple[str, str], ...]] | None:
+        """(filter fields with their index mode, ordered fields), or None if automatic."""
+        fields = {f for f, _ in self.filters} | {f for f, _ in self.orders if f != "__name__"}
+        only_equalities = all(op == "==" for _, op in self.filters) and not self.orders
+        if len(fields) < 2 or only_equalities:
+            return None
+        modes = frozenset(
+            (f, "CONTAINS" if op == "array_contains" else "ASCENDING") for f, op in self.filters
+        )
+        return modes, _normalised(tuple(self.orders))
+
+
+def _normalised(orders: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Firestore appends __name__ in the direction of the last field: drop it when implied."""
+    if len(orders) >= 2 and orders[-1][0] == "__name__" and orders[-1][1] == orders[-2][1]:
+        return orders[:-1]
+    return orders
+
+
+def _collections(tree: ast.Module) -> dict[str, str]:
+    """`self._x = client.collection(CONST)` -> {"_x": "value of CONST"}."""
+    constants = string_constants(REPOS)
+    found = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Attribute)
+            and isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "attr", "") == "collection"
+        ):
+            arg = node.value.args[0]
+            found[node.targets[0].attr] = (
+                constants[arg.id] if isinstance(arg, ast.Name) else arg.value
+            )
+    return found
+
+
+def _chain(node: ast.expr) -> tuple[ast.expr, list[ast.Call]]:
+    """(root expression, calls from the root outwards) of a method-call chain."""
+    calls = []
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        calls.append(node)
+        node = node.func.value
+    return node, calls[::-1]
+
+
+def _apply(query: Query, calls: list[ast.Call]) -> None:
+    for call in calls:
+        method = call.func.attr
+        if method == "where":
+            (keyword,) = [k for k in call.keywords if k.arg == "filter"]
+            name, op = (a.value for a in keyword.value.args[:2])
+            query.filters.append((name, op))
+        elif method == "order_by":
+            direction = "ASCENDING"
+            for k in call.keywords:
+                if k.arg == "direction":
+                    direction = k.value.attr
+            query.orders.append((call.args[0].value, direction))
+
+
+def code_queries() -> list[Query]:
+    tree = ast.parse(REPOS.read_text())
+    collections = _collections(tree)
+    queries = []
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+        for method in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
+            # Every `name = <chain>` and the query chains rooted at `self._collection`.
+            by_name: dict[str, Query] = {}
+            for node in ast.walk(method):
+                if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+                    continue
+                target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                if not isinstance(target, ast.Name):
+                    continue
+                base, calls = _chain(node.value)
+                if isinstance(base, ast.Attribute) and base.attr in collections:
+                    query = by_name.setdefault(
+                        target.id, Query(f"{cls.name}.{method.name}", collections[base.attr])
+                    )
+                elif isinstance(base, ast.Name) and base.id in by_name:
+                    query = by_name[base.id]
+                else:
+                    continue
+                _apply(query, calls)
+            queries += [q for q in by_name.values() if q.filters or q.orders]
+            # Chains used directly, without assignment.
+            for node in ast.walk(method):
+                if isinstance(node, ast.Return) and isinstance(node.value, ast.ListComp):
+                    base, calls = _chain(node.value.generators[0].iter)
+                    if isinstance(base, ast.Attribute) and base.attr in collections:
+                        query = Query(f"{cls.name}.{method.name}", collections[base.attr])
+                        _apply(query, calls)
+                        if query.filters or query.orders:
+                            queries.append(query)
+    return queries
+
+
+def declared_indexes() -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """key -> (collection, [(field, ASCENDING|DESCENDING|CONTAINS)]) from main.tf."""
+    return {
+        key: (
+            index["collection"],
+            [(f["path"], f.get("array_config") or f["order"]) for f in index["fields"]],
+        )
+        for key, index in root().locals["firestore_indexes"].items()
+    }
+
+
+def _matches(query: Query, collection: str, fields: list[tuple[str, str]]) -> bool:
+    """Does a declared index (ordered fields) serve this query?"""
+    needed = query.index()
+    if needed is None or collection != query.collection:
+        return False
+    filters, orders = needed
+    head, tail = fields[: len(filters)], tuple(fields[len(filters) :])
+    return frozenset(head) == filters and _normalised(tail) == orders
+
+
+def test_the_query_reader_finds_the_queries():
+    found = {(q.where, q.collection) for q in code_queries()}
+    assert ("FirestoreTaskRepository.list_for_tenant", "tasks") in found
+    assert ("FirestoreTaskRepository.waiting_on", "tasks") in found
+    assert ("FirestoreTenantRepository.list_instances", "instances") in found
+
+
+def test_every_query_that_needs_a_composite_index_has_one():
+    declared = declared_indexes()
+    for query in code_queries():
+        if query.index() is None:
+            continue
+        assert any(_matches(query, c, f) for c, f in declared.values()), (
+            f"{query.where}: no composite index for filters {query.filters}, order {query.orders}"
+        )
+
+
+def test_every_declared_index_serves_a_query():
+    queries = [q for q in code_queries() if q.index() is not None]
+    for key, (collection, fields) in declared_indexes().items():
+        assert any(_matches(q, collection, fields) for q in queries), f"{key} is not used"
+
+
+def test_single_field_queries_need_no_composite_index():
+    (instances,) = [q for q in code_queries() if q.collection == "instances"]
+    assert instances.filters == [("tenant_id", "==")]
+    assert instances.index() is None
+
+
+def test_ttl_policies_are_on_code_collections():
+    constants = string_constants(REPOS)
+    ttl = root().locals["firestore_ttl"]
+    assert {(t["collection"], t["field"]) for t in ttl.values()} == {
+        (constants["TASKS"], "expire_at"),
+        (constants["FILES"], "expire_at"),
+    }
+    assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
+    assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"

@@ -1,0 +1,154 @@
+"""Every function in functions/ has a Terraform function and back, triggered the way its
+entry point expects, with the settings the code reads."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from tests.conftest import ROOT
+from tests.infra._terraform import STACK_PY, child_modules, entry_points, resolve, root
+from vss.config import Settings
+
+# Settings that only make sense against the emulators: production must never set them.
+LOCAL_ONLY_SETTINGS = {
+    "storage_emulator_host",
+    "storage_public_url",
+    "tasks_emulator_host",
+    "signer_key_file",
+}
+# Terraform sets these ahead of the code; each names what is missing.
+PENDING_SETTINGS = {
+    "VSS_DEADLINE_SERVICE_ACCOUNT": "Settings.deadline_service_account, passed by bootstrap() "
+    "to CloudTasksDeadlineScheduler.connect(service_account=...), so deadline checks carry "
+    "an OIDC token",
+}
+TRIGGERS = {"http": {"http"}, "cloud_event": {"storage", "push"}}
+
+
+def settings_env_names() -> set[str]:
+    names = set()
+    for name, info in Settings.model_fields.items():
+        names.add(f"VSS_{name.upper()}")
+        alias = info.validation_alias
+        for choice in getattr(alias, "choices", [alias] if isinstance(alias, str) else []):
+            names.add(str(choice))
+    return names
+
+
+def test_every_entry_point_has_a_terraform_function_and_back():
+    code = entry_points()
+    functions = root().locals["functions"]
+    assert set(functions) == set(code)
+    for key, (entry_point, signature) in code.items():
+        assert functions[key]["entry_point"] == entry_point, key
+        assert functions[key]["trigger"] in TRIGGERS[signature], key
+
+
+def test_the_local_stack_runs_the_same_functions():
+    stack = ast.parse(STACK_PY.read_text())
+    (table,) = [
+        n.value
+        for n in stack.body
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "FUNCTIONS"
+    ]
+    rows = {e.elts[0].value: (e.elts[1].value, e.elts[2].value) for e in table.elts}
+    signature = {"http": "http", "cloudevent": "cloud_event"}
+    assert {k: (t, signature[s]) for k, (t, s) in rows.items()} == entry_points()
+
+
+def test_function_name_lists_in_variable_validations_match():
+    """function_sources and function_settings validate keys against a literal list."""
+    keys = set(root().locals["functions"])
+    for variable in ("function_sources", "function_settings"):
+        text = str(root().variables[variable]["validation"])
+        (listed,) = re.findall(r'\[("api"[^\]]*)\]', text)[:1]
+        assert set(re.findall(r'"(\w+)"', listed)) == keys, variable
+
+
+def test_each_function_runs_as_its_own_service_account():
+    call = root().calls["functions"]["functions"]
+    assert "service_account_email = module.iam.emails[k]" in call
+    accounts = root().locals["service_accounts"]
+    assert set(root().locals["functions"]) <= set(accounts)
+    assert len({a["account_id"] for a in accounts.values()}) == len(accounts)
+
+
+def test_storage_triggered_function_listens_to_finalized_uploads():
+    functions = root().locals["functions"]
+    assert [k for k, f in functions.items() if f["trigger"] == "storage"] == ["on_upload"]
+    call = root().calls["functions"]["functions"]
+    assert "bucket = module.storage.names.uploads" in call
+    text = child_modules()["functions"].text
+    assert 'event_type            = "google.cloud.storage.object.v1.finalized"' in text
+    assert '"RETRY_POLICY_RETRY"' in text
+
+
+def test_push_functions_have_a_push_subscription_each():
+    functions = root().locals["functions"]
+    push = {k for k, f in functions.items() if f["trigger"] == "push"}
+    subscriptions = root().calls["messaging"]["push_subscriptions"]
+    endpoints = {
+        re.fullmatch(r"\$\{module\.functions\.uris\.(\w+)\}", s["push_endpoint"])[1]
+        for s in subscriptions.values()
+    }
+    assert endpoints == push
+
+
+def test_wired_environment_uses_the_settings_names():
+    wired = root().locals["wired_environment"]
+    unknown = set(wired) - settings_env_names() - set(PENDING_SETTINGS)
+    assert unknown == set()
+
+
+def test_every_resource_setting_is_wired():
+    """Names of buckets, topics, queues and the URLs the code calls, plus project and region."""
+    wired = root().locals["wired_environment"]
+    needed = {"project_id", "region"} | {
+        name
+        for name, info in Settings.model_fields.items()
+        if name.endswith(("_bucket", "_topic", "_queue"))
+        or (isinstance(info.default, str) and "127.0.0.1" in info.default)
+    }
+    assert {f"VSS_{n.upper()}" for n in needed} <= set(wired)
+
+
+def test_local_only_settings_are_never_set():
+    assert set(Settings.model_fields) >= LOCAL_ONLY_SETTINGS
+    forbidden = {f"VSS_{n.upper()}" for n in LOCAL_ONLY_SETTINGS}
+    assert forbidden.isdisjoint(root().locals["wired_environment"])
+    extra_rules = str(root().variables["extra_environment"]["validation"])
+    assert all(f'"{name}"' in extra_rules for name in forbidden)
+
+
+def test_app_settings_are_settings_fields():
+    type_text = root().variables["app_settings"]["type"]
+    attributes = set(re.findall(r"(\w+)\s*=\s*optional\(", type_text))
+    assert attributes and attributes <= set(Settings.model_fields)
+
+
+def test_secret_environment_reaches_the_code():
+    functions = root().locals["functions"]
+    secrets = {name: key for f in functions.values() for name, key in f["secrets"].items()}
+    assert secrets == {"GEMINI_API_KEY": "gemini"}
+    assert set(secrets.values()) <= set(root().locals["secrets"])
+    code = "\n".join(p.read_text() for p in (ROOT / "shared" / "vss").rglob("*.py"))
+    assert all(f'"{name}"' in code for name in secrets), "the code no longer reads it"
+
+
+def test_push_ack_deadline_covers_the_function_timeout():
+    subscriptions = root().calls["messaging"]["push_subscriptions"]
+    config = root().locals["functions"]
+    for sub in subscriptions.values():
+        fn = re.search(r"uris\.(\w+)", sub["push_endpoint"])[1]
+        assert sub["ack_deadline_seconds"] == (
+            f"${{min(600, local.function_config.{fn}.timeout_seconds + 30)}}"
+        )
+        assert config[fn]["timeout_seconds"] <= 570
+
+
+def test_names_resolve_for_subscriptions():
+    subscriptions = root().calls["messaging"]["push_subscriptions"]
+    assert {resolve(s["name"]) for s in subscriptions.values()} == set(
+        root().locals["subscriptions"].values()
+    )

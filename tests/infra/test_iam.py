@@ -1,0 +1,140 @@
+"""Each service account holds exactly its documented roles (infra/terraform/README.md,
+"Identities"), every grant is made at the narrowest scope, and no IAM resource hides
+outside the data-driven ones."""
+
+from __future__ import annotations
+
+import re
+
+from tests.infra._terraform import TF_DIR, all_modules, child_modules, root
+
+README = TF_DIR / "README.md"
+SCOPES = {
+    "buckets": "bucket",
+    "topics": "topic",
+    "queues": "queue",
+    "secrets": "secret",
+    "service_accounts": "service-account",
+}
+# Roles granted on the whole project, with why no narrower scope exists.
+PROJECT_ROLES = {
+    "roles/datastore.user": "Firestore IAM has no per-collection scope",
+    "roles/eventarc.eventReceiver": "granted on the project only",
+    "roles/run.builder": "Cloud Build writes logs and images project-wide",
+}
+# Every IAM resource in the configuration (module, type, name) -> what it grants.
+IAM_RESOURCES = {
+    ("iam", "google_project_iam_member", "this"): "local.project_grants",
+    ("iam", "google_storage_bucket_iam_member", "this"): "local.scoped.buckets",
+    ("iam", "google_pubsub_topic_iam_member", "this"): "local.scoped.topics",
+    ("iam", "google_cloud_tasks_queue_iam_member", "this"): "local.scoped.queues",
+    ("iam", "google_secret_manager_secret_iam_member", "this"): "local.scoped.secrets",
+    ("iam", "google_service_account_iam_member", "this"): "local.scoped.service_accounts",
+    ("iam", "google_project_iam_member", "gcs_agent_publishes_events"): "service agent",
+    ("iam", "google_service_account_iam_member", "pubsub_agent_mints_push_tokens"): "service agent",
+    ("functions", "google_cloud_run_v2_service_iam_member", "invoker"): "local.invoker_bindings",
+    ("messaging", "google_pubsub_topic_iam_member", "dead_letter_publisher"): "service agent",
+    (
+        "messaging",
+        "google_pubsub_subscription_iam_member",
+        "dead_letter_subscriber",
+    ): "service agent",
+    ("storage", "google_project_iam_audit_config", "storage"): "audit logs, not a grant",
+}
+
+
+def documented() -> set[tuple[str, str, str, str]]:
+    """(key, account, role, scope) rows of the Identities table."""
+    text = README.read_text().split("## Identities", 1)[1]
+    table = text.split("\n\n| key |", 1)[1].split("\n\n", 1)[0]
+    rows = set()
+    for line in ("| key |" + table).splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows.add(tuple(cells[:4]))
+    return rows
+
+
+def configured() -> set[tuple[str, str, str, str]]:
+    """The same rows, flattened from local.grants in main.tf."""
+    accounts = root().locals["service_accounts"]
+    rows = set()
+    for key, grant in root().locals["grants"].items():
+        account = accounts[key]["account_id"]
+        rows |= {(key, account, role, "project") for role in grant.get("project", [])}
+        for scope, label in SCOPES.items():
+            for target, roles in grant.get(scope, {}).items():
+                rows |= {(key, account, role, f"{label}:{target}") for role in roles}
+        rows |= {
+            (key, account, "roles/run.invoker", f"function:{fn}") for fn in grant.get("invokes", [])
+        }
+    return rows
+
+
+def test_each_service_account_holds_exactly_its_documented_roles():
+    docs, config = documented(), configured()
+    assert len(docs) > 20
+    assert config - docs == set(), "granted but not documented"
+    assert docs - config == set(), "documented but not granted"
+
+
+def test_every_service_account_has_grants_and_every_grant_an_account():
+    assert set(root().locals["grants"]) == set(root().locals["service_accounts"])
+
+
+def test_grant_targets_exist():
+    locals_ = root().locals
+    targets = {
+        "buckets": set(locals_["bucket_base_names"]),
+        "topics": set(locals_["topics"]),
+        "queues": set(locals_["queues"]),
+        "secrets": set(locals_["secrets"]),
+        "service_accounts": set(locals_["service_accounts"]),
+    }
+    for key, grant in locals_["grants"].items():
+        for scope, allowed in targets.items():
+            assert set(grant.get(scope, {})) <= allowed, (key, scope)
+        assert set(grant.get("invokes", [])) <= set(locals_["functions"]), key
+
+
+def test_project_level_roles_are_only_those_without_a_narrower_scope():
+    roles = {r for g in root().locals["grants"].values() for r in g.get("project", [])}
+    assert roles <= set(PROJECT_ROLES), roles - set(PROJECT_ROLES)
+
+
+def test_signing_and_acting_as_are_granted_on_service_accounts_not_the_project():
+    for grant in root().locals["grants"].values():
+        assert not {r for r in grant.get("project", []) if r.startswith("roles/iam.")}
+    api = root().locals["grants"]["api"]["service_accounts"]
+    assert api["api"] == ["roles/iam.serviceAccountTokenCreator"]  # signBlob on itself
+
+
+def test_secret_readers_are_the_functions_that_read_it():
+    functions = root().locals["functions"]
+    for secret in root().locals["secrets"]:
+        readers = {k for k, g in root().locals["grants"].items() if secret in g.get("secrets", {})}
+        users = {k for k, f in functions.items() if secret in f["secrets"].values()}
+        assert readers == users, secret
+
+
+def test_every_iam_resource_is_known():
+    found = {}
+    for module in all_modules():
+        for (rtype, rname), body in module.resources.items():
+            if re.search(r"_iam_|_iam$", rtype):
+                found[(module.name, rtype, rname)] = body
+    assert set(found) == set(IAM_RESOURCES)
+    for address, source in IAM_RESOURCES.items():
+        if source.startswith("local."):
+            assert found[address]["for_each"] == f"${{{source}}}", address
+    # Authoritative bindings or policies would remove grants made by others.
+    assert not [a for a in found if a[1].endswith(("_iam_binding", "_iam_policy"))]
+
+
+def test_the_iam_module_grants_from_the_table():
+    call = root().calls["iam"]
+    assert call["grants"] == "${local.grants}"
+    assert call["service_accounts"] == "${local.service_accounts}"
+    iam = child_modules()["iam"]
+    assert iam.resources[("google_service_account", "this")]["for_each"] == (
+        "${var.service_accounts}"
+    )
