@@ -81,6 +81,7 @@ schemas: setup
 
 bench: up
 	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.narration
 
 # One zip per function (its folder + shared/vss + requirements.txt), named by content hash.
 package: $(STAMP)
@@ -96,4 +97,4 @@ deploy: package
 	terraform -chdir=$(TF_DIR) apply -var-file=$(abspath $(TFVARS)) -var-file=$(abspath $(SOURCES_TFVARS)) $(APPLY_FLAGS)
 
 clean: down
-	rm -rf $(VENV) .vss build dist
+	rm -rf $(VENV) $(CHECKOV_VENV) .vss build dist

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m tests.bench.run` (make bench) against the local stack."""
