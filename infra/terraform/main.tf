@@ -212,9 +212,10 @@ locals {
     VSS_STAGES_TOPIC     = local.topics.stages
     VSS_DEADLINE_QUEUE   = local.queues.deadlines
     VSS_DEADLINE_URL     = local.deadline_url
-    # Identity of the OIDC token on each deadline check. shared/vss/config.py does not read it
-    # yet (see infra/terraform/README.md, "Open items"): until it does, Cloud Tasks calls the
-    # deadline function without a token and IAM refuses the call.
+    # Records live as long as the objects they describe.
+    VSS_TASK_RETENTION_DAYS = tostring(var.storage.artifacts_expire_days)
+    VSS_FILE_RETENTION_DAYS = tostring(var.storage.uploads_expire_days)
+    # Identity of the OIDC token Cloud Tasks attaches to each deadline check.
     VSS_DEADLINE_SERVICE_ACCOUNT = module.iam.emails.deadline_invoker
   }
   # Wired names last: neither app_settings nor extra_environment can override them.
@@ -255,12 +256,13 @@ locals {
   }
 
   # TTL policies: Firestore deletes a document within about a day after its `expire_at`
-  # timestamp has passed. The application does not write `expire_at` yet, so today these
-  # policies delete nothing; once it does, old tasks and file records expire on their own
-  # (the tasks/{id}/events subcollection needs its own expire_at: TTL does not cascade).
+  # timestamp has passed. The code writes it from VSS_TASK_RETENTION_DAYS and
+  # VSS_FILE_RETENTION_DAYS (wired below to the buckets' lifecycle), and copies a task's onto
+  # each tasks/{id}/events document: TTL does not cascade to subcollections.
   firestore_ttl = {
-    tasks = { collection = "tasks", field = "expire_at" }
-    files = { collection = "files", field = "expire_at" }
+    tasks  = { collection = "tasks", field = "expire_at" }
+    files  = { collection = "files", field = "expire_at" }
+    events = { collection = "events", field = "expire_at" }
   }
 
   services = toset([

@@ -78,6 +78,7 @@ def bootstrap(settings: Settings | None = None) -> Deps:
         ),
         publisher=PubSubPublisher(s.project_id),
         deadlines=CloudTasksDeadlineScheduler.connect(
-            s.project_id, s.region, s.deadline_queue, s.deadline_url, s.tasks_emulator_host
+            s.project_id, s.region, s.deadline_queue, s.deadline_url, s.tasks_emulator_host,
+            service_account=s.deadline_service_account,
         ),
     )

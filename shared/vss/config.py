@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     deadline_url: str = Field(
         "http://127.0.0.1:8093/", description="URL the deadline checks are delivered to."
     )
+    deadline_service_account: str | None = Field(
+        None,
+        description="Service account whose OIDC token Cloud Tasks attaches to each deadline "
+        "check (production; the deadline function accepts only authenticated calls).",
+    )
 
     storage_emulator_host: str | None = Field(
         None, description="fake-gcs-server base URL (local only), e.g. http://127.0.0.1:4443."
@@ -58,6 +63,14 @@ class Settings(BaseSettings):
     )
     event_max_age_seconds: int = Field(
         3600, description="Events older than this are dropped, so a poison message cannot loop."
+    )
+    task_retention_days: int = Field(
+        90, ge=1, description="Days a task record is kept before Firestore's TTL deletes it "
+        "(match the artifacts bucket's lifecycle).",
+    )
+    file_retention_days: int = Field(
+        30, ge=1, description="Days an upload's record is kept before Firestore's TTL deletes "
+        "it (match the uploads bucket's lifecycle).",
     )
     page_size_max: int = Field(100, description="Largest page the task list returns.")
     espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from tests.conftest import ROOT
 from tests.infra._terraform import root, string_constants
+from vss.domain.files import FileRecord
+from vss.domain.tasks import Task
 
 REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
 
@@ -179,6 +181,12 @@ def test_ttl_policies_are_on_code_collections():
     assert {(t["collection"], t["field"]) for t in ttl.values()} == {
         (constants["TASKS"], "expire_at"),
         (constants["FILES"], "expire_at"),
+        (constants["EVENTS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
+
+
+def test_ttl_fields_are_written_by_the_models():
+    assert "expire_at" in Task.model_fields
+    assert "expire_at" in FileRecord.model_fields

@@ -44,6 +44,25 @@ def test_task_round_trips_through_firestore(repo: FirestoreTaskRepository):
     assert repo.get(task.id) == task
 
 
+def test_task_and_its_events_carry_a_ttl_timestamp(repo: FirestoreTaskRepository):
+    now = datetime.now(UTC)
+    task = rules.new_task(
+        task_id=uuid.uuid4().hex, tenant_id="t", task_type=TaskType.GENERATE_NARRATION,
+        payload={}, waiting_on=[], now=now, deadline=timedelta(minutes=5),
+        retention=timedelta(days=90),
+    )
+    repo.add(task)
+    repo.update(task.id, lambda t: rules.cancel(t, datetime.now(UTC)), event_id="evt-ttl")
+    db = firestore.Client(project=stack_settings().project_id)
+    task_doc = db.collection("tasks").document(task.id).get().to_dict()
+    event_doc = (db.collection("tasks").document(task.id).collection("events")
+                 .document("evt-ttl").get().to_dict())
+    # TTL policies only act on Timestamp values, which the client returns as datetimes.
+    assert isinstance(task_doc["expire_at"], datetime)
+    assert task_doc["expire_at"] == now + timedelta(days=90)
+    assert event_doc["expire_at"] == task_doc["expire_at"]
+
+
 def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskRepository):
     task = _task()
     repo.add(task)

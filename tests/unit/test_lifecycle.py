@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -65,6 +66,16 @@ def test_create_publishes_first_stage_and_schedules_deadline(deps: Deps, bluepri
     assert _published(deps) == [{"task_id": task.id, "stage": "narration"}]
     assert isinstance(deps.deadlines, FakeScheduler)
     assert deps.deadlines.scheduled == [(task.id, task.deadline_at)]
+
+
+def test_tasks_and_uploads_expire_after_their_retention(deps: Deps, blueprint_bytes: bytes):
+    path = _valid_dataset(deps, blueprint_bytes)
+    task = _narration_task(deps, path)
+    file_id = path.split("/")[1]
+    record = deps.files.get(file_id)
+    assert record is not None
+    assert task.expire_at == task.created + timedelta(days=deps.settings.task_retention_days)
+    assert record.expire_at == record.created + timedelta(days=deps.settings.file_retention_days)
 
 
 def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: bytes):

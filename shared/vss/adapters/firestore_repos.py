@@ -58,7 +58,10 @@ class FirestoreTaskRepository:
             if after is not before:
                 transaction.set(ref, _to_doc(after))
             if event_ref is not None:
-                transaction.create(event_ref, {"at": datetime.now(UTC)})
+                # TTL does not cascade to subcollections: the event expires with its task.
+                transaction.create(
+                    event_ref, {"at": datetime.now(UTC), "expire_at": after.expire_at}
+                )
             return before, after
 
         return apply(self._db.transaction())

@@ -42,6 +42,9 @@ class FileRecord(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
     created: datetime
     modified: datetime
+    expire_at: datetime | None = Field(
+        None, description="When Firestore's TTL policy may delete this record."
+    )
 
 
 class Tenant(BaseModel):

@@ -87,6 +87,9 @@ class Task(BaseModel):
     created: datetime
     modified: datetime
     deadline_at: datetime
+    expire_at: datetime | None = Field(
+        None, description="When Firestore's TTL policy may delete this record."
+    )
 
     @property
     def is_terminal(self) -> bool:
@@ -106,6 +109,7 @@ def new_task(
     waiting_on: list[str],
     now: datetime,
     deadline: timedelta,
+    retention: timedelta | None = None,
 ) -> Task:
     stages = list(PIPELINES[task_type])
     return Task(
@@ -119,6 +123,7 @@ def new_task(
         created=now,
         modified=now,
         deadline_at=now + deadline,
+        expire_at=now + retention if retention else None,
     )
 
 

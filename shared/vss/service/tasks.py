@@ -116,6 +116,7 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
         task_id=uuid.uuid4().hex, tenant_id=tenant_id, task_type=task_type,
         payload=payload.model_dump(mode="json"), waiting_on=[] if problem else waiting,
         now=now, deadline=timedelta(seconds=deps.settings.task_deadline_seconds),
+        retention=timedelta(days=deps.settings.task_retention_days),
     )
     if problem:
         task = rules.fail(task, problem, now)

@@ -47,15 +47,22 @@ def _check_size(deps: Deps, size: int) -> None:
         )
 
 
+def _record(deps: Deps, file_id: str, tenant_id: str, relative_path: str, filename: str,
+            content_type: str, status: FileStatus, **fields: Any) -> FileRecord:
+    now = deps.clock()
+    return FileRecord(
+        id=file_id, tenant_id=tenant_id, relative_path=relative_path,
+        filename=filename, content_type=content_type, status=status,
+        created=now, modified=now,
+        expire_at=now + timedelta(days=deps.settings.file_retention_days), **fields,
+    )
+
+
 def _new_record(deps: Deps, tenant_id: str, filename: str, content_type: str,
                 status: FileStatus, **fields: Any) -> FileRecord:
     file_id = uuid.uuid4().hex
-    now = deps.clock()
-    return FileRecord(
-        id=file_id, tenant_id=tenant_id, relative_path=upload_path(file_id, filename),
-        filename=filename, content_type=content_type, status=status, created=now,
-        modified=now, **fields,
-    )
+    return _record(deps, file_id, tenant_id, upload_path(file_id, filename), filename,
+                   content_type, status, **fields)
 
 
 def store_upload(deps: Deps, tenant_id: str, filename: str, data: bytes) -> FileRecord:
@@ -133,12 +140,11 @@ def check_landed_object(deps: Deps, bucket: str, name: str) -> FileRecord | None
     status = FileStatus.INVALID if errors else FileStatus.VALID
     update = {**fields, "status": status, "errors": errors, "modified": deps.clock()}
     if deps.files.get(file_id) is None:  # written straight to the bucket, not through the API
-        deps.files.add(FileRecord(
-            id=file_id, tenant_id=tenant_id, relative_path=relative_path,
-            filename=relative_path.rsplit("/", 1)[-1],
-            content_type=fields.get("content_type", "application/octet-stream"),
-            status=status, created=deps.clock(), modified=deps.clock(),
-        ))
+        content_type = fields.get("content_type", "application/octet-stream")
+        filename = relative_path.rsplit("/", 1)[-1]
+        deps.files.add(
+            _record(deps, file_id, tenant_id, relative_path, filename, content_type, status)
+        )
     record = deps.files.update(file_id, lambda r: r.model_copy(update=update))
     log.info("file checked: %s", status, extra={"tenant_id": tenant_id, "file_id": file_id})
     release_waiting_tasks(deps, record)
