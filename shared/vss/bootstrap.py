@@ -28,12 +28,13 @@ def gemini_from_settings(settings: Settings, model: str | None = None) -> Struct
         return None
     from vss.adapters.gemini import GeminiWriter
 
+    model = model or settings.gemini_model
     return GeminiWriter(
-        model=model or settings.gemini_model,
+        model=model,
         api_key=settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None,
         vertex_project=settings.gemini_vertex_project, vertex_location=settings.gemini_location,
         base_url=settings.gemini_base_url,
-        price_per_million=(settings.gemini_price_input, settings.gemini_price_output),
+        price_per_million=settings.gemini_prices[model],
         attempts=settings.gemini_attempts,
     )
 

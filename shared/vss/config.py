@@ -10,10 +10,21 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_ENV_FILE = Path(".vss/local.env")
+
+
+# Gemini API list prices, USD per 1M tokens (input, output; thinking is billed as output),
+# for prompts under 200k tokens. Override with VSS_GEMINI_PRICES when they change.
+GEMINI_PRICES: dict[str, tuple[float, float]] = {
+    "gemini-2.5-flash": (0.30, 2.50),
+    "gemini-2.5-flash-lite": (0.10, 0.40),
+    "gemini-2.5-pro": (1.25, 10.00),
+    "gemini-2.0-flash": (0.10, 0.40),
+    "gemini-2.0-flash-lite": (0.075, 0.30),
+}
 
 
 class Settings(BaseSettings):
@@ -76,7 +87,9 @@ class Settings(BaseSettings):
     espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")
 
     gemini_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("VSS_GEMINI_API_KEY", "GEMINI_API_KEY"),
+        None, validation_alias=AliasChoices(
+            "VSS_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"
+        ),
         description="Gemini API key (Secret Manager in production). Without it and without "
         "a Vertex project, narration uses the offline writer.",
     )
@@ -86,8 +99,11 @@ class Settings(BaseSettings):
     gemini_location: str = Field("us-central1", description="Vertex AI location.")
     gemini_model: str = Field("gemini-2.5-flash", description="Default narration model.")
     gemini_base_url: str | None = Field(None, description="Override the Gemini endpoint.")
-    gemini_price_input: float = Field(0.30, description="USD per 1M input tokens (cost estimate).")
-    gemini_price_output: float = Field(2.50, description="USD per 1M output tokens.")
+    gemini_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: dict(GEMINI_PRICES),
+        description="JSON object: model → [USD per 1M input tokens, per 1M output tokens], "
+        "for the cost estimate. A task may only ask for a model listed here.",
+    )
     gemini_attempts: int = Field(4, ge=1, le=10, description="Tries per call on 429/5xx.")
     narration_prompt_budget_tokens: int = Field(
         24_000, ge=2_000, description="Largest scene excerpt per model call; longer datasets "
@@ -97,6 +113,13 @@ class Settings(BaseSettings):
                                         "over-budget snippet before a cut.")
     zh_chars_per_second: float = Field(4.5, gt=0, description="Chinese speech rate for pacing.")
     en_words_per_second: float = Field(2.5, gt=0, description="English speech rate for pacing.")
+
+    @model_validator(mode="after")
+    def _default_model_is_priced(self) -> Settings:
+        if self.gemini_model not in self.gemini_prices:
+            raise ValueError(f"VSS_GEMINI_MODEL {self.gemini_model!r} has no entry in "
+                             f"VSS_GEMINI_PRICES ({sorted(self.gemini_prices)})")
+        return self
 
 
 def load_local_env(path: Path = LOCAL_ENV_FILE) -> dict[str, str]:

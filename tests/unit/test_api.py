@@ -92,3 +92,16 @@ def test_openapi_document_lists_every_route(client):
     assert "GenerateNarrationPayload" in doc["components"]["schemas"]
     refs = {p for p in str(doc["paths"]).split("'") if p.startswith("#/components/schemas/")}
     assert refs and all(r.rsplit("/", 1)[1] in doc["components"]["schemas"] for r in refs)
+
+
+def test_a_model_without_a_known_price_is_refused_before_any_work(client, headers, deps):
+    response = client.post("/api/v1/tasks/", headers=headers, json={
+        "task_type": "GENERATE_NARRATION",
+        "payload": {"blueprint_path": "uploads/f/x.json",
+                    "service_params": {"model": "gemini-9-ultra"}}})
+    body = response.get_json()
+    assert response.status_code == 400 and body["code"] == 1001
+    assert body["details"]["errors"][0]["pointer"] == "/payload/service_params/model"
+    assert "gemini-2.5-pro" in body["details"]["errors"][0]["reason"]
+    tenant = auth.authenticate(deps, headers["X-Instance-ID"], headers["X-Api-Key"]).tenant_id
+    assert deps.tasks.list_for_tenant(tenant, limit=5, after=None)[0] == []

@@ -185,6 +185,20 @@ def test_narrative_dataset_unknown_function_and_missing_nodes(small: dict[str, A
     assert [s.id for s in dataset.scenes_in_story_order()] == [1, 3, 2, 4]
 
 
+def test_a_replayed_scene_keeps_the_function_of_its_first_appearance(
+    small: dict[str, Any],
+) -> None:
+    nodes = small["narrative_storyline"]["branches"]["main"]["nodes"]
+    nodes.append({"local_id": 6, "narrative_index": 5, "narrative_function": "FLASHBACK",
+                  "ref_scene_id": 1})
+    dataset = parse_dataset(small)
+    assert [s.id for s in dataset.scenes_in_story_order()] == [1, 3, 2, 4]
+    assert dataset.story_functions() == {
+        1: NarrativeFunction.LINEAR, 2: NarrativeFunction.FLASHBACK,
+        3: NarrativeFunction.LINEAR, 4: NarrativeFunction.LINEAR,
+    }
+
+
 def test_narrative_dataset_without_storyline_orders_by_chapter_then_start(
     small: dict[str, Any],
 ) -> None:

@@ -13,7 +13,7 @@ from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.domain.timecode import Timecode
-from vss.narration.pacing import speech_seconds
+from vss.narration.pacing import SpeechRate, speech_seconds
 from vss.service import stages, tasks
 from vss.service.storage import TaskFiles
 
@@ -66,6 +66,28 @@ def test_narration_fits_the_footage_and_cites_real_scenes(pipeline, blueprint_by
         assert snippet.pacing.footage_seconds == pytest.approx(footage, abs=0.001)
         assert snippet.pacing.budget_seconds <= footage + 1e-6
         assert speech_seconds(snippet.narration, "zh") <= snippet.pacing.budget_seconds
+
+
+def test_a_slower_voice_gets_less_text_for_the_same_footage(blueprint_bytes):
+    deps = fake_deps()
+    dataset_path = _valid_dataset(deps, blueprint_bytes)
+    scripts = {}
+    for rate in (1.0, 0.5):
+        task = tasks.create_task(deps, "t1", tasks.CreateTask(
+            task_type="GENERATE_NARRATION",
+            payload={"blueprint_path": dataset_path,
+                     "service_params": {"speaking_rate": rate}}))
+        result = _run_to_end(deps, task.id, Stage.NARRATION)
+        scripts[rate] = NarrationScript.model_validate_json(
+            _read(deps, task.id, result["output_file_path"]))
+    slow = scripts[0.5].narration_script
+    assert {s.pacing.speech_rate for s in slow if s.pacing} == {4.5 * 0.5}
+    for snippet in slow:
+        assert snippet.pacing is not None
+        spoken = speech_seconds(snippet.narration, "zh", SpeechRate().scaled(0.5))
+        assert spoken <= snippet.pacing.budget_seconds
+    slow_chars = sum(len(s.narration) for s in slow)
+    assert slow_chars < 0.7 * sum(len(s.narration) for s in scripts[1.0].narration_script)
 
 
 def test_dubbing_writes_one_wav_per_snippet_with_its_duration(pipeline):

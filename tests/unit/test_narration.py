@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.fakes import ScriptedLlm
+from tests.synthetic import synthetic_blueprint
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.errors import PayloadInvalid
 from vss.narration.compose import NarrationConfig, narrate
 from vss.narration.llm import LlmResult, Usage
-from vss.narration.llm_writer import Draft, DraftSnippet, Rewrite, Rewrites
+from vss.narration.llm_writer import (
+    Draft,
+    DraftSnippet,
+    Rewrite,
+    Rewrites,
+    estimate_tokens,
+)
 from vss.narration.pacing import cut_to_budget, speech_seconds
+from vss.narration.prompts import render
 from vss.narration.scope import mentions
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "narrative_dataset_small.json"
@@ -66,11 +73,24 @@ def test_scene_selection_scope_accepts_ranges(blueprint):
     assert cited <= {10, 11, 12, 20} and cited
 
 
+def test_huge_ranges_are_bounds_not_lists(blueprint):
+    # Expanded, these would be billions of ids; as bounds they cost nothing.
+    wide = narrate(blueprint, params(scope={"type": "episode_range", "value": "1-2000000000"}),
+                   None)
+    assert wide.narration_script
+    with pytest.raises(PayloadInvalid) as caught:
+        narrate(blueprint, params(scope={"type": "scene_selection", "value": "60-2000000000"}),
+                None)
+    assert "[64, 65, 66, 67, 68, 69, 70, 71, 72, 73]" in caught.value.details["errors"][0][
+        "reason"]
+
+
 @pytest.mark.parametrize("scope", [
     {"type": "scene_selection", "value": [1, 999]},
     {"type": "episode_range", "value": [40, 50]},
     {"type": "episode_range", "value": [5, 2]},
     {"type": "scene_selection", "value": {"oops": 1}},
+    {"type": "scene_selection", "value": "12-10"},
 ])
 def test_bad_scope_is_rejected_with_its_pointer(blueprint, scope):
     with pytest.raises(PayloadInvalid) as caught:
@@ -90,6 +110,17 @@ def test_first_person_speaks_as_the_character(blueprint):
                                        perspective_character="车小小"), None)
     text = "".join(s.narration for s in script.narration_script)
     assert "车小小" not in text and text.count("我") > 10
+
+
+def test_characters_the_dataset_does_not_have_are_named_in_the_error(blueprint):
+    with pytest.raises(PayloadInvalid) as caught:
+        narrate(blueprint, params(perspective="first_person", perspective_character="车晓晓",
+                                  character_focus={"mode": "focus",
+                                                   "characters": ["楚昊轩", "Nobody"]}), None)
+    errors = caught.value.details["errors"]
+    assert [e["pointer"].rsplit("control_params", 1)[1] for e in errors] == [
+        "/perspective_character", "/character_focus/characters/1"]
+    assert "车小小" in errors[0]["reason"]  # the hint lists who does speak
 
 
 def test_first_person_without_a_character_is_a_payload_error():
@@ -137,8 +168,17 @@ def test_cut_keeps_whole_sentences_then_clauses():
 
 def _indices(prompt: str) -> list[tuple[int, int, list[int]]]:
     """(index, budget units, scene ids) of each snippet the prompt asks for."""
-    return [(int(i), int(b), json.loads(ids)) for i, b, ids in
-            re.findall(r"- snippet (\d+): budget (\d+) \S+ \S+, \w+, scenes (\[[\d, ]*\])", prompt)]
+    found = re.findall(r"- snippet (\d+): budget (\d+) \S+ \S+, \w+, scenes ([\d, -]+)", prompt)
+    return [(int(i), int(b), _expand(ids)) for i, b, ids in found]
+
+
+def _expand(ranges: str) -> list[int]:
+    """'1-3, 7' → [1, 2, 3, 7]."""
+    ids: list[int] = []
+    for part in filter(None, (p.strip() for p in ranges.split(","))):
+        low, _, high = part.partition("-")
+        ids.extend(range(int(low), int(high or low) + 1))
+    return ids
 
 
 def _drafting(length_factor: float, extra_ids: list[int] | None = None, text: str = "剧情推进"):
@@ -226,3 +266,26 @@ def test_long_series_is_written_in_bounded_chunks(blueprint):
     assert asked == list(range(len(script.narration_script)))  # each snippet asked once
     assert all(len(prompt) < 3_000 * 2 for _, prompt, _ in drafts)
     assert "previous snippet ended" in drafts[1][1]
+
+
+@pytest.mark.parametrize("minutes", [1, 20])
+def test_a_500_scene_series_keeps_every_prompt_within_budget(minutes):
+    series = parse_dataset(synthetic_blueprint(500))
+    llm = ScriptedLlm(_drafting(0.5))
+    config = NarrationConfig(prompt_budget_tokens=8_000)
+    script = narrate(series, params(target_duration_minutes=minutes), llm, config)
+    drafts = [prompt for _, prompt, schema in llm.prompts if schema == "Draft"]
+    template = estimate_tokens(render_template_overhead())
+    assert all(estimate_tokens(p) <= 8_000 + template for p in drafts)
+    asked = [i for prompt in drafts for i, _, _ in _indices(prompt)]
+    assert asked == list(range(len(script.narration_script)))
+    assert all(s.engine == "scripted" for s in script.narration_script)
+    _assert_paced(script, series)
+
+
+def render_template_overhead() -> str:
+    """The narration prompt with no snippets: what every call costs besides the scenes."""
+    return render("narration", lang_name="Chinese", title="bench", style="humorous",
+                  narrative_focus="general", perspective_rule="", character_rule="",
+                  custom_rules="", unit_rule="", previous_rule="", snippets="")
+

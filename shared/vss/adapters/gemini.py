@@ -76,7 +76,7 @@ class GeminiWriter:
         `credentials` when given. `price_per_million` is USD per 1M (input, output) tokens;
         thinking tokens are billed as output. Retry jitter is `initial_delay_s`."""
         self.model = model
-        self._price_in, self._price_out = price_per_million
+        self.price_per_million = price_per_million
         self._temperature = temperature
         # Whatever key the client may use, so no message of ours can echo it.
         self._secret = (
@@ -140,7 +140,8 @@ class GeminiWriter:
             return Usage(calls=1)
         tokens_in = meta.prompt_token_count or 0
         tokens_out = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
-        cost = (tokens_in * self._price_in + tokens_out * self._price_out) / 1_000_000
+        price_in, price_out = self.price_per_million
+        cost = (tokens_in * price_in + tokens_out * price_out) / 1_000_000
         return Usage(tokens_in, tokens_out, round(cost, 6), 1)
 
     def _check_not_blocked(self, response: types.GenerateContentResponse) -> None:

@@ -215,6 +215,16 @@ class Dataset(_Frozen):
         rest = [scene for scene_id, scene in self.scenes.items() if scene_id not in seen]
         return result + sorted(rest, key=_chapter_position)
 
+    def story_functions(self) -> dict[int, NarrativeFunction]:
+        """Each scene's narrative function where the story first shows it: a later replay of
+        the scene (a flashback to it) does not relabel its first appearance. Scenes the
+        storyline omits are LINEAR."""
+        functions: dict[int, NarrativeFunction] = {}
+        for node in sorted(self.storyline, key=lambda node: node.narrative_index):
+            functions.setdefault(node.scene_id, node.narrative_function)
+        return {scene_id: functions.get(scene_id, NarrativeFunction.LINEAR)
+                for scene_id in self.scenes}
+
     def chapter_of(self, scene_id: int) -> Chapter:
         """The chapter holding a scene; KeyError if there is no such scene."""
         chapter_id = self.scenes[scene_id].chapter_id

@@ -13,8 +13,10 @@ def run(ctx: StageContext) -> StageOutput:
     payload = GenerateNarrationPayload.model_validate(ctx.task.payload)
     settings = ctx.deps.settings
     dataset = read_dataset(ctx.files, payload.blueprint_path)
+    # The dubbing voice's speaking_rate changes how much text fits the same footage.
+    rate = SpeechRate(settings.zh_chars_per_second, settings.en_words_per_second)
     config = NarrationConfig(
-        rate=SpeechRate(settings.zh_chars_per_second, settings.en_words_per_second),
+        rate=rate.scaled(payload.service_params.speaking_rate or 1.0),
         prompt_budget_tokens=settings.narration_prompt_budget_tokens,
         max_rewrites=settings.narration_max_rewrites,
     )

@@ -18,7 +18,7 @@ from vss.narration.offline import write_offline
 from vss.narration.pacing import SpeechRate, cut_to_budget, speech_seconds
 from vss.narration.plan import NarrationPlan, PlannedSnippet, make_plan
 from vss.narration.prompts import PROMPT_VERSION
-from vss.narration.scope import apply_focus, select_scenes
+from vss.narration.scope import apply_focus, check_characters, select_scenes
 
 OFFLINE = "offline"
 
@@ -43,6 +43,7 @@ def dataset_language(dataset: Dataset) -> str:
 def plan_for(dataset: Dataset, params: NarrationServiceParams, config: NarrationConfig
              ) -> NarrationPlan:
     control = params.control_params
+    check_characters(dataset, control)
     scenes, featured = apply_focus(select_scenes(dataset, control.scope),
                                    control.character_focus)
     return make_plan(dataset, scenes, lang=params.lang.value,

@@ -87,24 +87,68 @@ def _unit_rule(lang: str, units: int | None = None) -> str:
     return f"{units} {unit}" if units is not None else f"the number of {unit} given"
 
 
-def _snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str) -> str:
+EXCERPT_DETAIL = (6, 2, 0)  # dialogue lines per scene, richest first
+BRIEF_CHARS = 80
+
+
+def brief_excerpt(scene: Scene) -> str:
+    """One line for a scene when a snippet covers too many for detail."""
+    text = scene.narrative_summary or scene.character_dynamics or next(iter(scene.highlights), "")
+    clipped = text if len(text) <= BRIEF_CHARS else text[:BRIEF_CHARS] + "…"
+    return f"  scene {scene.id}: {clipped}"
+
+
+def id_ranges(ids: tuple[int, ...]) -> str:
+    """'1-20, 25, 30-31': a snippet over hundreds of scenes names them in a few tokens."""
+    runs: list[list[int]] = []
+    for scene_id in ids:
+        if runs and scene_id == runs[-1][-1] + 1:
+            runs[-1].append(scene_id)
+        else:
+            runs.append([scene_id])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _salience(scene: Scene) -> tuple[int, float, int]:
+    return len(scene.highlights), scene.duration, -scene.id
+
+
+def snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str, budget_tokens: int
+                  ) -> str:
+    """The snippet's brief and its scenes, as detailed as `budget_tokens` allows: fewer
+    dialogue lines first, then one line for each of the most telling scenes."""
+    header = (f"- snippet {snippet.index}: budget {_unit_rule(lang, snippet.budget_units)}, "
+              f"{snippet.function.value.lower()}, scenes {id_ranges(snippet.scene_ids)}")
     chapters = {c.id: c.name for c in dataset.chapters}
-    scenes = "\n".join(scene_excerpt(dataset.scenes[i], chapters.get(
-        dataset.scenes[i].chapter_id, "")) for i in snippet.scene_ids)
-    return (f"- snippet {snippet.index}: budget {_unit_rule(lang, snippet.budget_units)}, "
-            f"{snippet.function.value.lower()}, scenes {list(snippet.scene_ids)}\n{scenes}")
+    scenes = [dataset.scenes[i] for i in snippet.scene_ids]
+    for lines in EXCERPT_DETAIL:
+        block = "\n".join([header, *(scene_excerpt(s, chapters.get(s.chapter_id, ""), lines)
+                                      for s in scenes)])
+        if estimate_tokens(block) <= budget_tokens:
+            return block
+    header += " (too many scenes for detail: the most telling ones, one line each)"
+    used, chosen = estimate_tokens(header), set()
+    for scene in sorted(scenes, key=_salience, reverse=True):
+        cost = estimate_tokens(brief_excerpt(scene))
+        if used + cost > budget_tokens:
+            break
+        used += cost
+        chosen.add(scene.id)
+    return "\n".join([header, *(brief_excerpt(s) for s in scenes if s.id in chosen)])
 
 
 def chunk_plan(dataset: Dataset, plan: NarrationPlan, budget_tokens: int
-               ) -> list[list[PlannedSnippet]]:
-    chunks: list[list[PlannedSnippet]] = []
+               ) -> list[list[tuple[PlannedSnippet, str]]]:
+    """Consecutive snippets with their blocks, each chunk's blocks within `budget_tokens`."""
+    chunks: list[list[tuple[PlannedSnippet, str]]] = []
     used = budget_tokens + 1
     for snippet in plan.snippets:
-        cost = estimate_tokens(_snippet_block(dataset, snippet, plan.lang))
+        block = snippet_block(dataset, snippet, plan.lang, budget_tokens)
+        cost = estimate_tokens(block)
         if used + cost > budget_tokens and (not chunks or chunks[-1]):
             chunks.append([])
             used = 0
-        chunks[-1].append(snippet)
+        chunks[-1].append((snippet, block))
         used += cost
     return chunks
 
@@ -148,14 +192,15 @@ class LlmWriter:
         out = LlmNarration()
         system = self._system(dataset, params, plan.lang)
         previous = ""
-        for chunk in chunk_plan(dataset, plan, self.budget):
+        for blocks in chunk_plan(dataset, plan, self.budget):
+            chunk = [snippet for snippet, _ in blocks]
             prompt = render(
                 "narration", lang_name=LANG_NAMES[plan.lang], title=dataset.title,
                 style=params.style, narrative_focus=params.narrative_focus,
                 perspective_rule=_perspective_rule(params),
                 character_rule=_character_rule(params), custom_rules=_custom_rules(params),
                 unit_rule=_unit_rule(plan.lang), previous_rule=_previous_rule(previous),
-                snippets="\n".join(_snippet_block(dataset, s, plan.lang) for s in chunk),
+                snippets="\n".join(block for _, block in blocks),
             )
             draft = self._ask(system, prompt, Draft)
             delivered = {d.index: d for d in (draft.snippets if draft else [])}

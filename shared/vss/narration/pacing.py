@@ -25,6 +25,10 @@ class SpeechRate:
     def units_per_second(self, lang: str) -> float:
         return self.zh_chars_per_second if lang == "zh" else self.en_words_per_second
 
+    def scaled(self, factor: float) -> SpeechRate:
+        """The rate of a voice speaking `factor` times as fast (TTS speaking_rate)."""
+        return SpeechRate(self.zh_chars_per_second * factor, self.en_words_per_second * factor)
+
 
 DEFAULT_RATE = SpeechRate()
 

@@ -82,7 +82,7 @@ def make_plan(
     featured: set[int] | None = None, rate: SpeechRate = DEFAULT_RATE,
     snippet_seconds: float = 20.0, max_beat_seconds: float = 90.0,
 ) -> NarrationPlan:
-    functions = {n.scene_id: n.narrative_function for n in dataset.storyline}
+    functions = dataset.story_functions()
     featured = featured or set()
     weights = {s.id: s.duration * (FOCUS_WEIGHT if s.id in featured else 1.0) for s in scenes}
     beats = _beats(scenes, functions, max_beat_seconds)

@@ -14,7 +14,7 @@ from vss.domain import tasks as rules
 from vss.domain.files import CHECKED, FileKind, FileRecord, FileStatus
 from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
-from vss.domain.payloads import PAYLOADS, input_paths
+from vss.domain.payloads import PAYLOADS, GenerateNarrationPayload, input_paths
 from vss.domain.pointers import pointer_errors
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 from vss.errors import (
@@ -51,6 +51,19 @@ def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
             f"payload does not match {task_type}.",
             details={"errors": pointer_errors(exc, "/payload")},
         ) from None
+
+
+def _check_model(deps: Deps, payload: BaseModel) -> None:
+    """Only models with a known price: the cost estimate stays honest and typos fail early."""
+    if not isinstance(payload, GenerateNarrationPayload):
+        return
+    model = payload.service_params.model
+    if model is not None and model not in deps.settings.gemini_prices:
+        raise BadRequest(
+            f"Unknown narration model {model!r}.",
+            details={"errors": [{"pointer": "/payload/service_params/model",
+                                 "reason": f"not one of {sorted(deps.settings.gemini_prices)}"}]},
+        )
 
 
 def _task_type(name: str) -> TaskType:
@@ -110,6 +123,7 @@ def publish_stage(deps: Deps, task_id: str, stage: Stage) -> None:
 def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
+    _check_model(deps, payload)
     waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
     now = deps.clock()
     task = rules.new_task(
