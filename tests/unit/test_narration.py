@@ -266,6 +266,9 @@ def test_long_series_is_written_in_bounded_chunks(blueprint):
     assert asked == list(range(len(script.narration_script)))  # each snippet asked once
     assert all(len(prompt) < 3_000 * 2 for _, prompt, _ in drafts)
     assert "previous snippet ended" in drafts[1][1]
+    # Later calls recall the episodes already narrated, so the chunks read as one story.
+    assert "The story so far" not in drafts[0][1]
+    assert "The story so far" in drafts[-1][1] and blueprint.chapters[0].name in drafts[-1][1]
 
 
 @pytest.mark.parametrize("minutes", [1, 20])
@@ -276,7 +279,8 @@ def test_a_500_scene_series_keeps_every_prompt_within_budget(minutes):
     script = narrate(series, params(target_duration_minutes=minutes), llm, config)
     drafts = [prompt for _, prompt, schema in llm.prompts if schema == "Draft"]
     template = estimate_tokens(render_template_overhead())
-    assert all(estimate_tokens(p) <= 8_000 + template for p in drafts)
+    recall = 8_000 // 8  # the story-so-far share
+    assert all(estimate_tokens(p) <= 8_000 + recall + template for p in drafts)
     asked = [i for prompt in drafts for i, _, _ in _indices(prompt)]
     assert asked == list(range(len(script.narration_script)))
     assert all(s.engine == "scripted" for s in script.narration_script)
@@ -287,5 +291,6 @@ def render_template_overhead() -> str:
     """The narration prompt with no snippets: what every call costs besides the scenes."""
     return render("narration", lang_name="Chinese", title="bench", style="humorous",
                   narrative_focus="general", perspective_rule="", character_rule="",
-                  custom_rules="", unit_rule="", previous_rule="", snippets="")
+                  custom_rules="", unit_rule="", previous_rule="", story_so_far="",
+                  snippets="")
 

@@ -137,6 +137,38 @@ def snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str, budget_t
     return "\n".join([header, *(brief_excerpt(s) for s in scenes if s.id in chosen)])
 
 
+STORY_SHARE = 8  # at most 1/8 of the prompt budget recalls the episodes already narrated
+
+
+def _gist(dataset: Dataset, chapter_id: int) -> str:
+    """An episode in one line: its name and the first sentence of its longest scene's summary."""
+    chapter = next(c for c in dataset.chapters if c.id == chapter_id)
+    scenes = [s for s in dataset.scenes.values() if s.chapter_id == chapter_id]
+    main = max(scenes, key=lambda s: s.duration, default=None)
+    text = (main.narrative_summary or main.character_dynamics or "") if main else ""
+    first = re.split(r"(?<=[。！？.!?])", text, maxsplit=1)[0][:BRIEF_CHARS]
+    return f"  {chapter.name}: {first}" if first else f"  {chapter.name}"
+
+
+def story_so_far(dataset: Dataset, plan: NarrationPlan, first: PlannedSnippet,
+                 budget_tokens: int) -> str:
+    """What a chunk's model call must know of the episodes before it (the reduce side of
+    chunked writing): one line per earlier episode, the most recent kept when over budget."""
+    earlier = [c for s in plan.snippets[:first.index] for c in s.chapter_ids]
+    earlier = [c for c in dict.fromkeys(earlier) if c not in first.chapter_ids]
+    if not earlier:
+        return ""
+    lines: list[str] = []
+    used = 0
+    for chapter_id in reversed(earlier):
+        line = _gist(dataset, chapter_id)
+        used += estimate_tokens(line)
+        if used > budget_tokens:
+            break
+        lines.append(line)
+    return "The story so far (episodes already narrated):\n" + "\n".join(reversed(lines))
+
+
 def chunk_plan(dataset: Dataset, plan: NarrationPlan, budget_tokens: int
                ) -> list[list[tuple[PlannedSnippet, str]]]:
     """Consecutive snippets with their blocks, each chunk's blocks within `budget_tokens`."""
@@ -183,14 +215,11 @@ class LlmWriter:
             parsed = parse_or_repair(retry, schema)
         return parsed
 
-    def _system(self, dataset: Dataset, params: ControlParams, lang: str) -> str:
-        return (f"You are a professional {LANG_NAMES[lang]} film-commentary narrator writing "
-                f"for '{dataset.title}'. You answer only with JSON.")
 
     def write(self, dataset: Dataset, plan: NarrationPlan, params: ControlParams,
               offline: Callable[[list[PlannedSnippet]], list[str]]) -> LlmNarration:
         out = LlmNarration()
-        system = self._system(dataset, params, plan.lang)
+        system = render("narration_system", lang_name=LANG_NAMES[plan.lang], title=dataset.title)
         previous = ""
         for blocks in chunk_plan(dataset, plan, self.budget):
             chunk = [snippet for snippet, _ in blocks]
@@ -200,6 +229,7 @@ class LlmWriter:
                 perspective_rule=_perspective_rule(params),
                 character_rule=_character_rule(params), custom_rules=_custom_rules(params),
                 unit_rule=_unit_rule(plan.lang), previous_rule=_previous_rule(previous),
+                story_so_far=story_so_far(dataset, plan, chunk[0], self.budget // STORY_SHARE),
                 snippets="\n".join(block for _, block in blocks),
             )
             draft = self._ask(system, prompt, Draft)
@@ -231,8 +261,8 @@ class LlmWriter:
             for s, text in over)
         prompt = render("rewrite", lang_name=LANG_NAMES[plan.lang], style=params.style,
                         unit_rule=_unit_rule(plan.lang), items=items)
-        answer = self._ask(f"You edit {LANG_NAMES[plan.lang]} voice-over. JSON only.", prompt,
-                           Rewrites)
+        system = render("rewrite_system", lang_name=LANG_NAMES[plan.lang])
+        answer = self._ask(system, prompt, Rewrites)
         wanted = {s.index for s, _ in over}
         return {r.index: clean_tts_text(r.narration) for r in (answer.items if answer else [])
                 if r.index in wanted and clean_tts_text(r.narration)}
