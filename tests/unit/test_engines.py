@@ -62,9 +62,10 @@ def test_narration_fits_the_footage_and_cites_real_scenes(pipeline, blueprint_by
     assert set(cited) <= set(dataset.scenes) and len(cited) == len(set(cited))
     for snippet in script.narration_script:
         assert snippet.pacing is not None
-        footage = sum(dataset.scenes[i].duration for i in snippet.source_scene_ids)
-        assert snippet.pacing.footage_seconds == pytest.approx(footage, abs=0.001)
-        assert snippet.pacing.budget_seconds <= footage + 1e-6
+        # It cites the scenes its words come from, inside the footage it was planned over.
+        cited_footage = sum(dataset.scenes[i].duration for i in snippet.source_scene_ids)
+        assert cited_footage <= snippet.pacing.footage_seconds + 1e-6
+        assert snippet.pacing.budget_seconds <= snippet.pacing.footage_seconds + 1e-6
         assert speech_seconds(snippet.narration, "zh") <= snippet.pacing.budget_seconds
 
 

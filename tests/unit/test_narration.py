@@ -11,7 +11,7 @@ from tests.fakes import ScriptedLlm
 from tests.synthetic import synthetic_blueprint
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
-from vss.errors import PayloadInvalid
+from vss.errors import LlmError, PayloadInvalid
 from vss.narration.compose import NarrationConfig, narrate
 from vss.narration.llm import LlmResult, Usage
 from vss.narration.llm_writer import (
@@ -154,7 +154,11 @@ def test_english_dataset_in_english(blueprint):
 def test_offline_writer_says_it_cannot_translate(blueprint):
     script = narrate(blueprint, params(lang="en", target_duration_minutes=1), None)
     assert any("cannot translate" in n for n in script.notes)
-    _assert_paced(script, blueprint, "en")
+    # Chinese text is paced, and will be voiced, as Chinese: no English filler mixed in.
+    assert script.lang == "zh"
+    assert {s.pacing.speech_rate for s in script.narration_script if s.pacing} == {4.5}
+    assert not any(re.search(r"[A-Za-z]{3,}", s.narration) for s in script.narration_script)
+    _assert_paced(script, blueprint, "zh")
 
 
 def test_cut_keeps_whole_sentences_then_clauses():
@@ -168,7 +172,7 @@ def test_cut_keeps_whole_sentences_then_clauses():
 
 def _indices(prompt: str) -> list[tuple[int, int, list[int]]]:
     """(index, budget units, scene ids) of each snippet the prompt asks for."""
-    found = re.findall(r"- snippet (\d+): budget (\d+) \S+ \S+, \w+, scenes ([\d, -]+)", prompt)
+    found = re.findall(r"- snippet (\d+): budget (\d+) [^,]+, \w+, scenes ([\d, -]+)", prompt)
     return [(int(i), int(b), _expand(ids)) for i, b, ids in found]
 
 
@@ -232,6 +236,26 @@ def test_rewrites_that_stay_long_end_in_a_cut(blueprint):
     _assert_paced(script, blueprint)
     assert all(s.pacing and s.pacing.action == "cut" and s.pacing.rewrites == 2
                for s in script.narration_script)
+
+
+def test_no_fallback_in_a_language_the_offline_writer_cannot_write(blueprint):
+    def respond(system: str, prompt: str, schema: type) -> LlmResult:
+        return LlmResult(None, "not json", Usage(calls=1))
+
+    with pytest.raises(LlmError):  # never Chinese fallback text inside an English narration
+        narrate(blueprint, params(lang="en", target_duration_minutes=1), ScriptedLlm(respond))
+
+    def half(system: str, prompt: str, schema: type) -> LlmResult:
+        wanted = _indices(prompt)[::2]  # every other snippet is missing from the answer
+        draft = Draft(snippets=[DraftSnippet(index=i, narration="The story moves on.",
+                                             source_scene_ids=ids[:1]) for i, _, ids in wanted])
+        return LlmResult(draft, "", Usage(calls=1))
+
+    config = NarrationConfig(prompt_budget_tokens=100_000)
+    script = narrate(blueprint, params(lang="en", target_duration_minutes=2),
+                     ScriptedLlm(half), config)
+    assert all(s.narration == "The story moves on." for s in script.narration_script)
+    assert any("footage plays without narration" in n for n in script.notes)
 
 
 def test_malformed_output_is_repaired_or_falls_back(blueprint):

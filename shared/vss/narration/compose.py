@@ -6,12 +6,14 @@ model is configured) → pacing (≤ N rewrite requests, then a cut at a sentenc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vss.domain.artifacts import NarrationScript, NarrationSnippet, NarrationUsage, Pacing
 from vss.domain.dataset import Dataset
 from vss.domain.payloads import NarrationServiceParams
-from vss.errors import PayloadInvalid
+from vss.errors import LlmError, PayloadInvalid
+from vss.narration.language import dataset_language
 from vss.narration.llm import StructuredLlm, Usage
 from vss.narration.llm_writer import LlmWriter, Written
 from vss.narration.offline import write_offline
@@ -21,6 +23,7 @@ from vss.narration.prompts import PROMPT_VERSION
 from vss.narration.scope import apply_focus, check_characters, select_scenes
 
 OFFLINE = "offline"
+OfflineWriter = Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]]
 
 
 @dataclass(frozen=True)
@@ -31,30 +34,30 @@ class NarrationConfig:
     snippet_seconds: float = 20.0
 
 
-def dataset_language(dataset: Dataset) -> str:
-    """'zh' when the dataset's own text is mostly Chinese, else 'en'."""
-    sample = "".join((s.character_dynamics or s.narrative_summary or "")
-                     + "".join(d.content for d in s.dialogues[:3])
-                     for s in list(dataset.scenes.values())[:50])
-    han = sum(1 for ch in sample if "\u3400" <= ch <= "\u9fff")
-    return "zh" if han * 2 > len(sample.replace(" ", "")) else "en"
-
-
-def plan_for(dataset: Dataset, params: NarrationServiceParams, config: NarrationConfig
-             ) -> NarrationPlan:
+def plan_for(dataset: Dataset, params: NarrationServiceParams, config: NarrationConfig,
+             lang: str | None = None) -> NarrationPlan:
+    """The plan in `lang` (default: the requested language)."""
     control = params.control_params
     check_characters(dataset, control)
     scenes, featured = apply_focus(select_scenes(dataset, control.scope),
                                    control.character_focus)
-    return make_plan(dataset, scenes, lang=params.lang.value,
+    return make_plan(dataset, scenes, lang=lang or params.lang.value,
                      target_seconds=control.target_duration_minutes * 60, featured=featured,
                      rate=config.rate, snippet_seconds=config.snippet_seconds)
 
 
-def _offline(dataset: Dataset, plan: NarrationPlan, params: NarrationServiceParams):
-    def write(snippets: list[PlannedSnippet]) -> list[str]:
+def _offline(dataset: Dataset, plan: NarrationPlan, params: NarrationServiceParams,
+             config: NarrationConfig) -> OfflineWriter:
+    """The offline writer over a part of the plan. It writes only in the dataset's own
+    language: for a plan in another language it has nothing to offer."""
+    same_language = dataset_language(dataset) == plan.lang
+
+    def write(snippets: list[PlannedSnippet]) -> list[tuple[str, tuple[int, ...]]]:
+        if not same_language:
+            return [("", ())] * len(snippets)
         sub = NarrationPlan(plan.lang, plan.target_seconds, tuple(snippets))
-        return write_offline(dataset, sub, params.control_params)
+        return write_offline(dataset, sub, params.control_params,
+                                          text_lang=plan.lang, rate=config.rate)
     return write
 
 
@@ -86,20 +89,24 @@ def _fit(plan: NarrationPlan, written: dict[int, Written], writer: LlmWriter | N
 def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm | None,
             config: NarrationConfig | None = None) -> NarrationScript:
     config = config or NarrationConfig()
-    plan = plan_for(dataset, params, config)
-    offline = _offline(dataset, plan, params)
     notes: list[str] = []
-    usage = Usage()
-    writer: LlmWriter | None = None
+    lang = params.lang.value
     if llm is None:
         notes.append("offline writer: no Gemini credentials are configured")
         if params.control_params.custom_prompts:
             notes.append("custom_prompts are followed only by the Gemini writer")
-        if dataset_language(dataset) != plan.lang:
-            notes.append(f"the offline writer cannot translate: the narration keeps the "
-                         f"dataset's language, not {plan.lang}")
-        written = {s.index: Written(t, list(s.scene_ids), OFFLINE)
-                   for s, t in zip(plan.snippets, offline(list(plan.snippets)), strict=True)}
+        if dataset_language(dataset) != lang:
+            # Paced and voiced as what it is: text in the dataset's language.
+            lang = dataset_language(dataset)
+            notes.append(f"the offline writer cannot translate: the narration is in the "
+                         f"dataset's language ({lang}), not {params.lang.value}")
+    plan = plan_for(dataset, params, config, lang)
+    offline = _offline(dataset, plan, params, config)
+    usage = Usage()
+    writer: LlmWriter | None = None
+    if llm is None:
+        written = {s.index: Written(text, list(ids), OFFLINE) for s, (text, ids)
+                   in zip(plan.snippets, offline(list(plan.snippets)), strict=True)}
     else:
         writer = LlmWriter(llm, prompt_budget_tokens=config.prompt_budget_tokens)
         result = writer.write(dataset, plan, params.control_params, offline)
@@ -108,8 +115,8 @@ def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm
     if writer is not None:
         usage = writer.usage
 
-    lang = plan.lang
     snippets = []
+    dropped = []
     for planned in plan.snippets:
         text, rewrites = fitted[planned.index]
         estimated = speech_seconds(text, lang, config.rate)
@@ -118,6 +125,7 @@ def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm
             text, action = cut_to_budget(text, planned.budget_seconds, lang, config.rate), "cut"
             estimated = speech_seconds(text, lang, config.rate)
         if not text:
+            dropped.append(planned.index)
             continue
         snippets.append(NarrationSnippet(
             narration=text, source_scene_ids=written[planned.index].scene_ids,
@@ -128,6 +136,12 @@ def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm
                           speech_rate=config.rate.units_per_second(lang),
                           action=action, rewrites=rewrites),
         ))
+    if dropped:
+        notes.append(f"nothing to say within budget for planned snippets {dropped}: their "
+                     f"footage plays without narration")
+    if not snippets and llm is not None and dataset_language(dataset) != lang:
+        raise LlmError("The model gave no usable narration and the offline writer cannot "
+                       f"write {lang}.", details={"model": getattr(llm, "model", llm.name)})
     if not snippets:
         raise PayloadInvalid("The scenes in scope have no text to narrate from.",
                              details={"errors": [{"pointer": "/scenes", "reason": "no summaries, "

@@ -217,7 +217,8 @@ class LlmWriter:
 
 
     def write(self, dataset: Dataset, plan: NarrationPlan, params: ControlParams,
-              offline: Callable[[list[PlannedSnippet]], list[str]]) -> LlmNarration:
+              offline: Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]]
+              ) -> LlmNarration:
         out = LlmNarration()
         system = render("narration_system", lang_name=LANG_NAMES[plan.lang], title=dataset.title)
         previous = ""
@@ -246,9 +247,8 @@ class LlmWriter:
                                                      self.llm.name)
             if missing:
                 out.notes.append(f"offline fallback for snippets {[s.index for s in missing]}")
-                for snippet, text in zip(missing, offline(missing), strict=True):
-                    out.written[snippet.index] = Written(text, list(snippet.scene_ids),
-                                                         "offline-fallback")
+                for snippet, (text, ids) in zip(missing, offline(missing), strict=True):
+                    out.written[snippet.index] = Written(text, list(ids), "offline-fallback")
             previous = out.written[chunk[-1].index].text
         out.usage = self.usage
         return out

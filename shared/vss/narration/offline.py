@@ -2,24 +2,53 @@
 
 It never invents plot: every sentence comes from a scene's summary or character dynamics, a
 highlight, a caption, or a line of dialogue, chosen by priority until the snippet's speech
-budget is spent, then read out in story order. Style and perspective are followed where a
-rule can do it honestly (openers and hooks from a small phrase bank; the perspective
-character's name becomes "我"/"I"); free-text custom prompts need the Gemini writer.
+budget is spent (a sentence that repeats one already chosen is skipped), then read out in story
+order. It cannot translate, so it writes wholly in the dataset's own language, openers and all,
+and spends its budget at that language's speech rate.
+
+Style and perspective are followed where a rule can do it honestly: openers and hooks come
+from a small phrase bank; in the first person the character's name and the pronouns that mean
+them become 我/I/my/me by the rules in `vss.narration.first_person`, and a sentence those rules
+cannot retell is left out. Quoted dialogue is never rewritten; lines that name the narrator are
+not quoted. Free-text custom prompts need the Gemini writer.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vss.domain.dataset import Dataset, NarrativeFunction, Scene
 from vss.domain.payloads import ControlParams
 from vss.narration.clean import clean_tts_text
-from vss.narration.pacing import speech_units, split_sentences
+from vss.narration.first_person import Narrator
+from vss.narration.language import dataset_language
+from vss.narration.pacing import (
+    DEFAULT_RATE,
+    SpeechRate,
+    budget_units,
+    speech_units,
+    split_sentences,
+)
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 
-_TIME_MARK = re.compile(r"^[\w\s]{0,8}(?:前|后|以前|之后|ago|later|earlier)$", re.IGNORECASE)
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_TIME_MARK = {"zh": re.compile(r"^[\w\s]{0,8}(?:前|后|以前|之后)$"),
+              "en": re.compile(r"^[A-Za-z\s]{0,24}\b(?:ago|later|earlier)$", re.IGNORECASE)}
 _INTRO = re.compile(r"^(\S{2,6})\s+(\S{2,20})$")
+_HAN = "\u3400-\u9fff"
+_MARK_RUN = re.compile(r"[。！？!?….]{2,}")
+_TRAILING_MARKS = re.compile(r"([。！？!?….]*)([”’\"』」]*)$")
+_QUOTE_PAIRS = {'"': '"', "“": "”", "「": "」", "『": "』", "'": "'", "‘": "’"}
+_MIN_LINE_UNITS = {"zh": 4, "en": 3}  # shorter lines ("谁啊", "Yes.") say nothing on their own
+# On the real blueprint restatements overlap by 0.80-1.0 and distinct sentences by at most 0.64.
+_DUPLICATE_OVERLAP = 0.75
+_MIN_COMPARED = 4  # bigrams: below this, sentences are too short to judge by overlap
+_RECENT = 24  # sentences from earlier snippets a new one is checked against
 
 OPENERS = {
     "humorous": {"zh": ["好家伙，", "没想到，", "谁能想到，"],
@@ -36,113 +65,270 @@ FOCUS_PRIORITY = {  # narrative_focus → (summary, highlight, dialogue) weights
     "suspense": (2.5, 3.0, 1.5),
 }
 _DEFAULT_PRIORITY = (3.0, 2.0, 1.5)
+# Sentence-initial words an opener may lowercase ("Naturally, the storm…"); any other word may
+# be a name ("Naturally, Tom says…") and keeps its capital.
+_COMMON_FIRST_WORDS = _words(
+    "the a an he she it they we you this that there these those his her its their my our "
+    "when while as after before in on at with one some every all no nobody someone something "
+    "everyone then now later soon suddenly meanwhile what why how where who if but and so "
+    "back inside outside only even")
 
 
 @dataclass(frozen=True)
 class _Candidate:
-    scene_order: int
+    scene_order: int  # the scene's position in the snippet, which is story order
     slot: int  # position inside a scene: intro, summary, highlight, dialogue
     priority: float
     text: str
+    introduces: str | None = None  # the name an intro caption presents
 
 
-def _sentence(text: str, lang: str) -> str:
-    text = clean_tts_text(text).rstrip("，,；; ")
-    if text and text[-1] not in "。！？!?…”’\"":
-        text += "。" if lang == "zh" else "."
+@dataclass
+class _Run:
+    """What one call writes with, and what it has already said across snippets."""
+
+    params: ControlParams
+    lang: str
+    narrator: Narrator | None
+    introduced: set[str] = field(default_factory=set)
+    said: list[str] = field(default_factory=list)  # sentences already chosen, latest last
+
+
+# -- sentences ---------------------------------------------------------------------------------
+
+
+def _unquote(text: str) -> str:
+    """`text` without the quotes it may already carry, so it is quoted once."""
+    text = text.strip()
+    while len(text) >= 2 and _QUOTE_PAIRS.get(text[0]) == text[-1]:
+        text = text[1:-1].strip()
     return text
 
 
-def _dialogue(scene: Scene, params: ControlParams, lang: str) -> str | None:
-    lines = [d for d in scene.dialogues if d.content.strip()]
-    focus = set(params.character_focus.characters)
+def _zh_pauses(text: str) -> str:
+    """Subtitles mark pauses with spaces; a Chinese voice needs a comma there."""
+    text = re.sub(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])", "，", text)
+    return re.sub(r"\s*([，。！？；：、“”])\s*", r"\1", text)
+
+
+def _one_mark(run: str, lang: str) -> str:
+    """One closing mark for a run of them ("..", ".。", "!!"): three dots are an ellipsis, a
+    question or exclamation wins over a full stop, and marks take the text's language."""
+    if "…" in run or "..." in run:
+        return "…"
+    local = {"!": "！", "?": "？"} if lang == "zh" else {"！": "!", "？": "?"}
+    strong = "".join(dict.fromkeys(local.get(ch, ch) for ch in run if ch in "!?！？"))
+    return strong or ("。" if lang == "zh" else ".")
+
+
+def _sentence(text: str, lang: str) -> str:
+    """A clean sentence in which every closing mark is single, ending in one (before any
+    closing quote)."""
+    text = clean_tts_text(text)
+    if lang == "zh":
+        text = _zh_pauses(text)
+    text = _MARK_RUN.sub(lambda run: _one_mark(run.group(), lang), text)
+    text = text.rstrip("，,；;：:、 ")
+    match = _TRAILING_MARKS.search(text)
+    assert match is not None  # the pattern matches the empty string at the end
+    body, marks, quotes = text[:match.start()], match.group(1), match.group(2)
+    if not body.strip():
+        return ""
+    mark = _one_mark(marks, lang)
+    if lang == "zh" and mark == "。" and body.endswith("吗"):
+        mark = "？"  # a sentence-final 吗 asks
+    return body + mark + quotes if marks else body + quotes + mark
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    """Whether two sentences say the same: one contains the other, or most character bigrams
+    of the shorter are in the longer (a highlight that restates the summary, a scene summary
+    copied into the next scene with a few words changed)."""
+    x, y = _normalised(a), _normalised(b)
+    if x in y or y in x:
+        return True
+    bx = {x[i:i + 2] for i in range(len(x) - 1)}
+    by = {y[i:i + 2] for i in range(len(y) - 1)}
+    shorter = min(len(bx), len(by))
+    return shorter >= _MIN_COMPARED and len(bx & by) / shorter >= _DUPLICATE_OVERLAP
+
+
+# -- candidates --------------------------------------------------------------------------------
+
+
+def _said(speaker: str | None, content: str, run: _Run) -> str:
+    label = speaker and (run.narrator.speaker(speaker) if run.narrator else speaker)
+    if run.lang == "zh":
+        return f"{label}说：“{content}”" if label else f"“{content}”"
+    verb = "say" if label == "I" else "says"
+    return f'{label} {verb}, "{content}"' if label else f'"{content}"'
+
+
+def _dialogue(scene: Scene, run: _Run) -> str | None:
+    def spoken(text: str) -> str:
+        return _sentence(_unquote(clean_tts_text(text)), run.lang)
+
+    lines = [d for d in scene.dialogues
+             if speech_units(spoken(d.content), run.lang) >= _MIN_LINE_UNITS[run.lang]]
+    if run.narrator:  # the narration calls them 我/I; a quote naming them would not
+        lines = [d for d in lines if not run.narrator.names_narrator(d.content)]
+    focus = set(run.params.character_focus.characters)
     preferred = [d for d in lines if d.speaker in focus] or lines
     if not preferred:
         return None
     line = max(preferred, key=lambda d: len(d.content))
-    content = _sentence(line.content, lang)
-    if not content:
-        return None
-    if lang == "zh":
-        return f"{line.speaker}说：“{content}”" if line.speaker else f"“{content}”"
-    return f'{line.speaker} says, "{content}"' if line.speaker else f'"{content}"'
+    return _said(line.speaker, spoken(line.content), run)
 
 
-def _candidates(scenes: list[Scene], params: ControlParams, lang: str,
-                introduced: set[str]) -> list[_Candidate]:
+def _told(text: str, run: _Run) -> str | None:
+    """A narration sentence in the run's perspective, or None if it cannot be told so."""
+    sentence = _sentence(text, run.lang)
+    if sentence and run.narrator:
+        return run.narrator.retell(sentence)
+    return sentence or None
+
+
+def _intros(order: int, scene: Scene, run: _Run) -> list[_Candidate]:
+    """'车小小，海晏集团职员。' from a caption that presents a character (Chinese data has them)."""
+    found = []
+    for caption in scene.captions:
+        intro = _INTRO.match(caption.content.strip())
+        if not intro or run.lang != "zh":
+            continue
+        name, role = intro.groups()
+        if run.narrator and name == run.narrator.character:
+            text: str | None = run.narrator.retell(f"我是{role}。")
+        else:
+            text = _told(f"{name}，{role}。", run)
+        if text:
+            found.append(_Candidate(order, 0, 2.5, text, introduces=name))
+    return found
+
+
+def _candidates(scenes: list[Scene], run: _Run) -> list[_Candidate]:
     w_summary, w_highlight, w_dialogue = FOCUS_PRIORITY.get(
-        params.narrative_focus, _DEFAULT_PRIORITY)
+        run.params.narrative_focus, _DEFAULT_PRIORITY)
     found: list[_Candidate] = []
     for order, scene in enumerate(scenes):
-        for caption in scene.captions:
-            intro = _INTRO.match(caption.content.strip())
-            if intro and intro.group(1) not in introduced and lang == "zh":
-                introduced.add(intro.group(1))
-                found.append(_Candidate(order, 0, 2.5, f"{intro.group(1)}，{intro.group(2)}。"))
-        summary = scene.narrative_summary or scene.character_dynamics or ""
-        for rank, sentence in enumerate(split_sentences(summary)):
-            found.append(_Candidate(order, 1, w_summary / (1 + rank), _sentence(sentence, lang)))
+        found += _intros(order, scene, run)
+        # The summary first, then the character dynamics, each sentence a little less urgent.
+        sources = [scene.narrative_summary, scene.character_dynamics]
+        sentences = [s for text in sources if text for s in split_sentences(text)]
+        for rank, sentence in enumerate(sentences):
+            told = _told(sentence, run)
+            if told:
+                found.append(_Candidate(order, 1, w_summary / (1 + rank), told))
         for highlight in scene.highlights:
-            found.append(_Candidate(order, 2, w_highlight, _sentence(highlight, lang)))
-        line = _dialogue(scene, params, lang)
+            told = _told(highlight, run)
+            if told:
+                found.append(_Candidate(order, 2, w_highlight, told))
+        line = _dialogue(scene, run)
         if line:
             found.append(_Candidate(order, 3, w_dialogue, line))
-    return [c for c in found if c.text]
+    return found
 
 
-def _time_marker(scenes: list[Scene]) -> str | None:
+# -- one snippet -------------------------------------------------------------------------------
+
+
+def _time_marker(scenes: list[Scene], lang: str) -> str | None:
     for caption in scenes[0].captions:
         text = caption.content.strip()
-        if _TIME_MARK.match(text):
+        if _TIME_MARK[lang].match(text):
             return text
     return None
 
 
-def _first_person(text: str, character: str | None, lang: str) -> str:
-    if not character:
-        return text
-    if lang == "zh":
-        return text.replace(character, "我")
-    return re.sub(rf"\b{re.escape(character)}\b", "I", text)
-
-
-def _compose(snippet: PlannedSnippet, scenes: list[Scene], params: ControlParams, lang: str,
-             introduced: set[str]) -> str:
-    joiner = "" if lang == "zh" else " "
-    opener = ""
+def _opener(snippet: PlannedSnippet, scenes: list[Scene], run: _Run) -> tuple[str, bool]:
+    """(opening words, whether they came from the first scene's caption)."""
     if snippet.function == NarrativeFunction.FLASHBACK:
-        marker = _time_marker(scenes)
-        opener = f"{marker}，" if marker and lang == "zh" else FLASHBACK[lang]
-    elif params.style in OPENERS and snippet.index % 3 == 1:
-        bank = OPENERS[params.style][lang]
-        opener = bank[snippet.index % len(bank)]
+        marker = _time_marker(scenes, run.lang)
+        if marker:
+            return (f"{marker}，" if run.lang == "zh" else f"{marker}, "), True
+        return FLASHBACK[run.lang], False
+    if run.params.style in OPENERS and snippet.index % 3 == 1:
+        bank = OPENERS[run.params.style][run.lang]
+        return bank[snippet.index % len(bank)], False
+    return "", False
+
+
+def _choose(ranked: list[_Candidate], budget: int, used: int, run: _Run) -> list[_Candidate]:
+    """The most urgent candidates that fit the budget and say something new."""
     chosen: list[_Candidate] = []
-    used = speech_units(opener, lang)
-    ranked = sorted(_candidates(scenes, params, lang, introduced),
-                    key=lambda c: (-c.priority, c.scene_order, c.slot))
     for candidate in ranked:
-        cost = speech_units(candidate.text, lang)
-        if used + cost <= snippet.budget_units:
-            chosen.append(candidate)
-            used += cost
+        cost = speech_units(candidate.text, run.lang)
+        if used + cost > budget or candidate.introduces in run.introduced:
+            continue
+        recent = [*run.said[-_RECENT:], *(c.text for c in chosen)]
+        if any(_near_duplicate(candidate.text, text) for text in recent):
+            continue
+        chosen.append(candidate)
+        used += cost
+        if candidate.introduces:
+            run.introduced.add(candidate.introduces)
+    run.said += [c.text for c in chosen]
+    return chosen
+
+
+def _open(opener: str, text: str, lang: str) -> str:
+    if lang == "zh":  # "没想到，我没想到…" says it twice
+        return text if text.startswith(opener.rstrip("，")) else opener + text
+    first = re.match(r"[A-Za-z]+", text)
+    if opener.endswith(" ") and first and first.group().lower() in _COMMON_FIRST_WORDS:
+        text = text[0].lower() + text[1:]
+    return opener + text
+
+
+def _compose(snippet: PlannedSnippet, scenes: list[Scene], budget: int, is_last: bool,
+             run: _Run) -> tuple[str, tuple[int, ...]]:
+    joiner = "" if run.lang == "zh" else " "
+    opener, opener_from_caption = _opener(snippet, scenes, run)
+    used = speech_units(opener, run.lang)
+    ranked = sorted(_candidates(scenes, run), key=lambda c: (-c.priority, c.scene_order, c.slot))
+    chosen = _choose(ranked, budget, used, run)
+    if not chosen:
+        return "", ()
     chosen.sort(key=lambda c: (c.scene_order, c.slot, -c.priority))
+    used += sum(speech_units(c.text, run.lang) for c in chosen)
     text = joiner.join(c.text for c in chosen)
-    hook = HOOKS.get(params.style, {}).get(lang)
-    if hook and used + speech_units(hook, lang) <= snippet.budget_units and snippet.index % 4 == 3:
-        text = joiner.join(filter(None, [text, hook]))
-    if opener and text:
-        text = opener + (text[0].lower() + text[1:] if lang == "en" and opener[-1] == " "
-                         and not text.startswith("I ") else text)
-    if params.perspective == "first_person":
-        text = _first_person(text, params.perspective_character, lang)
-    return text
+    hook = HOOKS.get(run.params.style, {}).get(run.lang)
+    if hook and not is_last and snippet.index % 4 == 3 and \
+            used + speech_units(hook, run.lang) <= budget:
+        text = joiner.join([text, hook])
+    if opener:
+        text = _open(opener, text, run.lang)
+    orders = {c.scene_order for c in chosen} | ({0} if opener_from_caption else set())
+    return text, tuple(scenes[i].id for i in sorted(orders))
 
 
-def write_offline(dataset: Dataset, plan: NarrationPlan, params: ControlParams) -> list[str]:
-    """One narration text per planned snippet (empty when its scenes offer nothing to say)."""
-    introduced: set[str] = set()
-    return [
-        _compose(snippet, [dataset.scenes[i] for i in snippet.scene_ids], params, plan.lang,
-                 introduced)
-        for snippet in plan.snippets
-    ]
+# -- the writer --------------------------------------------------------------------------------
+
+
+def write_offline(
+    dataset: Dataset, plan: NarrationPlan, params: ControlParams, *,
+    text_lang: str | None = None, rate: SpeechRate = DEFAULT_RATE,
+) -> list[tuple[str, tuple[int, ...]]]:
+    """(text, ids of the scenes its words came from, in story order) per planned snippet; ("",
+    ()) when its scenes offer nothing to say.
+
+    The text is in `text_lang` (by default the dataset's own language, which may differ from
+    `plan.lang`: nothing here translates) and fits each snippet's budget at that language's
+    `rate`.
+    """
+    lang = text_lang or dataset_language(dataset)
+    narrator = (Narrator.learn(dataset, params.perspective_character, lang)
+                if params.perspective == "first_person" and params.perspective_character
+                else None)
+    run = _Run(params, lang, narrator)
+    written = []
+    for snippet in plan.snippets:
+        budget = (snippet.budget_units if lang == plan.lang
+                  else budget_units(snippet.budget_seconds, lang, rate))
+        scenes = [dataset.scenes[i] for i in snippet.scene_ids]
+        written.append(_compose(snippet, scenes, budget, snippet is plan.snippets[-1], run))
+    return written
+
