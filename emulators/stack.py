@@ -2,8 +2,10 @@
 
     .venv/bin/python emulators/stack.py up|down|status
 
-State lives in `.vss/` at the repository root: `local.env` (the settings the functions and tests
-read), `signer-key.json`, `logs/<component>.log` and `pids/<component>.pid`.
+State lives in `.vss/` at the repository root (or in `VSS_STATE_DIR`): `local.env` (the settings
+the functions and tests read), `signer-key.json`, `logs/<component>.log` and
+`pids/<component>.pid`. `VSS_FIRESTORE_EMULATOR_BIN` and `VSS_PUBSUB_EMULATOR_BIN` override where
+the google-cloud-cli emulators are looked for.
 """
 
 import argparse
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from google.cloud.tasks_v2 import CloudTasksClient
 
 REPO = Path(__file__).resolve().parent.parent
-STATE_DIR = REPO / ".vss"
+# VSS_STATE_DIR puts the state elsewhere: a second stack in the same checkout, or a test's tmp dir.
+STATE_DIR = Path(os.environ.get("VSS_STATE_DIR") or REPO / ".vss").absolute()
 LOG_DIR = STATE_DIR / "logs"
 PID_DIR = STATE_DIR / "pids"
 ENV_FILE = STATE_DIR / "local.env"
@@ -40,14 +43,21 @@ SIGNER_KEY_FILE = STATE_DIR / "signer-key.json"
 VENV_BIN = Path(sys.executable).parent
 
 SDK_PLATFORM = Path("/usr/lib/google-cloud-sdk/platform")
-FIRESTORE_BIN = SDK_PLATFORM / "cloud-firestore-emulator" / "cloud_firestore_emulator"
-PUBSUB_BIN = SDK_PLATFORM / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
+FIRESTORE_BIN = Path(
+    os.environ.get("VSS_FIRESTORE_EMULATOR_BIN")
+    or SDK_PLATFORM / "cloud-firestore-emulator" / "cloud_firestore_emulator"
+)
+PUBSUB_BIN = Path(
+    os.environ.get("VSS_PUBSUB_EMULATOR_BIN")
+    or SDK_PLATFORM / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
+)
 
 HOST = "127.0.0.1"
 REGION = "us-central1"
 UPLOADS_BUCKET = "vss-uploads"
 ARTIFACTS_BUCKET = "vss-artifacts"
 NOTIFICATIONS_TOPIC = "vss-gcs-notifications"
+NOTIFICATIONS_DEAD_TOPIC = "vss-gcs-notifications-dead"
 STAGES_TOPIC = "vss-stages"
 DEAD_TOPIC = "vss-stages-dead"
 DEADLINE_QUEUE = "vss-deadlines"
@@ -591,7 +601,7 @@ def create_topics(cfg: Config) -> None:
     from google.cloud import pubsub_v1
 
     publisher = pubsub_v1.PublisherClient()
-    for topic in (NOTIFICATIONS_TOPIC, STAGES_TOPIC, DEAD_TOPIC):
+    for topic in (NOTIFICATIONS_TOPIC, NOTIFICATIONS_DEAD_TOPIC, STAGES_TOPIC, DEAD_TOPIC):
         path = publisher.topic_path(cfg.project, topic)
         _ignore_existing(partial(publisher.create_topic, name=path))
 
@@ -624,22 +634,24 @@ def create_subscriptions(cfg: Config) -> None:
         minimum_backoff=duration_pb2.Duration(seconds=1),
         maximum_backoff=duration_pb2.Duration(seconds=10),
     )
-    dead_letter = pubsub_v1.types.DeadLetterPolicy(
-        dead_letter_topic=subscriber.topic_path(cfg.project, DEAD_TOPIC),
-        max_delivery_attempts=8,
-    )
+
+    def dead_letter(topic: str) -> pubsub_v1.types.DeadLetterPolicy:
+        return pubsub_v1.types.DeadLetterPolicy(
+            dead_letter_topic=subscriber.topic_path(cfg.project, topic), max_delivery_attempts=8
+        )
+
+    dead_letter_url = cfg.url("dead_letter") + "/"
     # (subscription, topic, push endpoint, ack deadline, dead-letter policy)
     table = [
-        ("vss-stages-push", STAGES_TOPIC, cfg.url("stage_worker") + "/", 60, dead_letter),
-        ("vss-stages-dead-push", DEAD_TOPIC, cfg.url("dead_letter") + "/", 60, None),
-        # Eventarc holds a storage event as long as the function may run.
-        (
-            f"{NOTIFICATIONS_TOPIC}-push",
-            NOTIFICATIONS_TOPIC,
-            cfg.url("eventarc_bridge") + "/",
-            600,
-            None,
-        ),
+        ("vss-stages-push", STAGES_TOPIC, cfg.url("stage_worker") + "/", 60,
+         dead_letter(DEAD_TOPIC)),
+        ("vss-stages-dead-push", DEAD_TOPIC, dead_letter_url, 60, None),
+        # Eventarc holds a storage event as long as the function may run. An event that keeps
+        # failing (on_upload or the bridge answering non-2xx) is dead-lettered after 8 attempts;
+        # dead_letter logs it and drops it, and a task waiting on that file fails at its deadline.
+        (f"{NOTIFICATIONS_TOPIC}-push", NOTIFICATIONS_TOPIC, cfg.url("eventarc_bridge") + "/",
+         600, dead_letter(NOTIFICATIONS_DEAD_TOPIC)),
+        (f"{NOTIFICATIONS_DEAD_TOPIC}-push", NOTIFICATIONS_DEAD_TOPIC, dead_letter_url, 60, None),
     ]
     for name, topic, endpoint, ack_deadline, policy in table:
         request = pubsub_v1.types.Subscription(

@@ -19,7 +19,9 @@ from vss.config import Settings, load_local_env
 from vss.edge.client import EdgeClient
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_FILE = ROOT / ".vss" / "local.env"
+# Where `emulators/stack.py` keeps its state: `.vss/`, or VSS_STATE_DIR for a second stack.
+STATE_DIR = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss").absolute()
+ENV_FILE = STATE_DIR / "local.env"
 
 
 def stack_env() -> dict[str, str]:

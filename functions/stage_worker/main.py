@@ -10,7 +10,7 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from vss.domain.messages import StageMessage
-from vss.events import init_function, pubsub_message, too_old
+from vss.events import init_function, pubsub_message, too_old, traced
 from vss.service.stages import run_stage
 
 deps = init_function()
@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 
 @functions_framework.cloud_event
 def stage_worker(event: CloudEvent) -> None:
-    if too_old(event, deps.settings.event_max_age_seconds):
-        log.warning("stale stage message dropped", extra={"event_id": event["id"]})
-        return
-    message = pubsub_message(event, StageMessage)
-    if message is not None:
-        run_stage(deps, message)
+    with traced(event):  # the trace of the API request that created the task
+        if too_old(event, deps.settings.event_max_age_seconds):
+            log.warning("stale stage message dropped", extra={"event_id": event["id"]})
+            return
+        message = pubsub_message(event, StageMessage)
+        if message is not None:
+            run_stage(deps, message)

@@ -7,7 +7,9 @@
     vss import-subtitles EP1.srt EP2.ass ... --out dataset.json [--gap SECONDS] [--title T]
                                              -> a NarrativeDataset built from subtitle files
 
-Reads `.vss/local.env` when present, so it talks to the local stack after `make up`.
+Reads the local stack's `.vss/local.env` when there is one in the current directory or a parent
+(or in `$VSS_STATE_DIR`), so it talks to the local stack after `make up`. Every error is one
+line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -16,23 +18,45 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from vss.config import load_local_env
+
+if TYPE_CHECKING:
+    from vss.bootstrap import Deps
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (`vss: error: ...`), still exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _record_id(text: str) -> str:
+    """A tenant or instance id: one Firestore document id, so no `/` and not empty."""
+    if not text.strip() or "/" in text or text in (".", ".."):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid id")
+    return text
 
 
 def _print(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def _admin(args: argparse.Namespace) -> int:
+def _admin(args: argparse.Namespace, deps: Deps | None) -> int:
     from vss.bootstrap import bootstrap
+    from vss.errors import NotFound
     from vss.service import auth
 
-    deps = bootstrap()
+    deps = deps or bootstrap()
     if args.action == "create-tenant":
         creds = auth.create_tenant(deps, args.name)
     elif args.action == "add-instance":
+        if all(t.id != args.tenant for t in deps.tenants.list_tenants()):
+            raise NotFound(f"Tenant {args.tenant} does not exist.")
         creds = auth.add_instance(deps, args.tenant)
     elif args.action == "rotate-key":
         creds = auth.rotate_key(deps, args.instance_id)
@@ -78,17 +102,17 @@ def _seconds(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vss", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="vss", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     admin = commands.add_parser("admin", help="tenants, instances and API keys")
     actions = admin.add_subparsers(dest="action", required=True)
     actions.add_parser("create-tenant").add_argument("--name", required=True)
-    actions.add_parser("add-instance").add_argument("--tenant", required=True)
+    actions.add_parser("add-instance").add_argument("--tenant", required=True, type=_record_id)
     actions.add_parser("list-tenants")
-    actions.add_parser("list-instances").add_argument("--tenant")
-    actions.add_parser("rotate-key").add_argument("instance_id")
-    actions.add_parser("revoke-key").add_argument("instance_id")
+    actions.add_parser("list-instances").add_argument("--tenant", type=_record_id)
+    actions.add_parser("rotate-key").add_argument("instance_id", type=_record_id)
+    actions.add_parser("revoke-key").add_argument("instance_id", type=_record_id)
     subs = commands.add_parser(
         "import-subtitles", help="build a NarrativeDataset from SRT/ASS/VTT episodes",
         description="One chapter per file, in the order given; scenes split at dialogue gaps.")
@@ -100,16 +124,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, deps: Deps | None = None) -> int:
+    """Run one command; `deps` replaces the real adapters (tests pass fakes)."""
+    from vss.errors import VssError
+
     load_local_env()
     args = _parser().parse_args(argv)
     try:
         if args.command == "import-subtitles":
             return _import_subtitles(args)
-        return _admin(args)
+        return _admin(args, deps)
     except Exception as exc:  # one clear line, not a traceback, for an operator
-        print(f"vss: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        text = exc.message if isinstance(exc, VssError) else f"{type(exc).__name__}: {exc}"
+        print(f"vss: {' '.join(text.split())}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

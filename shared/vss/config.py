@@ -1,7 +1,8 @@
 """Configuration: one pydantic-settings model, read from `VSS_*` environment variables.
 
 Terraform sets the same names on the deployed functions; `make up` writes them for the local
-stack into `.vss/local.env`. Tests build `Settings(...)` explicitly.
+stack into `.vss/local.env` at the repository root (`find_local_env` finds it from any directory
+below the root, or in `$VSS_STATE_DIR`). Tests build `Settings(...)` explicitly.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-LOCAL_ENV_FILE = Path(".vss/local.env")
+LOCAL_ENV_FILE = Path(".vss") / "local.env"  # relative to the repository root
 
 
 # Gemini API list prices, USD per 1M tokens (input, output; thinking is billed as output),
@@ -122,10 +123,28 @@ class Settings(BaseSettings):
         return self
 
 
-def load_local_env(path: Path = LOCAL_ENV_FILE) -> dict[str, str]:
-    """Export the local stack's endpoints (written by `make up`) unless already set."""
+def find_local_env(start: Path | None = None) -> Path | None:
+    """The local stack's settings file: `$VSS_STATE_DIR/local.env` when that is set, else the
+    first `.vss/local.env` in `start` (default: the current directory) or one of its parents."""
+    state_dir = os.environ.get("VSS_STATE_DIR")
+    if state_dir:
+        path = Path(state_dir) / LOCAL_ENV_FILE.name
+        return path if path.is_file() else None
+    here = (start or Path.cwd()).absolute()
+    for directory in (here, *here.parents):
+        if (directory / LOCAL_ENV_FILE).is_file():
+            return directory / LOCAL_ENV_FILE
+    return None
+
+
+def load_local_env(path: Path | None = None) -> dict[str, str]:
+    """Export the local stack's endpoints (written by `make up`) unless already set.
+
+    Without `path`, the file `find_local_env` finds; no file, nothing exported.
+    """
     values: dict[str, str] = {}
-    if path.exists():
+    path = path if path is not None else find_local_env()
+    if path is not None and path.exists():
         for line in path.read_text().splitlines():
             key, sep, value = line.strip().partition("=")
             if sep and not key.startswith("#"):

@@ -1,9 +1,12 @@
-"""Helpers for the CloudEvent entry points: decoding Pub/Sub messages, dropping stale events."""
+"""Helpers for the CloudEvent entry points: decoding Pub/Sub messages, dropping stale events,
+carrying the trace of the API request that started a task into the workers' logs."""
 
 from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -12,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from vss.bootstrap import Deps, bootstrap
 from vss.config import get_settings
-from vss.observability import configure_logging
+from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -32,6 +35,40 @@ def too_old(event: CloudEvent, max_age_seconds: int) -> bool:
         return False
     sent = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     return datetime.now(UTC) - sent > timedelta(seconds=max_age_seconds)
+
+
+def message_attributes(event: CloudEvent) -> dict[str, str]:
+    """The Pub/Sub attributes of a messagePublished event ({} when there are none)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    message = data.get("message")
+    attributes = message.get("attributes") if isinstance(message, dict) else None
+    return {str(k): str(v) for k, v in attributes.items()} if isinstance(attributes, dict) else {}
+
+
+@contextmanager
+def traced(event: CloudEvent) -> Iterator[None]:
+    """Log under the trace the message carries (set by `publish_stage` from the API request
+    that created the task), so a task's worker lines share its API call's trace."""
+    token = current_trace.set(message_attributes(event).get(TRACE_ATTRIBUTE) or None)
+    try:
+        yield
+    finally:
+        current_trace.reset(token)
+
+
+def dropped_storage_notification(event: CloudEvent) -> bool:
+    """A dead-lettered GCS notification (the uploads topic's dead letters share the
+    dead_letter function): log which object it named and drop it. False for anything else.
+
+    A task waiting on that object's check is not left waiting: its deadline check fails it.
+    """
+    attributes = message_attributes(event)
+    if "objectId" not in attributes or "bucketId" not in attributes:
+        return False
+    log.error("storage event dead-lettered, dropped: gs://%s/%s (%s)", attributes["bucketId"],
+              attributes["objectId"], attributes.get("eventType", "no eventType"),
+              extra={"event_id": event["id"]})
+    return True
 
 
 def pubsub_message(event: CloudEvent, model: type[M]) -> M | None:

@@ -20,6 +20,8 @@ LABELS = ("task_id", "event_id", "stage", "tenant_id", "file_id", "instance_id")
 current_trace: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_trace", default=None
 )
+# The Pub/Sub attribute that carries the trace id from the API request into the workers.
+TRACE_ATTRIBUTE = "trace"
 
 
 class CloudLoggingFormatter(logging.Formatter):

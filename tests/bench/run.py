@@ -37,7 +37,7 @@ from vss.service.tasks import CreateTask, create_task
 from vss.service.uploads import check_landed_object, store_upload
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_FILE = ROOT / ".vss" / "local.env"
+ENV_FILE = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss") / "local.env"
 BLUEPRINT = ROOT / "examples" / "blueprint_contract_girlfriend.json"
 OUTPUT = ROOT / "build" / "bench.json"
 FUNCTIONS = ("api", "on_upload", "stage_worker", "deadline", "dead_letter")

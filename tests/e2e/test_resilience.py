@@ -1,5 +1,6 @@
-"""At-least-once delivery against the real stack: duplicates, a killed worker, dead letters,
-deadlines through Cloud Tasks."""
+"""At-least-once delivery against the real stack: duplicates (of a finished and of a running
+stage), a killed worker, dead letters (stage messages and storage events), deadlines through
+Cloud Tasks."""
 
 from __future__ import annotations
 
@@ -8,21 +9,31 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from google.cloud import firestore
+from google.cloud import firestore, pubsub_v1
 
 from tests.conftest import BLUEPRINT, ROOT
-from tests.stack import stack_settings, wait_until
+from tests.stack import STATE_DIR, stack_settings, wait_until
 from vss.bootstrap import bootstrap
 from vss.domain.messages import StageMessage
+from vss.domain.tasks import Stage
 from vss.edge.client import EdgeClient
 from vss.service.tasks import publish_stage
 
 pytestmark = pytest.mark.integration
 
 
+def _log_lines(component: str, *needles: str) -> list[str]:
+    """Lines of a component's log holding every needle."""
+    text = (STATE_DIR / "logs" / f"{component}.log").read_text(errors="replace")
+    return [line for line in text.splitlines() if all(n in line for n in needles)]
+
+
+def _worker_said(task_id: str, message: str) -> int:
+    return len(_log_lines("stage_worker", f'"message": "{message}"', f'"task_id": "{task_id}"'))
 
 
 def _narration_done(edge: EdgeClient, dataset_path: str) -> dict:
@@ -39,18 +50,45 @@ def test_duplicate_stage_messages_change_nothing(edge: EdgeClient, dataset_path:
     assert before is not None and before.current.attempts == 1
     for _ in range(3):
         publish_stage(deps, done["id"], before.current.stage)
-    events = firestore.Client(project=deps.settings.project_id)
-    # Wait until the worker has seen them: the stage_worker logs one "dropped" line each.
-    log = ROOT / ".vss" / "logs" / "stage_worker.log"
-    wait_until(lambda: log.read_text().count(f'"task_id": "{done["id"]}"') >= 4, timeout=30)
+    # The worker saw each duplicate and dropped it: one "dropped" line each, no second run.
+    wait_until(lambda: _worker_said(done["id"], "stage message dropped: closed") >= 3,
+               timeout=30)
     after = deps.tasks.get(done["id"])
     assert after is not None
     assert after.modified == before.modified and after.current.attempts == 1
-    assert events is not None
+    assert _worker_said(done["id"], "stage message dropped: closed") == 3
+    assert _worker_said(done["id"], "task RUNNING") == 1
+
+
+def test_twin_of_a_running_stage_is_sent_back_not_run(edge: EdgeClient, dataset_path: str):
+    deps = bootstrap(stack_settings())
+    done = _narration_done(edge, dataset_path)
+    ref = firestore.Client(project=deps.settings.project_id).collection("tasks").document(
+        done["id"])
+    finished = ref.get().to_dict()
+    # The stage as a live worker holds it: RUNNING, its lease renewed while the handler runs.
+    ref.update({"status": "RUNNING", "current.state": "running",
+                "current.lease_until": datetime.now(UTC) + timedelta(minutes=10)})
+    running = deps.tasks.get(done["id"])
+    assert running is not None
+
+    publish_stage(deps, done["id"], Stage.NARRATION)  # the twin
+    # Sent back (500), so Pub/Sub redelivers it with backoff, and sent back again.
+    sent_back = "stage message sent back: the stage is running elsewhere"
+    wait_until(lambda: _worker_said(done["id"], sent_back) >= 2, timeout=60)
+    assert deps.tasks.get(done["id"]) == running  # the handler did not run, nothing changed
+
+    ref.set(finished)  # the live stage finishes; the twin's next delivery is dropped
+    wait_until(lambda: _worker_said(done["id"], "stage message dropped: closed") >= 1,
+               timeout=60)
+    after = deps.tasks.get(done["id"])
+    assert after is not None and after.status == "COMPLETED"
+    assert after.current.attempts == 1 and after.result == done["result"]
+    assert _worker_said(done["id"], "task RUNNING") == 1
 
 
 def _pid(name: str) -> int:
-    return int((ROOT / ".vss" / "pids" / f"{name}.pid").read_text().split()[0])
+    return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
 
 
 def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, dataset_path: str):
@@ -87,6 +125,22 @@ def test_dead_lettered_stage_fails_the_task_with_its_cause(edge: EdgeClient, dat
     assert done["status"] == "FAILED"
     assert "ValidationError" in done["error"]["message"]
     assert done["error"]["details"]["attempts"] >= 2
+
+
+def test_storage_event_that_keeps_failing_is_dead_lettered_and_dropped():
+    settings = stack_settings()
+    publisher = pubsub_v1.PublisherClient()
+    name = f"tenants/t_poison/uploads/{uuid.uuid4().hex}/poison.json"
+    # A finalize notification the bridge cannot read: every delivery is refused (400).
+    message_id = publisher.publish(
+        publisher.topic_path(settings.project_id, "vss-gcs-notifications"), b"not base64 JSON",
+        eventType="OBJECT_FINALIZE", bucketId=settings.uploads_bucket, objectId=name,
+        payloadFormat="JSON_API_V1",
+    ).result(timeout=30)
+    dropped = f"storage event dead-lettered, dropped: gs://{settings.uploads_bucket}/{name}"
+    wait_until(lambda: _log_lines("dead_letter", dropped), timeout=150, interval=1)
+    refused = _log_lines("eventarc_bridge", f"rejected message {message_id}:")
+    assert 2 <= len(refused) <= 8  # retried with backoff, then no more after 8 attempts
 
 
 def test_deadline_check_through_cloud_tasks_fails_a_stuck_task(edge: EdgeClient):

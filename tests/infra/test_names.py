@@ -14,6 +14,11 @@ LOCAL_ONLY = {
     "vss-gcs-notifications": "fake-gcs publishes storage notifications here for the Eventarc "
     "bridge; in production Eventarc delivers the storage events itself",
     "vss-gcs-notifications-push": "the bridge's subscription to that topic",
+    "vss-gcs-notifications-dead": "where that subscription dead-letters a storage event that "
+    "keeps failing; Eventarc creates and owns its trigger's subscription, so Terraform cannot "
+    "give it one: in production on_upload drops events older than VSS_EVENT_MAX_AGE_SECONDS",
+    "vss-gcs-notifications-dead-push": "delivers those dead letters to dead_letter, which logs "
+    "and drops them",
 }
 
 
@@ -34,10 +39,6 @@ def stack_subscriptions() -> dict[str, tuple[str, str | None]]:
     (create,) = [
         n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "create_subscriptions"
     ]
-    dead_letter_topic = None
-    for node in ast.walk(create):
-        if isinstance(node, ast.keyword) and node.arg == "dead_letter_topic":
-            dead_letter_topic = constants[node.value.args[-1].id]
     rows = {}
     for node in ast.walk(create):
         if not (isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "table"):
@@ -47,12 +48,11 @@ def stack_subscriptions() -> dict[str, tuple[str, str | None]]:
             name = (
                 first.value
                 if isinstance(first, ast.Constant)
-                else ast.unparse(first).replace(
-                    "{NOTIFICATIONS_TOPIC}", constants["NOTIFICATIONS_TOPIC"]
-                )[2:-1]
+                else re.sub(r"\{(\w+)\}", lambda m: constants[m[1]], ast.unparse(first))[2:-1]
             )
-            has_policy = not (isinstance(policy, ast.Constant) and policy.value is None)
-            rows[name] = (constants[topic.id], dead_letter_topic if has_policy else None)
+            # The policy is None or dead_letter(<TOPIC constant>).
+            dead = constants[policy.args[0].id] if isinstance(policy, ast.Call) else None
+            rows[name] = (constants[topic.id], dead)
     return rows
 
 

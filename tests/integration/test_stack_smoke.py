@@ -20,10 +20,11 @@ from google.cloud import pubsub_v1, storage, tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from werkzeug.serving import make_server
 
+from tests.stack import ENV_FILE
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_FILE = ROOT / ".vss" / "local.env"
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,8 @@ def test_buckets_topics_subscriptions_and_queue_exist(clients_env: dict[str, str
     topics = {
         t.name for t in pubsub_v1.PublisherClient().list_topics(project=f"projects/{project}")
     }
-    for topic in ("vss-gcs-notifications", "vss-stages", "vss-stages-dead"):
+    for topic in ("vss-gcs-notifications", "vss-gcs-notifications-dead", "vss-stages",
+                  "vss-stages-dead"):
         assert f"projects/{project}/topics/{topic}" in topics
 
     subscriber = pubsub_v1.SubscriberClient()
@@ -70,6 +72,21 @@ def test_buckets_topics_subscriptions_and_queue_exist(clients_env: dict[str, str
     )
     assert stages.dead_letter_policy.max_delivery_attempts == 8
     assert stages.ack_deadline_seconds == 60
+    # A storage event that keeps failing is dead-lettered too, and reaches dead_letter.
+    notifications = subscriber.get_subscription(
+        subscription=f"projects/{project}/subscriptions/vss-gcs-notifications-push"
+    )
+    assert notifications.dead_letter_policy.dead_letter_topic == (
+        f"projects/{project}/topics/vss-gcs-notifications-dead"
+    )
+    assert notifications.dead_letter_policy.max_delivery_attempts == 8
+    dead_letter_push = {
+        name: subscriber.get_subscription(
+            subscription=f"projects/{project}/subscriptions/{name}"
+        ).push_config.push_endpoint
+        for name in ("vss-stages-dead-push", "vss-gcs-notifications-dead-push")
+    }
+    assert len(set(dead_letter_push.values())) == 1
 
     channel = grpc.insecure_channel(env["VSS_TASKS_EMULATOR_HOST"])
     try:

@@ -19,16 +19,7 @@ from vss.errors import PayloadInvalid
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SMALL = DATA / "narrative_dataset_small.json"
-_BLUEPRINT_NAME = "blueprint_contract_girlfriend.json"
-_BLUEPRINT_CANDIDATES = [DATA / _BLUEPRINT_NAME, Path("/work/shared/data") / _BLUEPRINT_NAME]
-
-
-@pytest.fixture(scope="module")
-def blueprint_bytes() -> bytes:
-    for path in _BLUEPRINT_CANDIDATES:
-        if path.is_file():
-            return path.read_bytes()
-    pytest.skip(f"real blueprint {_BLUEPRINT_NAME} not available")
+# The real blueprint (`blueprint_bytes`) comes from tests/conftest.py: examples/ in the repo.
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ finished or live stage must not run it again.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -75,7 +76,9 @@ def _lease_kept(deps: Deps, task_id: str, stage: Stage) -> Iterator[None]:
             except Exception:  # a missed beat only shortens the lease
                 log.warning("lease renewal failed", extra={"task_id": task_id})
 
-    thread = threading.Thread(target=beat, daemon=True, name=f"lease-{task_id}")
+    # The heartbeat logs under the stage's trace too: run it in a copy of this context.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,),
+                              daemon=True, name=f"lease-{task_id}")
     thread.start()
     try:
         yield
@@ -103,6 +106,7 @@ def run_stage(
     before, task = deps.tasks.update(message.task_id, take)
     outcome = decision[0]
     if outcome == StageClaim.BUSY:
+        log.info("stage message sent back: the stage is running elsewhere", extra=labels)
         raise StageBusy("The stage is running elsewhere.", details=labels)
     if outcome == StageClaim.DONE_ALREADY and task.status == TaskStatus.RUNNING \
             and task.current.state == "queued":

@@ -25,6 +25,7 @@ from vss.errors import (
     TaskNotReady,
     UnknownTaskType,
 )
+from vss.observability import TRACE_ATTRIBUTE, current_trace
 from vss.service.storage import location
 
 log = logging.getLogger(__name__)
@@ -113,10 +114,13 @@ def _resolve_inputs(
 
 
 def publish_stage(deps: Deps, task_id: str, stage: Stage) -> None:
+    """Publish the stage message, with the current trace (the API request's, or the one the
+    worker publishing the next stage runs under) so the worker logs under it too."""
     message = StageMessage(task_id=task_id, stage=stage)
+    trace = current_trace.get()
     deps.publisher.publish(
         deps.settings.stages_topic, message.model_dump_json().encode(),
-        task_id=task_id, stage=stage.value,
+        task_id=task_id, stage=stage.value, **({TRACE_ATTRIBUTE: trace} if trace else {}),
     )
 
 
