@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from google.api_core.exceptions import InvalidArgument
 
 from vss.adapters.firestore_repos import DuplicateEvent
 from vss.bootstrap import Deps
@@ -15,22 +18,31 @@ from vss.errors import NotFound
 from vss.narration.llm import LlmResult
 
 
+def firestore_id(doc_id: str) -> str:
+    """`doc_id`, or the error Firestore answers for an id it refuses (so a malformed id that
+    reaches a fake fails the way it would against the real database: a 500)."""
+    if (not doc_id or "/" in doc_id or doc_id in (".", "..") or re.fullmatch(r"__.*__", doc_id)
+            or len(doc_id.encode()) > 1500):
+        raise InvalidArgument(f"Firestore refuses the document id {doc_id!r}")
+    return doc_id
+
+
 class FakeTaskRepository:
     def __init__(self) -> None:
         self.docs: dict[str, Task] = {}
         self.events: set[tuple[str, str]] = set()
 
     def add(self, task: Task) -> None:
-        assert task.id not in self.docs
+        assert firestore_id(task.id) not in self.docs
         self.docs[task.id] = task
 
     def get(self, task_id: str) -> Task | None:
-        return self.docs.get(task_id)
+        return self.docs.get(firestore_id(task_id))
 
     def update(
         self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
     ) -> tuple[Task, Task]:
-        if task_id not in self.docs:
+        if firestore_id(task_id) not in self.docs:
             raise NotFound(task_id)
         if event_id and (task_id, event_id) in self.events:
             raise DuplicateEvent(event_id)
@@ -48,7 +60,9 @@ class FakeTaskRepository:
                       key=lambda t: (t.created, t.id), reverse=True)
         if after:
             ids = [t.id for t in mine]
-            mine = mine[ids.index(after) + 1:] if after in ids else mine
+            if firestore_id(after) not in ids:
+                raise NotFound(f"No task {after} to continue after.")
+            mine = mine[ids.index(after) + 1:]
         return mine[:limit], (mine[limit - 1].id if len(mine) > limit else None)
 
     def waiting_on(self, file_id: str) -> list[Task]:
@@ -61,13 +75,13 @@ class FakeFileRepository:
         self.docs: dict[str, FileRecord] = {}
 
     def add(self, record: FileRecord) -> None:
-        self.docs[record.id] = record
+        self.docs[firestore_id(record.id)] = record
 
     def get(self, file_id: str) -> FileRecord | None:
-        return self.docs.get(file_id)
+        return self.docs.get(firestore_id(file_id))
 
     def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord:
-        self.docs[file_id] = change(self.docs[file_id])
+        self.docs[file_id] = change(self.docs[firestore_id(file_id)])
         return self.docs[file_id]
 
 
@@ -86,7 +100,7 @@ class FakeTenantRepository:
         self.instances[instance.id] = instance
 
     def get_instance(self, instance_id: str) -> Instance | None:
-        return self.instances.get(instance_id)
+        return self.instances.get(firestore_id(instance_id))
 
     def list_tenants(self) -> list[Tenant]:
         return list(self.tenants.values())
@@ -114,10 +128,10 @@ class FakeBlobStore:
         return f"https://signed.example/{bucket}/{name}?ttl={ttl_seconds}"
 
     def signed_upload_url(
-        self, bucket: str, name: str, *, content_type: str, max_bytes: int, ttl_seconds: int
+        self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
         return (f"https://signed.example/{bucket}/{name}?put",
-                {"Content-Type": content_type, "x-goog-content-length-range": f"0,{max_bytes}"})
+                {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"})
 
 
 class FakePublisher:
@@ -132,8 +146,11 @@ class FakePublisher:
 class FakeScheduler:
     def __init__(self) -> None:
         self.scheduled: list[tuple[str, datetime]] = []
+        self.fail_with: Exception | None = None  # set to make the queue unavailable
 
     def schedule(self, task_id: str, at: datetime) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
         self.scheduled.append((task_id, at))
 
 

@@ -21,7 +21,10 @@ class TaskRepository(Protocol):
         ...
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
-    ) -> tuple[list[Task], str | None]: ...
+    ) -> tuple[list[Task], str | None]:
+        """Newest first, after the task `after` (the previous page's token); raise `NotFound`
+        if `after` is not one of this tenant's tasks."""
+        ...
     def waiting_on(self, file_id: str) -> list[Task]: ...
 
 
@@ -46,8 +49,10 @@ class BlobStore(Protocol):
     def exists(self, bucket: str, name: str) -> bool: ...
     def signed_download_url(self, bucket: str, name: str, ttl_seconds: int) -> str: ...
     def signed_upload_url(
-        self, bucket: str, name: str, *, content_type: str, max_bytes: int, ttl_seconds: int
-    ) -> tuple[str, dict[str, str]]: ...
+        self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
+    ) -> tuple[str, dict[str, str]]:
+        """(URL, headers the client must send): a PUT of exactly `size` bytes."""
+        ...
 
 
 class Publisher(Protocol):
@@ -55,7 +60,9 @@ class Publisher(Protocol):
 
 
 class DeadlineScheduler(Protocol):
-    def schedule(self, task_id: str, at: datetime) -> None: ...
+    def schedule(self, task_id: str, at: datetime) -> None:
+        """Idempotent by (task, time); raise `RetryableError` when the queue cannot take it."""
+        ...
 
 
 class Clock(Protocol):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -126,3 +128,62 @@ def test_wrong_file_kind_fails_with_3004(edge: EdgeClient, dataset_path: str):
     done = edge.wait(task["id"], timeout=60)
     assert done["status"] == "FAILED" and done["error"]["code"] == 3004
     assert "narration_script" in done["error"]["message"]
+
+
+def _raw(edge: EdgeClient, method: str, path: str,
+         headers: dict[str, str] | None = None) -> requests.Response:
+    """Send `path` byte for byte: requests/urllib3 would resolve `..` and `.` segments first."""
+    base = urlsplit(edge.base)
+    connection = http.client.HTTPConnection(base.netloc, timeout=10)
+    sent = {k: str(v) for k, v in edge.session.headers.items()
+            if k in ("X-Instance-ID", "X-Api-Key")}
+    connection.request(method, base.path + path, headers={**sent, **(headers or {})})
+    answer = connection.getresponse()
+    response = requests.Response()
+    response.status_code, response._content = answer.status, answer.read()
+    connection.close()
+    return response
+
+
+@pytest.mark.parametrize("instance_id", ["a/b", "__x__", "..", "."])
+def test_a_malformed_instance_id_is_401_like_any_bad_credential(edge: EdgeClient,
+                                                                instance_id: str):
+    unknown = _error(_raw(edge, "GET", "/tasks/", {"X-Instance-ID": "i_unknown"}), 401, 1002)
+    body = _error(_raw(edge, "GET", "/tasks/", {"X-Instance-ID": instance_id}), 401, 1002)
+    assert body == unknown
+
+
+@pytest.mark.parametrize("task_id", ["__x__", "..", "."])
+@pytest.mark.parametrize(("method", "template"), [
+    ("GET", "/tasks/{}/"), ("GET", "/tasks/{}"), ("POST", "/tasks/{}/cancel/"),
+    ("GET", "/files/tasks/{}/download/")])
+def test_a_malformed_task_id_is_404(edge: EdgeClient, task_id: str, method: str, template: str):
+    _error(_raw(edge, method, template.format(task_id)), 404, 1004)
+
+
+@pytest.mark.parametrize("token", ["__x__", "../../x", "zzzz", "a" * 32])
+def test_an_unknown_or_malformed_page_token_is_400(edge: EdgeClient, token: str):
+    response = edge.session.get(f"{edge.base}/tasks/", params={"page_token": token})
+    body = _error(response, 400, 1001)
+    assert [e["pointer"] for e in body["details"]["errors"]] == ["/query/page_token"]
+
+
+def test_another_tenants_task_is_no_page_token(edge: EdgeClient, dataset_path: str):
+    task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": dataset_path})
+    other, _ = new_tenant()
+    _error(other.session.get(f"{other.base}/tasks/", params={"page_token": task["id"]}),
+           400, 1001)
+
+
+@pytest.mark.parametrize("path", ["uploads/__x__/x.json", "uploads/a.b/x.json",
+                                  "uploads/" + "f" * 200 + "/x.json"])
+def test_a_payload_path_with_a_malformed_file_id_is_404(edge: EdgeClient, path: str):
+    _error(edge.session.post(f"{edge.base}/tasks/", json={
+        "task_type": "GENERATE_NARRATION", "payload": {"blueprint_path": path}}), 404, 1004)
+
+
+def test_a_signed_upload_admits_exactly_the_declared_size(edge: EdgeClient):
+    signed = edge.session.post(f"{edge.base}/files/upload/", json={
+        "filename": "small.json", "size": 10})
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["headers"]["x-goog-content-length-range"] == "10,10"

@@ -20,6 +20,7 @@ from vss.adapters.firestore_repos import DuplicateEvent, FirestoreTaskRepository
 from vss.adapters.gcs import GcsBlobStore
 from vss.domain import tasks as rules
 from vss.domain.tasks import TaskType
+from vss.errors import NotFound
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +109,18 @@ def test_list_is_scoped_and_paginated(repo: FirestoreTaskRepository):
     assert end is None
 
 
+def test_a_cursor_that_is_not_one_of_the_tenants_tasks_is_not_found(
+    repo: FirestoreTaskRepository,
+):
+    mine, theirs = _task(f"t-{uuid.uuid4().hex[:6]}"), _task(f"t-{uuid.uuid4().hex[:6]}")
+    repo.add(mine)
+    repo.add(theirs)
+    for cursor in ("zzzz", uuid.uuid4().hex, theirs.id):
+        with pytest.raises(NotFound):
+            repo.list_for_tenant(mine.tenant_id, limit=3, after=cursor)
+    assert repo.list_for_tenant(mine.tenant_id, limit=3, after=mine.id) == ([], None)
+
+
 def _canonical_v4(url: str, method: str, headers: dict[str, str]) -> tuple[bytes, str, str]:
     """(string-to-sign, signature hex, signer email) rebuilt from a V4 URL per the spec."""
     parts = urlsplit(url)
@@ -138,7 +151,7 @@ def test_signed_urls_verify_with_the_signer_public_key():
     get_url = store.signed_download_url("vss-artifacts", "tenants/t/tasks/x/a b.json", 600)
     put_url, put_headers = store.signed_upload_url(
         "vss-uploads", "tenants/t/uploads/y/z.json", content_type="application/json",
-        max_bytes=1000, ttl_seconds=900)
+        size=1000, ttl_seconds=900)
     for url, method, headers in ((get_url, "GET", {}), (put_url, "PUT", put_headers)):
         to_sign, signature, email = _canonical_v4(url, method, headers)
         assert email == key_info["client_email"]
@@ -146,7 +159,14 @@ def test_signed_urls_verify_with_the_signer_public_key():
                       hashes.SHA256())
     query = dict(parse_qsl(urlsplit(put_url).query))
     assert int(query["X-Goog-Expires"]) <= 900
-    assert "x-goog-content-length-range" in query["X-Goog-SignedHeaders"]
+    # The length range is signed: a client cannot drop it or widen it past the declared size.
+    assert "x-goog-content-length-range" in query["X-Goog-SignedHeaders"].split(";")
+    assert put_headers["x-goog-content-length-range"] == "1000,1000"
+    widened = {**put_headers, "x-goog-content-length-range": "0,20971520"}
+    to_sign, signature, _ = _canonical_v4(put_url, "PUT", widened)
+    with pytest.raises(InvalidSignature):
+        public.verify(bytes.fromhex(signature), to_sign, padding.PKCS1v15(),  # type: ignore[union-attr]
+                      hashes.SHA256())
     tampered = get_url.replace("a%20b.json", "other.json")
     to_sign, signature, _ = _canonical_v4(tampered, "GET", {})
     with pytest.raises(InvalidSignature):

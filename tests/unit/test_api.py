@@ -105,3 +105,147 @@ def test_a_model_without_a_known_price_is_refused_before_any_work(client, header
     assert "gemini-2.5-pro" in body["details"]["errors"][0]["reason"]
     tenant = auth.authenticate(deps, headers["X-Instance-ID"], headers["X-Api-Key"]).tenant_id
     assert deps.tasks.list_for_tenant(tenant, limit=5, after=None)[0] == []
+
+
+def _routes() -> list[tuple[str, str]]:
+    app = create_app(fake_deps())
+    return sorted((rule.rule, method) for rule in app.url_map.iter_rules()
+                  if rule.endpoint != "static"
+                  for method in (rule.methods or set()) - {"HEAD", "OPTIONS"})
+
+
+def _completed_task(deps: Deps, headers: dict[str, str], client: FlaskClient) -> tuple[str, str]:
+    """(id, result path) of a COMPLETED task of the caller whose result is a stored file."""
+    import io
+
+    from vss.domain.tasks import TaskStatus
+
+    uploaded = client.post("/api/v1/files/upload/", headers=headers, data={
+        "file": (io.BytesIO(b'{"narration_script": []}'), "n.json")}).get_json()
+    created = client.post("/api/v1/tasks/", headers=headers, json={
+        "task_type": "GENERATE_DUBBING",
+        "payload": {"input_narration_path": uploaded["relative_path"]}}).get_json()
+    task = deps.tasks.get(created["id"])
+    assert task is not None
+    deps.tasks.docs[task.id] = task.model_copy(update={  # type: ignore[attr-defined]
+        "status": TaskStatus.COMPLETED,
+        "result": {"output_file_path": uploaded["relative_path"]}})
+    return task.id, uploaded["relative_path"]
+
+
+@pytest.mark.parametrize(("rule", "method"), _routes())
+@pytest.mark.parametrize("slash", [True, False])
+def test_every_route_answers_with_and_without_trailing_slash(client, deps, headers, rule,
+                                                             method, slash):
+    import io
+
+    task_id, file_path = _completed_task(deps, headers, client)
+    create = {"task_type": "GENERATE_DUBBING", "payload": {"input_narration_path": file_path}}
+    pending = client.post("/api/v1/tasks/", headers=headers, json=create).get_json()["id"]
+    calls = {  # (rule, method) → (path parameters, request arguments, expected status)
+        ("/api/v1/health/", "GET"): ({}, {}, 200),
+        ("/api/v1/openapi.json", "GET"): ({}, {}, 200),
+        ("/api/v1/tasks/", "GET"): ({}, {"query_string": {"page_size": 5}}, 200),
+        ("/api/v1/tasks/", "POST"): ({}, {"json": create}, 202),
+        ("/api/v1/tasks/<task_id>/", "GET"): ({"task_id": task_id}, {}, 200),
+        ("/api/v1/tasks/<task_id>/cancel/", "POST"): ({"task_id": pending}, {}, 200),
+        ("/api/v1/files/tasks/<task_id>/download/", "GET"): ({"task_id": task_id}, {}, 302),
+        ("/api/v1/files/download/", "GET"): ({}, {"query_string": {"path": file_path}}, 302),
+        ("/api/v1/files/upload/", "POST"): (
+            {}, {"data": {"file": (io.BytesIO(b'{"a": 1}'), "a.json")}}, 201),
+    }
+    assert (rule, method) in calls, f"add {method} {rule} to this test"
+    params, kwargs, status = calls[(rule, method)]
+    path = rule
+    for name, value in params.items():
+        path = path.replace(f"<{name}>", value)
+    path = path if path.endswith("/") == slash else (path + "/" if slash else path[:-1])
+    response = client.open(path, method=method, headers=headers, **kwargs)
+    assert response.status_code == status, (path, response.get_json())
+
+
+def test_openapi_paths_are_exactly_the_flask_routes(client):
+    import re
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    served = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), method) for rule, method in _routes()}
+    assert documented == served
+
+
+MALFORMED_IDS = ["a/b", "__x__", "..", ".", "a b", "x" * 129, "é"]
+
+
+@pytest.mark.parametrize("instance_id", MALFORMED_IDS)
+def test_a_malformed_instance_id_is_401_like_any_bad_credential(client, headers, instance_id):
+    response = client.get("/api/v1/tasks/", headers={**headers, "X-Instance-ID": instance_id})
+    unknown = client.get("/api/v1/tasks/", headers={**headers, "X-Instance-ID": "i_unknown"})
+    assert response.status_code == 401
+    assert response.get_json() == unknown.get_json()
+
+
+@pytest.mark.parametrize("task_id", ["__x__", "..", ".", "x" * 129, "a%2Fb"])
+@pytest.mark.parametrize(("method", "template"), [
+    ("GET", "/api/v1/tasks/{}/"), ("POST", "/api/v1/tasks/{}/cancel/"),
+    ("GET", "/api/v1/files/tasks/{}/download/")])
+def test_a_malformed_task_id_is_404(client, headers, task_id, method, template):
+    response = client.open(template.format(task_id), method=method, headers=headers)
+    assert response.status_code == 404 and response.get_json()["code"] == 1004
+
+
+@pytest.mark.parametrize("token", ["__x__", "../../x", "a/b", "zzzz", "x" * 200])
+def test_an_unknown_or_malformed_page_token_is_400_pointing_at_it(client, headers, token):
+    response = client.get("/api/v1/tasks/", headers=headers, query_string={"page_token": token})
+    body = response.get_json()
+    assert response.status_code == 400 and body["code"] == 1001
+    assert [e["pointer"] for e in body["details"]["errors"]] == ["/query/page_token"]
+
+
+def test_another_tenants_task_id_is_not_a_page_token(client, deps, headers):
+    other = auth.create_tenant(deps, "other")
+    theirs = {"X-Instance-ID": other.instance_id, "X-Api-Key": other.api_key}
+    task_id, _ = _completed_task(deps, theirs, client)
+    response = client.get("/api/v1/tasks/", headers=headers,
+                          query_string={"page_token": task_id})
+    assert response.status_code == 400
+    assert client.get("/api/v1/tasks/", headers=theirs,
+                      query_string={"page_token": task_id}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["uploads/__x__/x.json", "uploads/../x/y.json",
+                                  "uploads/a b/x.json", "uploads/" + "f" * 129 + "/x.json"])
+def test_a_payload_path_with_a_malformed_file_id_is_4xx(client, deps, headers, path):
+    response = client.post("/api/v1/tasks/", headers=headers, json={
+        "task_type": "GENERATE_NARRATION", "payload": {"blueprint_path": path}})
+    assert response.status_code in (400, 404), response.get_json()
+    assert response.get_json()["code"] in (1004, 1007)
+    assert deps.tasks.docs == {}  # type: ignore[attr-defined]
+
+
+def test_a_signed_upload_admits_exactly_the_declared_size(client, headers):
+    response = client.post("/api/v1/files/upload/", headers=headers,
+                           json={"filename": "s.json", "size": 10})
+    assert response.status_code == 201
+    assert response.get_json()["headers"]["x-goog-content-length-range"] == "10,10"
+
+
+def test_when_the_deadline_cannot_be_scheduled_no_task_is_left_and_the_answer_is_503(
+    client, deps, headers
+):
+    import io
+
+    from tests.fakes import FakeScheduler
+    from vss.errors import RetryableError
+
+    uploaded = client.post("/api/v1/files/upload/", headers=headers, data={
+        "file": (io.BytesIO(b'{"narration_script": []}'), "n.json")}).get_json()
+    assert isinstance(deps.deadlines, FakeScheduler)
+    deps.deadlines.fail_with = RetryableError("The task's deadline could not be scheduled.")
+    response = client.post("/api/v1/tasks/", headers=headers, json={
+        "task_type": "GENERATE_DUBBING",
+        "payload": {"input_narration_path": uploaded["relative_path"]}})
+    body = response.get_json()
+    assert response.status_code == 503 and body["code"] == RetryableError.code
+    assert set(body) == {"code", "message", "details"}
+    assert deps.tasks.docs == {}  # type: ignore[attr-defined]
+    assert deps.publisher.published == []  # type: ignore[attr-defined]

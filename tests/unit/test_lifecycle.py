@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 from datetime import timedelta
 from typing import Any
 
@@ -145,7 +147,8 @@ def test_transient_error_releases_then_dead_letter_fails_with_cause(
 def test_unexpected_exception_is_retried_not_swallowed(deps: Deps, blueprint_bytes: bytes):
     task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
-    with pytest.raises(KeyError):
+    # Re-raised as a RetryableError (without its cause) for the trigger to redeliver.
+    with pytest.raises(RetryableError, match="KeyError"):
         stages.run_stage(deps, message, {Stage.NARRATION: Counting(fail_with=KeyError("x"))})
     held = deps.tasks.get(task.id)
     assert held is not None and held.current.last_error is not None
@@ -212,3 +215,81 @@ def test_another_tenants_file_and_task_are_not_found(deps: Deps, blueprint_bytes
     task = _narration_task(deps, path, tenant="t1")
     with pytest.raises(NotFound):
         tasks.get_task(deps, "t2", task.id)
+
+
+@pytest.mark.parametrize("task_id", ["never-stored", "a/b", "__x__", ".."])
+def test_a_deadline_check_for_an_unknown_task_is_not_found(deps: Deps, task_id: str):
+    # NotFound is what the deadline function acknowledges (200) instead of retrying forever.
+    with pytest.raises(NotFound):
+        stages.check_deadline(deps, task_id)
+
+
+def test_the_deadline_is_scheduled_before_the_task_is_stored(deps: Deps, blueprint_bytes: bytes):
+    path = _valid_dataset(deps, blueprint_bytes)
+    assert isinstance(deps.deadlines, FakeScheduler)
+    deps.deadlines.fail_with = RetryableError("queue unavailable")
+    with pytest.raises(RetryableError):
+        _narration_task(deps, path)
+    assert deps.tasks.list_for_tenant("t1", limit=10, after=None) == ([], None)
+    assert _published(deps) == []
+    deps.deadlines.fail_with = None  # the client retries: one task, one deadline
+    task = _narration_task(deps, path)
+    assert deps.deadlines.scheduled == [(task.id, task.deadline_at)]
+
+
+def test_an_object_with_a_malformed_file_id_is_ignored(deps: Deps, blueprint_bytes: bytes):
+    bucket = deps.settings.uploads_bucket
+    deps.blobs.write(bucket, "tenants/t1/uploads/__x__/b.json", blueprint_bytes,
+                     "application/json")
+    assert uploads.check_landed_object(deps, bucket, "tenants/t1/uploads/__x__/b.json") is None
+
+
+def test_an_unknown_page_token_is_refused_not_restarted(deps: Deps, blueprint_bytes: bytes):
+    from vss.errors import BadRequest
+
+    path = _valid_dataset(deps, blueprint_bytes)
+    made = []
+    for _ in range(3):
+        made.append(_narration_task(deps, path))
+        _clock(deps).advance(1)
+    page, token = tasks.list_tasks(deps, "t1", limit=2, page_token=None)
+    rest, end = tasks.list_tasks(deps, "t1", limit=2, page_token=token)
+    assert [t.id for t in page + rest] == [t.id for t in reversed(made)] and end is None
+    for bad in ("zzzz", "__x__", "../../x", made[0].id.upper()):
+        with pytest.raises(BadRequest) as caught:
+            tasks.list_tasks(deps, "t1", limit=2, page_token=bad)
+        assert caught.value.details["errors"][0]["pointer"] == "/query/page_token"
+    with pytest.raises(BadRequest):  # another tenant's task is no cursor of yours
+        tasks.list_tasks(deps, "t2", limit=2, page_token=made[0].id)
+
+
+SETTINGS_KEY = "gemini-key-from-the-settings-0123"  # not key-shaped: masked by value
+SHAPED_KEY = "AIza" + "k" * 35  # a Google API key we were never told about
+EDGE_KEY = "vss_" + "e" * 43  # an X-Api-Key value
+
+
+@pytest.mark.parametrize("failure", [
+    KeyError(f"https://generativelanguage.googleapis.com/v1/x?key={SETTINGS_KEY}"),
+    RuntimeError(f"request failed, headers={{'x-goog-api-key': '{SHAPED_KEY}'}}"),
+    RuntimeError(f"edge key {EDGE_KEY} in a request dump"),
+    RetryableError(f"upstream: {SETTINGS_KEY} rejected", details={"url": f"?key={SHAPED_KEY}"}),
+    LlmError(f"refused for {SETTINGS_KEY}", details={"errors": [{"reason": SHAPED_KEY}]}),
+], ids=["unexpected-url", "unexpected-header", "edge-key", "retryable", "permanent"])
+def test_no_secret_of_a_failed_stage_reaches_the_log_the_task_or_the_trigger(
+    blueprint_bytes: bytes, caplog: pytest.LogCaptureFixture, failure: Exception
+):
+    deps = fake_deps(gemini_api_key=SETTINGS_KEY)
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    raised: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        try:
+            stages.run_stage(deps, message, {Stage.NARRATION: Counting(fail_with=failure)})
+        except RetryableError as exc:  # what the functions framework would log
+            raised.append("".join(traceback.format_exception(exc)))
+        stages.on_dead_letter(deps, message)
+    stored = deps.tasks.get(task.id)
+    assert stored is not None and stored.error is not None
+    assert "***" in stored.error.model_dump_json()
+    for text in [caplog.text, stored.model_dump_json(), *raised]:
+        assert SETTINGS_KEY not in text and SHAPED_KEY not in text and EDGE_KEY not in text

@@ -37,3 +37,10 @@ def test_any_of_the_usual_key_variables_selects_gemini(monkeypatch, name):
         monkeypatch.delenv(other, raising=False)
     monkeypatch.setenv(name, "k")
     assert gemini_from_settings(Settings()) is not None
+
+
+@pytest.mark.parametrize("ttl", [0, 901, 3600])
+def test_signed_urls_cannot_outlive_fifteen_minutes(ttl: int):
+    with pytest.raises(ValidationError, match="signed_url_ttl_seconds"):
+        Settings(signed_url_ttl_seconds=ttl)
+    assert Settings(signed_url_ttl_seconds=900).signed_url_ttl_seconds == 900

@@ -12,6 +12,8 @@ from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.protobuf import timestamp_pb2
 
+from vss.errors import RetryableError
+
 
 class CloudTasksDeadlineScheduler:
     def __init__(
@@ -50,5 +52,11 @@ class CloudTasksDeadlineScheduler:
             http_request=request,
             schedule_time=when,
         )
-        with contextlib.suppress(gexc.AlreadyExists):
-            self._client.create_task(parent=self._queue, task=task)
+        try:
+            with contextlib.suppress(gexc.AlreadyExists):
+                self._client.create_task(parent=self._queue, task=task)
+        except gexc.GoogleAPIError as exc:  # API errors and exhausted client retries
+            raise RetryableError(
+                "The task's deadline could not be scheduled; try again.",
+                details={"task_id": task_id, "cause": type(exc).__name__},
+            ) from exc

@@ -76,8 +76,9 @@ class FirestoreTaskRepository:
         )
         if after:
             cursor = self._tasks.document(after).get()
-            if cursor.exists and cursor.get("tenant_id") == tenant_id:
-                query = query.start_after(cursor)
+            if not cursor.exists or cursor.get("tenant_id") != tenant_id:
+                raise NotFound(f"No task {after} to continue after.", details={"after": after})
+            query = query.start_after(cursor)
         snaps = list(query.limit(limit + 1).stream())
         tasks = [Task.model_validate(s.to_dict()) for s in snaps[:limit]]
         next_token = tasks[-1].id if len(snaps) > limit else None

@@ -92,9 +92,11 @@ class GcsBlobStore:
         )
 
     def signed_upload_url(
-        self, bucket: str, name: str, *, content_type: str, max_bytes: int, ttl_seconds: int
+        self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
-        headers = {"Content-Type": content_type, "x-goog-content-length-range": f"0,{max_bytes}"}
+        """A V4 PUT URL that admits exactly `size` bytes of `content_type`: the length range is
+        a signed header, so the client must send it and Cloud Storage refuses any other size."""
+        headers = {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"}
         url = self._blob(bucket, name).generate_signed_url(
             version="v4", expiration=timedelta(seconds=ttl_seconds), method="PUT",
             content_type=content_type,

@@ -108,15 +108,18 @@ def create_app(deps: Deps) -> Flask:
     @app.get(f"{API_PREFIX}/tasks/")
     def list_tasks() -> Any:
         tenant_id = caller()
+        size_error = {"pointer": "/query/page_size",
+                      "reason": f"an integer from 1 to {deps.settings.page_size_max}"}
         try:
             size = int(request.args.get("page_size", 20))
         except ValueError:
-            raise BadRequest("page_size must be an integer.") from None
+            raise BadRequest("page_size must be an integer.",
+                             details={"errors": [size_error]}) from None
         if not 1 <= size <= deps.settings.page_size_max:
-            raise BadRequest("page_size out of range.",
-                             details={"min": 1, "max": deps.settings.page_size_max})
-        found, token = deps.tasks.list_for_tenant(
-            tenant_id, limit=size, after=request.args.get("page_token")
+            raise BadRequest("page_size out of range.", details={
+                "min": 1, "max": deps.settings.page_size_max, "errors": [size_error]})
+        found, token = tasks.list_tasks(
+            deps, tenant_id, limit=size, page_token=request.args.get("page_token") or None
         )
         page = TaskPage(results=[TaskView.of(t, base_url()) for t in found],
                         next_page_token=token)

@@ -41,6 +41,10 @@ def _paths() -> dict[str, Any]:
     return {
         f"{API_PREFIX}/health/": {"get": {"summary": "Liveness", "security": [],
                                           "responses": {"200": _json(Health, "Up.")}}},
+        f"{API_PREFIX}/openapi.json": {"get": {
+            "summary": "This OpenAPI 3.1 document", "security": [],
+            "responses": {"200": {"description": "The document.", "content": {
+                "application/json": {"schema": {"type": "object"}}}}}}},
         f"{API_PREFIX}/files/upload/": {"post": {
             "summary": "Upload a file (multipart field `file`), or request a signed PUT URL (JSON)",
             "requestBody": {"content": {
@@ -56,7 +60,7 @@ def _paths() -> dict[str, Any]:
             "post": {"summary": "Create a task",
                      "requestBody": {"content": {"application/json": {"schema": _ref(CreateTask)}}},
                      "responses": {"202": _json(TaskView, "Accepted."),
-                                   **_errors(400, 401, 404)}},
+                                   **_errors(400, 401, 404, 503)}},
             "get": {"summary": "List your tasks, newest first",
                     "parameters": [
                         {"name": "page_size", "in": "query", "schema": {"type": "integer"}},

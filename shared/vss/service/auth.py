@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from vss.bootstrap import Deps
 from vss.domain.files import Instance, Tenant
+from vss.domain.ids import is_valid_id
 from vss.errors import NotFound, Unauthenticated
 
 _KEY_PREFIX = "vss_"
@@ -65,7 +66,7 @@ def revoke_key(deps: Deps, instance_id: str) -> Instance:
 
 
 def _instance(deps: Deps, instance_id: str) -> Instance:
-    instance = deps.tenants.get_instance(instance_id)
+    instance = deps.tenants.get_instance(instance_id) if is_valid_id(instance_id) else None
     if instance is None:
         raise NotFound(f"Instance {instance_id} does not exist.")
     return instance
@@ -75,7 +76,8 @@ def authenticate(deps: Deps, instance_id: str | None, api_key: str | None) -> In
     """The active instance these headers identify; one vague error for every failure."""
     if not instance_id or not api_key:
         raise Unauthenticated("X-Instance-ID and X-Api-Key headers are required.")
-    instance = deps.tenants.get_instance(instance_id)
+    # A malformed id is answered like an unknown one, and never reaches the repository.
+    instance = deps.tenants.get_instance(instance_id) if is_valid_id(instance_id) else None
     if instance is None or not instance.active or not hmac.compare_digest(
         instance.key_hash, hash_key(api_key)
     ):

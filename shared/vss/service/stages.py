@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,9 +20,11 @@ from typing import Any
 
 from vss.bootstrap import Deps
 from vss.domain import tasks as rules
+from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
-from vss.errors import DeadlineExceeded, PermanentError, RetryableError, VssError
+from vss.errors import DeadlineExceeded, NotFound, PermanentError, RetryableError, VssError
+from vss.redaction import redact, redact_json
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
 
@@ -129,10 +132,13 @@ def run_stage(
         error = exc if isinstance(exc, VssError) else RetryableError(
             f"{type(exc).__name__}: {exc}", code=4000
         )
-        deps.tasks.update(task.id, lambda t: rules.release(
-            t, message.stage, TaskError.of(error), deps.clock()))
-        log.warning("stage failed, will retry: %s", error.message, extra=labels)
-        raise
+        safe = _safe_error(deps, error)
+        deps.tasks.update(task.id, lambda t: rules.release(t, message.stage, safe, deps.clock()))
+        trace = "" if isinstance(exc, VssError) else "\n" + redact(
+            "".join(traceback.format_exception(exc)), _secrets(deps))
+        log.warning("stage failed, will retry: %s%s", safe.message, trace, extra=labels)
+        # Raised without its cause: the functions framework logs whatever propagates, verbatim.
+        raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
 
     def finish(current: Task) -> Task:
         if current.status != TaskStatus.RUNNING or current.current.stage != message.stage:
@@ -148,12 +154,27 @@ def run_stage(
     return outcome
 
 
+def _secrets(deps: Deps) -> list[str]:
+    key = deps.settings.gemini_api_key
+    return [key.get_secret_value()] if key else []
+
+
+def _safe_error(deps: Deps, error: VssError) -> TaskError:
+    """The error as the task records it (the tenant reads it) and the log shows it: any text
+    from a third party or an exception may carry a key, so secrets are masked."""
+    recorded = TaskError.of(error)
+    return TaskError(code=recorded.code, message=redact(recorded.message, _secrets(deps)),
+                     details=redact_json(recorded.details, _secrets(deps)))
+
+
 def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str]) -> None:
+    safe = _safe_error(deps, exc)
+
     def change(task: Task) -> Task:
-        return task if task.is_terminal else rules.fail(task, TaskError.of(exc), deps.clock())
+        return task if task.is_terminal else rules.fail(task, safe, deps.clock())
 
     deps.tasks.update(task_id, change)
-    log.warning("task FAILED: %s", exc.message, extra=labels)
+    log.warning("task FAILED: %s", safe.message, extra=labels)
 
 
 def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
@@ -183,7 +204,14 @@ def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
 
 
 def check_deadline(deps: Deps, task_id: str) -> bool:
-    """Fail the task if it is past its deadline and not finished; return whether it was."""
+    """Fail the task if it is past its deadline and not finished; return whether it was.
+
+    Raises NotFound for a task that does not exist (never stored, or expired) or a malformed
+    id, so the caller acknowledges the check instead of retrying it forever.
+    """
+    if not is_valid_id(task_id):
+        raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
+
     def change(task: Task) -> Task:
         if task.is_terminal or deps.clock() < task.deadline_at:
             return task

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from vss.bootstrap import Deps
 from vss.domain import tasks as rules
 from vss.domain.files import CHECKED, FileKind, FileRecord, FileStatus
+from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 from vss.domain.payloads import PAYLOADS, GenerateNarrationPayload, input_paths
@@ -101,7 +102,8 @@ def _resolve_inputs(
     for field, path in paths.items():
         clean = check_relative_path(path)
         if clean.startswith(UPLOADS + "/"):
-            record = deps.files.get(owner_id(clean))
+            file_id = owner_id(clean)
+            record = deps.files.get(file_id) if is_valid_id(file_id) else None
             if record is None or record.tenant_id != tenant_id or record.relative_path != clean:
                 raise NotFound(f"{field}: no such file.", details={"field": field, "path": path})
             if record.status not in CHECKED:
@@ -138,11 +140,14 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     )
     if problem:
         task = rules.fail(task, problem, now)
+    else:
+        # Deadline first: if scheduling fails (RetryableError, 503) no task is left PENDING
+        # without one; a deadline whose task was never stored is acknowledged as done.
+        deps.deadlines.schedule(task.id, task.deadline_at)
     deps.tasks.add(task)
     log.info("task created", extra={"task_id": task.id, "tenant_id": tenant_id})
     if task.is_terminal:
         return task
-    deps.deadlines.schedule(task.id, task.deadline_at)
     if not waiting:
         publish_stage(deps, task.id, task.current.stage)
         return task
@@ -184,8 +189,28 @@ def release_waiting_tasks(deps: Deps, record: FileRecord) -> int:
     return len(tasks)
 
 
+def list_tasks(
+    deps: Deps, tenant_id: str, *, limit: int, page_token: str | None
+) -> tuple[list[Task], str | None]:
+    """A page of the tenant's tasks, newest first, after the task `page_token` names (400 if it
+    names none of theirs: silently starting over would repeat the pages already read)."""
+    if page_token is not None and not is_valid_id(page_token):
+        raise _bad_page_token()
+    try:
+        return deps.tasks.list_for_tenant(tenant_id, limit=limit, after=page_token)
+    except NotFound:
+        raise _bad_page_token() from None
+
+
+def _bad_page_token() -> BadRequest:
+    return BadRequest("page_token is not a token from this list.", details={"errors": [{
+        "pointer": "/query/page_token",
+        "reason": "unknown page token: start again without it",
+    }]})
+
+
 def get_task(deps: Deps, tenant_id: str, task_id: str) -> Task:
-    task = deps.tasks.get(task_id)
+    task = deps.tasks.get(task_id) if is_valid_id(task_id) else None
     if task is None or task.tenant_id != tenant_id:
         raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
     return task

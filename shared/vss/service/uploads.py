@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from vss.bootstrap import Deps
 from vss.domain.documents import classify_json
 from vss.domain.files import FileKind, FileRecord, FileStatus
+from vss.domain.ids import is_valid_id
 from vss.domain.paths import UPLOADS, owner_id, split_blob_name, upload_path
 from vss.domain.sniff import sniff_content_type
 from vss.errors import PayloadInvalid, PayloadTooLarge, UnsupportedMedia
@@ -93,9 +94,9 @@ def request_signed_upload(deps: Deps, tenant_id: str, req: SignedUploadRequest) 
     deps.files.add(record)
     ttl = deps.settings.signed_url_ttl_seconds
     bucket, blob = location(deps, tenant_id, record.relative_path)
+    # Exactly the declared size: a client that declared 10 bytes cannot PUT 20 MiB.
     url, headers = deps.blobs.signed_upload_url(
-        bucket, blob, content_type=req.content_type,
-        max_bytes=deps.settings.max_upload_bytes, ttl_seconds=ttl,
+        bucket, blob, content_type=req.content_type, size=req.size, ttl_seconds=ttl,
     )
     return SignedUpload(
         relative_path=record.relative_path, upload_url=url, headers=headers,
@@ -135,6 +136,9 @@ def check_landed_object(deps: Deps, bucket: str, name: str) -> FileRecord | None
     if not relative_path.startswith(UPLOADS + "/"):
         return None
     file_id = owner_id(relative_path)
+    if not is_valid_id(file_id):  # written straight to the bucket under a name we never issue
+        log.warning("object ignored: malformed file id", extra={"tenant_id": tenant_id})
+        return None
     data = deps.blobs.read(bucket, name)
     fields, errors = _check(deps, data, relative_path.rsplit("/", 1)[-1])
     status = FileStatus.INVALID if errors else FileStatus.VALID
