@@ -24,7 +24,8 @@ M = TypeVar("M", bound=BaseModel)
 def init_function() -> Deps:
     """Once per function instance: JSON logging, then the real adapters."""
     settings = get_settings()
-    configure_logging(settings.project_id)
+    key = settings.gemini_api_key
+    configure_logging(settings.project_id, secrets=[key.get_secret_value() if key else None])
     return bootstrap(settings)
 
 

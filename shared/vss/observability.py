@@ -12,8 +12,11 @@ import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from vss.redaction import redact
 
 LABELS = ("task_id", "event_id", "stage", "tenant_id", "file_id", "instance_id")
 
@@ -25,14 +28,18 @@ TRACE_ATTRIBUTE = "trace"
 
 
 class CloudLoggingFormatter(logging.Formatter):
-    def __init__(self, project_id: str) -> None:
+    """JSON lines; message and stack trace pass through `redact`, because exception text from
+    libraries can quote a key or a signed URL we never logged ourselves."""
+
+    def __init__(self, project_id: str, secrets: Iterable[str | None] = ()) -> None:
         super().__init__()
         self._project_id = project_id
+        self._secrets = [s for s in secrets if s]
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "severity": record.levelname,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage(), self._secrets),
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "logger": record.name,
         }
@@ -44,17 +51,18 @@ class CloudLoggingFormatter(logging.Formatter):
         if trace:
             entry["logging.googleapis.com/trace"] = f"projects/{self._project_id}/traces/{trace}"
         if record.exc_info:
-            entry["stack_trace"] = self.formatException(record.exc_info)
+            entry["stack_trace"] = redact(self.formatException(record.exc_info), self._secrets)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(project_id: str, level: int = logging.INFO) -> None:
+def configure_logging(project_id: str, level: int = logging.INFO,
+                      secrets: Iterable[str | None] = ()) -> None:
     """Route the root logger to stdout as JSON lines. Safe to call more than once."""
     root = logging.getLogger()
     if any(isinstance(h.formatter, CloudLoggingFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(CloudLoggingFormatter(project_id))
+    handler.setFormatter(CloudLoggingFormatter(project_id, secrets))
     root.handlers[:] = [handler]
     root.setLevel(level)
     for noisy in ("urllib3", "google.auth", "werkzeug", "google.api_core"):

@@ -293,3 +293,26 @@ def test_no_secret_of_a_failed_stage_reaches_the_log_the_task_or_the_trigger(
     assert "***" in stored.error.model_dump_json()
     for text in [caplog.text, stored.model_dump_json(), *raised]:
         assert SETTINGS_KEY not in text and SHAPED_KEY not in text and EDGE_KEY not in text
+
+
+@pytest.mark.parametrize("task_id", ["0" * 32, "a/b", "__x__"])
+def test_messages_for_no_such_task_are_acknowledged_not_redelivered(deps: Deps, task_id: str):
+    handler = Counting()
+    message = StageMessage(task_id=task_id, stage=Stage.NARRATION)
+    assert stages.run_stage(deps, message, {Stage.NARRATION: handler}) == StageClaim.UNKNOWN
+    assert handler.calls == 0
+    assert stages.on_dead_letter(deps, message) is False
+
+
+def test_a_signed_upload_that_lands_with_another_size_is_invalid(
+    deps: Deps, blueprint_bytes: bytes,
+):
+    declared = uploads.request_signed_upload(deps, "t1", uploads.SignedUploadRequest(
+        filename="blueprint.json", size=len(blueprint_bytes) - 1))
+    bucket = deps.settings.uploads_bucket
+    name = f"tenants/t1/{declared.relative_path}"
+    deps.blobs.write(bucket, name, blueprint_bytes, "application/json")
+    for _ in range(2):  # a duplicate event re-checks to the same verdict
+        checked = uploads.check_landed_object(deps, bucket, name)
+        assert checked is not None and checked.status == FileStatus.INVALID
+        assert "were declared" in checked.errors[0]["reason"]

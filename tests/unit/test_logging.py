@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
 from tests.fakes import fake_deps
 from vss.api.app import create_app
@@ -28,6 +29,19 @@ def test_record_becomes_one_json_line_with_trace_and_labels():
     assert line["logging.googleapis.com/labels"] == {"task_id": "task-1"}
     assert line["logging.googleapis.com/trace"] == "projects/vss-local/traces/abc123"
     assert "vss_secret" not in json.dumps(line)
+
+
+def test_library_text_quoting_a_secret_is_masked_in_message_and_stack_trace():
+    formatter = CloudLoggingFormatter("vss-local", secrets=["my-gemini-key-123"])
+    try:
+        raise RuntimeError("401 for https://x/v1?key=my-gemini-key-123 "
+                           "sig=AIzaSyA1234567890abcdefghij")
+    except RuntimeError:
+        record = logging.LogRecord("vss", logging.ERROR, __file__, 1, "call failed: %s",
+                                   ("key my-gemini-key-123",), sys.exc_info())
+    line = formatter.format(record)
+    assert "my-gemini-key-123" not in line and "AIzaSyA1234567890" not in line
+    assert json.loads(line)["message"] == "call failed: key ***"
 
 
 def test_api_requests_log_json_and_no_secret(blueprint_bytes: bytes):

@@ -157,3 +157,23 @@ def test_dead_lettered_storage_event_is_logged_and_dropped(monkeypatch: pytest.M
         "storage event dead-lettered, dropped: "
         "gs://vss-uploads/tenants/t1/uploads/f1/poison.json (OBJECT_FINALIZE)")
     assert deps.tasks.waiting_on("f1") == []  # nothing to do: waiting tasks fail at their deadline
+
+
+def test_a_task_started_by_its_upload_check_keeps_the_trace_of_its_api_call(
+    blueprint_bytes: bytes,
+):
+    deps = fake_deps()
+    record = uploads.store_upload(deps, "t1", "blueprint.json", blueprint_bytes)
+    token = current_trace.set(TRACE)
+    try:
+        task = tasks.create_task(deps, "t1", tasks.CreateTask(
+            task_type="GENERATE_NARRATION", payload={"blueprint_path": record.relative_path}))
+    finally:
+        current_trace.reset(token)
+    assert task.waiting_on == [record.id] and task.trace == TRACE
+    # The upload check runs later, in another function, under no trace of its own.
+    uploads.check_landed_object(deps, deps.settings.uploads_bucket,
+                                f"tenants/t1/{record.relative_path}")
+    assert isinstance(deps.publisher, FakePublisher)
+    [(_, _, attributes)] = deps.publisher.published
+    assert attributes["trace"] == TRACE

@@ -35,6 +35,9 @@ class FileRecord(BaseModel):
     filename: str
     content_type: str
     size: int | None = None
+    declared_size: int | None = Field(
+        None, description="Size announced for a signed upload; the landed object must match."
+    )
     sha256: str | None = None
     status: FileStatus
     kind: FileKind | None = None

@@ -90,6 +90,7 @@ class Task(BaseModel):
     expire_at: datetime | None = Field(
         None, description="When Firestore's TTL policy may delete this record."
     )
+    trace: str | None = Field(None, description="Trace id of the API call that created it.")
 
     @property
     def is_terminal(self) -> bool:
@@ -110,6 +111,7 @@ def new_task(
     now: datetime,
     deadline: timedelta,
     retention: timedelta | None = None,
+    trace: str | None = None,
 ) -> Task:
     stages = list(PIPELINES[task_type])
     return Task(
@@ -124,6 +126,7 @@ def new_task(
         modified=now,
         deadline_at=now + deadline,
         expire_at=now + retention if retention else None,
+        trace=trace,
     )
 
 
@@ -158,6 +161,7 @@ class StageClaim(StrEnum):
     CLOSED = "closed"  # task finished, failed or canceled: drop the message
     BUSY = "busy"  # another worker holds a live lease: let the message come back later
     STALE = "stale"  # message for a stage the task has moved past or not reached
+    UNKNOWN = "unknown"  # no such task (deleted by its TTL, or never ours): drop the message
 
 
 def claim_decision(task: Task, stage: Stage, now: datetime) -> StageClaim:

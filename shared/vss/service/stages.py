@@ -106,7 +106,14 @@ def run_stage(
         return rules.claim(task, message.stage, now,
                            timedelta(seconds=deps.settings.stage_lease_seconds))
 
-    before, task = deps.tasks.update(message.task_id, take)
+    try:
+        if not is_valid_id(message.task_id):
+            raise NotFound("No such task.", details=labels)
+        before, task = deps.tasks.update(message.task_id, take)
+    except NotFound:
+        # Redelivering cannot make the task exist: acknowledge instead of looping.
+        log.warning("stage message dropped: no such task", extra=labels)
+        return StageClaim.UNKNOWN
     outcome = decision[0]
     if outcome == StageClaim.BUSY:
         log.info("stage message sent back: the stage is running elsewhere", extra=labels)
@@ -196,7 +203,13 @@ def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
                      "last_error": cause.model_dump() if cause else None},
         ), deps.clock())
 
-    before, after = deps.tasks.update(message.task_id, change)
+    try:
+        if not is_valid_id(message.task_id):
+            raise NotFound("No such task.")
+        before, after = deps.tasks.update(message.task_id, change)
+    except NotFound:
+        log.warning("dead letter dropped: no such task", extra={"task_id": message.task_id})
+        return False
     failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
     if failed:
         log.error("task FAILED: dead-lettered", extra={"task_id": message.task_id})

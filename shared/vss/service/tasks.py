@@ -115,11 +115,12 @@ def _resolve_inputs(
     return waiting, None
 
 
-def publish_stage(deps: Deps, task_id: str, stage: Stage) -> None:
-    """Publish the stage message, with the current trace (the API request's, or the one the
-    worker publishing the next stage runs under) so the worker logs under it too."""
+def publish_stage(deps: Deps, task_id: str, stage: Stage, trace: str | None = None) -> None:
+    """Publish the stage message with a trace (the task's, else the current one: the API
+    request's, or the one the worker publishing the next stage runs under) so the worker logs
+    under it too."""
     message = StageMessage(task_id=task_id, stage=stage)
-    trace = current_trace.get()
+    trace = trace or current_trace.get()
     deps.publisher.publish(
         deps.settings.stages_topic, message.model_dump_json().encode(),
         task_id=task_id, stage=stage.value, **({TRACE_ATTRIBUTE: trace} if trace else {}),
@@ -137,6 +138,7 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
         payload=payload.model_dump(mode="json"), waiting_on=[] if problem else waiting,
         now=now, deadline=timedelta(seconds=deps.settings.task_deadline_seconds),
         retention=timedelta(days=deps.settings.task_retention_days),
+        trace=current_trace.get(),
     )
     if problem:
         task = rules.fail(task, problem, now)
@@ -175,7 +177,8 @@ def input_checked(deps: Deps, task: Task, record: FileRecord) -> Task:
 
     before, after = deps.tasks.update(task.id, change)
     if before.waiting_on and not after.waiting_on and after.status == TaskStatus.PENDING:
-        publish_stage(deps, after.id, after.current.stage)
+        # Started by the upload check, not by the API call: the task keeps that call's trace.
+        publish_stage(deps, after.id, after.current.stage, trace=after.trace)
     if after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED:
         log.info("task failed: invalid input", extra={"task_id": task.id})
     return after

@@ -89,7 +89,7 @@ def request_signed_upload(deps: Deps, tenant_id: str, req: SignedUploadRequest) 
         )
     record = _new_record(
         deps, tenant_id, req.filename, req.content_type, FileStatus.AWAITING_UPLOAD,
-        size=req.size,
+        size=req.size, declared_size=req.size,
     )
     deps.files.add(record)
     ttl = deps.settings.signed_url_ttl_seconds
@@ -104,11 +104,16 @@ def request_signed_upload(deps: Deps, tenant_id: str, req: SignedUploadRequest) 
     )
 
 
-def _check(deps: Deps, data: bytes, filename: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+def _check(deps: Deps, data: bytes, filename: str, declared_size: int | None
+           ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """(fields to record, errors) for the landed bytes."""
     fields: dict[str, Any] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     if len(data) > deps.settings.max_upload_bytes:
         return fields, [{"pointer": "", "reason": "file is larger than the upload limit"}]
+    if declared_size is not None and len(data) != declared_size:
+        # Storage enforces the signed length range; this also holds where it does not.
+        return fields, [{"pointer": "", "reason": f"{len(data)} bytes landed, "
+                                                  f"{declared_size} were declared"}]
     try:
         fields["content_type"] = sniff_content_type(data, filename)
     except UnsupportedMedia as exc:
@@ -140,10 +145,12 @@ def check_landed_object(deps: Deps, bucket: str, name: str) -> FileRecord | None
         log.warning("object ignored: malformed file id", extra={"tenant_id": tenant_id})
         return None
     data = deps.blobs.read(bucket, name)
-    fields, errors = _check(deps, data, relative_path.rsplit("/", 1)[-1])
+    existing = deps.files.get(file_id)
+    declared = existing.declared_size if existing else None
+    fields, errors = _check(deps, data, relative_path.rsplit("/", 1)[-1], declared)
     status = FileStatus.INVALID if errors else FileStatus.VALID
     update = {**fields, "status": status, "errors": errors, "modified": deps.clock()}
-    if deps.files.get(file_id) is None:  # written straight to the bucket, not through the API
+    if existing is None:  # written straight to the bucket, not through the API
         content_type = fields.get("content_type", "application/octet-stream")
         filename = relative_path.rsplit("/", 1)[-1]
         deps.files.add(
