@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import fake_deps
+from tests.fakes import ScriptedLlm, fake_deps
 from tests.unit.test_lifecycle import _narration_task, _valid_dataset
 from vss.bootstrap import Deps
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
@@ -13,6 +13,8 @@ from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.domain.timecode import Timecode
+from vss.errors import LlmError, RateLimited, RetryableError
+from vss.narration.llm import LlmResult, Usage
 from vss.narration.pacing import SpeechRate, speech_seconds
 from vss.service import stages, tasks
 from vss.service.storage import TaskFiles
@@ -120,3 +122,28 @@ def test_editing_covers_each_segment_to_the_frame_inside_its_scenes(pipeline, bl
             seen.add(clip.scene_id)
             assert Timecode.parse(clip.start_time) >= scene.start
             assert Timecode.parse(clip.end_time) <= scene.end
+
+
+def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes):
+    failures = iter([RateLimited("429 after retries"), LlmError("refused")])
+
+    def respond(system: str, prompt: str, schema: type) -> LlmResult:
+        if "previous snippet ended" in prompt:  # the second chunk's call fails
+            raise next(failures)
+        return LlmResult(None, "not json", Usage(1000, 100, 0.01, 1))
+
+    deps = fake_deps(narration_prompt_budget_tokens=2_000)
+    deps.llm_for = lambda settings, model: ScriptedLlm(respond)
+    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
+    with pytest.raises(RetryableError):
+        stages.run_stage(deps, message)
+    after_retry = deps.tasks.get(task.id)
+    assert after_retry is not None
+    # The first chunk's call and its repair retry were paid for, though nothing was written.
+    assert after_retry.usage == {"llm_input_tokens": 2000, "llm_output_tokens": 200,
+                                 "llm_calls": 2, "cost_usd": 0.02}
+    stages.run_stage(deps, message)
+    failed = deps.tasks.get(task.id)
+    assert failed is not None and failed.status == TaskStatus.FAILED
+    assert failed.usage["llm_calls"] == 4 and failed.usage["cost_usd"] == pytest.approx(0.04)

@@ -194,6 +194,21 @@ def claim(task: Task, stage: Stage, now: datetime, lease: timedelta) -> Task:
     return task.model_copy(update={"current": run, "modified": now})
 
 
+def add_usage(usage: dict[str, float], spent: dict[str, float]) -> dict[str, float]:
+    """Usage counters summed key by key (tokens, calls, cost): every attempt is paid for."""
+    merged = dict(usage)
+    for key, value in spent.items():
+        merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def charge(task: Task, spent: dict[str, float]) -> Task:
+    """What a failed attempt spent, kept on the task even though the attempt left no output."""
+    if not spent:
+        return task
+    return task.model_copy(update={"usage": add_usage(task.usage, spent)})
+
+
 def release(task: Task, stage: Stage, error: TaskError, now: datetime) -> Task:
     """A transient failure: give the stage back so the redelivered message can retake it."""
     if task.is_terminal or task.current.stage != stage:
@@ -213,9 +228,7 @@ def finish_stage(
             f"Stage {stage} of task {task.id} cannot finish from {task.status}.",
             details={"task_id": task.id, "status": task.status},
         )
-    merged_usage = dict(task.usage)
-    for key, value in usage.items():
-        merged_usage[key] = merged_usage.get(key, 0) + value
+    merged_usage = add_usage(task.usage, usage)
     merged_result = {**(task.result or {}), **result}
     following = task.next_stage()
     if following is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vss.domain.payloads import GenerateNarrationPayload
 from vss.engines._io import read_dataset, write_json
 from vss.narration.compose import NarrationConfig, narrate
+from vss.narration.llm import MeteredLlm
 from vss.narration.pacing import SpeechRate
 from vss.service.stages import StageContext, StageOutput
 
@@ -20,8 +21,13 @@ def run(ctx: StageContext) -> StageOutput:
         prompt_budget_tokens=settings.narration_prompt_budget_tokens,
         max_rewrites=settings.narration_max_rewrites,
     )
-    llm = ctx.deps.llm_for(settings, payload.service_params.model)
-    script = narrate(dataset, payload.service_params, llm, config)
+    model = ctx.deps.llm_for(settings, payload.service_params.model)
+    llm = MeteredLlm(model) if model else None
+    try:
+        script = narrate(dataset, payload.service_params, llm, config)
+    finally:
+        if llm is not None:
+            ctx.spent.update(llm.spent.as_dict())
     path = write_json(ctx.files, "narration.json", script)
     usage = script.usage.model_dump() if script.usage else {}
     return StageOutput(

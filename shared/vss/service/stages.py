@@ -36,6 +36,9 @@ class StageContext:
     deps: Deps
     task: Task
     files: TaskFiles
+    # What the handler has spent so far (model tokens, cost); charged to the task even when
+    # the attempt fails. A successful attempt reports its usage in StageOutput instead.
+    spent: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,14 +136,15 @@ def run_stage(
         with _lease_kept(deps, task.id, message.stage):
             output = handler(context)
     except PermanentError as exc:
-        _record_failure(deps, task.id, exc, labels)
+        _record_failure(deps, task.id, exc, labels, context.spent)
         return outcome
     except Exception as exc:
         error = exc if isinstance(exc, VssError) else RetryableError(
             f"{type(exc).__name__}: {exc}", code=4000
         )
         safe = _safe_error(deps, error)
-        deps.tasks.update(task.id, lambda t: rules.release(t, message.stage, safe, deps.clock()))
+        deps.tasks.update(task.id, lambda t: rules.charge(
+            rules.release(t, message.stage, safe, deps.clock()), context.spent))
         trace = "" if isinstance(exc, VssError) else "\n" + redact(
             "".join(traceback.format_exception(exc)), _secrets(deps))
         log.warning("stage failed, will retry: %s%s", safe.message, trace, extra=labels)
@@ -174,11 +178,14 @@ def _safe_error(deps: Deps, error: VssError) -> TaskError:
                      details=redact_json(recorded.details, _secrets(deps)))
 
 
-def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str]) -> None:
+def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str],
+                    spent: dict[str, float]) -> None:
     safe = _safe_error(deps, exc)
 
     def change(task: Task) -> Task:
-        return task if task.is_terminal else rules.fail(task, safe, deps.clock())
+        if task.is_terminal:
+            return task
+        return rules.charge(rules.fail(task, safe, deps.clock()), spent)
 
     deps.tasks.update(task_id, change)
     log.warning("task FAILED: %s", safe.message, extra=labels)
