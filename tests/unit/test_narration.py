@@ -258,6 +258,13 @@ def test_no_fallback_in_a_language_the_offline_writer_cannot_write(blueprint):
     assert any("footage plays without narration" in n for n in script.notes)
 
 
+def test_a_draft_in_the_wrong_language_is_no_draft(blueprint):
+    llm = ScriptedLlm(_drafting(0.5, text="剧情推进"))  # Chinese, though English was asked for
+    with pytest.raises(LlmError):
+        narrate(blueprint, params(lang="en", target_duration_minutes=1), llm)
+    assert [p[2] for p in llm.prompts] == ["Draft"]
+
+
 def test_malformed_output_is_repaired_or_falls_back(blueprint):
     answers = iter([
         "Sure! ```json\n" + Draft(snippets=[DraftSnippet(index=0, narration="修好的开场。",

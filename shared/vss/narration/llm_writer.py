@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from vss.domain.dataset import Dataset, Scene
 from vss.domain.payloads import ControlParams
 from vss.narration.clean import clean_tts_text
+from vss.narration.language import text_language
 from vss.narration.llm import LlmResult, M, StructuredLlm, Usage
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.prompts import render
@@ -238,7 +239,7 @@ class LlmWriter:
             missing = []
             for snippet in chunk:
                 got = delivered.get(snippet.index)
-                text = clean_tts_text(got.narration) if got else ""
+                text = _usable(got.narration, plan.lang) if got else ""
                 if not text:
                     missing.append(snippet)
                     continue
@@ -264,8 +265,16 @@ class LlmWriter:
         system = render("rewrite_system", lang_name=LANG_NAMES[plan.lang])
         answer = self._ask(system, prompt, Rewrites)
         wanted = {s.index for s, _ in over}
-        return {r.index: clean_tts_text(r.narration) for r in (answer.items if answer else [])
-                if r.index in wanted and clean_tts_text(r.narration)}
+        usable = {r.index: _usable(r.narration, plan.lang)
+                  for r in (answer.items if answer else []) if r.index in wanted}
+        return {index: text for index, text in usable.items() if text}
+
+
+def _usable(text: str, lang: str) -> str:
+    """The TTS-clean text, or "" when it is not in the narration's language (a voice for one
+    language cannot read the other)."""
+    clean = clean_tts_text(text)
+    return clean if clean and text_language(clean) == lang else ""
 
 
 def _perspective_rule(params: ControlParams) -> str:
