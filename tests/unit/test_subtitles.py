@@ -282,3 +282,13 @@ def test_cli_reports_each_bad_file_on_one_line(tmp_path: Path, capsys: pytest.Ca
     assert err[0].startswith("vss import-subtitles: empty.vtt: no dialogue events")
     assert err[0].endswith("(/files/0)")
     assert "cannot read" in err[1] and err[1].endswith("(/files/1)")
+
+
+def test_cues_for_the_hard_of_hearing_are_not_dialogue(tmp_path: Path):
+    path = tmp_path / "ep.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\n（音乐）\n\n"
+        "2\n00:00:02,500 --> 00:00:04,000\n林晓：[笑声] 你终于来了。\n\n"
+        "3\n00:00:04,500 --> 00:00:06,000\n♪ (soft piano) ♪\n\n", encoding="utf-8")
+    lines = [d for s in import_subtitles([path])["scenes"].values() for d in s["dialogues"]]
+    assert [(d["speaker"], d["content"]) for d in lines] == [("林晓", "你终于来了。")]

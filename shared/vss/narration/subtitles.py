@@ -30,6 +30,7 @@ import pysubs2
 
 from vss.domain.timecode import Timecode
 from vss.errors import PayloadInvalid
+from vss.narration.clean import clean_tts_text
 
 __all__ = ["ANNOTATOR", "SUPPORTED_FORMATS", "import_subtitles"]
 
@@ -186,7 +187,8 @@ def _line(event: pysubs2.SSAEvent, *, vtt: bool) -> _Line | None:
         voice = _VOICE.search(raw)
         speaker = speaker or (voice["name"].strip() if voice else None)
         raw = html.unescape(_TAG.sub("", raw))
-    content = _join_rows(raw.split("\n"))
+    # Cues for the hard of hearing ("（音乐）", "[laughs]", "♪") are not dialogue.
+    content = clean_tts_text(_join_rows(raw.split("\n")))
     prefix = _PREFIX.match(content)
     if speaker is None and prefix and len(prefix["name"].split()) <= 3:
         speaker, content = prefix["name"].strip(), prefix["text"].strip()
