@@ -64,6 +64,13 @@ def main() -> None:
         print(f"{r['dataset']:<16}{r['scenes']:>7}{r['mib_json']:>9}{r['normalise_s']:>12}"
               f"{r['normalise_peak_mib']:>9}{r['plan_pace_write_s']:>9}{r['write_peak_mib']:>9}"
               f"{r['us_per_scene']:>10}")
+    small, large = rows[1], rows[-1]
+    scenes = large["scenes"] / small["scenes"]
+    work = ((large["normalise_s"] + large["plan_pace_write_s"])
+            / (small["normalise_s"] + small["plan_pace_write_s"]))
+    print(f"growth {small['scenes']} → {large['scenes']} scenes (x{scenes:.0f}): time x{work:.1f}, "
+          f"peak memory x{large['normalise_peak_mib'] / small['normalise_peak_mib']:.1f} "
+          f"(linear would be x{scenes:.0f})")
 
 
 if __name__ == "__main__":
