@@ -8,6 +8,7 @@ import logging
 import sys
 
 from tests.fakes import fake_deps
+from tests.logs import captured
 from vss.api.app import create_app
 from vss.observability import CloudLoggingFormatter, current_trace
 from vss.service import auth
@@ -45,14 +46,7 @@ def test_library_text_quoting_a_secret_is_masked_in_message_and_stack_trace():
 
 
 def test_api_requests_log_json_and_no_secret(blueprint_bytes: bytes):
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(CloudLoggingFormatter("vss-local"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    old_level = root.level
-    root.setLevel(logging.DEBUG)
-    try:
+    with captured(logging.DEBUG) as lines:
         deps = fake_deps()
         creds = auth.create_tenant(deps, "acme")
         client = create_app(deps).test_client()
@@ -66,12 +60,8 @@ def test_api_requests_log_json_and_no_secret(blueprint_bytes: bytes):
             "task_type": "GENERATE_NARRATION",
             "payload": {"blueprint_path": upload.get_json()["relative_path"]}})
         client.get("/api/v1/tasks/", headers={**headers, "X-Api-Key": "vss_wrong"})
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-    lines = [json.loads(x) for x in stream.getvalue().splitlines()]
     assert lines and all("severity" in x and "message" in x for x in lines)
-    text = stream.getvalue()
+    text = json.dumps(lines, ensure_ascii=False)
     assert creds.api_key not in text and "vss_wrong" not in text
     assert signed.get_json()["upload_url"] not in text
     assert any(x.get("logging.googleapis.com/trace", "").endswith("/feedbeef") for x in lines)

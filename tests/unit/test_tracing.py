@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
-import io
-import json
-import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,32 +16,15 @@ from flask.testing import FlaskClient
 
 from tests.conftest import ROOT
 from tests.fakes import FakePublisher, fake_deps
+from tests.logs import captured
 from vss import events
 from vss.api.app import create_app
 from vss.bootstrap import Deps
 from vss.domain.tasks import Stage, TaskStatus
-from vss.observability import CloudLoggingFormatter, current_trace
+from vss.observability import current_trace
 from vss.service import auth, tasks, uploads
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
-
-
-@contextmanager
-def captured() -> Iterator[list[dict[str, Any]]]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(CloudLoggingFormatter("vss-local"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    old_level = root.level
-    root.setLevel(logging.INFO)
-    lines: list[dict[str, Any]] = []
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        lines += [json.loads(x) for x in stream.getvalue().splitlines()]
 
 
 def function_client(
