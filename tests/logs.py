@@ -13,11 +13,12 @@ from vss.observability import CloudLoggingFormatter
 
 
 @contextmanager
-def captured(level: int = logging.INFO) -> Iterator[list[dict[str, Any]]]:
+def captured(level: int = logging.INFO, secrets: list[str] | None = None
+             ) -> Iterator[list[dict[str, Any]]]:
     """The JSON lines logged inside the block (filled in when it exits)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(CloudLoggingFormatter("vss-local"))
+    handler.setFormatter(CloudLoggingFormatter("vss-local", secrets or []))
     root = logging.getLogger()
     root.addHandler(handler)
     old_level = root.level

@@ -36,8 +36,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _record_id(text: str) -> str:
-    """A tenant or instance id: one Firestore document id, so no `/` and not empty."""
-    if not text.strip() or "/" in text or text in (".", ".."):
+    """A tenant or instance id, checked by the one id rule before any lookup."""
+    from vss.domain.ids import is_valid_id
+
+    if not is_valid_id(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid id")
     return text
 

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     zh_chars_per_second: float = Field(4.5, gt=0, description="Chinese speech rate for pacing.")
     en_words_per_second: float = Field(2.5, gt=0, description="English speech rate for pacing.")
 
+    def secret_values(self) -> list[str]:
+        """The secrets this process holds, for masking wherever their text could surface."""
+        return [self.gemini_api_key.get_secret_value()] if self.gemini_api_key else []
+
     @model_validator(mode="after")
     def _default_model_is_priced(self) -> Settings:
         if self.gemini_model not in self.gemini_prices:

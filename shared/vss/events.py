@@ -24,8 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 def init_function() -> Deps:
     """Once per function instance: JSON logging, then the real adapters."""
     settings = get_settings()
-    key = settings.gemini_api_key
-    configure_logging(settings.project_id, secrets=[key.get_secret_value() if key else None])
+    configure_logging(settings.project_id, secrets=settings.secret_values())
     return bootstrap(settings)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
+from tests.logs import captured
 from vss.bootstrap import Deps
 from vss.domain import tasks as rules
 from vss.domain.files import FileStatus
@@ -276,13 +277,14 @@ EDGE_KEY = "vss_" + "e" * 43  # an X-Api-Key value
     LlmError(f"refused for {SETTINGS_KEY}", details={"errors": [{"reason": SHAPED_KEY}]}),
 ], ids=["unexpected-url", "unexpected-header", "edge-key", "retryable", "permanent"])
 def test_no_secret_of_a_failed_stage_reaches_the_log_the_task_or_the_trigger(
-    blueprint_bytes: bytes, caplog: pytest.LogCaptureFixture, failure: Exception
+    blueprint_bytes: bytes, failure: Exception
 ):
     deps = fake_deps(gemini_api_key=SETTINGS_KEY)
     task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     raised: list[str] = []
-    with caplog.at_level(logging.DEBUG):
+    # Lines as the functions print them: the formatter configure_logging installs.
+    with captured(logging.DEBUG, deps.settings.secret_values()) as lines:
         try:
             stages.run_stage(deps, message, {Stage.NARRATION: Counting(fail_with=failure)})
         except RetryableError as exc:  # what the functions framework would log
@@ -291,7 +293,8 @@ def test_no_secret_of_a_failed_stage_reaches_the_log_the_task_or_the_trigger(
     stored = deps.tasks.get(task.id)
     assert stored is not None and stored.error is not None
     assert "***" in stored.error.model_dump_json()
-    for text in [caplog.text, stored.model_dump_json(), *raised]:
+    assert any("stage failed" in x["message"] or "FAILED" in x["message"] for x in lines)
+    for text in [json.dumps(lines), stored.model_dump_json(), *raised]:
         assert SETTINGS_KEY not in text and SHAPED_KEY not in text and EDGE_KEY not in text
 
 

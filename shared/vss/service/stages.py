@@ -145,8 +145,9 @@ def run_stage(
         safe = _safe_error(deps, error)
         deps.tasks.update(task.id, lambda t: rules.charge(
             rules.release(t, message.stage, safe, deps.clock()), context.spent))
-        trace = "" if isinstance(exc, VssError) else "\n" + redact(
-            "".join(traceback.format_exception(exc)), _secrets(deps))
+        # The log formatter masks secrets in this text too.
+        trace = "" if isinstance(exc, VssError) else "\n" + "".join(
+            traceback.format_exception(exc))
         log.warning("stage failed, will retry: %s%s", safe.message, trace, extra=labels)
         # Raised without its cause: the functions framework logs whatever propagates, verbatim.
         raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
@@ -165,17 +166,13 @@ def run_stage(
     return outcome
 
 
-def _secrets(deps: Deps) -> list[str]:
-    key = deps.settings.gemini_api_key
-    return [key.get_secret_value()] if key else []
-
-
 def _safe_error(deps: Deps, error: VssError) -> TaskError:
     """The error as the task records it (the tenant reads it) and the log shows it: any text
     from a third party or an exception may carry a key, so secrets are masked."""
     recorded = TaskError.of(error)
-    return TaskError(code=recorded.code, message=redact(recorded.message, _secrets(deps)),
-                     details=redact_json(recorded.details, _secrets(deps)))
+    secrets = deps.settings.secret_values()
+    return TaskError(code=recorded.code, message=redact(recorded.message, secrets),
+                     details=redact_json(recorded.details, secrets))
 
 
 def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str],
