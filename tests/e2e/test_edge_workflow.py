@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import BLUEPRINT, SHARED_DATA
+from tests.conftest import BLUEPRINT, DATA
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.edge.client import EdgeClient
 
@@ -72,7 +72,7 @@ def test_seven_step_edge_workflow(edge: EdgeClient, tmp_path: Path):
 
 def test_seed_narration_example_is_dubbed(edge: EdgeClient):
     """The seed's own narration script (a real upstream file) goes through dubbing."""
-    upload = edge.upload(SHARED_DATA / "upstream_narration_script_example.json")
+    upload = edge.upload(DATA / "upstream_narration_script_example.json")
     task = _completed(edge, edge.create_task(
         "GENERATE_DUBBING", {"input_narration_path": upload["relative_path"]}))
     dubbing = json.loads(edge.download_result(task["id"]))
