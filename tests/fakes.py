@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import copy
+import io
 import re
+import wave
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from google.api_core.exceptions import InvalidArgument
 
-from vss.adapters.firestore_repos import DuplicateEvent
-from vss.bootstrap import Deps
 from vss.config import Settings
+from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.tasks import Task, TaskStatus
-from vss.errors import NotFound
-from vss.narration.llm import LlmResult
+from vss.engines.registry import stage_handlers
+from vss.errors import DuplicateEvent, NotFound
+from vss.narration.pacing import speech_units
+from vss.ports import LlmResult, SpeechAudio
 
 
 def firestore_id(doc_id: str) -> str:
@@ -45,7 +48,7 @@ class FakeTaskRepository:
         if firestore_id(task_id) not in self.docs:
             raise NotFound(task_id)
         if event_id and (task_id, event_id) in self.events:
-            raise DuplicateEvent(event_id)
+            raise DuplicateEvent(f"Event {event_id} was already applied.")
         before = self.docs[task_id]
         after = change(copy.deepcopy(before))
         self.docs[task_id] = after
@@ -165,12 +168,39 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
+class RecordingSynthesizer:
+    """A Synthesizer that speaks silence at a steady pace (zh 4.5 characters, en 2.5 words per
+    second at rate 1.0) and records every request; no subprocess, no server."""
+
+    name = "recording"
+    sample_rate = 24_000
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, str | None, float]] = []
+
+    def synthesize(self, text: str, *, lang: str, voice: str | None = None,
+                   rate: float = 1.0) -> SpeechAudio:
+        self.requests.append((text, lang, voice, rate))
+        per_second = (4.5 if lang == "zh" else 2.5) * rate
+        frames = round(speech_units(text, lang) / per_second * self.sample_rate)
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(self.sample_rate)
+            wav.writeframes(b"\0\0" * frames)
+        return SpeechAudio(wav=buffer.getvalue(), sample_rate=self.sample_rate, channels=1,
+                           duration_seconds=frames / self.sample_rate, engine=self.name,
+                           voice=voice or f"default-{lang}")
+
+
 def fake_deps(**settings: object) -> Deps:
     return Deps(
         settings=Settings(**settings),  # type: ignore[arg-type]
         tasks=FakeTaskRepository(), files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
-        clock=FakeClock(), llm_for=lambda settings, model: None,
+        synthesizer=RecordingSynthesizer(), clock=FakeClock(),
+        handlers=stage_handlers(),
     )
 
 

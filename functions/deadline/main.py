@@ -5,7 +5,7 @@ from flask import Request
 from pydantic import ValidationError
 
 from vss.domain.messages import DeadlineCheck
-from vss.errors import NotFound
+from vss.errors import BadRequest, NotFound
 from vss.events import init_function
 from vss.service.stages import check_deadline
 
@@ -17,7 +17,8 @@ def deadline_check(request: Request) -> tuple[dict[str, object], int]:
     try:
         check = DeadlineCheck.model_validate(request.get_json(silent=True) or {})
     except ValidationError:
-        return {"code": 1001, "message": "Body must be {\"task_id\": ...}.", "details": {}}, 400
+        error = BadRequest('Body must be {"task_id": ...}.')
+        return error.to_dict(), error.http_status
     try:
         failed = check_deadline(deps, check.task_id)
     except NotFound:  # deleted task: acknowledge, or the queue would retry it forever

@@ -10,10 +10,11 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from vss.domain.messages import StageMessage
+from vss.engines.registry import stage_handlers
 from vss.events import init_function, pubsub_message, too_old, traced
 from vss.service.stages import run_stage
 
-deps = init_function()
+deps = init_function(handlers=stage_handlers())
 log = logging.getLogger(__name__)
 
 

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
 
 from vss.config import Settings, get_settings
-from vss.narration.llm import StructuredLlm
-from vss.ports import (
-    BlobStore,
-    DeadlineScheduler,
-    FileRepository,
-    Publisher,
-    TaskRepository,
-    TenantRepository,
-)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from vss.deps import Deps
+from vss.domain.tasks import Stage
+from vss.ports import StructuredLlm, Synthesizer
+from vss.stage_handler import StageHandler
 
 
 def gemini_from_settings(settings: Settings, model: str | None = None) -> StructuredLlm | None:
@@ -39,23 +28,20 @@ def gemini_from_settings(settings: Settings, model: str | None = None) -> Struct
     )
 
 
-@dataclass
-class Deps:
-    settings: Settings
-    tasks: TaskRepository
-    files: FileRepository
-    tenants: TenantRepository
-    blobs: BlobStore
-    publisher: Publisher
-    deadlines: DeadlineScheduler
-    clock: Callable[[], datetime] = field(default=utc_now)
-    llm_for: Callable[[Settings, str | None], StructuredLlm | None] = field(
-        default=gemini_from_settings
-    )
+def synthesizer_from_settings(settings: Settings) -> Synthesizer:
+    from vss.adapters.espeak import EspeakSynthesizer
+
+    return EspeakSynthesizer(settings.espeak_binary)
 
 
-def bootstrap(settings: Settings | None = None) -> Deps:
-    """Real adapters against Google Cloud (or the emulators named in the environment)."""
+def bootstrap(
+    settings: Settings | None = None, *, handlers: Mapping[Stage, StageHandler] | None = None
+) -> Deps:
+    """Real adapters against Google Cloud (or the emulators named in the environment).
+
+    `handlers` are the stage handlers (`vss.engines.stage_handlers()`); only the stage worker
+    passes them, so the other functions never import the engines.
+    """
     from google.cloud import firestore
 
     from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
@@ -82,4 +68,7 @@ def bootstrap(settings: Settings | None = None) -> Deps:
             s.project_id, s.region, s.deadline_queue, s.deadline_url, s.tasks_emulator_host,
             service_account=s.deadline_service_account,
         ),
+        synthesizer=synthesizer_from_settings(s),
+        llm_for=gemini_from_settings,
+        handlers=handlers or {},
     )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from vss.config import load_local_env
 
 if TYPE_CHECKING:
-    from vss.bootstrap import Deps
+    from vss.deps import Deps
 
 USAGE_ERROR = 2
 

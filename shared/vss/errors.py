@@ -1,22 +1,29 @@
-"""The one error tree of the project.
+"""The one error tree of the project, and the one function that turns an error into a body.
 
     VssError                     code, message, details; `http_status` for the API
-    ├── RetryableError           timeouts, 429/5xx upstream, contention: retry the step
-    └── PermanentError           retrying cannot help: record it and stop
+    ├── RetryableError      4001 timeouts, 429/5xx upstream, contention: retry the step
+    │   ├── RateLimited     4002 (HTTP 429)
+    │   ├── FileIoError     4003
+    │   ├── UnexpectedError 4000 an exception nobody anticipated: retried, then dead-lettered
+    │   └── StageBusy       2006 another worker holds a live lease on the stage
+    └── PermanentError      4000 retrying cannot help: record it and stop
         ├── BadRequest           1001 malformed or invalid request
         ├── Unauthenticated      1002 missing/unknown credentials
         ├── NotFound             1004 (also used for another tenant's resources)
         ├── PayloadTooLarge      1005
         ├── UnsupportedMedia     1006
         ├── PathTraversal        1007
+        ├── MethodNotAllowed     1008
         ├── UnknownTaskType      2001
         ├── TaskNotReady         2003 (HTTP 425)
-        ├── InvalidTransition    2005 (HTTP 409)
         ├── DeadlineExceeded     2004
+        ├── InvalidTransition    2005 (HTTP 409)
+        ├── DuplicateEvent       2007 the event was already applied: acknowledge, do nothing
         ├── LlmError / TtsError  3002 / 3003
         └── PayloadInvalid       3004 invalid dataset or task payload
 
 Codes follow the seed's families: 1xxx request/auth, 2xxx task, 3xxx AI, 4xxx third party.
+No other module writes a numeric code: they name a class here.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any, ClassVar
 class VssError(Exception):
     code: ClassVar[int] = 4000
     http_status: ClassVar[int] = 500
+    retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, details: Any = None, code: int | None = None) -> None:
         super().__init__(message)
@@ -36,7 +44,12 @@ class VssError(Exception):
             self.code = code  # type: ignore[misc]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+        return error_body(self.code, self.message, self.details)
+
+
+def error_body(code: int, message: str, details: Any = None) -> dict[str, Any]:
+    """`{code, message, details}`: every error the API, the functions and the tasks answer."""
+    return {"code": code, "message": message, "details": details if details is not None else {}}
 
 
 class RetryableError(VssError):
@@ -44,11 +57,29 @@ class RetryableError(VssError):
 
     code = 4001
     http_status = 503
+    retryable = True
 
 
 class RateLimited(RetryableError):
     code = 4002
     http_status = 429
+
+
+class FileIoError(RetryableError):
+    code = 4003
+
+
+class UnexpectedError(RetryableError):
+    """An exception no code path anticipated; retried in case it was transient."""
+
+    code = 4000
+    http_status = 500
+
+
+class StageBusy(RetryableError):
+    """Another worker holds a live lease on this stage; the message should come back later."""
+
+    code = 2006
 
 
 class PermanentError(VssError):
@@ -88,6 +119,11 @@ class PathTraversal(PermanentError):
     http_status = 400
 
 
+class MethodNotAllowed(PermanentError):
+    code = 1008
+    http_status = 405
+
+
 class UnknownTaskType(PermanentError):
     code = 2001
     http_status = 400
@@ -108,6 +144,13 @@ class InvalidTransition(PermanentError):
     http_status = 409
 
 
+class DuplicateEvent(PermanentError):
+    """The event was applied to this document before: drop it."""
+
+    code = 2007
+    http_status = 409
+
+
 class LlmError(PermanentError):
     code = 3002
     http_status = 502
@@ -123,5 +166,17 @@ class PayloadInvalid(PermanentError):
     http_status = 422
 
 
-class FileIoError(RetryableError):
-    code = 4003
+_BY_HTTP_STATUS: dict[int, type[VssError]] = {
+    cls.http_status: cls
+    for cls in (BadRequest, Unauthenticated, NotFound, MethodNotAllowed, PayloadTooLarge,
+                UnsupportedMedia)
+}
+
+
+def for_http_status(status: int, message: str, details: Any = None) -> VssError:
+    """The error a bare HTTP status stands for (routing errors raised by the web framework)."""
+    cls = _BY_HTTP_STATUS.get(status)
+    if cls is None:
+        return BadRequest(message, details=details) if 400 <= status < 500 else \
+            UnexpectedError(message, details=details)
+    return cls(message, details=details)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -13,19 +13,23 @@ from typing import Any, TypeVar
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, ValidationError
 
-from vss.bootstrap import Deps, bootstrap
+from vss.bootstrap import bootstrap
 from vss.config import get_settings
+from vss.deps import Deps
+from vss.domain.tasks import Stage
 from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
+from vss.stage_handler import StageHandler
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-def init_function() -> Deps:
-    """Once per function instance: JSON logging, then the real adapters."""
+def init_function(handlers: Mapping[Stage, StageHandler] | None = None) -> Deps:
+    """Once per function instance: JSON logging, then the real adapters (and the stage
+    handlers, for the function that runs stages)."""
     settings = get_settings()
     configure_logging(settings.project_id, secrets=settings.secret_values())
-    return bootstrap(settings)
+    return bootstrap(settings, handlers=handlers)
 
 
 def too_old(event: CloudEvent, max_age_seconds: int) -> bool:

@@ -1,13 +1,22 @@
-"""The small interfaces the service layer needs; adapters implement them, tests fake them."""
+"""Every port of the project: the small interfaces the service layer and the engines need.
+Adapters implement them (`vss.adapters`), tests fake them (`tests/support/fakes.py`); nothing
+above the domain reaches Google, a model or a subprocess except through one of these.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
+from pydantic import BaseModel
+
+from vss.config import Settings
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.tasks import Task
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class TaskRepository(Protocol):
@@ -67,3 +76,83 @@ class DeadlineScheduler(Protocol):
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
+
+
+class TaskStorage(Protocol):
+    """A task's view of storage: reads the tenant's files, writes the task's own artifacts."""
+
+    def read(self, relative_path: str) -> bytes: ...
+    def write(self, name: str, data: bytes, content_type: str) -> str:
+        """Write artifact `name` at its deterministic path; return its relative path."""
+        ...
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens and estimated cost of one or more model calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
+            round(self.cost_usd + other.cost_usd, 6), self.calls + other.calls,
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {"llm_input_tokens": self.input_tokens, "llm_output_tokens": self.output_tokens,
+                "llm_calls": self.calls, "cost_usd": self.cost_usd}
+
+
+@dataclass(frozen=True)
+class LlmResult(Generic[M]):
+    """`parsed` is None when the model's text did not validate against the schema; `text` is
+    kept so the caller can try a repair."""
+
+    parsed: M | None
+    text: str
+    usage: Usage = field(default_factory=Usage)
+
+
+class StructuredLlm(Protocol):
+    """A model that answers a prompt with JSON matching a pydantic schema.
+
+    Raises `RateLimited`/`RetryableError` when the provider stays unavailable after its own
+    retries, `LlmError` for a refusal or a request the provider rejects.
+    """
+
+    name: str
+    model: str
+
+    def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]: ...
+
+
+# The model a task asked for (None: the configured default), or None when no model is
+# configured (the offline writer then writes).
+LlmFactory = Callable[[Settings, str | None], StructuredLlm | None]
+
+
+@dataclass(frozen=True)
+class SpeechAudio:
+    """Synthesised speech and the facts about it the pipeline relies on."""
+
+    wav: bytes = field(repr=False)
+    sample_rate: int
+    channels: int
+    duration_seconds: float
+    engine: str
+    voice: str
+
+
+class Synthesizer(Protocol):
+    """Text to speech. `rate` is a tempo multiplier (1.0: the voice's normal pace); `voice`
+    None picks the engine's voice for `lang`. Raises `TtsError` when the text cannot be
+    spoken, `RetryableError` when the engine is unavailable for now."""
+
+    name: str
+
+    def synthesize(self, text: str, *, lang: str, voice: str | None = None,
+                   rate: float = 1.0) -> SpeechAudio: ...

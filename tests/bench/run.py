@@ -29,6 +29,7 @@ from vss.domain.files import FileRecord
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Task, TaskStatus
 from vss.edge.client import EdgeClient
+from vss.engines.registry import stage_handlers
 from vss.ports import DeadlineScheduler, FileRepository, Publisher, TaskRepository
 from vss.service.auth import Credentials, create_tenant
 from vss.service.stages import run_stage
@@ -366,7 +367,7 @@ def main() -> None:
     load_local_env(ENV_FILE)
     base_url = os.environ["VSS_API_URL"]
     figures: dict[str, Any] = {"cold_import": cold_imports()}
-    deps = bootstrap()
+    deps = bootstrap(handlers=stage_handlers())
     creds = create_tenant(deps, "bench")
     task_id = narration_over_api(base_url, creds)
     figures["status_poll"] = poll_latency(base_url, creds, task_id)

@@ -18,6 +18,7 @@ from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.payloads import NarrationServiceParams
 from vss.domain.tasks import Stage, TaskStatus, TaskType
+from vss.engines.registry import stage_handlers
 from vss.narration.compose import NarrationConfig, plan_for
 from vss.service import stages, uploads
 from vss.service.storage import TaskFiles
@@ -30,7 +31,7 @@ SERVICE_PARAMS = {"lang": "zh", "control_params": {
 
 
 def test_narration_stage_with_gemini(blueprint_bytes: bytes):
-    deps = bootstrap(stack_settings())
+    deps = bootstrap(stack_settings(), handlers=stage_handlers())
     tenant = f"t_{uuid.uuid4().hex[:8]}"
     record = uploads.store_upload(deps, tenant, "blueprint.json", blueprint_bytes)
     plan = plan_for(parse_dataset(blueprint_bytes),
@@ -61,7 +62,7 @@ def test_narration_stage_with_gemini(blueprint_bytes: bytes):
     assert done is not None and done.status == TaskStatus.COMPLETED, done and done.error
     assert done.usage["llm_calls"] == 3 and done.usage["llm_input_tokens"] == 1500
     assert done.usage["cost_usd"] == pytest.approx((1500 * 0.30 + 350 * 2.50) / 1e6)
-    script = json.loads(TaskFiles(deps, tenant, task.id).read(done.result["output_file_path"]))
+    script = json.loads(TaskFiles(deps, tenant, task.id).read(done.main_result.output_file_path))
     assert script["engine"] == "gemini" and script["prompt_version"] == "v1"
     opening = script["narration_script"][0]
     assert opening["narration"] == "她走进咖啡店，好戏开场。"

@@ -18,9 +18,11 @@ from google.cloud import firestore, pubsub_v1
 from tests.conftest import BLUEPRINT, ROOT
 from tests.stack import STATE_DIR, stack_settings, wait_until
 from vss.bootstrap import bootstrap
+from vss.deps import Deps
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage
 from vss.edge.client import EdgeClient
+from vss.errors import FileIoError, PayloadInvalid
 from vss.service.tasks import publish_stage
 
 pytestmark = pytest.mark.integration
@@ -83,7 +85,7 @@ def test_twin_of_a_running_stage_is_sent_back_not_run(edge: EdgeClient, dataset_
                timeout=60)
     after = deps.tasks.get(done["id"])
     assert after is not None and after.status == "COMPLETED"
-    assert after.current.attempts == 1 and after.result == done["result"]
+    assert after.current.attempts == 1 and after.main_result.as_seed_result() == done["result"]
     assert _worker_said(done["id"], "task RUNNING") == 1
 
 
@@ -107,24 +109,48 @@ def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, datase
     assert final is not None and final.current.attempts >= 2
 
 
+def _reopen(deps: Deps, task_id: str, **fields: object) -> None:
+    """Put a finished task back in its stage, as if a stage were still to run."""
+    db = firestore.Client(project=deps.settings.project_id)
+    db.collection("tasks").document(task_id).update({
+        "status": "RUNNING", "current.state": "queued", "current.attempts": 0,
+        "deadline_at": datetime.now(UTC) + timedelta(hours=1), **fields,
+    })
+
+
+def test_corrupted_stage_inputs_fail_the_task_at_once(edge: EdgeClient, dataset_path: str):
+    deps = bootstrap(stack_settings())
+    task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": dataset_path})
+    edge.wait(task["id"], timeout=120)
+    # A payload the stage cannot read: no retry can help, so no retries are spent.
+    _reopen(deps, task["id"], payload={"blueprint_path": 42})
+    deps.publisher.publish(deps.settings.stages_topic, StageMessage(
+        task_id=task["id"], stage="narration").model_dump_json().encode())
+    done = edge.wait(task["id"], timeout=120)
+    assert done["status"] == "FAILED"
+    assert done["error"]["code"] == PayloadInvalid.code
+    assert [e["pointer"] for e in done["error"]["details"]["errors"]] == [
+        "/payload/blueprint_path"]
+    stored = deps.tasks.get(task["id"])
+    assert stored is not None and stored.current.attempts == 1
+
+
 def test_dead_lettered_stage_fails_the_task_with_its_cause(edge: EdgeClient, dataset_path: str):
     deps = bootstrap(stack_settings())
     task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": dataset_path})
     edge.wait(task["id"], timeout=120)
-    # Re-open the stage with a payload the engine cannot read: a bug, so every delivery
-    # fails, is retried with backoff, and finally dead-letters.
-    db = firestore.Client(project=deps.settings.project_id)
-    db.collection("tasks").document(task["id"]).update({
-        "status": "RUNNING", "current.state": "queued", "current.attempts": 0,
-        "payload": {"blueprint_path": 42},
-        "deadline_at": datetime.now(UTC) + timedelta(hours=1),
-    })
-    deps.publisher.publish(deps.settings.stages_topic, StageMessage(
+    # A stage whose deliveries kept failing (the cause of the last one recorded) ran out of
+    # attempts: Pub/Sub forwards the message to the dead-letter topic.
+    cause = FileIoError("Reading the dataset failed: 503 from storage")
+    _reopen(deps, task["id"], **{"current.attempts": 8, "current.last_error": {
+        "code": cause.code, "message": cause.message, "details": {}}})
+    deps.publisher.publish(f"{deps.settings.stages_topic}-dead", StageMessage(
         task_id=task["id"], stage="narration").model_dump_json().encode())
-    done = edge.wait(task["id"], timeout=180)
+    done = edge.wait(task["id"], timeout=120)
     assert done["status"] == "FAILED"
-    assert "ValidationError" in done["error"]["message"]
-    assert done["error"]["details"]["attempts"] >= 2
+    assert done["error"]["code"] == FileIoError.code
+    assert "after 8 attempts" in done["error"]["message"]
+    assert "503 from storage" in done["error"]["message"]
 
 
 def test_storage_event_that_keeps_failing_is_dead_lettered_and_dropped():

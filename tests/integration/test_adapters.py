@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from google.cloud import firestore
 
 from tests.stack import stack_settings
-from vss.adapters.firestore_repos import DuplicateEvent, FirestoreTaskRepository
+from vss.adapters.firestore_repos import FirestoreTaskRepository
 from vss.adapters.gcs import GcsBlobStore
 from vss.domain import tasks as rules
 from vss.domain.tasks import TaskType
-from vss.errors import NotFound
+from vss.errors import DuplicateEvent, NotFound
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 
 from tests.fakes import fake_deps
 from vss.api.app import create_app
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.service import auth
 
 
@@ -120,7 +120,8 @@ def _completed_task(deps: Deps, headers: dict[str, str], client: FlaskClient) ->
     """(id, result path) of a COMPLETED task of the caller whose result is a stored file."""
     import io
 
-    from vss.domain.tasks import TaskStatus
+    from vss.domain.results import DubbingResult
+    from vss.domain.tasks import Stage, TaskStatus
 
     uploaded = client.post("/api/v1/files/upload/", headers=headers, data={
         "file": (io.BytesIO(b'{"narration_script": []}'), "n.json")}).get_json()
@@ -131,7 +132,9 @@ def _completed_task(deps: Deps, headers: dict[str, str], client: FlaskClient) ->
     assert task is not None
     deps.tasks.docs[task.id] = task.model_copy(update={  # type: ignore[attr-defined]
         "status": TaskStatus.COMPLETED,
-        "result": {"output_file_path": uploaded["relative_path"]}})
+        "results": {Stage.DUBBING: DubbingResult(
+            output_file_path=uploaded["relative_path"], segments=0, total_duration=0,
+            engine="test")}})
     return task.id, uploaded["relative_path"]
 
 

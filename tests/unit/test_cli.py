@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.fakes import fake_deps
-from vss.bootstrap import Deps
 from vss.cli import main
 from vss.config import find_local_env, load_local_env
+from vss.deps import Deps
 from vss.errors import Unauthenticated
 from vss.service import auth
 

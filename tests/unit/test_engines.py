@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import ScriptedLlm, fake_deps
+from tests.fakes import RecordingSynthesizer, ScriptedLlm, fake_deps
 from tests.unit.test_lifecycle import _narration_task, _valid_dataset
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.audio import wav_duration_seconds
 from vss.domain.dataset import parse_dataset
@@ -14,8 +14,8 @@ from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.domain.timecode import Timecode
 from vss.errors import LlmError, RateLimited, RetryableError
-from vss.narration.llm import LlmResult, Usage
 from vss.narration.pacing import SpeechRate, speech_seconds
+from vss.ports import LlmResult, Usage
 from vss.service import stages, tasks
 from vss.service.storage import TaskFiles
 
@@ -24,8 +24,8 @@ def _run_to_end(deps: Deps, task_id: str, stage: Stage) -> dict:
     stages.run_stage(deps, StageMessage(task_id=task_id, stage=stage))
     task = deps.tasks.get(task_id)
     assert task is not None and task.status == TaskStatus.COMPLETED, task and task.error
-    assert task.result is not None
-    return task.result
+    assert task.main_result is not None
+    return task.main_result.as_seed_result()
 
 
 def _read(deps: Deps, task_id: str, path: str) -> bytes:
@@ -147,3 +147,21 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
     failed = deps.tasks.get(task.id)
     assert failed is not None and failed.status == TaskStatus.FAILED
     assert failed.usage["llm_calls"] == 4 and failed.usage["cost_usd"] == pytest.approx(0.04)
+
+
+def test_dubbing_speaks_through_the_synthesizer_port_with_the_requested_voice(blueprint_bytes):
+    deps = fake_deps()
+    narration = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    n_result = _run_to_end(deps, narration.id, Stage.NARRATION)
+    dub = tasks.create_task(deps, "t1", tasks.CreateTask(
+        task_type="GENERATE_DUBBING",
+        payload={"input_narration_path": n_result["output_file_path"],
+                 "service_params": {"voice_name": "Puck", "speaking_rate": 1.2}}))
+    result = _run_to_end(deps, dub.id, Stage.DUBBING)
+    script = NarrationScript.model_validate_json(
+        _read(deps, narration.id, n_result["output_file_path"]))
+    synthesizer = deps.synthesizer
+    assert isinstance(synthesizer, RecordingSynthesizer)
+    assert synthesizer.requests == [(s.narration, "zh", "Puck", 1.2)
+                                    for s in script.narration_script]
+    assert result["engine"] == "recording"

@@ -12,14 +12,15 @@ import pytest
 
 from tests.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
 from tests.logs import captured
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.files import FileStatus
 from vss.domain.messages import StageMessage
+from vss.domain.results import NarrationResult
 from vss.domain.tasks import Stage, StageClaim, TaskStatus
-from vss.errors import LlmError, NotFound, RetryableError
+from vss.errors import LlmError, NotFound, RetryableError, StageBusy
 from vss.service import stages, tasks, uploads
-from vss.service.stages import StageBusy, StageContext, StageOutput
+from vss.stage_handler import StageContext, StageOutput
 
 
 def _published(deps: Deps) -> list[dict[str, Any]]:
@@ -45,6 +46,10 @@ def _narration_task(deps: Deps, path: str, tenant: str = "t1") -> rules.Task:
     return tasks.create_task(deps, tenant, body)
 
 
+def _result(path: str) -> NarrationResult:
+    return NarrationResult(output_file_path=path, snippets=0, engine="test")
+
+
 class Counting:
     def __init__(self, fail_with: Exception | None = None) -> None:
         self.calls = 0
@@ -55,7 +60,7 @@ class Counting:
         if self.fail_with:
             raise self.fail_with
         path = ctx.files.write("narration.json", b"{}", "application/json")
-        return StageOutput({"output_file_path": path}, {"llm_tokens": 10})
+        return StageOutput(_result(path), {"llm_tokens": 10})
 
 
 @pytest.fixture
@@ -91,7 +96,8 @@ def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: byte
     assert handler.calls == 1
     done = deps.tasks.get(task.id)
     assert done is not None and done.status == TaskStatus.COMPLETED
-    assert done.result == {"output_file_path": f"tasks/{task.id}/narration.json"}
+    assert done.main_result == _result(f"tasks/{task.id}/narration.json")
+    assert done.results == {Stage.NARRATION: done.main_result}
     assert done.usage == {"llm_tokens": 10}
 
 
@@ -105,7 +111,7 @@ def test_twin_message_during_a_live_stage_is_sent_back(deps: Deps, blueprint_byt
             stages.run_stage(deps, message, {Stage.NARRATION: handler})
         except StageBusy as exc:
             seen.append(exc)
-        return StageOutput({"output_file_path": "x"})
+        return StageOutput(_result("x"))
 
     stages.run_stage(deps, message, {Stage.NARRATION: handler})
     assert len(seen) == 1 and isinstance(seen[0], RetryableError)
@@ -171,11 +177,11 @@ def test_cancel_during_a_stage_drops_its_output(deps: Deps, blueprint_bytes: byt
 
     def handler(ctx: StageContext) -> StageOutput:
         tasks.cancel_task(deps, "t1", task.id)
-        return StageOutput({"output_file_path": "x"})
+        return StageOutput(_result("x"))
 
     stages.run_stage(deps, message, {Stage.NARRATION: handler})
     after = deps.tasks.get(task.id)
-    assert after is not None and after.status == TaskStatus.CANCELED and after.result is None
+    assert after is not None and after.status == TaskStatus.CANCELED and not after.results
     assert stages.run_stage(deps, message, {Stage.NARRATION: Counting()}) == StageClaim.CLOSED
 
 

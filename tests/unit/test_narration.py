@@ -13,7 +13,6 @@ from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.errors import LlmError, PayloadInvalid
 from vss.narration.compose import NarrationConfig, narrate
-from vss.narration.llm import LlmResult, Usage
 from vss.narration.llm_writer import (
     Draft,
     DraftSnippet,
@@ -24,6 +23,7 @@ from vss.narration.llm_writer import (
 from vss.narration.pacing import cut_to_budget, speech_seconds
 from vss.narration.prompts import render
 from vss.narration.scope import mentions
+from vss.ports import LlmResult, Usage
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "narrative_dataset_small.json"
 

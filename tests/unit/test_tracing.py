@@ -19,7 +19,7 @@ from tests.fakes import FakePublisher, fake_deps
 from tests.logs import captured
 from vss import events
 from vss.api.app import create_app
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain.tasks import Stage, TaskStatus
 from vss.observability import current_trace
 from vss.service import auth, tasks, uploads
@@ -31,7 +31,7 @@ def function_client(
     name: str, target: str, deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> FlaskClient:
     """functions/<name>/main.py served by functions-framework, its deps replaced by fakes."""
-    monkeypatch.setattr(events, "init_function", lambda: deps)
+    monkeypatch.setattr(events, "init_function", lambda handlers=None: deps)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the framework appends the source dir
     monkeypatch.delitem(sys.modules, "main", raising=False)
     app = functions_framework.create_app(target, str(ROOT / "functions" / name / "main.py"),

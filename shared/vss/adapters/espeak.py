@@ -8,7 +8,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from vss.domain.audio import wav_facts
 from vss.errors import TtsError
+from vss.ports import SpeechAudio
 
 # Debian's `cmn`/`zh` voices read pinyin tone digits as English; this one reads hanzi properly.
 VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
@@ -23,19 +25,25 @@ class EspeakSynthesizer:
     def __init__(self, binary: str = "espeak-ng") -> None:
         self._binary = binary
 
-    def synthesize(self, text: str, lang: str, speaking_rate: float = 1.0) -> bytes:
-        """16-bit mono WAV of `text`; `speaking_rate` 1.0 is the engine's normal pace."""
+    def synthesize(self, text: str, *, lang: str, voice: str | None = None,
+                   rate: float = 1.0) -> SpeechAudio:
+        """16-bit mono WAV of `text`; `rate` 1.0 is the engine's normal pace. A voice that is
+        not one of espeak's (a cloud voice name) falls back to the language's voice."""
         if shutil.which(self._binary) is None:
             raise TtsError(f"{self._binary} is not installed (apt-get install espeak-ng).")
-        voice = VOICES.get(lang, VOICES["en"])
+        if voice is None or voice not in VOICES.values():
+            voice = VOICES.get(lang, VOICES["en"])
         wpm = BASE_WPM.get(lang, BASE_WPM["en"])
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "speech.wav"
             proc = subprocess.run(
-                [self._binary, "-v", voice, "-s", str(round(wpm * speaking_rate)),
+                [self._binary, "-v", voice, "-s", str(round(wpm * rate)),
                  "-w", str(out), "--stdin"],
                 input=text.encode(), capture_output=True, timeout=120, check=False,
             )
             if proc.returncode != 0 or not out.exists():
                 raise TtsError("espeak-ng failed.", details={"stderr": proc.stderr.decode()[-300:]})
-            return out.read_bytes()
+            wav = out.read_bytes()
+        facts = wav_facts(wav)
+        return SpeechAudio(wav=wav, sample_rate=facts.sample_rate, channels=facts.channels,
+                           duration_seconds=facts.duration_seconds, engine=self.name, voice=voice)

@@ -11,17 +11,13 @@ from google.cloud import firestore
 
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.tasks import Task, TaskStatus
-from vss.errors import NotFound
+from vss.errors import DuplicateEvent, NotFound
 
 TASKS = "tasks"
 FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
 EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
-
-
-class DuplicateEvent(Exception):
-    """The event was applied to this document before: drop it."""
 
 
 def _to_doc(model: Any) -> dict[str, Any]:
@@ -52,7 +48,8 @@ class FirestoreTaskRepository:
             if not snap.exists:
                 raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
             if event_ref is not None and event_ref.get(transaction=transaction).exists:
-                raise DuplicateEvent(event_id)
+                raise DuplicateEvent(f"Event {event_id} was already applied.",
+                                     details={"event_id": event_id})
             before = Task.model_validate(snap.to_dict())
             after = change(before)
             if after is not before:

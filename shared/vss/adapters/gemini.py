@@ -24,7 +24,7 @@ from google.auth import exceptions as auth_exceptions
 from google.genai import errors, types
 
 from vss.errors import LlmError, RateLimited, RetryableError
-from vss.narration.llm import LlmResult, M, Usage
+from vss.ports import LlmResult, M, Usage
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials

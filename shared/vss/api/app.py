@@ -13,16 +13,15 @@ from werkzeug.exceptions import HTTPException
 
 from vss.api.openapi import openapi_document
 from vss.api.views import API_PREFIX, Health, TaskPage, TaskView, uploaded
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain.pointers import pointer_errors
-from vss.errors import BadRequest, NotFound, VssError
+from vss.errors import BadRequest, NotFound, UnexpectedError, VssError, for_http_status
 from vss.observability import current_trace, trace_from_header
 from vss.service import auth, tasks, uploads
 from vss.service.storage import location
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {400: 1001, 401: 1002, 404: 1004, 405: 1008, 413: 1005, 415: 1006}
 M = type[BaseModel]
 
 
@@ -67,15 +66,15 @@ def create_app(deps: Deps) -> Flask:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         status = exc.code or 500
-        body = {"code": _HTTP_CODES.get(status, 1000), "message": exc.description, "details": {}}
-        if status == 413:
-            body["details"] = {"max_bytes": deps.settings.max_upload_bytes}
-        return jsonify(body), status
+        details = {"max_bytes": deps.settings.max_upload_bytes} if status == 413 else None
+        error = for_http_status(status, exc.description or "", details)
+        return jsonify(error.to_dict()), status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
         log.exception("unexpected error")
-        return jsonify({"code": 4000, "message": "Internal error.", "details": {}}), 500
+        error = UnexpectedError("Internal error.")
+        return jsonify(error.to_dict()), error.http_status
 
     @app.get(f"{API_PREFIX}/health/")
     def health() -> Any:

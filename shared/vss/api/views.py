@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vss.domain.files import FileRecord
 from vss.domain.tasks import Task, TaskError, TaskStatus
@@ -32,7 +32,12 @@ class TaskView(BaseModel):
     task_type: str
     status: TaskStatus
     stage: str | None
-    result: dict[str, Any] | None
+    result: dict[str, Any] | None = Field(
+        description="The seed's result: the main artifact (`output_file_path`) and its facts."
+    )
+    results: dict[str, dict[str, Any]] = Field(
+        description="Every finished stage's result, keyed by stage."
+    )
     error: TaskError | None
     usage: dict[str, float]
     waiting_on: list[str]
@@ -47,7 +52,9 @@ class TaskView(BaseModel):
         return cls(
             id=task.id, task_type=task.task_type, status=task.status,
             stage=None if task.is_terminal else task.current.stage.value,
-            result=task.result, error=task.error, usage=task.usage, waiting_on=task.waiting_on,
+            result=task.main_result.as_seed_result() if task.main_result else None,
+            results={stage.value: r.as_seed_result() for stage, r in task.results.items()},
+            error=task.error, usage=task.usage, waiting_on=task.waiting_on,
             created=task.created, modified=task.modified, deadline_at=task.deadline_at,
             download_url=f"{base_url}{API_PREFIX}/files/tasks/{task.id}/download/" if done
             else None,

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vss.domain.results import AnyStageResult, StageResult
 from vss.errors import InvalidTransition, VssError
 
 
@@ -81,7 +82,9 @@ class Task(BaseModel):
     stages: list[Stage]
     current: StageRun
     waiting_on: list[str] = Field(default_factory=list, description="File ids not yet validated.")
-    result: dict[str, Any] | None = None
+    results: dict[Stage, AnyStageResult] = Field(
+        default_factory=dict, description="Each finished stage's result, keyed by stage."
+    )
     error: TaskError | None = None
     usage: dict[str, float] = Field(default_factory=dict)
     created: datetime
@@ -95,6 +98,12 @@ class Task(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def main_result(self) -> StageResult | None:
+        """The result of the last stage that finished: it holds the task's main artifact."""
+        done = [stage for stage in self.stages if stage in self.results]
+        return self.results[done[-1]] if done else None
 
     def next_stage(self) -> Stage | None:
         index = self.stages.index(self.current.stage) + 1
@@ -220,7 +229,7 @@ def release(task: Task, stage: Stage, error: TaskError, now: datetime) -> Task:
 
 
 def finish_stage(
-    task: Task, stage: Stage, result: dict[str, Any], usage: dict[str, float], now: datetime
+    task: Task, stage: Stage, result: AnyStageResult, usage: dict[str, float], now: datetime
 ) -> Task:
     """Record a stage's output; move to the next stage or complete the task."""
     if task.status != TaskStatus.RUNNING or task.current.stage != stage:
@@ -229,17 +238,17 @@ def finish_stage(
             details={"task_id": task.id, "status": task.status},
         )
     merged_usage = add_usage(task.usage, usage)
-    merged_result = {**(task.result or {}), **result}
+    results = {**task.results, stage: result}
     following = task.next_stage()
     if following is None:
         done = task.current.model_copy(update={"state": "done", "lease_until": None})
         return _move(
-            task, TaskStatus.COMPLETED, now, current=done, result=merged_result, usage=merged_usage
+            task, TaskStatus.COMPLETED, now, current=done, results=results, usage=merged_usage
         )
     return task.model_copy(
         update={
             "current": StageRun(stage=following),
-            "result": merged_result,
+            "results": results,
             "usage": merged_usage,
             "modified": now,
         }

@@ -1,1 +1,2 @@
-"""Stage handlers: each turns a task's inputs into its artifacts (see vss.service.stages)."""
+"""Stage handlers: each turns a task's inputs into its artifacts (contract:
+`vss.stage_handler`); `vss.engines.registry` maps each stage to its handler."""

@@ -10,16 +10,16 @@ from pydantic import BaseModel, ValidationError
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.pointers import pointer_errors
 from vss.errors import PayloadInvalid
-from vss.service.storage import TaskFiles
+from vss.ports import TaskStorage
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_dataset(files: TaskFiles, path: str) -> Dataset:
+def read_dataset(files: TaskStorage, path: str) -> Dataset:
     return parse_dataset(files.read(path))
 
 
-def read_model(files: TaskFiles, path: str, model: type[M]) -> M:
+def read_model(files: TaskStorage, path: str, model: type[M]) -> M:
     try:
         return model.model_validate_json(files.read(path))
     except ValidationError as exc:
@@ -29,7 +29,7 @@ def read_model(files: TaskFiles, path: str, model: type[M]) -> M:
         ) from None
 
 
-def write_json(files: TaskFiles, name: str, artifact: BaseModel) -> str:
+def write_json(files: TaskStorage, name: str, artifact: BaseModel) -> str:
     data = json.dumps(artifact.model_dump(mode="json", exclude_none=True), ensure_ascii=False,
                       indent=2).encode()
     return files.write(name, data, "application/json")

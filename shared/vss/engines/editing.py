@@ -12,10 +12,11 @@ import math
 from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
 from vss.domain.dataset import Dataset, Scene
 from vss.domain.payloads import GenerateEditingPayload
+from vss.domain.results import EditingResult
 from vss.domain.timecode import Timecode
 from vss.engines._io import read_dataset, read_model, write_json
 from vss.errors import PayloadInvalid
-from vss.service.stages import StageContext, StageOutput
+from vss.stage_handler import StageContext, StageOutput
 
 
 def _frames(seconds: float, fps: float) -> int:
@@ -57,7 +58,7 @@ def clips_for(
 
 
 def run(ctx: StageContext) -> StageOutput:
-    payload = GenerateEditingPayload.model_validate(ctx.task.payload)
+    payload = ctx.inputs_as(GenerateEditingPayload)
     fps = payload.service_params.fps
     dubbing = read_model(ctx.files, payload.input_dubbing_path, DubbingScript)
     dataset = read_dataset(ctx.files, payload.blueprint_path)
@@ -85,4 +86,4 @@ def run(ctx: StageContext) -> StageOutput:
         total_duration=round(sum(s.narration_duration for s in segments), 3),
     )
     path = write_json(ctx.files, "editing_script.json", script)
-    return StageOutput(result={"output_file_path": path, "segments": len(segments)})
+    return StageOutput(result=EditingResult(output_file_path=path, segments=len(segments)))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from vss.domain.payloads import GenerateNarrationPayload
+from vss.domain.results import NarrationResult
 from vss.engines._io import read_dataset, write_json
 from vss.narration.compose import NarrationConfig, narrate
 from vss.narration.llm import MeteredLlm
 from vss.narration.pacing import SpeechRate
-from vss.service.stages import StageContext, StageOutput
+from vss.stage_handler import StageContext, StageOutput
 
 
 def run(ctx: StageContext) -> StageOutput:
-    payload = GenerateNarrationPayload.model_validate(ctx.task.payload)
-    settings = ctx.deps.settings
+    payload = ctx.inputs_as(GenerateNarrationPayload)
+    settings = ctx.settings
     dataset = read_dataset(ctx.files, payload.blueprint_path)
     # The dubbing voice's speaking_rate changes how much text fits the same footage.
     rate = SpeechRate(settings.zh_chars_per_second, settings.en_words_per_second)
@@ -21,7 +22,7 @@ def run(ctx: StageContext) -> StageOutput:
         prompt_budget_tokens=settings.narration_prompt_budget_tokens,
         max_rewrites=settings.narration_max_rewrites,
     )
-    model = ctx.deps.llm_for(settings, payload.service_params.model)
+    model = ctx.llm_for(settings, payload.service_params.model)
     llm = MeteredLlm(model) if model else None
     try:
         script = narrate(dataset, payload.service_params, llm, config)
@@ -31,8 +32,10 @@ def run(ctx: StageContext) -> StageOutput:
     path = write_json(ctx.files, "narration.json", script)
     usage = script.usage.model_dump() if script.usage else {}
     return StageOutput(
-        result={"output_file_path": path, "snippets": len(script.narration_script),
-                "engine": script.engine, "estimated_duration_seconds":
-                    script.estimated_duration_seconds, "notes": script.notes},
+        result=NarrationResult(
+            output_file_path=path, snippets=len(script.narration_script),
+            engine=script.engine or "offline",
+            estimated_duration_seconds=script.estimated_duration_seconds, notes=script.notes,
+        ),
         usage={k: float(v) for k, v in usage.items()},
     )

@@ -14,13 +14,13 @@ from vss.domain.dataset import Dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.errors import LlmError, PayloadInvalid
 from vss.narration.language import dataset_language
-from vss.narration.llm import StructuredLlm, Usage
 from vss.narration.llm_writer import LlmWriter, Written
 from vss.narration.offline import write_offline
 from vss.narration.pacing import SpeechRate, cut_to_budget, speech_seconds
 from vss.narration.plan import NarrationPlan, PlannedSnippet, make_plan
 from vss.narration.prompts import PROMPT_VERSION
 from vss.narration.scope import apply_focus, check_characters, select_scenes
+from vss.ports import StructuredLlm, Usage
 
 OFFLINE = "offline"
 OfflineWriter = Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]]

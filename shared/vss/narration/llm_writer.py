@@ -20,9 +20,9 @@ from vss.domain.dataset import Dataset, Scene
 from vss.domain.payloads import ControlParams
 from vss.narration.clean import clean_tts_text
 from vss.narration.language import text_language
-from vss.narration.llm import LlmResult, M, StructuredLlm, Usage
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.prompts import render
+from vss.ports import LlmResult, M, StructuredLlm, Usage
 
 LANG_NAMES = {"zh": "Chinese (Mandarin, simplified)", "en": "English"}
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)

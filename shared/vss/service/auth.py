@@ -9,7 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain.files import Instance, Tenant
 from vss.domain.ids import is_valid_id
 from vss.errors import NotFound, Unauthenticated

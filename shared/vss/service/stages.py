@@ -12,55 +12,31 @@ import contextvars
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
+from vss.domain.pipeline import stage_inputs
 from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
-from vss.errors import DeadlineExceeded, NotFound, PermanentError, RetryableError, VssError
+from vss.errors import (
+    DeadlineExceeded,
+    NotFound,
+    PermanentError,
+    RetryableError,
+    StageBusy,
+    UnexpectedError,
+    VssError,
+)
 from vss.redaction import redact, redact_json
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
+from vss.stage_handler import StageContext, StageHandler
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StageContext:
-    deps: Deps
-    task: Task
-    files: TaskFiles
-    # What the handler has spent so far (model tokens, cost); charged to the task even when
-    # the attempt fails. A successful attempt reports its usage in StageOutput instead.
-    spent: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class StageOutput:
-    result: dict[str, Any]
-    usage: dict[str, float] = field(default_factory=dict)
-
-
-StageHandler = Callable[[StageContext], StageOutput]
-
-
-class StageBusy(RetryableError):
-    """Another worker holds a live lease on this stage; the message should come back later."""
-
-    code = 2006
-
-
-def _handlers() -> dict[Stage, StageHandler]:
-    from vss.engines import dubbing, editing, narration
-
-    return {Stage.NARRATION: narration.run, Stage.DUBBING: dubbing.run,
-            Stage.EDITING: editing.run}
 
 
 @contextmanager
@@ -94,10 +70,11 @@ def _lease_kept(deps: Deps, task_id: str, stage: Stage) -> Iterator[None]:
 
 
 def run_stage(
-    deps: Deps, message: StageMessage, handlers: dict[Stage, StageHandler] | None = None
+    deps: Deps, message: StageMessage, handlers: Mapping[Stage, StageHandler] | None = None
 ) -> StageClaim:
-    """Claim, run and record one stage. Raises RetryableError for the trigger to redeliver."""
-    handler = (handlers or _handlers())[message.stage]
+    """Claim, run and record one stage with `deps.handlers` (or `handlers`). Raises
+    RetryableError for the trigger to redeliver."""
+    handler = (handlers or deps.handlers)[message.stage]
     labels = {"task_id": message.task_id, "stage": message.stage.value}
     decision: list[StageClaim] = []
 
@@ -131,20 +108,24 @@ def run_stage(
     if before.status != task.status:
         log.info("task RUNNING", extra=labels)
 
-    context = StageContext(deps, task, TaskFiles(deps, task.tenant_id, task.id))
+    spent: dict[str, float] = {}
     try:
+        context = StageContext(
+            task=task, inputs=stage_inputs(task, message.stage),
+            files=TaskFiles(deps, task.tenant_id, task.id), settings=deps.settings,
+            llm_for=deps.llm_for, synthesizer=deps.synthesizer, spent=spent,
+        )
         with _lease_kept(deps, task.id, message.stage):
             output = handler(context)
     except PermanentError as exc:
-        _record_failure(deps, task.id, exc, labels, context.spent)
+        _record_failure(deps, task.id, exc, labels, spent)
         return outcome
     except Exception as exc:
-        error = exc if isinstance(exc, VssError) else RetryableError(
-            f"{type(exc).__name__}: {exc}", code=4000
-        )
+        error = exc if isinstance(exc, VssError) else UnexpectedError(
+            f"{type(exc).__name__}: {exc}")
         safe = _safe_error(deps, error)
         deps.tasks.update(task.id, lambda t: rules.charge(
-            rules.release(t, message.stage, safe, deps.clock()), context.spent))
+            rules.release(t, message.stage, safe, deps.clock()), spent))
         # The log formatter masks secrets in this text too.
         trace = "" if isinstance(exc, VssError) else "\n" + "".join(
             traceback.format_exception(exc))
@@ -200,7 +181,7 @@ def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
             return task
         cause = run.last_error
         return rules.fail(task, TaskError(
-            code=cause.code if cause else 4001,
+            code=cause.code if cause else RetryableError.code,
             message=f"Stage {message.stage.value} failed after {run.attempts} attempts: "
                     f"{cause.message if cause else 'no cause recorded'}",
             details={"stage": message.stage.value, "attempts": run.attempts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain.paths import UPLOADS, artifact_path, blob_name, check_relative_path
 
 

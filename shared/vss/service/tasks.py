@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.files import CHECKED, FileKind, FileRecord, FileStatus
 from vss.domain.ids import is_valid_id
@@ -233,9 +233,10 @@ def result_path(deps: Deps, tenant_id: str, task_id: str) -> str:
         raise TaskNotReady(
             "The task has not completed yet.", details={"task_id": task_id, "status": task.status}
         )
-    if task.status != TaskStatus.COMPLETED or not task.result:
+    main = task.main_result
+    if task.status != TaskStatus.COMPLETED or main is None:
         raise InvalidTransition(
             "The task ended without a result.",
             details={"task_id": task_id, "status": task.status},
         )
-    return str(task.result["output_file_path"])
+    return main.output_file_path

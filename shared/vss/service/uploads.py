@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from vss.bootstrap import Deps
+from vss.deps import Deps
 from vss.domain.documents import classify_json
 from vss.domain.files import FileKind, FileRecord, FileStatus
 from vss.domain.ids import is_valid_id

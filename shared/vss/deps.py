@@ -1,0 +1,49 @@
+"""What the service layer runs with: settings, ports and stage handlers. Built by
+`vss.bootstrap` with real adapters, by tests with fakes; the service layer only sees this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from vss.config import Settings
+from vss.domain.tasks import Stage
+from vss.ports import (
+    BlobStore,
+    DeadlineScheduler,
+    FileRepository,
+    LlmFactory,
+    Publisher,
+    StructuredLlm,
+    Synthesizer,
+    TaskRepository,
+    TenantRepository,
+)
+from vss.stage_handler import StageHandler
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def no_llm(settings: Settings, model: str | None) -> StructuredLlm | None:
+    """No model configured: narration uses the offline writer."""
+    return None
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    tasks: TaskRepository
+    files: FileRepository
+    tenants: TenantRepository
+    blobs: BlobStore
+    publisher: Publisher
+    deadlines: DeadlineScheduler
+    synthesizer: Synthesizer
+    clock: Callable[[], datetime] = field(default=utc_now)
+    llm_for: LlmFactory = field(default=no_llm)
+    # Only the stage worker runs stages; other functions leave this empty (and so do not
+    # import the engines and what they depend on).
+    handlers: Mapping[Stage, StageHandler] = field(default_factory=dict)

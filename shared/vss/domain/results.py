@@ -1,0 +1,44 @@
+"""What each stage leaves on its task: a typed result per stage, kept side by side so a task
+of several stages keeps every stage's artifacts. `output_file_path` is the stage's main
+artifact, the seed's `result.output_file_path`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StageResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    output_file_path: str = Field(description="Relative path of the stage's main artifact.")
+
+    def as_seed_result(self) -> dict[str, Any]:
+        """The result as the seed's task view shows it (no `stage` tag)."""
+        return self.model_dump(mode="json", exclude={"stage"})
+
+
+class NarrationResult(StageResult):
+    stage: Literal["narration"] = "narration"
+    snippets: int
+    engine: str
+    estimated_duration_seconds: float | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class DubbingResult(StageResult):
+    stage: Literal["dubbing"] = "dubbing"
+    segments: int
+    total_duration: float
+    engine: str
+
+
+class EditingResult(StageResult):
+    stage: Literal["editing"] = "editing"
+    segments: int
+
+
+AnyStageResult = Annotated[
+    NarrationResult | DubbingResult | EditingResult, Field(discriminator="stage")
+]

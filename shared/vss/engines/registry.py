@@ -1,0 +1,12 @@
+"""The stage handlers the stage worker is wired with (`bootstrap(handlers=...)`)."""
+
+from __future__ import annotations
+
+from vss.domain.tasks import Stage
+from vss.engines import dubbing, editing, narration
+from vss.stage_handler import StageHandler
+
+
+def stage_handlers() -> dict[Stage, StageHandler]:
+    return {Stage.NARRATION: narration.run, Stage.DUBBING: dubbing.run,
+            Stage.EDITING: editing.run}
