@@ -67,6 +67,8 @@ test-integration: up
 
 lint: setup
 	$(VENV)/bin/ruff check shared functions emulators tests scripts
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 	$(PY) -m vss.schemas --check
 	@command -v terraform >/dev/null || { echo "lint: terraform (>= 1.11) is not on PATH"; exit 1; }
 	terraform fmt -check -recursive -diff $(TF_DIR)

@@ -13,7 +13,7 @@ import google.auth
 from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.auth.transport.requests import Request
-from google.cloud import storage
+from google.cloud import storage  # type: ignore[attr-defined]
 from google.oauth2 import service_account
 
 from vss.errors import FileIoError, NotFound
@@ -81,7 +81,7 @@ class GcsBlobStore:
             return {"credentials": credentials}
         # Compute/metadata credentials cannot sign locally: IAM signBlob does it for us.
         return {
-            "service_account_email": credentials.service_account_email,
+            "service_account_email": credentials.service_account_email,  # type: ignore[attr-defined]
             "access_token": credentials.token,
         }
 

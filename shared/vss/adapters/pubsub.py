@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from google.api_core import exceptions as gexc
-from google.cloud import pubsub_v1
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
 from vss.errors import RetryableError
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, redirect, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from vss.api.openapi import openapi_document
 from vss.api.views import API_PREFIX, Health, TaskPage, TaskView, uploaded
@@ -134,7 +135,7 @@ def create_app(deps: Deps) -> Flask:
         task = tasks.cancel_task(deps, caller(), task_id)
         return TaskView.of(task, base_url()).model_dump(mode="json")
 
-    def _redirect_to(tenant_id: str, relative_path: str) -> Response:
+    def _redirect_to(tenant_id: str, relative_path: str) -> BaseResponse:
         bucket, blob = location(deps, tenant_id, relative_path)
         if not deps.blobs.exists(bucket, blob):
             raise NotFound("No such file.", details={"path": relative_path})
@@ -144,12 +145,12 @@ def create_app(deps: Deps) -> Flask:
         return response
 
     @app.get(f"{API_PREFIX}/files/tasks/<task_id>/download/")
-    def download_result(task_id: str) -> Response:
+    def download_result(task_id: str) -> BaseResponse:
         tenant_id = caller()
         return _redirect_to(tenant_id, tasks.result_path(deps, tenant_id, task_id))
 
     @app.get(f"{API_PREFIX}/files/download/")
-    def download_file() -> Response:
+    def download_file() -> BaseResponse:
         tenant_id = caller()
         path = request.args.get("path")
         if not path:

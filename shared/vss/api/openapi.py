@@ -17,7 +17,7 @@ _MODELS: list[type[BaseModel]] = [
     ErrorBody, Health, UploadedFile, SignedUploadRequest, SignedUpload, CreateTask, TaskView,
     TaskPage, *PAYLOADS.values(),
 ]
-_AUTH = [{"instanceId": [], "apiKey": []}]
+_AUTH: list[dict[str, list[str]]] = [{"instanceId": [], "apiKey": []}]
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -32,7 +32,8 @@ class EdgeClient:
             except ValueError:
                 body = {"message": response.text[:200]}
             raise ApiError(response.status_code, body)
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     def upload(self, path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:

@@ -248,8 +248,8 @@ class LlmWriter:
                                                      self.llm.name)
             if missing:
                 out.notes.append(f"offline fallback for snippets {[s.index for s in missing]}")
-                for snippet, (text, ids) in zip(missing, offline(missing), strict=True):
-                    out.written[snippet.index] = Written(text, list(ids), "offline-fallback")
+                for snippet, (text, cited) in zip(missing, offline(missing), strict=True):
+                    out.written[snippet.index] = Written(text, list(cited), "offline-fallback")
             previous = out.written[chunk[-1].index].text
         out.usage = self.usage
         return out

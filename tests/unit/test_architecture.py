@@ -1,0 +1,26 @@
+"""The layers hold at module level too: no import cycle anywhere in vss (`make lint` checks
+the contracts between packages with import-linter; this checks every module)."""
+
+from __future__ import annotations
+
+import grimp
+
+
+def test_no_module_of_vss_imports_itself_back():
+    graph = grimp.build_graph("vss")
+    cycles = [
+        (module, *chain)
+        for module in sorted(graph.modules)
+        for imported in sorted(graph.find_modules_directly_imported_by(module))
+        if (chain := graph.find_shortest_chain(importer=imported, imported=module))
+    ]
+    assert cycles == []
+
+
+def test_the_handler_contract_and_deps_import_nothing_above_the_ports():
+    graph = grimp.build_graph("vss")
+    allowed = ("vss.domain", "vss.ports", "vss.config", "vss.errors", "vss.redaction",
+               "vss.stage_handler")
+    for leaf in ("vss.stage_handler", "vss.deps"):
+        above = {m for m in graph.find_upstream_modules(leaf) if not m.startswith(allowed)}
+        assert above == set(), leaf
