@@ -17,26 +17,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import TypeVar
 
 from vss.config import Settings
 
 HOST = "127.0.0.1"
 
+_T = TypeVar("_T")
 
-def _setting_default(field: str) -> str:
-    """The default of a string `Settings` field: the name the code uses unless told otherwise."""
+
+def _setting_default(field: str, kind: type[_T]) -> _T:
+    """The default of a `Settings` field: what the code uses unless told otherwise."""
     value = Settings.model_fields[field].default
-    if not isinstance(value, str):
-        raise TypeError(f"Settings.{field} has no string default: {value!r}")
+    if not isinstance(value, kind):
+        raise TypeError(f"Settings.{field} has no {kind.__name__} default: {value!r}")
     return value
 
 
-PROJECT = _setting_default("project_id")
-REGION = _setting_default("region")
-UPLOADS_BUCKET = _setting_default("uploads_bucket")
-ARTIFACTS_BUCKET = _setting_default("artifacts_bucket")
-STAGES_TOPIC = _setting_default("stages_topic")
-DEADLINE_QUEUE = _setting_default("deadline_queue")
+PROJECT = _setting_default("project_id", str)
+REGION = _setting_default("region", str)
+UPLOADS_BUCKET = _setting_default("uploads_bucket", str)
+ARTIFACTS_BUCKET = _setting_default("artifacts_bucket", str)
+STAGES_TOPIC = _setting_default("stages_topic", str)
+DEADLINE_QUEUE = _setting_default("deadline_queue", str)
 # Names Settings does not hold: this module is their source, Terraform mirrors them.
 STAGES_DEAD_TOPIC = "vss-stages-dead"
 NOTIFICATIONS_TOPIC = "vss-gcs-notifications"
@@ -177,25 +180,30 @@ class Topology:
         return {c.name: c.base_port for c in (*self.emulators, self.bridge, *self.functions)}
 
     def function(self, name: str) -> Function:
-        (found,) = [f for f in self.functions if f.name == name]
-        return found
+        return _one([f for f in self.functions if f.name == name], f"function {name!r}")
 
     def storage_function(self) -> Function:
         """The function the bridge delivers storage events to."""
-        (found,) = [f for f in self.functions if f.trigger is Trigger.STORAGE]
-        return found
+        storage = [f for f in self.functions if f.trigger is Trigger.STORAGE]
+        return _one(storage, "function with a storage trigger")
 
     def queue(self, name: str) -> Queue:
-        (found,) = [q for q in self.queues if q.name == name]
-        return found
+        return _one([q for q in self.queues if q.name == name], f"queue {name!r}")
 
     def subscriptions_to(self, component: str) -> Iterator[Subscription]:
         return (s for s in self.subscriptions if s.push_to == component)
 
 
+def _one(found: list[_T], what: str) -> _T:
+    if len(found) != 1:
+        raise LookupError(f"the topology has {len(found)} {what}, not one")
+    return found[0]
+
+
 # Locally a failing push is retried within seconds, so a test sees its message dead-lettered
 # after 8 attempts in about 30 s (production backs off 10-600 s, var.stages_delivery).
 LOCAL_RETRY = RetryPolicy(minimum_backoff_seconds=1, maximum_backoff_seconds=10)
+# As in production (var.stages_delivery).
 MAX_DELIVERY_ATTEMPTS = 8
 
 _NO_EVENTARC = (
@@ -211,9 +219,7 @@ TOPOLOGY = Topology(
         Emulator("tasks", 9022),
         Emulator("gcs", 4443),
     ),
-    bridge=Bridge(
-        "eventarc_bridge", 8089, topic=NOTIFICATIONS_TOPIC, bucket=UPLOADS_BUCKET
-    ),
+    bridge=Bridge("eventarc_bridge", 8089, topic=NOTIFICATIONS_TOPIC, bucket=UPLOADS_BUCKET),
     functions=(
         Function("api", "api", Trigger.HTTP, 8090, health_path="/api/v1/health/"),
         Function("on_upload", "on_upload", Trigger.STORAGE, 8091),
