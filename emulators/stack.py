@@ -17,8 +17,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 if __name__ == "__main__" and not __package__:
-    # Run as a script, Python put emulators/ first on sys.path; the package lives one level up.
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+    # Run as a script, Python put emulators/ on sys.path; the package lives one level up. Swap
+    # them, so modules here named config, clients, ... cannot shadow anyone else's.
+    _HERE = Path(__file__).resolve().parent
+    sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p).resolve() != _HERE)]
 
 from emulators.components import Component, components
 from emulators.config import (
