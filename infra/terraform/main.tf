@@ -6,7 +6,7 @@
 #   vss-deadlines (Cloud Tasks, OIDC) ──► deadline
 #
 # Every name is derived here, once. tests/infra checks these locals against the code
-# (shared/vss/config.py, emulators/stack.py, functions/, the Firestore queries).
+# (shared/vss/config.py, emulators/topology.py, functions/, the Firestore queries).
 
 provider "google" {
   project = var.project_id
@@ -20,7 +20,7 @@ data "google_project" "this" {
 }
 
 locals {
-  # --- names the code uses (Settings defaults, emulators/stack.py) -------------------------
+  # --- names the code uses (Settings defaults, emulators/topology.py) ----------------------
   topics = {
     stages      = "vss-stages"      # Settings.stages_topic
     stages_dead = "vss-stages-dead" # dead-letter topic of the stages push subscription

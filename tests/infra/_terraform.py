@@ -20,13 +20,14 @@ from tests.conftest import ROOT
 
 TF_DIR = ROOT / "infra" / "terraform"
 MODULES_DIR = TF_DIR / "modules"
-STACK_PY = ROOT / "emulators" / "stack.py"
 FUNCTIONS_DIR = ROOT / "functions"
 
 _OPTIONS = hcl2.SerializationOptions(
     with_comments=False, explicit_blocks=False, strip_string_quotes=True
 )
 _LOCAL_REF = re.compile(r"^\$\{local\.([A-Za-z0-9_.]+)\}$")
+_VAR_ATTRIBUTE_REF = re.compile(r"^\$\{var\.(\w+)\.(\w+)\}$")
+_OPTIONAL = re.compile(r"(\w+)\s*=\s*optional\((\w+(?:\(\w+\))?),\s*([^,)]+|\[\])\)")
 
 
 def _unquote(value: Any) -> Any:
@@ -111,16 +112,39 @@ def all_modules() -> list[Module]:
 
 
 def resolve(expression: Any, module: Module | None = None) -> Any:
-    """The value of `${local.a.b}` in `module` (root by default); anything else unchanged."""
+    """The value of `${local.a.b}` in `module` (root by default), or the default of
+    `${var.v.attr}` (an `optional(type, default)` attribute of an object variable); anything
+    else unchanged."""
     if not isinstance(expression, str):
         return expression
+    module = module or root()
+    attribute = _VAR_ATTRIBUTE_REF.match(expression)
+    if attribute:
+        return optional_defaults(attribute.group(1), module)[attribute.group(2)]
     match = _LOCAL_REF.match(expression)
     if not match:
         return expression
-    value: Any = (module or root()).locals
+    value: Any = module.locals
     for part in match.group(1).split("."):
         value = value[part]
     return value
+
+
+def optional_defaults(variable: str, module: Module | None = None) -> dict[str, Any]:
+    """attribute -> default of each `attr = optional(type, default)` in an object variable's
+    type, numbers as numbers (what Terraform uses when the caller leaves the attribute out)."""
+    type_text = (module or root()).variables[variable]["type"]
+    return {name: _literal(default) for name, _, default in _OPTIONAL.findall(type_text)}
+
+
+def _literal(text: str) -> Any:
+    text = text.strip()
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text, text.strip('"'))
 
 
 # --- the code side -------------------------------------------------------------------------

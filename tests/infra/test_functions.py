@@ -3,11 +3,10 @@ entry point expects, with the settings the code reads."""
 
 from __future__ import annotations
 
-import ast
 import re
 
 from tests.conftest import ROOT
-from tests.infra._terraform import STACK_PY, child_modules, entry_points, resolve, root
+from tests.infra._terraform import child_modules, entry_points, resolve, root
 from vss.config import Settings
 
 # Settings that only make sense against the emulators: production must never set them.
@@ -43,18 +42,6 @@ def test_every_entry_point_has_a_terraform_function_and_back():
     for key, (entry_point, signature) in code.items():
         assert functions[key]["entry_point"] == entry_point, key
         assert functions[key]["trigger"] in TRIGGERS[signature], key
-
-
-def test_the_local_stack_runs_the_same_functions():
-    stack = ast.parse(STACK_PY.read_text())
-    (table,) = [
-        n.value
-        for n in stack.body
-        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "FUNCTIONS"
-    ]
-    rows = {e.elts[0].value: (e.elts[1].value, e.elts[2].value) for e in table.elts}
-    signature = {"http": "http", "cloudevent": "cloud_event"}
-    assert {k: (t, signature[s]) for k, (t, s) in rows.items()} == entry_points()
 
 
 def test_function_name_lists_in_variable_validations_match():

@@ -1,21 +1,25 @@
 """`emulators/stack.py` as an operator runs it, without emulators: a missing prerequisite stops
-`up` with one line, and `down` stops exactly the process groups its pid files recorded.
+`up` with one line, and `down` stops exactly the process groups its pid files recorded; and a
+function's concurrency bound in the topology reaches its functions-framework process.
 
 Each test points VSS_STATE_DIR at a temporary directory, so a running stack is never touched.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from emulators.components import function_component
+from emulators.config import Config
+from emulators.processes import start_time
+from emulators.topology import Function, Trigger
 from tests.conftest import ROOT
 
 STACK = ROOT / "emulators" / "stack.py"
@@ -25,15 +29,6 @@ def _stack(state_dir: Path, command: str, **env: str) -> subprocess.CompletedPro
     environ = {**os.environ, "VSS_STATE_DIR": str(state_dir), **env}
     return subprocess.run([sys.executable, str(STACK), command], env=environ, cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
-
-
-@pytest.fixture(scope="module")
-def stack_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vss_stack_script", STACK)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_up_with_a_missing_emulator_prints_one_line_naming_it(tmp_path: Path):
@@ -80,7 +75,7 @@ def _sleeper(started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
 
 
 def test_down_stops_exactly_the_processes_it_recorded(
-    tmp_path: Path, stack_module: ModuleType, sleepers: list[subprocess.Popen[bytes]]
+    tmp_path: Path, sleepers: list[subprocess.Popen[bytes]]
 ):
     pids = tmp_path / "state" / "pids"
     pids.mkdir(parents=True)
@@ -88,9 +83,10 @@ def test_down_stops_exactly_the_processes_it_recorded(
     stranger = _sleeper(sleepers)  # a recycled pid: same number, another process
     gone = subprocess.Popen(["true"])
     gone.wait()
-    started = stack_module.start_time
-    (pids / "api.pid").write_text(f"{ours.pid}\n{started(ours.pid)}\n8090\n")
-    (pids / "deadline.pid").write_text(f"{stranger.pid}\n{int(started(stranger.pid)) - 7}\n8093\n")
+    (pids / "api.pid").write_text(f"{ours.pid}\n{start_time(ours.pid)}\n8090\n")
+    (pids / "deadline.pid").write_text(
+        f"{stranger.pid}\n{int(start_time(stranger.pid)) - 7}\n8093\n"
+    )
     (pids / "on_upload.pid").write_text(f"{gone.pid}\n12345\n8091\n")
     (pids / "gcs.pid").write_text("not a pid\n")
 
@@ -108,3 +104,11 @@ def test_down_with_nothing_recorded_does_nothing(tmp_path: Path):
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "stack down: stopped nothing (nothing was running)"
+
+
+def test_a_function_with_bounded_concurrency_serves_that_many_requests_at_once():
+    cfg = Config("vss-local", {"tts": 9000})
+    bounded = Function("tts", "tts", Trigger.PUSH, 9000, max_concurrency=3)
+
+    assert function_component(cfg, bounded).env == {"THREADS": "3"}
+    assert function_component(cfg, replace(bounded, max_concurrency=None)).env == {}

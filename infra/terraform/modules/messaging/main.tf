@@ -6,7 +6,7 @@
 # message expires (days) instead of reaching vss-stages-dead, and the dead_letter function never
 # fails the task. An explicit push subscription carries the dead-letter policy (8 attempts),
 # the retry backoff and an OIDC token, and is exactly what the local stack runs
-# (emulators/stack.py), so the code is exercised the same way in both places. The
+# (emulators/topology.py), so the code is exercised the same way in both places. The
 # functions-framework turns the push body into the same messagePublished CloudEvent.
 
 locals {

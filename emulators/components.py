@@ -1,0 +1,123 @@
+"""The processes of the stack, built from the topology: command line, port, health probe and
+extra environment of each emulator, of the Eventarc bridge and of every function."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from emulators import probes
+from emulators.config import FIRESTORE_BIN, PUBSUB_BIN, REPO, VENV_BIN, Config, StackError
+from emulators.prerequisites import fake_gcs_binary
+from emulators.topology import HOST, TOPOLOGY, Emulator, Function, Topology
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    command: list[str]
+    port: int
+    probe: Callable[[], bool]
+    source: Path | None = None  # the function file, for components that are functions
+    env: Mapping[str, str] = field(default_factory=dict)  # on top of the stack's environment
+
+    @property
+    def available(self) -> bool:
+        return self.source is None or self.source.is_file()
+
+
+def components(cfg: Config, topology: Topology = TOPOLOGY) -> list[Component]:
+    """Every component, in start-up order: emulators, the bridge, the functions."""
+    return [
+        *(emulator_component(cfg, emulator, topology) for emulator in topology.emulators),
+        bridge_component(cfg, topology),
+        *(function_component(cfg, function) for function in topology.functions),
+    ]
+
+
+def _flags(pairs: dict[str, str]) -> list[str]:
+    return [part for pair in pairs.items() for part in pair]
+
+
+def _firestore_command(cfg: Config, topology: Topology) -> list[str]:
+    return [str(FIRESTORE_BIN), "start", f"--host={HOST}", f"--port={cfg.ports['firestore']}"]
+
+
+def _pubsub_command(cfg: Config, topology: Topology) -> list[str]:
+    return [str(PUBSUB_BIN), f"--host={HOST}", f"--port={cfg.ports['pubsub']}"]
+
+
+def _tasks_command(cfg: Config, topology: Topology) -> list[str]:
+    module = [sys.executable, "-m", "gcloud_tasks_emulator", "start"]
+    return [*module, "-p", str(cfg.ports["tasks"]), "-q"]
+
+
+def _gcs_command(cfg: Config, topology: Topology) -> list[str]:
+    flags = {
+        "-scheme": "http",
+        "-host": HOST,
+        "-port": str(cfg.ports["gcs"]),
+        # Without -public-host, fake-gcs answers signed URLs with 404.
+        "-public-host": cfg.address("gcs"),
+        "-external-url": cfg.url("gcs"),
+        "-backend": "memory",
+        "-event.pubsub-project-id": cfg.project,
+        "-event.pubsub-topic": topology.bridge.topic,
+        "-event.list": "finalize",
+    }
+    return [str(fake_gcs_binary()), *_flags(flags)]
+
+
+# How to run and probe each emulator is code; the topology only names them and their ports.
+_EMULATOR_COMMANDS: dict[str, Callable[[Config, Topology], list[str]]] = {
+    "firestore": _firestore_command,
+    "pubsub": _pubsub_command,
+    "tasks": _tasks_command,
+    "gcs": _gcs_command,
+}
+_EMULATOR_PROBES: dict[str, Callable[[Config], bool]] = {
+    "firestore": probes.firestore_ready,
+    "pubsub": probes.pubsub_ready,
+    "tasks": probes.tasks_ready,
+    "gcs": probes.gcs_ready,
+}
+
+
+def emulator_component(cfg: Config, emulator: Emulator, topology: Topology) -> Component:
+    name = emulator.name
+    if name not in _EMULATOR_COMMANDS:
+        raise StackError(f"{name}: the stack does not know how to run this emulator")
+    command = _EMULATOR_COMMANDS[name](cfg, topology)
+    return Component(name, command, cfg.ports[name], partial(_EMULATOR_PROBES[name], cfg))
+
+
+def bridge_component(cfg: Config, topology: Topology) -> Component:
+    name = topology.bridge.name
+    port = cfg.ports[name]
+    flags = {"--port": str(port), "--target": cfg.url(topology.storage_function().name) + "/"}
+    command = [sys.executable, str(REPO / "emulators" / "eventarc_bridge.py"), *_flags(flags)]
+    return Component(name, command, port, partial(probes.port_open, port))
+
+
+def function_component(cfg: Config, function: Function) -> Component:
+    port = cfg.ports[function.name]
+    flags = {
+        "--source": str(function.source),
+        "--target": function.entry_point,
+        "--signature-type": function.signature_type,
+        "--port": str(port),
+        "--host": HOST,
+    }
+    command = [str(VENV_BIN / "functions-framework"), *_flags(flags)]
+    probe = (
+        partial(probes.port_open, port)
+        if function.health_path is None
+        else partial(probes.http_ready, cfg.url(function.name) + function.health_path)
+    )
+    # functions-framework serves one worker process with THREADS threads: the requests the
+    # function handles at once.
+    env = {} if function.max_concurrency is None else {"THREADS": str(function.max_concurrency)}
+    return Component(function.name, command, port, probe, source=REPO / function.source, env=env)

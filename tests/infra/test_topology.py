@@ -1,0 +1,230 @@
+"""The local stack's topology (emulators/topology.py) is whole, and agrees with Terraform, with
+the Settings defaults and with the functions' entry points. Everything is compared as data: the
+topology is imported, Terraform is parsed with python-hcl2."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pytest
+
+from emulators.topology import HOST, PROJECT, REGION, TOPOLOGY, Subscription, Trigger
+from tests.conftest import ROOT
+from tests.infra._terraform import entry_points, optional_defaults, resolve, root
+from vss.config import Settings
+
+# Pub/Sub's limits, which the messaging module validates too: the local stack must not depend on
+# a setting production cannot have.
+ACK_DEADLINE_S = (10, 600)
+DELIVERY_ATTEMPTS = (5, 100)
+MAX_BACKOFF_S = 600
+
+
+@pytest.fixture
+def defaults(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings() as the code sees it with no VSS_* variable set."""
+    for name in [n for n in os.environ if n.startswith("VSS_")]:
+        monkeypatch.delenv(name)
+    return Settings()
+
+
+def _production(subscriptions: tuple[Subscription, ...]) -> dict[str, Subscription]:
+    return {s.name: s for s in subscriptions if s.local_only is None}
+
+
+# --- the topology is whole -----------------------------------------------------------------
+
+
+def test_components_have_distinct_names_and_ports():
+    ports = TOPOLOGY.base_ports()
+    names = [c.name for c in (*TOPOLOGY.emulators, TOPOLOGY.bridge, *TOPOLOGY.functions)]
+    assert len(names) == len(ports), Counter(names)
+    assert len(set(ports.values())) == len(ports), ports
+
+
+def test_every_function_has_its_source_and_push_functions_their_subscriptions():
+    for function in TOPOLOGY.functions:
+        assert (ROOT / function.source).is_file(), function.source
+        pushed = list(TOPOLOGY.subscriptions_to(function.name))
+        assert bool(pushed) == (function.trigger is Trigger.PUSH), function.name
+    assert TOPOLOGY.storage_function().trigger is Trigger.STORAGE
+
+
+def test_subscriptions_connect_declared_topics_to_components_that_take_pushes():
+    topics = {t.name for t in TOPOLOGY.topics}
+    takers = {TOPOLOGY.bridge.name} | {
+        f.name for f in TOPOLOGY.functions if f.trigger is Trigger.PUSH
+    }
+    names = [s.name for s in TOPOLOGY.subscriptions]
+    assert len(set(names)) == len(names)
+    for sub in TOPOLOGY.subscriptions:
+        assert sub.topic in topics and sub.push_to in takers, sub
+        assert sub.dead_letter is None or sub.dead_letter.topic in topics, sub
+    # Nothing published goes unheard: every topic, dead-letter topics included, is pushed on.
+    assert {s.topic for s in TOPOLOGY.subscriptions} == topics
+    assert [s.name for s in TOPOLOGY.subscriptions_to(TOPOLOGY.bridge.name)] == [
+        f"{TOPOLOGY.bridge.topic}-push"
+    ]
+
+
+def test_subscriptions_stay_within_pubsub_limits():
+    for sub in TOPOLOGY.subscriptions:
+        assert ACK_DEADLINE_S[0] <= sub.ack_deadline_seconds <= ACK_DEADLINE_S[1], sub.name
+        retry = sub.retry
+        assert 0 <= retry.minimum_backoff_seconds <= retry.maximum_backoff_seconds, sub.name
+        assert retry.maximum_backoff_seconds <= MAX_BACKOFF_S, sub.name
+        if sub.dead_letter:
+            attempts = sub.dead_letter.max_delivery_attempts
+            assert DELIVERY_ATTEMPTS[0] <= attempts <= DELIVERY_ATTEMPTS[1], sub.name
+
+
+def test_queues_call_http_functions():
+    for queue in TOPOLOGY.queues:
+        assert TOPOLOGY.function(queue.target).trigger is Trigger.HTTP, queue
+        assert queue.max_dispatches_per_second > 0 and queue.max_concurrent_dispatches >= 1
+
+
+def test_the_readme_lists_every_component_on_its_port():
+    text = (ROOT / "emulators" / "README.md").read_text()
+    rows = dict(re.findall(r"^\| (\w+) \| (\d+) \|", text, flags=re.MULTILINE))
+    assert {name: int(port) for name, port in rows.items()} == TOPOLOGY.base_ports()
+
+
+# --- Settings ------------------------------------------------------------------------------
+
+
+def test_the_names_settings_holds_are_its_defaults(defaults: Settings):
+    assert (defaults.project_id, defaults.region) == (PROJECT, REGION)
+    assert {b.name for b in TOPOLOGY.buckets} == {
+        defaults.uploads_bucket,
+        defaults.artifacts_bucket,
+    }
+    assert defaults.stages_topic in {t.name for t in TOPOLOGY.topics}
+    assert defaults.deadline_queue in {q.name for q in TOPOLOGY.queues}
+    # Settings names no other resource: a new one must join the topology, or this test.
+    named = {n for n in Settings.model_fields if n.endswith(("_bucket", "_topic", "_queue"))}
+    assert named == {"uploads_bucket", "artifacts_bucket", "stages_topic", "deadline_queue"}
+
+
+def test_the_default_deadline_url_is_the_local_deadline_function(defaults: Settings):
+    target = TOPOLOGY.queue(defaults.deadline_queue).target
+    assert defaults.deadline_url == f"http://{HOST}:{TOPOLOGY.base_ports()[target]}/"
+
+
+# --- Terraform -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a push subscription connects, in terms both sides share."""
+
+    topic: str
+    push_to: str
+    dead_letter_topic: str | None
+    max_delivery_attempts: int | None
+
+
+def _terraform_subscriptions() -> dict[str, tuple[Wiring, dict[str, object]]]:
+    topics = root().locals["topics"]
+    found = {}
+    for sub in root().calls["messaging"]["push_subscriptions"].values():
+        endpoint = re.fullmatch(r"\$\{module\.functions\.uris\.(\w+)\}", sub["push_endpoint"])
+        assert endpoint, sub["push_endpoint"]
+        dead = sub["dead_letter"]
+        wiring = Wiring(
+            topics[sub["topic"]],
+            endpoint[1],
+            topics[dead["topic"]] if dead else None,
+            resolve(dead["max_delivery_attempts"]) if dead else None,
+        )
+        found[resolve(sub["name"])] = (wiring, sub)
+    return found
+
+
+def _wiring(sub: Subscription) -> Wiring:
+    dead = sub.dead_letter
+    return Wiring(
+        sub.topic,
+        sub.push_to,
+        dead.topic if dead else None,
+        dead.max_delivery_attempts if dead else None,
+    )
+
+
+def test_topics_are_terraforms_plus_the_local_only_ones():
+    terraform = set(root().locals["topics"].values())
+    assert {t.name for t in TOPOLOGY.topics if t.local_only is None} == terraform
+    local_only = {t.name for t in TOPOLOGY.topics if t.local_only is not None}
+    assert local_only and local_only.isdisjoint(terraform)
+
+
+def test_subscriptions_are_wired_as_in_terraform():
+    terraform = {name: wiring for name, (wiring, _) in _terraform_subscriptions().items()}
+    local = {name: _wiring(sub) for name, sub in _production(TOPOLOGY.subscriptions).items()}
+    assert local == terraform
+    local_only = {s.name for s in TOPOLOGY.subscriptions if s.local_only is not None}
+    assert local_only.isdisjoint(root().locals["subscriptions"].values())
+
+
+def test_local_redelivery_is_never_slower_than_production():
+    """The stack retries within seconds so tests see dead letters quickly; it must not be the
+    other way round, or the local stack would hide how long production takes to give up."""
+    local = _production(TOPOLOGY.subscriptions)
+    for name, (_, sub) in _terraform_subscriptions().items():
+        retry = local[name].retry
+        assert retry.minimum_backoff_seconds <= resolve(sub["minimum_backoff_seconds"]), name
+        assert retry.maximum_backoff_seconds <= resolve(sub["maximum_backoff_seconds"]), name
+
+
+def test_buckets_are_terraforms_but_the_source_archives():
+    base_names = root().locals["bucket_base_names"]
+    terraform_only = {base_names["sources"]}  # function source archives, deploy only
+    assert {b.name for b in TOPOLOGY.buckets} == set(base_names.values()) - terraform_only
+
+
+def test_the_storage_function_watches_the_same_bucket_as_in_terraform():
+    call = root().calls["functions"]["functions"]
+    (key,) = re.findall(r"storage_trigger = .*?bucket = module\.storage\.names\.(\w+)", call)
+    assert TOPOLOGY.bridge.bucket == root().locals["bucket_base_names"][key]
+
+
+def test_queues_match_terraform_with_their_dispatch_limits():
+    names = root().locals["queues"]
+    assert {q.name for q in TOPOLOGY.queues} == set(names.values())
+    calls = root().calls["tasks"]["queues"]
+    for key, name in names.items():
+        (variable,) = re.findall(
+            rf"^\$\{{merge\(var\.(\w+), \{{name = local\.queues\.{key}\}}\)\}}$", calls[key]
+        )
+        limits = optional_defaults(variable)
+        queue = TOPOLOGY.queue(name)
+        assert queue.max_dispatches_per_second == limits["max_dispatches_per_second"], name
+        assert queue.max_concurrent_dispatches == limits["max_concurrent_dispatches"], name
+
+
+def test_the_deadline_queue_calls_the_function_terraform_points_it_at(defaults: Settings):
+    (function,) = re.findall(r"local\.function_names\.(\w+)", root().locals["deadline_url"])
+    assert TOPOLOGY.queue(defaults.deadline_queue).target == function
+
+
+def test_functions_and_their_triggers_are_terraforms():
+    terraform = {k: (f["entry_point"], f["trigger"]) for k, f in root().locals["functions"].items()}
+    assert {f.name: (f.entry_point, f.trigger.value) for f in TOPOLOGY.functions} == terraform
+
+
+def test_functions_run_the_entry_points_their_code_declares():
+    decorator = {"http": "http", "cloudevent": "cloud_event"}
+    local = {f.name: (f.entry_point, decorator[f.signature_type]) for f in TOPOLOGY.functions}
+    assert local == entry_points()
+
+
+def test_a_concurrency_bound_holds_in_production_too():
+    terraform = root().locals["functions"]
+    for function in TOPOLOGY.functions:
+        if function.max_concurrency is not None:
+            deployed = terraform[function.name]
+            at_once = deployed["concurrency"] * deployed["max_instances"]
+            assert at_once <= function.max_concurrency, function.name
