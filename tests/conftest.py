@@ -2,13 +2,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data"
-BLUEPRINT = ROOT / "examples" / "blueprint_contract_girlfriend.json"
+from tests.support.paths import BLUEPRINT
 
 
 @pytest.fixture(autouse=True)

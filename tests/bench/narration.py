@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.synthetic import synthetic_blueprint
+from tests.support.synthetic import synthetic_blueprint
 from vss.domain.dataset import parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.narration.compose import narrate

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BLUEPRINT
-from tests.stack import new_tenant
+from tests.support.paths import BLUEPRINT
+from tests.support.stack import new_tenant
 from vss.edge.client import EdgeClient
 
 

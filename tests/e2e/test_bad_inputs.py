@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import BLUEPRINT
-from tests.stack import new_tenant, stack_env
+from tests.support.paths import BLUEPRINT
+from tests.support.stack import new_tenant, stack_env
 from vss.edge.client import EdgeClient
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import BLUEPRINT, DATA
+from tests.support.paths import BLUEPRINT, DATA
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.edge.client import EdgeClient
 

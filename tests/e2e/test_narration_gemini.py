@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fake_gemini import FakeGemini
-from tests.stack import stack_settings
+from tests.support.fake_gemini import FakeGemini
+from tests.support.stack import stack_settings
 from vss.adapters.gemini import GeminiWriter
 from vss.bootstrap import bootstrap
 from vss.domain import tasks as rules

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from google.cloud import firestore, pubsub_v1
 
-from tests.conftest import BLUEPRINT, ROOT
-from tests.stack import STATE_DIR, stack_settings, wait_until
+from tests.support.paths import BLUEPRINT, ROOT
+from tests.support.stack import STATE_DIR, stack_settings, wait_until
 from vss.bootstrap import bootstrap
 from vss.deps import Deps
 from vss.domain.messages import StageMessage

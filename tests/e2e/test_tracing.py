@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.stack import STATE_DIR, stack_settings, wait_until
+from tests.support.stack import STATE_DIR, stack_settings, wait_until
 from vss.bootstrap import bootstrap
 from vss.domain.files import FileStatus
 from vss.domain.paths import owner_id

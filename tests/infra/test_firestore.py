@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from tests.conftest import ROOT
-from tests.infra._terraform import root, string_constants
+from tests.support.paths import ROOT
+from tests.support.terraform import root, string_constants
 from vss.domain.files import FileRecord
 from vss.domain.tasks import Task
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ROOT
-from tests.infra._terraform import child_modules, entry_points, resolve, root
+from tests.support.paths import ROOT
+from tests.support.terraform import child_modules, entry_points, resolve, root
 from vss.config import Settings
 
 # Settings that only make sense against the emulators: production must never set them.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.infra._terraform import TF_DIR, all_modules, child_modules, root
+from tests.support.terraform import TF_DIR, all_modules, child_modules, root
 
 README = TF_DIR / "README.md"
 SCOPES = {

@@ -4,7 +4,7 @@ dead-letter and local-only topics) are compared in test_topology.py."""
 
 from __future__ import annotations
 
-from tests.infra._terraform import child_modules, root
+from tests.support.terraform import child_modules, root
 from vss.config import Settings
 
 

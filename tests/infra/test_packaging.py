@@ -14,8 +14,8 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.infra._terraform import entry_points, root
+from tests.support.paths import ROOT
+from tests.support.terraform import entry_points, root
 
 SCRIPT = ROOT / "scripts" / "package_functions.py"
 

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from tests.infra._terraform import (
+from tests.support.terraform import (
     MODULES_DIR,
     TF_DIR,
     Module,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from emulators.topology import HOST, PROJECT, REGION, TOPOLOGY, Subscription, Trigger
-from tests.conftest import ROOT
-from tests.infra._terraform import entry_points, optional_defaults, resolve, root
+from tests.support.paths import ROOT
+from tests.support.terraform import entry_points, optional_defaults, resolve, root
 from vss.config import Settings
 
 # Pub/Sub's limits, which the messaging module validates too: the local stack must not depend on

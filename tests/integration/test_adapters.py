@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from google.cloud import firestore
 
-from tests.stack import stack_settings
+from tests.support.stack import stack_settings
 from vss.adapters.firestore_repos import FirestoreTaskRepository
 from vss.adapters.gcs import GcsBlobStore
 from vss.domain import tasks as rules

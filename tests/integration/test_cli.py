@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.stack import ENV_FILE, stack_env
+from tests.support.paths import ROOT
+from tests.support.stack import ENV_FILE, stack_env
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 from pydantic import BaseModel
 
-from tests.fake_gemini import FakeGemini
+from tests.support.fake_gemini import FakeGemini
 from vss.adapters.gemini import GeminiWriter
 from vss.errors import LlmError, PermanentError, RateLimited, RetryableError
 

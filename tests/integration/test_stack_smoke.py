@@ -20,7 +20,7 @@ from google.cloud import pubsub_v1, storage, tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from werkzeug.serving import make_server
 
-from tests.stack import ENV_FILE
+from tests.support.stack import ENV_FILE
 
 pytestmark = pytest.mark.integration
 

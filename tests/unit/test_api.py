@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from tests.fakes import fake_deps
+from tests.support.fakes import fake_deps
 from vss.api.app import create_app
 from vss.deps import Deps
 from vss.service import auth
@@ -239,7 +239,7 @@ def test_when_the_deadline_cannot_be_scheduled_no_task_is_left_and_the_answer_is
 ):
     import io
 
-    from tests.fakes import FakeScheduler
+    from tests.support.fakes import FakeScheduler
     from vss.errors import RetryableError
 
     uploaded = client.post("/api/v1/files/upload/", headers=headers, data={

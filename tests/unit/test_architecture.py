@@ -24,3 +24,20 @@ def test_the_handler_contract_and_deps_import_nothing_above_the_ports():
     for leaf in ("vss.stage_handler", "vss.deps"):
         above = {m for m in graph.find_upstream_modules(leaf) if not m.startswith(allowed)}
         assert above == set(), leaf
+
+
+def test_tests_share_helpers_only_through_tests_support():
+    """A test module imports helpers from tests.support, never from another test module."""
+    import ast
+
+    from tests.support.paths import ROOT
+
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests."):
+                module = node.module or ""
+                if not module.startswith("tests.support") or any(
+                        alias.name.startswith("_") for alias in node.names):
+                    offenders.append(f"{path.relative_to(ROOT)}: from {module}")
+    assert offenders == []

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import fake_deps
+from tests.support.fakes import fake_deps
 from vss.cli import main
 from vss.config import find_local_env, load_local_env
 from vss.deps import Deps

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import RecordingSynthesizer, ScriptedLlm, fake_deps
-from tests.unit.test_lifecycle import _narration_task, _valid_dataset
+from tests.support.fakes import RecordingSynthesizer, ScriptedLlm, fake_deps
+from tests.support.tasks import narration_task, valid_dataset
 from vss.deps import Deps
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.audio import wav_duration_seconds
@@ -35,8 +35,8 @@ def _read(deps: Deps, task_id: str, path: str) -> bytes:
 @pytest.fixture(scope="module")
 def pipeline(blueprint_bytes: bytes) -> tuple[Deps, dict[str, bytes]]:
     deps = fake_deps()
-    dataset_path = _valid_dataset(deps, blueprint_bytes)
-    narration = _narration_task(deps, dataset_path)
+    dataset_path = valid_dataset(deps, blueprint_bytes)
+    narration = narration_task(deps, dataset_path)
     n_result = _run_to_end(deps, narration.id, Stage.NARRATION)
     dub = tasks.create_task(deps, "t1", tasks.CreateTask(
         task_type="GENERATE_DUBBING",
@@ -73,7 +73,7 @@ def test_narration_fits_the_footage_and_cites_real_scenes(pipeline, blueprint_by
 
 def test_a_slower_voice_gets_less_text_for_the_same_footage(blueprint_bytes):
     deps = fake_deps()
-    dataset_path = _valid_dataset(deps, blueprint_bytes)
+    dataset_path = valid_dataset(deps, blueprint_bytes)
     scripts = {}
     for rate in (1.0, 0.5):
         task = tasks.create_task(deps, "t1", tasks.CreateTask(
@@ -134,7 +134,7 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
 
     deps = fake_deps(narration_prompt_budget_tokens=2_000)
     deps.llm_for = lambda settings, model: ScriptedLlm(respond)
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     with pytest.raises(RetryableError):
         stages.run_stage(deps, message)
@@ -151,7 +151,7 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
 
 def test_dubbing_speaks_through_the_synthesizer_port_with_the_requested_voice(blueprint_bytes):
     deps = fake_deps()
-    narration = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    narration = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     n_result = _run_to_end(deps, narration.id, Stage.NARRATION)
     dub = tasks.create_task(deps, "t1", tasks.CreateTask(
         task_type="GENERATE_DUBBING",

@@ -56,7 +56,7 @@ def test_bare_http_statuses_map_to_the_tree(status: int, code: int):
 
 def test_no_module_writes_an_error_code_as_a_literal():
     """Codes are named by their class (`NotFound.code`), never written as numbers elsewhere."""
-    from tests.conftest import ROOT
+    from tests.support.paths import ROOT
 
     literal = re.compile(r"""(\bcode\s*=\s*|["']code["']\s*:\s*)[1-4]\d{3}\b""")
     offenders = [

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.fakes import fake_deps
+from tests.support.fakes import fake_deps
 from vss.domain.ids import is_valid_id
 from vss.errors import NotFound, Unauthenticated
 from vss.service import auth

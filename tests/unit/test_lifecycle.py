@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
-from tests.logs import captured
+from tests.support.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
+from tests.support.logs import captured
+from tests.support.tasks import narration_task, valid_dataset
 from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.files import FileStatus
@@ -31,19 +32,6 @@ def _published(deps: Deps) -> list[dict[str, Any]]:
 def _clock(deps: Deps) -> FakeClock:
     assert isinstance(deps.clock, FakeClock)
     return deps.clock
-
-
-def _valid_dataset(deps: Deps, data: bytes, tenant: str = "t1") -> str:
-    record = uploads.store_upload(deps, tenant, "blueprint.json", data)
-    bucket = deps.settings.uploads_bucket
-    checked = uploads.check_landed_object(deps, bucket, f"tenants/{tenant}/{record.relative_path}")
-    assert checked is not None and checked.status == FileStatus.VALID
-    return record.relative_path
-
-
-def _narration_task(deps: Deps, path: str, tenant: str = "t1") -> rules.Task:
-    body = tasks.CreateTask(task_type="GENERATE_NARRATION", payload={"blueprint_path": path})
-    return tasks.create_task(deps, tenant, body)
 
 
 def _result(path: str) -> NarrationResult:
@@ -69,7 +57,7 @@ def deps() -> Deps:
 
 
 def test_create_publishes_first_stage_and_schedules_deadline(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     assert task.status == TaskStatus.PENDING
     assert _published(deps) == [{"task_id": task.id, "stage": "narration"}]
     assert isinstance(deps.deadlines, FakeScheduler)
@@ -77,8 +65,8 @@ def test_create_publishes_first_stage_and_schedules_deadline(deps: Deps, bluepri
 
 
 def test_tasks_and_uploads_expire_after_their_retention(deps: Deps, blueprint_bytes: bytes):
-    path = _valid_dataset(deps, blueprint_bytes)
-    task = _narration_task(deps, path)
+    path = valid_dataset(deps, blueprint_bytes)
+    task = narration_task(deps, path)
     file_id = path.split("/")[1]
     record = deps.files.get(file_id)
     assert record is not None
@@ -87,7 +75,7 @@ def test_tasks_and_uploads_expire_after_their_retention(deps: Deps, blueprint_by
 
 
 def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     handler = Counting()
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     assert stages.run_stage(deps, message, {Stage.NARRATION: handler}) == StageClaim.RUN
@@ -102,7 +90,7 @@ def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: byte
 
 
 def test_twin_message_during_a_live_stage_is_sent_back(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     seen: list[Exception] = []
 
@@ -118,7 +106,7 @@ def test_twin_message_during_a_live_stage_is_sent_back(deps: Deps, blueprint_byt
 
 
 def test_dead_worker_stage_is_retaken_after_its_lease(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     lease = rules.timedelta(seconds=deps.settings.stage_lease_seconds)
     deps.tasks.update(task.id, lambda t: rules.claim(t, Stage.NARRATION, deps.clock(), lease))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
@@ -135,7 +123,7 @@ def test_dead_worker_stage_is_retaken_after_its_lease(deps: Deps, blueprint_byte
 def test_transient_error_releases_then_dead_letter_fails_with_cause(
     deps: Deps, blueprint_bytes: bytes
 ):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     boom = Counting(fail_with=RetryableError("upstream 503"))
     with pytest.raises(RetryableError):
@@ -152,7 +140,7 @@ def test_transient_error_releases_then_dead_letter_fails_with_cause(
 
 
 def test_unexpected_exception_is_retried_not_swallowed(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     # Re-raised as a RetryableError (without its cause) for the trigger to redeliver.
     with pytest.raises(RetryableError, match="KeyError"):
@@ -163,7 +151,7 @@ def test_unexpected_exception_is_retried_not_swallowed(deps: Deps, blueprint_byt
 
 
 def test_permanent_error_fails_the_task_with_its_code(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     stages.run_stage(deps, message, {Stage.NARRATION: Counting(fail_with=LlmError("refused"))})
     failed = deps.tasks.get(task.id)
@@ -172,7 +160,7 @@ def test_permanent_error_fails_the_task_with_its_code(deps: Deps, blueprint_byte
 
 
 def test_cancel_during_a_stage_drops_its_output(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
 
     def handler(ctx: StageContext) -> StageOutput:
@@ -186,7 +174,7 @@ def test_cancel_during_a_stage_drops_its_output(deps: Deps, blueprint_bytes: byt
 
 
 def test_deadline_fails_an_unfinished_task_only_after_it(deps: Deps, blueprint_bytes: bytes):
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     assert stages.check_deadline(deps, task.id) is False
     _clock(deps).advance(deps.settings.task_deadline_seconds + 1)
     assert stages.check_deadline(deps, task.id) is True
@@ -201,14 +189,14 @@ def test_task_on_invalid_dataset_fails_with_3004(deps: Deps):
     checked = uploads.check_landed_object(
         deps, deps.settings.uploads_bucket, f"tenants/t1/{record.relative_path}")
     assert checked is not None and checked.status == FileStatus.INVALID and checked.errors
-    task = _narration_task(deps, record.relative_path)
+    task = narration_task(deps, record.relative_path)
     assert task.status == TaskStatus.FAILED and task.error is not None
     assert task.error.code == 3004 and task.error.details["errors"] == checked.errors
 
 
 def test_task_waits_for_its_upload_then_starts(deps: Deps, blueprint_bytes: bytes):
     record = uploads.store_upload(deps, "t1", "blueprint.json", blueprint_bytes)
-    task = _narration_task(deps, record.relative_path)
+    task = narration_task(deps, record.relative_path)
     assert task.waiting_on == [record.id] and _published(deps) == []
     uploads.check_landed_object(deps, deps.settings.uploads_bucket,
                                 f"tenants/t1/{record.relative_path}")
@@ -216,10 +204,10 @@ def test_task_waits_for_its_upload_then_starts(deps: Deps, blueprint_bytes: byte
 
 
 def test_another_tenants_file_and_task_are_not_found(deps: Deps, blueprint_bytes: bytes):
-    path = _valid_dataset(deps, blueprint_bytes, tenant="t1")
+    path = valid_dataset(deps, blueprint_bytes, tenant="t1")
     with pytest.raises(NotFound):
-        _narration_task(deps, path, tenant="t2")
-    task = _narration_task(deps, path, tenant="t1")
+        narration_task(deps, path, tenant="t2")
+    task = narration_task(deps, path, tenant="t1")
     with pytest.raises(NotFound):
         tasks.get_task(deps, "t2", task.id)
 
@@ -232,15 +220,15 @@ def test_a_deadline_check_for_an_unknown_task_is_not_found(deps: Deps, task_id: 
 
 
 def test_the_deadline_is_scheduled_before_the_task_is_stored(deps: Deps, blueprint_bytes: bytes):
-    path = _valid_dataset(deps, blueprint_bytes)
+    path = valid_dataset(deps, blueprint_bytes)
     assert isinstance(deps.deadlines, FakeScheduler)
     deps.deadlines.fail_with = RetryableError("queue unavailable")
     with pytest.raises(RetryableError):
-        _narration_task(deps, path)
+        narration_task(deps, path)
     assert deps.tasks.list_for_tenant("t1", limit=10, after=None) == ([], None)
     assert _published(deps) == []
     deps.deadlines.fail_with = None  # the client retries: one task, one deadline
-    task = _narration_task(deps, path)
+    task = narration_task(deps, path)
     assert deps.deadlines.scheduled == [(task.id, task.deadline_at)]
 
 
@@ -254,10 +242,10 @@ def test_an_object_with_a_malformed_file_id_is_ignored(deps: Deps, blueprint_byt
 def test_an_unknown_page_token_is_refused_not_restarted(deps: Deps, blueprint_bytes: bytes):
     from vss.errors import BadRequest
 
-    path = _valid_dataset(deps, blueprint_bytes)
+    path = valid_dataset(deps, blueprint_bytes)
     made = []
     for _ in range(3):
-        made.append(_narration_task(deps, path))
+        made.append(narration_task(deps, path))
         _clock(deps).advance(1)
     page, token = tasks.list_tasks(deps, "t1", limit=2, page_token=None)
     rest, end = tasks.list_tasks(deps, "t1", limit=2, page_token=token)
@@ -286,7 +274,7 @@ def test_no_secret_of_a_failed_stage_reaches_the_log_the_task_or_the_trigger(
     blueprint_bytes: bytes, failure: Exception
 ):
     deps = fake_deps(gemini_api_key=SETTINGS_KEY)
-    task = _narration_task(deps, _valid_dataset(deps, blueprint_bytes))
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     raised: list[str] = []
     # Lines as the functions print them: the formatter configure_logging installs.

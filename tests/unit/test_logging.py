@@ -7,8 +7,8 @@ import json
 import logging
 import sys
 
-from tests.fakes import fake_deps
-from tests.logs import captured
+from tests.support.fakes import fake_deps
+from tests.support.logs import captured
 from vss.api.app import create_app
 from vss.observability import CloudLoggingFormatter, current_trace
 from vss.service import auth

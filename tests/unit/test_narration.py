@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import ScriptedLlm
-from tests.synthetic import synthetic_blueprint
+from tests.support.fakes import ScriptedLlm
+from tests.support.synthetic import synthetic_blueprint
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.errors import LlmError, PayloadInvalid

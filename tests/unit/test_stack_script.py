@@ -20,7 +20,7 @@ from emulators.components import function_component
 from emulators.config import Config
 from emulators.processes import start_time
 from emulators.topology import Function, Trigger
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 STACK = ROOT / "emulators" / "stack.py"
 

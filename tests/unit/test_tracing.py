@@ -14,9 +14,9 @@ import functions_framework
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import ROOT
-from tests.fakes import FakePublisher, fake_deps
-from tests.logs import captured
+from tests.support.fakes import FakePublisher, fake_deps
+from tests.support.logs import captured
+from tests.support.paths import ROOT
 from vss import events
 from vss.api.app import create_app
 from vss.deps import Deps

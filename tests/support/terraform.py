@@ -16,7 +16,7 @@ from typing import Any
 
 import hcl2
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 TF_DIR = ROOT / "infra" / "terraform"
 MODULES_DIR = TF_DIR / "modules"

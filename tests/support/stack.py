@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.paths import ROOT
 from vss.config import Settings, load_local_env
 from vss.edge.client import EdgeClient
 
-ROOT = Path(__file__).resolve().parents[1]
 # Where `emulators/stack.py` keeps its state: `.vss/`, or VSS_STATE_DIR for a second stack.
 STATE_DIR = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss").absolute()
 ENV_FILE = STATE_DIR / "local.env"
