@@ -1,12 +1,15 @@
 """`make package`: one deterministic zip per function, laid out the way the Python buildpack
-and functions-framework expect, plus the tfvars file Terraform reads."""
+and functions-framework expect, holding only what the function imports, plus the tfvars file
+Terraform reads."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import json
+import re
 import sys
+import textwrap
 import tomllib
 import zipfile
 from pathlib import Path
@@ -31,9 +34,23 @@ def packager() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def packaged(packager: ModuleType, tmp_path_factory: pytest.TempPathFactory):
+def index(packager: ModuleType):
+    return packager.DistributionIndex.from_environment()
+
+
+@pytest.fixture(scope="module")
+def packaged(packager: ModuleType, index, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("functions")
-    return out, packager.package(ROOT, out)
+    return out, packager.package(ROOT, out, index)
+
+
+@pytest.fixture(scope="module")
+def by_function(packaged) -> dict:
+    return {a.function: a for a in packaged[1]}
+
+
+def _names(requirements: tuple[str, ...]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0].lower() for line in requirements}
 
 
 def test_one_archive_per_function(packaged):
@@ -44,13 +61,6 @@ def test_one_archive_per_function(packaged):
 
 def test_archive_layout(packaged):
     _, archives = packaged
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    shared = ROOT / "shared" / "vss"
-    expected_vss = {
-        f"vss/{p.relative_to(shared).as_posix()}"
-        for p in shared.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}
-    }
     for archive in archives:
         with zipfile.ZipFile(archive.path) as z:
             names = set(z.namelist())
@@ -59,16 +69,128 @@ def test_archive_layout(packaged):
                 z.read("main.py")
                 == (ROOT / "functions" / archive.function / "main.py").read_bytes()
             )
-            assert {n for n in names if n.startswith("vss/")} == expected_vss
+            shared = sorted(n for n in names if n.startswith("vss/"))
+            for name in shared:
+                assert z.read(name) == (ROOT / "shared" / name).read_bytes(), name
             assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-            requirements = z.read("requirements.txt").decode().splitlines()
-            assert [r for r in requirements if not r.startswith("#")] == dependencies
+            # A package's data files travel with it (the prompts are read as resources).
+            inits = [n for n in shared if n.endswith("/__init__.py")]
+            for package in (n.removesuffix("/__init__.py") for n in inits):
+                source = ROOT / "shared" / package
+                data = {f"{package}/{p.name}" for p in source.iterdir()
+                        if p.is_file() and p.suffix not in {".py", ".pyc"}}
+                assert data <= names, package
             assert z.testzip() is None
 
 
-def test_archives_are_named_by_content_and_reproducible(packager, packaged, tmp_path: Path):
+def test_requirements_are_pyproject_lines_in_pyproject_order(packaged):
+    _, archives = packaged
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for archive in archives:
+        with zipfile.ZipFile(archive.path) as z:
+            lines = z.read("requirements.txt").decode().splitlines()
+        listed = [line for line in lines if not line.startswith("#")]
+        assert listed == list(archive.requirements)
+        assert listed == [d for d in dependencies if d in listed]
+        assert "functions-framework" in _names(archive.requirements)
+
+
+def test_functions_ship_only_the_shared_modules_they_reach(by_function):
+    with zipfile.ZipFile(by_function["api"].path) as z:
+        api = set(z.namelist())
+    with zipfile.ZipFile(by_function["on_upload"].path) as z:
+        on_upload = set(z.namelist())
+    assert "vss/api/app.py" in api and "vss/api/app.py" not in on_upload
+    assert "vss/cli.py" not in api | on_upload  # the operator CLI runs on laptops only
+
+
+# --- the analysis, on a made-up tree -------------------------------------------------------
+
+
+def _tree(root_dir: Path, files: dict[str, str], dependencies: list[str]) -> Path:
+    for name, text in files.items():
+        path = root_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    (root_dir / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\nversion = '0'\ndependencies = " + json.dumps(dependencies) + "\n"
+    )
+    return root_dir
+
+
+BASE_DEPENDENCIES = [
+    "functions-framework>=3.8,<4", "flask>=3.0,<4", "google-cloud-storage>=2.18,<4",
+    "google-cloud-firestore>=2.19,<3", "pydantic>=2.7,<3", "numpy>=1.26,<3",
+]
+
+
+def test_analysis_follows_lazy_and_relative_imports_and_namespaces(
+    packager, index, tmp_path: Path
+):
+    repo = _tree(tmp_path / "repo", {
+        "functions/fn/main.py": """
+            import functions_framework
+            from vss.worker import run
+        """,
+        "shared/vss/__init__.py": "",
+        "shared/vss/py.typed": "",
+        "shared/vss/worker.py": """
+            from typing import TYPE_CHECKING
+
+            from . import store
+
+            if TYPE_CHECKING:
+                import flask
+
+            def run():
+                from vss.heavy import crunch  # lazy: still runs in production
+                return crunch
+        """,
+        "shared/vss/store.py": "from google.cloud import firestore\n",
+        "shared/vss/heavy/__init__.py": "import numpy\n",
+        "shared/vss/heavy/data/table.csv": "a,b\n",
+        "shared/vss/unused.py": "import pydantic\n",
+    }, BASE_DEPENDENCIES)
+    archive = packager.package(repo, tmp_path / "out", index)[0]
+    assert archive.requirements == (
+        "functions-framework>=3.8,<4", "google-cloud-firestore>=2.19,<3", "numpy>=1.26,<3",
+    )
+    with zipfile.ZipFile(archive.path) as z:
+        assert set(z.namelist()) == {
+            "main.py", "requirements.txt", "vss/__init__.py", "vss/py.typed", "vss/worker.py",
+            "vss/store.py", "vss/heavy/__init__.py", "vss/heavy/data/table.csv",
+        }
+
+
+def test_an_undeclared_import_fails_the_packaging(packager, index, tmp_path: Path):
+    repo = _tree(tmp_path / "repo", {
+        "functions/fn/main.py": "import functions_framework\nimport vss.media\n",
+        "shared/vss/__init__.py": "",
+        "shared/vss/media.py": "import json\n\ndef load():\n    import yaml\n",
+    }, BASE_DEPENDENCIES)
+    with pytest.raises(packager.PackagingError) as failure:
+        packager.package(repo, tmp_path / "out", index)
+    assert "shared/vss/media.py:4: imports yaml, provided by pyyaml, not declared" in str(
+        failure.value
+    )
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_a_missing_shared_module_fails_the_packaging(packager, index, tmp_path: Path):
+    repo = _tree(tmp_path / "repo", {
+        "functions/fn/main.py": "import functions_framework\nfrom vss.gone import x\n",
+        "shared/vss/__init__.py": "",
+    }, BASE_DEPENDENCIES)
+    with pytest.raises(packager.PackagingError, match=r"functions/fn/main.py:2: imports vss.gone"):
+        packager.package(repo, tmp_path / "out", index)
+
+
+# --- naming, reproducibility, Terraform ----------------------------------------------------
+
+
+def test_archives_are_named_by_content_and_reproducible(packager, packaged, index, tmp_path):
     _, first = packaged
-    second = packager.package(ROOT, tmp_path)
+    second = packager.package(ROOT, tmp_path, index)
     for a, b in zip(first, second, strict=True):
         data = a.path.read_bytes()
         assert data == b.path.read_bytes()
@@ -76,12 +198,12 @@ def test_archives_are_named_by_content_and_reproducible(packager, packaged, tmp_
         assert a.path.name == f"{a.function}-{a.sha256[:16]}.zip"
 
 
-def test_repackaging_replaces_superseded_archives(packager, tmp_path: Path):
+def test_repackaging_replaces_superseded_archives(packager, index, tmp_path: Path):
     stale = tmp_path / "api-0123456789abcdef.zip"
     other = tmp_path / "api-notes.txt"
     stale.write_bytes(b"old")
     other.write_text("kept")
-    packager.package(ROOT, tmp_path)
+    packager.package(ROOT, tmp_path, index)
     assert not stale.exists()
     assert other.exists()
     assert len(list(tmp_path.glob("api-*.zip"))) == 1
