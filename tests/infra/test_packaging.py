@@ -7,20 +7,46 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
+import sysconfig
 import textwrap
 import tomllib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.infra import _clean_env
 from tests.infra._terraform import entry_points, root
 
 SCRIPT = ROOT / "scripts" / "package_functions.py"
+FUNCTIONS = sorted(entry_points())
+CLOUD_EVENT_FUNCTIONS = sorted(n for n, (_, kind) in entry_points().items() if kind != "http")
+# Audio, video and subtitle libraries: the dubbing and editing side, never the edge API.
+MEDIA_LIBRARIES = {
+    "numpy", "pysubs2", "pyloudnorm", "soundfile", "opentimelineio", "google-cloud-texttospeech",
+}
+PROJECT = "vss-packaging-check"
+# What Terraform sets on every function (wired_environment in infra/terraform/main.tf), with
+# plausible values; stage_worker's Gemini key is read on first use, not at import.
+DEPLOYED_ENV = {
+    "VSS_PROJECT_ID": PROJECT,
+    "VSS_REGION": "europe-west1",
+    "VSS_UPLOADS_BUCKET": f"{PROJECT}-vss-uploads",
+    "VSS_ARTIFACTS_BUCKET": f"{PROJECT}-vss-artifacts",
+    "VSS_STAGES_TOPIC": "vss-stages",
+    "VSS_DEADLINE_QUEUE": "vss-deadlines",
+    "VSS_DEADLINE_URL": "https://vss-deadline-123456789012.europe-west1.run.app",
+    "VSS_TASK_RETENTION_DAYS": "90",
+    "VSS_FILE_RETENTION_DAYS": "30",
+    "VSS_DEADLINE_SERVICE_ACCOUNT": f"vss-deadline-invoker@{PROJECT}.iam.gserviceaccount.com",
+}
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +128,117 @@ def test_functions_ship_only_the_shared_modules_they_reach(by_function):
         on_upload = set(z.namelist())
     assert "vss/api/app.py" in api and "vss/api/app.py" not in on_upload
     assert "vss/cli.py" not in api | on_upload  # the operator CLI runs on laptops only
+
+
+def test_the_api_installs_no_audio_or_video_library(by_function):
+    direct = _names(by_function["api"].requirements)
+    installed = set(_clean_env.resolve(by_function["api"].requirements))
+    assert not direct & MEDIA_LIBRARIES
+    assert not installed & MEDIA_LIBRARIES, "a dependency of the API pulls one in"
+
+
+@pytest.mark.parametrize("function", CLOUD_EVENT_FUNCTIONS)
+def test_cloud_event_functions_pin_no_flask(function, by_function):
+    """Flask and Werkzeug still get installed in a CloudEvent function, as dependencies of
+    functions-framework, which serves every function over HTTP. What is checked: the
+    function's requirements.txt pins neither, so none of its own code (main.py and the shared
+    modules it reaches, lazy imports included) imports them."""
+    assert not _names(by_function[function].requirements) & {"flask", "werkzeug"}
+
+
+# --- a clean environment per function ------------------------------------------------------
+
+# Runs in the clean interpreter: loads main.py the way functions-framework does in production
+# and reports the files of every module loaded and any connection attempted (refused, and
+# reported because a library may swallow the error).
+_IMPORT_CHECK = textwrap.dedent("""
+    import json, site, socket, sys
+
+    attempts = []
+
+    def refuse(sock, address):
+        attempts.append(repr(address))
+        raise OSError("no network while importing")
+
+    socket.socket.connect = socket.socket.connect_ex = refuse
+    site.addsitedir(sys.argv[1])  # the installed requirements, .pth files honoured
+    import functions_framework
+
+    functions_framework.create_app(target=sys.argv[2], source="main.py")
+    files = sorted({getattr(m, "__file__", None) or "" for m in sys.modules.values()} - {""})
+    print(json.dumps({"files": files, "connections": attempts}))
+""")
+
+
+@dataclass(frozen=True)
+class Deployed:
+    source: Path  # the extracted archive, the function's working directory
+    site_packages: Path
+
+
+@pytest.fixture(scope="module")
+def credentials_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A service-account key nobody can use: clients read it at import and fetch a token
+    only on their first call, so it stands in for the metadata server offline."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    path = tmp_path_factory.mktemp("credentials") / "key.json"
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": PROJECT, "private_key_id": "0" * 40,
+        "private_key": pem, "client_email": f"vss-functions@{PROJECT}.iam.gserviceaccount.com",
+        "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token",
+    }))
+    return path
+
+
+def _deploy(archive_path: Path, requirements: tuple[str, ...], into: Path) -> Deployed:
+    deployed = Deployed(into / "workspace", into / "site-packages")
+    with zipfile.ZipFile(archive_path) as z:
+        z.extractall(deployed.source)
+    _clean_env.materialize(_clean_env.resolve(requirements).values(), deployed.site_packages)
+    return deployed
+
+
+def _deployed_env(function: str, credentials: Path, home: Path) -> dict[str, str]:
+    return {
+        "PATH": os.defpath, "HOME": str(home), "LANG": "C.UTF-8",
+        "K_SERVICE": f"vss-{function.replace('_', '-')}",
+        "GOOGLE_CLOUD_PROJECT": PROJECT, "GOOGLE_APPLICATION_CREDENTIALS": str(credentials),
+        **DEPLOYED_ENV,
+    }
+
+
+def test_the_import_check_sets_what_terraform_sets():
+    assert set(DEPLOYED_ENV) == set(root().locals["wired_environment"])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_imports_in_a_clean_environment(
+    function, by_function, credentials_file: Path, tmp_path: Path
+):
+    archive = by_function[function]
+    deployed = _deploy(archive.path, archive.requirements, tmp_path)
+    target, _ = entry_points()[function]
+    # -I: no PYTHON* variables, no user site; -S: none of this virtualenv's site-packages;
+    # -B: no bytecode written through the symlinks into the virtualenv.
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", _IMPORT_CHECK, str(deployed.site_packages),
+         target],
+        cwd=deployed.source, env=_deployed_env(function, credentials_file, tmp_path),
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["connections"] == []
+    own = (str(deployed.source), str(deployed.site_packages))
+    stdlib = tuple(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib"))
+    strays = [f for f in report["files"] if not f.startswith(own)
+              and (not f.startswith(stdlib) or "site-packages" in f)]
+    assert strays == [], "modules loaded from outside the clean environment"
 
 
 # --- the analysis, on a made-up tree -------------------------------------------------------
