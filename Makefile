@@ -85,7 +85,8 @@ bench: up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.narration
 
-# One zip per function (its folder + shared/vss + requirements.txt), named by content hash.
+# One zip per function, named by content hash: its folder, the vss modules it imports and a
+# requirements.txt of the pyproject.toml dependencies it imports (see scripts/package_functions.py).
 package: $(STAMP)
 	$(PY) scripts/package_functions.py --out build/functions
 
