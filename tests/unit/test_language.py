@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +28,8 @@ from vss.domain.language import (
 )
 from vss.narration.pacing import SpeechRate
 
-PROFILE_MODULE = Path(vss.__file__).parent / "domain" / "language.py"
+PACKAGE = Path(vss.__file__).parent
+PROFILE_MODULE = PACKAGE / "domain" / "language.py"
 
 
 @pytest.mark.parametrize(("text", "lang", "units"), [
@@ -78,6 +80,8 @@ def test_an_unknown_language_is_a_clear_error():
         speech_units("Guten Tag", "de")
     with pytest.raises(ValueError, match="'de'"):
         split_sentences("Guten Tag.", "de")
+    with pytest.raises(ValueError, match="'de'"):
+        SpeechRate().units_per_second("de")
 
 
 def test_the_registry_is_keyed_by_code():
@@ -120,6 +124,29 @@ def test_token_estimate_counts_hanzi_as_a_token_each():
     assert estimate_tokens("你好世界") == 5
     assert estimate_tokens("abcdefgh") == 3
     assert estimate_tokens("") == 1
+
+
+# -- the one definition -------------------------------------------------------------------------
+
+# How a module would define a Han or CJK range of its own: a \u escape of a range bound, the
+# code point as a number, or a range of literal characters in a regex class.
+_RANGE_BOUNDS = "2e80|3000|3400|4dbf|4e00|9fa5|9fff|f900|faff|ff00|ffef"
+_OWN_RANGE = re.compile(
+    rf"\\u(?:{_RANGE_BOUNDS})|\\U0002[0-9a-f]{{4}}|0x0*(?:{_RANGE_BOUNDS})\b"
+    r"|\b(?:11904|12288|13312|19903|19968|40869|40959|63744|65280)\b"
+    "|[\u2e80\u3000\u3400\u4e00\uf900\uff00]-[\u303f\u4dbf\u9fa5\u9fff\ufaff\uffef]",
+    re.IGNORECASE)
+
+
+def _defines_a_range(path: Path) -> bool:
+    return _OWN_RANGE.search(path.read_text(encoding="utf-8")) is not None
+
+
+def test_only_the_profile_module_defines_what_a_han_character_is():
+    assert _defines_a_range(PROFILE_MODULE)  # the check finds a definition where there is one
+    others = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                    if p != PROFILE_MODULE and _defines_a_range(p))
+    assert others == [], "use vss.domain.language (HAN_CLASS, is_han, is_cjk) instead"
 
 
 def test_the_profile_module_needs_only_the_standard_library():
