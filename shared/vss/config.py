@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vss.domain.language import CHINESE, ENGLISH
+
 LOCAL_ENV_FILE = Path(".vss") / "local.env"  # relative to the repository root
 
 
@@ -112,8 +114,10 @@ class Settings(BaseSettings):
     )
     narration_max_rewrites: int = Field(2, ge=0, le=5, description="Rewrite requests per "
                                         "over-budget snippet before a cut.")
-    zh_chars_per_second: float = Field(4.5, gt=0, description="Chinese speech rate for pacing.")
-    en_words_per_second: float = Field(2.5, gt=0, description="English speech rate for pacing.")
+    zh_chars_per_second: float = Field(CHINESE.units_per_second, gt=0,
+                                       description="Chinese speech rate for pacing.")
+    en_words_per_second: float = Field(ENGLISH.units_per_second, gt=0,
+                                       description="English speech rate for pacing.")
 
     def secret_values(self) -> list[str]:
         """The secrets this process holds, for masking wherever their text could surface."""

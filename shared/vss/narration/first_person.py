@@ -34,14 +34,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vss.domain.dataset import Dataset
-from vss.narration.pacing import split_sentences
+from vss.domain.language import ALL_CLAUSE_MARKS, SURE_QUOTES, char_class, split_sentences
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」|『[^』]*』")
+# Single quotes are left out: they are also apostrophes ("Mara's"), so they bound no sure quote.
+_QUOTED = re.compile("|".join(f"{re.escape(opening)}[^{re.escape(closing)}]*{re.escape(closing)}"
+                              for opening, closing in SURE_QUOTES))
 _ZH_PRONOUN = r"(?<![其吉])[她他](?!们)"
 _EN_PRONOUN = r"\b(?i:she|he|her|him|his|hers|herself|himself)\b"
 _FEMININE = {"她", "she", "her", "hers", "herself"}
@@ -53,9 +55,10 @@ _ZH_ACTS_ON = re.compile(
 _EN_ACTS_ON = re.compile(r"\s+[a-z]+(?:\s+(?:at|to|with|for|on|about))?\s+")
 _ZH_KIN = tuple(_words("爷爷 奶奶 爸爸 妈妈 爸 妈 哥 姐 弟 妹 叔 姨 公 婆 "
                         "组长 助理 特助 秘书 老板"))
-_CLAUSE_BREAK = re.compile(r"[，,；;：:]\s*")
+_CLAUSE_MARK = char_class(ALL_CLAUSE_MARKS)  # not 、: the items of a list are not clauses
+_CLAUSE_BREAK = re.compile(rf"{_CLAUSE_MARK}\s*")
 _CLAUSE_OPENING = re.compile(
-    r"[，,；;：:]\s*(?:(?:不过|但是|但|可是|于是|而|所以|因此|然后|后来|结果|and|but|so|then)\s*)?$")
+    rf"{_CLAUSE_MARK}\s*(?:(?:不过|但是|但|可是|于是|而|所以|因此|然后|后来|结果|and|but|so|then)\s*)?$")
 _MIN_VOTES, _MIN_SHARE = 2, 0.75
 
 # English agreement with "I": irregular forms, forms that need no change, and words that end in

@@ -1,15 +1,11 @@
-"""Which language a text is in (zh or en): the offline writer can only write in its dataset's
-language, and a model's draft in the wrong language is treated as no draft."""
+"""Which language a dataset is in: the offline writer can only write in its dataset's
+language. How a single text's language is told is the language profile's rule
+(`vss.domain.language.text_language`)."""
 
 from __future__ import annotations
 
 from vss.domain.dataset import Dataset
-
-
-def text_language(text: str) -> str:
-    """'zh' when most of the text's non-space characters are hanzi, else 'en'."""
-    han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
-    return "zh" if han * 2 > len(text.replace(" ", "")) else "en"
+from vss.domain.language import text_language
 
 
 def dataset_language(dataset: Dataset) -> str:

@@ -17,14 +17,20 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field, ValidationError
 
 from vss.domain.dataset import Dataset, Scene
+from vss.domain.language import (
+    ALL_SENTENCE_ENDS,
+    ELLIPSIS,
+    char_class,
+    estimate_tokens,
+    language_profile,
+    text_language,
+)
 from vss.domain.payloads import ControlParams
 from vss.narration.clean import clean_tts_text
-from vss.narration.language import text_language
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.prompts import render
 from vss.ports import LlmResult, M, StructuredLlm, Usage
 
-LANG_NAMES = {"zh": "Chinese (Mandarin, simplified)", "en": "English"}
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 
@@ -61,12 +67,6 @@ class LlmNarration:
     notes: list[str] = field(default_factory=list)
 
 
-def estimate_tokens(text: str) -> int:
-    """A provider-independent estimate: ~1 token per CJK char, ~4 Latin chars per token."""
-    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
-    return cjk + (len(text) - cjk) // 4 + 1
-
-
 def scene_excerpt(scene: Scene, chapter_name: str, max_lines: int = 6) -> str:
     parts = [f"  scene {scene.id} ({chapter_name}, {scene.duration:.0f}s"
              f"{', ' + scene.location if scene.location else ''})"]
@@ -84,7 +84,7 @@ def scene_excerpt(scene: Scene, chapter_name: str, max_lines: int = 6) -> str:
 
 
 def _unit_rule(lang: str, units: int | None = None) -> str:
-    unit = "Chinese characters" if lang == "zh" else "words"
+    unit = language_profile(lang).unit_name
     return f"{units} {unit}" if units is not None else f"the number of {unit} given"
 
 
@@ -139,6 +139,9 @@ def snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str, budget_t
 
 
 STORY_SHARE = 8  # at most 1/8 of the prompt budget recalls the episodes already narrated
+# An episode's gist is its first statement: it ends at a full stop, question or exclamation of
+# any language, not at an ellipsis, which trails off into what follows.
+_GIST_END = re.compile(f"(?<={char_class(ALL_SENTENCE_ENDS.replace(ELLIPSIS, ''))})")
 
 
 def _gist(dataset: Dataset, chapter_id: int) -> str:
@@ -147,7 +150,7 @@ def _gist(dataset: Dataset, chapter_id: int) -> str:
     scenes = [s for s in dataset.scenes.values() if s.chapter_id == chapter_id]
     main = max(scenes, key=lambda s: s.duration, default=None)
     text = (main.narrative_summary or main.character_dynamics or "") if main else ""
-    first = re.split(r"(?<=[。！？.!?])", text, maxsplit=1)[0][:BRIEF_CHARS]
+    first = _GIST_END.split(text, maxsplit=1)[0][:BRIEF_CHARS]
     return f"  {chapter.name}: {first}" if first else f"  {chapter.name}"
 
 
@@ -221,12 +224,13 @@ class LlmWriter:
               offline: Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]]
               ) -> LlmNarration:
         out = LlmNarration()
-        system = render("narration_system", lang_name=LANG_NAMES[plan.lang], title=dataset.title)
+        lang_name = language_profile(plan.lang).name
+        system = render("narration_system", lang_name=lang_name, title=dataset.title)
         previous = ""
         for blocks in chunk_plan(dataset, plan, self.budget):
             chunk = [snippet for snippet, _ in blocks]
             prompt = render(
-                "narration", lang_name=LANG_NAMES[plan.lang], title=dataset.title,
+                "narration", lang_name=lang_name, title=dataset.title,
                 style=params.style, narrative_focus=params.narrative_focus,
                 perspective_rule=_perspective_rule(params),
                 character_rule=_character_rule(params), custom_rules=_custom_rules(params),
@@ -260,9 +264,10 @@ class LlmWriter:
         items = "\n".join(
             f"- index {s.index}, at most {_unit_rule(plan.lang, s.budget_units)}: {text}"
             for s, text in over)
-        prompt = render("rewrite", lang_name=LANG_NAMES[plan.lang], style=params.style,
+        lang_name = language_profile(plan.lang).name
+        prompt = render("rewrite", lang_name=lang_name, style=params.style,
                         unit_rule=_unit_rule(plan.lang), items=items)
-        system = render("rewrite_system", lang_name=LANG_NAMES[plan.lang])
+        system = render("rewrite_system", lang_name=lang_name)
         answer = self._ask(system, prompt, Rewrites)
         wanted = {s.index for s, _ in over}
         usable = {r.index: _usable(r.narration, plan.lang)

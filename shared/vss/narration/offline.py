@@ -19,17 +19,22 @@ import re
 from dataclasses import dataclass, field
 
 from vss.domain.dataset import Dataset, NarrativeFunction, Scene
+from vss.domain.language import (
+    ALL_CLOSING_QUOTES,
+    ALL_PAUSE_MARKS,
+    ALL_QUOTES,
+    ALL_SENTENCE_ENDS,
+    HAN_CLASS,
+    char_class,
+    language_profile,
+    speech_units,
+    split_sentences,
+)
 from vss.domain.payloads import ControlParams
 from vss.narration.clean import clean_tts_text
 from vss.narration.first_person import Narrator
 from vss.narration.language import dataset_language
-from vss.narration.pacing import (
-    DEFAULT_RATE,
-    SpeechRate,
-    budget_units,
-    speech_units,
-    split_sentences,
-)
+from vss.narration.pacing import DEFAULT_RATE, SpeechRate, budget_units
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 
 
@@ -40,10 +45,9 @@ def _words(text: str) -> frozenset[str]:
 _TIME_MARK = {"zh": re.compile(r"^[\w\s]{0,8}(?:前|后|以前|之后)$"),
               "en": re.compile(r"^[A-Za-z\s]{0,24}\b(?:ago|later|earlier)$", re.IGNORECASE)}
 _INTRO = re.compile(r"^(\S{2,6})\s+(\S{2,20})$")
-_HAN = "\u3400-\u9fff"
-_MARK_RUN = re.compile(r"[。！？!?….]{2,}")
-_TRAILING_MARKS = re.compile(r"([。！？!?….]*)([”’\"』」]*)$")
-_QUOTE_PAIRS = {'"': '"', "“": "”", "「": "」", "『": "』", "'": "'", "‘": "’"}
+_MARK_RUN = re.compile(f"{char_class(ALL_SENTENCE_ENDS)}{{2,}}")
+_TRAILING_MARKS = re.compile(
+    f"({char_class(ALL_SENTENCE_ENDS)}*)({char_class(ALL_CLOSING_QUOTES)}*)$")
 _MIN_LINE_UNITS = {"zh": 4, "en": 3}  # shorter lines ("谁啊", "Yes.") say nothing on their own
 # On the real blueprint restatements overlap by 0.80-1.0 and distinct sentences by at most 0.64.
 _DUPLICATE_OVERLAP = 0.75
@@ -100,14 +104,14 @@ class _Run:
 def _unquote(text: str) -> str:
     """`text` without the quotes it may already carry, so it is quoted once."""
     text = text.strip()
-    while len(text) >= 2 and _QUOTE_PAIRS.get(text[0]) == text[-1]:
+    while len(text) >= 2 and (text[0], text[-1]) in ALL_QUOTES:
         text = text[1:-1].strip()
     return text
 
 
 def _zh_pauses(text: str) -> str:
     """Subtitles mark pauses with spaces; a Chinese voice needs a comma there."""
-    text = re.sub(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])", "，", text)
+    text = re.sub(rf"(?<={HAN_CLASS})\s+(?={HAN_CLASS})", "，", text)
     return re.sub(r"\s*([，。！？；：、“”])\s*", r"\1", text)
 
 
@@ -118,7 +122,7 @@ def _one_mark(run: str, lang: str) -> str:
         return "…"
     local = {"!": "！", "?": "？"} if lang == "zh" else {"！": "!", "？": "?"}
     strong = "".join(dict.fromkeys(local.get(ch, ch) for ch in run if ch in "!?！？"))
-    return strong or ("。" if lang == "zh" else ".")
+    return strong or language_profile(lang).full_stop
 
 
 def _sentence(text: str, lang: str) -> str:
@@ -128,7 +132,7 @@ def _sentence(text: str, lang: str) -> str:
     if lang == "zh":
         text = _zh_pauses(text)
     text = _MARK_RUN.sub(lambda run: _one_mark(run.group(), lang), text)
-    text = text.rstrip("，,；;：:、 ")
+    text = text.rstrip(ALL_PAUSE_MARKS + " ")
     match = _TRAILING_MARKS.search(text)
     assert match is not None  # the pattern matches the empty string at the end
     body, marks, quotes = text[:match.start()], match.group(1), match.group(2)
@@ -285,7 +289,7 @@ def _open(opener: str, text: str, lang: str) -> str:
 
 def _compose(snippet: PlannedSnippet, scenes: list[Scene], budget: int, is_last: bool,
              run: _Run) -> tuple[str, tuple[int, ...]]:
-    joiner = "" if run.lang == "zh" else " "
+    joiner = language_profile(run.lang).joiner
     opener, opener_from_caption = _opener(snippet, scenes, run)
     used = speech_units(opener, run.lang)
     ranked = sorted(_candidates(scenes, run), key=lambda c: (-c.priority, c.scene_order, c.slot))

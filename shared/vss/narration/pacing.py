@@ -1,8 +1,8 @@
 """How long narration takes to speak, and fitting it to the footage it covers.
 
-Chinese is paced in characters per second, English in words per second (DESIGN.md §8). Only
-spoken units count: hanzi, and runs of Latin letters or digits (one unit each in Chinese, one
-word in English); punctuation and spaces are pauses the rate already includes.
+Each language is paced in its own units per second (DESIGN.md §8): Chinese in characters,
+English in words. What a unit is, and each language's default rate, come from its profile in
+`vss.domain.language`.
 """
 
 from __future__ import annotations
@@ -10,32 +10,49 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_ZH_UNITS = re.compile(rf"[{_HAN}]|[A-Za-z0-9]+")
-_EN_WORDS = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*|[" + _HAN + "]")
-_CLAUSE = re.compile(r"(?<=[，,；;：:、])")
-_ZH_END = "。"
+from vss.domain.language import (
+    ALL_CLOSING_QUOTES,
+    ALL_PAUSE_MARKS,
+    ALL_SENTENCE_ENDS,
+    CHINESE,
+    ENGLISH,
+    char_class,
+    language_profile,
+    speech_units,
+    split_sentences,
+)
+
+__all__ = ["DEFAULT_RATE", "SpeechRate", "budget_units", "cut_to_budget", "speech_seconds",
+           "speech_units", "split_sentences"]
+
+_AFTER_CLAUSE = re.compile(f"(?<={char_class(ALL_PAUSE_MARKS)})")
+_CLOSED_BY = ALL_SENTENCE_ENDS + ALL_CLOSING_QUOTES
 
 
 @dataclass(frozen=True)
 class SpeechRate:
-    zh_chars_per_second: float = 4.5
-    en_words_per_second: float = 2.5
+    """Speech units per second: each language's profile rate, unless overridden, times `factor`
+    (how much faster the dubbing voice speaks). Chinese and English are overridden by name and
+    in this order because Settings configures them (VSS_ZH_CHARS_PER_SECOND,
+    VSS_EN_WORDS_PER_SECOND)."""
+
+    zh_chars_per_second: float | None = None
+    en_words_per_second: float | None = None
+    factor: float = 1.0
 
     def units_per_second(self, lang: str) -> float:
-        return self.zh_chars_per_second if lang == "zh" else self.en_words_per_second
+        overrides = {CHINESE.code: self.zh_chars_per_second,
+                     ENGLISH.code: self.en_words_per_second}
+        rate = overrides.get(lang)
+        return (language_profile(lang).units_per_second if rate is None else rate) * self.factor
 
     def scaled(self, factor: float) -> SpeechRate:
         """The rate of a voice speaking `factor` times as fast (TTS speaking_rate)."""
-        return SpeechRate(self.zh_chars_per_second * factor, self.en_words_per_second * factor)
+        return SpeechRate(self.zh_chars_per_second, self.en_words_per_second,
+                          self.factor * factor)
 
 
 DEFAULT_RATE = SpeechRate()
-
-
-def speech_units(text: str, lang: str) -> int:
-    pattern = _ZH_UNITS if lang == "zh" else _EN_WORDS
-    return len(pattern.findall(text))
 
 
 def speech_seconds(text: str, lang: str, rate: SpeechRate = DEFAULT_RATE) -> float:
@@ -46,26 +63,16 @@ def budget_units(seconds: float, lang: str, rate: SpeechRate = DEFAULT_RATE) -> 
     return int(seconds * rate.units_per_second(lang))
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences with their closing punctuation (and closing quote) kept."""
-    if re.search(f"[{_HAN}]", text):
-        parts = re.findall(r"[^。！？!?…]+[。！？!?…]*[”’\"』」]?", text)
-    else:
-        parts = re.findall(r"[^.!?]+[.!?]*[\"”’]?", text)
-    return [p.strip() for p in parts if p.strip()]
-
-
 def _close(text: str, lang: str) -> str:
-    text = text.rstrip("，,；;：:、 ")
-    if not text or text[-1] in "。！？!?….”’\"』」":
+    text = text.rstrip(ALL_PAUSE_MARKS + " ")
+    if not text or text[-1] in _CLOSED_BY:
         return text
-    return text + (_ZH_END if lang == "zh" else ".")
+    return text + language_profile(lang).full_stop
 
 
 def _hard_cut(text: str, units: int, lang: str) -> str:
     """The first `units` spoken units of `text` (for a single over-long clause)."""
-    pattern = _ZH_UNITS if lang == "zh" else _EN_WORDS
-    matches = list(pattern.finditer(text))
+    matches = list(language_profile(lang).unit_pattern.finditer(text))
     if units <= 0 or not matches:
         return ""
     end = matches[min(units, len(matches)) - 1].end()
@@ -78,7 +85,7 @@ def cut_to_budget(text: str, seconds: float, lang: str, rate: SpeechRate = DEFAU
     limit = budget_units(seconds, lang, rate)
     if speech_units(text, lang) <= limit:
         return text
-    joiner = "" if lang == "zh" else " "
+    joiner = language_profile(lang).joiner
     kept: list[str] = []
     for sentence in split_sentences(text):
         if speech_units(joiner.join([*kept, sentence]), lang) > limit:
@@ -88,7 +95,7 @@ def cut_to_budget(text: str, seconds: float, lang: str, rate: SpeechRate = DEFAU
         return joiner.join(kept)
     first = split_sentences(text)[0]
     clauses: list[str] = []
-    for clause in _CLAUSE.split(first):
+    for clause in _AFTER_CLAUSE.split(first):
         if speech_units("".join([*clauses, clause]), lang) > limit:
             break
         clauses.append(clause)

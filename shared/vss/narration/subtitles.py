@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import pysubs2
 
+from vss.domain.language import ALL_PAUSE_MARKS, SURE_QUOTES, has_cjk, is_cjk
 from vss.domain.timecode import Timecode
 from vss.errors import PayloadInvalid
 from vss.narration.clean import clean_tts_text
@@ -40,10 +41,10 @@ _BY_EXTENSION = {".srt": "srt", ".ass": "ass", ".ssa": "ssa", ".vtt": "vtt"}
 _PREFIX = re.compile(r"^(?P<name>[^\W\d_][\w .'’\-]{0,23}?)\s*[:：](?!//)\s*(?P<text>\S.*)$", re.S)
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+(?P<name>[^>]+)>")
 _TAG = re.compile(r"<[^>]*>")
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 # "Show.S01E0" -> "Show", "EP0" -> "", "灯塔第" -> "灯塔", but "Mare0" -> "Mare"
 _NUMBERING = re.compile(r"[\W\d_]*(?:(?<![^\W\d_])(?:s\d+)?e(?:p|pisode)?|第)?[\W\d_]*$", re.I)
 _QUOTE_CHARS = 80
+_OWN_QUOTES = "".join(mark for pair in SURE_QUOTES for mark in pair)
 
 
 class _Line(NamedTuple):
@@ -199,7 +200,7 @@ def _join_rows(rows: list[str]) -> str:
     """Join a cue's rows: no space between CJK text, one space otherwise."""
     text = ""
     for row in filter(None, (" ".join(r.split()) for r in rows)):
-        text += row if not text or _CJK.match(text[-1]) or _CJK.match(row[0]) else f" {row}"
+        text += row if not text or is_cjk(text[-1]) or is_cjk(row[0]) else f" {row}"
     return text
 
 
@@ -271,15 +272,15 @@ def _scene(
 
 def _summary(group: list[_Line]) -> str:
     """The scene's first and last lines, quoted and truncated: never more than was said."""
-    chinese = any(_CJK.search(line.content) for line in group)
+    chinese = any(has_cjk(line.content) for line in group)
     quoted = [_quote(line, chinese) for line in group[:: max(len(group) - 1, 1)]]  # first, last
     return ("……" if chinese else " … ").join(quoted)
 
 
 def _quote(line: _Line, chinese: bool) -> str:
-    text = line.content.strip("\"“”「」『』 ")  # its own quote marks would double ours
+    text = line.content.strip(_OWN_QUOTES + " ")  # its own quote marks would double ours
     if len(text) > _QUOTE_CHARS:  # cut at a word where there are words
-        text = text[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:，、 ") + "…"
+        text = text[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(ALL_PAUSE_MARKS + " ") + "…"
     if chinese:
         return f"{line.speaker}说：“{text}”" if line.speaker else f"“{text}”"
     return f'{line.speaker} says, "{text}"' if line.speaker else f'"{text}"'
