@@ -17,7 +17,7 @@ from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.tasks import Task, TaskStatus
 from vss.engines.registry import stage_handlers
 from vss.errors import DuplicateEvent, NotFound
-from vss.narration.pacing import speech_units
+from vss.domain.language import language_profile, speech_units
 from vss.ports import LlmResult, SpeechAudio
 
 
@@ -169,8 +169,8 @@ class FakeClock:
 
 
 class RecordingSynthesizer:
-    """A Synthesizer that speaks silence at a steady pace (zh 4.5 characters, en 2.5 words per
-    second at rate 1.0) and records every request; no subprocess, no server."""
+    """A Synthesizer that speaks silence at its language's default speech rate (times `rate`)
+    and records every request; no subprocess, no server."""
 
     name = "recording"
     sample_rate = 24_000
@@ -181,7 +181,7 @@ class RecordingSynthesizer:
     def synthesize(self, text: str, *, lang: str, voice: str | None = None,
                    rate: float = 1.0) -> SpeechAudio:
         self.requests.append((text, lang, voice, rate))
-        per_second = (4.5 if lang == "zh" else 2.5) * rate
+        per_second = language_profile(lang).units_per_second * rate
         frames = round(speech_units(text, lang) / per_second * self.sample_rate)
         buffer = io.BytesIO()
         with wave.open(buffer, "wb") as wav:
