@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from vss.domain.payloads import (
     GenerateDubbingPayload,
     GenerateEditingPayload,
     GenerateNarrationPayload,
 )
-from vss.domain.pointers import pointer_errors
+from vss.domain.pointers import validated
 from vss.domain.tasks import Stage, Task
 from vss.errors import PayloadInvalid
 
@@ -39,10 +39,5 @@ def stage_inputs(task: Task, stage: Stage) -> BaseModel:
     for field, source in CHAINED_INPUTS.get(stage, {}).items():
         if source in task.results:
             raw[field] = task.results[source].output_file_path
-    try:
-        return STAGE_PAYLOADS[stage].model_validate(raw)
-    except ValidationError as exc:
-        raise PayloadInvalid(
-            f"The {stage.value} stage's inputs are invalid.",
-            details={"errors": pointer_errors(exc, "/payload")},
-        ) from None
+    return validated(STAGE_PAYLOADS[stage], raw, PayloadInvalid,
+                     f"The {stage.value} stage's inputs are invalid.", "/payload")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from vss.errors import VssError
 
 MAX_ERRORS = 50
+M = TypeVar("M", bound=BaseModel)
 
 
 def pointer(loc: Iterable[Any], prefix: str = "") -> str:
@@ -21,3 +24,12 @@ def pointer_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str
         {"pointer": pointer(err["loc"], prefix), "reason": err["msg"]}
         for err in exc.errors(include_url=False)[:MAX_ERRORS]
     ]
+
+
+def validated(model: type[M], data: Any, error: type[VssError], message: str,
+              prefix: str = "") -> M:
+    """`data` as `model`, or `error(message)` with a pointer (under `prefix`) per problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(message, details={"errors": pointer_errors(exc, prefix)}) from None

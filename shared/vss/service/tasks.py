@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
@@ -16,7 +16,7 @@ from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 from vss.domain.payloads import PAYLOADS, GenerateNarrationPayload, input_paths
-from vss.domain.pointers import pointer_errors
+from vss.domain.pointers import validated
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 from vss.errors import (
     BadRequest,
@@ -46,13 +46,8 @@ class CreateTask(BaseModel):
 
 
 def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
-    try:
-        return PAYLOADS[task_type].model_validate(payload)
-    except ValidationError as exc:
-        raise BadRequest(
-            f"payload does not match {task_type}.",
-            details={"errors": pointer_errors(exc, "/payload")},
-        ) from None
+    return validated(PAYLOADS[task_type], payload, BadRequest,
+                     f"payload does not match {task_type}.", "/payload")
 
 
 def _check_model(deps: Deps, payload: BaseModel) -> None:
