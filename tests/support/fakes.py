@@ -14,10 +14,10 @@ from google.api_core.exceptions import InvalidArgument
 from vss.config import Settings
 from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.language import language_profile, speech_units
 from vss.domain.tasks import Task, TaskStatus
 from vss.engines.registry import stage_handlers
 from vss.errors import DuplicateEvent, NotFound
-from vss.domain.language import language_profile, speech_units
 from vss.ports import LlmResult, SpeechAudio
 
 
