@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     uploads_bucket: str = Field("vss-uploads", description="Bucket for edge uploads.")
     artifacts_bucket: str = Field("vss-artifacts", description="Bucket for task artifacts.")
     stages_topic: str = Field("vss-stages", description="Pub/Sub topic of stage messages.")
+    segments_topic: str = Field(
+        "vss-segments", description="Pub/Sub topic of segment messages (one per dubbing "
+        "segment, pushed to tts_worker).",
+    )
     deadline_queue: str = Field("vss-deadlines", description="Cloud Tasks queue of deadlines.")
     deadline_url: str = Field(
         "http://127.0.0.1:8093/", description="URL the deadline checks are delivered to."
@@ -74,6 +78,18 @@ class Settings(BaseSettings):
     )
     stage_lease_seconds: int = Field(
         60, ge=3, description="A worker owns a running stage this long, renewed while it runs."
+    )
+    segment_lease_seconds: int = Field(
+        120, ge=3, description="A TTS worker owns a segment this long; a segment whose worker "
+        "died is retaken after it.",
+    )
+    segment_max_attempts: int = Field(
+        5, ge=1, le=20, description="Tries per dubbing segment (retryable TTS errors, a worker "
+        "that died) before the task fails naming the segment.",
+    )
+    tts_concurrency: int = Field(
+        4, ge=1, le=100, description="Segments synthesised at once (the TTS quota): the "
+        "tts_worker's concurrency locally, instances x concurrency in Terraform.",
     )
     event_max_age_seconds: int = Field(
         3600, description="Events older than this are dropped, so a poison message cannot loop."
