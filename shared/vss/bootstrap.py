@@ -8,7 +8,7 @@ from vss.config import Settings, get_settings
 from vss.deps import Deps
 from vss.domain.tasks import Stage
 from vss.ports import StructuredLlm, Synthesizer
-from vss.stage_handler import StageHandler
+from vss.stage_handler import SegmentHandler, StageHandler
 
 
 def gemini_from_settings(settings: Settings, model: str | None = None) -> StructuredLlm | None:
@@ -35,12 +35,14 @@ def synthesizer_from_settings(settings: Settings) -> Synthesizer:
 
 
 def bootstrap(
-    settings: Settings | None = None, *, handlers: Mapping[Stage, StageHandler] | None = None
+    settings: Settings | None = None, *, handlers: Mapping[Stage, StageHandler] | None = None,
+    segment_handler: SegmentHandler | None = None,
 ) -> Deps:
     """Real adapters against Google Cloud (or the emulators named in the environment).
 
-    `handlers` are the stage handlers (`vss.engines.stage_handlers()`); only the stage worker
-    passes them, so the other functions never import the engines.
+    `handlers` (the stage worker) and `segment_handler` (the TTS worker) come from
+    `vss.engines.registry`; only those workers pass them, so the other functions never import
+    the engines.
     """
     from google.cloud import firestore
 
@@ -50,6 +52,7 @@ def bootstrap(
         FirestoreTaskRepository,
         FirestoreTenantRepository,
     )
+    from vss.adapters.firestore_segments import FirestoreSegmentRepository
     from vss.adapters.gcs import GcsBlobStore
     from vss.adapters.pubsub import PubSubPublisher
 
@@ -60,6 +63,7 @@ def bootstrap(
         tasks=FirestoreTaskRepository(db),
         files=FirestoreFileRepository(db),
         tenants=FirestoreTenantRepository(db),
+        segments=FirestoreSegmentRepository(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
         ),
@@ -71,4 +75,5 @@ def bootstrap(
         synthesizer=synthesizer_from_settings(s),
         llm_for=gemini_from_settings,
         handlers=handlers or {},
+        segment_handler=segment_handler,
     )

@@ -15,12 +15,13 @@ from vss.ports import (
     FileRepository,
     LlmFactory,
     Publisher,
+    SegmentRepository,
     StructuredLlm,
     Synthesizer,
     TaskRepository,
     TenantRepository,
 )
-from vss.stage_handler import StageHandler
+from vss.stage_handler import SegmentHandler, StageHandler
 
 
 def utc_now() -> datetime:
@@ -41,9 +42,12 @@ class Deps:
     blobs: BlobStore
     publisher: Publisher
     deadlines: DeadlineScheduler
+    segments: SegmentRepository
     synthesizer: Synthesizer
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # Only the stage worker runs stages; other functions leave this empty (and so do not
     # import the engines and what they depend on).
     handlers: Mapping[Stage, StageHandler] = field(default_factory=dict)
+    # Only the TTS worker synthesises segments.
+    segment_handler: SegmentHandler | None = None

@@ -18,18 +18,21 @@ from vss.config import get_settings
 from vss.deps import Deps
 from vss.domain.tasks import Stage
 from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
-from vss.stage_handler import StageHandler
+from vss.stage_handler import SegmentHandler, StageHandler
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-def init_function(handlers: Mapping[Stage, StageHandler] | None = None) -> Deps:
-    """Once per function instance: JSON logging, then the real adapters (and the stage
-    handlers, for the function that runs stages)."""
+def init_function(
+    handlers: Mapping[Stage, StageHandler] | None = None,
+    segment_handler: SegmentHandler | None = None,
+) -> Deps:
+    """Once per function instance: JSON logging, then the real adapters (and the handlers,
+    for the functions that run stages or segments)."""
     settings = get_settings()
     configure_logging(settings.project_id, secrets=settings.secret_values())
-    return bootstrap(settings, handlers=handlers)
+    return bootstrap(settings, handlers=handlers, segment_handler=segment_handler)
 
 
 def too_old(event: CloudEvent, max_age_seconds: int) -> bool:
@@ -75,12 +78,18 @@ def dropped_storage_notification(event: CloudEvent) -> bool:
     return True
 
 
-def pubsub_message(event: CloudEvent, model: type[M]) -> M | None:
-    """The decoded message, or None (logged) when it is malformed and must be dropped."""
+def pubsub_message(event: CloudEvent, *models: type[M]) -> M | None:
+    """The message decoded as the first of `models` it matches, or None (logged) when it
+    matches none and must be dropped."""
     data: dict[str, Any] = event.data or {}
     try:
         payload = base64.b64decode(data.get("message", {}).get("data", ""))
-        return model.model_validate_json(payload)
-    except (ValueError, ValidationError):
-        log.error("malformed message dropped", extra={"event_id": event["id"]})
-        return None
+    except ValueError:
+        payload = b""
+    for model in models:
+        try:
+            return model.model_validate_json(payload)
+        except ValidationError:
+            continue
+    log.error("malformed message dropped", extra={"event_id": event["id"]})
+    return None

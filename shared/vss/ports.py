@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from vss.config import Settings
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,6 +36,26 @@ class TaskRepository(Protocol):
         if `after` is not one of this tenant's tasks."""
         ...
     def waiting_on(self, file_id: str) -> list[Task]: ...
+
+
+class SegmentRepository(Protocol):
+    """The fanned-out segments of a task (a subcollection of the task in Firestore)."""
+
+    def put_new(self, task_id: str, segments: list[Segment]) -> None:
+        """Store the planned segments; a segment already stored keeps its state, so a stage
+        planned again never undoes a finished segment."""
+        ...
+    def list_for_task(self, task_id: str) -> list[Segment]:
+        """The task's segments in index order."""
+        ...
+    def update(
+        self, task_id: str, index: int,
+        change: Callable[[Task, Segment], tuple[Task, Segment]],
+    ) -> tuple[tuple[Task, Segment], tuple[Task, Segment]]:
+        """Apply `change` to the task and one segment in one transaction; return
+        ((task, segment) before, (task, segment) after). Raise `NotFound` if either is
+        missing."""
+        ...
 
 
 class FileRepository(Protocol):

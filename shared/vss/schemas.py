@@ -15,16 +15,22 @@ from pydantic import BaseModel
 from vss.api.views import ErrorBody, TaskPage, TaskView, UploadedFile
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.dataset import Dataset
-from vss.domain.messages import DeadlineCheck, StageMessage
+from vss.domain.messages import DeadlineCheck, SegmentMessage, StageMessage
 from vss.domain.payloads import PAYLOADS
-from vss.domain.results import DubbingResult, EditingResult, NarrationResult
+from vss.domain.results import (
+    DubbingPlanResult,
+    DubbingResult,
+    EditingResult,
+    NarrationResult,
+)
 from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
 MODELS: list[type[BaseModel]] = [
     NarrationScript, DubbingScript, EditingScript, Dataset, *PAYLOADS.values(), CreateTask,
     TaskView, TaskPage, ErrorBody, UploadedFile, SignedUploadRequest, SignedUpload,
-    StageMessage, DeadlineCheck, NarrationResult, DubbingResult, EditingResult,
+    StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
+    DubbingResult, EditingResult,
 ]
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from vss.config import Settings
 from vss.domain.results import AnyStageResult
+from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 from vss.ports import LlmFactory, Synthesizer, TaskStorage
 
@@ -32,6 +33,8 @@ class StageContext:
     # What the handler has spent so far (model tokens, cost); charged to the task even when
     # the attempt fails. A successful attempt reports its usage in StageOutput instead.
     spent: dict[str, float] = field(default_factory=dict)
+    # For the stage that waited on fanned-out work: each item's output, in index order.
+    fanned_in: list[dict[str, Any]] = field(default_factory=list)
 
     def inputs_as(self, model: type[P]) -> P:
         """The inputs as the payload model this handler was registered for."""
@@ -44,6 +47,30 @@ class StageContext:
 class StageOutput:
     result: AnyStageResult
     usage: dict[str, float] = field(default_factory=dict)
+    # Work items to fan out (one message each); the next stage runs when all are done.
+    fan_out: list[dict[str, Any]] = field(default_factory=list)
 
 
 StageHandler = Callable[[StageContext], StageOutput]
+
+
+@dataclass
+class SegmentContext:
+    """What a segment handler is given: one fanned-out item of a task's stage."""
+
+    task: Task
+    segment: Segment
+    files: TaskStorage
+    settings: Settings
+    llm_for: LlmFactory
+    synthesizer: Synthesizer
+    spent: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SegmentOutput:
+    output: dict[str, Any]
+    usage: dict[str, float] = field(default_factory=dict)
+
+
+SegmentHandler = Callable[[SegmentContext], SegmentOutput]

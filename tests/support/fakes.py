@@ -15,8 +15,9 @@ from vss.config import Settings
 from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.language import language_profile, speech_units
+from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus
-from vss.engines.registry import stage_handlers
+from vss.engines.registry import segment_handler, stage_handlers
 from vss.errors import DuplicateEvent, NotFound
 from vss.ports import LlmResult, SpeechAudio
 
@@ -71,6 +72,34 @@ class FakeTaskRepository:
     def waiting_on(self, file_id: str) -> list[Task]:
         return [t for t in self.docs.values()
                 if file_id in t.waiting_on and t.status == TaskStatus.PENDING]
+
+
+class FakeSegmentRepository:
+    """Segments beside the fake tasks; `update` changes both at once, as the transaction does."""
+
+    def __init__(self, tasks: FakeTaskRepository) -> None:
+        self.tasks = tasks
+        self.docs: dict[tuple[str, int], Segment] = {}
+
+    def put_new(self, task_id: str, segments: list[Segment]) -> None:
+        for segment in segments:
+            self.docs.setdefault((task_id, segment.index), segment)
+
+    def list_for_task(self, task_id: str) -> list[Segment]:
+        return sorted((s for (t, _), s in self.docs.items() if t == task_id),
+                      key=lambda s: s.index)
+
+    def update(
+        self, task_id: str, index: int, change: Callable[[Task, Segment], tuple[Task, Segment]]
+    ) -> tuple[tuple[Task, Segment], tuple[Task, Segment]]:
+        task = self.tasks.docs.get(firestore_id(task_id))
+        segment = self.docs.get((task_id, index))
+        if task is None or segment is None:
+            raise NotFound(f"Segment {index} of task {task_id} does not exist.")
+        new_task, new_segment = change(copy.deepcopy(task), copy.deepcopy(segment))
+        self.tasks.docs[task_id] = new_task
+        self.docs[(task_id, index)] = new_segment
+        return (task, segment), (new_task, new_segment)
 
 
 class FakeFileRepository:
@@ -177,10 +206,14 @@ class RecordingSynthesizer:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, str | None, float]] = []
+        # text -> errors to raise, one per request for that text, before it succeeds
+        self.failures: dict[str, list[Exception]] = {}
 
     def synthesize(self, text: str, *, lang: str, voice: str | None = None,
                    rate: float = 1.0) -> SpeechAudio:
         self.requests.append((text, lang, voice, rate))
+        if self.failures.get(text):
+            raise self.failures[text].pop(0)
         per_second = language_profile(lang).units_per_second * rate
         frames = round(speech_units(text, lang) / per_second * self.sample_rate)
         buffer = io.BytesIO()
@@ -195,12 +228,13 @@ class RecordingSynthesizer:
 
 
 def fake_deps(**settings: object) -> Deps:
+    tasks = FakeTaskRepository()
     return Deps(
         settings=Settings(**settings),  # type: ignore[arg-type]
-        tasks=FakeTaskRepository(), files=FakeFileRepository(), tenants=FakeTenantRepository(),
+        tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
-        synthesizer=RecordingSynthesizer(), clock=FakeClock(),
-        handlers=stage_handlers(),
+        segments=FakeSegmentRepository(tasks), synthesizer=RecordingSynthesizer(),
+        clock=FakeClock(), handlers=stage_handlers(), segment_handler=segment_handler(),
     )
 
 

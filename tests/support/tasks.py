@@ -20,3 +20,29 @@ def valid_dataset(deps: Deps, data: bytes, tenant: str = "t1") -> str:
 def narration_task(deps: Deps, path: str, tenant: str = "t1") -> Task:
     body = tasks.CreateTask(task_type="GENERATE_NARRATION", payload={"blueprint_path": path})
     return tasks.create_task(deps, tenant, body)
+
+
+def deliver_published(deps: Deps, start: int = 0) -> int:
+    """Deliver every message published on the fake publisher from index `start` on (and those
+    they publish in turn), as the push subscriptions would: stage messages to the stage runner,
+    segment messages to the TTS worker. A delivery that raises RetryableError is nacked: skipped
+    here (a test redelivers it when it wants to). Returns the index after the last one."""
+    from tests.support.fakes import FakePublisher
+    from vss.domain.messages import SegmentMessage, StageMessage
+    from vss.errors import RetryableError
+    from vss.service import segments, stages
+
+    publisher = deps.publisher
+    assert isinstance(publisher, FakePublisher)
+    cursor = start
+    while cursor < len(publisher.published):
+        topic, data, _ = publisher.published[cursor]
+        cursor += 1
+        try:
+            if topic == deps.settings.stages_topic:
+                stages.run_stage(deps, StageMessage.model_validate_json(data))
+            elif topic == deps.settings.segments_topic:
+                segments.run_segment(deps, SegmentMessage.model_validate_json(data))
+        except RetryableError:
+            continue
+    return cursor

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fakes import RecordingSynthesizer, ScriptedLlm, fake_deps
-from tests.support.tasks import narration_task, valid_dataset
+from tests.support.fakes import FakePublisher, RecordingSynthesizer, ScriptedLlm, fake_deps
+from tests.support.tasks import deliver_published, narration_task, valid_dataset
 from vss.deps import Deps
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.audio import wav_duration_seconds
@@ -21,7 +21,11 @@ from vss.service.storage import TaskFiles
 
 
 def _run_to_end(deps: Deps, task_id: str, stage: Stage) -> dict:
+    """Run the task's first stage, then deliver what it publishes (segments, later stages)."""
+    assert isinstance(deps.publisher, FakePublisher)
+    start = len(deps.publisher.published)
     stages.run_stage(deps, StageMessage(task_id=task_id, stage=stage))
+    deliver_published(deps, start)
     task = deps.tasks.get(task_id)
     assert task is not None and task.status == TaskStatus.COMPLETED, task and task.error
     assert task.main_result is not None

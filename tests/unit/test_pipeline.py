@@ -35,7 +35,7 @@ def test_an_earlier_stage_result_feeds_the_next_stage():
     task = task.model_copy(update={"results": {
         Stage.NARRATION: NarrationResult(output_file_path="tasks/t/narration.json", snippets=3,
                                          engine="offline"),
-        Stage.DUBBING: DubbingResult(output_file_path="tasks/t/dubbing_script.json",
+        Stage.DUBBING_ASSEMBLY: DubbingResult(output_file_path="tasks/t/dubbing_script.json",
                                      segments=3, total_duration=12.0, engine="espeak-ng"),
     }})
     inputs = stage_inputs(task, Stage.EDITING)

@@ -20,7 +20,7 @@ INSTANCES = "instances"
 EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
 
 
-def _to_doc(model: Any) -> dict[str, Any]:
+def to_doc(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="python")
 
 
@@ -30,7 +30,7 @@ class FirestoreTaskRepository:
         self._tasks = client.collection(TASKS)
 
     def add(self, task: Task) -> None:
-        self._tasks.document(task.id).create(_to_doc(task))
+        self._tasks.document(task.id).create(to_doc(task))
 
     def get(self, task_id: str) -> Task | None:
         snap = self._tasks.document(task_id).get()
@@ -53,7 +53,7 @@ class FirestoreTaskRepository:
             before = Task.model_validate(snap.to_dict())
             after = change(before)
             if after is not before:
-                transaction.set(ref, _to_doc(after))
+                transaction.set(ref, to_doc(after))
             if event_ref is not None:
                 # TTL does not cascade to subcollections: the event expires with its task.
                 transaction.create(
@@ -94,7 +94,7 @@ class FirestoreFileRepository:
         self._files = client.collection(FILES)
 
     def add(self, record: FileRecord) -> None:
-        self._files.document(record.id).set(_to_doc(record))
+        self._files.document(record.id).set(to_doc(record))
 
     def get(self, file_id: str) -> FileRecord | None:
         snap = self._files.document(file_id).get()
@@ -109,7 +109,7 @@ class FirestoreFileRepository:
             if not snap.exists:
                 raise NotFound(f"File {file_id} does not exist.", details={"file_id": file_id})
             after = change(FileRecord.model_validate(snap.to_dict()))
-            transaction.set(ref, _to_doc(after))
+            transaction.set(ref, to_doc(after))
             return after
 
         return apply(self._db.transaction())
@@ -121,13 +121,13 @@ class FirestoreTenantRepository:
         self._instances = client.collection(INSTANCES)
 
     def add_tenant(self, tenant: Tenant) -> None:
-        self._tenants.document(tenant.id).create(_to_doc(tenant))
+        self._tenants.document(tenant.id).create(to_doc(tenant))
 
     def add_instance(self, instance: Instance) -> None:
-        self._instances.document(instance.id).create(_to_doc(instance))
+        self._instances.document(instance.id).create(to_doc(instance))
 
     def save_instance(self, instance: Instance) -> None:
-        self._instances.document(instance.id).set(_to_doc(instance))
+        self._instances.document(instance.id).set(to_doc(instance))
 
     def get_instance(self, instance_id: str) -> Instance | None:
         snap = self._instances.document(instance_id).get()

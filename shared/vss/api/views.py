@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from vss.domain.files import FileRecord
-from vss.domain.tasks import Task, TaskError, TaskStatus
+from vss.domain.tasks import Progress, Task, TaskError, TaskStatus
 
 API_PREFIX = "/api/v1"
 
@@ -40,6 +40,9 @@ class TaskView(BaseModel):
     )
     error: TaskError | None
     usage: dict[str, float]
+    progress: Progress | None = Field(
+        description="While a stage's work is fanned out (dubbing segments): done of total."
+    )
     waiting_on: list[str]
     created: datetime
     modified: datetime
@@ -54,7 +57,7 @@ class TaskView(BaseModel):
             stage=None if task.is_terminal else task.current.stage.value,
             result=task.main_result.as_seed_result() if task.main_result else None,
             results={stage.value: r.as_seed_result() for stage, r in task.results.items()},
-            error=task.error, usage=task.usage, waiting_on=task.waiting_on,
+            error=task.error, progress=task.progress, usage=task.usage, waiting_on=task.waiting_on,
             created=task.created, modified=task.modified, deadline_at=task.deadline_at,
             download_url=f"{base_url}{API_PREFIX}/files/tasks/{task.id}/download/" if done
             else None,

@@ -15,6 +15,14 @@ class StageMessage(BaseModel):
     stage: Stage
 
 
+class SegmentMessage(BaseModel):
+    """Synthesise segment `index` of task `task_id` (published on the segments topic)."""
+
+    model_config = ConfigDict(extra="forbid")
+    task_id: str
+    index: int
+
+
 class DeadlineCheck(BaseModel):
     """Fail task `task_id` if it has not finished by now (a Cloud Tasks HTTP body)."""
 

@@ -23,13 +23,14 @@ from vss.errors import PayloadInvalid
 STAGE_PAYLOADS: dict[Stage, type[BaseModel]] = {
     Stage.NARRATION: GenerateNarrationPayload,
     Stage.DUBBING: GenerateDubbingPayload,
+    Stage.DUBBING_ASSEMBLY: GenerateDubbingPayload,
     Stage.EDITING: GenerateEditingPayload,
 }
 
 # input field of a stage → the earlier stage whose main artifact feeds it
 CHAINED_INPUTS: dict[Stage, dict[str, Stage]] = {
     Stage.DUBBING: {"input_narration_path": Stage.NARRATION},
-    Stage.EDITING: {"input_dubbing_path": Stage.DUBBING},
+    Stage.EDITING: {"input_dubbing_path": Stage.DUBBING_ASSEMBLY},
 }
 
 

@@ -27,8 +27,15 @@ class NarrationResult(StageResult):
     notes: list[str] = Field(default_factory=list)
 
 
-class DubbingResult(StageResult):
+class DubbingPlanResult(StageResult):
+    """The planned segments (`output_file_path`: the plan), fanned out to the TTS workers."""
+
     stage: Literal["dubbing"] = "dubbing"
+    segments: int
+
+
+class DubbingResult(StageResult):
+    stage: Literal["dubbing_assembly"] = "dubbing_assembly"
     segments: int
     total_duration: float
     engine: str
@@ -40,5 +47,6 @@ class EditingResult(StageResult):
 
 
 AnyStageResult = Annotated[
-    NarrationResult | DubbingResult | EditingResult, Field(discriminator="stage")
+    NarrationResult | DubbingPlanResult | DubbingResult | EditingResult,
+    Field(discriminator="stage"),
 ]

@@ -39,13 +39,14 @@ class TaskType(StrEnum):
 
 class Stage(StrEnum):
     NARRATION = "narration"
-    DUBBING = "dubbing"
+    DUBBING = "dubbing"  # plans the segments and fans them out to the TTS workers
+    DUBBING_ASSEMBLY = "dubbing_assembly"  # runs once every segment is synthesised
     EDITING = "editing"
 
 
 PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
     TaskType.GENERATE_NARRATION: (Stage.NARRATION,),
-    TaskType.GENERATE_DUBBING: (Stage.DUBBING,),
+    TaskType.GENERATE_DUBBING: (Stage.DUBBING, Stage.DUBBING_ASSEMBLY),
     TaskType.GENERATE_EDITING_SCRIPT: (Stage.EDITING,),
 }
 
@@ -61,11 +62,19 @@ class TaskError(BaseModel):
         return cls(code=error.code, message=error.message, details=details)
 
 
+class Progress(BaseModel):
+    """Work items of a fanned-out step: `stage` starts when `done` reaches `total`."""
+
+    stage: Stage
+    done: int = Field(ge=0)
+    total: int = Field(ge=1)
+
+
 class StageRun(BaseModel):
     """Where the current stage stands; `lease_until` protects a running stage from a twin."""
 
     stage: Stage
-    state: str = "queued"  # queued | running | done
+    state: str = "queued"  # waiting (on fanned-out work) | queued | running | done
     attempts: int = 0
     lease_until: datetime | None = None
     last_error: TaskError | None = None
@@ -87,6 +96,7 @@ class Task(BaseModel):
     )
     error: TaskError | None = None
     usage: dict[str, float] = Field(default_factory=dict)
+    progress: Progress | None = Field(None, description="Fanned-out work done so far.")
     created: datetime
     modified: datetime
     deadline_at: datetime
@@ -176,7 +186,7 @@ class StageClaim(StrEnum):
 def claim_decision(task: Task, stage: Stage, now: datetime) -> StageClaim:
     if task.is_terminal:
         return StageClaim.CLOSED
-    if task.waiting_on:
+    if task.waiting_on or (stage == task.current.stage and task.current.state == "waiting"):
         return StageClaim.STALE
     if stage != task.current.stage:
         done_before = task.stages.index(stage) < task.stages.index(task.current.stage)
@@ -229,9 +239,11 @@ def release(task: Task, stage: Stage, error: TaskError, now: datetime) -> Task:
 
 
 def finish_stage(
-    task: Task, stage: Stage, result: AnyStageResult, usage: dict[str, float], now: datetime
+    task: Task, stage: Stage, result: AnyStageResult, usage: dict[str, float], now: datetime,
+    fan_out: int = 0,
 ) -> Task:
-    """Record a stage's output; move to the next stage or complete the task."""
+    """Record a stage's output; move to the next stage or complete the task. With `fan_out`
+    work items, the next stage waits until every one is done (`segment_finished`)."""
     if task.status != TaskStatus.RUNNING or task.current.stage != stage:
         raise InvalidTransition(
             f"Stage {stage} of task {task.id} cannot finish from {task.status}.",
@@ -245,6 +257,12 @@ def finish_stage(
         return _move(
             task, TaskStatus.COMPLETED, now, current=done, results=results, usage=merged_usage
         )
+    if fan_out:
+        return task.model_copy(update={
+            "current": StageRun(stage=following, state="waiting"),
+            "progress": Progress(stage=following, done=0, total=fan_out),
+            "results": results, "usage": merged_usage, "modified": now,
+        })
     return task.model_copy(
         update={
             "current": StageRun(stage=following),
@@ -253,3 +271,19 @@ def finish_stage(
             "modified": now,
         }
     )
+
+
+def segment_finished(task: Task, usage: dict[str, float], now: datetime) -> Task:
+    """One more fanned-out item done (and what it spent); the last one makes the waiting
+    stage ready to run. Call once per item, in the transaction that marks it done."""
+    progress = task.progress
+    if task.is_terminal or progress is None or task.current.state != "waiting":
+        return charge(task, usage)
+    done = min(progress.done + 1, progress.total)
+    current = task.current
+    if done == progress.total and current.stage == progress.stage:
+        current = current.model_copy(update={"state": "queued"})
+    return task.model_copy(update={
+        "progress": progress.model_copy(update={"done": done}), "current": current,
+        "usage": add_usage(task.usage, usage), "modified": now,
+    })

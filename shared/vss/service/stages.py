@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
@@ -31,7 +32,8 @@ from vss.errors import (
     UnexpectedError,
     VssError,
 )
-from vss.redaction import redact, redact_json
+from vss.service.errors import safe_error
+from vss.service.segments import publish_pending, store_segments
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
 from vss.stage_handler import StageContext, StageHandler
@@ -98,10 +100,12 @@ def run_stage(
     if outcome == StageClaim.BUSY:
         log.info("stage message sent back: the stage is running elsewhere", extra=labels)
         raise StageBusy("The stage is running elsewhere.", details=labels)
-    if outcome == StageClaim.DONE_ALREADY and task.status == TaskStatus.RUNNING \
-            and task.current.state == "queued":
-        # The worker that finished the stage may have died before publishing the next one.
-        publish_stage(deps, task.id, task.current.stage)
+    if outcome == StageClaim.DONE_ALREADY and task.status == TaskStatus.RUNNING:
+        # The worker that finished the stage may have died before publishing what follows.
+        if task.current.state == "queued":
+            publish_stage(deps, task.id, task.current.stage)
+        elif task.current.state == "waiting":
+            publish_pending(deps, task.id)
     if outcome != StageClaim.RUN:
         log.info("stage message dropped: %s", outcome.value, extra=labels)
         return outcome
@@ -114,6 +118,7 @@ def run_stage(
             task=task, inputs=stage_inputs(task, message.stage),
             files=TaskFiles(deps, task.tenant_id, task.id), settings=deps.settings,
             llm_for=deps.llm_for, synthesizer=deps.synthesizer, spent=spent,
+            fanned_in=_fanned_in(deps, task, message.stage),
         )
         with _lease_kept(deps, task.id, message.stage):
             output = handler(context)
@@ -123,7 +128,7 @@ def run_stage(
     except Exception as exc:
         error = exc if isinstance(exc, VssError) else UnexpectedError(
             f"{type(exc).__name__}: {exc}")
-        safe = _safe_error(deps, error)
+        safe = safe_error(deps.settings, error)
         deps.tasks.update(task.id, lambda t: rules.charge(
             rules.release(t, message.stage, safe, deps.clock()), spent))
         # The log formatter masks secrets in this text too.
@@ -133,32 +138,36 @@ def run_stage(
         # Raised without its cause: the functions framework logs whatever propagates, verbatim.
         raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
 
+    if output.fan_out:  # stored before the task waits on them, so none can go missing
+        store_segments(deps, task, output.fan_out)
+
     def finish(current: Task) -> Task:
         if current.status != TaskStatus.RUNNING or current.current.stage != message.stage:
             return current  # canceled or failed meanwhile: drop the output
         return rules.finish_stage(current, message.stage, output.result, output.usage,
-                                  deps.clock())
+                                  deps.clock(), fan_out=len(output.fan_out))
 
     _, done = deps.tasks.update(task.id, finish)
     if done.status == TaskStatus.COMPLETED:
         log.info("task COMPLETED", extra=labels)
+    elif done.status == TaskStatus.RUNNING and done.current.state == "waiting":
+        count = publish_pending(deps, done.id)
+        log.info("stage %s fanned out %s segments", message.stage.value, count, extra=labels)
     elif done.status == TaskStatus.RUNNING and done.current.stage != message.stage:
         publish_stage(deps, done.id, done.current.stage)
     return outcome
 
 
-def _safe_error(deps: Deps, error: VssError) -> TaskError:
-    """The error as the task records it (the tenant reads it) and the log shows it: any text
-    from a third party or an exception may carry a key, so secrets are masked."""
-    recorded = TaskError.of(error)
-    secrets = deps.settings.secret_values()
-    return TaskError(code=recorded.code, message=redact(recorded.message, secrets),
-                     details=redact_json(recorded.details, secrets))
+def _fanned_in(deps: Deps, task: Task, stage: Stage) -> list[dict[str, Any]]:
+    """The outputs of the segments this stage waited on, in order ([] for other stages)."""
+    if task.progress is None or task.progress.stage != stage:
+        return []
+    return [segment.output or {} for segment in deps.segments.list_for_task(task.id)]
 
 
 def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str],
                     spent: dict[str, float]) -> None:
-    safe = _safe_error(deps, exc)
+    safe = safe_error(deps.settings, exc)
 
     def change(task: Task) -> Task:
         if task.is_terminal:

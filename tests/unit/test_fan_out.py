@@ -1,0 +1,194 @@
+"""The dubbing fan-out on fakes: one message per segment, each retried alone, counted once,
+and the last one to finish starting the assembly exactly once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.fakes import FakeClock, FakePublisher, RecordingSynthesizer, fake_deps
+from tests.support.tasks import deliver_published, narration_task, valid_dataset
+from vss.api.views import TaskView
+from vss.deps import Deps
+from vss.domain.messages import SegmentMessage, StageMessage
+from vss.domain.segments import SegmentClaim
+from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
+from vss.errors import RetryableError, StageBusy, TtsError
+from vss.service import segments, stages, tasks
+
+
+def _messages(deps: Deps, topic: str) -> list[dict[str, Any]]:
+    assert isinstance(deps.publisher, FakePublisher)
+    return [json.loads(data) for t, data, _ in deps.publisher.published if t == topic]
+
+
+def _synth(deps: Deps) -> RecordingSynthesizer:
+    assert isinstance(deps.synthesizer, RecordingSynthesizer)
+    return deps.synthesizer
+
+
+def _task(deps: Deps, task_id: str) -> Task:
+    task = deps.tasks.get(task_id)
+    assert task is not None
+    return task
+
+
+@pytest.fixture(scope="module")
+def narration_path(blueprint_bytes: bytes) -> tuple[Deps, str]:
+    deps = fake_deps()
+    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
+    stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.NARRATION))
+    done = _task(deps, task.id)
+    assert done.main_result is not None
+    return deps, done.main_result.output_file_path
+
+
+@pytest.fixture
+def planned(narration_path: tuple[Deps, str]) -> tuple[Deps, Task]:
+    """A dubbing task whose plan stage ran: its segments are published, none delivered."""
+    shared, path = narration_path
+    deps = fake_deps()
+    deps.blobs = shared.blobs  # the narration script written by the first task
+    task = tasks.create_task(deps, "t1", tasks.CreateTask(
+        task_type="GENERATE_DUBBING", payload={"input_narration_path": path}))
+    stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.DUBBING))
+    return deps, _task(deps, task.id)
+
+
+def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(planned):
+    deps, task = planned
+    sent = _messages(deps, deps.settings.segments_topic)
+    assert task.progress is not None and task.progress.total == len(sent) > 3
+    assert sent == [{"task_id": task.id, "index": i} for i in range(len(sent))]
+    assert task.current.stage == Stage.DUBBING_ASSEMBLY and task.current.state == "waiting"
+    view = TaskView.of(task, "http://x").model_dump(mode="json")
+    assert view["status"] == "RUNNING" and view["progress"] == {
+        "stage": "dubbing_assembly", "done": 0, "total": len(sent)}
+    assert _synth(deps).requests == []  # nothing spoken by the planner
+
+
+def test_the_last_segment_starts_the_assembly_exactly_once(planned):
+    deps, task = planned
+    total = task.progress.total if task.progress else 0
+    for index in range(total):
+        assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=index)) \
+            == SegmentClaim.RUN
+        progress = _task(deps, task.id).progress
+        assert progress is not None and progress.done == index + 1
+    assembly = [m for m in _messages(deps, deps.settings.stages_topic)
+                if m["stage"] == "dubbing_assembly"]
+    assert assembly == [{"task_id": task.id, "stage": "dubbing_assembly"}]
+    stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.DUBBING_ASSEMBLY))
+    done = _task(deps, task.id)
+    assert done.status == TaskStatus.COMPLETED and done.main_result is not None
+    assert done.main_result.output_file_path.endswith("dubbing_script.json")
+    assert done.usage["tts_characters"] == sum(len(r[0]) for r in _synth(deps).requests)
+
+
+def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned):
+    deps, task = planned
+    message = SegmentMessage(task_id=task.id, index=0)
+    assert segments.run_segment(deps, message) == SegmentClaim.RUN
+    assert segments.run_segment(deps, message) == SegmentClaim.DONE_ALREADY
+    assert len(_synth(deps).requests) == 1
+    progress = _task(deps, task.id).progress
+    assert progress is not None and progress.done == 1
+
+
+def test_a_failing_segment_is_retried_alone(planned):
+    deps, task = planned
+    text = json.loads(deps.blobs.read(deps.settings.artifacts_bucket,  # type: ignore[arg-type]
+                                      f"tenants/t1/tasks/{task.id}/dubbing/plan.json")
+                      )["segments"][2]["narration"]
+    _synth(deps).failures[text] = [RetryableError("503 from TTS"), RetryableError("429")]
+    deliver_published(deps, start=1)  # after the dubbing stage's own message: segment 2 fails
+    after = _task(deps, task.id)
+    assert after.progress is not None and after.progress.done == after.progress.total - 1
+    retried = SegmentMessage(task_id=task.id, index=2)
+    with pytest.raises(RetryableError):
+        segments.run_segment(deps, retried)  # the redelivery fails again
+    assert segments.run_segment(deps, retried) == SegmentClaim.RUN
+    spoken = [r[0] for r in _synth(deps).requests]
+    assert spoken.count(text) == 3 and len(spoken) == after.progress.total + 2
+    deliver_published(deps, start=len(deps.publisher.published) - 1)  # type: ignore[attr-defined]
+    assert _task(deps, task.id).status == TaskStatus.COMPLETED
+
+
+def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned):
+    deps, task = planned
+    message = SegmentMessage(task_id=task.id, index=1)
+    request = deps.segments.list_for_task(task.id)[1].request
+    _synth(deps).failures[request["narration"]] = [RetryableError("503")] * 10
+    for _ in range(deps.settings.segment_max_attempts):
+        with pytest.raises(RetryableError):
+            segments.run_segment(deps, message)
+    assert segments.run_segment(deps, message) == SegmentClaim.EXHAUSTED
+    failed = _task(deps, task.id)
+    assert failed.status == TaskStatus.FAILED and failed.error is not None
+    assert failed.error.details["segment"] == 1
+    assert failed.error.message.startswith("Segment 1 failed after 5 attempts: 503")
+
+
+def test_a_permanent_tts_error_fails_the_task_at_once_naming_the_segment(planned):
+    deps, task = planned
+    request = deps.segments.list_for_task(task.id)[3].request
+    _synth(deps).failures[request["narration"]] = [TtsError("voice refused the text")]
+    segments.run_segment(deps, SegmentMessage(task_id=task.id, index=3))
+    failed = _task(deps, task.id)
+    assert failed.status == TaskStatus.FAILED and failed.error is not None
+    assert failed.error.code == TtsError.code and failed.error.details["segment"] == 3
+    assert "Segment 3" in failed.error.message
+    # Later segments of a failed task are dropped unspoken.
+    before = len(_synth(deps).requests)
+    assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=4)) \
+        == SegmentClaim.CLOSED
+    assert len(_synth(deps).requests) == before
+
+
+def test_a_dead_workers_segment_is_retaken_after_its_lease(planned):
+    deps, task = planned
+    lease = deps.settings.segment_lease_seconds
+    # A worker claims segment 0 and dies before finishing.
+    deps.segments.update(task.id, 0, lambda t, s: (t, s.model_copy(update={
+        "state": "running", "attempts": 1, "lease_until": deps.clock() + _seconds(lease)})))
+    with pytest.raises(StageBusy):
+        segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0))
+    clock = deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(lease + 1)
+    assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0)) \
+        == SegmentClaim.RUN
+    assert deps.segments.list_for_task(task.id)[0].attempts == 2
+
+
+def test_a_dead_lettered_segment_fails_the_task_naming_it(planned):
+    deps, task = planned
+    assert segments.on_dead_segment(deps, SegmentMessage(task_id=task.id, index=2)) is True
+    failed = _task(deps, task.id)
+    assert failed.status == TaskStatus.FAILED and failed.error is not None
+    assert failed.error.details["segment"] == 2
+
+
+def test_a_lost_fan_out_is_published_again_by_the_redelivered_stage_message(planned):
+    deps, task = planned
+    assert isinstance(deps.publisher, FakePublisher)
+    deps.publisher.published.clear()  # as if the worker died before publishing
+    claim = stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.DUBBING))
+    assert claim == StageClaim.DONE_ALREADY
+    assert len(_messages(deps, deps.settings.segments_topic)) == task.progress.total  # type: ignore[union-attr]
+
+
+def test_cancel_during_the_fan_out_drops_the_remaining_segments(planned):
+    deps, task = planned
+    tasks.cancel_task(deps, "t1", task.id)
+    assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0)) \
+        == SegmentClaim.CLOSED
+    assert _synth(deps).requests == []
+
+
+def _seconds(n: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=n)
