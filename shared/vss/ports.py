@@ -49,12 +49,19 @@ class SegmentRepository(Protocol):
         """The task's segments in index order."""
         ...
     def update(
-        self, task_id: str, index: int,
-        change: Callable[[Task, Segment], tuple[Task, Segment]],
-    ) -> tuple[tuple[Task, Segment], tuple[Task, Segment]]:
-        """Apply `change` to the task and one segment in one transaction; return
-        ((task, segment) before, (task, segment) after). Raise `NotFound` if either is
-        missing."""
+        self, task_id: str, index: int, change: Callable[[Segment], Segment]
+    ) -> tuple[Segment, Segment]:
+        """Apply `change` to one segment in a transaction; return (before, after). Raise
+        `NotFound` if it is missing."""
+        ...
+    def finish(
+        self, task_id: str, index: int, change: Callable[[Segment], Segment],
+        usage: dict[str, float],
+    ) -> bool:
+        """The fan-in step, in one transaction: unless the segment is done already, apply
+        `change` (which marks it done) and add one to the task's `progress.done` and `usage`
+        to its usage, as increments (the task is written, never read: finishing segments do not
+        contend for it). Return whether this call finished the segment."""
         ...
 
 

@@ -16,7 +16,7 @@ from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.language import language_profile, speech_units
 from vss.domain.segments import Segment
-from vss.domain.tasks import Task, TaskStatus
+from vss.domain.tasks import Task, TaskStatus, add_usage
 from vss.engines.registry import segment_handler, stage_handlers
 from vss.errors import DuplicateEvent, NotFound
 from vss.ports import LlmResult, SpeechAudio
@@ -75,7 +75,7 @@ class FakeTaskRepository:
 
 
 class FakeSegmentRepository:
-    """Segments beside the fake tasks; `update` changes both at once, as the transaction does."""
+    """Segments beside the fake tasks; `finish` counts on the task as the increments do."""
 
     def __init__(self, tasks: FakeTaskRepository) -> None:
         self.tasks = tasks
@@ -89,17 +89,30 @@ class FakeSegmentRepository:
         return sorted((s for (t, _), s in self.docs.items() if t == task_id),
                       key=lambda s: s.index)
 
-    def update(
-        self, task_id: str, index: int, change: Callable[[Task, Segment], tuple[Task, Segment]]
-    ) -> tuple[tuple[Task, Segment], tuple[Task, Segment]]:
-        task = self.tasks.docs.get(firestore_id(task_id))
-        segment = self.docs.get((task_id, index))
-        if task is None or segment is None:
+    def _get(self, task_id: str, index: int) -> Segment:
+        if (task_id, index) not in self.docs:
             raise NotFound(f"Segment {index} of task {task_id} does not exist.")
-        new_task, new_segment = change(copy.deepcopy(task), copy.deepcopy(segment))
-        self.tasks.docs[task_id] = new_task
-        self.docs[(task_id, index)] = new_segment
-        return (task, segment), (new_task, new_segment)
+        return self.docs[(task_id, index)]
+
+    def update(
+        self, task_id: str, index: int, change: Callable[[Segment], Segment]
+    ) -> tuple[Segment, Segment]:
+        before = self._get(task_id, index)
+        self.docs[(task_id, index)] = change(copy.deepcopy(before))
+        return before, self.docs[(task_id, index)]
+
+    def finish(self, task_id: str, index: int, change: Callable[[Segment], Segment],
+               usage: dict[str, float]) -> bool:
+        segment = self._get(task_id, index)
+        if segment.state == "done":
+            return False
+        self.docs[(task_id, index)] = change(copy.deepcopy(segment))
+        task = self.tasks.docs[task_id]
+        assert task.progress is not None
+        self.tasks.docs[task_id] = task.model_copy(update={
+            "progress": task.progress.model_copy(update={"done": task.progress.done + 1}),
+            "usage": add_usage(task.usage, usage)})
+        return True
 
 
 class FakeFileRepository:

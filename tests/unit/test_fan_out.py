@@ -151,8 +151,8 @@ def test_a_dead_workers_segment_is_retaken_after_its_lease(planned):
     deps, task = planned
     lease = deps.settings.segment_lease_seconds
     # A worker claims segment 0 and dies before finishing.
-    deps.segments.update(task.id, 0, lambda t, s: (t, s.model_copy(update={
-        "state": "running", "attempts": 1, "lease_until": deps.clock() + _seconds(lease)})))
+    deps.segments.update(task.id, 0, lambda s: s.model_copy(update={
+        "state": "running", "attempts": 1, "lease_until": deps.clock() + _seconds(lease)}))
     with pytest.raises(StageBusy):
         segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0))
     clock = deps.clock

@@ -1,7 +1,8 @@
 """Firestore repository of a task's fanned-out segments: `tasks/<id>/segments/<index>`.
 
-Every change runs in one transaction over the segment and its task, so marking a segment done
-and counting it on the task (the fan-in) happen together or not at all.
+Finishing a segment and counting it on its task happen in one transaction; the task's counters
+are increments the transaction writes without reading the task, so segments that finish at the
+same moment do not contend for the task's document.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from collections.abc import Callable
 from google.cloud import firestore
 
 from vss.adapters.firestore_repos import TASKS, to_doc
-from vss.domain.segments import Segment
-from vss.domain.tasks import Task
+from vss.domain.segments import Segment, SegmentState
 from vss.errors import NotFound
 
 SEGMENTS = "segments"
@@ -27,11 +27,11 @@ class FirestoreSegmentRepository:
         self._db = client
         self._tasks = client.collection(TASKS)
 
-    def _segments(self, task_id: str) -> firestore.CollectionReference:
-        return self._tasks.document(task_id).collection(SEGMENTS)
+    def _ref(self, task_id: str, index: int) -> firestore.DocumentReference:
+        return self._tasks.document(task_id).collection(SEGMENTS).document(_segment_id(index))
 
     def put_new(self, task_id: str, segments: list[Segment]) -> None:
-        collection = self._segments(task_id)
+        collection = self._tasks.document(task_id).collection(SEGMENTS)
         stored = {snap.id for snap in collection.select([]).stream()}
         batch = self._db.batch()
         pending = 0
@@ -47,32 +47,49 @@ class FirestoreSegmentRepository:
             batch.commit()
 
     def list_for_task(self, task_id: str) -> list[Segment]:
-        snaps = self._segments(task_id).order_by("index").stream()
-        return [Segment.model_validate(s.to_dict()) for s in snaps]
+        collection = self._tasks.document(task_id).collection(SEGMENTS)
+        return [Segment.model_validate(s.to_dict()) for s in collection.order_by("index").stream()]
+
+    def _read(self, ref: firestore.DocumentReference, transaction: firestore.Transaction,
+              task_id: str, index: int) -> Segment:
+        snap = ref.get(transaction=transaction)
+        if not snap.exists:
+            raise NotFound(f"Segment {index} of task {task_id} does not exist.",
+                           details={"task_id": task_id, "segment": index})
+        return Segment.model_validate(snap.to_dict())
 
     def update(
-        self, task_id: str, index: int,
-        change: Callable[[Task, Segment], tuple[Task, Segment]],
-    ) -> tuple[tuple[Task, Segment], tuple[Task, Segment]]:
-        task_ref = self._tasks.document(task_id)
-        segment_ref = self._segments(task_id).document(_segment_id(index))
+        self, task_id: str, index: int, change: Callable[[Segment], Segment]
+    ) -> tuple[Segment, Segment]:
+        ref = self._ref(task_id, index)
 
         @firestore.transactional
-        def apply(
-            transaction: firestore.Transaction,
-        ) -> tuple[tuple[Task, Segment], tuple[Task, Segment]]:
-            task_snap = task_ref.get(transaction=transaction)
-            segment_snap = segment_ref.get(transaction=transaction)
-            if not task_snap.exists or not segment_snap.exists:
-                raise NotFound(f"Segment {index} of task {task_id} does not exist.",
-                               details={"task_id": task_id, "segment": index})
-            task = Task.model_validate(task_snap.to_dict())
-            segment = Segment.model_validate(segment_snap.to_dict())
-            new_task, new_segment = change(task, segment)
-            if new_task is not task:
-                transaction.set(task_ref, to_doc(new_task))
-            if new_segment is not segment:
-                transaction.set(segment_ref, to_doc(new_segment))
-            return (task, segment), (new_task, new_segment)
+        def apply(transaction: firestore.Transaction) -> tuple[Segment, Segment]:
+            before = self._read(ref, transaction, task_id, index)
+            after = change(before)
+            if after is not before:
+                transaction.set(ref, to_doc(after))
+            return before, after
+
+        return apply(self._db.transaction())
+
+    def finish(
+        self, task_id: str, index: int, change: Callable[[Segment], Segment],
+        usage: dict[str, float],
+    ) -> bool:
+        ref = self._ref(task_id, index)
+        task_ref = self._tasks.document(task_id)
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> bool:
+            segment = self._read(ref, transaction, task_id, index)
+            if segment.state == SegmentState.DONE:
+                return False
+            transaction.set(ref, to_doc(change(segment)))
+            counters: dict[str, object] = {"progress.done": firestore.Increment(1)}
+            counters.update({f"usage.{key}": firestore.Increment(value)
+                             for key, value in usage.items()})
+            transaction.update(task_ref, counters)
+            return True
 
         return apply(self._db.transaction())

@@ -273,17 +273,12 @@ def finish_stage(
     )
 
 
-def segment_finished(task: Task, usage: dict[str, float], now: datetime) -> Task:
-    """One more fanned-out item done (and what it spent); the last one makes the waiting
-    stage ready to run. Call once per item, in the transaction that marks it done."""
+def start_when_fanned_in(task: Task, now: datetime) -> Task:
+    """The stage that waited on fanned-out work becomes ready to run once every item is done.
+    Applied in a transaction, so exactly one caller sees it change."""
     progress = task.progress
-    if task.is_terminal or progress is None or task.current.state != "waiting":
-        return charge(task, usage)
-    done = min(progress.done + 1, progress.total)
-    current = task.current
-    if done == progress.total and current.stage == progress.stage:
-        current = current.model_copy(update={"state": "queued"})
-    return task.model_copy(update={
-        "progress": progress.model_copy(update={"done": done}), "current": current,
-        "usage": add_usage(task.usage, usage), "modified": now,
-    })
+    if task.is_terminal or progress is None or task.current.state != "waiting" \
+            or task.current.stage != progress.stage or progress.done < progress.total:
+        return task
+    return task.model_copy(update={"current": task.current.model_copy(update={"state": "queued"}),
+                                   "modified": now})

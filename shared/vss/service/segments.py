@@ -68,23 +68,22 @@ def run_segment(deps: Deps, message: SegmentMessage,
     if handler is None:
         raise UnexpectedError("This function has no segment handler.")
     labels = {"task_id": message.task_id, "segment": str(message.index)}
+    task = deps.tasks.get(message.task_id) if is_valid_id(message.task_id) else None
+    if task is None:
+        log.warning("segment message dropped: no such task", extra=labels)
+        return SegmentClaim.UNKNOWN
     decision: list[SegmentClaim] = []
     lease = timedelta(seconds=deps.settings.segment_lease_seconds)
 
-    def take(task: Task, segment: Segment) -> tuple[Task, Segment]:
+    def take(segment: Segment) -> Segment:
         now = deps.clock()
         decision[:] = [segment_claim_decision(task, segment, now,
                                               deps.settings.segment_max_attempts)]
-        if decision[0] == SegmentClaim.RUN:
-            return task, claim_segment(segment, now, lease)
-        if decision[0] == SegmentClaim.EXHAUSTED:
-            return rules.fail(task, exhausted_error(segment), now), segment
-        return task, segment
+        return claim_segment(segment, now, lease) if decision[0] == SegmentClaim.RUN \
+            else segment
 
     try:
-        if not is_valid_id(message.task_id):
-            raise NotFound("No such task.", details=labels)
-        _, (task, segment) = deps.segments.update(message.task_id, message.index, take)
+        _, segment = deps.segments.update(message.task_id, message.index, take)
     except NotFound:
         log.warning("segment message dropped: no such segment", extra=labels)
         return SegmentClaim.UNKNOWN
@@ -93,11 +92,10 @@ def run_segment(deps: Deps, message: SegmentMessage,
         log.info("segment message sent back: it is running elsewhere", extra=labels)
         raise StageBusy("The segment is being synthesised elsewhere.", details=labels)
     if outcome == SegmentClaim.EXHAUSTED:
-        log.warning("task FAILED: segment %s exhausted its attempts", message.index,
-                    extra=labels)
+        _fail_task(deps, task.id, exhausted_error(segment), {}, labels)
         return outcome
     if outcome == SegmentClaim.DONE_ALREADY:
-        _start_waiting_stage(deps, task)  # its finisher may have died before publishing
+        _start_waiting_stage(deps, task.id, republish=True)  # its finisher may have died
         log.info("segment message dropped: done already", extra=labels)
         return outcome
     if outcome != SegmentClaim.RUN:
@@ -111,74 +109,84 @@ def run_segment(deps: Deps, message: SegmentMessage,
     try:
         output = handler(context)
     except PermanentError as exc:
-        _fail(deps, message, exc, context.spent, labels)
+        safe = safe_error(deps.settings, exc)
+        _fail_task(deps, task.id, TaskError(
+            code=safe.code, message=f"Segment {message.index}: {safe.message}",
+            details={"segment": message.index, **safe.details}), context.spent, labels)
         return outcome
     except Exception as exc:
         error = exc if isinstance(exc, VssError) else UnexpectedError(
             f"{type(exc).__name__}: {exc}")
         safe = safe_error(deps.settings, error)
-        deps.segments.update(message.task_id, message.index, lambda t, s: (
-            rules.charge(t, context.spent), release_segment(s, safe)))
+        deps.segments.update(message.task_id, message.index,
+                             lambda s: release_segment(s, safe))
+        if context.spent:
+            deps.tasks.update(task.id, lambda t: rules.charge(t, context.spent))
         log.warning("segment %s failed, will retry: %s", message.index, safe.message,
                     extra=labels)
         raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
 
-    def finish(current: Task, seg: Segment) -> tuple[Task, Segment]:
-        if seg.state == "done":
-            return current, seg  # a twin finished first: count it once
-        return (rules.segment_finished(current, output.usage, deps.clock()),
-                finish_segment(seg, output.output, output.usage))
-
-    _, (after, _) = deps.segments.update(message.task_id, message.index, finish)
-    if after.progress is not None:
-        log.info("segment %s done (%s/%s)", message.index, after.progress.done,
-                 after.progress.total, extra=labels)
-    _start_waiting_stage(deps, after)
+    finished = deps.segments.finish(
+        message.task_id, message.index,
+        lambda s: finish_segment(s, output.output, output.usage), output.usage)
+    log.info("segment %s %s", message.index,
+             "done" if finished else "done by a twin first", extra=labels)
+    _start_waiting_stage(deps, task.id, republish=False)
     return outcome
 
 
-def _start_waiting_stage(deps: Deps, task: Task) -> None:
-    """Publish the stage that waited on the segments once all are done (at least once: a
-    duplicate stage message is dropped by the stage claim)."""
-    progress = task.progress
-    if (task.status == TaskStatus.RUNNING and progress is not None
-            and progress.done == progress.total and task.current.stage == progress.stage
-            and task.current.state == "queued"):
-        publish_stage(deps, task.id, task.current.stage)
+def _start_waiting_stage(deps: Deps, task_id: str, *, republish: bool) -> None:
+    """Once every segment is done, make the waiting stage ready (in a transaction: exactly
+    one caller does) and publish it. With `republish`, also publish it when another worker
+    made it ready but may have died before publishing (the stage claim drops duplicates)."""
+    task = deps.tasks.get(task_id)
+    progress = task.progress if task else None
+    if task is None or progress is None or progress.done < progress.total \
+            or task.status != TaskStatus.RUNNING or task.current.stage != progress.stage:
+        return
+    if task.current.state == "waiting":
+        before, after = deps.tasks.update(task_id,
+                                          lambda t: rules.start_when_fanned_in(t, deps.clock()))
+        if before.current.state == "waiting" and after.current.state == "queued":
+            log.info("all %s segments done: %s starts", progress.total, after.current.stage,
+                     extra={"task_id": task_id})
+            publish_stage(deps, task_id, after.current.stage)
+    elif republish and task.current.state == "queued":
+        publish_stage(deps, task_id, task.current.stage)
 
 
-def _fail(deps: Deps, message: SegmentMessage, exc: VssError, spent: dict[str, float],
-          labels: dict[str, str]) -> None:
-    safe = safe_error(deps.settings, exc)
-    error = TaskError(code=safe.code, message=f"Segment {message.index}: {safe.message}",
-                      details={"segment": message.index, **safe.details})
-
-    def change(task: Task, segment: Segment) -> tuple[Task, Segment]:
+def _fail_task(deps: Deps, task_id: str, error: TaskError, spent: dict[str, float],
+               labels: dict[str, str]) -> None:
+    def change(task: Task) -> Task:
         if task.is_terminal:
-            return task, segment
-        return rules.charge(rules.fail(task, error, deps.clock()), spent), segment
+            return task
+        return rules.charge(rules.fail(task, error, deps.clock()), spent)
 
-    deps.segments.update(message.task_id, message.index, change)
+    deps.tasks.update(task_id, change)
     log.warning("task FAILED: %s", error.message, extra=labels)
 
 
 def on_dead_segment(deps: Deps, message: SegmentMessage) -> bool:
     """A segment message ran out of deliveries: fail the task naming the segment, unless the
     segment finished or is alive."""
-    def change(task: Task, segment: Segment) -> tuple[Task, Segment]:
-        live = segment.state == "running" and segment.lease_until is not None \
-            and segment.lease_until > deps.clock()
-        if task.is_terminal or segment.state == "done" or live:
-            return task, segment
-        return rules.fail(task, exhausted_error(segment), deps.clock()), segment
-
     try:
-        if not is_valid_id(message.task_id):
-            raise NotFound("No such task.")
-        (before, _), (after, _) = deps.segments.update(message.task_id, message.index, change)
-    except NotFound:
+        segments = deps.segments.list_for_task(message.task_id) \
+            if is_valid_id(message.task_id) else []
+        segment = next(s for s in segments if s.index == message.index)
+    except StopIteration:
         log.warning("dead segment dropped: no such segment", extra={"task_id": message.task_id})
         return False
+    live = segment.state == "running" and segment.lease_until is not None \
+        and segment.lease_until > deps.clock()
+    if segment.state == "done" or live:
+        return False
+
+    def change(task: Task) -> Task:
+        if task.is_terminal:
+            return task
+        return rules.fail(task, exhausted_error(segment), deps.clock())
+
+    before, after = deps.tasks.update(message.task_id, change)
     failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
     if failed:
         log.error("task FAILED: segment %s dead-lettered", message.index,

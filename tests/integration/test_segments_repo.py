@@ -1,0 +1,94 @@
+"""The segment repository on the Firestore emulator: the fan-in counts each segment once and
+moves the task on exactly once, however many workers finish at the same moment."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from google.cloud import firestore
+
+from tests.support.stack import stack_settings
+from vss.adapters.firestore_repos import FirestoreTaskRepository
+from vss.adapters.firestore_segments import FirestoreSegmentRepository
+from vss.domain import tasks as rules
+from vss.domain.results import DubbingPlanResult
+from vss.domain.segments import Segment, SegmentState, finish_segment
+from vss.domain.tasks import Stage, Task, TaskType
+from vss.errors import NotFound
+
+pytestmark = pytest.mark.integration
+N = 12
+
+
+@pytest.fixture(scope="module")
+def db() -> firestore.Client:
+    return firestore.Client(project=stack_settings().project_id)
+
+
+def _waiting_task(db: firestore.Client) -> Task:
+    """A dubbing task whose plan fanned out N segments."""
+    now = datetime.now(UTC)
+    task = rules.new_task(
+        task_id=uuid.uuid4().hex, tenant_id="t", task_type=TaskType.GENERATE_DUBBING,
+        payload={"input_narration_path": "uploads/x/n.json"}, waiting_on=[], now=now,
+        deadline=timedelta(minutes=5))
+    task = rules.claim(task, Stage.DUBBING, now, timedelta(minutes=1))
+    task = rules.finish_stage(task, Stage.DUBBING,
+                              DubbingPlanResult(output_file_path="p.json", segments=N), {}, now,
+                              fan_out=N)
+    FirestoreTaskRepository(db).add(task)
+    segments = FirestoreSegmentRepository(db)
+    segments.put_new(task.id, [Segment(task_id=task.id, index=i, request={"i": i})
+                               for i in range(N)])
+    return task
+
+
+def test_segments_are_stored_once_and_listed_in_order(db: firestore.Client):
+    task = _waiting_task(db)
+    repo = FirestoreSegmentRepository(db)
+    repo.update(task.id, 3, lambda s: s.model_copy(update={"state": SegmentState.DONE}))
+    repo.put_new(task.id, [Segment(task_id=task.id, index=i, request={"again": i})
+                           for i in range(N)])  # planned again: nothing is undone
+    stored = repo.list_for_task(task.id)
+    assert [s.index for s in stored] == list(range(N))
+    assert stored[3].state == SegmentState.DONE and stored[3].request == {"i": 3}
+    with pytest.raises(NotFound):
+        repo.update(task.id, N + 5, lambda s: s)
+
+
+def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
+    db: firestore.Client,
+):
+    task = _waiting_task(db)
+    repo = FirestoreSegmentRepository(db)
+    tasks = FirestoreTaskRepository(db)
+    finished: list[int] = []
+    transitions: list[int] = []
+    lock = threading.Lock()
+
+    def finish(index: int) -> None:
+        if repo.finish(task.id, index, lambda s: finish_segment(s, {"i": index},
+                                                                  {"tts_characters": 10}),
+                       {"tts_characters": 10}):
+            with lock:
+                finished.append(index)
+        # Then, as the TTS worker does, whoever sees all done starts the waiting stage.
+        before, after = tasks.update(task.id, lambda t: rules.start_when_fanned_in(
+            t, datetime.now(UTC)))
+        if before.current.state == "waiting" and after.current.state == "queued":
+            with lock:
+                transitions.append(index)
+
+    # Every segment finished twice (a duplicate delivery racing its original), by 8 workers.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(finish, [i % N for i in range(2 * N)]))
+    final = FirestoreTaskRepository(db).get(task.id)
+    assert final is not None and final.progress is not None
+    assert final.progress.done == N and final.current.state == "queued"
+    assert final.usage["tts_characters"] == 10 * N
+    assert sorted(finished) == list(range(N)) and len(transitions) == 1
+    assert all(s.state == SegmentState.DONE for s in repo.list_for_task(task.id))
