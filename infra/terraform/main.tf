@@ -479,11 +479,15 @@ module "monitoring" {
     threshold      = var.alerting.error_rate_threshold
     window_seconds = var.alerting.error_rate_window
   }
-  dead_letter = {
-    source_subscription = module.messaging.subscription_names.stages_push
-    subscription        = module.messaging.subscription_names.stages_dead_push
-    backlog_threshold   = var.alerting.dead_letter_backlog
-    backlog_for_seconds = var.alerting.dead_letter_backlog_for
+  dead_letters = {
+    stages = {
+      messages            = "stage"
+      worker              = "stage_worker"
+      source_subscription = module.messaging.subscription_names.stages_push
+      subscription        = module.messaging.subscription_names.stages_dead_push
+      backlog_threshold   = var.alerting.dead_letter_backlog
+      backlog_for_seconds = var.alerting.dead_letter_backlog_for
+    }
   }
 
   depends_on = [google_project_service.this]
