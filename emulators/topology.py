@@ -3,11 +3,11 @@ the functions and their triggers, buckets, topics, push subscriptions and Cloud 
 
 `stack.py` starts, provisions and probes exactly what is listed here, and nothing else. The names
 the application itself reads from `Settings` (project, region, buckets, the stages and segments
-topics, the deadline queue) are taken from the Settings defaults, so each has one source; so is
-the bound on synthesis at once (`tts_concurrency`). The names only the
-emulators need (dead-letter topics, subscription names, the storage-notification topic) are
-defined here, and Terraform must agree with them: tests/infra/test_topology.py compares this
-module with infra/terraform and with `Settings`, as data.
+topics, the deadline queue) and the bound on segments synthesised at once (`tts_concurrency`) are
+taken from the Settings defaults, so each has one source. The names only the emulators need
+(dead-letter topics, subscription names, the storage-notification topic) are defined here, and
+Terraform must agree with them: tests/infra/test_topology.py compares this module with
+infra/terraform and with `Settings`, as data.
 
 Every port is a base port; `VSS_PORT_OFFSET` moves them all (see `config.py`).
 """
