@@ -15,6 +15,7 @@ from emulators.topology import (
     ARTIFACTS_BUCKET,
     DEADLINE_QUEUE,
     REGION,
+    SEGMENTS_TOPIC,
     STAGES_TOPIC,
     TOPOLOGY,
     UPLOADS_BUCKET,
@@ -40,11 +41,14 @@ def local_env(cfg: Config, topology: Topology = TOPOLOGY) -> dict[str, str]:
         "VSS_SIGNER_KEY_FILE": str(SIGNER_KEY_FILE),
         "VSS_API_URL": cfg.url("api"),
         "VSS_STAGES_TOPIC": STAGES_TOPIC,
+        "VSS_SEGMENTS_TOPIC": SEGMENTS_TOPIC,
         "VSS_UPLOADS_BUCKET": UPLOADS_BUCKET,
         "VSS_ARTIFACTS_BUCKET": ARTIFACTS_BUCKET,
         # A short lease locally, so a killed worker's stage is retaken within a few
         # redeliveries (topology.LOCAL_RETRY, 8 attempts) instead of after the production minute.
         "VSS_STAGE_LEASE_SECONDS": "6",
+        # Likewise a killed tts_worker's segment (production: tts_worker's timeout).
+        "VSS_SEGMENT_LEASE_SECONDS": "8",
     }
 
 

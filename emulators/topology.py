@@ -2,11 +2,12 @@
 the functions and their triggers, buckets, topics, push subscriptions and Cloud Tasks queues.
 
 `stack.py` starts, provisions and probes exactly what is listed here, and nothing else. The names
-the application itself reads from `Settings` (project, region, buckets, the stages topic, the
-deadline queue) are taken from the Settings defaults, so each has one source. The names only the
-emulators need (dead-letter topics, subscription names, the storage-notification topic) are
-defined here, and Terraform must agree with them: tests/infra/test_topology.py compares this
-module with infra/terraform and with `Settings`, as data.
+the application itself reads from `Settings` (project, region, buckets, the stages and segments
+topics, the deadline queue) and the bound on segments synthesised at once (`tts_concurrency`) are
+taken from the Settings defaults, so each has one source. The names only the emulators need
+(dead-letter topics, subscription names, the storage-notification topic) are defined here, and
+Terraform must agree with them: tests/infra/test_topology.py compares this module with
+infra/terraform and with `Settings`, as data.
 
 Every port is a base port; `VSS_PORT_OFFSET` moves them all (see `config.py`).
 """
@@ -39,9 +40,11 @@ REGION = _setting_default("region", str)
 UPLOADS_BUCKET = _setting_default("uploads_bucket", str)
 ARTIFACTS_BUCKET = _setting_default("artifacts_bucket", str)
 STAGES_TOPIC = _setting_default("stages_topic", str)
+SEGMENTS_TOPIC = _setting_default("segments_topic", str)
 DEADLINE_QUEUE = _setting_default("deadline_queue", str)
 # Names Settings does not hold: this module is their source, Terraform mirrors them.
 STAGES_DEAD_TOPIC = "vss-stages-dead"
+SEGMENTS_DEAD_TOPIC = "vss-segments-dead"
 NOTIFICATIONS_TOPIC = "vss-gcs-notifications"
 NOTIFICATIONS_DEAD_TOPIC = "vss-gcs-notifications-dead"
 
@@ -203,8 +206,11 @@ def _one(found: list[_T], what: str) -> _T:
 # Locally a failing push is retried within seconds, so a test sees its message dead-lettered
 # after 8 attempts in about 30 s (production backs off 10-600 s, var.stages_delivery).
 LOCAL_RETRY = RetryPolicy(minimum_backoff_seconds=1, maximum_backoff_seconds=10)
-# As in production (var.stages_delivery).
+# As in production (var.stages_delivery, var.segments_delivery).
 MAX_DELIVERY_ATTEMPTS = 8
+# Segments synthesised at once: the TTS quota. Production bounds instances x requests per
+# instance by the same number (var.tts_concurrency).
+TTS_CONCURRENCY = _setting_default("tts_concurrency", int)
 
 _NO_EVENTARC = (
     "in production Eventarc delivers the storage events itself and owns its trigger's "
@@ -226,6 +232,7 @@ TOPOLOGY = Topology(
         Function("stage_worker", "stage_worker", Trigger.PUSH, 8092),
         Function("deadline", "deadline_check", Trigger.HTTP, 8093),
         Function("dead_letter", "on_dead_letter", Trigger.PUSH, 8094),
+        Function("tts_worker", "tts_worker", Trigger.PUSH, 8095, max_concurrency=TTS_CONCURRENCY),
     ),
     buckets=(Bucket(UPLOADS_BUCKET), Bucket(ARTIFACTS_BUCKET)),
     topics=(
@@ -235,6 +242,8 @@ TOPOLOGY = Topology(
               "dead-letters a storage event that keeps failing; " + _NO_EVENTARC),
         Topic(STAGES_TOPIC),
         Topic(STAGES_DEAD_TOPIC),
+        Topic(SEGMENTS_TOPIC),
+        Topic(SEGMENTS_DEAD_TOPIC),
     ),
     subscriptions=(
         Subscription(
@@ -243,6 +252,17 @@ TOPOLOGY = Topology(
         ),
         Subscription(
             "vss-stages-dead-push", STAGES_DEAD_TOPIC, push_to="dead_letter",
+            ack_deadline_seconds=60, retry=LOCAL_RETRY,
+        ),
+        # One message per dubbing segment. Pub/Sub waits as long as production does for a
+        # synthesis of up to two minutes (tts_worker's timeout + 30 s); a segment that keeps
+        # failing is dead-lettered, and dead_letter fails its task naming the segment.
+        Subscription(
+            "vss-segments-push", SEGMENTS_TOPIC, push_to="tts_worker", ack_deadline_seconds=150,
+            retry=LOCAL_RETRY, dead_letter=DeadLetter(SEGMENTS_DEAD_TOPIC, MAX_DELIVERY_ATTEMPTS),
+        ),
+        Subscription(
+            "vss-segments-dead-push", SEGMENTS_DEAD_TOPIC, push_to="dead_letter",
             ack_deadline_seconds=60, retry=LOCAL_RETRY,
         ),
         # Eventarc holds a storage event as long as the function may run. An event that keeps

@@ -3,6 +3,9 @@
 #   edge ──► api (HTTP) ──► Firestore, buckets (signed URLs), Pub/Sub vss-stages, Cloud Tasks
 #   uploads bucket ──Eventarc finalized──► on_upload
 #   vss-stages ──push (OIDC)──► stage_worker ──after N attempts──► vss-stages-dead ──push──► dead_letter
+#   stage_worker (dubbing plan) ──one per segment──► vss-segments ──push (OIDC)──► tts_worker
+#     tts_worker: Cloud TTS, WAV to artifacts; the last segment ──► vss-stages (assembly)
+#     ──after N attempts──► vss-segments-dead ──push──► dead_letter
 #   vss-deadlines (Cloud Tasks, OIDC) ──► deadline
 #
 # Every name is derived here, once. tests/infra checks these locals against the code
@@ -22,14 +25,18 @@ data "google_project" "this" {
 locals {
   # --- names the code uses (Settings defaults, emulators/topology.py) ----------------------
   topics = {
-    stages      = "vss-stages"      # Settings.stages_topic
-    stages_dead = "vss-stages-dead" # dead-letter topic of the stages push subscription
+    stages        = "vss-stages"        # Settings.stages_topic
+    stages_dead   = "vss-stages-dead"   # dead-letter topic of the stages push subscription
+    segments      = "vss-segments"      # Settings.segments_topic
+    segments_dead = "vss-segments-dead" # dead-letter topic of the segments push subscription
   }
   # The local stack's vss-gcs-notifications topic has no counterpart: Eventarc delivers the
   # storage events in production.
   subscriptions = {
-    stages_push      = "vss-stages-push"      # vss-stages -> stage_worker
-    stages_dead_push = "vss-stages-dead-push" # vss-stages-dead -> dead_letter
+    stages_push        = "vss-stages-push"        # vss-stages -> stage_worker
+    stages_dead_push   = "vss-stages-dead-push"   # vss-stages-dead -> dead_letter
+    segments_push      = "vss-segments-push"      # vss-segments -> tts_worker
+    segments_dead_push = "vss-segments-dead-push" # vss-segments-dead -> dead_letter
   }
   queues = {
     deadlines = "vss-deadlines" # Settings.deadline_queue
@@ -50,8 +57,10 @@ locals {
   # --- functions ---------------------------------------------------------------------------
   # One entry per functions/<key>/main.py: the decorated entry point, how it is reached, its
   # ingress, its secret environment variables (name = key in local.secrets) and its default
-  # size (override with var.function_settings). Only the public API takes traffic from
-  # outside; Pub/Sub push, Eventarc and Cloud Tasks in the same project count as internal.
+  # size (override with var.function_settings) and, optionally, `max_requests`: a bound on
+  # max_instances x concurrency (an API quota) the functions module refuses to exceed. Only the
+  # public API takes traffic from outside; Pub/Sub push, Eventarc and Cloud Tasks in the same
+  # project count as internal.
   #   http    - plain HTTPS; api is public (it checks X-Instance-ID/X-Api-Key itself),
   #             deadline is called only by Cloud Tasks with an OIDC token.
   #   storage - Eventarc trigger on google.cloud.storage.object.v1.finalized in the uploads bucket.
@@ -110,6 +119,23 @@ locals {
       min_instances   = 0
       concurrency     = 1
     }
+    # One dubbing segment per request, so the instances are the segments synthesised at once:
+    # as many as the TTS quota allows. The timeout is a synthesis of up to two minutes; it is
+    # also how long a worker owns its segment (VSS_SEGMENT_LEASE_SECONDS below).
+    tts_worker = {
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      secrets         = { GEMINI_API_KEY = "gemini" } # the optional audio director
+      entry_point     = "tts_worker"
+      trigger         = "push"
+      description     = "Synthesises one dubbing segment per segment message (Cloud Text-to-Speech)."
+      memory          = "1Gi"
+      cpu             = "1"
+      timeout_seconds = 120
+      max_instances   = var.tts_concurrency
+      min_instances   = 0
+      concurrency     = 1
+      max_requests    = var.tts_concurrency
+    }
     deadline = {
       ingress         = "ALLOW_INTERNAL_ONLY"
       secrets         = {}
@@ -140,6 +166,7 @@ locals {
     api              = { account_id = "vss-api", display_name = "VSS api function" }
     on_upload        = { account_id = "vss-on-upload", display_name = "VSS on_upload function" }
     stage_worker     = { account_id = "vss-stage-worker", display_name = "VSS stage_worker function" }
+    tts_worker       = { account_id = "vss-tts-worker", display_name = "VSS tts_worker function" }
     dead_letter      = { account_id = "vss-dead-letter", display_name = "VSS dead_letter function" }
     deadline         = { account_id = "vss-deadline", display_name = "VSS deadline function" }
     deadline_invoker = { account_id = "vss-deadline-invoker", display_name = "VSS Cloud Tasks OIDC identity for deadline checks" }
@@ -175,8 +202,22 @@ locals {
         uploads   = ["roles/storage.objectViewer"] # datasets and scripts the edge uploaded
         artifacts = ["roles/storage.objectUser"]   # reads earlier outputs, overwrites deterministic paths
       }
-      topics  = { stages = ["roles/pubsub.publisher"] }             # next stage
+      topics = {
+        stages   = ["roles/pubsub.publisher"] # next stage
+        segments = ["roles/pubsub.publisher"] # one message per dubbing segment
+      }
       secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY
+    }
+    # Cloud Text-to-Speech needs no grant: text:synthesize checks no IAM permission, only that
+    # the API is enabled in the caller's project (its roles cover long-audio synthesis only).
+    tts_worker = {
+      project = ["roles/datastore.user"] # segment state, leases, the fan-in transaction
+      buckets = {
+        uploads   = ["roles/storage.objectViewer"] # narration scripts the edge uploaded
+        artifacts = ["roles/storage.objectUser"]   # reads scripts, writes WAVs, overwrites on retry
+      }
+      topics  = { stages = ["roles/pubsub.publisher"] }             # the last segment starts assembly
+      secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY (audio director)
     }
     dead_letter = {
       project = ["roles/datastore.user"] # fails the task
@@ -190,7 +231,7 @@ locals {
       invokes = ["deadline"]
     }
     pubsub_push = {
-      invokes = ["stage_worker", "dead_letter"]
+      invokes = ["stage_worker", "tts_worker", "dead_letter"]
     }
     eventarc = {
       project = ["roles/eventarc.eventReceiver"] # receive the storage events (no narrower scope)
@@ -210,6 +251,7 @@ locals {
     VSS_UPLOADS_BUCKET   = local.buckets.uploads
     VSS_ARTIFACTS_BUCKET = local.buckets.artifacts
     VSS_STAGES_TOPIC     = local.topics.stages
+    VSS_SEGMENTS_TOPIC   = local.topics.segments
     VSS_DEADLINE_QUEUE   = local.queues.deadlines
     VSS_DEADLINE_URL     = local.deadline_url
     # Records live as long as the objects they describe.
@@ -217,6 +259,12 @@ locals {
     VSS_FILE_RETENTION_DAYS = tostring(var.storage.uploads_expire_days)
     # Identity of the OIDC token Cloud Tasks attaches to each deadline check.
     VSS_DEADLINE_SERVICE_ACCOUNT = module.iam.emails.deadline_invoker
+    # The dubbing fan-out. A worker owns its segment as long as its request may run, so a
+    # segment is retaken only once its worker can no longer be writing it; the code gives up on
+    # a segment before Pub/Sub does (var.segments_delivery), so the task fails with the cause.
+    VSS_TTS_CONCURRENCY       = tostring(var.tts_concurrency)
+    VSS_SEGMENT_LEASE_SECONDS = tostring(local.function_config.tts_worker.timeout_seconds)
+    VSS_SEGMENT_MAX_ATTEMPTS  = tostring(var.segments_delivery.segment_max_attempts)
   }
   # Wired names last: neither app_settings nor extra_environment can override them.
   app_environment = merge(
@@ -411,6 +459,7 @@ module "functions" {
       max_instances         = f.max_instances
       min_instances         = f.min_instances
       concurrency           = f.concurrency
+      max_requests          = try(f.max_requests, null)
       ingress               = f.ingress
       environment           = local.app_environment
       secret_environment    = { for name, secret in f.secrets : name => local.secrets[secret] }
@@ -463,6 +512,27 @@ module "messaging" {
       maximum_backoff_seconds = 600
       dead_letter             = null # kept 7 days and retried; the backlog alert fires first
     }
+    segments_push = {
+      name                    = local.subscriptions.segments_push
+      topic                   = "segments"
+      push_endpoint           = module.functions.uris.tts_worker
+      ack_deadline_seconds    = min(600, local.function_config.tts_worker.timeout_seconds + 30)
+      minimum_backoff_seconds = var.segments_delivery.minimum_backoff_seconds
+      maximum_backoff_seconds = var.segments_delivery.maximum_backoff_seconds
+      dead_letter = {
+        topic                 = "segments_dead"
+        max_delivery_attempts = var.segments_delivery.max_delivery_attempts
+      }
+    }
+    segments_dead_push = {
+      name                    = local.subscriptions.segments_dead_push
+      topic                   = "segments_dead"
+      push_endpoint           = module.functions.uris.dead_letter
+      ack_deadline_seconds    = min(600, local.function_config.dead_letter.timeout_seconds + 30)
+      minimum_backoff_seconds = 10
+      maximum_backoff_seconds = 600
+      dead_letter             = null # kept 7 days and retried; the backlog alert fires first
+    }
   }
   push_service_account_email = module.iam.emails.pubsub_push
 
@@ -479,11 +549,23 @@ module "monitoring" {
     threshold      = var.alerting.error_rate_threshold
     window_seconds = var.alerting.error_rate_window
   }
-  dead_letter = {
-    source_subscription = module.messaging.subscription_names.stages_push
-    subscription        = module.messaging.subscription_names.stages_dead_push
-    backlog_threshold   = var.alerting.dead_letter_backlog
-    backlog_for_seconds = var.alerting.dead_letter_backlog_for
+  dead_letters = {
+    stages = {
+      messages            = "stage"
+      worker              = "stage_worker"
+      source_subscription = module.messaging.subscription_names.stages_push
+      subscription        = module.messaging.subscription_names.stages_dead_push
+      backlog_threshold   = var.alerting.dead_letter_backlog
+      backlog_for_seconds = var.alerting.dead_letter_backlog_for
+    }
+    segments = {
+      messages            = "dubbing segment"
+      worker              = "tts_worker"
+      source_subscription = module.messaging.subscription_names.segments_push
+      subscription        = module.messaging.subscription_names.segments_dead_push
+      backlog_threshold   = var.alerting.dead_letter_backlog
+      backlog_for_seconds = var.alerting.dead_letter_backlog_for
+    }
   }
 
   depends_on = [google_project_service.this]

@@ -33,6 +33,11 @@ output "stages_topic" {
   value       = module.messaging.topic_names.stages
 }
 
+output "segments_topic" {
+  description = "Pub/Sub topic of dubbing segment messages (VSS_SEGMENTS_TOPIC)."
+  value       = module.messaging.topic_names.segments
+}
+
 output "dead_letter_topic" {
   description = "Pub/Sub topic stage messages go to after their last attempt."
   value       = module.messaging.topic_names.stages_dead
@@ -64,7 +69,7 @@ output "service_accounts" {
 }
 
 output "gemini_secret" {
-  description = "Secret Manager secret holding the Gemini API key (GEMINI_API_KEY of stage_worker)."
+  description = "Secret Manager secret holding the Gemini API key (GEMINI_API_KEY of stage_worker and tts_worker)."
   value       = google_secret_manager_secret.gemini.secret_id
 }
 

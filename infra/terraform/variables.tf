@@ -38,8 +38,8 @@ variable "function_sources" {
   }))
 
   validation {
-    condition     = toset(keys(var.function_sources)) == toset(["api", "on_upload", "stage_worker", "dead_letter", "deadline"])
-    error_message = "function_sources needs exactly one archive per function: api, on_upload, stage_worker, dead_letter, deadline (run `make package`)."
+    condition     = toset(keys(var.function_sources)) == toset(["api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline"])
+    error_message = "function_sources needs exactly one archive per function: api, on_upload, stage_worker, tts_worker, dead_letter, deadline (run `make package`)."
   }
 
   validation {
@@ -72,8 +72,8 @@ variable "function_settings" {
   default = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.function_settings) : contains(["api", "on_upload", "stage_worker", "dead_letter", "deadline"], k)])
-    error_message = "function_settings keys must be function names: api, on_upload, stage_worker, dead_letter, deadline."
+    condition     = alltrue([for k in keys(var.function_settings) : contains(["api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline"], k)])
+    error_message = "function_settings keys must be function names: api, on_upload, stage_worker, tts_worker, dead_letter, deadline."
   }
 
   validation {
@@ -91,9 +91,9 @@ variable "function_settings" {
   validation {
     condition = alltrue([for k, s in var.function_settings : s.timeout_seconds == null || (
       coalesce(s.timeout_seconds, 1) >= 1 &&
-      coalesce(s.timeout_seconds, 1) <= lookup({ stage_worker = 600, dead_letter = 600, on_upload = 540 }, k, 3600)
+      coalesce(s.timeout_seconds, 1) <= lookup({ stage_worker = 600, tts_worker = 600, dead_letter = 600, on_upload = 540 }, k, 3600)
     )])
-    error_message = "timeout_seconds must be 1-600 for stage_worker and dead_letter, 1-540 for on_upload and 1-3600 for api and deadline."
+    error_message = "timeout_seconds must be 1-600 for stage_worker, tts_worker and dead_letter, 1-540 for on_upload and 1-3600 for api and deadline."
   }
 
   validation {
@@ -149,10 +149,12 @@ variable "extra_environment" {
   validation {
     condition = length(setintersection(keys(var.extra_environment), [
       "VSS_PROJECT_ID", "VSS_REGION", "VSS_UPLOADS_BUCKET", "VSS_ARTIFACTS_BUCKET", "VSS_STAGES_TOPIC",
-      "VSS_DEADLINE_QUEUE", "VSS_DEADLINE_URL", "VSS_DEADLINE_SERVICE_ACCOUNT", "VSS_GEMINI_API_KEY",
+      "VSS_SEGMENTS_TOPIC", "VSS_DEADLINE_QUEUE", "VSS_DEADLINE_URL", "VSS_DEADLINE_SERVICE_ACCOUNT",
+      "VSS_TASK_RETENTION_DAYS", "VSS_FILE_RETENTION_DAYS", "VSS_TTS_CONCURRENCY", "VSS_SEGMENT_LEASE_SECONDS",
+      "VSS_SEGMENT_MAX_ATTEMPTS", "VSS_GEMINI_API_KEY",
       "VSS_STORAGE_EMULATOR_HOST", "VSS_STORAGE_PUBLIC_URL", "VSS_TASKS_EMULATOR_HOST", "VSS_SIGNER_KEY_FILE",
     ])) == 0
-    error_message = "extra_environment cannot set the wired names (project, region, buckets, topic, queue, deadline URL and identity), the Gemini key (a secret) or the local-only emulator and signer settings."
+    error_message = "extra_environment cannot set the wired names (project, region, buckets, topics, queue, deadline URL and identity, retention, the dubbing fan-out's concurrency, lease and attempts), the Gemini key (a secret) or the local-only emulator and signer settings."
   }
 }
 
@@ -252,6 +254,57 @@ variable "stages_delivery" {
   }
 }
 
+variable "segments_delivery" {
+  description = "Push delivery of dubbing segment messages to tts_worker: attempts before a message is dead-lettered, the redelivery backoff, and the tries the code makes per segment before it fails the task naming the segment (VSS_SEGMENT_MAX_ATTEMPTS)."
+  type = object({
+    max_delivery_attempts   = optional(number, 8)
+    minimum_backoff_seconds = optional(number, 10)
+    maximum_backoff_seconds = optional(number, 120)
+    segment_max_attempts    = optional(number, 5)
+  })
+  default = {}
+
+  validation {
+    condition     = var.segments_delivery.max_delivery_attempts >= 5 && var.segments_delivery.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be 5-100 (Pub/Sub's bounds)."
+  }
+
+  # A segment is a small part of a task that waits for all of them: a retry should come within
+  # minutes, not after stage-sized backoffs.
+  validation {
+    condition = (
+      var.segments_delivery.minimum_backoff_seconds >= 0 &&
+      var.segments_delivery.maximum_backoff_seconds <= 600 &&
+      var.segments_delivery.minimum_backoff_seconds <= var.segments_delivery.maximum_backoff_seconds
+    )
+    error_message = "Backoff must satisfy 0 <= minimum <= maximum <= 600 seconds."
+  }
+
+  # Pub/Sub also counts deliveries the code does not (refused while a dead worker's lease runs
+  # out, or throttled while every tts_worker instance is busy). If it gave up first, the task
+  # would fail from the dead letter without the segment's last error.
+  validation {
+    condition = (
+      var.segments_delivery.segment_max_attempts >= 1 &&
+      var.segments_delivery.segment_max_attempts <= 20 &&
+      var.segments_delivery.segment_max_attempts < var.segments_delivery.max_delivery_attempts
+    )
+    error_message = "segment_max_attempts must be 1-20 and fewer than max_delivery_attempts."
+  }
+}
+
+variable "tts_concurrency" {
+  description = "Dubbing segments synthesised at once across the deployment: at most what the project's Cloud Text-to-Speech quota sustains. tts_worker's max instances x requests per instance may not exceed it (VSS_TTS_CONCURRENCY)."
+  type        = number
+  default     = 4
+
+  # The same bounds as Settings.tts_concurrency.
+  validation {
+    condition     = var.tts_concurrency >= 1 && var.tts_concurrency <= 100 && floor(var.tts_concurrency) == var.tts_concurrency
+    error_message = "tts_concurrency must be a whole number from 1 to 100."
+  }
+}
+
 variable "deadline_queue" {
   description = "Rate limits and retries of the Cloud Tasks queue that delivers the per-task deadline checks."
   type = object({
@@ -320,7 +373,7 @@ variable "gemini_api_key" {
 }
 
 variable "gemini_api_key_version" {
-  description = "Set (1, 2, ...) to let Terraform write gemini_api_key as the secret's value and pin stage_worker to it; bump it to rotate. Null: Terraform does not manage the value and stage_worker reads the latest version."
+  description = "Set (1, 2, ...) to let Terraform write gemini_api_key as the secret's value and pin the functions that read it (stage_worker, tts_worker) to it; bump it to rotate. Null: Terraform does not manage the value and they read the latest version."
   type        = number
   default     = null
 

@@ -108,6 +108,28 @@ def test_local_only_settings_are_never_set():
     assert all(f'"{name}"' in extra_rules for name in forbidden)
 
 
+def test_extra_environment_cannot_override_what_terraform_wires():
+    """The wired names win the merge anyway; refusing them at plan says so instead of silently
+    ignoring the value."""
+    rules = str(root().variables["extra_environment"]["validation"])
+    refused = set(re.findall(r'"(VSS_\w+)"', rules))
+    assert set(root().locals["wired_environment"]) - refused == set()
+
+
+def test_a_segment_is_owned_as_long_as_its_worker_may_run():
+    """A segment's lease is tts_worker's timeout: it is retaken only once its worker can no
+    longer be writing it, and before Pub/Sub stops waiting for that worker's answer."""
+    wired = root().locals["wired_environment"]
+    assert wired["VSS_SEGMENT_LEASE_SECONDS"] == (
+        "${tostring(local.function_config.tts_worker.timeout_seconds)}"
+    )
+    timeout = root().locals["functions"]["tts_worker"]["timeout_seconds"]
+    assert 3 <= timeout <= Settings.model_fields["segment_lease_seconds"].default
+    (push,) = [s for s in root().calls["messaging"]["push_subscriptions"].values()
+               if s["push_endpoint"] == "${module.functions.uris.tts_worker}"]
+    assert resolve(push["name"]) == "vss-segments-push"
+
+
 def test_app_settings_are_settings_fields():
     type_text = root().variables["app_settings"]["type"]
     attributes = set(re.findall(r"(\w+)\s*=\s*optional\(", type_text))

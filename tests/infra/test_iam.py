@@ -116,6 +116,15 @@ def test_secret_readers_are_the_functions_that_read_it():
         assert readers == users, secret
 
 
+def test_text_to_speech_is_enabled_and_needs_no_grant():
+    """text:synthesize checks no IAM permission, only the API in the caller's project; the
+    Text-to-Speech roles cover long-audio synthesis, which nothing here uses."""
+    assert '"texttospeech.googleapis.com"' in root().locals["services"]  # a toset([...]) call
+    roles = {role for _, _, role, _ in configured()}
+    assert not [r for r in roles if "speech" in r or r.startswith("roles/aiplatform.")]
+    assert "Cloud Text-to-Speech needs no grant" in README.read_text()
+
+
 def test_every_iam_resource_is_known():
     found = {}
     for module in all_modules():

@@ -41,11 +41,15 @@ DEPLOYED_ENV = {
     "VSS_UPLOADS_BUCKET": f"{PROJECT}-vss-uploads",
     "VSS_ARTIFACTS_BUCKET": f"{PROJECT}-vss-artifacts",
     "VSS_STAGES_TOPIC": "vss-stages",
+    "VSS_SEGMENTS_TOPIC": "vss-segments",
     "VSS_DEADLINE_QUEUE": "vss-deadlines",
     "VSS_DEADLINE_URL": "https://vss-deadline-123456789012.europe-west1.run.app",
     "VSS_TASK_RETENTION_DAYS": "90",
     "VSS_FILE_RETENTION_DAYS": "30",
     "VSS_DEADLINE_SERVICE_ACCOUNT": f"vss-deadline-invoker@{PROJECT}.iam.gserviceaccount.com",
+    "VSS_TTS_CONCURRENCY": "4",
+    "VSS_SEGMENT_LEASE_SECONDS": "120",
+    "VSS_SEGMENT_MAX_ATTEMPTS": "5",
 }
 
 

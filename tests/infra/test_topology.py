@@ -11,9 +11,26 @@ from dataclasses import dataclass
 
 import pytest
 
-from emulators.topology import HOST, PROJECT, REGION, TOPOLOGY, Subscription, Trigger
+from emulators.config import Config
+from emulators.localenv import local_env
+from emulators.topology import (
+    HOST,
+    MAX_DELIVERY_ATTEMPTS,
+    PROJECT,
+    REGION,
+    TOPOLOGY,
+    Subscription,
+    Trigger,
+)
 from tests.support.paths import ROOT
-from tests.support.terraform import entry_points, optional_defaults, resolve, root
+from tests.support.terraform import (
+    child_modules,
+    entry_points,
+    optional_defaults,
+    resolve,
+    root,
+    variable_default,
+)
 from vss.config import Settings
 
 # Pub/Sub's limits, which the messaging module validates too: the local stack must not depend on
@@ -102,11 +119,46 @@ def test_the_names_settings_holds_are_its_defaults(defaults: Settings):
         defaults.uploads_bucket,
         defaults.artifacts_bucket,
     }
-    assert defaults.stages_topic in {t.name for t in TOPOLOGY.topics}
+    topics = {t.name for t in TOPOLOGY.topics}
+    assert {defaults.stages_topic, defaults.segments_topic} <= topics
     assert defaults.deadline_queue in {q.name for q in TOPOLOGY.queues}
     # Settings names no other resource: a new one must join the topology, or this test.
     named = {n for n in Settings.model_fields if n.endswith(("_bucket", "_topic", "_queue"))}
-    assert named == {"uploads_bucket", "artifacts_bucket", "stages_topic", "deadline_queue"}
+    assert named == {
+        "uploads_bucket", "artifacts_bucket", "stages_topic", "segments_topic", "deadline_queue",
+    }
+
+
+def test_the_tts_worker_synthesises_at_most_the_tts_quota_at_once(defaults: Settings):
+    assert TOPOLOGY.function("tts_worker").max_concurrency == defaults.tts_concurrency
+    [pushed] = TOPOLOGY.subscriptions_to("tts_worker")
+    assert pushed.topic == defaults.segments_topic
+
+
+def test_the_local_env_is_read_by_settings_as_the_topology_names_it(
+    monkeypatch: pytest.MonkeyPatch, defaults: Settings
+):
+    env = local_env(Config(PROJECT, TOPOLOGY.base_ports()))
+    # VSS_API_URL is for the clients of the stack (the demo, the tests), not for Settings.
+    known = {f"VSS_{name.upper()}" for name in Settings.model_fields} | {"VSS_API_URL"}
+    assert {k for k in env if k.startswith("VSS_")} - known == set(), "a name Settings ignores"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    local = Settings()
+    assert (local.stages_topic, local.segments_topic) == (defaults.stages_topic,
+                                                          defaults.segments_topic)
+    # Short leases, so a killed worker's stage or segment is retaken within the few seconds of
+    # local redeliveries rather than after production's minutes.
+    assert local.stage_lease_seconds < defaults.stage_lease_seconds
+    assert local.segment_lease_seconds < defaults.segment_lease_seconds
+
+
+def test_the_code_gives_up_on_a_segment_before_pubsub_does(defaults: Settings):
+    """Otherwise the segment is dead-lettered and its task fails without the last error."""
+    [pushed] = TOPOLOGY.subscriptions_to("tts_worker")
+    assert pushed.dead_letter is not None
+    assert pushed.dead_letter.max_delivery_attempts == MAX_DELIVERY_ATTEMPTS
+    assert defaults.segment_max_attempts < pushed.dead_letter.max_delivery_attempts
 
 
 def test_the_default_deadline_url_is_the_local_deadline_function(defaults: Settings):
@@ -221,10 +273,74 @@ def test_functions_run_the_entry_points_their_code_declares():
     assert local == entry_points()
 
 
+def _value(expression: object) -> object:
+    """A literal, a `${local...}`, or `${var.name}` as its default."""
+    variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(expression))
+    return variable_default(variable[1]) if variable else resolve(expression)
+
+
 def test_a_concurrency_bound_holds_in_production_too():
+    """A function bounded locally has the same bound in Terraform (`max_requests`), its
+    default size keeps within it, and the functions module refuses a size that would not."""
     terraform = root().locals["functions"]
-    for function in TOPOLOGY.functions:
-        if function.max_concurrency is not None:
-            deployed = terraform[function.name]
-            at_once = deployed["concurrency"] * deployed["max_instances"]
-            assert at_once <= function.max_concurrency, function.name
+    bounded = {k for k, f in terraform.items() if "max_requests" in f}
+    assert bounded == {f.name for f in TOPOLOGY.functions if f.max_concurrency is not None}
+    for name in bounded:
+        deployed = terraform[name]
+        bound = _value(deployed["max_requests"])
+        assert bound == TOPOLOGY.function(name).max_concurrency, name
+        at_once = _value(deployed["concurrency"]) * _value(deployed["max_instances"])
+        assert at_once <= bound, name
+    assert "max_requests = try(f.max_requests, null)" in root().calls["functions"]["functions"]
+    functions = child_modules()["functions"].resources[
+        ("google_cloudfunctions2_function", "this")
+    ]
+    conditions = [p["condition"] for p in functions["lifecycle"][0]["precondition"]]
+    assert (
+        "${each.value.max_requests == null ? true : "
+        "each.value.max_instances * each.value.concurrency <= each.value.max_requests}"
+    ) in conditions, conditions
+
+
+def test_terraform_sets_the_tts_bound_and_the_segment_attempts_the_code_defaults_to(
+    defaults: Settings,
+):
+    wired = root().locals["wired_environment"]
+    assert wired["VSS_TTS_CONCURRENCY"] == "${tostring(var.tts_concurrency)}"
+    assert variable_default("tts_concurrency") == defaults.tts_concurrency
+    assert wired["VSS_SEGMENT_MAX_ATTEMPTS"] == (
+        "${tostring(var.segments_delivery.segment_max_attempts)}"
+    )
+    delivery = optional_defaults("segments_delivery")
+    assert delivery["segment_max_attempts"] == defaults.segment_max_attempts
+    assert delivery["segment_max_attempts"] < delivery["max_delivery_attempts"]
+
+
+def _pushed_to(subscription: dict[str, str]) -> str:
+    return re.fullmatch(r"\$\{module\.functions\.uris\.(\w+)\}", subscription["push_endpoint"])[1]
+
+
+def test_every_dead_letter_is_watched_where_dead_letter_drains_it():
+    """module.monitoring alerts on each dead-lettering subscription and on the subscription that
+    pushes its dead-letter topic to dead_letter, naming the function that kept failing."""
+    subscriptions = root().calls["messaging"]["push_subscriptions"]
+    drains = {s["topic"]: key for key, s in subscriptions.items()}
+    expected = {
+        key: drains[sub["dead_letter"]["topic"]]
+        for key, sub in subscriptions.items()
+        if sub["dead_letter"]
+    }
+    found = {}
+    for watch in root().calls["monitoring"]["dead_letters"].values():
+        source, drain = (
+            re.fullmatch(r"\$\{module\.messaging\.subscription_names\.(\w+)\}", watch[field])[1]
+            for field in ("source_subscription", "subscription")
+        )
+        assert watch["worker"] == _pushed_to(subscriptions[source]), watch
+        assert _pushed_to(subscriptions[drain]) == "dead_letter", watch
+        found[source] = drain
+    assert found == expected
+    names = root().locals["subscriptions"]
+    assert {names[k] for k in found} == {
+        s.name for s in TOPOLOGY.subscriptions if s.dead_letter and s.local_only is None
+    } == {"vss-stages-push", "vss-segments-push"}

@@ -59,7 +59,7 @@ def test_buckets_topics_subscriptions_and_queue_exist(clients_env: dict[str, str
         t.name for t in pubsub_v1.PublisherClient().list_topics(project=f"projects/{project}")
     }
     for topic in ("vss-gcs-notifications", "vss-gcs-notifications-dead", "vss-stages",
-                  "vss-stages-dead"):
+                  "vss-stages-dead", "vss-segments", "vss-segments-dead"):
         assert f"projects/{project}/topics/{topic}" in topics
 
     subscriber = pubsub_v1.SubscriberClient()
@@ -72,6 +72,19 @@ def test_buckets_topics_subscriptions_and_queue_exist(clients_env: dict[str, str
     )
     assert stages.dead_letter_policy.max_delivery_attempts == 8
     assert stages.ack_deadline_seconds == 60
+    # One message per dubbing segment, pushed to tts_worker (not stage_worker), waited on as
+    # long as a synthesis may take, and dead-lettered to its own topic.
+    segments = subscriber.get_subscription(
+        subscription=f"projects/{project}/subscriptions/vss-segments-push"
+    )
+    assert segments.topic == f"projects/{project}/topics/{env['VSS_SEGMENTS_TOPIC']}"
+    assert segments.push_config.push_endpoint.startswith("http://127.0.0.1:")
+    assert segments.push_config.push_endpoint != stages.push_config.push_endpoint
+    assert segments.dead_letter_policy.dead_letter_topic == (
+        f"projects/{project}/topics/vss-segments-dead"
+    )
+    assert segments.dead_letter_policy.max_delivery_attempts == 8
+    assert segments.ack_deadline_seconds == 150
     # A storage event that keeps failing is dead-lettered too, and reaches dead_letter.
     notifications = subscriber.get_subscription(
         subscription=f"projects/{project}/subscriptions/vss-gcs-notifications-push"
@@ -84,7 +97,9 @@ def test_buckets_topics_subscriptions_and_queue_exist(clients_env: dict[str, str
         name: subscriber.get_subscription(
             subscription=f"projects/{project}/subscriptions/{name}"
         ).push_config.push_endpoint
-        for name in ("vss-stages-dead-push", "vss-gcs-notifications-dead-push")
+        for name in (
+            "vss-stages-dead-push", "vss-segments-dead-push", "vss-gcs-notifications-dead-push",
+        )
     }
     assert len(set(dead_letter_push.values())) == 1
 

@@ -130,6 +130,11 @@ def resolve(expression: Any, module: Module | None = None) -> Any:
     return value
 
 
+def variable_default(variable: str, module: Module | None = None) -> Any:
+    """The default of a variable of `module` (root by default)."""
+    return (module or root()).variables[variable]["default"]
+
+
 def optional_defaults(variable: str, module: Module | None = None) -> dict[str, Any]:
     """attribute -> default of each `attr = optional(type, default)` in an object variable's
     type, numbers as numbers (what Terraform uses when the caller leaves the attribute out)."""

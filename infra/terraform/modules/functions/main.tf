@@ -89,6 +89,13 @@ resource "google_cloudfunctions2_function" "this" {
       condition     = each.value.concurrency == 1 || tonumber(each.value.cpu) >= 1
       error_message = "${each.key}: more than one concurrent request per instance needs at least 1 CPU."
     }
+
+    # The requests served at once, across all instances, within the bound (an API quota).
+    # A conditional, not `||`: Terraform before 1.12 evaluates both sides of `||`.
+    precondition {
+      condition     = each.value.max_requests == null ? true : each.value.max_instances * each.value.concurrency <= each.value.max_requests
+      error_message = "${each.key}: max_instances x concurrency (${each.value.max_instances} x ${each.value.concurrency}) exceeds its bound of ${coalesce(each.value.max_requests, 0)} requests at once."
+    }
   }
 }
 

@@ -24,7 +24,7 @@ variable "build_service_account" {
 }
 
 variable "functions" {
-  description = "Cloud Functions (2nd gen) by key: name, entry point, source archive, identity, size, ingress, environment, secrets and an optional Cloud Storage trigger."
+  description = "Cloud Functions (2nd gen) by key: name, entry point, source archive, identity, size, an optional bound on max_instances x concurrency (max_requests, e.g. an API quota), ingress, environment, secrets and an optional Cloud Storage trigger."
   type = map(object({
     name                  = string
     description           = string
@@ -38,6 +38,7 @@ variable "functions" {
     max_instances         = number
     min_instances         = number
     concurrency           = number
+    max_requests          = optional(number)
     ingress               = string
     environment           = map(string)
     secret_environment = optional(map(object({

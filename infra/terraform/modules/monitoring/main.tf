@@ -13,24 +13,26 @@ locals {
   channels = [for c in google_monitoring_notification_channel.email : c.id]
 }
 
-# Messages that reach the dead-letter subscription are tasks that failed after every retry;
+# Messages that reach a dead-letter subscription are tasks that failed after every retry;
 # dead_letter should fail each task and acknowledge at once. A backlog that stays means the
 # handler itself is failing and those tasks are not being closed.
 resource "google_monitoring_alert_policy" "dead_letter_backlog" {
+  for_each = var.dead_letters
+
   project               = var.project_id
-  display_name          = "VSS: dead-letter backlog on ${var.dead_letter.subscription}"
+  display_name          = "VSS: dead-letter backlog on ${each.value.subscription}"
   combiner              = "OR"
   severity              = "ERROR"
   notification_channels = local.channels
 
   conditions {
-    display_name = "Undelivered messages in ${var.dead_letter.subscription}"
+    display_name = "Undelivered messages in ${each.value.subscription}"
 
     condition_threshold {
-      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${var.dead_letter.subscription}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
+      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${each.value.subscription}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
       comparison      = "COMPARISON_GT"
-      threshold_value = var.dead_letter.backlog_threshold
-      duration        = "${var.dead_letter.backlog_for_seconds}s"
+      threshold_value = each.value.backlog_threshold
+      duration        = "${each.value.backlog_for_seconds}s"
 
       aggregations {
         alignment_period   = "60s"
@@ -49,15 +51,17 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Stage messages wait in `${var.dead_letter.subscription}`: the dead_letter function is not draining them, so their tasks are not marked FAILED. Check the vss-dead-letter logs; the messages are kept 7 days."
+    content   = "Dead-lettered ${each.value.messages} messages wait in `${each.value.subscription}`: the dead_letter function is not draining them, so their tasks are not marked FAILED. Check the vss-dead-letter logs; the messages are kept 7 days."
   }
 }
 
 # Each dead-lettered message is a task that failed after all its attempts: worth a look even
 # when the handler closes it.
 resource "google_monitoring_alert_policy" "dead_lettered" {
+  for_each = var.dead_letters
+
   project               = var.project_id
-  display_name          = "VSS: stage messages dead-lettered from ${var.dead_letter.source_subscription}"
+  display_name          = "VSS: ${each.value.messages} messages dead-lettered from ${each.value.source_subscription}"
   combiner              = "OR"
   severity              = "WARNING"
   notification_channels = local.channels
@@ -66,7 +70,7 @@ resource "google_monitoring_alert_policy" "dead_lettered" {
     display_name = "Messages forwarded to the dead-letter topic"
 
     condition_threshold {
-      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${var.dead_letter.source_subscription}\" AND metric.type = \"pubsub.googleapis.com/subscription/dead_letter_message_count\""
+      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${each.value.source_subscription}\" AND metric.type = \"pubsub.googleapis.com/subscription/dead_letter_message_count\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -88,12 +92,24 @@ resource "google_monitoring_alert_policy" "dead_lettered" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A stage ran out of delivery attempts. The task's error carries the last cause; the stage_worker logs have the attempts."
+    content   = "A ${each.value.messages} message ran out of delivery attempts. The task's error carries the last cause; the ${each.value.worker} logs have the attempts."
   }
 }
 
-# Share of 5xx answers per function. stage_worker answers 500 on purpose for retryable errors
-# (Pub/Sub then redelivers), so a short burst is normal; a sustained share is not.
+# The policies were single resources before the segments' dead letter was watched too.
+moved {
+  from = google_monitoring_alert_policy.dead_letter_backlog
+  to   = google_monitoring_alert_policy.dead_letter_backlog["stages"]
+}
+
+moved {
+  from = google_monitoring_alert_policy.dead_lettered
+  to   = google_monitoring_alert_policy.dead_lettered["stages"]
+}
+
+# Share of 5xx answers per function. stage_worker and tts_worker answer 500 on purpose for
+# retryable errors (Pub/Sub then redelivers), so a short burst is normal; a sustained share is
+# not.
 resource "google_monitoring_alert_policy" "error_rate" {
   for_each = var.function_services
 

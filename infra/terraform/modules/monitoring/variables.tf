@@ -27,12 +27,14 @@ variable "error_rate" {
   }
 }
 
-variable "dead_letter" {
-  description = "Dead-letter watch: the subscription that dead-letters, the dead-letter subscription, and the backlog above which (for backlog_for_seconds) the handler is considered stuck."
-  type = object({
+variable "dead_letters" {
+  description = "Dead-letter watches by key: what the messages are (for the alert text), the function that kept failing them, the subscription that dead-letters them, the dead-letter subscription dead_letter drains, and the backlog above which (for backlog_for_seconds) that handler is considered stuck."
+  type = map(object({
+    messages            = string
+    worker              = string
     source_subscription = string
     subscription        = string
     backlog_threshold   = number
     backlog_for_seconds = number
-  })
+  }))
 }
