@@ -49,6 +49,9 @@ def local_env(cfg: Config, topology: Topology = TOPOLOGY) -> dict[str, str]:
         "VSS_STAGE_LEASE_SECONDS": "6",
         # Likewise a killed tts_worker's segment (production: tts_worker's timeout).
         "VSS_SEGMENT_LEASE_SECONDS": "8",
+        # The Pub/Sub emulator may stop pushing messages to an endpoint that refused them
+        # (a killed worker); the watchdog publishes them again within seconds.
+        "VSS_SEGMENT_WATCHDOG_SECONDS": "10",
     }
 
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.fakes import FakeClock, FakePublisher, RecordingSynthesizer, fake_deps
+from tests.support.fakes import (
+    FakeClock,
+    FakePublisher,
+    FakeScheduler,
+    RecordingSynthesizer,
+    fake_deps,
+)
 from tests.support.tasks import deliver_published, narration_task, valid_dataset
 from vss.api.views import TaskView
 from vss.deps import Deps
@@ -192,3 +198,25 @@ def _seconds(n: float) -> Any:
     from datetime import timedelta
 
     return timedelta(seconds=n)
+
+
+def test_the_deadline_check_watches_a_fan_out_and_republishes_stalled_segments(planned):
+    deps, task = planned
+    scheduler = deps.deadlines
+    assert isinstance(scheduler, FakeScheduler)
+    watchdog = _seconds(deps.settings.segment_watchdog_seconds)
+    assert scheduler.scheduled[-1] == (task.id, deps.clock() + watchdog)
+    segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0))
+    # Segment 1's worker died; the others' messages were lost on the way.
+    deps.segments.update(task.id, 1, lambda s: s.model_copy(update={
+        "state": "running", "attempts": 1, "lease_until": deps.clock() + _seconds(5)}))
+    assert isinstance(deps.publisher, FakePublisher)
+    deps.publisher.published.clear()
+    clock = deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(deps.settings.segment_watchdog_seconds)
+    assert stages.check_deadline(deps, task.id) is False
+    republished = [m["index"] for m in _messages(deps, deps.settings.segments_topic)]
+    total = task.progress.total if task.progress else 0
+    assert republished == list(range(1, total))  # not the finished one
+    assert scheduler.scheduled[-1] == (task.id, deps.clock() + watchdog)

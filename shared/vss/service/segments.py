@@ -54,10 +54,33 @@ def publish_pending(deps: Deps, task_id: str) -> int:
     missing ones when a stage message finds its task still waiting). Returns how many."""
     pending = [s for s in deps.segments.list_for_task(task_id) if s.state != "done"]
     for segment in pending:
-        message = SegmentMessage(task_id=task_id, index=segment.index)
-        deps.publisher.publish(deps.settings.segments_topic, message.model_dump_json().encode(),
-                               task_id=task_id, segment=str(segment.index))
+        _publish(deps, task_id, segment.index)
     return len(pending)
+
+
+def _publish(deps: Deps, task_id: str, index: int) -> None:
+    message = SegmentMessage(task_id=task_id, index=index)
+    deps.publisher.publish(deps.settings.segments_topic, message.model_dump_json().encode(),
+                           task_id=task_id, segment=str(index))
+
+
+def republish_stalled(deps: Deps, task_id: str) -> int:
+    """Publish again every segment that nobody is working on: queued, or running under a
+    lease that ran out. A duplicate of a message still on its way is dropped by the claim."""
+    now = deps.clock()
+    stalled = [s for s in deps.segments.list_for_task(task_id) if s.state == "queued" or (
+        s.state == "running" and s.lease_until is not None and s.lease_until <= now)]
+    for segment in stalled:
+        _publish(deps, task_id, segment.index)
+    if stalled:
+        log.warning("republished %s stalled segments", len(stalled), extra={"task_id": task_id})
+    return len(stalled)
+
+
+def schedule_watchdog(deps: Deps, task: Task) -> None:
+    """The next check of a task waiting on its segments (the deadline check, sooner)."""
+    soon = deps.clock() + timedelta(seconds=deps.settings.segment_watchdog_seconds)
+    deps.deadlines.schedule(task.id, min(soon, task.deadline_at))
 
 
 def run_segment(deps: Deps, message: SegmentMessage,

@@ -33,7 +33,12 @@ from vss.errors import (
     VssError,
 )
 from vss.service.errors import safe_error
-from vss.service.segments import publish_pending, store_segments
+from vss.service.segments import (
+    publish_pending,
+    republish_stalled,
+    schedule_watchdog,
+    store_segments,
+)
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
 from vss.stage_handler import StageContext, StageHandler
@@ -151,6 +156,7 @@ def run_stage(
     if done.status == TaskStatus.COMPLETED:
         log.info("task COMPLETED", extra=labels)
     elif done.status == TaskStatus.RUNNING and done.current.state == "waiting":
+        schedule_watchdog(deps, done)
         count = publish_pending(deps, done.id)
         log.info("stage %s fanned out %s segments", message.stage.value, count, extra=labels)
     elif done.status == TaskStatus.RUNNING and done.current.stage != message.stage:
@@ -234,6 +240,11 @@ def check_deadline(deps: Deps, task_id: str) -> bool:
     failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
     if failed:
         log.warning("task FAILED: deadline exceeded", extra={"task_id": task_id})
+    elif not after.is_terminal and after.current.state == "waiting":
+        # The check doubles as the fan-out's watchdog: a segment message lost on the way
+        # (or whose worker died with no redelivery) is published again.
+        republish_stalled(deps, task_id)
+        schedule_watchdog(deps, after)
     elif not after.is_terminal:
         deps.deadlines.schedule(task_id, after.deadline_at)
     return failed
