@@ -11,12 +11,14 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from google.cloud import firestore, pubsub_v1
 
 from tests.support.paths import BLUEPRINT, ROOT
 from tests.support.stack import STATE_DIR, stack_settings, wait_until
+from tests.support.synthetic import synthetic_blueprint
 from vss.bootstrap import bootstrap
 from vss.deps import Deps
 from vss.domain.messages import StageMessage
@@ -93,10 +95,14 @@ def _pid(name: str) -> int:
     return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
 
 
-def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, dataset_path: str):
-    narration = _narration_done(edge, dataset_path)
-    task = edge.create_task("GENERATE_DUBBING", {
-        "input_narration_path": narration["result"]["output_file_path"]})
+def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, tmp_path: Path):
+    # A long series, so the narration stage runs long enough to be killed mid-way.
+    series = tmp_path / "series.json"
+    series.write_bytes(synthetic_blueprint(3000))
+    dataset = edge.upload(series)["relative_path"]
+    task = edge.create_task("GENERATE_NARRATION", {
+        "blueprint_path": dataset,
+        "service_params": {"control_params": {"target_duration_minutes": 30}}})
     deps = bootstrap(stack_settings())
     wait_until(lambda: (t := deps.tasks.get(task["id"])) and t.current.state == "running",
                timeout=60, interval=0.05)
