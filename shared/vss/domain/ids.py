@@ -14,6 +14,8 @@ import re
 MAX_ID_LENGTH = 128
 _ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 _RESERVED = re.compile(r"__.*__")
+#: `is_valid_id` as an ECMA-262 pattern, for the OpenAPI document (tests hold the two together).
+ID_PATTERN = rf"^(?!__[\s\S]*__$)[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}$"
 
 
 def is_valid_id(value: object) -> bool:

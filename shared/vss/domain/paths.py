@@ -17,7 +17,14 @@ from vss.errors import BadRequest, PathTraversal
 UPLOADS = "uploads"
 TASKS = "tasks"
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
-_MAX_PATH = 512
+MAX_PATH = 512
+#: `check_relative_path`'s rule as an ECMA-262 pattern (with `maxLength` MAX_PATH), for the
+#: OpenAPI document; tests hold the two to the same answers. `[\s\S]` rather than `.` so a
+#: line break cannot hide a `..` segment or a percent escape from the look-aheads.
+RELATIVE_PATH_PATTERN = (
+    r"^(?![\s\S]*%[0-9A-Fa-f]{2})(?![\s\S]*/\.\.?(?:/|$))"
+    r"(?:uploads|tasks)(?:/[^/\\\u0000]+){2,}$"
+)
 
 
 def check_relative_path(path: str) -> str:
@@ -26,8 +33,8 @@ def check_relative_path(path: str) -> str:
     Percent-encoding is decoded repeatedly before checking, so `%2e%2e%2f` and double-encoded
     forms are refused like a literal `../`.
     """
-    if not path or len(path) > _MAX_PATH:
-        raise BadRequest("path is empty or too long.", details={"max_length": _MAX_PATH})
+    if not path or len(path) > MAX_PATH:
+        raise BadRequest("path is empty or too long.", details={"max_length": MAX_PATH})
     decoded = path
     for _ in range(3):
         decoded = unquote(decoded)
