@@ -7,10 +7,20 @@ stays open because edge versions add engine-specific knobs there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.config import JsonDict
 
 from vss.domain.tasks import TaskType
 
@@ -37,10 +47,18 @@ FOCUS_MODES = {"all": "all", "none": "all", "focus": "focus", "include": "focus"
                "prioritize": "focus", "only": "only", "exclusive": "only"}
 
 
+def _any_case(words: Iterable[str]) -> str:
+    """A pattern for `words` in any letter case: JSON Schema patterns have no `i` flag."""
+    spelled = ("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in w) for w in words)
+    return f"^(?:{'|'.join(spelled)})$"
+
+
 class CharacterFocus(_Open):
     """`all` ignores `characters`; `focus` weights their scenes; `only` keeps just those."""
 
-    mode: Literal["all", "focus", "only"] = "all"
+    # The schema admits every spelling `_known_spellings` maps, as the validator does.
+    mode: Annotated[Literal["all", "focus", "only"], WithJsonSchema(
+        {"type": "string", "pattern": _any_case(FOCUS_MODES)}, mode="validation")] = "all"
     characters: list[str] = Field(default_factory=list)
 
     @field_validator("mode", mode="before")
@@ -49,9 +67,18 @@ class CharacterFocus(_Open):
         return FOCUS_MODES.get(str(value).lower(), value) if isinstance(value, str) else value
 
 
+# `_speaker_for_first_person` in JSON Schema, so the published schema refuses what it refuses.
+_FIRST_PERSON_NEEDS_A_SPEAKER: JsonDict = {
+    "if": {"required": ["perspective"], "properties": {"perspective": {"const": "first_person"}}},
+    "then": {"required": ["perspective_character"],
+             "properties": {"perspective_character": {"type": "string", "minLength": 1}}},
+}
+
+
 class ControlParams(_Open):
     """How the narration is written (DESIGN.md §4); see vss.narration for each knob's effect."""
 
+    model_config = ConfigDict(json_schema_extra=_FIRST_PERSON_NEEDS_A_SPEAKER)
     narrative_focus: str = "general"
     style: str = "humorous"
     perspective: Literal["third_person", "first_person"] = "third_person"
