@@ -254,3 +254,81 @@ def test_when_the_deadline_cannot_be_scheduled_no_task_is_left_and_the_answer_is
     assert set(body) == {"code", "message", "details"}
     assert deps.tasks.docs == {}  # type: ignore[attr-defined]
     assert deps.publisher.published == []  # type: ignore[attr-defined]
+
+
+def test_a_405_is_json_and_names_the_allowed_methods(client, headers):
+    response = client.open("/api/v1/tasks/", method="TRACE", headers=headers)
+    assert response.status_code == 405 and response.get_json()["code"] == 1008
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(("path", "kwargs", "status"), [
+    ("/api/v1/tasks/", {"data": "task_type=GENERATE_DUBBING", "content_type": "text/plain"}, 415),
+    ("/api/v1/tasks/", {"data": "{not json", "content_type": "application/json"}, 400),
+    ("/api/v1/tasks/", {"json": ["a list"]}, 400),
+    ("/api/v1/files/upload/", {"data": b"{}", "content_type": "text/plain"}, 415),
+    ("/api/v1/files/upload/", {}, 415),
+])
+def test_a_body_of_the_wrong_media_type_is_415_and_a_malformed_one_400(client, headers, path,
+                                                                       kwargs, status):
+    response = client.post(path, headers=headers, **kwargs)
+    assert response.status_code == status, response.get_json()
+    assert set(response.get_json()) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("size", [" 5", "+5", "5.0", "٥", "five"])
+def test_page_size_is_plain_digits(client, headers, size):
+    response = client.get("/api/v1/tasks/", headers=headers, query_string={"page_size": size})
+    assert response.status_code == 400
+    assert response.get_json()["details"]["errors"][0]["pointer"] == "/query/page_size"
+
+
+def test_a_download_redirect_has_no_page_only_the_location(client, deps, headers):
+    task_id, _ = _completed_task(deps, headers, client)
+    response = client.get(f"/api/v1/files/tasks/{task_id}/download/", headers=headers)
+    assert response.status_code == 302 and response.data == b""
+    assert "Content-Type" not in response.headers
+    assert response.headers["Location"].startswith("http")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_document_has_one_create_branch_per_task_type_and_no_other(client):
+    from vss.domain.payloads import PAYLOADS
+    from vss.domain.tasks import TaskType
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    branches = [schemas[r["$ref"].rsplit("/", 1)[1]] for r in schemas["CreateTask"]["oneOf"]]
+    assert [b["properties"]["task_type"]["const"] for b in branches] == [t.value for t in TaskType]
+    assert [b["properties"]["payload"]["$ref"].rsplit("/", 1)[1] for b in branches] == [
+        PAYLOADS[t].__name__ for t in TaskType]
+
+
+def test_the_document_reads_its_limits_from_the_settings():
+    deps = fake_deps(max_upload_bytes=1234, page_size_max=7)
+    doc = create_app(deps).test_client().get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    assert schemas["SignedUploadRequest"]["properties"]["size"]["maximum"] == 1234
+    page_size = doc["paths"]["/api/v1/tasks/"]["get"]["parameters"][0]["schema"]
+    assert page_size["maximum"] == 7
+    models = schemas["NarrationServiceParams"]["properties"]["model"]["anyOf"][0]["enum"]
+    assert models == sorted(deps.settings.gemini_prices)
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"dataset_path": "uploads/f/x.json"}, "dataset_path"),
+    ({"blueprint_path": "uploads/f/x.json", "dataset_path": "uploads/f/y.json"}, None),
+])
+def test_the_document_knows_both_spellings_of_a_payload_field(client, payload, field):
+    from vss.domain.payloads import GenerateNarrationPayload
+
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"][
+        "GenerateNarrationPayload"]
+    assert "dataset_path" in schema["properties"]
+    both = {"not": {"required": ["blueprint_path", "dataset_path"]}}
+    assert both in schema["allOf"]
+    try:  # the model agrees: one spelling is enough, both at once is refused
+        GenerateNarrationPayload.model_validate(payload)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert accepted == (field is not None)

@@ -5,9 +5,10 @@ layer and serialises a view; one error handler turns every error into `{code, me
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, request
+from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
@@ -16,7 +17,14 @@ from vss.api.openapi import openapi_document
 from vss.api.views import API_PREFIX, Health, TaskPage, TaskView, uploaded
 from vss.deps import Deps
 from vss.domain.pointers import pointer_errors
-from vss.errors import BadRequest, NotFound, UnexpectedError, VssError, for_http_status
+from vss.errors import (
+    BadRequest,
+    NotFound,
+    UnexpectedError,
+    UnsupportedMedia,
+    VssError,
+    for_http_status,
+)
 from vss.observability import current_trace, trace_from_header
 from vss.service import auth, tasks, uploads
 from vss.service.storage import location
@@ -24,9 +32,14 @@ from vss.service.storage import location
 log = logging.getLogger(__name__)
 
 M = type[BaseModel]
+# Headers of a framework error that describe its HTML page, not the error.
+_PAGE_HEADERS = {"content-type", "content-length"}
 
 
 def _json_body(model: M) -> Any:
+    if not request.is_json:
+        raise UnsupportedMedia("Send the body as application/json.",
+                               details={"accepted": ["application/json"]})
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("Body must be a JSON object.")
@@ -39,6 +52,8 @@ def _json_body(model: M) -> Any:
 def create_app(deps: Deps) -> Flask:
     app = Flask(__name__)
     app.url_map.strict_slashes = False
+    # `//` is answered as the unknown path it is (404), not redirected to another route.
+    app.url_map.merge_slashes = False
     # Multipart framing adds a little to the file itself.
     app.config["MAX_CONTENT_LENGTH"] = deps.settings.max_upload_bytes + 64 * 1024
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -65,11 +80,18 @@ def create_app(deps: Deps) -> Flask:
         return jsonify(exc.to_dict()), exc.http_status
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    def _http_error(exc: HTTPException) -> Response:
+        """Routing and protocol errors of the framework, as JSON; their headers (a 405's
+        `Allow`) are kept."""
         status = exc.code or 500
         details = {"max_bytes": deps.settings.max_upload_bytes} if status == 413 else None
         error = for_http_status(status, exc.description or "", details)
-        return jsonify(error.to_dict()), status
+        response = jsonify(error.to_dict())
+        response.status_code = status
+        for name, value in exc.get_headers():
+            if name.lower() not in _PAGE_HEADERS:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
@@ -83,16 +105,20 @@ def create_app(deps: Deps) -> Flask:
 
     @app.get(f"{API_PREFIX}/openapi.json")
     def openapi() -> Any:
-        return openapi_document(base_url())
+        return openapi_document(base_url(), deps.settings)
 
     @app.post(f"{API_PREFIX}/files/upload/")
     def upload() -> Any:
         tenant_id = caller()
-        if request.mimetype == "application/json":
+        if request.is_json:
             signed = uploads.request_signed_upload(
                 deps, tenant_id, _json_body(uploads.SignedUploadRequest)
             )
             return signed.model_dump(), 201
+        if request.mimetype != "multipart/form-data":
+            raise UnsupportedMedia(
+                "Send the file as multipart/form-data, or JSON to sign an upload.",
+                details={"accepted": ["multipart/form-data", "application/json"]})
         file = request.files.get("file")
         if file is None or not file.filename:
             raise BadRequest("Send the file as multipart field 'file', or JSON to sign an upload.")
@@ -110,11 +136,11 @@ def create_app(deps: Deps) -> Flask:
         tenant_id = caller()
         size_error = {"pointer": "/query/page_size",
                       "reason": f"an integer from 1 to {deps.settings.page_size_max}"}
-        try:
-            size = int(request.args.get("page_size", 20))
-        except ValueError:
-            raise BadRequest("page_size must be an integer.",
-                             details={"errors": [size_error]}) from None
+        raw_size = request.args.get("page_size", "20")
+        # ASCII digits only: int() would also take " 5", "+5", "5_0" and other scripts' digits.
+        if not re.fullmatch(r"-?[0-9]+", raw_size):
+            raise BadRequest("page_size must be an integer.", details={"errors": [size_error]})
+        size = int(raw_size)
         if not 1 <= size <= deps.settings.page_size_max:
             raise BadRequest("page_size out of range.", details={
                 "min": 1, "max": deps.settings.page_size_max, "errors": [size_error]})
@@ -140,8 +166,9 @@ def create_app(deps: Deps) -> Flask:
         if not deps.blobs.exists(bucket, blob):
             raise NotFound("No such file.", details={"path": relative_path})
         url = deps.blobs.signed_download_url(bucket, blob, deps.settings.signed_url_ttl_seconds)
-        response = redirect(url, code=302)
-        response.headers["Cache-Control"] = "no-store"
+        # No body: the answer is the Location (a framework redirect would add an HTML page).
+        response = Response(status=302, headers={"Location": url, "Cache-Control": "no-store"})
+        del response.headers["Content-Type"]
         return response
 
     @app.get(f"{API_PREFIX}/files/tasks/<task_id>/download/")

@@ -1,109 +1,172 @@
-"""The OpenAPI 3.1 document, generated from the same pydantic models the routes use."""
+"""The OpenAPI 3.1 document: every route with each status and content type it can answer, the
+API-key headers as a security scheme, and links from a created task to what can be done with it.
+
+Schemas come from the pydantic models the routes use (vss.api.components); the limits that live
+in the settings (page size, upload size, priced models) are read from them.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
-
+from vss.api.components import ID, RELATIVE_PATH, component_schemas, ref
 from vss.api.views import API_PREFIX, ErrorBody, Health, TaskPage, TaskView, UploadedFile
+from vss.config import Settings
 from vss.domain.payloads import PAYLOADS
-from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
-_MODELS: list[type[BaseModel]] = [
-    ErrorBody, Health, UploadedFile, SignedUploadRequest, SignedUpload, CreateTask, TaskView,
-    TaskPage, *PAYLOADS.values(),
-]
+VERSION = "0.1.0"
 _AUTH: list[dict[str, list[str]]] = [{"instanceId": [], "apiKey": []}]
+_WHY = {
+    400: "The request is malformed or invalid; `details.errors` points at each problem "
+         "(JSON Pointers) where there is one.",
+    401: "X-Instance-ID or X-Api-Key is missing, unknown, revoked or does not match.",
+    404: "No such resource for this tenant (another tenant's resources do not exist for you).",
+    409: "The task is in a state that does not allow this.",
+    413: "The body (or the declared size) is over the upload limit; `details.max_bytes`.",
+    415: "The body's media type, or the declared or sniffed file type, is not accepted.",
+    425: "The task has not completed yet: poll it and come back.",
+    500: "An unexpected error.",
+    503: "A dependency is briefly unavailable: retry with backoff. Nothing was created.",
+}
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): _json(ErrorBody, "Error `{code, message, details}`.") for s in statuses}
+def _errors(names: dict[Any, str], *statuses: int) -> dict[str, Any]:
+    body = ref(names[ErrorBody])
+    return {str(s): _json(body, f"`{{code, message, details}}`. {_WHY[s]}")
+            for s in (*statuses, 500)}
 
 
 def _redirect(description: str) -> dict[str, Any]:
-    return {"description": description, "headers": {"Location": {"schema": {"type": "string"}}}}
+    return {"description": description, "headers": {
+        "Location": {"required": True, "description": "A short-lived signed URL.",
+                     "schema": {"type": "string", "format": "uri"}},
+        "Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}},
+    }}
 
 
-def _paths() -> dict[str, Any]:
-    task_id = [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+def _task_links(*targets: str) -> dict[str, Any]:
+    return {target: {"operationId": target, "parameters": {"task_id": "$response.body#/id"}}
+            for target in targets}
+
+
+def _upload_links() -> dict[str, Any]:
+    """What an upload is for: the file it names can be every required input of a new task (of
+    any type: a file still being checked makes the task wait, so any upload will do)."""
+    links: dict[str, Any] = {"downloadFile": {"operationId": "downloadFile", "parameters": {
+        "path": "$response.body#/relative_path"}}}
+    for task_type, model in PAYLOADS.items():
+        inputs = {name: "$response.body#/relative_path"
+                  for name, field in model.model_fields.items()
+                  if name.endswith("_path") and field.is_required()}
+        links[f"createTask_{task_type.value}"] = {"operationId": "createTask", "requestBody": {
+            "task_type": task_type.value, "payload": inputs}}
+    return links
+
+
+def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
+    task_id = [{"name": "task_id", "in": "path", "required": True, "schema": ID,
+                "description": "The `id` of one of your tasks."}]
+    task = ref(names[TaskView])
     return {
-        f"{API_PREFIX}/health/": {"get": {"summary": "Liveness", "security": [],
-                                          "responses": {"200": _json(Health, "Up.")}}},
+        f"{API_PREFIX}/health/": {"get": {
+            "operationId": "getHealth", "summary": "Liveness", "security": [],
+            "responses": {"200": _json(ref(names[Health]), "Up."), **_errors(names)}}},
         f"{API_PREFIX}/openapi.json": {"get": {
-            "summary": "This OpenAPI 3.1 document", "security": [],
-            "responses": {"200": {"description": "The document.", "content": {
-                "application/json": {"schema": {"type": "object"}}}}}}},
+            "operationId": "getOpenApi", "summary": "This OpenAPI 3.1 document", "security": [],
+            "responses": {"200": _json({"type": "object"}, "The document."),
+                          **_errors(names)}}},
         f"{API_PREFIX}/files/upload/": {"post": {
-            "summary": "Upload a file (multipart field `file`), or request a signed PUT URL (JSON)",
-            "requestBody": {"content": {
-                "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                                   "properties": {"file": {"type": "string",
-                                                                           "format": "binary"}}}},
-                "application/json": {"schema": _ref(SignedUploadRequest)}}},
-            "responses": {"201": {"description": "Stored (multipart) or signed (JSON).",
-                                  "content": {"application/json": {"schema": {"oneOf": [
-                                      _ref(UploadedFile), _ref(SignedUpload)]}}}},
-                          **_errors(400, 401, 413, 415)}}},
+            "operationId": "uploadFile",
+            "summary": "Upload a file (multipart field `file`), or ask for a signed PUT URL (JSON)",
+            "description": "A multipart upload is stored and checked; its type is sniffed from "
+                           "its bytes (JSON, UTF-8 text or subtitles, WAV), anything else is a "
+                           "415. A JSON request answers with a URL to PUT exactly `size` bytes.",
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}}}},
+                "application/json": {"schema": ref(names[SignedUploadRequest])}}},
+            "responses": {
+                "201": {**_json({"oneOf": [ref(names[UploadedFile]), ref(names[SignedUpload])]},
+                                "Stored (multipart) or signed (JSON)."),
+                        "links": _upload_links()},
+                **_errors(names, 400, 401, 413, 415)}}},
         f"{API_PREFIX}/tasks/": {
-            "post": {"summary": "Create a task",
-                     "requestBody": {"content": {"application/json": {"schema": _ref(CreateTask)}}},
-                     "responses": {"202": _json(TaskView, "Accepted."),
-                                   **_errors(400, 401, 404, 503)}},
-            "get": {"summary": "List your tasks, newest first",
-                    "parameters": [
-                        {"name": "page_size", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "page_token", "in": "query", "schema": {"type": "string"}}],
-                    "responses": {"200": _json(TaskPage, "A page."), **_errors(400, 401)}}},
+            "post": {
+                "operationId": "createTask", "summary": "Create a task",
+                "description": "Every `*_path` names one of your files; one still being checked "
+                               "makes the task wait for it. A path that names no file is a 404.",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": ref("CreateTask")}}},
+                "responses": {
+                    "202": {**_json(task, "Accepted: poll it."),
+                            "links": _task_links("getTask", "cancelTask", "downloadTaskResult")},
+                    **_errors(names, 400, 401, 404, 413, 415, 503)}},
+            "get": {
+                "operationId": "listTasks", "summary": "List your tasks, newest first",
+                "parameters": [
+                    {"name": "page_size", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": page_size_max,
+                                "default": 20}},
+                    {"name": "page_token", "in": "query", "schema": {"type": "string"},
+                     "description": "`next_page_token` of the previous page; empty or absent "
+                                    "for the first. A token this list did not issue is a 400."}],
+                "responses": {
+                    "200": {**_json(ref(names[TaskPage]), "A page."), "links": {
+                        "listTasks": {"operationId": "listTasks", "parameters": {
+                            "page_token": "$response.body#/next_page_token"}}}},
+                    **_errors(names, 400, 401)}}},
         f"{API_PREFIX}/tasks/{{task_id}}/": {"get": {
-            "summary": "Poll a task", "parameters": task_id,
-            "responses": {"200": _json(TaskView, "The task."), **_errors(401, 404)}}},
+            "operationId": "getTask", "summary": "Poll a task", "parameters": task_id,
+            "responses": {"200": {**_json(task, "The task."),
+                                  "links": _task_links("cancelTask", "downloadTaskResult")},
+                          **_errors(names, 401, 404)}}},
         f"{API_PREFIX}/tasks/{{task_id}}/cancel/": {"post": {
-            "summary": "Cancel a task", "parameters": task_id,
-            "responses": {"200": _json(TaskView, "Canceled."), **_errors(401, 404, 409)}}},
+            "operationId": "cancelTask", "summary": "Cancel a task", "parameters": task_id,
+            "responses": {"200": {**_json(task, "Canceled."), "links": _task_links("getTask")},
+                          **_errors(names, 401, 404, 409)}}},
         f"{API_PREFIX}/files/tasks/{{task_id}}/download/": {"get": {
-            "summary": "Download a task's main artifact", "parameters": task_id,
-            "responses": {"302": _redirect("Short-lived signed URL."),
-                          **_errors(401, 404, 409, 425)}}},
+            "operationId": "downloadTaskResult", "summary": "Download a task's main artifact",
+            "parameters": task_id,
+            "responses": {"302": _redirect("To the task's main artifact."),
+                          **_errors(names, 401, 404, 409, 425)}}},
         f"{API_PREFIX}/files/download/": {"get": {
+            "operationId": "downloadFile",
             "summary": "Download one of your files by relative path",
             "parameters": [{"name": "path", "in": "query", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"302": _redirect("Short-lived signed URL."),
-                          **_errors(400, 401, 404)}}},
+                            "schema": RELATIVE_PATH}],
+            "responses": {"302": _redirect("To the file."), **_errors(names, 400, 401, 404)}}},
     }
 
 
 @cache
-def _document() -> dict[str, Any]:
-    _, schemas = models_json_schema(
-        [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
-    )
+def _document(page_size_max: int, max_upload_bytes: int, priced_models: tuple[str, ...]
+              ) -> dict[str, Any]:
+    schemas, names = component_schemas(max_upload_bytes, priced_models)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Visify Story Studio Cloud API", "version": "0.1.0"},
-        "paths": _paths(),
+        "info": {"title": "Visify Story Studio Cloud API", "version": VERSION},
+        "paths": _paths(names, page_size_max),
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": schemas,
             "securitySchemes": {
-                "instanceId": {"type": "apiKey", "in": "header", "name": "X-Instance-ID"},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "instanceId": {"type": "apiKey", "in": "header", "name": "X-Instance-ID",
+                               "description": "The edge instance's id (sent with X-Api-Key)."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
+                           "description": "The instance's API key."},
             },
         },
         "security": _AUTH,
     }
 
 
-def openapi_document(server_url: str) -> dict[str, Any]:
-    return {**_document(), "servers": [{"url": server_url}]}
+def openapi_document(server_url: str, settings: Settings) -> dict[str, Any]:
+    doc = _document(settings.page_size_max, settings.max_upload_bytes,
+                    tuple(sorted(settings.gemini_prices)))
+    return {**doc, "servers": [{"url": server_url}]}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vss.domain.files import FileRecord
-from vss.domain.tasks import Progress, Task, TaskError, TaskStatus
+from vss.domain.files import FileRecord, FileStatus
+from vss.domain.tasks import Progress, Stage, Task, TaskError, TaskStatus, TaskType
 
 API_PREFIX = "/api/v1"
 
@@ -24,14 +24,14 @@ class UploadedFile(BaseModel):
     size: int | None
     sha256: str | None
     content_type: str
-    status: str
+    status: FileStatus
 
 
 class TaskView(BaseModel):
     id: str
-    task_type: str
+    task_type: TaskType
     status: TaskStatus
-    stage: str | None
+    stage: Stage | None
     result: dict[str, Any] | None = Field(
         description="The seed's result: the main artifact (`output_file_path`) and its facts."
     )
@@ -54,7 +54,7 @@ class TaskView(BaseModel):
         done = task.status == TaskStatus.COMPLETED
         return cls(
             id=task.id, task_type=task.task_type, status=task.status,
-            stage=None if task.is_terminal else task.current.stage.value,
+            stage=None if task.is_terminal else task.current.stage,
             result=task.main_result.as_seed_result() if task.main_result else None,
             results={stage.value: r.as_seed_result() for stage, r in task.results.items()},
             error=task.error, progress=task.progress, usage=task.usage, waiting_on=task.waiting_on,
@@ -70,12 +70,12 @@ class TaskPage(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok"]
     version: str
 
 
 def uploaded(record: FileRecord) -> UploadedFile:
     return UploadedFile(
         relative_path=record.relative_path, size=record.size, sha256=record.sha256,
-        content_type=record.content_type, status=record.status.value,
+        content_type=record.content_type, status=record.status,
     )
