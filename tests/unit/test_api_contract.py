@@ -1,0 +1,134 @@
+"""The API keeps the contract it publishes: schemathesis runs every check it has against the
+OpenAPI document the app serves, in process (WSGI, fake ports), once per operation (examples,
+coverage and fuzzing phases, bounded and derandomized) and as stateful sequences that follow the
+document's links: upload → create a task → poll, cancel and download it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import CHECKS, load_all_checks
+
+from tests.support.fakes import fake_deps
+from vss.api.app import create_app
+from vss.service import auth
+
+_TENANTS = fake_deps().tenants
+_CREDS = auth.create_tenant(dataclasses.replace(fake_deps(), tenants=_TENANTS), "contract")
+HEADERS = {"X-Instance-ID": _CREDS.instance_id, "X-Api-Key": _CREDS.api_key}
+
+
+class FreshApi:
+    """The app under test, rebuilt on empty fakes (same tenant) at every `reset`. A stateful
+    scenario starts from a reset: Hypothesis replays a scenario's choices while shrinking and
+    needs the API to answer them as it did the first time."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        deps = dataclasses.replace(fake_deps(max_upload_bytes=4096), tenants=_TENANTS)
+        self.app = create_app(deps)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return self.app(environ, start_response)
+
+
+APP = FreshApi()
+
+# Each check's default expected statuses, plus what a rule the document cannot express adds.
+_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+_REJECTED = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
+CONFIG = schemathesis.Config.from_dict({
+    "seed": 20240521,
+    "continue-on-failure": True,
+    "headers": HEADERS,
+    "generation": {"max-examples": 40, "deterministic": True, "database": "none"},
+    "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
+               "fuzzing": {"enabled": True}, "stateful": {"enabled": True}},
+    # Every check is on by default (test_every_check_schemathesis_has_is_on); only the statuses
+    # below are widened. max_response_time stays off: speed is measured in benchmarks.
+    "checks": {
+        # A signed upload's `size` over the cap is refused with 413, which is what it is.
+        "negative_data_rejection": {"expected-statuses": [*_REJECTED, "413"]},
+    },
+    "operations": [
+        # A multipart file's type is sniffed from its bytes (JSON, UTF-8 text, WAV: else 415)
+        # and its size capped (413); a schema cannot say which random bytes those are.
+        {"include-operation-id": "uploadFile",
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "413", "415"]}}},
+        # A page_token is valid only if this list issued it: a well-formed token it did not
+        # issue is a 400 (starting over silently would repeat pages already read).
+        {"include-operation-id": "listTasks",
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "400"]}}},
+        # A task's result exists once the task completes: until then 425 is the edge contract
+        # (DESIGN.md §4), whatever the request looks like.
+        {"include-operation-id": "downloadTaskResult",
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "425"]}}},
+    ],
+})
+
+
+def _served_document() -> dict[str, Any]:
+    doc: dict[str, Any] = APP.app.test_client().get("/api/v1/openapi.json").get_json()
+    # Schemathesis merges a link's requestBody into a generated body field by field, which
+    # nearly always yields an invalid payload (another task type's fields); the links from an
+    # upload to a new task are meant as whole bodies, so say so, for this run only.
+    links = doc["paths"]["/api/v1/files/upload/"]["post"]["responses"]["201"]["links"]
+    for link in links.values():
+        if "requestBody" in link:
+            link["x-schemathesis"] = {"merge_body": False}
+    return doc
+
+
+def load_schema() -> schemathesis.BaseSchema:
+    loaded = schemathesis.openapi.from_dict(_served_document(), config=CONFIG)
+    loaded.app = APP
+    return loaded
+
+
+schema = load_schema()
+
+
+@schema.parametrize()
+def test_every_operation_keeps_the_contract(case: schemathesis.Case) -> None:
+    case.call_and_validate()
+
+
+def test_stateful_sequences_keep_the_contract_along_the_links() -> None:
+    # A schema of its own: schemathesis tunes how often it follows links from what it has seen,
+    # so a run must not depend on which tests ran before it.
+    answers: Counter[tuple[str, int]] = Counter()
+
+    class Workflow(load_schema().as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            APP.reset()
+
+        def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
+            answers[(case.operation.label, response.status_code)] += 1
+
+    # Schemathesis's own state-machine defaults (generate only, health checks off), bounded
+    # and derandomized.
+    Workflow.run(settings=settings(
+        phases=[Phase.generate], max_examples=60, stateful_step_count=8, deadline=None,
+        derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
+    # The links were followed, not only declared: tasks were created from uploads, then polled,
+    # canceled and asked for their result (425 while pending, 409 once canceled).
+    assert answers[("POST /api/v1/tasks/", 202)], answers
+    assert answers[("GET /api/v1/tasks/{task_id}/", 200)], answers
+    assert answers[("POST /api/v1/tasks/{task_id}/cancel/", 200)], answers
+    downloads = {s for (label, s) in answers if label.endswith("{task_id}/download/")}
+    assert downloads & {425, 409}, answers
+    assert answers[("GET /api/v1/files/download/", 302)], answers
+
+
+def test_every_check_schemathesis_has_is_on() -> None:
+    load_all_checks()
+    for name in CHECKS.get_all_names():
+        assert schema.config.checks_config_for().get_by_name(name=name).enabled, name
