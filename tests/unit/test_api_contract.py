@@ -10,6 +10,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
@@ -20,8 +21,15 @@ from vss.api.app import create_app
 from vss.service import auth
 
 _TENANTS = fake_deps().tenants
-_CREDS = auth.create_tenant(dataclasses.replace(fake_deps(), tenants=_TENANTS), "contract")
-HEADERS = {"X-Instance-ID": _CREDS.instance_id, "X-Api-Key": _CREDS.api_key}
+
+
+def _headers(tenant: str) -> dict[str, str]:
+    creds = auth.create_tenant(dataclasses.replace(fake_deps(), tenants=_TENANTS), tenant)
+    return {"X-Instance-ID": creds.instance_id, "X-Api-Key": creds.api_key}
+
+
+HEADERS = _headers("contract")
+OTHER_TENANT = _headers("other")
 
 
 class FreshApi:
@@ -54,6 +62,8 @@ CONFIG = schemathesis.Config.from_dict({
                "fuzzing": {"enabled": True}, "stateful": {"enabled": True}},
     # Every check is on by default (test_every_check_schemathesis_has_is_on); only the statuses
     # below are widened. max_response_time stays off: speed is measured in benchmarks.
+    # object_level_authorization only probes with several identities given as WFC peers, and
+    # then not along our links; the stateful test checks tenant isolation itself instead.
     "checks": {
         # A signed upload's `size` over the cap is refused with 413, which is what it is.
         "negative_data_rejection": {"expected-statuses": [*_REJECTED, "413"]},
@@ -101,6 +111,24 @@ def test_every_operation_keeps_the_contract(case: schemathesis.Case) -> None:
     case.call_and_validate()
 
 
+def _another_tenant_sees_none_of_it(label: str, response: schemathesis.Response) -> None:
+    """What one tenant just created does not exist for another: every way to reach it is 404."""
+    created = {("POST /api/v1/tasks/", 202), ("POST /api/v1/files/upload/", 201)}
+    if (label, response.status_code) not in created:
+        return
+    body = response.json()
+    if "id" in body:
+        reach = [("GET", f"/api/v1/tasks/{body['id']}/"),
+                 ("POST", f"/api/v1/tasks/{body['id']}/cancel/"),
+                 ("GET", f"/api/v1/files/tasks/{body['id']}/download/")]
+    else:
+        reach = [("GET", f"/api/v1/files/download/?path={quote(body['relative_path'])}")]
+    client = APP.app.test_client()
+    for method, path in reach:
+        answer = client.open(path, method=method, headers=OTHER_TENANT)
+        assert answer.status_code == 404, (method, path, answer.get_json())
+
+
 def test_stateful_sequences_keep_the_contract_along_the_links() -> None:
     # A schema of its own: schemathesis tunes how often it follows links from what it has seen,
     # so a run must not depend on which tests ran before it.
@@ -112,6 +140,7 @@ def test_stateful_sequences_keep_the_contract_along_the_links() -> None:
 
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             answers[(case.operation.label, response.status_code)] += 1
+            _another_tenant_sees_none_of_it(case.operation.label, response)
 
     # Schemathesis's own state-machine defaults (generate only, health checks off), bounded
     # and derandomized.
