@@ -184,3 +184,41 @@ class Synthesizer(Protocol):
 
     def synthesize(self, text: str, *, lang: str, voice: str | None = None,
                    rate: float = 1.0) -> SpeechAudio: ...
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """One utterance for a `SpeechEngine`: what the cloud voices need beside text and voice.
+
+    `language_code` is BCP-47 (cmn-CN, en-US); `model` a Gemini-TTS model name; `prompt` a
+    style instruction for promptable voices (never spoken); `cloning_key` the key of a Cloud
+    TTS instant custom voice. Engines ignore what they cannot use and say so in `SpeechAudio`.
+    """
+
+    text: str
+    lang: str
+    voice: str | None = None
+    rate: float = 1.0
+    language_code: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    cloning_key: str | None = field(default=None, repr=False)
+
+
+class SpeechEngine(Protocol):
+    """Text to speech with the full voice description (cloud and offline engines alike).
+    Raises `TtsError` for text or a voice the engine refuses (permanent), `RetryableError`
+    (`RateLimited`) when the engine is unavailable for now."""
+
+    name: str
+
+    def speak(self, request: SpeechRequest) -> SpeechAudio: ...
+
+
+class AudioTools(Protocol):
+    """Audio operations that need an external tool (FFmpeg is a subprocess)."""
+
+    def change_tempo(self, wav: bytes, factor: float) -> bytes:
+        """The same speech `factor` times as fast, pitch kept (a WAV of the same format).
+        Raises `TtsError` when the tool fails."""
+        ...
