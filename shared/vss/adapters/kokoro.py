@@ -105,7 +105,8 @@ class KokoroSynthesizer:
         if request.lang not in LANGS:
             raise TtsError(f"Kokoro does not speak {request.lang!r}.")
         kokoro = self._load()
-        voice = request.voice if request.voice in kokoro.voices.files else DEFAULT_VOICE
+        voice = request.voice if request.voice and request.voice in kokoro.voices.files \
+            else DEFAULT_VOICE
         phonemes = self._phonemes(request.text, request.lang)
         try:
             samples, rate = kokoro.create(phonemes, voice=voice, is_phonemes=True,

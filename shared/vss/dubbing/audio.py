@@ -54,9 +54,10 @@ def decode_wav(data: bytes) -> tuple[Samples, int]:
         ints = (bytes3[:, 0].astype(np.int32) | (bytes3[:, 1].astype(np.int32) << 8)
                 | (bytes3[:, 2].astype(np.int8).astype(np.int32) << 16))
         samples = ints / float(1 << 23)
+    elif width == 2:
+        samples = np.frombuffer(raw, "<i2").astype(np.float64) / 32768.0
     else:
-        dtype = {2: np.int16, 4: np.int32}[width]
-        samples = np.frombuffer(raw, dtype).astype(np.float64) / float(np.iinfo(dtype).max + 1)
+        samples = np.frombuffer(raw, "<i4").astype(np.float64) / 2147483648.0
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
     return samples, rate
@@ -98,7 +99,7 @@ def trim_silence(samples: Samples, rate: int, *, threshold_db: float = -40.0,
     pad = int(rate * pad_seconds)
     start = max(0, int(voiced[0]) * frame - pad)
     end = min(samples.size, (int(voiced[-1]) + 1) * frame + pad)
-    return samples[start:end]
+    return np.asarray(samples[start:end], np.float64)
 
 
 def _padded(samples: Samples, rate: int) -> Samples:
@@ -115,7 +116,8 @@ def integrated_lufs(samples: Samples, rate: int) -> float:
 def _oversampled_peaks(samples: Samples) -> Samples:
     """Per input sample, the largest magnitude of the 4x oversampled signal around it."""
     up = np.abs(resample_poly(samples, _OVERSAMPLE, 1))[: samples.size * _OVERSAMPLE]
-    return np.maximum(np.abs(samples), up.reshape(-1, _OVERSAMPLE).max(axis=1))
+    return np.asarray(np.maximum(np.abs(samples), up.reshape(-1, _OVERSAMPLE).max(axis=1)),
+                      np.float64)
 
 
 def true_peak_dbtp(samples: Samples, rate: int = SAMPLE_RATE) -> float:
@@ -138,7 +140,7 @@ def limit_true_peak(samples: Samples, rate: int, ceiling_dbtp: float) -> Samples
     reach = max(1, int(rate * max(_LOOKAHEAD_SECONDS, _RELEASE_SECONDS)))
     gain = uniform_filter1d(minimum_filter1d(need, 2 * reach + 1, mode="nearest"),
                             reach + 1, mode="nearest")
-    return samples * np.minimum(gain, need)
+    return np.asarray(samples * np.minimum(gain, need), np.float64)
 
 
 @dataclass(frozen=True)

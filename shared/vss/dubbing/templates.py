@@ -170,7 +170,7 @@ def resolve_voice(template: VoiceTemplate, params: DubbingServiceParams, lang: s
             code = params.language_code
         changes["language_code"] = code
         old = voice.language_code
-        if voice.voice and voice.model is None and old and code != old \
+        if voice.voice and voice.model is None and old and code and code != old \
                 and voice.voice.startswith(old + "-"):
             # A Cloud TTS voice name starts with its language: cmn-CN-Chirp3-HD-Kore.
             changes["voice"] = code + voice.voice[len(old):]
