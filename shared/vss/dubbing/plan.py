@@ -128,10 +128,11 @@ def plan_segments(script: NarrationScript, params: DubbingServiceParams,
     """One request per narration line, in order. `characters` are the dataset's character
     names (optional): quoted lines are attributed to them."""
     catalog = templates or load_templates()
-    first = script.narration_script[0].narration
+    # An alias ("default") names a template per language: the language decides which.
+    named = catalog.get(params.template_name)
     template = catalog.get(params.template_name,
-                           segment_lang(script, params, catalog.get(params.template_name,
-                                                                    None), first))
+                           segment_lang(script, params, named,
+                                        script.narration_script[0].narration))
     tempo = params.speaking_rate or 1.0
     tempo = min(max(tempo, 0.5), 2.0)
     perspective = _perspective(script)
