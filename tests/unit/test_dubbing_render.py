@@ -195,3 +195,28 @@ def test_a_director_that_fails_leaves_the_template_style():
     out = render_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
                          director=llm_director(ScriptedLlm(refuse)))
     assert out.record.delivery_notes == [] and cloud.requests[0].prompt
+
+
+def test_a_line_without_footage_is_spoken_whole_and_never_fitted():
+    script = NarrationScript.model_validate({"narration_script": [
+        {"narration": LINE * 3, "source_scene_ids": [1]}]})  # the seed's shape: no pacing
+    (planned,) = plan_segments(script, DubbingServiceParams(template_name="local_zh"))
+    engine = RecordingSpeechEngine("kokoro", pace=0.7)  # far slower than the estimate
+    tools = FakeAudioTools()
+    out = render_segment(planned, offline(engine), tools)
+    assert out.record.fit.action == "unconstrained" and out.record.narration == LINE * 3
+    assert tools.tempos == [] and len(engine.requests) == 1
+
+
+def test_a_part_too_long_for_one_cloud_request_is_sent_in_sentences():
+    from vss.dubbing.render import MAX_PART_BYTES
+
+    long_text = "楚昊轩抬起头，淡淡一笑，什么也没有说。" * 80  # ~4.5 kB of UTF-8
+    assert len(long_text.encode()) > MAX_PART_BYTES
+    cloud = RecordingSpeechEngine("google-tts")
+    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
+    render_segment(request(400.0, "chinese_chirp3_hd", text=long_text), providers,
+                   FakeAudioTools())
+    assert len(cloud.requests) == 2
+    assert all(len(r.text.encode()) <= MAX_PART_BYTES for r in cloud.requests)
+    assert "".join(r.text for r in cloud.requests) == long_text

@@ -60,7 +60,8 @@ class SegmentFit(BaseModel):
         "no pacing, so the slot is the line's estimated speech time.")
     raw_duration_seconds: float = Field(description="The speech as synthesised, trimmed.")
     tempo: float = Field(1.0, description="Pitch-preserving speed-up applied to fit (1: none).")
-    action: Literal["fits", "tempo", "shortened", "overrun"]
+    action: Literal["fits", "tempo", "shortened", "overrun", "unconstrained"] = Field(
+        description="unconstrained: no footage slot (a script without pacing), nothing fitted.")
     shortened_by: Literal["rewrite", "cut"] | None = None
     overrun_seconds: float = Field(0.0, description="How far the final audio passes the slot.")
     attempts: int = Field(1, description="Syntheses it took.")

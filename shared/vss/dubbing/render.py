@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from vss.config import Settings
 from vss.domain.artifacts import SegmentFit, SegmentLoudness
-from vss.domain.language import language_profile, speech_units
+from vss.domain.language import language_profile, speech_units, split_sentences
 from vss.dubbing import audio as post
 from vss.dubbing.plan import SegmentRequest, SpeechPart
 from vss.dubbing.providers import TtsProviders, price_family
@@ -36,6 +36,9 @@ Rewrite = Callable[[str, float, str], str]
 Director = Callable[[SegmentRequest, Sequence[SpeechPart]], list[str | None]]
 
 _PART_GAP_SECONDS = 0.18  # between a narrator's words and a quoted line
+# Cloud TTS takes at most 5000 bytes of text per request (prompt included): longer parts are
+# spoken a few sentences at a time.
+MAX_PART_BYTES = 3500
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,27 @@ def _speak(request: SegmentRequest, part: SpeechPart, providers: TtsProviders,
                    details={"segment": request.index, "failures": failures})
 
 
+def _bounded(parts: Sequence[SpeechPart], lang: str) -> list[SpeechPart]:
+    """Parts no longer than MAX_PART_BYTES, split between sentences."""
+    out: list[SpeechPart] = []
+    for part in parts:
+        chunk = ""
+        for sentence in split_sentences(part.text, lang):
+            joined = f"{chunk}{language_profile(lang).joiner if chunk else ''}{sentence}"
+            if chunk and len(joined.encode()) > MAX_PART_BYTES:
+                out.append(SpeechPart(speaker=part.speaker, text=chunk))
+                joined = sentence
+            chunk = joined
+        out.append(SpeechPart(speaker=part.speaker, text=chunk or part.text))
+    return out
+
+
 def _synthesise(request: SegmentRequest, text: str, providers: TtsProviders,
                 director: Director | None, previous: _Take | None) -> _Take:
-    parts = request.parts if text == request.text else [
+    parts = _bounded(request.parts if text == request.text else [
         SpeechPart(speaker=p.speaker, text=p.text)
-        for p in split_speakers(text, request.lang, request.characters, request.speaker)]
+        for p in split_speakers(text, request.lang, request.characters, request.speaker)],
+        request.lang)
     notes: list[str | None] = [None] * len(parts)
     if director is not None and request.director and providers.cloud is not None:
         notes = (director(request, parts) + notes)[: len(parts)]
@@ -201,7 +220,9 @@ def render_segment(request: SegmentRequest, providers: TtsProviders, audio: Audi
     its record. Raises `TtsError` (permanent) or `RetryableError` from the engines."""
     config = config or RenderConfig()
     slot = request.slot_seconds
-    allowed = slot * (1 + config.fit_tolerance)
+    # Without footage there is nothing to fit: an estimate is no reason to cut a line.
+    constrained = request.slot_source != "estimate"
+    allowed = slot * (1 + config.fit_tolerance) if constrained else math.inf
     text, shortened_by = request.text, None
     take: _Take | None = None
     tempo, attempts = 1.0, 0
@@ -233,8 +254,8 @@ def render_segment(request: SegmentRequest, providers: TtsProviders, audio: Audi
     loudness = post.measure(final)
     duration = final.size / post.SAMPLE_RATE
     overrun = max(0.0, duration - allowed)
-    action = ("overrun" if overrun > 0 else "shortened" if shortened_by
-              else "tempo" if tempo > 1.0 else "fits")
+    action = ("unconstrained" if not constrained else "overrun" if overrun > 0
+              else "shortened" if shortened_by else "tempo" if tempo > 1.0 else "fits")
     record = SegmentRecord(
         index=request.index, basename=request.basename, narration=text,
         original_narration=request.text if text != request.text else None,
