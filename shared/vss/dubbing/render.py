@@ -198,19 +198,23 @@ def _synthesise(request: SegmentRequest, text: str, providers: TtsProviders,
     return take
 
 
-def _shorten(text: str, lang: str, seconds: float, spoken_seconds: float,
+def _shorten(text: str, lang: str, slot: float, spoken_seconds: float, config: RenderConfig,
              rewrite: Rewrite | None) -> tuple[str, str]:
-    """(shorter text, "rewrite" | "cut"); the cut keeps whole sentences at the speech rate
-    this voice was just measured at."""
+    """(shorter text, "rewrite" | "cut"), sized at the speech rate this voice was just
+    measured at. A rewrite aims at the slot itself (fluent text that needs no speed-up); a
+    cut keeps whole sentences up to what the largest tempo change can still fit."""
     units = speech_units(text, lang)
-    if rewrite is not None:
-        candidate = rewrite(text, seconds, lang).strip()
-        if candidate and speech_units(candidate, lang) < units:
-            return candidate, "rewrite"
     measured = units / spoken_seconds if spoken_seconds > 0 else 0.0
     profile_rate = language_profile(lang).units_per_second
-    rate = SpeechRate(factor=measured / profile_rate if measured else 1.0)
-    return cut_to_budget(text, seconds, lang, rate), "cut"
+    # Seconds at the language's standard rate that hold as many units as this voice says in
+    # the target time: what the rewrite prompt and the cut count in.
+    scale = measured / profile_rate if measured else 1.0
+    if rewrite is not None:
+        candidate = rewrite(text, slot * scale, lang).strip()
+        if candidate and speech_units(candidate, lang) < units:
+            return candidate, "rewrite"
+    return cut_to_budget(text, slot * config.max_tempo * 0.97 * scale, lang, SpeechRate()), \
+        "cut"
 
 
 def render_segment(request: SegmentRequest, providers: TtsProviders, audio: AudioTools,
@@ -234,8 +238,7 @@ def render_segment(request: SegmentRequest, providers: TtsProviders, audio: Audi
         if raw <= slot * config.max_tempo or attempts == config.fit_attempts:
             tempo = min(raw / slot, config.max_tempo)
             break
-        shorter, how = _shorten(text, request.lang, slot * config.max_tempo * 0.97, raw,
-                                rewrite)
+        shorter, how = _shorten(text, request.lang, slot, raw, config, rewrite)
         if not shorter or shorter == text:
             tempo = config.max_tempo
             break
