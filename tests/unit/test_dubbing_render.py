@@ -220,3 +220,19 @@ def test_a_part_too_long_for_one_cloud_request_is_sent_in_sentences():
     assert len(cloud.requests) == 2
     assert all(len(r.text.encode()) <= MAX_PART_BYTES for r in cloud.requests)
     assert "".join(r.text for r in cloud.requests) == long_text
+
+
+def test_offline_a_character_keeps_one_voice_of_its_gender_across_segments():
+    lines = ["楚昊轩说：“站住！”", "车小小说：“我不！”", "楚昊轩说：“你站住！”"]
+    script = NarrationScript.model_validate({"lang": "zh", "narration_script": [
+        {"narration": t, "source_scene_ids": [i + 1]} for i, t in enumerate(lines)]})
+    engine = RecordingSpeechEngine("kokoro")
+    for planned in plan_segments(script, DubbingServiceParams(template_name="chinese_chirp3_hd"),
+                                 characters=["楚昊轩", "车小小"]):
+        render_segment(planned, offline(engine), FakeAudioTools())
+    said = {(r.text, r.voice) for r in engine.requests}
+    voice_of = {text: voice for text, voice in said}
+    assert voice_of["站住！"] == voice_of["你站住！"]
+    assert voice_of["站住！"] != voice_of["我不！"]
+    # the cloud cast gives 楚昊轩 a female voice (Kore) first: offline too, a female one
+    assert voice_of["站住！"] in ("jf_nezumi", "jf_alpha", "jf_tebukuro")

@@ -97,15 +97,21 @@ class _Take:
 
 
 def _offline_voice(request: SegmentRequest, speaker: str) -> str | None:
-    """A cloud template's voice on the offline engines: the language's offline template,
-    narrator for narrator, its cast in order for the characters."""
-    local = load_templates().get("default", request.lang)
-    if request.template == local.name or request.engine == "offline":
+    """A cloud template's voice on the offline engines: the narrator of the language's
+    offline template for the narrator; for a character, the offline cast voice of the same
+    gender in the same position as the character's cloud voice in its template's cast, so a
+    character keeps one voice across segments."""
+    if request.engine == "offline":
         return request.voice_of(speaker).voice
+    local = load_templates().get("default", request.lang)
     if speaker == request.speaker or speaker not in request.voices:
         return local.narrator.voice
-    cast = local.cast or (local.narrator,)
-    return cast[list(request.voices).index(speaker) % len(cast)].voice
+    voice = request.voices[speaker]
+    cloud_cast = [v.voice for v in load_templates().get(request.template).cast]
+    position = cloud_cast.index(voice.voice) if voice.voice in cloud_cast else 0
+    alike = [v for v in local.cast if voice.gender and v.gender == voice.gender]
+    cast = alike or list(local.cast) or [local.narrator]
+    return cast[position % len(cast)].voice
 
 
 def _attempts(request: SegmentRequest, voice: VoiceRef, speaker: str, text: str,
