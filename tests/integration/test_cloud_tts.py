@@ -110,3 +110,22 @@ def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
     loudness = measure(samples, rate)
     assert rate == 48_000 and abs(loudness.lufs + 16) <= 1 and loudness.true_peak_dbtp <= -1
     assert fake.succeeded[0].voice["modelName"] == "gemini-2.5-pro-tts"
+
+
+def test_a_refused_segment_fails_with_its_name_and_the_others_still_render(fake):
+    script = NarrationScript.model_validate({"narration_script": [
+        {"narration": f"第{n}段解说。她转身离开。", "source_scene_ids": [n]} for n in range(3)]})
+    providers = tts_providers_from_settings(Settings(tts_endpoint=fake.url))
+    requests = plan_segments(script, GenerateDubbingPayload.model_validate(
+        {"input_narration_path": "p", "service_params": {
+            "template_name": "chinese_paieas_replication", "speed": 1.0}}).service_params)
+    fake.refuse("第1段", 400)
+    fake.burst(500, 429)
+    outcomes = []
+    for request in requests:
+        try:
+            outcomes.append(render_segment(request, providers, FakeAudioTools()).record.engine)
+        except TtsError as exc:
+            outcomes.append(exc.details["basename"])
+    assert outcomes == ["google-tts", "narration_001.wav", "google-tts"]
+    assert {c.voice.get("name") for c in fake.succeeded} == {"cmn-CN-Chirp3-HD-Leda"}

@@ -150,8 +150,11 @@ def test_a_missing_kokoro_is_named_when_espeak_speaks():
 def test_a_refusal_by_cloud_tts_fails_the_segment_rather_than_falling_back():
     cloud = RecordingSpeechEngine("google-tts", refuse="咖啡")
     providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    with pytest.raises(TtsError):
+    with pytest.raises(TtsError) as caught:
         render_segment(request(6.0, "chinese_chirp3_hd"), providers, FakeAudioTools())
+    assert caught.value.message.startswith("Segment 0 (narration_000.wav): ")
+    assert caught.value.details["segment"] == 0
+    assert caught.value.details["basename"] == "narration_000.wav"
 
 
 def test_quoted_lines_are_spoken_in_the_character_voice():

@@ -147,8 +147,10 @@ def _speak(request: SegmentRequest, part: SpeechPart, providers: TtsProviders,
         try:
             audio = engine.speak(speech)
         except TtsError as exc:
-            if engine is providers.cloud:
-                raise
+            if engine is providers.cloud:  # a refusal: the task fails naming the segment
+                raise TtsError(f"Segment {request.index} ({request.basename}): {exc.message}",
+                               details={**_as_dict(exc.details), "segment": request.index,
+                                        "basename": request.basename}) from exc
             failures.append(f"{engine.name} failed ({exc.message})")
             continue
         reasons = [r for r in (why, *failures) if r]
@@ -282,6 +284,10 @@ def render_segment(request: SegmentRequest, providers: TtsProviders, audio: Audi
         delivery_notes=take.notes,
     )
     return RenderedSegment(wav=wav, record=record)
+
+
+def _as_dict(details: object) -> dict[str, object]:
+    return dict(details) if isinstance(details, dict) else {"details": details}
 
 
 def _finite(value: float) -> float:
