@@ -5,7 +5,7 @@ above the domain reaches Google, a model or a subprocess except through one of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -213,6 +213,25 @@ class SpeechEngine(Protocol):
     name: str
 
     def speak(self, request: SpeechRequest) -> SpeechAudio: ...
+
+
+@dataclass(frozen=True)
+class TtsProviders:
+    """The speech engines of a process, in the order the dubbing core tries them: `cloud`
+    for cloud voice templates (None: why in `cloud_missing`), then the offline engines
+    (Kokoro, then espeak-ng as the last fallback)."""
+
+    offline: Sequence[SpeechEngine]
+    cloud: SpeechEngine | None = None
+    cloud_missing: str = "no Google credentials are configured"
+    # Instant custom voice keys by template name (Settings.tts_voice_cloning_keys).
+    cloning_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Why an offline engine is missing from `offline` (e.g. Kokoro not installed).
+    offline_missing: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.offline:
+            raise ValueError("at least one offline engine is needed (espeak-ng)")
 
 
 class AudioTools(Protocol):
