@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -139,6 +140,9 @@ def report(figures: dict[str, Any]) -> str:
                            for lang, r in row["languages"].items())
         lines.append(f"    {row['engine']:<10} load {row['load_seconds']:>5.2f} s   peak RSS "
                      f"{row['peak_rss_mib']:>6.1f} MiB   {langs}")
+    before, after = figures["load_average_before"], figures["load_average_after"]
+    lines.append(f"\n    1-minute load average: {before[0]:.2f} before, {after[0]:.2f} after "
+                 f"({os.cpu_count()} cores)")
     return "\n".join(lines)
 
 
@@ -146,7 +150,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--engine"]:
         print("BENCH " + json.dumps(engine_figures(argv[1])), flush=True)
         return
-    figures = {"post_processing": post_processing(), "offline_engines": offline_engines()}
+    # Figures on a shared machine move with its load: it is printed beside them.
+    figures = {"load_average_before": os.getloadavg(), "post_processing": post_processing(),
+               "offline_engines": offline_engines(), "load_average_after": os.getloadavg()}
     print(report(figures))
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(figures, indent=2) + "\n")
