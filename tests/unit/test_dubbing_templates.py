@@ -152,3 +152,12 @@ def test_a_first_person_narration_speaks_as_its_character_in_the_chosen_voice():
     (request,) = plan_segments(script("我叫车小小。", config_snapshot=snapshot), params)
     assert request.speaker == "车小小" and request.voice.voice == "jf_nezumi"
     assert [p.speaker for p in request.parts] == ["车小小"]
+
+
+def test_the_datasets_speakers_are_the_characters_a_quote_is_attributed_to(blueprint_bytes):
+    from vss.domain.dataset import parse_dataset
+    from vss.dubbing.plan import characters_of
+
+    names = characters_of(parse_dataset(blueprint_bytes))
+    assert names and "车小小" in names[:5] and "楚昊轩" in names[:5]
+    assert len(set(names)) == len(names)

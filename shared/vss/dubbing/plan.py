@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vss.domain.artifacts import NarrationScript, NarrationSnippet
+from vss.domain.dataset import Dataset
 from vss.domain.language import LANGUAGES, text_language
 from vss.domain.payloads import DubbingServiceParams
 from vss.dubbing.speakers import NARRATOR, UNKNOWN, split_speakers
@@ -28,7 +29,7 @@ from vss.dubbing.templates import (
 )
 from vss.narration.pacing import speech_seconds
 
-__all__ = ["SegmentRequest", "SpeechPart", "plan_segments", "segment_lang"]
+__all__ = ["SegmentRequest", "SpeechPart", "characters_of", "plan_segments", "segment_lang"]
 
 
 class SpeechPart(BaseModel):
@@ -65,6 +66,18 @@ class SegmentRequest(BaseModel):
 
     def voice_of(self, speaker: str) -> VoiceRef:
         return self.voices.get(speaker) or self.voice
+
+
+def characters_of(dataset: Dataset) -> list[str]:
+    """The dataset's speaking characters, most lines first (longer names first on a tie, so
+    a full name is preferred to a part of it when attributing a quote)."""
+    lines: dict[str, int] = {}
+    for scene in dataset.scenes.values():
+        for dialogue in scene.dialogues:
+            name = (dialogue.speaker or "").strip()
+            if name and name.lower() not in ("unknown", "narrator", "旁白", "未知"):
+                lines[name] = lines.get(name, 0) + 1
+    return sorted(lines, key=lambda name: (-lines[name], -len(name), name))
 
 
 def segment_lang(script: NarrationScript, params: DubbingServiceParams,
