@@ -161,3 +161,14 @@ def test_the_datasets_speakers_are_the_characters_a_quote_is_attributed_to(bluep
     names = characters_of(parse_dataset(blueprint_bytes))
     assert names and "车小小" in names[:5] and "楚昊轩" in names[:5]
     assert len(set(names)) == len(names)
+
+
+def test_the_speaker_is_the_name_ending_last_before_the_quote_and_the_longest():
+    from vss.dubbing.speakers import split_speakers
+
+    names = ["楚昊轩", "爷爷", "楚昊轩的爷爷", "车小小"]
+    parts = split_speakers("车小小刚进门，楚昊轩的爷爷就问：“你就是车小小？”", "zh", names)
+    assert [(p.speaker, p.text) for p in parts][1] == ("楚昊轩的爷爷", "你就是车小小？")
+    parts = split_speakers('Then Mara said, "Stop right there!"', "en", ["Mara"])
+    assert [(p.speaker, p.text) for p in parts] == [("narrator", "Then Mara said,"),
+                                                    ("Mara", "Stop right there!")]

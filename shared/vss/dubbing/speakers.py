@@ -73,8 +73,11 @@ def _sentence_start(text: str, end: int) -> int:
 
 
 def _speaker(before: str, characters: Sequence[str]) -> str:
-    found = [(before.rfind(name), name) for name in characters if name and name in before]
-    return max(found)[1] if found else UNKNOWN
+    """The name ending last before the quote; of names ending together, the longest
+    (楚昊轩的爷爷 over 爷爷)."""
+    found = [(before.rfind(name) + len(name), len(name), name)
+             for name in characters if name and name in before]
+    return max(found)[2] if found else UNKNOWN
 
 
 def split_speakers(text: str, lang: str, characters: Sequence[str] = (),
