@@ -185,3 +185,29 @@ def test_offline_dubbing_meets_loudness_format_and_fit_by_independent_measures()
     subs = pysubs2.SSAFile.from_string(assembly.vtt, format_="vtt")
     assert subs[-1].end / 1000 == pytest.approx(float(ffprobe(assembly.track_wav)["duration"]),
                                                 abs=0.01)
+
+
+def test_the_edge_can_join_the_segments_with_concat_copy(tmp_path):
+    """The edge saves each WAV under its basename and runs `ffmpeg -f concat -c copy`: that
+    works only when every segment has the same format, whatever engine spoke it."""
+    from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
+    from vss.dubbing.providers import TtsProviders
+
+    script = NarrationScript.model_validate({"narration_script": [
+        {"narration": text, "source_scene_ids": [i + 1]}
+        for i, text in enumerate([ZH, "她转身离开。", ZH[:20] + "。"])]})
+    requests = plan_segments(script, DubbingServiceParams(template_name="local_zh"))
+    engines = [RecordingSpeechEngine("a", sample_rate=22_050),
+               RecordingSpeechEngine("b", sample_rate=24_000),
+               RecordingSpeechEngine("c", sample_rate=48_000)]
+    rendered = [render_segment(r, TtsProviders(offline=[engine]), FakeAudioTools())
+                for r, engine in zip(requests, engines, strict=True)]
+    listing = tmp_path / "list.txt"
+    for segment in rendered:
+        (tmp_path / segment.record.basename).write_bytes(segment.wav)
+    listing.write_text("".join(f"file '{s.record.basename}'\n" for s in rendered))
+    joined = tmp_path / "joined.wav"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0",
+                    "-i", str(listing), "-c", "copy", str(joined)], check=True, timeout=60)
+    total = sum(s.record.duration_seconds for s in rendered)
+    assert float(ffprobe(joined.read_bytes())["duration"]) == pytest.approx(total, abs=0.01)
