@@ -8,8 +8,10 @@ below the root, or in `$VSS_STATE_DIR`). Tests build `Settings(...)` explicitly.
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +29,20 @@ GEMINI_PRICES: dict[str, tuple[float, float]] = {
     "gemini-2.5-pro": (1.25, 10.00),
     "gemini-2.0-flash": (0.10, 0.40),
     "gemini-2.0-flash-lite": (0.075, 0.30),
+}
+
+# Cloud Text-to-Speech list prices, USD per 1M characters, by voice family (the part of a voice
+# name such as "cmn-CN-Chirp3-HD-Kore" that sets the price). Gemini-TTS bills tokens; its
+# entries are per-character estimates at about 25 audio tokens per second of speech. Offline
+# engines cost nothing. Override with VSS_TTS_PRICES when they change.
+TTS_PRICES: dict[str, float] = {
+    "standard": 4.0,
+    "wavenet": 16.0,
+    "neural2": 16.0,
+    "chirp3-hd": 30.0,
+    "instant-custom-voice": 60.0,
+    "gemini-2.5-flash-tts": 20.0,
+    "gemini-2.5-pro-tts": 40.0,
 }
 
 
@@ -134,6 +150,49 @@ class Settings(BaseSettings):
     )
     narration_max_rewrites: int = Field(2, ge=0, le=5, description="Rewrite requests per "
                                         "over-budget snippet before a cut.")
+    tts_provider: Literal["auto", "google", "offline"] = Field(
+        "auto", description="Who speaks cloud voice templates: `google` (Cloud Text-to-Speech), "
+        "`offline` (the embedded engines), or `auto`: Google when credentials are configured "
+        "(a credentials file, the Cloud Functions runtime, or VSS_TTS_ENDPOINT), else offline.",
+    )
+    tts_endpoint: str | None = Field(
+        None, description="Cloud Text-to-Speech endpoint override (http://host:port for a "
+        "local fake; anonymous credentials are used then).",
+    )
+    tts_attempts: int = Field(4, ge=1, le=10, description="Tries per Cloud TTS call on 429/5xx.")
+    tts_voice_cloning_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description="JSON object: voice template name -> Cloud TTS "
+        "instant custom voice key (made from the template's reference recording).",
+    )
+    tts_prices: dict[str, float] = Field(
+        default_factory=lambda: dict(TTS_PRICES),
+        description="JSON object: voice family -> USD per 1M characters, for the estimate.",
+    )
+    kokoro_model_dir: Path = Field(
+        Path(tempfile.gettempdir()) / "vss-kokoro", description="Where the Kokoro model is "
+        "assembled from its wheels on first use (writable; /tmp on Cloud Functions).",
+    )
+    dubbing_loudness_lufs: float = Field(
+        -16.0, ge=-36, le=-8, description="Integrated loudness of every dubbing segment "
+        "(ITU-R BS.1770).",
+    )
+    dubbing_loudness_tolerance_lu: float = Field(
+        1.0, gt=0, le=3, description="Allowed distance from the loudness target, in LU."
+    )
+    dubbing_true_peak_dbtp: float = Field(
+        -1.0, ge=-9, le=0, description="Highest true peak of a segment (4x oversampled)."
+    )
+    dubbing_fit_tolerance: float = Field(
+        0.05, ge=0, le=0.5, description="A segment may overrun its slot by this fraction "
+        "before it is fitted.",
+    )
+    dubbing_max_tempo: float = Field(
+        1.15, ge=1.0, le=1.3, description="Largest pitch-preserving speed-up used to fit a "
+        "segment; beyond it the text is shortened instead.",
+    )
+    dubbing_fit_attempts: int = Field(
+        3, ge=1, le=6, description="Syntheses per segment while fitting it to its slot."
+    )
     zh_chars_per_second: float = Field(CHINESE.units_per_second, gt=0,
                                        description="Chinese speech rate for pacing.")
     en_words_per_second: float = Field(ENGLISH.units_per_second, gt=0,
@@ -141,7 +200,8 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """The secrets this process holds, for masking wherever their text could surface."""
-        return [self.gemini_api_key.get_secret_value()] if self.gemini_api_key else []
+        secrets = [self.gemini_api_key.get_secret_value()] if self.gemini_api_key else []
+        return secrets + [key.get_secret_value() for key in self.tts_voice_cloning_keys.values()]
 
     @model_validator(mode="after")
     def _default_model_is_priced(self) -> Settings:

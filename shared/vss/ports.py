@@ -5,7 +5,7 @@ above the domain reaches Google, a model or a subprocess except through one of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -184,3 +184,60 @@ class Synthesizer(Protocol):
 
     def synthesize(self, text: str, *, lang: str, voice: str | None = None,
                    rate: float = 1.0) -> SpeechAudio: ...
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """One utterance for a `SpeechEngine`: what the cloud voices need beside text and voice.
+
+    `language_code` is BCP-47 (cmn-CN, en-US); `model` a Gemini-TTS model name; `prompt` a
+    style instruction for promptable voices (never spoken); `cloning_key` the key of a Cloud
+    TTS instant custom voice. Engines ignore what they cannot use and say so in `SpeechAudio`.
+    """
+
+    text: str
+    lang: str
+    voice: str | None = None
+    rate: float = 1.0
+    language_code: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    cloning_key: str | None = field(default=None, repr=False)
+
+
+class SpeechEngine(Protocol):
+    """Text to speech with the full voice description (cloud and offline engines alike).
+    Raises `TtsError` for text or a voice the engine refuses (permanent), `RetryableError`
+    (`RateLimited`) when the engine is unavailable for now."""
+
+    name: str
+
+    def speak(self, request: SpeechRequest) -> SpeechAudio: ...
+
+
+@dataclass(frozen=True)
+class TtsProviders:
+    """The speech engines of a process, in the order the dubbing core tries them: `cloud`
+    for cloud voice templates (None: why in `cloud_missing`), then the offline engines
+    (Kokoro, then espeak-ng as the last fallback)."""
+
+    offline: Sequence[SpeechEngine]
+    cloud: SpeechEngine | None = None
+    cloud_missing: str = "no Google credentials are configured"
+    # Instant custom voice keys by template name (Settings.tts_voice_cloning_keys).
+    cloning_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Why an offline engine is missing from `offline` (e.g. Kokoro not installed).
+    offline_missing: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.offline:
+            raise ValueError("at least one offline engine is needed (espeak-ng)")
+
+
+class AudioTools(Protocol):
+    """Audio operations that need an external tool (FFmpeg is a subprocess)."""
+
+    def change_tempo(self, wav: bytes, factor: float) -> bytes:
+        """The same speech `factor` times as fast, pitch kept (a WAV of the same format).
+        Raises `TtsError` when the tool fails."""
+        ...

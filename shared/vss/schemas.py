@@ -23,6 +23,8 @@ from vss.domain.results import (
     EditingResult,
     NarrationResult,
 )
+from vss.dubbing.plan import SegmentRequest
+from vss.dubbing.render import SegmentRecord
 from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
@@ -31,6 +33,7 @@ MODELS: list[type[BaseModel]] = [
     TaskView, TaskPage, ErrorBody, UploadedFile, SignedUploadRequest, SignedUpload,
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
     DubbingResult, EditingResult,
+    SegmentRequest, SegmentRecord,
 ]
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from vss.domain.audio import wav_facts
 from vss.errors import TtsError
-from vss.ports import SpeechAudio
+from vss.ports import SpeechAudio, SpeechRequest
 
 # Debian's `cmn`/`zh` voices read pinyin tone digits as English; this one reads hanzi properly.
-VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us", "fr": "fr-fr"}
 # espeak's `-s` per voice, calibrated so rate 1.0 speaks at the pacing model's speech rate
 # (zh ≈ 4.5 chars/s, en ≈ 2.5 words/s); its default 175 gives only ~3.4 hanzi/s.
-BASE_WPM = {"zh": 200, "en": 145}
+BASE_WPM = {"zh": 200, "en": 145, "fr": 160}
 
 
 class EspeakSynthesizer:
@@ -47,3 +47,8 @@ class EspeakSynthesizer:
         facts = wav_facts(wav)
         return SpeechAudio(wav=wav, sample_rate=facts.sample_rate, channels=facts.channels,
                            duration_seconds=facts.duration_seconds, engine=self.name, voice=voice)
+
+    def speak(self, request: SpeechRequest) -> SpeechAudio:
+        """The SpeechEngine port: cloud-only fields (model, prompt, clone) do not apply."""
+        return self.synthesize(request.text, lang=request.lang, voice=request.voice,
+                               rate=request.rate)

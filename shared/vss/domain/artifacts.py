@@ -51,11 +51,48 @@ class NarrationScript(_Artifact):
     notes: list[str] = Field(default_factory=list)
 
 
+class SegmentFit(BaseModel):
+    """How a dubbing segment was fitted to its slot (DESIGN.md §8: sync without chipmunks)."""
+
+    slot_seconds: float = Field(description="Speech time the segment had to fit.")
+    slot_source: Literal["budget", "footage", "estimate"] = Field(
+        description="budget/footage: the narration script's pacing; estimate: the script had "
+        "no pacing, so the slot is the line's estimated speech time.")
+    raw_duration_seconds: float = Field(description="The speech as synthesised, trimmed.")
+    tempo: float = Field(1.0, description="Pitch-preserving speed-up applied to fit (1: none).")
+    action: Literal["fits", "tempo", "shortened", "overrun", "unconstrained"] = Field(
+        description="unconstrained: no footage slot (a script without pacing), nothing fitted.")
+    shortened_by: Literal["rewrite", "cut"] | None = None
+    overrun_seconds: float = Field(0.0, description="How far the final audio passes the slot.")
+    attempts: int = Field(1, description="Syntheses it took.")
+
+
+class SegmentLoudness(BaseModel):
+    lufs: float = Field(description="Integrated loudness (ITU-R BS.1770).")
+    true_peak_dbtp: float = Field(description="True peak, 4x oversampled.")
+
+
 class DubbingSegment(_Artifact):
     narration: str = Field(min_length=1)
     source_scene_ids: list[int] = Field(min_length=1)
     duration_seconds: float = Field(ge=0)
     audio_file_path: str
+    start_seconds: float | None = Field(None, description="Offset on the narration track.")
+    end_seconds: float | None = None
+    original_narration: str | None = Field(
+        None, description="The narration script's text, when it had to be shortened to fit.")
+    fit: SegmentFit | None = None
+    loudness: SegmentLoudness | None = None
+    engine: str | None = None
+    voice: str | None = None
+    fallback_reason: str | None = Field(
+        None, description="Why an engine other than the template's spoke.")
+
+
+class DubbingUsage(BaseModel):
+    tts_characters: dict[str, int] = Field(
+        default_factory=dict, description="Characters sent, by voice family or engine.")
+    cost_usd: float = 0.0
 
 
 class DubbingScript(_Artifact):
@@ -63,6 +100,13 @@ class DubbingScript(_Artifact):
     total_duration: float = Field(ge=0)
     template_name: str = "default"
     engine: str | None = None
+    engines: list[str] = Field(default_factory=list)
+    sample_rate: int | None = None
+    gap_seconds: float | None = Field(None, description="Silence between segments on the track.")
+    narration_track_path: str | None = None
+    subtitles_srt_path: str | None = None
+    subtitles_vtt_path: str | None = None
+    usage: DubbingUsage | None = None
 
 
 class BRollClip(_Artifact):

@@ -103,10 +103,17 @@ class NarrationServiceParams(_Open):
 
 
 class DubbingServiceParams(_Open):
+    """The edge sends `speaking_rate` with Gemini templates and `speed` otherwise: both are
+    tempo multipliers here (unlike narration's speech rate). `language_code` (cmn-CN, en-US,
+    fr-FR) names the language when `target_lang` is absent."""
+
     template_name: str = "default"
     target_lang: Lang = Field(Lang.ZH, validation_alias=AliasChoices("target_lang", "lang"))
     voice_name: str | None = None
-    speaking_rate: float | None = Field(None, gt=0.25, le=4.0)
+    speaking_rate: float | None = Field(
+        None, gt=0.25, le=4.0, validation_alias=AliasChoices("speaking_rate", "speed"))
+    language_code: str | None = Field(None, max_length=35)
+    model_name: str | None = Field(None, max_length=100)
 
 
 class EditingServiceParams(_Open):

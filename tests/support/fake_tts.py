@@ -1,0 +1,145 @@
+"""A loopback fake of the Cloud Text-to-Speech REST API, for driving the real
+`google-cloud-texttospeech` client (`transport="rest"`).
+
+It answers `POST /v1/text:synthesize` (and `/v1beta1/...`) with speech-like LINEAR16 audio
+(a RIFF WAV, as the real service sends) whose length follows the text, the language and
+`speakingRate`, and records every request. Faults are scripted: a burst of statuses answered
+to the next requests (429/500 → the client retries), a status answered to every request whose
+text contains a marker (a permanent 400 for one segment), and a fixed latency.
+
+    with FakeTts() as fake:
+        fake.burst(429, 429, 500)
+        engine = CloudTtsSynthesizer.connect(fake.url)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.support.speechlike import speech_like_wav
+from vss.dubbing.templates import lang_of_language_code
+
+_STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+@dataclass(frozen=True)
+class TtsCall:
+    path: str
+    body: dict[str, Any]
+    status: int
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("input", {}).get("text", ""))
+
+    @property
+    def voice(self) -> dict[str, Any]:
+        return dict(self.body.get("voice", {}))
+
+
+class FakeTts:
+    def __init__(self, *, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s
+        self.calls: list[TtsCall] = []
+        self._burst: deque[int] = deque()
+        self._refuse: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def burst(self, *statuses: int) -> None:
+        """Answer the next requests with these statuses, one each, in order."""
+        with self._lock:
+            self._burst.extend(statuses)
+
+    def refuse(self, marker: str, status: int = 400) -> None:
+        """Answer `status` to every request whose text contains `marker`."""
+        with self._lock:
+            self._refuse[marker] = status
+
+    @property
+    def succeeded(self) -> list[TtsCall]:
+        return [c for c in self.calls if c.status == 200]
+
+    def _answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        text = str(body.get("input", {}).get("text", ""))
+        with self._lock:
+            status = self._burst.popleft() if self._burst else 200
+            for marker, refused in self._refuse.items():
+                if marker in text:
+                    status = refused
+            self.calls.append(TtsCall(path, body, status))
+        if not path.rstrip("/").endswith("text:synthesize"):
+            return 404, _error(404, f"FakeTts: no route {path}")
+        if status != 200:
+            return status, _error(status, f"scripted {status}")
+        if not text.strip():
+            return 400, _error(400, "input.text is empty")
+        config = body.get("audioConfig", {})
+        rate = float(config.get("speakingRate") or 1.0)
+        sample_rate = int(config.get("sampleRateHertz") or 24_000)
+        lang = lang_of_language_code(body.get("voice", {}).get("languageCode")) or "en"
+        wav = speech_like_wav(text, lang, rate=rate, sample_rate=sample_rate)
+        return 200, {"audioContent": base64.b64encode(wav).decode()}
+
+    def start(self) -> FakeTts:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeTts:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b"{}"
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {}
+                if fake.latency_s:
+                    time.sleep(fake.latency_s)
+                status, answer = fake._answer(self.path.split("?", 1)[0], body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"code": status, "message": message,
+                      "status": _STATUS_NAMES.get(status, "UNKNOWN")}}

@@ -1,0 +1,67 @@
+"""Which engines a process gets from Settings, and what each voice family is billed as."""
+
+from __future__ import annotations
+
+import pytest
+
+from vss.adapters.tts import google_credentials, tts_providers_from_settings
+from vss.config import Settings
+from vss.dubbing.providers import price_family
+from vss.dubbing.templates import VoiceRef
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_credentials(monkeypatch):
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "K_SERVICE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_without_credentials_cloud_templates_go_offline_kokoro_first():
+    providers = tts_providers_from_settings(Settings())
+    assert providers.cloud is None
+    assert providers.cloud_missing == "no Google credentials are configured"
+    assert [e.name for e in providers.offline] == ["kokoro", "espeak-ng"]
+
+
+def test_an_endpoint_override_selects_cloud_tts_with_its_cloning_keys():
+    providers = tts_providers_from_settings(Settings(
+        tts_endpoint="http://127.0.0.1:9", tts_voice_cloning_keys={"chinese_paieas_replication":
+                                                                   "k-1"}))
+    assert providers.cloud is not None and providers.cloud.name == "google-tts"
+    assert providers.cloning_keys == {"chinese_paieas_replication": "k-1"}
+
+
+def test_offline_can_be_forced_even_with_credentials():
+    providers = tts_providers_from_settings(Settings(tts_provider="offline",
+                                                     tts_endpoint="http://127.0.0.1:9"))
+    assert providers.cloud is None and "offline" in providers.cloud_missing
+
+
+def test_credentials_are_found_without_asking_the_network(monkeypatch, tmp_path):
+    assert google_credentials(Settings()) is None
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    assert google_credentials(Settings()) is None
+    (tmp_path / "sa.json").write_text("{}")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "sa.json"))
+    assert google_credentials(Settings()) == "GOOGLE_APPLICATION_CREDENTIALS"
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    monkeypatch.setenv("K_SERVICE", "tts-worker")
+    assert google_credentials(Settings()) == "the Cloud Functions service account"
+
+
+def test_the_cloning_keys_are_masked_like_every_secret():
+    settings = Settings(tts_voice_cloning_keys={"chinese_paieas_replication": "secret-key"})
+    assert "secret-key" in settings.secret_values()
+    assert "secret-key" not in repr(settings)
+
+
+@pytest.mark.parametrize(("voice", "cloned", "family"), [
+    (VoiceRef(voice="cmn-CN-Chirp3-HD-Kore"), False, "chirp3-hd"),
+    (VoiceRef(voice="en-US-Wavenet-D"), False, "wavenet"),
+    (VoiceRef(voice="Puck", model="gemini-2.5-pro-tts"), False, "gemini-2.5-pro-tts"),
+    (VoiceRef(voice="cmn-CN-Chirp3-HD-Leda"), True, "instant-custom-voice"),
+])
+def test_each_voice_family_has_its_price_key(voice, cloned, family):
+    assert price_family("google", voice, cloned=cloned) == family
+    assert family in Settings().tts_prices
+    assert price_family("kokoro", voice) == "kokoro"
