@@ -10,11 +10,11 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from vss.domain.messages import StageMessage
-from vss.engines.registry import stage_handlers
 from vss.events import init_function, pubsub_message, too_old, traced
 from vss.service.stages import run_stage
+from vss.workers import stage_worker_handlers
 
-deps = init_function(handlers=stage_handlers())
+deps = init_function(handlers=stage_worker_handlers())
 log = logging.getLogger(__name__)
 
 

@@ -9,12 +9,13 @@ import logging
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from vss.config import get_settings
 from vss.domain.messages import SegmentMessage
-from vss.engines.registry import segment_handler
 from vss.events import init_function, pubsub_message, too_old, traced
 from vss.service.segments import run_segment
+from vss.workers import tts_worker_handler
 
-deps = init_function(segment_handler=segment_handler())
+deps = init_function(segment_handler=tts_worker_handler(get_settings()))
 log = logging.getLogger(__name__)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from vss.config import Settings, get_settings
 from vss.deps import Deps
 from vss.domain.tasks import Stage
-from vss.ports import StructuredLlm, Synthesizer
+from vss.ports import StructuredLlm
 from vss.stage_handler import SegmentHandler, StageHandler
 
 
@@ -28,12 +28,6 @@ def gemini_from_settings(settings: Settings, model: str | None = None) -> Struct
     )
 
 
-def synthesizer_from_settings(settings: Settings) -> Synthesizer:
-    from vss.adapters.espeak import EspeakSynthesizer
-
-    return EspeakSynthesizer(settings.espeak_binary)
-
-
 def bootstrap(
     settings: Settings | None = None, *, handlers: Mapping[Stage, StageHandler] | None = None,
     segment_handler: SegmentHandler | None = None,
@@ -41,8 +35,8 @@ def bootstrap(
     """Real adapters against Google Cloud (or the emulators named in the environment).
 
     `handlers` (the stage worker) and `segment_handler` (the TTS worker) come from
-    `vss.engines.registry`; only those workers pass them, so the other functions never import
-    the engines.
+    `vss.workers`; only those workers pass them, so the other functions never import the
+    engines, the speech engines or the audio libraries.
     """
     from google.cloud import firestore
 
@@ -72,7 +66,6 @@ def bootstrap(
             s.project_id, s.region, s.deadline_queue, s.deadline_url, s.tasks_emulator_host,
             service_account=s.deadline_service_account,
         ),
-        synthesizer=synthesizer_from_settings(s),
         llm_for=gemini_from_settings,
         handlers=handlers or {},
         segment_handler=segment_handler,

@@ -17,7 +17,6 @@ from vss.ports import (
     Publisher,
     SegmentRepository,
     StructuredLlm,
-    Synthesizer,
     TaskRepository,
     TenantRepository,
 )
@@ -43,7 +42,6 @@ class Deps:
     publisher: Publisher
     deadlines: DeadlineScheduler
     segments: SegmentRepository
-    synthesizer: Synthesizer
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # Only the stage worker runs stages; other functions leave this empty (and so do not

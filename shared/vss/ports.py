@@ -175,17 +175,6 @@ class SpeechAudio:
     voice: str
 
 
-class Synthesizer(Protocol):
-    """Text to speech. `rate` is a tempo multiplier (1.0: the voice's normal pace); `voice`
-    None picks the engine's voice for `lang`. Raises `TtsError` when the text cannot be
-    spoken, `RetryableError` when the engine is unavailable for now."""
-
-    name: str
-
-    def synthesize(self, text: str, *, lang: str, voice: str | None = None,
-                   rate: float = 1.0) -> SpeechAudio: ...
-
-
 @dataclass(frozen=True)
 class SpeechRequest:
     """One utterance for a `SpeechEngine`: what the cloud voices need beside text and voice.

@@ -17,7 +17,7 @@ from vss.config import Settings
 from vss.domain.results import AnyStageResult
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
-from vss.ports import LlmFactory, Synthesizer, TaskStorage
+from vss.ports import LlmFactory, TaskStorage
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -29,7 +29,6 @@ class StageContext:
     files: TaskStorage
     settings: Settings
     llm_for: LlmFactory
-    synthesizer: Synthesizer
     # What the handler has spent so far (model tokens, cost); charged to the task even when
     # the attempt fails. A successful attempt reports its usage in StageOutput instead.
     spent: dict[str, float] = field(default_factory=dict)
@@ -63,7 +62,6 @@ class SegmentContext:
     files: TaskStorage
     settings: Settings
     llm_for: LlmFactory
-    synthesizer: Synthesizer
     spent: dict[str, float] = field(default_factory=dict)
 
 

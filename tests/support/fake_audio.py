@@ -23,9 +23,14 @@ class RecordingSpeechEngine:
         self.sample_rate = sample_rate
         self.refuse = refuse
         self.requests: list[SpeechRequest] = []
+        # text -> errors to raise, one per request of a text containing it, before success
+        self.failures: dict[str, list[Exception]] = {}
 
     def speak(self, request: SpeechRequest) -> SpeechAudio:
         self.requests.append(request)
+        for text, errors in self.failures.items():
+            if text in request.text and errors:
+                raise errors.pop(0)
         if self.refuse is not None and self.refuse in request.text:
             raise TtsError(f"{self.name} refuses this text")
         wav = speech_like_wav(request.text, request.lang, rate=request.rate * self.pace,

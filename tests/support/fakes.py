@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import copy
-import io
 import re
-import wave
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from google.api_core.exceptions import InvalidArgument
 
+from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
 from vss.config import Settings
 from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
-from vss.domain.language import language_profile, speech_units
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, add_usage
-from vss.engines.registry import segment_handler, stage_handlers
+from vss.engines import dubbing
+from vss.engines.registry import stage_handlers
 from vss.errors import DuplicateEvent, NotFound
-from vss.ports import LlmResult, SpeechAudio
+from vss.ports import LlmResult, TtsProviders
 
 
 def firestore_id(doc_id: str) -> str:
@@ -210,44 +209,16 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-class RecordingSynthesizer:
-    """A Synthesizer that speaks silence at its language's default speech rate (times `rate`)
-    and records every request; no subprocess, no server."""
-
-    name = "recording"
-    sample_rate = 24_000
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, str | None, float]] = []
-        # text -> errors to raise, one per request for that text, before it succeeds
-        self.failures: dict[str, list[Exception]] = {}
-
-    def synthesize(self, text: str, *, lang: str, voice: str | None = None,
-                   rate: float = 1.0) -> SpeechAudio:
-        self.requests.append((text, lang, voice, rate))
-        if self.failures.get(text):
-            raise self.failures[text].pop(0)
-        per_second = language_profile(lang).units_per_second * rate
-        frames = round(speech_units(text, lang) / per_second * self.sample_rate)
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(self.sample_rate)
-            wav.writeframes(b"\0\0" * frames)
-        return SpeechAudio(wav=buffer.getvalue(), sample_rate=self.sample_rate, channels=1,
-                           duration_seconds=frames / self.sample_rate, engine=self.name,
-                           voice=voice or f"default-{lang}")
-
-
-def fake_deps(**settings: object) -> Deps:
+def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -> Deps:
+    """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine)."""
     tasks = FakeTaskRepository()
+    providers = TtsProviders(offline=[speech or RecordingSpeechEngine()])
     return Deps(
         settings=Settings(**settings),  # type: ignore[arg-type]
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
-        segments=FakeSegmentRepository(tasks), synthesizer=RecordingSynthesizer(),
-        clock=FakeClock(), handlers=stage_handlers(), segment_handler=segment_handler(),
+        segments=FakeSegmentRepository(tasks), clock=FakeClock(), handlers=stage_handlers(),
+        segment_handler=dubbing.segment_handler_with(providers, FakeAudioTools()),
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fakes import FakePublisher, RecordingSynthesizer, ScriptedLlm, fake_deps
+from tests.support.fake_audio import RecordingSpeechEngine
+from tests.support.fakes import FakePublisher, ScriptedLlm, fake_deps
 from tests.support.tasks import deliver_published, narration_task, valid_dataset
 from vss.deps import Deps
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
@@ -153,19 +154,23 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
     assert failed.usage["llm_calls"] == 4 and failed.usage["cost_usd"] == pytest.approx(0.04)
 
 
-def test_dubbing_speaks_through_the_synthesizer_port_with_the_requested_voice(blueprint_bytes):
-    deps = fake_deps()
+def test_dubbing_speaks_through_the_speech_engine_port_as_the_edge_asks(blueprint_bytes):
+    speech = RecordingSpeechEngine()
+    deps = fake_deps(speech)
     narration = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     n_result = _run_to_end(deps, narration.id, Stage.NARRATION)
     dub = tasks.create_task(deps, "t1", tasks.CreateTask(
         task_type="GENERATE_DUBBING",
         payload={"input_narration_path": n_result["output_file_path"],
-                 "service_params": {"voice_name": "Puck", "speaking_rate": 1.2}}))
+                 "service_params": {"template_name": "chinese_paieas_replication",
+                                    "speed": 1.2}}))
     result = _run_to_end(deps, dub.id, Stage.DUBBING)
     script = NarrationScript.model_validate_json(
         _read(deps, narration.id, n_result["output_file_path"]))
-    synthesizer = deps.synthesizer
-    assert isinstance(synthesizer, RecordingSynthesizer)
-    assert synthesizer.requests == [(s.narration, "zh", "Puck", 1.2)
-                                    for s in script.narration_script]
-    assert result["engine"] == "recording"
+    spoken = "".join(r.text for r in speech.requests)
+    assert all(s.narration[:6] in spoken for s in script.narration_script)
+    assert {(r.rate, r.lang) for r in speech.requests} == {(1.2, "zh")}
+    # No cloud credentials: the cloned voice is spoken offline, and the script says why.
+    dubbing = DubbingScript.model_validate_json(_read(deps, dub.id, result["output_file_path"]))
+    assert result["engine"] == "fake-engine"
+    assert all(s.fallback_reason for s in dubbing.dubbing_script)

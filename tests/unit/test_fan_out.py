@@ -4,15 +4,16 @@ and the last one to finish starting the assembly exactly once."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 
+from tests.support.fake_audio import RecordingSpeechEngine
 from tests.support.fakes import (
     FakeClock,
     FakePublisher,
     FakeScheduler,
-    RecordingSynthesizer,
     fake_deps,
 )
 from tests.support.tasks import deliver_published, narration_task, valid_dataset
@@ -30,9 +31,13 @@ def _messages(deps: Deps, topic: str) -> list[dict[str, Any]]:
     return [json.loads(data) for t, data, _ in deps.publisher.published if t == topic]
 
 
-def _synth(deps: Deps) -> RecordingSynthesizer:
-    assert isinstance(deps.synthesizer, RecordingSynthesizer)
-    return deps.synthesizer
+@pytest.fixture
+def speech() -> RecordingSpeechEngine:
+    return RecordingSpeechEngine()
+
+
+def _spoken(speech: RecordingSpeechEngine) -> list[str]:
+    return [request.text for request in speech.requests]
 
 
 def _task(deps: Deps, task_id: str) -> Task:
@@ -52,10 +57,10 @@ def narration_path(blueprint_bytes: bytes) -> tuple[Deps, str]:
 
 
 @pytest.fixture
-def planned(narration_path: tuple[Deps, str]) -> tuple[Deps, Task]:
+def planned(narration_path: tuple[Deps, str], speech: RecordingSpeechEngine) -> tuple[Deps, Task]:
     """A dubbing task whose plan stage ran: its segments are published, none delivered."""
     shared, path = narration_path
-    deps = fake_deps()
+    deps = fake_deps(speech)
     deps.blobs = shared.blobs  # the narration script written by the first task
     task = tasks.create_task(deps, "t1", tasks.CreateTask(
         task_type="GENERATE_DUBBING", payload={"input_narration_path": path}))
@@ -63,7 +68,7 @@ def planned(narration_path: tuple[Deps, str]) -> tuple[Deps, Task]:
     return deps, _task(deps, task.id)
 
 
-def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(planned):
+def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(planned, speech):
     deps, task = planned
     sent = _messages(deps, deps.settings.segments_topic)
     assert task.progress is not None and task.progress.total == len(sent) > 3
@@ -72,10 +77,10 @@ def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(p
     view = TaskView.of(task, "http://x").model_dump(mode="json")
     assert view["status"] == "RUNNING" and view["progress"] == {
         "stage": "dubbing_assembly", "done": 0, "total": len(sent)}
-    assert _synth(deps).requests == []  # nothing spoken by the planner
+    assert speech.requests == []  # nothing spoken by the planner
 
 
-def test_the_last_segment_starts_the_assembly_exactly_once(planned):
+def test_the_last_segment_starts_the_assembly_exactly_once(planned, speech):
     deps, task = planned
     total = task.progress.total if task.progress else 0
     for index in range(total):
@@ -90,25 +95,23 @@ def test_the_last_segment_starts_the_assembly_exactly_once(planned):
     done = _task(deps, task.id)
     assert done.status == TaskStatus.COMPLETED and done.main_result is not None
     assert done.main_result.output_file_path.endswith("dubbing_script.json")
-    assert done.usage["tts_characters"] == sum(len(r[0]) for r in _synth(deps).requests)
+    assert done.usage["tts_characters"] == sum(len(t) for t in _spoken(speech))
 
 
-def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned):
+def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, speech):
     deps, task = planned
     message = SegmentMessage(task_id=task.id, index=0)
     assert segments.run_segment(deps, message) == SegmentClaim.RUN
     assert segments.run_segment(deps, message) == SegmentClaim.DONE_ALREADY
-    assert len(_synth(deps).requests) == 1
+    assert len(speech.requests) == 1
     progress = _task(deps, task.id).progress
     assert progress is not None and progress.done == 1
 
 
-def test_a_failing_segment_is_retried_alone(planned):
+def test_a_failing_segment_is_retried_alone(planned, speech):
     deps, task = planned
-    text = json.loads(deps.blobs.read(deps.settings.artifacts_bucket,  # type: ignore[arg-type]
-                                      f"tenants/t1/tasks/{task.id}/dubbing/plan.json")
-                      )["segments"][2]["narration"]
-    _synth(deps).failures[text] = [RetryableError("503 from TTS"), RetryableError("429")]
+    text = deps.segments.list_for_task(task.id)[2].request["text"]
+    speech.failures[text] = [RetryableError("503 from TTS"), RetryableError("429")]
     deliver_published(deps, start=1)  # after the dubbing stage's own message: segment 2 fails
     after = _task(deps, task.id)
     assert after.progress is not None and after.progress.done == after.progress.total - 1
@@ -116,17 +119,17 @@ def test_a_failing_segment_is_retried_alone(planned):
     with pytest.raises(RetryableError):
         segments.run_segment(deps, retried)  # the redelivery fails again
     assert segments.run_segment(deps, retried) == SegmentClaim.RUN
-    spoken = [r[0] for r in _synth(deps).requests]
-    assert spoken.count(text) == 3 and len(spoken) == after.progress.total + 2
+    spoken = Counter(_spoken(speech))
+    assert spoken.pop(text) == 3 and set(spoken.values()) == {1}  # the others spoke once
     deliver_published(deps, start=len(deps.publisher.published) - 1)  # type: ignore[attr-defined]
     assert _task(deps, task.id).status == TaskStatus.COMPLETED
 
 
-def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned):
+def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned, speech):
     deps, task = planned
     message = SegmentMessage(task_id=task.id, index=1)
     request = deps.segments.list_for_task(task.id)[1].request
-    _synth(deps).failures[request["narration"]] = [RetryableError("503")] * 10
+    speech.failures[request["text"]] = [RetryableError("503")] * 10
     for _ in range(deps.settings.segment_max_attempts):
         with pytest.raises(RetryableError):
             segments.run_segment(deps, message)
@@ -137,20 +140,20 @@ def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned):
     assert failed.error.message.startswith("Segment 1 failed after 5 attempts: 503")
 
 
-def test_a_permanent_tts_error_fails_the_task_at_once_naming_the_segment(planned):
+def test_a_permanent_tts_error_fails_the_task_at_once_naming_the_segment(planned, speech):
     deps, task = planned
     request = deps.segments.list_for_task(task.id)[3].request
-    _synth(deps).failures[request["narration"]] = [TtsError("voice refused the text")]
+    speech.failures[request["text"]] = [TtsError("voice refused the text")]
     segments.run_segment(deps, SegmentMessage(task_id=task.id, index=3))
     failed = _task(deps, task.id)
     assert failed.status == TaskStatus.FAILED and failed.error is not None
     assert failed.error.code == TtsError.code and failed.error.details["segment"] == 3
     assert "Segment 3" in failed.error.message
     # Later segments of a failed task are dropped unspoken.
-    before = len(_synth(deps).requests)
+    before = len(speech.requests)
     assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=4)) \
         == SegmentClaim.CLOSED
-    assert len(_synth(deps).requests) == before
+    assert len(speech.requests) == before
 
 
 def test_a_dead_workers_segment_is_retaken_after_its_lease(planned):
@@ -186,12 +189,12 @@ def test_a_lost_fan_out_is_published_again_by_the_redelivered_stage_message(plan
     assert len(_messages(deps, deps.settings.segments_topic)) == task.progress.total  # type: ignore[union-attr]
 
 
-def test_cancel_during_the_fan_out_drops_the_remaining_segments(planned):
+def test_cancel_during_the_fan_out_drops_the_remaining_segments(planned, speech):
     deps, task = planned
     tasks.cancel_task(deps, "t1", task.id)
     assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0)) \
         == SegmentClaim.CLOSED
-    assert _synth(deps).requests == []
+    assert speech.requests == []
 
 
 def _seconds(n: float) -> Any:

@@ -39,6 +39,9 @@ class DubbingResult(StageResult):
     segments: int
     total_duration: float
     engine: str
+    narration_track_path: str | None = None
+    subtitles_srt_path: str | None = None
+    subtitles_vtt_path: str | None = None
 
 
 class EditingResult(StageResult):

@@ -1,59 +1,55 @@
-"""GENERATE_DUBBING in three steps: plan the segments (one per narration snippet) and fan them
-out; synthesise each segment on its own (the TTS worker); assemble the dubbing script once all
-are done. Each WAV keeps a unique, deterministic name, so a retried segment overwrites itself.
+"""GENERATE_DUBBING in three steps: plan the segments and fan them out (the stage worker);
+render each segment on its own (the TTS worker); assemble the dubbing script, the narration
+track and the subtitles once all are done (the stage worker). The work itself is the dubbing
+core (`vss.dubbing`); this module reads and writes the task's files around it.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from vss.domain.artifacts import DubbingScript, DubbingSegment, NarrationScript
+from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import GenerateDubbingPayload
 from vss.domain.results import DubbingPlanResult, DubbingResult
-from vss.domain.tasks import Stage
-from vss.engines._io import read_model, write_json
-from vss.stage_handler import SegmentContext, SegmentOutput, StageContext, StageOutput
-
-
-class SegmentRequest(BaseModel):
-    """What one segment speaks, and how."""
-
-    index: int
-    narration: str
-    source_scene_ids: list[int]
-    lang: str
-    voice: str | None = None
-    rate: float = 1.0
-    basename: str = Field(description="File name of the segment's WAV, unique in the script.")
-
-
-class SegmentAudio(BaseModel):
-    """What a synthesised segment left behind."""
-
-    audio_file_path: str
-    duration_seconds: float
-    engine: str
-    voice: str
-    characters: int
+from vss.dubbing.assemble import assemble as assemble_script
+from vss.dubbing.director import llm_director, llm_rewriter
+from vss.dubbing.plan import SegmentRequest, characters_of, plan_segments
+from vss.dubbing.render import RenderConfig, SegmentRecord, render_segment
+from vss.dubbing.templates import check_dubbing_params
+from vss.engines._io import read_dataset, read_model, write_json
+from vss.narration.llm import MeteredLlm
+from vss.ports import AudioTools, TtsProviders
+from vss.stage_handler import (
+    SegmentContext,
+    SegmentHandler,
+    SegmentOutput,
+    StageContext,
+    StageOutput,
+)
 
 
 class DubbingPlan(BaseModel):
+    """The plan artifact: every segment's request, as fanned out."""
+
     template_name: str
     segments: list[SegmentRequest]
+
+
+class RenderedSegmentOutput(BaseModel):
+    """What a rendered segment leaves on its segment record for assembly."""
+
+    audio_file_path: str
+    record: SegmentRecord = Field(description="Fit, loudness, engine and voice of the segment.")
 
 
 def plan(ctx: StageContext) -> StageOutput:
     payload = ctx.inputs_as(GenerateDubbingPayload)
     params = payload.service_params
+    check_dubbing_params(params)
     script = read_model(ctx.files, payload.input_narration_path, NarrationScript)
-    requests = [
-        SegmentRequest(
-            index=index, narration=snippet.narration, source_scene_ids=snippet.source_scene_ids,
-            lang=params.target_lang.value, voice=params.voice_name,
-            rate=params.speaking_rate or 1.0, basename=f"narration_{index:03d}.wav",
-        )
-        for index, snippet in enumerate(script.narration_script)
-    ]
+    characters = characters_of(read_dataset(ctx.files, payload.blueprint_path)) \
+        if payload.blueprint_path else []
+    requests = plan_segments(script, params, characters=characters)
     path = write_json(ctx.files, "dubbing/plan.json",
                       DubbingPlan(template_name=params.template_name, segments=requests))
     return StageOutput(
@@ -62,39 +58,51 @@ def plan(ctx: StageContext) -> StageOutput:
     )
 
 
-def synthesize_segment(ctx: SegmentContext) -> SegmentOutput:
-    request = SegmentRequest.model_validate(ctx.segment.request)
-    speech = ctx.synthesizer.synthesize(request.narration, lang=request.lang,
-                                        voice=request.voice, rate=request.rate)
-    path = ctx.files.write(f"dubbing/{request.basename}", speech.wav, "audio/wav")
-    audio = SegmentAudio(audio_file_path=path, duration_seconds=round(speech.duration_seconds, 3),
-                         engine=speech.engine, voice=speech.voice,
-                         characters=len(request.narration))
-    return SegmentOutput(output=audio.model_dump(mode="json"),
-                         usage={"tts_characters": float(audio.characters)})
+def segment_handler_with(providers: TtsProviders, audio: AudioTools) -> SegmentHandler:
+    """The TTS worker's handler, speaking through `providers` (built once per instance)."""
+
+    def render(ctx: SegmentContext) -> SegmentOutput:
+        request = SegmentRequest.model_validate(ctx.segment.request)
+        model = ctx.llm_for(ctx.settings, None)
+        llm = MeteredLlm(model) if model is not None else None
+        try:
+            rendered = render_segment(
+                request, providers, audio, llm_rewriter(llm) if llm else None,
+                RenderConfig.from_settings(ctx.settings),
+                director=llm_director(llm) if llm and request.director else None,
+            )
+        finally:
+            if llm is not None:
+                ctx.spent.update(llm.spent.as_dict())
+        # A deterministic name: a retried segment overwrites its own file.
+        path = ctx.files.write(f"dubbing/{request.basename}", rendered.wav, "audio/wav")
+        output = RenderedSegmentOutput(audio_file_path=path, record=rendered.record)
+        usage = {"tts_characters": float(sum(rendered.record.tts_characters.values())),
+                 **ctx.spent}
+        return SegmentOutput(output=output.model_dump(mode="json"), usage=usage)
+
+    return render
 
 
 def assemble(ctx: StageContext) -> StageOutput:
     payload = ctx.inputs_as(GenerateDubbingPayload)
-    params = payload.service_params
-    requests = _planned(ctx)
-    audio = [SegmentAudio.model_validate(output) for output in ctx.fanned_in]
-    segments = [
-        DubbingSegment(narration=request.narration, source_scene_ids=request.source_scene_ids,
-                       duration_seconds=done.duration_seconds,
-                       audio_file_path=done.audio_file_path)
-        for request, done in zip(requests, audio, strict=True)
-    ]
-    engine = ", ".join(sorted({done.engine for done in audio}))
-    dubbing = DubbingScript(
-        dubbing_script=segments, template_name=params.template_name, engine=engine,
-        total_duration=round(sum(s.duration_seconds for s in segments), 3),
+    done = [RenderedSegmentOutput.model_validate(output) for output in ctx.fanned_in]
+    assembly = assemble_script(
+        [d.record for d in done], [ctx.files.read(d.audio_file_path) for d in done],
+        audio_paths=[d.audio_file_path for d in done],
+        template_name=payload.service_params.template_name, prices=ctx.settings.tts_prices,
     )
-    path = write_json(ctx.files, "dubbing_script.json", dubbing)
-    return StageOutput(result=DubbingResult(output_file_path=path, segments=len(segments),
-                                            total_duration=dubbing.total_duration, engine=engine))
-
-
-def _planned(ctx: StageContext) -> list[SegmentRequest]:
-    plan_path = ctx.task.results[Stage.DUBBING].output_file_path
-    return read_model(ctx.files, plan_path, DubbingPlan).segments
+    track = ctx.files.write("dubbing/narration_track.wav", assembly.track_wav, "audio/wav")
+    srt = ctx.files.write("dubbing/narration.srt", assembly.srt.encode(), "application/x-subrip")
+    vtt = ctx.files.write("dubbing/narration.vtt", assembly.vtt.encode(), "text/vtt")
+    script = assembly.script.model_copy(update={
+        "narration_track_path": track, "subtitles_srt_path": srt, "subtitles_vtt_path": vtt})
+    path = write_json(ctx.files, "dubbing_script.json", script)
+    cost = script.usage.cost_usd if script.usage else 0.0
+    return StageOutput(
+        result=DubbingResult(output_file_path=path, segments=len(done),
+                             total_duration=script.total_duration, engine=script.engine or "",
+                             narration_track_path=track, subtitles_srt_path=srt,
+                             subtitles_vtt_path=vtt),
+        usage={"cost_usd": cost},
+    )

@@ -127,7 +127,7 @@ def run_segment(deps: Deps, message: SegmentMessage,
 
     context = SegmentContext(
         task=task, segment=segment, files=TaskFiles(deps, task.tenant_id, task.id),
-        settings=deps.settings, llm_for=deps.llm_for, synthesizer=deps.synthesizer,
+        settings=deps.settings, llm_for=deps.llm_for,
     )
     try:
         output = handler(context)

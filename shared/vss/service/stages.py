@@ -122,7 +122,7 @@ def run_stage(
         context = StageContext(
             task=task, inputs=stage_inputs(task, message.stage),
             files=TaskFiles(deps, task.tenant_id, task.id), settings=deps.settings,
-            llm_for=deps.llm_for, synthesizer=deps.synthesizer, spent=spent,
+            llm_for=deps.llm_for, spent=spent,
             fanned_in=_fanned_in(deps, task, message.stage),
         )
         with _lease_kept(deps, task.id, message.stage):
