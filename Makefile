@@ -55,9 +55,11 @@ status:
 demo: up
 	$(PY) -m vss.demo
 
+# The test stack speaks offline with espeak-ng alone: Kokoro is tested on its own
+# (tests/integration/test_dubbing_audio.py), and is too slow for every e2e dubbing on 2 cores.
 test: setup lint
-	$(MAKE) up
-	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; $(MAKE) down; exit $$rc
+	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(MAKE) up
+	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; $(MAKE) down; exit $$rc
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel
 
 from vss.config import Settings, get_settings
 from vss.deps import Deps
-from vss.domain.tasks import Stage
+from vss.domain.tasks import Stage, TaskType
 from vss.ports import StructuredLlm
 from vss.stage_handler import SegmentHandler, StageHandler
 
@@ -26,6 +28,18 @@ def gemini_from_settings(settings: Settings, model: str | None = None) -> Struct
         price_per_million=settings.gemini_prices[model],
         attempts=settings.gemini_attempts,
     )
+
+
+def payload_checks() -> dict[TaskType, Callable[[BaseModel], None]]:
+    """The checks of payloads that read the voice templates (data files, no engines)."""
+    from vss.domain.payloads import GenerateDubbingPayload
+    from vss.dubbing.templates import check_dubbing_params
+
+    def dubbing(payload: BaseModel) -> None:
+        if isinstance(payload, GenerateDubbingPayload):
+            check_dubbing_params(payload.service_params)
+
+    return {TaskType.GENERATE_DUBBING: dubbing}
 
 
 def bootstrap(
@@ -69,4 +83,5 @@ def bootstrap(
         llm_for=gemini_from_settings,
         handlers=handlers or {},
         segment_handler=segment_handler,
+        payload_checks=payload_checks(),
     )

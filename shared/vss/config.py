@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         "`offline` (the embedded engines), or `auto`: Google when credentials are configured "
         "(a credentials file, the Cloud Functions runtime, or VSS_TTS_ENDPOINT), else offline.",
     )
+    tts_offline_engines: str = Field(
+        "kokoro,espeak-ng", pattern=r"^(kokoro|espeak-ng)(,(kokoro|espeak-ng))*$",
+        description="The offline speech engines, in the order they are tried (comma-separated: "
+        "kokoro, espeak-ng). `make test` runs its stack with espeak-ng alone, for speed.",
+    )
     tts_endpoint: str | None = Field(
         None, description="Cloud Text-to-Speech endpoint override (http://host:port for a "
         "local fake; anonymous credentials are used then).",

@@ -7,8 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
 from vss.config import Settings
-from vss.domain.tasks import Stage
+from vss.domain.tasks import Stage, TaskType
 from vss.ports import (
     BlobStore,
     DeadlineScheduler,
@@ -49,3 +51,6 @@ class Deps:
     handlers: Mapping[Stage, StageHandler] = field(default_factory=dict)
     # Only the TTS worker synthesises segments.
     segment_handler: SegmentHandler | None = None
+    # Checks of a task type's payload that need more than its model (a voice template that
+    # exists), run at creation so a mistake is a 400, not a failed task.
+    payload_checks: Mapping[TaskType, Callable[[BaseModel], None]] = field(default_factory=dict)

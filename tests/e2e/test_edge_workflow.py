@@ -47,7 +47,8 @@ def test_seven_step_edge_workflow(edge: EdgeClient, tmp_path: Path):
     narration_file = edge.upload(upload)
     dubbing_task = _completed(edge, edge.create_task(
         "GENERATE_DUBBING", {"input_narration_path": narration_file["relative_path"],
-                             "service_params": {"template_name": "demo", "target_lang": "zh"}}))
+                             "service_params": {"template_name": "chinese_paieas_replication",
+                                                "speed": 1.0}}))
     # 3. The dubbing script.
     dubbing = DubbingScript.model_validate_json(edge.download_result(dubbing_task["id"]))
     assert len(dubbing.dubbing_script) == len(script.narration_script)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from google.api_core.exceptions import InvalidArgument
 
 from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
+from vss.bootstrap import payload_checks
 from vss.config import Settings
 from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
@@ -219,6 +220,7 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), clock=FakeClock(), handlers=stage_handlers(),
         segment_handler=dubbing.segment_handler_with(providers, FakeAudioTools()),
+        payload_checks=payload_checks(),
     )
 
 

@@ -22,7 +22,7 @@ from vss.deps import Deps
 from vss.domain.messages import SegmentMessage, StageMessage
 from vss.domain.segments import SegmentClaim
 from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
-from vss.errors import RetryableError, StageBusy, TtsError
+from vss.errors import BadRequest, RetryableError, StageBusy, TtsError
 from vss.service import segments, stages, tasks
 
 
@@ -223,3 +223,15 @@ def test_the_deadline_check_watches_a_fan_out_and_republishes_stalled_segments(p
     total = task.progress.total if task.progress else 0
     assert republished == list(range(1, total))  # not the finished one
     assert scheduler.scheduled[-1] == (task.id, deps.clock() + watchdog)
+
+
+def test_an_unknown_voice_template_is_a_400_listing_the_known_ones(narration_path):
+    shared, path = narration_path
+    deps = fake_deps()
+    deps.blobs = shared.blobs
+    with pytest.raises(BadRequest) as caught:
+        tasks.create_task(deps, "t1", tasks.CreateTask(
+            task_type="GENERATE_DUBBING", payload={
+                "input_narration_path": path, "service_params": {"template_name": "demo"}}))
+    assert caught.value.details["errors"][0]["pointer"] == "/payload/service_params/template_name"
+    assert "chinese_gemini_emotional" in caught.value.details["known"]

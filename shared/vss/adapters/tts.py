@@ -44,14 +44,19 @@ def kokoro_missing() -> str | None:
 def tts_providers_from_settings(settings: Settings) -> TtsProviders:
     offline: list[SpeechEngine] = []
     offline_missing: dict[str, str] = {}
-    why_not_kokoro = kokoro_missing()
-    if why_not_kokoro is None:
-        from vss.adapters.kokoro import KokoroSynthesizer
+    for name in settings.tts_offline_engines.split(","):
+        if name == "espeak-ng":
+            offline.append(EspeakSynthesizer(settings.espeak_binary))
+        elif (why_not_kokoro := kokoro_missing()) is not None:
+            offline_missing["kokoro"] = why_not_kokoro
+        else:
+            from vss.adapters.kokoro import KokoroSynthesizer
 
-        offline.append(KokoroSynthesizer(settings.kokoro_model_dir))
-    else:
-        offline_missing["kokoro"] = why_not_kokoro
-    offline.append(EspeakSynthesizer(settings.espeak_binary))
+            offline.append(KokoroSynthesizer(settings.kokoro_model_dir))
+    if "kokoro" not in settings.tts_offline_engines.split(","):
+        offline_missing["kokoro"] = "not in VSS_TTS_OFFLINE_ENGINES"
+    if not offline:  # espeak-ng is the last fallback whatever the list says
+        offline.append(EspeakSynthesizer(settings.espeak_binary))
 
     cloud: SpeechEngine | None = None
     cloud_missing = "no Google credentials are configured"

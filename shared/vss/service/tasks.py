@@ -126,6 +126,8 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
     _check_model(deps, payload)
+    if check := deps.payload_checks.get(task_type):
+        check(payload)
     waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
     now = deps.clock()
     task = rules.new_task(
