@@ -127,7 +127,7 @@ def _demo_media(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail("demo-media", [f"cannot read {args.dataset}: {exc.strerror}"])
     except PayloadInvalid as exc:
-        return _fail("demo-media", [f"{e['reason']} ({e['pointer']})"
+        return _fail("demo-media", [f"{e['reason']} ({e['pointer'] or '/'})"
                                     for e in exc.details.get("errors", [])] or [exc.message])
     if args.chapters and not args.chapters & {c.id for c in dataset.chapters}:
         return _fail("demo-media", [f"the dataset has no chapter {sorted(args.chapters)}"])
