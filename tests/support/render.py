@@ -1,10 +1,14 @@
 """A small render case: a two-episode blueprint, an editing script over it (every audio mode,
-a freeze-frame, a key line) and narration WAVs, written without any subprocess."""
+a freeze-frame, a key line) and narration WAVs, written without any subprocess; and `run_vss`,
+the console script as a user runs it (integration tests only)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +28,12 @@ CLIPS = [
     (1, 4, 2, 140, 16, "narration_only", None, True, False),
     (1, 2, 1, 200, 20, "original", 0.0, False, True),
 ]
+VOICE_HZ = 120
 NARRATION = ["她终于走进了那家咖啡店。命运的齿轮开始转动。", "他却浑然不知，只说了一句：“你来了。”"]
 
 
-def _tc(frame: int) -> str:
-    ms = math.floor(frame * 1000 / FPS)
+def _tc(frame: int, fps: float = FPS) -> str:
+    ms = math.floor(frame * 1000 / fps)
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
 
@@ -50,9 +55,10 @@ def blueprint() -> dict[str, Any]:
 
 
 def speech_wav(path: Path, seconds: float, rate: int = 24_000, seed: int = 0) -> None:
-    """A voice-like mono WAV: a 140 Hz buzz with harmonics, syllable envelope, slight noise."""
+    """A voice-like mono WAV: a 120 Hz buzz with harmonics (none near the demo media's tones of
+    275 and 330 Hz), a syllable envelope, slight noise."""
     t = np.arange(round(seconds * rate)) / rate
-    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 8))
+    voice = sum(np.sin(2 * np.pi * VOICE_HZ * k * t) / k for k in range(1, 8))
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
     noise = np.random.default_rng(seed).normal(0, 0.02, t.size)
     signal = 0.25 * voice * envelope + noise
@@ -73,7 +79,7 @@ class Case:
     total_frames: int
 
 
-def editing_script(seed_fields_only: bool = False) -> dict[str, Any]:
+def editing_script(seed_fields_only: bool = False, fps: float = FPS) -> dict[str, Any]:
     """The editing stage's shape; `seed_fields_only` keeps only what the seed's script had."""
     segments: list[dict[str, Any]] = []
     cursor = 0
@@ -86,8 +92,9 @@ def editing_script(seed_fields_only: bool = False) -> dict[str, Any]:
             out = []
             for _, scene, chapter, source_in, count, mode, gain, freeze, _key in group:
                 clip: dict[str, Any] = {
-                    "scene_id": scene, "chapter_id": chapter, "start_time": _tc(source_in),
-                    "end_time": _tc(source_in + count), "duration": count / FPS}
+                    "scene_id": scene, "chapter_id": chapter,
+                    "start_time": _tc(source_in, fps), "end_time": _tc(source_in + count, fps),
+                    "duration": round(count / fps, 6)}
                 if not seed_fields_only:
                     clip.update(source_file=SOURCE_FILES[chapter], frames=count,
                                 source_in_frame=source_in, timeline_start_frame=cursor,
@@ -97,20 +104,20 @@ def editing_script(seed_fields_only: bool = False) -> dict[str, Any]:
                 out.append(clip)
             entries.append(out)
         segment: dict[str, Any] = {
-            "narration": text, "narration_duration": frames / FPS,
+            "narration": text, "narration_duration": round(frames / fps, 6),
             "narration_audio_path": f"tasks/t1/dubbing/seg_{index:04d}.wav",
             "b_roll_clips": entries[0]}
         if not seed_fields_only:
             segment.update(key_lines=entries[1], index=index, narration_frames=frames)
         segments.append(segment)
-    return {"editing_script": segments, "fps": FPS,
+    return {"editing_script": segments, "fps": fps,
             "total_duration": sum(s["narration_duration"] for s in segments),
             **({} if seed_fields_only else {"total_frames": cursor})}
 
 
-def write_case(folder: Path, seed_fields_only: bool = False) -> Case:
+def write_case(folder: Path, seed_fields_only: bool = False, fps: float = FPS) -> Case:
     folder.mkdir(parents=True, exist_ok=True)
-    script = editing_script(seed_fields_only)
+    script = editing_script(seed_fields_only, fps)
     for index, segment in enumerate(script["editing_script"]):
         speech_wav(folder / f"seg_{index:04d}.wav", segment["narration_duration"], seed=index)
     (folder / "editing_script.json").write_text(json.dumps(script, ensure_ascii=False))
@@ -127,3 +134,19 @@ def write_case(folder: Path, seed_fields_only: bool = False) -> Case:
     total = sum(c[4] for c in CLIPS if not (c[8] and seed_fields_only))
     return Case(folder, folder / "editing_script.json", folder / "dataset.json",
                 folder / "dubbing_script.json", total)
+
+
+VSS = Path(sys.executable).parent / "vss"
+
+
+def run_vss(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`vss ARGS` in a subprocess, with this checkout's code first on the path."""
+    return subprocess.run([str(VSS), *map(str, args)], capture_output=True, text=True,
+                          timeout=240, cwd=cwd, env=dict(os.environ), check=False)
+
+
+def demo_media(case: Case, fps: str = "25") -> Path:
+    media = case.folder / "media"
+    run = run_vss("demo-media", case.dataset, "--out", media, "--size", "320x180", "--fps", fps)
+    assert run.returncode == 0, run.stderr
+    return media
