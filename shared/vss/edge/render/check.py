@@ -55,11 +55,14 @@ def _references(timeline: Timeline, clip: Clip, path: Path, fmt: OutputFormat
     depend on the seek arithmetic the render used."""
     wanted = _wanted(timeline, clip)
     fps = timeline.fps
-    seek = timeline.seek_seconds(max(0, wanted[0] - round(fps)))
+    early = max(0, wanted[0] - round(fps))
+    seek = timeline.seek_seconds(early)
+    span = timeline.seconds(wanted[-1] + 2 - early)  # stop decoding past the last one
     slots = "+".join(f"between(t\\,{(f - 0.5) / fps:.6f}\\,{(f + 0.5) / fps:.6f})"
                      for f in wanted)
     frames = thumbnails(
-        ["-copyts", "-ss", f"{seek:.6f}", "-i", str(path), "-fps_mode", "passthrough"],
+        ["-copyts", "-ss", f"{seek:.6f}", "-t", f"{span:.6f}", "-i", str(path),
+         "-fps_mode", "passthrough"],
         f"select='{slots}',{normalize_video(fmt)}", thumb_size(fmt))
     return {wanted[i]: thumb for i, thumb in frames.items() if i < len(wanted)}
 
