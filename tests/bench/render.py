@@ -148,7 +148,7 @@ def main() -> None:
           f"from {t['episodes']} episodes, {t['size']} at {t['fps']} fps "
           f"(demo media written in {t['demo_media_seconds']} s)")
     print(f"{'approach':<34}{'seconds':>9}{'x real time':>13}{'frames':>8}{'cuts on frame':>15}")
-    print(f"{'vss render (one pass + loudness)':<34}{a['seconds']:>9}{a['x_realtime']:>13}"
+    print(f"{'vss render (checked, normalised)':<34}{a['seconds']:>9}{a['x_realtime']:>13}"
           f"{a['frames']:>8}{a['cuts_on_frame']:>9}/{a['cuts']:<5}")
     print(f"{'naive (re-encode per clip, concat)':<34}{b['seconds']:>9}{b['x_realtime']:>13}"
           f"{b['frames']:>8}{b['cuts_on_frame']:>9}/{b['cuts']:<5}")

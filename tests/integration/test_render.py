@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.support.render import CLIPS, VOICE_HZ, demo_media, run_vss, write_case
+from tests.support.render import (
+    CLIPS,
+    VOICE_HZ,
+    demo_media,
+    run_vss,
+    speech_wav,
+    write_case,
+)
 from vss.edge.render import RenderOptions, render
 from vss.edge.render.plan import build_timeline, load_script
 
@@ -113,6 +120,7 @@ def test_every_frame_lands_and_the_mix_follows_the_audio_modes(tmp_path: Path, f
 def test_a_long_timeline_renders_in_chunks_just_as_exactly(tmp_path: Path):
     case = write_case(tmp_path / "case")
     media = demo_media(case)
+    speech_wav(case.folder / "seg_0000.wav", 2.5)  # half a second longer than its slot
     out = tmp_path / "chunked.mp4"
     report = render(case.script, RenderOptions(media_dir=media, out=out, chunk_clips=2,
                                                subtitles=False))
@@ -120,6 +128,8 @@ def test_a_long_timeline_renders_in_chunks_just_as_exactly(tmp_path: Path):
     assert report.ok, report.model_dump_json(indent=1)
     assert report.cuts.on_frame == report.cuts.checked == 9
     assert report.duration_check.video_frames == 111
+    assert report.notes == ["segment 1: seg_0000.wav lasts 2.500 s, its slot 2.000 s: the last "
+                            "0.500 s are cut"]
 
 
 def test_a_seed_script_renders_with_the_dataset_naming_its_episodes(tmp_path: Path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,7 @@ from vss.edge.naming import media_name
 
 TAIL_SECONDS = 2.0
 EMPTY_CHAPTER_SECONDS = 10.0
+WORKERS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +82,15 @@ def write_demo_media(dataset: Dataset, out: Path, *, size: tuple[int, int] = (64
     message when one fails."""
     out.mkdir(parents=True, exist_ok=True)
     made = episodes(dataset, chapters)
-    for episode in made:
+
+    def write(episode: Episode) -> Episode:
         subprocess.run(command(episode, out, size, fps), check=True, capture_output=True,
                        text=True)
-        if done is not None:
-            done(episode)
+        return episode
+
+    # Two at a time: drawing the labels is single-threaded, the encoder is not.
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for episode in pool.map(write, made):
+            if done is not None:
+                done(episode)
     return made

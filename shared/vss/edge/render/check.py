@@ -87,5 +87,6 @@ def check_cuts(timeline: Timeline, out: Path, paths: list[Path], fmt: OutputForm
             status, offset, difference = "off", 0, float("inf")
         checks.append(CutCheck(clip=edge.clip, label=clip.label, side=edge.side,
                                timeline_frame=edge.at, source_frame=edge.source, status=status,
-                               offset=offset, difference=round(difference, 3)))
+                               offset=offset,
+                               difference=round(difference, 3) if difference < 1e9 else None))
     return checks

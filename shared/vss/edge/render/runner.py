@@ -119,6 +119,7 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
     voices = narration_files(timeline, _listing(audio_dir), str(audio_dir))
     infos = {name: probe(options.media_dir / name) for name in dict.fromkeys(names)}
     check_clips(timeline, names, infos)
+    notes = list(timeline.notes) + _narration_overruns(timeline, audio_dir, voices)
     fmt = _output_format(timeline, infos[names[0]], options.size)
     paths = [options.media_dir / name for name in names]
     pieces = _pieces(timeline, paths, [infos[n] for n in names])
@@ -156,7 +157,7 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
         duration=round(timeline.duration, 6), subtitles=options.subtitles, passes=passes,
         render_seconds=round(rendered, 3),
         speed_x_realtime=round(timeline.duration / rendered, 3) if rendered else 0.0,
-        verify_seconds=0.0, notes=list(timeline.notes),
+        verify_seconds=0.0, notes=notes,
         duration_check=check_duration(timeline, options.out), cuts=cuts_summary(cuts),
         cut_checks=cuts, loudness=check_loudness(options.out),
         clips=report_clips(timeline, names), cues=report_cues(timeline))
@@ -165,6 +166,18 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
         json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
     return report
+
+
+def _narration_overruns(timeline: Timeline, folder: Path, names: list[str]) -> list[str]:
+    """A narration longer than its slot is cut where the next segment starts: say so."""
+    notes = []
+    for cue, name in zip(timeline.cues, names, strict=True):
+        spoken = probe(folder / name).duration
+        slot = timeline.seconds(cue.frames)
+        if spoken > slot + timeline.seconds(1):
+            notes.append(f"segment {cue.segment + 1}: {name} lasts {spoken:.3f} s, its slot "
+                         f"{slot:.3f} s: the last {spoken - slot:.3f} s are cut")
+    return notes
 
 
 def report_path(out: Path) -> Path:

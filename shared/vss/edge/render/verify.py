@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vss.edge.render.graph import TARGET_LUFS
 from vss.edge.render.plan import Clip, Timeline
@@ -66,7 +66,8 @@ class CutCheck(BaseModel):
     source_frame: int
     status: CutStatus
     offset: int = 0
-    difference: float
+    difference: float | None = Field(description="Mean grey-level difference from the "
+                                     "expected source frame; None when the output lacks it.")
 
 
 def locate(output: Thumb, references: dict[int, Thumb], expected: int) -> tuple[CutStatus, int,
