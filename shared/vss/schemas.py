@@ -23,6 +23,7 @@ from vss.domain.results import (
     EditingResult,
     NarrationResult,
 )
+from vss.edge.render.report import RenderReport
 from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
@@ -32,6 +33,7 @@ MODELS: list[type[BaseModel]] = [
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
     DubbingResult, EditingResult,
 ]
+MODELS += [RenderReport]  # written by the edge next to a rendered video (`vss render`)
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 
