@@ -175,3 +175,19 @@ def test_demo_media_lasts_each_episode_and_shows_its_frames(tmp_path: Path):
     assert ep1["audio"]["codec_name"] == "aac"
     timeline = build_timeline(load_script(case.script.read_bytes()))
     assert timeline.total_frames == 111  # the case the renderer tests use fits this media
+
+
+def test_a_source_at_another_frame_rate_is_put_on_the_timeline_grid(tmp_path: Path):
+    case = write_case(tmp_path / "case")
+    media = demo_media(case)
+    run = run_vss("demo-media", case.dataset, "--out", media, "--size", "480x360", "--fps", "50",
+                  "--chapters", "2")  # episode 2 again: 50 fps, 4:3
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "mixed.mp4"
+    run = run_vss("render", case.script, "--media", media, "--out", out, "--no-review")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "check cuts: 9 of 9 clip edges on their frame OK" in run.stdout
+    output, ep2 = _frames(out), _frames(media / "13_ep02_l1.mp4")
+    # timeline frame 30 is episode 2's 25 fps frame 7, which is its 50 fps frame 14
+    distance = {f: np.abs(output[30] - ep2[f]).mean() for f in range(11, 18)}
+    assert min(distance, key=distance.__getitem__) == 14

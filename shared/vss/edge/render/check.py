@@ -48,11 +48,12 @@ def _wanted(timeline: Timeline, clip: Clip) -> list[int]:
     return sorted(f for f in near if f >= 0)
 
 
-def _references(timeline: Timeline, clip: Clip, path: Path, fmt: OutputFormat
-                ) -> dict[int, Thumb]:
+def _references(timeline: Timeline, clip: Clip, path: Path, fmt: OutputFormat,
+                convert_fps: bool) -> dict[int, Thumb]:
     """Source frames picked by their own timestamps: seek a second early (with the original
     timestamps kept) and select each wanted frame's time slot, so the reference does not
-    depend on the seek arithmetic the render used."""
+    depend on the seek arithmetic the render used. A source at another rate is first put on
+    the timeline's frame grid (its frame nearest each slot), as the render did."""
     wanted = _wanted(timeline, clip)
     fps = timeline.fps
     early = max(0, wanted[0] - round(fps))
@@ -63,18 +64,21 @@ def _references(timeline: Timeline, clip: Clip, path: Path, fmt: OutputFormat
     frames = thumbnails(
         ["-copyts", "-ss", f"{seek:.6f}", "-t", f"{span:.6f}", "-i", str(path),
          "-fps_mode", "passthrough"],
-        f"select='{slots}',{normalize_video(fmt)}", thumb_size(fmt))
+        ("fps=" + fmt.rate + "," if convert_fps else "")
+        + f"select='{slots}',{normalize_video(fmt)}", thumb_size(fmt))
     return {wanted[i]: thumb for i, thumb in frames.items() if i < len(wanted)}
 
 
-def check_cuts(timeline: Timeline, out: Path, paths: list[Path], fmt: OutputFormat
-               ) -> list[CutCheck]:
-    """Every clip edge: the output frame against the source frames around the expected one."""
+def check_cuts(timeline: Timeline, out: Path, paths: list[Path], fmt: OutputFormat,
+               convert_fps: list[bool] | None = None) -> list[CutCheck]:
+    """Every clip edge: the output frame against the source frames around the expected one
+    (`convert_fps`: per clip, whether its source runs at another rate than the timeline)."""
     found = edges(timeline)
+    converts = convert_fps or [False] * len(timeline.clips)
     output = thumbnails(["-i", str(out)], "null", thumb_size(fmt), keep={e.at for e in found})
     with ThreadPoolExecutor(WORKERS) as pool:
         references = list(pool.map(lambda k: _references(timeline, timeline.clips[k],
-                                                         paths[k], fmt),
+                                                         paths[k], fmt, converts[k]),
                                    range(len(timeline.clips))))
     checks = []
     for edge in found:

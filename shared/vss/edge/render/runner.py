@@ -123,6 +123,7 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
     fmt = _output_format(timeline, infos[names[0]], options.size)
     paths = [options.media_dir / name for name in names]
     pieces = _pieces(timeline, paths, [infos[n] for n in names])
+    converts = [piece.convert_fps for piece in pieces]
     narrations = [str(audio_dir / name) for name in voices]
     options.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -150,7 +151,7 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
         passes += 2
     rendered = time.monotonic() - started
     checks_started = time.monotonic()
-    cuts = check_cuts(timeline, options.out, paths, fmt)
+    cuts = check_cuts(timeline, options.out, paths, fmt, converts)
     report = RenderReport(
         output=options.out.name, fps=float(timeline.fps), frame_rate=fmt.rate,
         width=fmt.width, height=fmt.height, total_frames=timeline.total_frames,
