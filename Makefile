@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEB_PACKAGES := espeak-ng ffmpeg
+# The edge renderer: fonts for the demo media's labels and burned-in Chinese subtitles, and a
+# headless Chromium (with its WebDriver) for the review page test.
+DEB_PACKAGES += fonts-dejavu-core fonts-wqy-zenhei chromium chromium-driver
 # checkov lives in its own venv: it requires bc-python-hcl2, which installs the same `hcl2`
 # module as python-hcl2 (tests/infra) and would shadow it, and it pins packaging<24.
 CHECKOV_VENV := .venv-checkov
@@ -86,6 +89,7 @@ schemas: setup
 bench: up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.narration
+	$(PY) -m tests.bench.render
 
 # One zip per function, named by content hash: its folder, the vss modules it imports and a
 # requirements.txt of the pyproject.toml dependencies it imports (see scripts/package_functions.py).

@@ -6,6 +6,9 @@
     vss admin rotate-key INSTANCE_ID | revoke-key INSTANCE_ID
     vss import-subtitles EP1.srt EP2.ass ... --out dataset.json [--gap SECONDS] [--title T]
                                              -> a NarrativeDataset built from subtitle files
+    vss render EDITING_SCRIPT --media DIR --out OUT.mp4 [--audio DIR] [--dataset D] [--dubbing S]
+                                             -> the video, checked, its report and review page
+    vss demo-media DATASET --out DIR         -> a placeholder episode file per chapter
 
 Reads the local stack's `.vss/local.env` when there is one in the current directory or a parent
 (or in `$VSS_STATE_DIR`), so it talks to the local stack after `make up`. Every error is one
@@ -123,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     subs.add_argument("--gap", type=_seconds, default=4.0,
                       help="silence (seconds) that starts a new scene (default: 4)")
     subs.add_argument("--title", help="the asset and project name (default: from file names)")
+    from vss.edge.commands import add_edge_commands
+
+    add_edge_commands(commands)
     return parser
 
 
@@ -135,6 +141,10 @@ def main(argv: list[str] | None = None, deps: Deps | None = None) -> int:
     try:
         if args.command == "import-subtitles":
             return _import_subtitles(args)
+        if args.command in ("render", "demo-media"):
+            from vss.edge.commands import run_edge_command
+
+            return run_edge_command(args)
         return _admin(args, deps)
     except Exception as exc:  # one clear line, not a traceback, for an operator
         text = exc.message if isinstance(exc, VssError) else f"{type(exc).__name__}: {exc}"

@@ -25,6 +25,7 @@ from vss.domain.results import (
 )
 from vss.dubbing.plan import SegmentRequest
 from vss.dubbing.render import SegmentRecord
+from vss.edge.render.report import RenderReport
 from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
@@ -34,6 +35,7 @@ MODELS: list[type[BaseModel]] = [
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
     DubbingResult, EditingResult,
     SegmentRequest, SegmentRecord,
+    RenderReport,  # written by the edge next to a rendered video (`vss render`)
 ]
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 

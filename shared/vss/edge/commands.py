@@ -1,0 +1,153 @@
+"""The edge's rendering commands of the `vss` console script: `render` and `demo-media`.
+
+Exit codes: 0 done (and every check passed), 1 rendered but a check failed (the video, its
+report and review page are kept to look at), 2 nothing rendered: each problem on its own line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+USAGE_ERROR = 2
+CHECK_FAILED = 1
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 16 \
+            or int(height) < 16:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT (e.g. 1280x720), got {text}")
+    return int(width), int(height)
+
+
+def _fps(text: str) -> Fraction:
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"expected a frame rate (25, 30000/1001), got {text}") from None
+    if not 1 <= value <= 120:
+        raise argparse.ArgumentTypeError(f"a frame rate between 1 and 120, got {text}")
+    return value
+
+
+def _chapters(text: str) -> set[int]:
+    try:
+        return {int(part) for part in text.split(",") if part.strip()}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected chapter ids like 1,2,5, got {text}") from None
+
+
+def add_edge_commands(commands: Any) -> None:
+    render = commands.add_parser(
+        "render", help="render an editing script to a checked MP4 (FFmpeg)",
+        description="Cut the episodes frame-accurately, mix the narration with each clip's "
+        "source audio by its audio mode, normalise loudness (-16 LUFS, true peak <= -1 dBTP), "
+        "burn in subtitles, then check duration, cuts and loudness with ffprobe/FFmpeg and "
+        "write OUT.render.json and a review page (index.html) next to the video.")
+    render.add_argument("script", type=Path, help="editing_script.json")
+    render.add_argument("--media", required=True, type=Path,
+                        help="folder of episode files (see `vss demo-media` for the names)")
+    render.add_argument("--out", required=True, type=Path, help="the MP4 to write")
+    render.add_argument("--audio", type=Path,
+                        help="folder of the narration WAVs (default: the script's folder)")
+    render.add_argument("--dataset", type=Path,
+                        help="the dataset, for episode file names clips do not carry")
+    render.add_argument("--dubbing", type=Path,
+                        help="dubbing_script.json: its fit and loudness go on the review page")
+    render.add_argument("--size", type=_size, help="WIDTHxHEIGHT (default: the first clip's)")
+    render.add_argument("--no-subtitles", dest="subtitles", action="store_false",
+                        help="do not burn the narration in as subtitles")
+    render.add_argument("--duck-db", type=float, default=-18.0,
+                        help="gain of a ducked clip that names none (default: -18)")
+    render.add_argument("--preset", default="veryfast", help="x264 preset (default: veryfast)")
+    render.add_argument("--crf", type=int, default=20, help="x264 quality (default: 20)")
+    render.add_argument("--no-review", dest="review", action="store_false",
+                        help="do not write the review page")
+    demo = commands.add_parser(
+        "demo-media", help="write placeholder episodes for a dataset",
+        description="One test-pattern episode per chapter, as long as its scenes, showing the "
+        "episode, the scene, the timecode and the frame number, with a tone.")
+    demo.add_argument("dataset", type=Path, help="the dataset (blueprint or NarrativeDataset)")
+    demo.add_argument("--out", required=True, type=Path, help="the media folder to write")
+    demo.add_argument("--size", type=_size, default=(640, 360), help="default: 640x360")
+    demo.add_argument("--fps", type=_fps, default=Fraction(25), help="default: 25")
+    demo.add_argument("--chapters", type=_chapters, help="only these chapter ids (1,2,5)")
+
+
+def _fail(command: str, problems: list[str]) -> int:
+    for problem in problems:
+        print(f"vss {command}: {' '.join(problem.split())}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def _render(args: argparse.Namespace) -> int:
+    from vss.edge.render import RenderError, RenderOptions, render
+    from vss.edge.render.ffmpeg import FfmpegError
+    from vss.edge.render.report import summary_lines
+    from vss.edge.review import write_review
+
+    options = RenderOptions(media_dir=args.media, out=args.out, audio_dir=args.audio,
+                            dataset=args.dataset, size=args.size, subtitles=args.subtitles,
+                            duck_db=args.duck_db, preset=args.preset, crf=args.crf)
+    try:
+        report = render(args.script, options)
+        page = write_review(args.out, report, args.script, args.dubbing) if args.review else None
+    except RenderError as exc:
+        return _fail("render", exc.problems)
+    except FfmpegError as exc:
+        return _fail("render", [str(exc)])
+    print(f"vss render: {len(report.cues)} segments, {len(report.clips)} clips, "
+          f"{report.duration:.3f} s ({report.total_frames} frames at {report.frame_rate} fps, "
+          f"{report.width}x{report.height}) -> {args.out} in {report.render_seconds:.1f} s "
+          f"({report.speed_x_realtime:.1f}x real time), checked in "
+          f"{report.verify_seconds:.1f} s", file=sys.stderr)
+    for note in report.notes:
+        print(f"vss render: note: {note}", file=sys.stderr)
+    for line in summary_lines(report):
+        print(line)
+    if page is not None:
+        print(f"review page: {page}")
+    return 0 if report.ok else CHECK_FAILED
+
+
+def _demo_media(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from vss.domain.dataset import parse_dataset
+    from vss.edge.media import Episode, write_demo_media
+    from vss.errors import PayloadInvalid
+
+    try:
+        dataset = parse_dataset(args.dataset.read_bytes())
+    except OSError as exc:
+        return _fail("demo-media", [f"cannot read {args.dataset}: {exc.strerror}"])
+    except PayloadInvalid as exc:
+        return _fail("demo-media", [f"{e['reason']} ({e['pointer'] or '/'})"
+                                    for e in exc.details.get("errors", [])] or [exc.message])
+    if args.chapters and not args.chapters & {c.id for c in dataset.chapters}:
+        return _fail("demo-media", [f"the dataset has no chapter {sorted(args.chapters)}"])
+
+    def done(episode: Episode) -> None:
+        print(f"{args.out / episode.name}  episode {episode.chapter.id}, "
+              f"{episode.seconds:.3f} s, {len(episode.scenes)} scenes")
+
+    try:
+        made = write_demo_media(dataset, args.out, size=args.size, fps=args.fps,
+                                chapters=args.chapters, done=done)
+    except subprocess.CalledProcessError as exc:
+        return _fail("demo-media", [f"ffmpeg failed: {(exc.stderr or '').strip()[-300:]}"])
+    except FileNotFoundError as exc:
+        return _fail("demo-media", [f"{exc.filename} not found (Debian: apt-get install ffmpeg)"])
+    total = sum(e.seconds for e in made)
+    print(f"vss demo-media: {len(made)} episodes, {total:.1f} s in all -> {args.out}",
+          file=sys.stderr)
+    return 0
+
+
+def run_edge_command(args: argparse.Namespace) -> int:
+    return _render(args) if args.command == "render" else _demo_media(args)

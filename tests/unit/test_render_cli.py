@@ -1,0 +1,68 @@
+"""`vss render` and `vss demo-media` refuse what they cannot do before running FFmpeg: each
+problem on its own line of stderr, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.render import write_case
+from vss.cli import main
+
+
+def _fails(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse usage errors
+        code = exit_.code  # type: ignore[assignment]
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and "Traceback" not in captured.err
+    return captured.err.strip().splitlines()
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path):
+    (line,) = _fails(capsys, "render", str(tmp_path / "s.json"), "--out", "o.mp4")
+    assert "the following arguments are required: --media" in line
+    (line,) = _fails(capsys, "render", "s.json", "--media", "m", "--out", "o.mp4", "--size",
+                     "720p")
+    assert "expected WIDTHxHEIGHT" in line
+    (line,) = _fails(capsys, "demo-media", "d.json", "--out", "m", "--fps", "0")
+    assert "a frame rate between 1 and 120" in line
+
+
+def test_missing_inputs_are_named(capsys: pytest.CaptureFixture[str], tmp_path: Path):
+    case = write_case(tmp_path / "case")
+    out = str(tmp_path / "out" / "v.mp4")
+    (line,) = _fails(capsys, "render", str(tmp_path / "none.json"), "--media", str(tmp_path),
+                     "--out", out)
+    assert line.startswith("vss render: cannot read ") and "none.json" in line
+    (line,) = _fails(capsys, "render", str(case.script), "--media", str(tmp_path / "nope"),
+                     "--out", out)
+    assert line == f"vss render: {tmp_path / 'nope'} is not a folder"
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "11_ep01_l1.mp4").write_bytes(b"")
+    lines = _fails(capsys, "render", str(case.script), "--media", str(media), "--out", out)
+    assert lines == [
+        f"vss render: segment 1 clip 2 (scene 3, episode 2): no media file for episode 2 in "
+        f"{media} (looked for 13_ep02_l1.mp4, 13_ep02_l1.mkv, 13_ep02_l1.mov, ...)",
+        f"vss render: segment 2 clip 2 (scene 4, episode 2): no media file for episode 2 in "
+        f"{media} (looked for 13_ep02_l1.mp4, 13_ep02_l1.mkv, 13_ep02_l1.mov, ...)"]
+    (media / "13_ep02_l1.mp4").write_bytes(b"")
+    (case.folder / "seg_0001.wav").unlink()
+    (line,) = _fails(capsys, "render", str(case.script), "--media", str(media), "--out", out)
+    assert line == (f"vss render: segment 2: its narration audio 'seg_0001.wav' is not in "
+                    f"{case.folder}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_dataset_is_reported_with_pointers(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path):
+    dataset = tmp_path / "d.json"
+    dataset.write_text('{"chapters": {}, "scenes": {"1": {"id": 1, "start_time": "later"}}, '
+                       '"narrative_timeline": {}}')
+    lines = _fails(capsys, "demo-media", str(dataset), "--out", str(tmp_path / "m"))
+    assert lines and all(line.startswith("vss demo-media: ") and "(/" in line for line in lines)
+    assert any("(/scenes/1/start_time)" in line for line in lines), lines
+    assert not (tmp_path / "m").exists()
