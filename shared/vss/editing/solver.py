@@ -128,11 +128,14 @@ class Solver:
         if total < target:
             plan.notes.append(f"cited scenes give {total} of {target} frames")
             neighbours = self._neighbours(segment)
-            need = target - total
-            more = self._greedy(neighbours, need, max(1, slots - len(picks)), min(m, need),
-                                True, picks, "extension")
-            picks += more
-            total += sum(p.capacity for p in more)
+            for long_ok in (False, True):
+                need = target - total
+                if need <= 0:
+                    break
+                more = self._greedy(neighbours, need, max(1, slots - len(picks)),
+                                    min(m, need), long_ok, picks, "extension")
+                picks += more
+                total += sum(p.capacity for p in more)
         clips = self._cut(picks, min(target, total), len(segment.ranked))
         if total < target:
             clips.append(self._hold(segment, clips, target - total))
@@ -257,11 +260,13 @@ class Solver:
         first, end = self.extent[chapter_id]
         if frame + frames > end:
             frame = max(first, end - frames)
-        # The frame must belong to a scene: take the one holding it, else keep the cited one.
-        for item in self.material.values():
-            if item.scene.chapter_id == chapter_id and item.start <= frame < item.end:
-                scene_id = item.scene.id
-                break
+        # The frame must belong to a scene: the nearest scene of the episode that has one.
+        scenes = [item for item in self.material.values()
+                  if item.scene.chapter_id == chapter_id and item.end > item.start]
+        if scenes:
+            item = min(scenes, key=lambda i: (max(i.start - frame, frame - (i.end - 1), 0),
+                                              i.scene.id))
+            scene_id, frame = item.scene.id, min(max(frame, item.start), item.end - 1)
         return ClipPlan(scene_id, chapter_id, frame, frame + 1, "hold", "hold",
                         hold_frames=frames)
 
