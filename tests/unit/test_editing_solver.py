@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -128,7 +129,7 @@ def test_solver_invariants(case: tuple[Dataset, DubbingScript, EditingServicePar
         order = [(dataset.chapters.index(dataset.chapter_of(c.scene_id)), c.source_in_frame,
                   c.source_in_frame + c.frames) for c in real]
         assert order == sorted(order)
-        assert all(a[0] != b[0] or a[2] <= b[1] for a, b in zip(order, order[1:]))
+        assert all(a[0] != b[0] or a[2] <= b[1] for a, b in pairwise(order))
         # Clip lengths: within bounds when the cited scenes had the footage (a single clip
         # shorter than the minimum only when the whole segment is).
         extended = any(c.scene_id not in segment.source_scene_ids for c in real)
@@ -142,7 +143,7 @@ def test_solver_invariants(case: tuple[Dataset, DubbingScript, EditingServicePar
     if not params.allow_reuse:
         for ranges in _ranges(script).values():
             ranges.sort()
-            assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))
+            assert all(a[1] <= b[0] for a, b in pairwise(ranges))
     report = validate(script, dubbing, dataset, params)
     assert report.ok, [i.message for i in report.issues if i.kind in
                        ("coverage", "out_of_bounds", "reuse", "inconsistent")]
