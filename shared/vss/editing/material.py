@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from vss.domain.dataset import Dataset, Scene, SceneContentType
-from vss.domain.language import language_profile, text_language
+from vss.domain.language import HAN_CLASS
 from vss.editing.frames import FrameClock
 
 # How far a dialogue window reaches past its line into silence (lead-in and reaction).
@@ -109,9 +109,12 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+# A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
+_UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
+
+
 def _units(text: str) -> int:
-    profile = language_profile(text_language(text))
-    return len(profile.unit_pattern.findall(text))
+    return len(_UNIT.findall(text))
 
 
 def _line(index: int, start: int, end: int, text: str, speaker: str | None) -> Line:

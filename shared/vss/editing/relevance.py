@@ -45,6 +45,9 @@ def keywords(text: str) -> frozenset[str]:
     return frozenset(words)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Features:
     lines: frozenset[str]
@@ -75,14 +78,16 @@ class Relevance:
                 scene.narrative_summary, scene.character_dynamics, scene.location,
                 *scene.highlights])))
             by_index = dict(enumerate(scene.dialogues))
+            said = {line.index: keywords(line.text) for line in item.lines}
             for candidate in item.candidates:
-                texts = [by_index[i].content for i in candidate.lines]
+                spoken = frozenset().union(*(said[i] for i in candidate.lines))
                 speakers = frozenset(filter(None, (by_index[i].speaker for i in candidate.lines)))
                 captions = [c.content for c in scene.captions
                             if clock.frame_at_or_before(c.start.ms) < candidate.end
                             and clock.frame_at_or_after(c.end.ms) > candidate.start]
                 self.features[candidate.id] = Features(
-                    keywords(" ".join(texts)), speakers, keywords(" ".join(captions)), context)
+                    spoken, speakers, keywords(" ".join(captions)) if captions else _NONE,
+                    context)
 
     def named(self, narration: str) -> frozenset[str]:
         return frozenset(name for name in self.names if name in narration)
