@@ -50,7 +50,9 @@ _NONE: frozenset[str] = frozenset()
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    lines: frozenset[str]
+    # One set per line, shared by every window holding the line: a union per window would
+    # hold most of the memory on long series.
+    lines: tuple[frozenset[str], ...]
     speakers: frozenset[str]
     captions: frozenset[str]
     scene: frozenset[str]
@@ -80,7 +82,7 @@ class Relevance:
             by_index = dict(enumerate(scene.dialogues))
             said = {line.index: keywords(line.text) for line in item.lines}
             for candidate in item.candidates:
-                spoken = frozenset().union(*(said[i] for i in candidate.lines))
+                spoken = tuple(said[i] for i in candidate.lines)
                 speakers = frozenset(filter(None, (by_index[i].speaker for i in candidate.lines)))
                 captions = [c.content for c in scene.captions
                             if clock.frame_at_or_before(c.start.ms) < candidate.end
@@ -99,11 +101,12 @@ class Relevance:
         raw: list[tuple[float, Candidate, tuple[str, ...]]] = []
         for candidate in candidates:
             f = self.features[candidate.id]
-            shared_lines = words & f.lines
+            lines = f.lines[0] if len(f.lines) == 1 else frozenset().union(*f.lines)
+            shared_lines = words & lines
             shared_captions = words & f.captions
             shared_scene = words & f.scene
             speaker = names & f.speakers
-            value = (WEIGHTS["lines"] * _share(shared_lines, f.lines)
+            value = (WEIGHTS["lines"] * _share(shared_lines, lines)
                      + WEIGHTS["speaker"] * (1.0 if speaker else 0.0)
                      + WEIGHTS["captions"] * _share(shared_captions, f.captions)
                      + WEIGHTS["scene"] * _share(shared_scene, f.scene)

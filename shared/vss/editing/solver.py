@@ -20,7 +20,7 @@ segment never overlap or touch, and each segment's clips are returned in source 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from vss.editing.material import Candidate, CutQuality, SceneMaterial
 from vss.editing.placement import lengths, place, sums
@@ -272,10 +272,6 @@ class Solver:
 
     def _source_order(self, clip: ClipPlan) -> tuple[int, int, int]:
         return (self.material[clip.scene_id].chapter_position, clip.start, clip.end)
-
-
-def with_origin(clip: ClipPlan, origin: str) -> ClipPlan:
-    return replace(clip, origin=origin)
 
 
 def _bits(value: int) -> list[int]:
