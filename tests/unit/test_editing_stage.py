@@ -22,7 +22,7 @@ from vss.domain.editing_report import EditingReport
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.domain.timecode import Timecode
-from vss.errors import BadRequest, PayloadInvalid
+from vss.errors import PayloadInvalid
 from vss.service import auth, stages, tasks
 from vss.service.storage import TaskFiles
 from vss.service.uploads import check_landed_object, store_upload
@@ -203,13 +203,8 @@ def test_a_dubbing_script_that_is_not_one_is_refused_with_pointers(blueprint_byt
             "/dubbing_script/0/audio_file_path"} <= pointers
 
 
-def test_impossible_clip_bounds_are_refused_before_the_task_runs(blueprint_bytes):
-    deps = fake_deps()
-    with pytest.raises(BadRequest) as info:
-        tasks.create_task(deps, "t1", tasks.CreateTask(
-            task_type="GENERATE_EDITING_SCRIPT",
-            payload={"input_dubbing_path": "uploads/a/b.json",
-                     "blueprint_path": "uploads/c/d.json",
-                     "service_params": {"min_clip_seconds": 4, "max_clip_seconds": 2}}))
-    assert info.value.details["errors"][0]["pointer"] == "/payload/service_params"
-    assert "max_clip_seconds" in info.value.details["errors"][0]["reason"]
+def test_impossible_clip_bounds_fail_the_task_with_their_cause(blueprint_bytes):
+    details = _bad_run(blueprint_bytes, edge_copy(),
+                       {"min_clip_seconds": 4, "max_clip_seconds": 2})
+    assert details["errors"] == [{"pointer": "/payload/service_params/max_clip_seconds",
+                                  "reason": "2 s is below min_clip_seconds (4 s)"}]

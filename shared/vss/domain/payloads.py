@@ -146,12 +146,6 @@ class EditingServiceParams(_Open):
                                        "segment accepted; longer is taken for a bad input.")
     audio: EditingAudioParams = Field(default_factory=EditingAudioParams)
 
-    @model_validator(mode="after")
-    def _clip_bounds(self) -> EditingServiceParams:
-        if self.max_clip_seconds < self.min_clip_seconds:
-            raise ValueError("max_clip_seconds must not be below min_clip_seconds")
-        return self
-
 
 class GenerateNarrationPayload(_Strict):
     blueprint_path: str = Field(validation_alias=AliasChoices("blueprint_path", "dataset_path"))

@@ -8,9 +8,20 @@ import re
 
 from vss.domain.artifacts import DubbingScript
 from vss.domain.dataset import Dataset
+from vss.domain.payloads import EditingServiceParams
 from vss.domain.pointers import MAX_ERRORS
 from vss.editing.relevance import keywords
 from vss.errors import PayloadInvalid
+
+
+def check_params(params: EditingServiceParams) -> None:
+    """Rules across fields that a JSON schema cannot state (the API accepts what its schema
+    does; the stage fails with the cause)."""
+    if params.max_clip_seconds < params.min_clip_seconds:
+        raise PayloadInvalid("max_clip_seconds is below min_clip_seconds.", details={"errors": [
+            {"pointer": "/payload/service_params/max_clip_seconds",
+             "reason": f"{params.max_clip_seconds:g} s is below min_clip_seconds "
+                       f"({params.min_clip_seconds:g} s)"}]})
 
 
 def _scene_words(dataset: Dataset, scene_id: int) -> frozenset[str]:

@@ -17,7 +17,7 @@ from vss.domain.artifacts import DubbingScript
 from vss.domain.payloads import GenerateEditingPayload
 from vss.domain.results import EditingResult
 from vss.editing.exports import export_files
-from vss.editing.inputs import check_dubbing
+from vss.editing.inputs import check_dubbing, check_params
 from vss.editing.llm_ranking import rank_with_llm
 from vss.editing.report import validate
 from vss.editing.script import build_editing_script, deterministic_rankings, prepare
@@ -40,6 +40,7 @@ def _write(ctx: StageContext, name: str, model: BaseModel) -> str:
 def run(ctx: StageContext) -> StageOutput:
     payload = ctx.inputs_as(GenerateEditingPayload)
     params = payload.service_params
+    check_params(params)
     dubbing = read_model(ctx.files, payload.input_dubbing_path, DubbingScript)
     dataset = read_dataset(ctx.files, payload.blueprint_path)
     check_dubbing(dubbing, dataset, payload.input_dubbing_path, params.max_segment_seconds)
