@@ -90,6 +90,7 @@ bench: up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.narration
 	$(PY) -m tests.bench.render
+	$(PY) -m tests.bench.editing
 
 # One zip per function, named by content hash: its folder, the vss modules it imports and a
 # requirements.txt of the pyproject.toml dependencies it imports (see scripts/package_functions.py).

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from vss.api.views import ErrorBody, TaskPage, TaskView, UploadedFile
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.dataset import Dataset
+from vss.domain.editing_report import EditingReport
 from vss.domain.messages import DeadlineCheck, SegmentMessage, StageMessage
 from vss.domain.payloads import PAYLOADS
 from vss.domain.results import (
@@ -33,7 +34,7 @@ MODELS: list[type[BaseModel]] = [
     NarrationScript, DubbingScript, EditingScript, Dataset, *PAYLOADS.values(), CreateTask,
     TaskView, TaskPage, ErrorBody, UploadedFile, SignedUploadRequest, SignedUpload,
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
-    DubbingResult, EditingResult,
+    DubbingResult, EditingResult, EditingReport,
     SegmentRequest, SegmentRecord,
     RenderReport,  # written by the edge next to a rendered video (`vss render`)
 ]

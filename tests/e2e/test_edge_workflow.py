@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import wave
 from pathlib import Path
@@ -67,8 +68,14 @@ def test_seven_step_edge_workflow(edge: EdgeClient, tmp_path: Path):
     for segment in editing.editing_script:
         covered = sum(c.duration for c in segment.b_roll_clips)
         assert covered == pytest.approx(segment.narration_duration, abs=frame)
-    used = [c.scene_id for s in editing.editing_script for c in s.b_roll_clips]
-    assert len(used) == len(set(used))
+    # No source range twice (a scene gives several short clips now).
+    shown = sorted((c.chapter_id, c.source_in_frame, c.source_in_frame + c.frames)
+                   for s in editing.editing_script for c in s.b_roll_clips)
+    assert all(a[0] != b[0] or a[2] <= b[1] for a, b in itertools.pairwise(shown))
+    # The report and every export download through the generic path.
+    result = editing_task["result"]
+    for path in [result["report_file_path"], *result["exports"].values()]:
+        assert edge.download_path(path)
 
 
 def test_seed_narration_example_is_dubbed(edge: EdgeClient):

@@ -117,16 +117,18 @@ def test_editing_covers_each_segment_to_the_frame_inside_its_scenes(pipeline, bl
     dataset = parse_dataset(blueprint_bytes)
     editing = EditingScript.model_validate_json(out["editing"])
     frame = 1 / editing.fps
-    seen: set[int] = set()
+    shown: list[tuple[int, int, int]] = []  # (chapter, first ms, last ms)
     for segment in editing.editing_script:
         covered = sum(c.duration for c in segment.b_roll_clips)
         assert covered == pytest.approx(segment.narration_duration, abs=frame)
         for clip in segment.b_roll_clips:
             scene = dataset.scenes[clip.scene_id]
-            assert clip.scene_id not in seen
-            seen.add(clip.scene_id)
-            assert Timecode.parse(clip.start_time) >= scene.start
-            assert Timecode.parse(clip.end_time) <= scene.end
+            start, end = Timecode.parse(clip.start_time), Timecode.parse(clip.end_time)
+            assert start >= scene.start and end <= scene.end
+            # No source range is shown twice.
+            assert all(c != clip.chapter_id or end.ms <= a or start.ms >= b
+                       for c, a, b in shown)
+            shown.append((clip.chapter_id, start.ms, end.ms))
 
 
 def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes):

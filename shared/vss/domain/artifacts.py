@@ -109,23 +109,58 @@ class DubbingScript(_Artifact):
     usage: DubbingUsage | None = None
 
 
+AudioMode = Literal["narration_only", "ducked", "original"]
+
+
 class BRollClip(_Artifact):
+    """One source clip. The edge renders `ffmpeg -ss <start_time> -i <episode> -t <duration>`."""
+
     scene_id: int
     chapter_id: int
-    source_file: str | None = None
-    start_time: str
+    source_file: str | None = Field(None, description="The episode's media file (its chapter's "
+                                    "source_file).")
+    start_time: str = Field(description="HH:MM:SS.mmm in the episode file: the first frame.")
     end_time: str
-    duration: float
+    duration: float = Field(description="Seconds: frames / fps.")
+    frames: int | None = None
+    source_in_frame: int | None = Field(None, description="First frame in the episode file.")
+    timeline_start: float | None = Field(None, description="Seconds from the start of the "
+                                         "exported timeline (key lines included).")
+    timeline_start_frame: int | None = None
+    kind: str | None = Field(None, description="dialogue | dialogue_group | establishing | "
+                             "action | reaction | hold")
+    origin: str | None = Field(None, description="cited | extension | hold | key_line")
+    audio_mode: AudioMode | None = None
+    source_gain_db: float | None = Field(None, description="Gain of the source audio; absent "
+                                         "when it is muted.")
+    freeze_frame: bool = Field(False, description="Hold the frame at start_time for duration.")
+    relevance: float | None = None
+    cut_quality: Literal["clean", "word", "mid_word"] | None = None
+    reason: str | None = Field(None, description="Why this clip was chosen.")
 
 
 class EditingSegment(_Artifact):
     narration: str
     narration_duration: float
     narration_audio_path: str
-    b_roll_clips: list[BRollClip]
+    b_roll_clips: list[BRollClip] = Field(description="Clips under the narration; their "
+                                          "durations add up to its audio, to the frame.")
+    index: int | None = None
+    source_scene_ids: list[int] = Field(default_factory=list)
+    narration_frames: int | None = None
+    timeline_start: float | None = None
+    timeline_start_frame: int | None = None
+    key_lines: list[BRollClip] = Field(
+        default_factory=list, description="Lines played in their original audio after the "
+        "narration, which pauses for them (not part of b_roll_clips' sum).")
 
 
 class EditingScript(_Artifact):
     editing_script: list[EditingSegment] = Field(min_length=1)
     fps: float
-    total_duration: float
+    total_duration: float = Field(description="Seconds of narration.")
+    total_frames: int | None = Field(None, description="Frames of the timeline, key lines "
+                                     "included.")
+    ranking: str | None = None
+    lang: str | None = None
+    notes: list[str] = Field(default_factory=list)

@@ -116,9 +116,35 @@ class DubbingServiceParams(_Open):
     model_name: str | None = Field(None, max_length=100)
 
 
+class EditingAudioParams(_Open):
+    """How each clip's source audio is mixed with the narration (see vss.editing.audio)."""
+
+    dialogue_mode: Literal["narration_only", "ducked"] = Field(
+        "narration_only", description="Clips with speech in them: the source is muted so two "
+        "voices never talk at once, or ducked.")
+    ambient_mode: Literal["narration_only", "ducked"] = Field(
+        "ducked", description="Clips without speech (establishing, action, reactions): the "
+        "source stays under the narration, ducked.")
+    duck_db: float = Field(-18.0, ge=-60, le=0, description="Gain of ducked source audio.")
+    key_lines: bool = Field(True, description="Play a line the narration quotes in its "
+                            "original audio, narration paused, after the segment.")
+    key_line_max_seconds: float = Field(6.0, gt=0, le=30)
+
+
 class EditingServiceParams(_Open):
     lang: Lang | None = None
-    fps: float = Field(25.0, gt=0, le=120)
+    fps: float = Field(25.0, gt=0, le=120, description="Frame rate of the source episodes.")
+    min_clip_seconds: float = Field(1.5, gt=0, le=60)
+    max_clip_seconds: float = Field(5.0, gt=0, le=600)
+    min_cited_share: float = Field(0.9, ge=0, le=1, description="Share of each segment's "
+                                   "time that should come from the scenes it cites.")
+    allow_reuse: bool = Field(False, description="Let a source range appear twice.")
+    ranking: Literal["auto", "gemini", "deterministic"] = Field(
+        "auto", description="auto: Gemini when a model is configured, else deterministic.")
+    model: str | None = None
+    max_segment_seconds: float = Field(600.0, gt=0, le=3600, description="Longest narration "
+                                       "segment accepted; longer is taken for a bad input.")
+    audio: EditingAudioParams = Field(default_factory=EditingAudioParams)
 
 
 class GenerateNarrationPayload(_Strict):

@@ -47,6 +47,17 @@ class DubbingResult(StageResult):
 class EditingResult(StageResult):
     stage: Literal["editing"] = "editing"
     segments: int
+    report_file_path: str | None = Field(None, description="The validation report.")
+    exports: dict[str, str] = Field(
+        default_factory=dict, description="Timeline exports by format (otio, fcpxml, "
+        "fcp7_xml, edl): relative paths, downloadable like any artifact.")
+    ranking: str | None = None
+    clips: int | None = None
+    hold_segments: int = 0
+    extended_segments: int = 0
+    max_coverage_error_frames: float | None = None
+    valid: bool | None = Field(None, description="The validation report found no broken "
+                               "guarantee.")
 
 
 AnyStageResult = Annotated[

@@ -1,89 +1,86 @@
-"""GENERATE_EDITING_SCRIPT: source clips under each narration segment, frame-aligned.
+"""GENERATE_EDITING_SCRIPT: source clips under each narration segment, to the frame.
 
-Clips are taken in story order from the segment's source scenes, each from the scene's start,
-until the narration is covered; when the scenes are shorter than the narration, the scenes that
-follow in the story fill the rest. A scene is never used twice.
+Reads the dubbing script (ours, or the edge's copy with its own extra keys) and the dataset,
+checks that they belong together, ranks each segment's candidate clips (Gemini when one is
+configured and the task allows it, else the deterministic ranking), solves the cuts
+(`vss.editing`), and writes the editing script, its validation report and the NLE exports.
 """
 
 from __future__ import annotations
 
-import math
+import json
+import logging
 
-from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
-from vss.domain.dataset import Dataset, Scene
+from pydantic import BaseModel
+
+from vss.domain.artifacts import DubbingScript
 from vss.domain.payloads import GenerateEditingPayload
 from vss.domain.results import EditingResult
-from vss.domain.timecode import Timecode
+from vss.editing.exports import export_files
+from vss.editing.inputs import check_dubbing, check_params
+from vss.editing.llm_ranking import rank_with_llm
+from vss.editing.report import validate
+from vss.editing.script import build_editing_script, deterministic_rankings, prepare
 from vss.engines._io import read_dataset, read_model, write_json
 from vss.errors import PayloadInvalid
+from vss.narration.llm import MeteredLlm
 from vss.stage_handler import StageContext, StageOutput
 
+log = logging.getLogger(__name__)
 
-def _frames(seconds: float, fps: float) -> int:
-    return round(seconds * fps)
-
-
-def _frame_span(scene: Scene, fps: float) -> tuple[int, int]:
-    """First and last-exclusive frame wholly inside the scene, so no clip leaves it."""
-    return math.ceil(scene.start.seconds * fps - 1e-9), math.floor(scene.end.seconds * fps + 1e-9)
+SCRIPT_NAME = "editing_script.json"
+REPORT_NAME = "editing/validation_report.json"
 
 
-def clips_for(
-    duration: float, scenes: list[Scene], spare: list[Scene], used: set[int], dataset: Dataset,
-    fps: float,
-) -> list[BRollClip]:
-    needed = _frames(duration, fps)
-    clips: list[BRollClip] = []
-    for scene in [*scenes, *spare]:
-        if needed <= 0:
-            break
-        if scene.id in used:
-            continue
-        first, last = _frame_span(scene, fps)
-        take = min(needed, last - first)
-        if take <= 0:
-            continue
-        used.add(scene.id)
-        needed -= take
-        start_ms = math.ceil(first * 1000 / fps)
-        end_ms = math.ceil((first + take) * 1000 / fps)
-        chapter = dataset.chapter_of(scene.id)
-        clips.append(BRollClip(
-            scene_id=scene.id, chapter_id=scene.chapter_id,
-            source_file=chapter.source_file if chapter else None,
-            start_time=Timecode(ms=start_ms).format(), end_time=Timecode(ms=end_ms).format(),
-            duration=round(take / fps, 6), frames=take,
-        ))
-    return clips
+def _write(ctx: StageContext, name: str, model: BaseModel) -> str:
+    data = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2).encode()
+    return ctx.files.write(name, data, "application/json")
 
 
 def run(ctx: StageContext) -> StageOutput:
     payload = ctx.inputs_as(GenerateEditingPayload)
-    fps = payload.service_params.fps
+    params = payload.service_params
+    check_params(params)
     dubbing = read_model(ctx.files, payload.input_dubbing_path, DubbingScript)
     dataset = read_dataset(ctx.files, payload.blueprint_path)
-    story = dataset.scenes_in_story_order()
-    used: set[int] = set()
-    segments = []
-    for index, segment in enumerate(dubbing.dubbing_script):
-        unknown = [i for i in segment.source_scene_ids if i not in dataset.scenes]
-        if unknown:
-            raise PayloadInvalid(
-                "The dubbing script names scenes the dataset does not have.",
-                details={"errors": [{"pointer": f"/dubbing_script/{index}/source_scene_ids",
-                                     "reason": f"unknown scene ids {unknown}"}]},
-            )
-        own = sorted((dataset.scenes[i] for i in segment.source_scene_ids),
-                     key=story.index)
-        after = story[story.index(own[-1]) + 1:]
-        segments.append(EditingSegment(
-            narration=segment.narration, narration_duration=segment.duration_seconds,
-            narration_audio_path=segment.audio_file_path,
-            b_roll_clips=clips_for(segment.duration_seconds, own, after, used, dataset, fps),
-        ))
-    script = EditingScript(
-        editing_script=segments, fps=fps,
-        total_duration=round(sum(s.narration_duration for s in segments), 3),
+    check_dubbing(dubbing, dataset, payload.input_dubbing_path, params.max_segment_seconds)
+    prepared = prepare(dubbing, dataset, params)
+    rankings = deterministic_rankings(prepared, dubbing)
+    ranking_name, notes, usage = "deterministic", [], {}
+    model = None if params.ranking == "deterministic" else ctx.llm_for(ctx.settings,
+                                                                      params.model)
+    if params.ranking == "gemini" and model is None:
+        raise PayloadInvalid("ranking 'gemini' was asked for but no model is configured.",
+                             details={"errors": [{"pointer": "/payload/service_params/ranking",
+                                                  "reason": "no Gemini model is configured"}]})
+    if model is not None:
+        llm = MeteredLlm(model)
+        try:
+            ranked = rank_with_llm(llm, [s.narration for s in dubbing.dubbing_script],
+                                   rankings, dataset)
+        finally:
+            ctx.spent.update(llm.spent.as_dict())
+        rankings, notes, usage = ranked.rankings, ranked.notes, llm.spent.as_dict()
+        ranking_name = f"{llm.name}:{llm.model}" if ranked.ranked_segments else \
+            "deterministic (model answers unusable)"
+    script, _ = build_editing_script(dubbing, dataset, params, prepared, rankings,
+                                     ranking_name)
+    script.notes[:0] = notes
+    report = validate(script, dubbing, dataset, params)
+    path = write_json(ctx.files, SCRIPT_NAME, script)
+    report_path = _write(ctx, REPORT_NAME, report)
+    exports = {export.format: ctx.files.write(export.name, export.data, export.content_type)
+               for export in export_files(script, dataset, dataset.title)}
+    if not report.ok:  # the solver broke one of its own guarantees: keep the evidence
+        log.error("editing script failed its validation: %s",
+                  "; ".join(i.message for i in report.issues[:5]))
+    return StageOutput(
+        result=EditingResult(
+            output_file_path=path, segments=len(script.editing_script),
+            report_file_path=report_path, exports=exports, ranking=ranking_name,
+            clips=sum(len(s.b_roll_clips) for s in script.editing_script),
+            hold_segments=len(report.hold_segments),
+            extended_segments=len(report.extended_segments),
+            max_coverage_error_frames=report.max_coverage_error_frames, valid=report.ok),
+        usage={k: float(v) for k, v in usage.items()},
     )
-    path = write_json(ctx.files, "editing_script.json", script)
-    return StageOutput(result=EditingResult(output_file_path=path, segments=len(segments)))

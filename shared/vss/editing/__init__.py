@@ -1,0 +1,14 @@
+"""The editing core: from a dubbing script and a dataset to a frame-accurate editing script,
+its validation report and NLE exports. Pure: no Google, no subprocess, no adapter or service
+import (the model that may rank candidates comes in through the StructuredLlm port).
+
+    material    each scene in frames: lines, clean cut points, candidate windows
+    relevance   deterministic ranking of candidates against the narration
+    llm_ranking the same ranking by a model, through the port
+    solver      exact coverage per segment: selection, extension, holds, cutting
+    placement   where a clip is cut inside its window; lengths a window can give
+    audio       each clip's audio mode; key lines
+    script      the whole script and its timeline
+    report      validation of the finished script
+    exports     OTIO, FCPXML, FCP 7 XML, CMX 3600 EDL
+"""

@@ -1,0 +1,214 @@
+"""What each scene offers the editor, in frames: its span, its lines of dialogue, where a cut
+is clean, and the candidate windows a clip can be taken from.
+
+A cut is *clean* when it falls outside every line of dialogue (or on a line's boundary). Inside
+a line, the estimated boundaries between its words (Chinese characters, English words, spread
+evenly over the line's time) are the next best place; anywhere else would cut a word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from vss.domain.dataset import Dataset, Scene, SceneContentType
+from vss.domain.language import HAN_CLASS
+from vss.editing.frames import FrameClock
+
+# How far a dialogue window reaches past its line into silence (lead-in and reaction).
+LINE_PADDING_SECONDS = 0.5
+MAX_GROUP_LINES = 4
+
+
+class CutQuality(IntEnum):
+    CLEAN = 0  # outside speech, or on a line boundary
+    WORD = 1  # an estimated boundary between two words of a line
+    MID_WORD = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    index: int  # in the scene's dialogue list
+    start: int
+    end: int
+    text: str
+    speaker: str | None
+    words: tuple[int, ...]  # estimated word boundaries strictly inside (start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A window of a scene a clip may be cut from; `core` is what it is about (the line or
+    lines), to be kept whole when the clip is trimmed."""
+
+    id: str
+    scene_id: int
+    chapter_id: int
+    start: int
+    end: int
+    core: tuple[int, int]
+    kind: str  # dialogue | dialogue_group | establishing | action | reaction
+    lines: tuple[int, ...]  # indexes of the lines inside the core
+    position: tuple[int, int]  # (chapter position, start frame): source order
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SceneMaterial:
+    scene: Scene
+    chapter_position: int
+    start: int  # first frame wholly inside the scene
+    end: int  # frame boundary at or before the scene's end
+    lines: tuple[Line, ...]
+    blocks: tuple[tuple[int, int], ...]  # merged spans of speech, sorted
+    candidates: tuple[Candidate, ...] = field(default=())
+
+    @property
+    def length(self) -> int:
+        return max(0, self.end - self.start)
+
+    def cut_positions(self, a: int, b: int, quality: CutQuality) -> list[tuple[int, int]]:
+        """Closed intervals of positions in [a, b] where a cut is at least `quality`."""
+        if quality >= CutQuality.MID_WORD:
+            return [(a, b)]
+        allowed: list[tuple[int, int]] = []
+        cursor = a
+        for start, end in self.blocks:
+            if end <= a or start >= b:
+                continue
+            if start >= cursor:
+                allowed.append((cursor, start))
+            cursor = max(cursor, end)
+        if cursor <= b:
+            allowed.append((cursor, b))
+        if quality == CutQuality.WORD:
+            points = [w for line in self.lines for w in line.words if a <= w <= b]
+            allowed = _merge(allowed + [(w, w) for w in points])
+        return allowed
+
+    def quality_of(self, position: int) -> CutQuality:
+        for start, end in self.blocks:
+            if start < position < end:
+                if any(position in line.words for line in self.lines):
+                    return CutQuality.WORD
+                return CutQuality.MID_WORD
+        return CutQuality.CLEAN
+
+
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start < merged[-1][1]:  # touching spans keep their shared boundary
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+# A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
+_UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
+
+
+def _units(text: str) -> int:
+    return len(_UNIT.findall(text))
+
+
+def _line(index: int, start: int, end: int, text: str, speaker: str | None) -> Line:
+    units = max(1, _units(text))
+    span = end - start
+    words = tuple(sorted({start + round(i * span / units) for i in range(1, units)}
+                         - {start, end}))
+    return Line(index, start, end, text, speaker, words)
+
+
+def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
+                   max_frames: int) -> SceneMaterial:
+    start = clock.frame_at_or_after(scene.start.ms)
+    end = max(start, clock.frame_at_or_before(scene.end.ms))
+    lines: list[Line] = []
+    for index, dialogue in enumerate(scene.dialogues):
+        if dialogue.start is None or dialogue.end is None:
+            continue
+        # To the nearest frame boundary: lines spoken back to back keep one shared boundary
+        # (a clean cut) instead of overlapping by a frame; the error is half a frame at most.
+        first = max(start, clock.nearest_frame(dialogue.start.seconds))
+        last = min(end, clock.nearest_frame(dialogue.end.seconds))
+        if last > first and re.search(r"\w", dialogue.content):
+            lines.append(_line(index, first, last, dialogue.content, dialogue.speaker))
+    lines.sort(key=lambda line: (line.start, line.end))
+    blocks = tuple(_merge([(line.start, line.end) for line in lines]))
+    material = SceneMaterial(scene, chapter_position, start, end, tuple(lines), blocks)
+    return SceneMaterial(scene, chapter_position, start, end, tuple(lines), blocks,
+                         tuple(_candidates(material, clock, max_frames)))
+
+
+def _candidates(material: SceneMaterial, clock: FrameClock, max_frames: int
+                ) -> list[Candidate]:
+    scene = material.scene
+    pad = clock.nearest_frame(LINE_PADDING_SECONDS)
+    found: list[Candidate] = []
+
+    def add(kind: str, start: int, end: int, core: tuple[int, int], lines: tuple[int, ...],
+            suffix: str) -> None:
+        if end > start:
+            found.append(Candidate(f"s{scene.id}.{suffix}", scene.id, scene.chapter_id, start,
+                                   end, core, kind, lines,
+                                   (material.chapter_position, start)))
+
+    lines = material.lines
+    for i, line in enumerate(lines):
+        # Reach into silence around the line, never into the neighbouring lines.
+        before = lines[i - 1].end if i else material.start
+        after = lines[i + 1].start if i + 1 < len(lines) else material.end
+        low = max(min(before, line.start), line.start - pad)
+        high = min(max(after, line.end), line.end + pad)
+        add("dialogue", low, high, (line.start, line.end), (line.index,), f"d{line.index}")
+        for j in range(i + 1, min(len(lines), i + MAX_GROUP_LINES)):
+            last = lines[j]
+            if last.end - line.start > max_frames:
+                break
+            after = lines[j + 1].start if j + 1 < len(lines) else material.end
+            high = min(max(after, last.end), last.end + pad)
+            members = tuple(lines[k].index for k in range(i, j + 1))
+            add("dialogue_group", low, high, (line.start, last.end), members,
+                f"g{line.index}-{last.index}")
+    gaps = _silences(material)
+    action = scene.content_type == SceneContentType.ACTION_DRIVEN
+    for start, end in gaps:
+        if start == material.start:
+            kind = "establishing"
+        elif action or not lines:
+            kind = "action"
+        else:
+            kind = "reaction"
+        # A long stretch is offered in pieces of one clip's length, so a segment can take
+        # several moments of it instead of one long shot.
+        for piece in range(start, end, max_frames):
+            add(kind if piece == start else "action", piece, min(end, piece + max_frames),
+                (piece, piece), (), f"n{piece}")
+    return found
+
+
+def _silences(material: SceneMaterial) -> list[tuple[int, int]]:
+    """The stretches of the scene with no dialogue."""
+    gaps: list[tuple[int, int]] = []
+    cursor = material.start
+    for start, end in material.blocks:
+        if start > cursor:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    if material.end > cursor:
+        gaps.append((cursor, material.end))
+    return gaps
+
+
+def dataset_material(dataset: Dataset, clock: FrameClock, max_frames: int
+                     ) -> dict[int, SceneMaterial]:
+    """Every scene's material, keyed by scene id."""
+    positions = {chapter.id: i for i, chapter in enumerate(dataset.chapters)}
+    return {scene_id: scene_material(scene, positions[scene.chapter_id], clock, max_frames)
+            for scene_id, scene in dataset.scenes.items()}

@@ -1,0 +1,110 @@
+"""Where exactly a clip is cut inside its window.
+
+Given a window, the span it is about (its core) and the lengths it may have, `place` picks the
+cut points: the cleanest cuts first (see `CutQuality`), then the placement that keeps the core
+whole, then the length closest to the one wanted, then the core centred. Exhaustive over the
+intervals of allowed cut positions, which are few for clean cuts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vss.editing.material import CutQuality, SceneMaterial
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    start: int
+    end: int
+    quality: CutQuality  # the worse of its two cuts
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int], lo: int,
+          hi: int, target: int, floor: CutQuality = CutQuality.CLEAN) -> Placement | None:
+    """A sub-span of `window` of length in [lo, hi] (as close to `target` as the cuts allow),
+    or None if the window is shorter than `lo`."""
+    first, last = window
+    hi = min(hi, last - first)
+    lo = max(lo, 1)
+    if lo > hi:
+        return None
+    core_start, core_end = max(first, core[0]), min(last, core[1])
+    for quality in CutQuality:
+        if quality < floor:
+            continue
+        positions = material.cut_positions(first, last, quality)
+        best: tuple[tuple[int, int, int, int], Placement] | None = None
+        for s1, e1 in positions:
+            for s2, e2 in positions:
+                if e2 <= s1:
+                    continue
+                shortest, longest = max(s2 - e1, lo), min(e2 - s1, hi)
+                if shortest > longest:
+                    continue
+                length = min(max(target, shortest), longest)
+                low, high = max(s1, s2 - length), min(e1, e2 - length)
+                centred = core_start - max(0, length - (core_end - core_start)) // 2
+                keep_low, keep_high = max(low, core_end - length), min(high, core_start)
+                keeps = keep_low <= keep_high
+                if keeps:
+                    start = min(max(centred, keep_low), keep_high)
+                else:
+                    start = min(max(centred, low), high)
+                key = (0 if keeps else 1, abs(length - target), abs(start - centred), start)
+                if best is None or key < best[0]:
+                    best = (key, Placement(start, start + length, quality))
+        if best is not None:
+            found = best[1]
+            # The level searched bounds the cuts; report the cuts as they really fall.
+            worst = max(material.quality_of(found.start), material.quality_of(found.end))
+            return Placement(found.start, found.end, worst)
+    return None
+
+
+def span_bits(low: int, high: int) -> int:
+    """A bitset with bits low..high set (none when high < low)."""
+    if high < low:
+        return 0
+    return ((1 << (high - low + 1)) - 1) << low
+
+
+def lengths(material: SceneMaterial, window: tuple[int, int], quality: CutQuality, low: int,
+            high: int) -> int:
+    """Bitset of the clip lengths in [low, high] that `window` can give with both cuts at
+    least `quality`."""
+    first, last = window
+    high = min(high, last - first)
+    positions = material.cut_positions(first, last, quality)
+    found = 0
+    for s1, e1 in positions:
+        for s2, e2 in positions:
+            if e2 > s1:
+                found |= span_bits(max(s2 - e1, low, 1), min(e2 - s1, high))
+    return found
+
+
+def sums(reachable: int, options: int, limit: int) -> int:
+    """Bitset of a + b for a in `reachable`, b in `options`, up to `limit`."""
+    total = 0
+    bits = options
+    while bits:
+        low = bits & -bits
+        shift = low.bit_length() - 1
+        # A run of consecutive lengths is one OR of shifted copies, doubled up.
+        run = 1
+        while (bits >> (shift + run)) & 1:
+            run += 1
+        spread, width = reachable << shift, 1
+        while width * 2 <= run:
+            spread |= spread << width
+            width *= 2
+        if width < run:
+            spread |= spread << (run - width)
+        total |= spread
+        bits &= ~span_bits(shift, shift + run - 1)
+    return total & span_bits(0, limit)

@@ -1,0 +1,77 @@
+"""Pieces of the editing core: frame positions, used ranges, audio modes and key lines."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.support.editing import edge_copy, solve
+from vss.domain.artifacts import DubbingScript
+from vss.domain.dataset import parse_dataset
+from vss.domain.payloads import EditingServiceParams
+from vss.editing.frames import FrameClock, segment_frames
+from vss.editing.ranges import UsedRanges
+
+
+@given(st.lists(st.floats(0, 60, allow_nan=False), min_size=1, max_size=200),
+       st.sampled_from([23.976, 24.0, 25.0, 29.97, 30.0, 60.0]))
+def test_segments_never_drift_from_the_concatenated_narration(durations, fps):
+    clock = FrameClock(fps)
+    spans = segment_frames(durations, clock)
+    elapsed = 0.0
+    for (start, frames), duration in zip(spans, durations, strict=True):
+        assert abs(start - elapsed * fps) <= 0.5 + 1e-6  # where the audio really is
+        assert abs(frames - duration * fps) <= 1 + 1e-6  # each segment within a frame
+        elapsed += duration
+    assert sum(frames for _, frames in spans) == clock.nearest_frame(elapsed)
+
+
+def test_used_ranges_merge_and_answer_what_is_free():
+    used = UsedRanges()
+    for start, end in ((10, 20), (30, 40), (18, 31), (50, 60)):
+        used.add(1, start, end)
+    assert used.free(1, 0, 70) == [(0, 10), (40, 50), (60, 70)]
+    assert used.free(2, 0, 70) == [(0, 70)]  # another episode
+    assert used.overlap(1, 35, 55) == 10
+    assert used.free(1, 0, 70, blocked=[(41, 45)]) == [(0, 10), (40, 41), (45, 50), (60, 70)]
+
+
+def _script(blueprint_bytes: bytes, **params: object):
+    dataset = parse_dataset(blueprint_bytes)
+    dubbing = DubbingScript.model_validate(edge_copy())
+    dubbing.dubbing_script[2].narration += "楚昊轩问：“你不冷吗？”"
+    return solve(dubbing, dataset, EditingServiceParams.model_validate(params))
+
+
+def test_audio_modes_follow_the_rules_and_their_overrides(blueprint_bytes):
+    script = _script(blueprint_bytes)
+    clips = [c for s in script.editing_script for c in s.b_roll_clips]
+    speech = [c for c in clips if c.kind in ("dialogue", "dialogue_group")]
+    silent = [c for c in clips if c.kind in ("establishing", "action", "reaction")]
+    assert speech and all(c.audio_mode == "narration_only" and c.source_gain_db is None
+                          for c in speech)
+    assert all(c.audio_mode == "ducked" and c.source_gain_db == -18 for c in silent)
+    key = script.editing_script[2].key_lines
+    assert [k.audio_mode for k in key] == ["original"] and key[0].source_gain_db == 0
+    assert "你不冷吗" in (key[0].reason or "")
+
+    custom = _script(blueprint_bytes, audio={"dialogue_mode": "ducked", "duck_db": -12,
+                                             "key_lines": False})
+    speech = [c for s in custom.editing_script for c in s.b_roll_clips
+              if c.kind in ("dialogue", "dialogue_group")]
+    assert speech and all(c.audio_mode == "ducked" and c.source_gain_db == -12
+                          for c in speech)
+    assert not any(s.key_lines for s in custom.editing_script)
+
+
+def test_a_key_line_plays_after_its_segment_and_never_under_a_clip(blueprint_bytes):
+    script = _script(blueprint_bytes)
+    segment = script.editing_script[2]
+    key = segment.key_lines[0]
+    assert key.timeline_start_frame == segment.timeline_start_frame + segment.narration_frames
+    nxt = script.editing_script[3]
+    assert nxt.timeline_start_frame == key.timeline_start_frame + key.frames
+    for clip in (c for s in script.editing_script for c in s.b_roll_clips):
+        if clip.chapter_id == key.chapter_id:
+            assert clip.source_in_frame + clip.frames <= key.source_in_frame or \
+                clip.source_in_frame >= key.source_in_frame + key.frames

@@ -1,0 +1,125 @@
+"""Every export re-read by OpenTimelineIO: the same clips, durations and cut points as the
+editing script, on the real blueprint and the edge's dubbing script."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import opentimelineio as otio
+import pytest
+
+from tests.support.editing import edge_copy, solve
+from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript
+from vss.domain.dataset import parse_dataset
+from vss.domain.payloads import EditingServiceParams
+from vss.editing.exports import NARRATION_TRACK, SOURCE_AUDIO_TRACK, export_files
+
+
+@pytest.fixture(scope="module")
+def solved(blueprint_bytes: bytes) -> tuple[EditingScript, dict[str, str]]:
+    dataset = parse_dataset(blueprint_bytes)
+    dubbing = DubbingScript.model_validate(edge_copy())
+    # A quoted line in the narration makes a key line, so the exports carry one too.
+    dubbing.dubbing_script[2].narration += "楚昊轩问：“你不冷吗？”"
+    script = solve(dubbing, dataset)
+    files = {f.format: f.data.decode() for f in export_files(script, dataset, dataset.title)}
+    return script, files
+
+
+def _clips(script: EditingScript) -> list[BRollClip]:
+    return [c for s in script.editing_script for c in [*s.b_roll_clips, *s.key_lines]]
+
+
+def _cuts(track: otio.schema.Track) -> list[tuple[int, int, int]]:
+    """(record in, source in, frames) of each clip of a track."""
+    return [(round(c.range_in_parent().start_time.to_frames()),
+             round(c.source_range.start_time.to_frames()),
+             round(c.source_range.duration.to_frames())) for c in track.find_clips()]
+
+
+def _expected(script: EditingScript) -> list[tuple[int, int, int]]:
+    return [(c.timeline_start_frame, c.source_in_frame, c.frames) for c in _clips(script)]
+
+
+def test_the_script_has_a_key_line_in_original_audio(solved):
+    script, _ = solved
+    keys = script.editing_script[2].key_lines
+    assert len(keys) == 1 and keys[0].audio_mode == "original"
+    assert keys[0].scene_id in script.editing_script[2].source_scene_ids
+
+
+def test_otio_keeps_every_clip_the_narration_and_the_heard_source_audio(solved):
+    script, files = solved
+    timeline = otio.adapters.read_from_string(files["otio"], "otio_json")
+    assert timeline.global_start_time == otio.opentime.RationalTime(0, script.fps)
+    video, narration, source = timeline.tracks
+    assert _cuts(video) == _expected(script)
+    assert round(video.duration().to_frames()) == script.total_frames
+    assert narration.name == NARRATION_TRACK and source.name == SOURCE_AUDIO_TRACK
+    narrated = [(c.name, round(c.range_in_parent().start_time.to_frames()),
+                 round(c.duration().to_frames())) for c in narration.find_clips()]
+    assert narrated == [(s.narration_audio_path.replace("\\", "/").rsplit("/", 1)[-1],
+                         s.timeline_start_frame, s.narration_frames)
+                        for s in script.editing_script]
+    heard = [c for c in _clips(script) if c.audio_mode in ("ducked", "original")]
+    assert [(round(c.range_in_parent().start_time.to_frames()),
+             c.metadata["vss"]["audio_mode"]) for c in source.find_clips()] == \
+        [(c.timeline_start_frame, c.audio_mode) for c in heard]
+
+
+def test_fcp7_xml_reads_back_with_the_same_cuts(solved):
+    script, files = solved
+    timeline = otio.adapters.read_from_string(files["fcp7_xml"], "fcp_xml")
+    assert _cuts(timeline.video_tracks()[0]) == _expected(script)
+    narration = [round(c.duration().to_frames())
+                 for t in timeline.audio_tracks() for c in t.find_clips()
+                 if c.name.endswith(".wav")]
+    assert narration == [s.narration_frames for s in script.editing_script]
+
+
+def test_fcpxml_holds_the_exact_cuts_and_reads_back_within_the_readers_rounding(solved):
+    script, files = solved
+    spine = ET.fromstring(files["fcpxml"]).find(".//spine")
+    assert spine is not None
+    exact = [(Fraction(c.get("offset", "0s").rstrip("s")) * int(script.fps),
+              Fraction(c.get("start", "0s").rstrip("s")) * int(script.fps),
+              Fraction(c.get("duration", "0s").rstrip("s")) * int(script.fps))
+             for c in spine.findall("clip")]
+    assert exact == [tuple(Fraction(v) for v in cut) for cut in _expected(script)]
+    # OTIO's FCPXML reader truncates `n/25s * 25` through a float (`int(1708 / 25 * 25)` is
+    # 1707), so a value it reads back can be one frame short; the file itself is exact.
+    timeline = otio.adapters.read_from_string(files["fcpxml"], "fcpx_xml")
+    got = _cuts(timeline.video_tracks()[0])
+    want = _expected(script)
+    assert len(got) == len(want)
+    assert all(0 <= w - g <= 1 for cut, expected in zip(got, want, strict=True)
+               for g, w in zip(cut, expected, strict=True))
+
+
+def test_the_edl_is_the_video_track(solved):
+    script, files = solved
+    timeline = otio.adapters.read_from_string(files["edl"], "cmx_3600", rate=script.fps)
+    assert len(timeline.tracks) == 1
+    assert _cuts(timeline.tracks[0]) == _expected(script)
+
+
+def test_a_hold_is_exported_as_a_freeze_frame(blueprint_bytes):
+    dataset = parse_dataset(blueprint_bytes)
+    # Scene 10 is 45 s long; its episode holds nothing else: 90 s of narration cannot be
+    # cut from it without a hold.
+    dubbing = DubbingScript.model_validate({"dubbing_script": [
+        {"narration": "车小小脱掉外套，楚昊轩问她冷不冷。", "source_scene_ids": [10],
+         "duration_seconds": 90.0, "audio_file_path": "tasks/x/dubbing/narration_000.wav"}],
+        "total_duration": 90.0})
+    script = solve(dubbing, dataset, EditingServiceParams())
+    held = [c for c in script.editing_script[0].b_roll_clips if c.freeze_frame]
+    assert len(held) == 1
+    files = {f.format: f.data.decode() for f in export_files(script, dataset, "hold")}
+    for fmt, adapter, options in (("otio", "otio_json", {}),
+                                  ("edl", "cmx_3600", {"rate": script.fps})):
+        timeline = otio.adapters.read_from_string(files[fmt], adapter, **options)
+        frozen = [c for c in timeline.video_tracks()[0].find_clips()
+                  if any(isinstance(e, otio.schema.FreezeFrame) for e in c.effects)]
+        assert len(frozen) == 1, fmt
+        assert round(frozen[0].duration().to_frames()) == held[0].frames
