@@ -89,6 +89,7 @@ schemas: setup
 bench: up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.narration
+	$(PY) -m tests.bench.dubbing
 	$(PY) -m tests.bench.render
 	$(PY) -m tests.bench.editing
 

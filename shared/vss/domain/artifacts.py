@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Artifact(BaseModel):
@@ -97,7 +97,10 @@ class DubbingUsage(BaseModel):
 
 class DubbingScript(_Artifact):
     dubbing_script: list[DubbingSegment] = Field(min_length=1)
-    total_duration: float = Field(ge=0)
+    total_duration: float = Field(
+        -1.0, description="Sum of the segments' durations (computed when a script lacks it, "
+        "as the seed's own examples do).",
+    )
     template_name: str = "default"
     engine: str | None = None
     engines: list[str] = Field(default_factory=list)
@@ -107,6 +110,12 @@ class DubbingScript(_Artifact):
     subtitles_srt_path: str | None = None
     subtitles_vtt_path: str | None = None
     usage: DubbingUsage | None = None
+
+    @model_validator(mode="after")
+    def _total(self) -> DubbingScript:
+        if self.total_duration < 0:
+            self.total_duration = round(sum(s.duration_seconds for s in self.dubbing_script), 3)
+        return self
 
 
 AudioMode = Literal["narration_only", "ducked", "original"]
