@@ -147,6 +147,8 @@ def test_every_route_answers_with_and_without_trailing_slash(client, deps, heade
     task_id, file_path = _completed_task(deps, headers, client)
     create = {"task_type": "GENERATE_DUBBING", "payload": {"input_narration_path": file_path}}
     pending = client.post("/api/v1/tasks/", headers=headers, json=create).get_json()["id"]
+    failed = client.post("/api/v1/tasks/", headers=headers, json=create).get_json()["id"]
+    deps.tasks.docs[failed] = deps.tasks.docs[failed].model_copy(update={"status": "FAILED"})
     calls = {  # (rule, method) → (path parameters, request arguments, expected status)
         ("/api/v1/health/", "GET"): ({}, {}, 200),
         ("/api/v1/openapi.json", "GET"): ({}, {}, 200),
@@ -154,6 +156,7 @@ def test_every_route_answers_with_and_without_trailing_slash(client, deps, heade
         ("/api/v1/tasks/", "POST"): ({}, {"json": create}, 202),
         ("/api/v1/tasks/<task_id>/", "GET"): ({"task_id": task_id}, {}, 200),
         ("/api/v1/tasks/<task_id>/cancel/", "POST"): ({"task_id": pending}, {}, 200),
+        ("/api/v1/tasks/<task_id>/resume/", "POST"): ({"task_id": failed}, {}, 200),
         ("/api/v1/files/tasks/<task_id>/download/", "GET"): ({"task_id": task_id}, {}, 302),
         ("/api/v1/files/download/", "GET"): ({}, {"query_string": {"path": file_path}}, 302),
         ("/api/v1/files/upload/", "POST"): (

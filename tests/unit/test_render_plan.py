@@ -84,12 +84,10 @@ def test_bad_clips_are_named_with_pointers():
     script = editing_script()
     del script["editing_script"][1]["b_roll_clips"][0]["source_in_frame"]
     script["editing_script"][1]["b_roll_clips"][0]["start_time"] = "soon"
-    script["editing_script"][0]["b_roll_clips"][1]["audio_mode"] = "loud"
     with pytest.raises(RenderError) as caught:
         build_timeline(EditingScript.model_validate(script))
-    text = str(caught.value)
-    assert "/editing_script/1/b_roll_clips/0/start_time" in text
-    assert "unknown audio_mode 'loud' (/editing_script/0/b_roll_clips/1/audio_mode)" in text
+    # (An unknown audio mode is refused by the EditingScript model itself.)
+    assert "/editing_script/1/b_roll_clips/0/start_time" in str(caught.value)
 
 
 def test_an_invalid_script_is_refused_with_pointers():

@@ -26,7 +26,7 @@ from vss.errors import (
     for_http_status,
 )
 from vss.observability import current_trace, trace_from_header
-from vss.service import auth, tasks, uploads
+from vss.service import auth, resume, tasks, uploads
 from vss.service.storage import location
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,11 @@ def create_app(deps: Deps) -> Flask:
     @app.get(f"{API_PREFIX}/tasks/<task_id>/")
     def get_task(task_id: str) -> Any:
         task = tasks.get_task(deps, caller(), task_id)
+        return TaskView.of(task, base_url()).model_dump(mode="json")
+
+    @app.post(f"{API_PREFIX}/tasks/<task_id>/resume/")
+    def resume_task(task_id: str) -> Any:
+        task = resume.resume_task(deps, caller(), task_id)
         return TaskView.of(task, base_url()).model_dump(mode="json")
 
     @app.post(f"{API_PREFIX}/tasks/<task_id>/cancel/")

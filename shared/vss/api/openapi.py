@@ -131,6 +131,14 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
             "operationId": "cancelTask", "summary": "Cancel a task", "parameters": task_id,
             "responses": {"200": {**_json(task, "Canceled."), "links": _task_links("getTask")},
                           **_errors(names, 401, 404, 409)}}},
+        f"{API_PREFIX}/tasks/{{task_id}}/resume/": {"post": {
+            "operationId": "resumeTask", "summary": "Resume a FAILED task at its failed stage",
+            "description": "Finished stages keep their results and are not run again; a "
+                           "task that is not FAILED is a 409.",
+            "parameters": task_id,
+            "responses": {"200": {**_json(task, "Running again."),
+                                  "links": _task_links("getTask", "cancelTask")},
+                          **_errors(names, 401, 404, 409, 503)}}},
         f"{API_PREFIX}/files/tasks/{{task_id}}/download/": {"get": {
             "operationId": "downloadTaskResult", "summary": "Download a task's main artifact",
             "parameters": task_id,

@@ -31,6 +31,7 @@ class TaskView(BaseModel):
     id: str
     task_type: TaskType
     status: TaskStatus
+    stages: list[str] = Field(description="The task's stages, in order.")
     stage: Stage | None
     result: dict[str, Any] | None = Field(
         description="The seed's result: the main artifact (`output_file_path`) and its facts."
@@ -54,6 +55,7 @@ class TaskView(BaseModel):
         done = task.status == TaskStatus.COMPLETED
         return cls(
             id=task.id, task_type=task.task_type, status=task.status,
+            stages=[s.value for s in task.stages],
             stage=None if task.is_terminal else task.current.stage,
             result=task.main_result.as_seed_result() if task.main_result else None,
             results={stage.value: r.as_seed_result() for stage, r in task.results.items()},

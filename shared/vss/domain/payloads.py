@@ -170,10 +170,24 @@ class GenerateEditingPayload(_Strict):
     service_params: EditingServiceParams = Field(default_factory=EditingServiceParams)
 
 
+class GenerateCommentaryPayload(_Strict):
+    """The whole job in one task: each stage's parameters under its own key, the same models
+    as the single-stage tasks; `stop_at` ends the task after that step."""
+
+    blueprint_path: str = Field(validation_alias=AliasChoices("blueprint_path", "dataset_path"))
+    asset_name: str | None = None
+    asset_id: str | None = None
+    stop_at: Literal["narration", "dubbing", "editing"] = "editing"
+    narration: NarrationServiceParams = Field(default_factory=NarrationServiceParams)
+    dubbing: DubbingServiceParams = Field(default_factory=DubbingServiceParams)
+    editing: EditingServiceParams = Field(default_factory=EditingServiceParams)
+
+
 PAYLOADS: dict[TaskType, type[_Strict]] = {
     TaskType.GENERATE_NARRATION: GenerateNarrationPayload,
     TaskType.GENERATE_DUBBING: GenerateDubbingPayload,
     TaskType.GENERATE_EDITING_SCRIPT: GenerateEditingPayload,
+    TaskType.GENERATE_COMMENTARY: GenerateCommentaryPayload,
 }
 
 

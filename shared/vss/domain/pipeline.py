@@ -12,12 +12,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from vss.domain.payloads import (
+    GenerateCommentaryPayload,
     GenerateDubbingPayload,
     GenerateEditingPayload,
     GenerateNarrationPayload,
 )
 from vss.domain.pointers import validated
-from vss.domain.tasks import Stage, Task
+from vss.domain.tasks import PIPELINES, Stage, Task, TaskType
 from vss.errors import PayloadInvalid
 
 STAGE_PAYLOADS: dict[Stage, type[BaseModel]] = {
@@ -30,13 +31,42 @@ STAGE_PAYLOADS: dict[Stage, type[BaseModel]] = {
 # input field of a stage → the earlier stage whose main artifact feeds it
 CHAINED_INPUTS: dict[Stage, dict[str, Stage]] = {
     Stage.DUBBING: {"input_narration_path": Stage.NARRATION},
+    Stage.DUBBING_ASSEMBLY: {"input_narration_path": Stage.NARRATION},
     Stage.EDITING: {"input_dubbing_path": Stage.DUBBING_ASSEMBLY},
 }
 
 
+# The last stage of each `stop_at` of a commentary task.
+STOP_AT: dict[str, Stage] = {"narration": Stage.NARRATION, "dubbing": Stage.DUBBING_ASSEMBLY,
+                             "editing": Stage.EDITING}
+# Where a commentary task keeps each stage's parameters.
+COMMENTARY_PARAMS: dict[Stage, str] = {
+    Stage.NARRATION: "narration", Stage.DUBBING: "dubbing", Stage.DUBBING_ASSEMBLY: "dubbing",
+    Stage.EDITING: "editing",
+}
+
+
+def pipeline_for(task_type: TaskType, payload: BaseModel) -> list[Stage]:
+    """The stages a new task runs: its type's pipeline, cut at a commentary's `stop_at`."""
+    stages = list(PIPELINES[task_type])
+    if isinstance(payload, GenerateCommentaryPayload):
+        stages = stages[:stages.index(STOP_AT[payload.stop_at]) + 1]
+    return stages
+
+
+def _commentary_stage_payload(payload: dict[str, Any], stage: Stage) -> dict[str, Any]:
+    """A commentary stage's payload in the shape of the single-stage task it runs as."""
+    raw = {"blueprint_path": payload.get("blueprint_path"),
+           "service_params": payload.get(COMMENTARY_PARAMS[stage], {})}
+    if stage == Stage.NARRATION:
+        raw |= {k: payload[k] for k in ("asset_name", "asset_id") if payload.get(k)}
+    return raw
+
+
 def stage_inputs(task: Task, stage: Stage) -> BaseModel:
     """The stage's typed payload; raises PayloadInvalid (with JSON pointers) if it is wrong."""
-    raw: dict[str, Any] = dict(task.payload)
+    raw: dict[str, Any] = _commentary_stage_payload(task.payload, stage) \
+        if task.task_type == TaskType.GENERATE_COMMENTARY else dict(task.payload)
     for field, source in CHAINED_INPUTS.get(stage, {}).items():
         if source in task.results:
             raw[field] = task.results[source].output_file_path

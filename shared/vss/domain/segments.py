@@ -87,6 +87,14 @@ def finish_segment(segment: Segment, output: dict[str, Any], usage: dict[str, fl
                                       "output": output, "usage": usage})
 
 
+def retry_segment(segment: Segment) -> Segment:
+    """A segment that spent its attempts gets them back (the task is resumed)."""
+    if segment.state == SegmentState.DONE:
+        return segment
+    return segment.model_copy(update={"state": SegmentState.QUEUED, "attempts": 0,
+                                      "lease_until": None})
+
+
 def exhausted_error(segment: Segment) -> TaskError:
     cause = segment.last_error
     return TaskError(

@@ -35,6 +35,7 @@ class TaskType(StrEnum):
     GENERATE_NARRATION = "GENERATE_NARRATION"
     GENERATE_DUBBING = "GENERATE_DUBBING"
     GENERATE_EDITING_SCRIPT = "GENERATE_EDITING_SCRIPT"
+    GENERATE_COMMENTARY = "GENERATE_COMMENTARY"  # narration → dubbing → editing in one task
 
 
 class Stage(StrEnum):
@@ -48,6 +49,9 @@ PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
     TaskType.GENERATE_NARRATION: (Stage.NARRATION,),
     TaskType.GENERATE_DUBBING: (Stage.DUBBING, Stage.DUBBING_ASSEMBLY),
     TaskType.GENERATE_EDITING_SCRIPT: (Stage.EDITING,),
+    # Cut short by the payload's `stop_at` (vss.domain.pipeline.pipeline_for).
+    TaskType.GENERATE_COMMENTARY: (Stage.NARRATION, Stage.DUBBING, Stage.DUBBING_ASSEMBLY,
+                                   Stage.EDITING),
 }
 
 
@@ -131,8 +135,9 @@ def new_task(
     deadline: timedelta,
     retention: timedelta | None = None,
     trace: str | None = None,
+    stages: list[Stage] | None = None,
 ) -> Task:
-    stages = list(PIPELINES[task_type])
+    stages = stages or list(PIPELINES[task_type])
     return Task(
         id=task_id,
         tenant_id=tenant_id,
@@ -156,6 +161,22 @@ def _move(task: Task, to: TaskStatus, now: datetime, **changes: Any) -> Task:
             details={"task_id": task.id, "status": task.status, "requested": to},
         )
     return task.model_copy(update={"status": to, "modified": now, **changes})
+
+
+def resume(task: Task, now: datetime, deadline: timedelta) -> Task:
+    """A FAILED task runs again from the stage that failed; finished stages keep their results
+    and are not run again. Fanned-out work keeps what is done."""
+    if task.status != TaskStatus.FAILED:
+        raise InvalidTransition(
+            f"Only a FAILED task can be resumed; task {task.id} is {task.status}.",
+            details={"task_id": task.id, "status": task.status},
+        )
+    waiting = task.progress is not None and task.progress.stage == task.current.stage \
+        and task.progress.done < task.progress.total
+    current = StageRun(stage=task.current.stage, state="waiting" if waiting else "queued")
+    return task.model_copy(update={"status": TaskStatus.RUNNING, "error": None,
+                                   "current": current, "modified": now,
+                                   "deadline_at": now + deadline})
 
 
 def fail(task: Task, error: TaskError, now: datetime) -> Task:

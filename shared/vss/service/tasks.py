@@ -16,6 +16,7 @@ from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 from vss.domain.payloads import PAYLOADS, GenerateNarrationPayload, input_paths
+from vss.domain.pipeline import pipeline_for
 from vss.domain.pointers import validated
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 from vss.errors import (
@@ -132,6 +133,7 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     now = deps.clock()
     task = rules.new_task(
         task_id=uuid.uuid4().hex, tenant_id=tenant_id, task_type=task_type,
+        stages=pipeline_for(task_type, payload),
         payload=payload.model_dump(mode="json"), waiting_on=[] if problem else waiting,
         now=now, deadline=timedelta(seconds=deps.settings.task_deadline_seconds),
         retention=timedelta(days=deps.settings.task_retention_days),
