@@ -90,6 +90,7 @@ bench: up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.narration
 	$(PY) -m tests.bench.dubbing
+	$(PY) -m tests.bench.fan_out
 	$(PY) -m tests.bench.render
 	$(PY) -m tests.bench.editing
 

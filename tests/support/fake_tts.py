@@ -36,6 +36,11 @@ class TtsCall:
     body: dict[str, Any]
     status: int
 
+    def allow(self, marker: str) -> None:
+        """Stop refusing texts that contain `marker`."""
+        with self._lock:
+            self._refuse.pop(marker, None)
+
     @property
     def text(self) -> str:
         return str(self.body.get("input", {}).get("text", ""))

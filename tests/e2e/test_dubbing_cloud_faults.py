@@ -1,0 +1,69 @@
+"""The edge's Gemini-TTS dubbing request through the whole stack, with the real Cloud TTS
+client inside the TTS worker talking to a loopback fake: bursts of 429/500 are absorbed, a
+permanent 400 fails the task naming its segment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.fake_tts import FakeTts
+from tests.support.tts_stack import tts_worker_speaking_through
+from vss.domain.artifacts import DubbingScript
+from vss.edge.client import EdgeClient
+from vss.errors import TtsError
+
+pytestmark = pytest.mark.integration
+
+GEMINI_TEMPLATE = {"template_name": "chinese_gemini_emotional", "voice_name": "Puck",
+                   "language_code": "cmn-CN", "speaking_rate": 1.0,
+                   "model_name": "gemini-2.5-pro-tts"}
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTts]:
+    with FakeTts() as server, tts_worker_speaking_through(server):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def narration_path(edge: EdgeClient, dataset_path: str) -> str:
+    task = edge.create_task("GENERATE_NARRATION", {
+        "blueprint_path": dataset_path,
+        "service_params": {"control_params": {"target_duration_minutes": 1}}})
+    done = edge.wait(task["id"], timeout=120)
+    assert done["status"] == "COMPLETED", done["error"]
+    return str(done["result"]["output_file_path"])
+
+
+def test_bursts_of_429_and_500_still_dub_every_segment(edge: EdgeClient, fake: FakeTts,
+                                                       narration_path: str):
+    fake.burst(429, 500, 429, 503, 500, 429)
+    task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path,
+                                                 "service_params": GEMINI_TEMPLATE})
+    done = edge.wait(task["id"], timeout=240)
+    assert done["status"] == "COMPLETED", done["error"]
+    script = DubbingScript.model_validate_json(edge.download_result(task["id"]))
+    assert all(s.engine and "google" in s.engine and not s.fallback_reason
+               for s in script.dubbing_script)
+    spoken = fake.succeeded()
+    assert spoken and all(call.body["voice"]["modelName"] == "gemini-2.5-pro-tts"
+                          for call in spoken)
+
+
+def test_a_permanent_400_fails_the_task_naming_the_segment(edge: EdgeClient, fake: FakeTts,
+                                                           narration_path: str):
+    script = edge.download_path(narration_path).decode()
+    marker = "车小小"
+    assert marker in script
+    fake.refuse(marker)
+    try:
+        task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path,
+                                                     "service_params": GEMINI_TEMPLATE})
+        done = edge.wait(task["id"], timeout=240)
+    finally:
+        fake.allow(marker)
+    assert done["status"] == "FAILED"
+    assert done["error"]["code"] == TtsError.code and "segment" in done["error"]["details"]
+    assert f"Segment {done['error']['details']['segment']}" in done["error"]["message"]
