@@ -62,7 +62,7 @@ demo: up
 # (tests/integration/test_dubbing_audio.py), and is too slow for every e2e dubbing on 2 cores.
 test: setup lint
 	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(MAKE) up
-	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; $(MAKE) down; exit $$rc
+	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; $(MAKE) down; exit $$rc
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit

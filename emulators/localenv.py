@@ -22,6 +22,9 @@ from emulators.topology import (
     Topology,
 )
 
+# Settings a caller of `up` may choose for the whole stack (`make test` speaks with espeak-ng).
+PASSED_THROUGH = ("VSS_TTS_OFFLINE_ENGINES",)
+
 
 def local_env(cfg: Config, topology: Topology = TOPOLOGY) -> dict[str, str]:
     storage_url = cfg.url("gcs")
@@ -52,6 +55,8 @@ def local_env(cfg: Config, topology: Topology = TOPOLOGY) -> dict[str, str]:
         # The Pub/Sub emulator may stop pushing messages to an endpoint that refused them
         # (a killed worker); the watchdog publishes them again within seconds.
         "VSS_SEGMENT_WATCHDOG_SECONDS": "10",
+        # Kept for every function started later by `up` (a restart keeps the same engines).
+        **{name: os.environ[name] for name in PASSED_THROUGH if name in os.environ},
     }
 
 

@@ -47,7 +47,7 @@ def test_bursts_of_429_and_500_still_dub_every_segment(edge: EdgeClient, fake: F
     script = DubbingScript.model_validate_json(edge.download_result(task["id"]))
     assert all(s.engine and "google" in s.engine and not s.fallback_reason
                for s in script.dubbing_script)
-    spoken = fake.succeeded()
+    spoken = fake.succeeded
     assert spoken and all(call.body["voice"]["modelName"] == "gemini-2.5-pro-tts"
                           for call in spoken)
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import PurePosixPath
 
 import pytest
 
-from tests.support.paths import ROOT
-from tests.support.stack import STATE_DIR, stack_settings, wait_until
+from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
 from vss.bootstrap import bootstrap
 from vss.domain.artifacts import DubbingScript
 from vss.domain.audio import wav_facts
@@ -85,8 +82,7 @@ def test_a_tts_worker_killed_mid_segment_still_completes_the_task(
                            for s in deps.segments.list_for_task(task["id"])),
                timeout=120, interval=0.05)
     os.killpg(_pid("tts_worker"), signal.SIGKILL)
-    subprocess.run([sys.executable, "emulators/stack.py", "up"], cwd=ROOT, check=True,
-                   capture_output=True)
+    restart_stack()
     done = edge.wait(task["id"], timeout=300)
     assert done["status"] == "COMPLETED", done["error"]
     attempts = [s.attempts for s in deps.segments.list_for_task(task["id"])]

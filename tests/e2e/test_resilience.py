@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +14,8 @@ from pathlib import Path
 import pytest
 from google.cloud import firestore, pubsub_v1
 
-from tests.support.paths import BLUEPRINT, ROOT
-from tests.support.stack import STATE_DIR, stack_settings, wait_until
+from tests.support.paths import BLUEPRINT
+from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
 from tests.support.synthetic import synthetic_blueprint
 from vss.bootstrap import bootstrap
 from vss.deps import Deps
@@ -107,8 +105,7 @@ def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, tmp_pa
     wait_until(lambda: (t := deps.tasks.get(task["id"])) and t.current.state == "running",
                timeout=60, interval=0.05)
     os.killpg(_pid("stage_worker"), signal.SIGKILL)
-    subprocess.run([sys.executable, "emulators/stack.py", "up"], cwd=ROOT, check=True,
-                   capture_output=True)
+    restart_stack()
     done = edge.wait(task["id"], timeout=240)
     assert done["status"] == "COMPLETED", done["error"]
     final = deps.tasks.get(task["id"])

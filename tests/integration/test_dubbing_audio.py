@@ -152,7 +152,7 @@ def test_ffmpeg_changes_tempo_and_keeps_the_pitch():
 
 
 def test_offline_dubbing_meets_loudness_format_and_fit_by_independent_measures():
-    settings = Settings(tts_provider="offline",
+    settings = Settings(tts_provider="offline", tts_offline_engines="kokoro,espeak-ng",
                         kokoro_model_dir=Path(tempfile.gettempdir()) / "vss-kokoro-tests")
     providers = tts_providers_from_settings(settings)
     assert [e.name for e in providers.offline] == ["kokoro", "espeak-ng"]

@@ -36,11 +36,6 @@ class TtsCall:
     body: dict[str, Any]
     status: int
 
-    def allow(self, marker: str) -> None:
-        """Stop refusing texts that contain `marker`."""
-        with self._lock:
-            self._refuse.pop(marker, None)
-
     @property
     def text(self) -> str:
         return str(self.body.get("input", {}).get("text", ""))
@@ -75,6 +70,11 @@ class FakeTts:
         """Answer `status` to every request whose text contains `marker`."""
         with self._lock:
             self._refuse[marker] = status
+
+    def allow(self, marker: str) -> None:
+        """Stop refusing texts that contain `marker`."""
+        with self._lock:
+            self._refuse.pop(marker, None)
 
     @property
     def succeeded(self) -> list[TtsCall]:

@@ -55,6 +55,14 @@ def new_tenant() -> tuple[EdgeClient, dict[str, str]]:
     return EdgeClient(env["VSS_API_URL"], creds["instance_id"], creds["api_key"]), creds
 
 
+def restart_stack(**env: str) -> None:
+    """`stack.py up` again (it restarts what died) with the stack's own settings, so a
+    restarted function keeps them (e.g. the test stack's speech engines), plus `env`."""
+    values = load_local_env(ENV_FILE) if ENV_FILE.exists() else {}
+    subprocess.run([sys.executable, "emulators/stack.py", "up"], cwd=ROOT, check=True,
+                   capture_output=True, env={**os.environ, **values, **env})
+
+
 def wait_until(check: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
     deadline = time.monotonic() + timeout
     while True:

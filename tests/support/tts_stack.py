@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from tests.support.fake_tts import FakeTts
-from tests.support.paths import ROOT
-from tests.support.stack import STATE_DIR, wait_until
+from tests.support.stack import STATE_DIR, restart_stack, wait_until
 
 
-def _restart_tts_worker(env: dict[str, str]) -> None:
+def _restart_tts_worker(**env: str) -> None:
     pid = int((STATE_DIR / "pids" / "tts_worker.pid").read_text().split()[0])
     with suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
     wait_until(lambda: not _alive(pid), timeout=10, interval=0.05)
-    subprocess.run([sys.executable, "emulators/stack.py", "up"], cwd=ROOT, check=True,
-                   capture_output=True, env=env)
+    restart_stack(**env)
 
 
 def _alive(pid: int) -> bool:
@@ -36,10 +32,8 @@ def _alive(pid: int) -> bool:
 def tts_worker_speaking_through(fake: FakeTts, **settings: str) -> Iterator[None]:
     """Restart the stack's tts_worker with Cloud TTS at `fake` (and `settings`, VSS_* names),
     then back as it was."""
-    saved = dict(os.environ)
-    env = {**saved, "VSS_TTS_ENDPOINT": fake.url, "VSS_TTS_PROVIDER": "google", **settings}
-    _restart_tts_worker(env)
+    _restart_tts_worker(VSS_TTS_ENDPOINT=fake.url, VSS_TTS_PROVIDER="google", **settings)
     try:
         yield
     finally:
-        _restart_tts_worker(saved)
+        _restart_tts_worker()

@@ -12,7 +12,7 @@ from vss.dubbing.templates import VoiceRef
 
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch):
-    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "K_SERVICE"):
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "K_SERVICE", "VSS_TTS_OFFLINE_ENGINES"):
         monkeypatch.delenv(name, raising=False)
 
 
