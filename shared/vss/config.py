@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vss.domain.language import CHINESE, ENGLISH
+from vss.domain.language import CHINESE, ENGLISH, FRENCH
 
 LOCAL_ENV_FILE = Path(".vss") / "local.env"  # relative to the repository root
 
@@ -202,6 +202,8 @@ class Settings(BaseSettings):
                                        description="Chinese speech rate for pacing.")
     en_words_per_second: float = Field(ENGLISH.units_per_second, gt=0,
                                        description="English speech rate for pacing.")
+    fr_words_per_second: float = Field(FRENCH.units_per_second, gt=0,
+                                       description="French speech rate for pacing.")
 
     def secret_values(self) -> list[str]:
         """The secrets this process holds, for masking wherever their text could surface."""

@@ -6,11 +6,13 @@ import pytest
 
 from vss.adapters.espeak import VOICES, EspeakSynthesizer
 from vss.domain.audio import wav_facts
+from vss.domain.language import language_profile, speech_units
 from vss.errors import TtsError
 
 
 @pytest.mark.parametrize(("lang", "text"), [("zh", "她终于走进了那家咖啡店。"),
-                                            ("en", "She finally walks into the cafe.")])
+                                            ("en", "She finally walks into the cafe."),
+                                            ("fr", "Elle entre enfin dans le café.")])
 def test_speech_and_its_facts(lang: str, text: str):
     speech = EspeakSynthesizer().synthesize(text, lang=lang, voice="Puck", rate=1.0)
     facts = wav_facts(speech.wav)
@@ -18,6 +20,19 @@ def test_speech_and_its_facts(lang: str, text: str):
     assert (speech.sample_rate, speech.channels) == (facts.sample_rate, facts.channels)
     assert speech.duration_seconds == pytest.approx(facts.duration_seconds)
     assert 1.0 < speech.duration_seconds < 6.0
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("fr", "Che Xiaoxiao arrive au rendez-vous déguisée en héritière. Elle compte faire fuir "
+           "le prétendant, mais le président Chu Haoxuan ne se laisse pas impressionner."),
+    ("en", "Che Xiaoxiao arrives at the blind date dressed as an heiress. She plans to scare "
+           "the suitor away, but the president Chu Haoxuan is not impressed at all."),
+])
+def test_rate_one_speaks_at_the_pacing_rate(lang: str, text: str):
+    # Pacing budgets text at the profile's rate; the voice must speak it in about that time.
+    speech = EspeakSynthesizer().synthesize(text, lang=lang)
+    expected = speech_units(text, lang) / language_profile(lang).units_per_second
+    assert speech.duration_seconds == pytest.approx(expected, rel=0.15)
 
 
 def test_a_faster_rate_speaks_shorter():

@@ -15,6 +15,7 @@ from vss.config import Settings
 from vss.domain.language import (
     CHINESE,
     ENGLISH,
+    FRENCH,
     LANGUAGES,
     UnknownLanguage,
     estimate_tokens,
@@ -105,10 +106,13 @@ def test_a_profile_that_contradicts_itself_is_refused(change):
 def test_speech_rates_default_to_the_profiles_and_settings_override_them():
     assert SpeechRate().units_per_second("zh") == CHINESE.units_per_second == 4.5
     assert SpeechRate().units_per_second("en") == ENGLISH.units_per_second == 2.5
+    assert SpeechRate().units_per_second("fr") == FRENCH.units_per_second == 2.6
     settings = Settings()
-    assert (settings.zh_chars_per_second, settings.en_words_per_second) == (4.5, 2.5)
-    rate = SpeechRate(6.0, 3.0).scaled(0.5)
-    assert (rate.units_per_second("zh"), rate.units_per_second("en")) == (3.0, 1.5)
+    assert (settings.zh_chars_per_second, settings.en_words_per_second,
+            settings.fr_words_per_second) == (4.5, 2.5, 2.6)
+    # A request's speaking_rate replaces one language's rate and leaves the others.
+    rate = SpeechRate(6.0, 3.0).with_rate("zh", 4.2)
+    assert [rate.units_per_second(lang) for lang in ("zh", "en", "fr")] == [4.2, 3.0, 2.6]
 
 
 def test_han_is_narrower_than_cjk():

@@ -83,14 +83,20 @@ class Counting(StrEnum):
     WORDS = "words"
 
 
+_LATIN_WORD: Final = f"[A-Za-z0-9{_ranges(_ACCENTED_LATIN)}]+"
 _UNITS: Final[Mapping[Counting, re.Pattern[str]]] = MappingProxyType({
     Counting.CHARACTERS: re.compile(f"{HAN_CLASS}|[A-Za-z0-9]+"),
+    # A word goes on across an apostrophe or hyphen whatever letter follows, so an elided
+    # article is one word with its noun (l'école, l'homme, aujourd'hui).
     Counting.WORDS: re.compile(
-        f"[A-Za-z0-9{_ranges(_ACCENTED_LATIN)}]+(?:['’-][A-Za-z0-9]+)*|{HAN_CLASS}"),
+        f"{_LATIN_WORD}(?:['’-]{_LATIN_WORD})*|{HAN_CLASS}"),
 })
 
 
 # -- profiles ----------------------------------------------------------------------------------
+
+
+PLAUSIBLE_RATE_FACTORS: Final = (0.4, 2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,9 @@ class LanguageProfile:
     list_marks: str  # marks between the items of a list (a pause, but no new clause)
     quotes: tuple[tuple[str, str], ...]  # (opening, closing) pairs
     closing_quotes: str  # marks that may follow a sentence end and still belong to it
+    # Frequent short words that tell this language from another one written in the same script
+    # (`text_language`); a language told apart by its script needs none.
+    common_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # A new entry is checked when the module loads, not when a narration first needs it.
@@ -130,6 +139,18 @@ class LanguageProfile:
         """Matches one spoken unit."""
         return _UNITS[self.counting]
 
+    @property
+    def plausible_rates(self) -> tuple[float, float]:
+        """The speech rates a request may ask for, in units per second: from a slow, deliberate
+        read to a fast one (0.4 to 2 times the default). Outside them a rate is a mistake, such
+        as a tempo multiplier sent where a rate belongs."""
+        low, high = PLAUSIBLE_RATE_FACTORS
+        return round(self.units_per_second * low, 2), round(self.units_per_second * high, 2)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 
 CHINESE: Final = LanguageProfile(
     code="zh", name="Chinese (Mandarin, simplified)", counting=Counting.CHARACTERS,
@@ -148,9 +169,22 @@ ENGLISH: Final = LanguageProfile(
     quotes=(('"', '"'), ("“", "”"), ("‘", "’"), ("'", "'")),
     # The straight ' is left out: it as often begins an elision ('cause, 'em) as closes a quote.
     closing_quotes="\"”’",
+    common_words=_words(
+        "the and of to is was are were in that it he she his her they with for on at as but "
+        "not this from by have has had be"),
+)
+FRENCH: Final = LanguageProfile(
+    code="fr", name="French", counting=Counting.WORDS, unit_name="words",
+    units_per_second=2.6, space_separated=True, full_stop=".",
+    sentence_ends=".!?", clause_marks=",;:", list_marks="",
+    quotes=(("«", "»"), ("“", "”"), ('"', '"')),
+    closing_quotes="»”\"",
+    common_words=_words(
+        "le la les un une des du de et est sont était il elle ils elles que qui dans pour pas "
+        "au aux ce cette se sur avec mais ne son sa ses leur lui"),
 )
 LANGUAGES: Final[Mapping[str, LanguageProfile]] = MappingProxyType(
-    {profile.code: profile for profile in (CHINESE, ENGLISH)})
+    {profile.code: profile for profile in (CHINESE, ENGLISH, FRENCH)})
 
 
 class UnknownLanguage(ValueError):
@@ -197,10 +231,11 @@ SURE_QUOTES: Final[tuple[tuple[str, str], ...]] = tuple(
 
 # -- helpers -----------------------------------------------------------------------------------
 
-# Only the script tells languages apart: hanzi are Chinese, anything else is taken for English.
-# Telling English from French would need a word list, and nothing asks for that yet.
+# The script tells Chinese from the rest: hanzi are Chinese. Languages written in Latin letters
+# are told apart by their common words; with none of any language's, a text is taken for English.
 HAN_LANGUAGE: Final = CHINESE.code
 OTHER_LANGUAGE: Final = ENGLISH.code
+_WORD: Final = re.compile(f"{_LATIN_WORD}")
 
 # A sentence: text up to its end marks, and the closing quote that may follow them.
 _SENTENCES: Final[Mapping[str, re.Pattern[str]]] = MappingProxyType({
@@ -214,10 +249,34 @@ def speech_units(text: str, lang: str) -> int:
     return len(language_profile(lang).unit_pattern.findall(text))
 
 
+def _common_word_hits(text: str) -> dict[str, int]:
+    """How many of each language's common words `text` uses."""
+    words = [w.lower() for w in _WORD.findall(text.replace("’", " ").replace("'", " "))]
+    return {p.code: sum(w in p.common_words for w in words)
+            for p in LANGUAGES.values() if p.common_words}
+
+
 def text_language(text: str) -> str:
-    """'zh' when most of the text's non-space characters are hanzi, else 'en'."""
+    """'zh' when most of the text's non-space characters are hanzi; otherwise the language whose
+    common words the text uses most ('fr' for French), 'en' on a tie or when it uses none."""
     han = len(_HAN.findall(text))
-    return HAN_LANGUAGE if han * 2 > len(text.replace(" ", "")) else OTHER_LANGUAGE
+    if han * 2 > len(text.replace(" ", "")):
+        return HAN_LANGUAGE
+    hits = _common_word_hits(text)
+    best = max(hits.values(), default=0)
+    winners = [code for code, count in hits.items() if count == best]
+    return winners[0] if best and len(winners) == 1 else OTHER_LANGUAGE
+
+
+def written_in(text: str, lang: str) -> bool:
+    """Whether `text` can be `lang`: hanzi for Chinese; for a language in Latin letters, no
+    hanzi majority and no more of another language's common words than of its own (a short
+    French line may use none of them: "Che Xiaoxiao rit.")."""
+    detected = text_language(text)
+    if lang == HAN_LANGUAGE or detected == HAN_LANGUAGE:
+        return detected == lang
+    hits = _common_word_hits(text)
+    return hits.get(lang, 0) >= max(hits.values(), default=0)
 
 
 def split_sentences(text: str, lang: str | None = None) -> list[str]:
@@ -227,6 +286,16 @@ def split_sentences(text: str, lang: str | None = None) -> list[str]:
     profile = language_profile(lang or (HAN_LANGUAGE if has_han(text) else OTHER_LANGUAGE))
     parts = _SENTENCES[profile.code].findall(text)
     return [p.strip() for p in parts if p.strip()]
+
+
+def unquoted(text: str, pairs: Iterable[tuple[str, str]] = ALL_QUOTES) -> str:
+    """`text` without the matching quote pairs that wrap all of it, so it can be quoted once.
+    Only a pair comes off: in `« Bonjour. » dit-il.` the quote is part of the line."""
+    wrapping = frozenset(pairs)
+    text = text.strip()
+    while len(text) >= 2 and (text[0], text[-1]) in wrapping:
+        text = text[1:-1].strip()
+    return text
 
 
 def estimate_tokens(text: str) -> int:

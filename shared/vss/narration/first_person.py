@@ -117,10 +117,16 @@ def _capitalised(text: str, at_start: bool) -> str:
     return text[0].upper() + text[1:] if at_start else text
 
 
+# The languages these rules know; in any other the offline writer stays in the third person.
+RETELLING_LANGUAGES = frozenset({"zh", "en"})
+
+
 class Narrator:
     """Speaks as `character`; knows the dataset's names and what genders they were given."""
 
     def __init__(self, character: str, lang: str, genders: dict[str, bool | None]) -> None:
+        if lang not in RETELLING_LANGUAGES:
+            raise ValueError(f"no first-person retelling rules for {lang!r}")
         self.character = character
         self.lang = lang
         self._genders = genders

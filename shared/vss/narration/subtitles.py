@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import pysubs2
 
-from vss.domain.language import ALL_PAUSE_MARKS, SURE_QUOTES, has_cjk, is_cjk
+from vss.domain.language import ALL_PAUSE_MARKS, SURE_QUOTES, has_cjk, is_cjk, unquoted
 from vss.domain.timecode import Timecode
 from vss.errors import PayloadInvalid
 from vss.narration.clean import clean_tts_text
@@ -44,7 +44,6 @@ _TAG = re.compile(r"<[^>]*>")
 # "Show.S01E0" -> "Show", "EP0" -> "", "灯塔第" -> "灯塔", but "Mare0" -> "Mare"
 _NUMBERING = re.compile(r"[\W\d_]*(?:(?<![^\W\d_])(?:s\d+)?e(?:p|pisode)?|第)?[\W\d_]*$", re.I)
 _QUOTE_CHARS = 80
-_OWN_QUOTES = "".join(mark for pair in SURE_QUOTES for mark in pair)
 
 
 class _Line(NamedTuple):
@@ -278,7 +277,7 @@ def _summary(group: list[_Line]) -> str:
 
 
 def _quote(line: _Line, chinese: bool) -> str:
-    text = line.content.strip(_OWN_QUOTES + " ")  # its own quote marks would double ours
+    text = unquoted(line.content, SURE_QUOTES)  # its own quote marks would double ours
     if len(text) > _QUOTE_CHARS:  # cut at a word where there are words
         text = text[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(ALL_PAUSE_MARKS + " ") + "…"
     if chinese:
