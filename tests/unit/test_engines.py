@@ -76,11 +76,12 @@ def test_narration_fits_the_footage_and_cites_real_scenes(pipeline, blueprint_by
         assert speech_seconds(snippet.narration, "zh") <= snippet.pacing.budget_seconds
 
 
-def test_a_slower_voice_gets_less_text_for_the_same_footage(blueprint_bytes):
+def test_a_slower_speaking_rate_gets_less_text_for_the_same_footage(blueprint_bytes):
+    # speaking_rate is the narration's speech rate in Chinese characters per second.
     deps = fake_deps()
     dataset_path = valid_dataset(deps, blueprint_bytes)
     scripts = {}
-    for rate in (1.0, 0.5):
+    for rate in (4.5, 2.25):
         task = tasks.create_task(deps, "t1", tasks.CreateTask(
             task_type="GENERATE_NARRATION",
             payload={"blueprint_path": dataset_path,
@@ -88,14 +89,14 @@ def test_a_slower_voice_gets_less_text_for_the_same_footage(blueprint_bytes):
         result = _run_to_end(deps, task.id, Stage.NARRATION)
         scripts[rate] = NarrationScript.model_validate_json(
             _read(deps, task.id, result["output_file_path"]))
-    slow = scripts[0.5].narration_script
-    assert {s.pacing.speech_rate for s in slow if s.pacing} == {4.5 * 0.5}
+    slow = scripts[2.25].narration_script
+    assert {s.pacing.speech_rate for s in slow if s.pacing} == {2.25}
     for snippet in slow:
         assert snippet.pacing is not None
-        spoken = speech_seconds(snippet.narration, "zh", SpeechRate().scaled(0.5))
+        spoken = speech_seconds(snippet.narration, "zh", SpeechRate(zh_chars_per_second=2.25))
         assert spoken <= snippet.pacing.budget_seconds
     slow_chars = sum(len(s.narration) for s in slow)
-    assert slow_chars < 0.7 * sum(len(s.narration) for s in scripts[1.0].narration_script)
+    assert slow_chars < 0.7 * sum(len(s.narration) for s in scripts[4.5].narration_script)
 
 
 def test_dubbing_writes_one_wav_per_snippet_with_its_duration(pipeline):

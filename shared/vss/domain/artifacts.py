@@ -16,10 +16,14 @@ class Pacing(BaseModel):
     """How a snippet was fitted to the footage under it."""
 
     footage_seconds: float = Field(description="Visual duration of the source scenes.")
-    budget_seconds: float = Field(description="Speech time allowed: its share of the target, "
-                                  "never more than its footage.")
+    slot_seconds: float | None = Field(
+        None, description="Speech time the footage offers: its share of the target, never "
+        "more than its footage (absent in scripts from before overflow_tolerance: the budget).")
+    budget_seconds: float = Field(description="Speech time allowed: the slot times "
+                                  "(1 + overflow_tolerance).")
     estimated_seconds: float = Field(description="Speech time at the language's speech rate.")
-    speech_rate: float = Field(description="zh characters or en words per second assumed.")
+    speech_rate: float = Field(description="Speech rate assumed: Chinese characters, or "
+                               "English or French words, per second.")
     action: Literal["fits", "rewritten", "cut"]
     rewrites: int = Field(0, description="Rewrite requests sent to the model.")
 
@@ -30,6 +34,8 @@ class NarrationSnippet(_Artifact):
     pacing: Pacing | None = None
     narrative_function: str | None = None
     engine: str | None = None
+    source_narration: str | None = Field(
+        None, description="In a localised script: the master script's text this translates.")
 
 
 class NarrationUsage(BaseModel):
@@ -37,6 +43,13 @@ class NarrationUsage(BaseModel):
     llm_output_tokens: int = 0
     llm_calls: int = 0
     cost_usd: float = 0.0
+
+
+class GlossaryEntry(BaseModel):
+    """How a name or term of the dataset is rendered in a localised script."""
+
+    source: str = Field(description="As the dataset and the master script write it.")
+    target: str = Field(description="As every snippet of the localised script writes it.")
 
 
 class NarrationScript(_Artifact):
@@ -49,6 +62,9 @@ class NarrationScript(_Artifact):
     estimated_duration_seconds: float | None = None
     usage: NarrationUsage | None = None
     notes: list[str] = Field(default_factory=list)
+    source_lang: str | None = Field(None, description="A localised script's master language.")
+    glossary: list[GlossaryEntry] | None = Field(
+        None, description="A localised script's renderings of names and terms.")
 
 
 class SegmentFit(BaseModel):

@@ -16,12 +16,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.config import JsonDict
 
+from vss.domain.language import language_profile
 from vss.domain.tasks import TaskType
 
 
@@ -36,6 +38,7 @@ class _Strict(BaseModel):
 class Lang(StrEnum):
     ZH = "zh"
     EN = "en"
+    FR = "fr"
 
 
 class Scope(_Open):
@@ -44,7 +47,7 @@ class Scope(_Open):
 
 
 FOCUS_MODES = {"all": "all", "none": "all", "focus": "focus", "include": "focus",
-               "prioritize": "focus", "only": "only", "exclusive": "only"}
+               "prioritize": "focus", "specific": "focus", "only": "only", "exclusive": "only"}
 
 
 def _any_case(words: Iterable[str]) -> str:
@@ -54,7 +57,8 @@ def _any_case(words: Iterable[str]) -> str:
 
 
 class CharacterFocus(_Open):
-    """`all` ignores `characters`; `focus` weights their scenes; `only` keeps just those."""
+    """`all` ignores `characters`; `focus` (the edge's `specific`) weights their scenes; `only`
+    keeps just those."""
 
     # The schema admits every spelling `_known_spellings` maps, as the validator does.
     mode: Annotated[Literal["all", "focus", "only"], WithJsonSchema(
@@ -67,26 +71,119 @@ class CharacterFocus(_Open):
         return FOCUS_MODES.get(str(value).lower(), value) if isinstance(value, str) else value
 
 
-# `_speaker_for_first_person` in JSON Schema, so the published schema refuses what it refuses.
-_FIRST_PERSON_NEEDS_A_SPEAKER: JsonDict = {
-    "if": {"required": ["perspective"], "properties": {"perspective": {"const": "first_person"}}},
-    "then": {"required": ["perspective_character"],
-             "properties": {"perspective_character": {"type": "string", "minLength": 1}}},
-}
+class NarrativeFocus(StrEnum):
+    """What the narration dwells on (`vss.narration.focus` says how each is read)."""
+
+    GENERAL = "general"
+    ROMANTIC_PROGRESSION = "romantic_progression"
+    BUSINESS_SUCCESS = "business_success"
+    SUSPENSE_REVEAL = "suspense_reveal"
+    CHARACTER_GROWTH = "character_growth"
+    REVENGE_PLOT = "revenge_plot"
+    CUSTOM = "custom"  # described in custom_prompts.narrative_focus
+
+
+class Style(StrEnum):
+    """The narrator's voice (`vss.narration.voice` offline, prompts/style_*.txt with Gemini)."""
+
+    HUMOROUS = "humorous"
+    SERIOUS = "serious"
+    SUSPENSE = "suspense"
+    SARCASTIC = "sarcastic"
+    EMOTIONAL = "emotional"
+    HEALING = "healing"
+    OBJECTIVE = "objective"
+    CUSTOM = "custom"  # described in custom_prompts.style
+
+
+# Other spellings of a value, as earlier clients wrote them.
+STYLE_ALIASES = {"neutral": Style.OBJECTIVE.value}
+
+
+def _choice(value: object, aliases: dict[str, str] | None = None) -> object:
+    """An enum value as the edge may write it: any case, spaces or hyphens for underscores."""
+    if not isinstance(value, str):
+        return value
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return (aliases or {}).get(key, key)
+
+
+def _spellings(words: Iterable[str]) -> JsonDict:
+    """The JSON Schema of what `_choice` accepts for `words`: the values, or any spelling of
+    them in any case, with spaces or hyphens for underscores, spaces around."""
+    words = list(words)
+    spelled = ("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else "[-_ ]" if c == "_"
+                       else c for c in w) for w in words)
+    return {"anyOf": [{"enum": words},
+                      {"type": "string", "pattern": rf"^\s*(?:{'|'.join(spelled)})\s*$"}]}
+
+
+class CustomPrompts(_Open):
+    """Free-text instructions for `custom` focus or style. The Gemini writer follows them; the
+    offline writer can only approximate them (and says so)."""
+
+    narrative_focus: str | None = None
+    style: str | None = None
+
+
+_SAID: JsonDict = {"type": "string", "pattern": r"\S"}  # some text besides spaces
+_CUSTOM: JsonDict = {"type": "string", "pattern": r"^\s*[cC][uU][sS][tT][oO][mM]\s*$"}
+# The validators of ControlParams in JSON Schema, so the published schema refuses what they
+# refuse: first person needs a speaker (not a blank one), custom needs its description.
+_CONTROL_RULES: JsonDict = {"allOf": [
+    {"if": {"required": ["perspective"],
+            "properties": {"perspective": {"const": "first_person"}}},
+     "then": {"required": ["perspective_character"],
+              "properties": {"perspective_character": _SAID}}},
+    *({"if": {"required": [knob], "properties": {knob: _CUSTOM}},
+       "then": {"required": ["custom_prompts"], "properties": {"custom_prompts": {
+           "type": "object", "required": [knob], "properties": {knob: _SAID}}}}}
+      for knob in ("narrative_focus", "style")),
+]}
 
 
 class ControlParams(_Open):
     """How the narration is written (DESIGN.md §4); see vss.narration for each knob's effect."""
 
-    model_config = ConfigDict(json_schema_extra=_FIRST_PERSON_NEEDS_A_SPEAKER)
-    narrative_focus: str = "general"
-    style: str = "humorous"
+    model_config = ConfigDict(json_schema_extra=_CONTROL_RULES)
+    narrative_focus: Annotated[NarrativeFocus, WithJsonSchema(
+        _spellings(NarrativeFocus), mode="validation")] = NarrativeFocus.GENERAL
+    style: Annotated[Style, WithJsonSchema(
+        _spellings([*Style, *STYLE_ALIASES]), mode="validation")] = Style.HUMOROUS
     perspective: Literal["third_person", "first_person"] = "third_person"
     perspective_character: str | None = None
     scope: Scope = Field(default_factory=Scope)
     character_focus: CharacterFocus = Field(default_factory=CharacterFocus)
     target_duration_minutes: float = Field(3.0, gt=0, le=240)
-    custom_prompts: dict[str, str] | None = None
+    custom_prompts: CustomPrompts | None = Field(None, validate_default=True)
+
+    @field_validator("narrative_focus", mode="before")
+    @classmethod
+    def _focus_spelling(cls, value: object) -> object:
+        return _choice(value)
+
+    @field_validator("style", mode="before")
+    @classmethod
+    def _style_spelling(cls, value: object) -> object:
+        return _choice(value, STYLE_ALIASES)
+
+    @field_validator("perspective_character", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """The edge sends "" with the third person."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("custom_prompts")
+    @classmethod
+    def _custom_is_described(cls, value: CustomPrompts | None,
+                             info: ValidationInfo) -> CustomPrompts | None:
+        for knob, custom in (("narrative_focus", NarrativeFocus.CUSTOM),
+                             ("style", Style.CUSTOM)):
+            text = getattr(value, knob, None) if value is not None else None
+            if info.data.get(knob) == custom and not (text and text.strip()):
+                raise ValueError(f"{knob} 'custom' needs its description in "
+                                 f"custom_prompts.{knob}")
+        return value
 
     @model_validator(mode="after")
     def _speaker_for_first_person(self) -> ControlParams:
@@ -95,11 +192,73 @@ class ControlParams(_Open):
         return self
 
 
+def check_speaking_rate(rate: float | None, lang: object) -> float | None:
+    """`rate` if it is a plausible speech rate for `lang` (units per second), else ValueError
+    naming the range. `lang` None (itself invalid) leaves the check to that field's error."""
+    if rate is None or not isinstance(lang, Lang):
+        return rate
+    profile = language_profile(lang.value)
+    low, high = profile.plausible_rates
+    if not low <= rate <= high:
+        raise ValueError(
+            f"{rate:g} is not a plausible {profile.name} speech rate: speaking_rate is "
+            f"{profile.unit_name} per second ({low:g} to {high:g}; typical "
+            f"{profile.units_per_second:g}), not a tempo multiplier")
+    return rate
+
+
+def _plausible_rates(field: str, default: Lang | None = None) -> JsonDict:
+    """`check_speaking_rate` in JSON Schema: speaking_rate within the plausible rates of the
+    language `field` names (of `default` when `field` is absent)."""
+    rules: list[JsonDict] = []
+    for lang in Lang:
+        low, high = language_profile(lang.value).plausible_rates
+        named: JsonDict = {"required": [field], "properties": {field: {"const": lang.value}}}
+        when = {"anyOf": [named, {"not": {"required": [field]}}]} if lang == default else named
+        rules.append({"if": when, "then": {"properties": {"speaking_rate": {"anyOf": [
+            {"type": "null"}, {"type": "number", "minimum": low, "maximum": high}]}}}})
+    return {"allOf": rules}
+
+
 class NarrationServiceParams(_Open):
+    """`speaking_rate` is the narration's speech rate in `lang`'s units per second (Chinese
+    characters, English or French words); the configured rate when absent.
+    `overflow_tolerance` is a fraction of each snippet's slot: -0.15 leaves 15% of it silent,
+    +0.15 lets the narration run 15% over it."""
+
+    model_config = ConfigDict(json_schema_extra=_plausible_rates("lang", Lang.ZH))
     lang: Lang = Lang.ZH
     model: str | None = None
-    speaking_rate: float | None = Field(None, gt=0.25, le=4.0)
+    speaking_rate: float | None = Field(None, description="Units per second in `lang`.")
+    overflow_tolerance: float = Field(0.0, ge=-0.5, le=0.5)
+    rag_top_k: int | None = Field(
+        None, ge=1, description="Accepted for the seed's edge and ignored: the writer reads "
+        "every scene in scope (chunked to the prompt budget), there is no retrieval step.")
+    debug: bool = Field(False, description="Accepted and ignored: every script carries its "
+                        "pacing per snippet and its notes.")
     control_params: ControlParams = Field(default_factory=ControlParams)
+
+    @field_validator("speaking_rate")
+    @classmethod
+    def _plausible_rate(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_speaking_rate(value, info.data.get("lang"))
+
+
+class LocalizationServiceParams(_Open):
+    """`lang` is the master script's language, `target_lang` the one to write; `speaking_rate`
+    and `overflow_tolerance` as in narration, in `target_lang`'s units."""
+
+    model_config = ConfigDict(json_schema_extra=_plausible_rates("target_lang"))
+    lang: Lang = Lang.ZH
+    target_lang: Lang
+    model: str | None = None
+    speaking_rate: float | None = Field(None, description="Units per second in `target_lang`.")
+    overflow_tolerance: float = Field(0.0, ge=-0.5, le=0.5)
+
+    @field_validator("speaking_rate")
+    @classmethod
+    def _plausible_rate(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_speaking_rate(value, info.data.get("target_lang"))
 
 
 class DubbingServiceParams(_Open):
@@ -183,11 +342,19 @@ class GenerateCommentaryPayload(_Strict):
     editing: EditingServiceParams = Field(default_factory=EditingServiceParams)
 
 
+class LocalizeNarrationPayload(_Strict):
+    master_script_path: str = Field(description="The narration script to localise.")
+    blueprint_path: str = Field(description="The dataset the script narrates: its scenes "
+                                "give the footage slots and the glossary.")
+    service_params: LocalizationServiceParams
+
+
 PAYLOADS: dict[TaskType, type[_Strict]] = {
     TaskType.GENERATE_NARRATION: GenerateNarrationPayload,
     TaskType.GENERATE_DUBBING: GenerateDubbingPayload,
     TaskType.GENERATE_EDITING_SCRIPT: GenerateEditingPayload,
     TaskType.GENERATE_COMMENTARY: GenerateCommentaryPayload,
+    TaskType.LOCALIZE_NARRATION: LocalizeNarrationPayload,
 }
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from vss.domain.payloads import GenerateNarrationPayload
 from vss.domain.results import NarrationResult
-from vss.engines._io import read_dataset, write_json
+from vss.engines._io import configured_rate, read_dataset, write_json
 from vss.narration.compose import NarrationConfig, narrate
 from vss.narration.llm import MeteredLlm
-from vss.narration.pacing import SpeechRate
 from vss.stage_handler import StageContext, StageOutput
 
 
@@ -15,10 +14,9 @@ def run(ctx: StageContext) -> StageOutput:
     payload = ctx.inputs_as(GenerateNarrationPayload)
     settings = ctx.settings
     dataset = read_dataset(ctx.files, payload.blueprint_path)
-    # The dubbing voice's speaking_rate changes how much text fits the same footage.
-    rate = SpeechRate(settings.zh_chars_per_second, settings.en_words_per_second)
+    # The request's speaking_rate, if any, replaces its language's configured rate in narrate.
     config = NarrationConfig(
-        rate=rate.scaled(payload.service_params.speaking_rate or 1.0),
+        rate=configured_rate(settings),
         prompt_budget_tokens=settings.narration_prompt_budget_tokens,
         max_rewrites=settings.narration_max_rewrites,
     )

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vss.domain.artifacts import NarrationScript, NarrationSnippet, NarrationUsage, Pacing
+from vss.domain.artifacts import NarrationScript, NarrationSnippet, NarrationUsage
 from vss.domain.dataset import Dataset
-from vss.domain.payloads import NarrationServiceParams
+from vss.domain.payloads import NarrationServiceParams, NarrativeFocus, Style
 from vss.errors import LlmError, PayloadInvalid
+from vss.narration.first_person import RETELLING_LANGUAGES
+from vss.narration.fit import Rewriter, fit
+from vss.narration.focus import FocusLens, read_focus
 from vss.narration.language import dataset_language
-from vss.narration.llm_writer import LlmWriter, Written
+from vss.narration.llm_writer import LlmWriter, Written, style_rule
 from vss.narration.offline import write_offline
-from vss.narration.pacing import SpeechRate, cut_to_budget, speech_seconds
+from vss.narration.pacing import SpeechRate
 from vss.narration.plan import NarrationPlan, PlannedSnippet, make_plan
 from vss.narration.prompts import PROMPT_VERSION
 from vss.narration.scope import apply_focus, check_characters, select_scenes
@@ -34,20 +37,34 @@ class NarrationConfig:
     snippet_seconds: float = 20.0
 
 
+def speech_rate(params: NarrationServiceParams, config: NarrationConfig) -> SpeechRate:
+    """The configured rates, with the request's `speaking_rate` for the requested language."""
+    if params.speaking_rate is None:
+        return config.rate
+    return config.rate.with_rate(params.lang.value, params.speaking_rate)
+
+
+def focus_lens(dataset: Dataset, params: NarrationServiceParams) -> FocusLens:
+    """The narrative focus read in the dataset's own words."""
+    return read_focus(dataset, params.control_params, dataset_language(dataset))
+
+
 def plan_for(dataset: Dataset, params: NarrationServiceParams, config: NarrationConfig,
-             lang: str | None = None) -> NarrationPlan:
+             lang: str | None = None, lens: FocusLens | None = None) -> NarrationPlan:
     """The plan in `lang` (default: the requested language)."""
     control = params.control_params
     check_characters(dataset, control)
     scenes, featured = apply_focus(select_scenes(dataset, control.scope),
                                    control.character_focus)
+    lens = lens or focus_lens(dataset, params)
     return make_plan(dataset, scenes, lang=lang or params.lang.value,
                      target_seconds=control.target_duration_minutes * 60, featured=featured,
-                     rate=config.rate, snippet_seconds=config.snippet_seconds)
+                     relevance=lens.relevance, overflow_tolerance=params.overflow_tolerance,
+                     rate=speech_rate(params, config), snippet_seconds=config.snippet_seconds)
 
 
 def _offline(dataset: Dataset, plan: NarrationPlan, params: NarrationServiceParams,
-             config: NarrationConfig) -> OfflineWriter:
+             rate: SpeechRate) -> OfflineWriter:
     """The offline writer over a part of the plan. It writes only in the dataset's own
     language: for a plan in another language it has nothing to offer."""
     same_language = dataset_language(dataset) == plan.lang
@@ -56,85 +73,69 @@ def _offline(dataset: Dataset, plan: NarrationPlan, params: NarrationServicePara
         if not same_language:
             return [("", ())] * len(snippets)
         sub = NarrationPlan(plan.lang, plan.target_seconds, tuple(snippets))
-        return write_offline(dataset, sub, params.control_params,
-                                          text_lang=plan.lang, rate=config.rate)
+        return write_offline(dataset, sub, params.control_params, text_lang=plan.lang,
+                             rate=rate)
     return write
 
 
-def _fit(plan: NarrationPlan, written: dict[int, Written], writer: LlmWriter | None,
-         params: NarrationServiceParams, config: NarrationConfig) -> dict[int, tuple[str, int]]:
-    """(text, rewrites) per snippet, each within budget: rewrite rounds, then a cut."""
-    lang = plan.lang
-    texts = {i: w.text for i, w in written.items()}
-    rewrites = dict.fromkeys(texts, 0)
-    by_index = {s.index: s for s in plan.snippets}
-
-    def over() -> list[PlannedSnippet]:
-        return [by_index[i] for i, t in texts.items()
-                if speech_seconds(t, lang, config.rate) > by_index[i].budget_seconds]
-
-    for _ in range(config.max_rewrites if writer else 0):
-        late = over()
-        if not late:
-            break
-        shorter = writer.rewrite([(s, texts[s.index]) for s in late], plan,  # type: ignore[union-attr]
-                                 params.control_params)
-        for snippet in late:
-            rewrites[snippet.index] += 1
-            if snippet.index in shorter:
-                texts[snippet.index] = shorter[snippet.index]
-    return {i: (t, rewrites[i]) for i, t in texts.items()}
+def _offline_notes(dataset: Dataset, params: NarrationServiceParams, lens: FocusLens,
+                   lang: str) -> list[str]:
+    """What the offline writer can only approximate."""
+    control = params.control_params
+    notes = ["offline writer: no Gemini credentials are configured"]
+    if control.narrative_focus == NarrativeFocus.CUSTOM:
+        notes += lens.notes
+    if control.style == Style.CUSTOM:
+        notes.append("custom style is followed only by the Gemini writer: offline the "
+                     "narration is written in the objective voice")
+    if control.perspective == "first_person" and lang not in RETELLING_LANGUAGES:
+        notes.append(f"the offline writer cannot retell {lang} in the first person: the "
+                     f"narration is in the third person")
+    if dataset_language(dataset) != params.lang.value:
+        notes.append(f"the offline writer cannot translate: the narration is in the "
+                     f"dataset's language ({lang}), not {params.lang.value}")
+    return notes
 
 
 def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm | None,
             config: NarrationConfig | None = None) -> NarrationScript:
     config = config or NarrationConfig()
-    notes: list[str] = []
-    lang = params.lang.value
-    if llm is None:
-        notes.append("offline writer: no Gemini credentials are configured")
-        if params.control_params.custom_prompts:
-            notes.append("custom_prompts are followed only by the Gemini writer")
-        if dataset_language(dataset) != lang:
-            # Paced and voiced as what it is: text in the dataset's language.
-            lang = dataset_language(dataset)
-            notes.append(f"the offline writer cannot translate: the narration is in the "
-                         f"dataset's language ({lang}), not {params.lang.value}")
-    plan = plan_for(dataset, params, config, lang)
-    offline = _offline(dataset, plan, params, config)
+    rate = speech_rate(params, config)
+    lens = focus_lens(dataset, params)
+    # Offline, text is paced and voiced as what it is: text in the dataset's language.
+    lang = params.lang.value if llm is not None else dataset_language(dataset)
+    notes = [] if llm is not None else _offline_notes(dataset, params, lens, lang)
+    plan = plan_for(dataset, params, config, lang, lens)
+    offline = _offline(dataset, plan, params, rate)
     usage = Usage()
-    writer: LlmWriter | None = None
+    rewrite: Rewriter | None = None
     if llm is None:
         written = {s.index: Written(text, list(ids), OFFLINE) for s, (text, ids)
                    in zip(plan.snippets, offline(list(plan.snippets)), strict=True)}
     else:
         writer = LlmWriter(llm, prompt_budget_tokens=config.prompt_budget_tokens)
-        result = writer.write(dataset, plan, params.control_params, offline)
+        result = writer.write(dataset, plan, params.control_params, offline, lens)
         written, notes = result.written, notes + result.notes
-    fitted = _fit(plan, written, writer, params, config)
-    if writer is not None:
+
+        def rewrite(late: list[tuple[PlannedSnippet, str]]) -> dict[int, str]:
+            return writer.rewrite(late, plan.lang, style_rule(params.control_params))
+
+    fitted = fit(plan, {i: w.text for i, w in written.items()}, rewrite, rate,
+                 config.max_rewrites)
+    if llm is not None:
         usage = writer.usage
 
     snippets = []
     dropped = []
     for planned in plan.snippets:
-        text, rewrites = fitted[planned.index]
-        estimated = speech_seconds(text, lang, config.rate)
-        action = "rewritten" if rewrites else "fits"
-        if estimated > planned.budget_seconds:
-            text, action = cut_to_budget(text, planned.budget_seconds, lang, config.rate), "cut"
-            estimated = speech_seconds(text, lang, config.rate)
-        if not text:
+        done = fitted[planned.index]
+        if not done.text:
             dropped.append(planned.index)
             continue
         snippets.append(NarrationSnippet(
-            narration=text, source_scene_ids=written[planned.index].scene_ids,
+            narration=done.text, source_scene_ids=written[planned.index].scene_ids,
             narrative_function=planned.function.value, engine=written[planned.index].engine,
-            pacing=Pacing(footage_seconds=planned.footage_seconds,
-                          budget_seconds=planned.budget_seconds,
-                          estimated_seconds=round(estimated, 3),
-                          speech_rate=config.rate.units_per_second(lang),
-                          action=action, rewrites=rewrites),
+            pacing=done.pacing(planned, rate.units_per_second(lang)),
         ))
     if dropped:
         notes.append(f"nothing to say within budget for planned snippets {dropped}: their "

@@ -1,14 +1,14 @@
 """How long narration takes to speak, and fitting it to the footage it covers.
 
 Each language is paced in its own units per second (DESIGN.md §8): Chinese in characters,
-English in words. What a unit is, and each language's default rate, come from its profile in
-`vss.domain.language`.
+English and French in words. What a unit is, and each language's default rate, come from its
+profile in `vss.domain.language`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vss.domain.language import (
     ALL_CLOSING_QUOTES,
@@ -16,6 +16,7 @@ from vss.domain.language import (
     ALL_SENTENCE_ENDS,
     CHINESE,
     ENGLISH,
+    FRENCH,
     char_class,
     language_profile,
     speech_units,
@@ -31,27 +32,30 @@ _CLOSED_BY = ALL_SENTENCE_ENDS + ALL_CLOSING_QUOTES
 
 @dataclass(frozen=True)
 class SpeechRate:
-    """Speech units per second: each language's profile rate, unless overridden, times `factor`
-    (how much faster the dubbing voice speaks). Chinese and English are overridden by name and
-    in this order because Settings configures them (VSS_ZH_CHARS_PER_SECOND,
-    VSS_EN_WORDS_PER_SECOND)."""
+    """Speech units per second per language: the profile's rate unless overridden. Settings
+    override it per language (VSS_ZH_CHARS_PER_SECOND, VSS_EN_WORDS_PER_SECOND,
+    VSS_FR_WORDS_PER_SECOND); a request's `speaking_rate` overrides one language's rate for
+    that task (`with_rate`)."""
 
     zh_chars_per_second: float | None = None
     en_words_per_second: float | None = None
-    factor: float = 1.0
+    fr_words_per_second: float | None = None
 
     def units_per_second(self, lang: str) -> float:
-        overrides = {CHINESE.code: self.zh_chars_per_second,
-                     ENGLISH.code: self.en_words_per_second}
-        rate = overrides.get(lang)
-        return (language_profile(lang).units_per_second if rate is None else rate) * self.factor
+        field = _OVERRIDE_FIELDS.get(lang)
+        rate: float | None = getattr(self, field) if field else None
+        return language_profile(lang).units_per_second if rate is None else rate
 
-    def scaled(self, factor: float) -> SpeechRate:
-        """The rate of a voice speaking `factor` times as fast (TTS speaking_rate)."""
-        return SpeechRate(self.zh_chars_per_second, self.en_words_per_second,
-                          self.factor * factor)
+    def with_rate(self, lang: str, units_per_second: float) -> SpeechRate:
+        """This rate, with `lang` spoken at `units_per_second`."""
+        field = _OVERRIDE_FIELDS.get(language_profile(lang).code)
+        if field is None:  # a profile added without a field here
+            raise ValueError(f"no speech-rate override for {lang!r}")
+        return replace(self, **{field: units_per_second})
 
 
+_OVERRIDE_FIELDS = {CHINESE.code: "zh_chars_per_second", ENGLISH.code: "en_words_per_second",
+                    FRENCH.code: "fr_words_per_second"}
 DEFAULT_RATE = SpeechRate()
 
 
@@ -87,13 +91,13 @@ def cut_to_budget(text: str, seconds: float, lang: str, rate: SpeechRate = DEFAU
         return text
     joiner = language_profile(lang).joiner
     kept: list[str] = []
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text, lang):
         if speech_units(joiner.join([*kept, sentence]), lang) > limit:
             break
         kept.append(sentence)
     if kept:
         return joiner.join(kept)
-    first = split_sentences(text)[0]
+    first = split_sentences(text, lang)[0]
     clauses: list[str] = []
     for clause in _AFTER_CLAUSE.split(first):
         if speech_units("".join([*clauses, clause]), lang) > limit:

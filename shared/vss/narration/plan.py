@@ -2,9 +2,11 @@
 
 Scenes in scope are grouped into beats (one episode and one narrative function at a time, at
 most `max_beat_seconds` of footage), then merged along the story until there are about as many
-snippets as the target duration calls for. A snippet's budget is its share of the target,
-weighted by footage and by focus characters, and never more than its own footage: narration
-must fit the pictures under it.
+snippets as the target duration calls for. A snippet's slot is its share of the target,
+weighted by footage, by focus characters and by the narrative focus's interest in its scenes,
+and never more than its own footage: narration must fit the pictures under it. Its budget is
+the slot widened or narrowed by `overflow_tolerance` (-0.15 leaves 15% of it silent, +0.15
+lets the narration run 15% over it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from vss.domain.dataset import Dataset, NarrativeFunction, Scene
 from vss.narration.pacing import DEFAULT_RATE, SpeechRate, budget_units
 
 FOCUS_WEIGHT = 2.0
+# A scene the narrative focus cares for fully (relevance 1) weighs this much more.
+RELEVANCE_GAIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ class PlannedSnippet:
     budget_seconds: float
     budget_units: int
     function: NarrativeFunction
+    slot_seconds: float | None = None  # before overflow_tolerance; None: the budget
+
+    @property
+    def slot(self) -> float:
+        return self.budget_seconds if self.slot_seconds is None else self.slot_seconds
 
 
 @dataclass(frozen=True)
@@ -79,12 +88,17 @@ def _merge(beats: list[list[Scene]], count: int, weights: dict[int, float]) -> l
 
 def make_plan(
     dataset: Dataset, scenes: list[Scene], *, lang: str, target_seconds: float,
-    featured: set[int] | None = None, rate: SpeechRate = DEFAULT_RATE,
+    featured: set[int] | None = None, relevance: dict[int, float] | None = None,
+    overflow_tolerance: float = 0.0, rate: SpeechRate = DEFAULT_RATE,
     snippet_seconds: float = 20.0, max_beat_seconds: float = 90.0,
 ) -> NarrationPlan:
+    """`featured`: scenes of focus characters; `relevance`: the narrative focus's interest in
+    each scene, 0 to 1 (`vss.narration.focus`)."""
     functions = dataset.story_functions()
     featured = featured or set()
-    weights = {s.id: s.duration * (FOCUS_WEIGHT if s.id in featured else 1.0) for s in scenes}
+    relevance = relevance or {}
+    weights = {s.id: s.duration * (FOCUS_WEIGHT if s.id in featured else 1.0)
+               * (1.0 + RELEVANCE_GAIN * relevance.get(s.id, 0.0)) for s in scenes}
     beats = _beats(scenes, functions, max_beat_seconds)
     wanted = max(1, round(target_seconds / snippet_seconds))
     groups = _merge(beats, wanted, weights)
@@ -93,12 +107,13 @@ def make_plan(
     for index, group in enumerate(groups):
         footage = sum(s.duration for s in group)
         share = target_seconds * sum(weights[s.id] for s in group) / total_weight
-        budget = round(min(footage, share), 3)
+        slot = round(min(footage, share), 3)
+        budget = round(slot * (1.0 + overflow_tolerance), 3)
         snippets.append(PlannedSnippet(
             index=index, scene_ids=tuple(s.id for s in group),
             chapter_ids=tuple(dict.fromkeys(s.chapter_id for s in group)),
             footage_seconds=round(footage, 3), budget_seconds=budget,
             budget_units=budget_units(budget, lang, rate),
-            function=functions[group[0].id],
+            function=functions[group[0].id], slot_seconds=slot,
         ))
     return NarrationPlan(lang=lang, target_seconds=target_seconds, snippets=tuple(snippets))

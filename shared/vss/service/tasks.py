@@ -15,7 +15,12 @@ from vss.domain.files import CHECKED, FileKind, FileRecord, FileStatus
 from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
-from vss.domain.payloads import PAYLOADS, GenerateNarrationPayload, input_paths
+from vss.domain.payloads import (
+    PAYLOADS,
+    GenerateNarrationPayload,
+    LocalizeNarrationPayload,
+    input_paths,
+)
 from vss.domain.pipeline import pipeline_for
 from vss.domain.pointers import validated
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 EXPECTED_KIND = {
     "blueprint_path": FileKind.DATASET,
     "input_narration_path": FileKind.NARRATION_SCRIPT,
+    "master_script_path": FileKind.NARRATION_SCRIPT,
     "input_dubbing_path": FileKind.DUBBING_SCRIPT,
 }
 
@@ -53,12 +59,12 @@ def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
 
 def _check_model(deps: Deps, payload: BaseModel) -> None:
     """Only models with a known price: the cost estimate stays honest and typos fail early."""
-    if not isinstance(payload, GenerateNarrationPayload):
+    if not isinstance(payload, GenerateNarrationPayload | LocalizeNarrationPayload):
         return
     model = payload.service_params.model
     if model is not None and model not in deps.settings.gemini_prices:
         raise BadRequest(
-            f"Unknown narration model {model!r}.",
+            f"Unknown model {model!r}.",
             details={"errors": [{"pointer": "/payload/service_params/model",
                                  "reason": f"not one of {sorted(deps.settings.gemini_prices)}"}]},
         )
