@@ -63,7 +63,7 @@ def test_narration_stage_with_gemini(blueprint_bytes: bytes):
     assert done.usage["llm_calls"] == 3 and done.usage["llm_input_tokens"] == 1500
     assert done.usage["cost_usd"] == pytest.approx((1500 * 0.30 + 350 * 2.50) / 1e6)
     script = json.loads(TaskFiles(deps, tenant, task.id).read(done.main_result.output_file_path))
-    assert script["engine"] == "gemini" and script["prompt_version"] == "v1"
+    assert script["engine"] == "gemini" and script["prompt_version"] == "v2"
     opening = script["narration_script"][0]
     assert opening["narration"] == "她走进咖啡店，好戏开场。"
     assert opening["pacing"]["action"] == "rewritten" and opening["source_scene_ids"] == [

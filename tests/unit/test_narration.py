@@ -10,7 +10,7 @@ import pytest
 from tests.support.fakes import ScriptedLlm
 from tests.support.synthetic import synthetic_blueprint
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
-from vss.domain.payloads import NarrationServiceParams
+from vss.domain.payloads import ControlParams, NarrationServiceParams
 from vss.errors import LlmError, PayloadInvalid
 from vss.narration.compose import NarrationConfig, narrate
 from vss.narration.llm_writer import (
@@ -19,6 +19,8 @@ from vss.narration.llm_writer import (
     Rewrite,
     Rewrites,
     estimate_tokens,
+    focus_rule,
+    style_rule,
 )
 from vss.narration.pacing import cut_to_budget, speech_seconds
 from vss.narration.prompts import render
@@ -204,13 +206,13 @@ def test_model_draft_within_budget_is_kept_and_accounted(blueprint):
     llm = ScriptedLlm(_drafting(0.9, extra_ids=[999]))
     script = narrate(blueprint, params(target_duration_minutes=3), llm)
     _assert_paced(script, blueprint)
-    assert script.engine == "scripted" and script.prompt_version == "v1"
+    assert script.engine == "scripted" and script.prompt_version == "v2"
     assert all(s.pacing and s.pacing.action == "fits" for s in script.narration_script)
     assert all(999 not in s.source_scene_ids for s in script.narration_script)  # out of scope
     assert script.usage is not None and script.usage.llm_calls == len(llm.prompts)
     assert script.usage.llm_input_tokens == 1000 * len(llm.prompts)
     system, prompt, _ = llm.prompts[0]
-    assert "总裁的契约女友" in system and "Style: humorous" in prompt
+    assert "总裁的契约女友" in system and "Voice. Humorous: a witty commentator" in prompt
 
 
 def test_over_budget_draft_is_rewritten(blueprint):
@@ -295,7 +297,11 @@ def test_long_series_is_written_in_bounded_chunks(blueprint):
     assert len(drafts) > 3
     asked = [i for _, prompt, _ in drafts for i, _, _ in _indices(prompt)]
     assert asked == list(range(len(script.narration_script)))  # each snippet asked once
-    assert all(len(prompt) < 3_000 * 2 for _, prompt, _ in drafts)
+    # The scenes within the budget, plus the story so far (an eighth of it), the template and
+    # the previous snippet's last 200 characters.
+    overhead = estimate_tokens(render_template_overhead()) + 200
+    assert all(estimate_tokens(prompt) <= 3_000 + 3_000 // 8 + overhead
+               for _, prompt, _ in drafts)
     assert "previous snippet ended" in drafts[1][1]
     # Later calls recall the episodes already narrated, so the chunks read as one story.
     assert "The story so far" not in drafts[0][1]
@@ -320,8 +326,9 @@ def test_a_500_scene_series_keeps_every_prompt_within_budget(minutes):
 
 def render_template_overhead() -> str:
     """The narration prompt with no snippets: what every call costs besides the scenes."""
-    return render("narration", lang_name="Chinese", title="bench", style="humorous",
-                  narrative_focus="general", perspective_rule="", character_rule="",
-                  custom_rules="", unit_rule="", previous_rule="", story_so_far="",
-                  snippets="")
+    control = ControlParams(style="emotional", narrative_focus="romantic_progression")
+    return render("narration", lang_name="Chinese", title="bench",
+                  style_rule=style_rule(control), focus_rule=focus_rule(control, None),
+                  perspective_rule="", character_rule="", custom_rules="", unit_rule="",
+                  previous_rule="", story_so_far="", snippets="")
 

@@ -231,9 +231,9 @@ def test_first_person_learns_genders_from_the_dataset(blueprint):
 
 def test_openers_lowercase_only_common_words(lighthouse):
     texts = _write(lighthouse, [[1], [4], [5], [2]], "en", style="humorous")
-    assert texts[1].startswith("Naturally, Tom says nothing about the letter.")
+    assert texts[1].startswith("Sure enough, Tom says nothing about the letter.")
     storm = _write(lighthouse, [[1], [2]], "en", style="humorous")[1]
-    assert storm.startswith("Naturally, a storm knocks out the power")
+    assert storm.startswith("Sure enough, a storm knocks out the power")
 
 
 # -- 4. the dataset's language, at its own rate ------------------------------------------------
@@ -246,8 +246,8 @@ def test_chinese_dataset_asked_for_english_is_all_chinese(blueprint):
     texts = _texts(write_offline(blueprint, plan, control))
     joined = "".join(texts)
     assert "我" in joined
-    assert not re.search(r"\b(Naturally|Of course|Just then|But|Earlier|says?|What happens|"
-                         r"Things are|I)\b", joined)
+    assert not re.search(r"\b(Naturally|Sure enough|Of course|Just then|But|Earlier|says?|"
+                         r"comes out|What will|I)\b", joined)
     for snippet, text in zip(plan.snippets, texts, strict=True):
         assert speech_units(text, "zh") <= budget_units(snippet.budget_seconds, "zh")
     assert sum(speech_units(t, "zh") for t in texts) > 0.6 * sum(
@@ -258,7 +258,7 @@ def test_chinese_dataset_asked_for_english_is_all_chinese(blueprint):
 def test_english_dataset_asked_for_chinese_stays_english(lighthouse):
     assert dataset_language(lighthouse) == "en"
     text = " ".join(_write(lighthouse, [[1], [2], [3], [4]], "zh", style="humorous"))
-    assert "Naturally, " in text and not re.search("[\u4e00-\u9fff]", text)
+    assert "Sure enough, " in text and not re.search("[\u4e00-\u9fff]", text)
 
 
 # -- 5. quotes once ----------------------------------------------------------------------------

@@ -23,10 +23,11 @@ from vss.domain.language import (
     char_class,
     estimate_tokens,
     language_profile,
-    text_language,
+    written_in,
 )
-from vss.domain.payloads import ControlParams
+from vss.domain.payloads import ControlParams, NarrativeFocus, Style
 from vss.narration.clean import clean_tts_text
+from vss.narration.focus import FocusLens
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.prompts import render
 from vss.ports import LlmResult, M, StructuredLlm, Usage
@@ -67,9 +68,10 @@ class LlmNarration:
     notes: list[str] = field(default_factory=list)
 
 
-def scene_excerpt(scene: Scene, chapter_name: str, max_lines: int = 6) -> str:
+def scene_excerpt(scene: Scene, chapter_name: str, max_lines: int = 6,
+                  singled: bool = False) -> str:
     parts = [f"  scene {scene.id} ({chapter_name}, {scene.duration:.0f}s"
-             f"{', ' + scene.location if scene.location else ''})"]
+             f"{', ' + scene.location if scene.location else ''}){' [focus]' if singled else ''}"]
     for label, text in (("summary", scene.narrative_summary),
                         ("dynamics", scene.character_dynamics)):
         if text:
@@ -114,17 +116,18 @@ def _salience(scene: Scene) -> tuple[int, float, int]:
     return len(scene.highlights), scene.duration, -scene.id
 
 
-def snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str, budget_tokens: int
-                  ) -> str:
+def snippet_block(dataset: Dataset, snippet: PlannedSnippet, lang: str, budget_tokens: int,
+                  singled: frozenset[int] = frozenset()) -> str:
     """The snippet's brief and its scenes, as detailed as `budget_tokens` allows: fewer
-    dialogue lines first, then one line for each of the most telling scenes."""
+    dialogue lines first, then one line for each of the most telling scenes. Scenes in
+    `singled` are marked as the focus's."""
     header = (f"- snippet {snippet.index}: budget {_unit_rule(lang, snippet.budget_units)}, "
               f"{snippet.function.value.lower()}, scenes {id_ranges(snippet.scene_ids)}")
     chapters = {c.id: c.name for c in dataset.chapters}
     scenes = [dataset.scenes[i] for i in snippet.scene_ids]
     for lines in EXCERPT_DETAIL:
-        block = "\n".join([header, *(scene_excerpt(s, chapters.get(s.chapter_id, ""), lines)
-                                      for s in scenes)])
+        block = "\n".join([header, *(scene_excerpt(s, chapters.get(s.chapter_id, ""), lines,
+                                                    s.id in singled) for s in scenes)])
         if estimate_tokens(block) <= budget_tokens:
             return block
     header += " (too many scenes for detail: the most telling ones, one line each)"
@@ -173,13 +176,14 @@ def story_so_far(dataset: Dataset, plan: NarrationPlan, first: PlannedSnippet,
     return "The story so far (episodes already narrated):\n" + "\n".join(reversed(lines))
 
 
-def chunk_plan(dataset: Dataset, plan: NarrationPlan, budget_tokens: int
+def chunk_plan(dataset: Dataset, plan: NarrationPlan, budget_tokens: int,
+               singled: frozenset[int] = frozenset()
                ) -> list[list[tuple[PlannedSnippet, str]]]:
     """Consecutive snippets with their blocks, each chunk's blocks within `budget_tokens`."""
     chunks: list[list[tuple[PlannedSnippet, str]]] = []
     used = budget_tokens + 1
     for snippet in plan.snippets:
-        block = snippet_block(dataset, snippet, plan.lang, budget_tokens)
+        block = snippet_block(dataset, snippet, plan.lang, budget_tokens, singled)
         cost = estimate_tokens(block)
         if used + cost > budget_tokens and (not chunks or chunks[-1]):
             chunks.append([])
@@ -208,7 +212,9 @@ class LlmWriter:
         self.budget = prompt_budget_tokens
         self.usage = Usage()
 
-    def _ask(self, system: str, prompt: str, schema: type[M]) -> M | None:
+    def ask(self, system: str, prompt: str, schema: type[M]) -> M | None:
+        """The model's answer as `schema`: repaired if it can be, asked for once more if not;
+        None if the second answer is no better. Every call is counted in `usage`."""
         result = self.llm.generate(system=system, prompt=prompt, schema=schema)
         self.usage += result.usage
         parsed = parse_or_repair(result, schema)
@@ -219,31 +225,31 @@ class LlmWriter:
             parsed = parse_or_repair(retry, schema)
         return parsed
 
-
     def write(self, dataset: Dataset, plan: NarrationPlan, params: ControlParams,
-              offline: Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]]
-              ) -> LlmNarration:
+              offline: Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]],
+              lens: FocusLens | None = None) -> LlmNarration:
         out = LlmNarration()
         lang_name = language_profile(plan.lang).name
         system = render("narration_system", lang_name=lang_name, title=dataset.title)
+        singled = frozenset(lens.singled_out()) if lens else frozenset()
         previous = ""
-        for blocks in chunk_plan(dataset, plan, self.budget):
+        for blocks in chunk_plan(dataset, plan, self.budget, singled):
             chunk = [snippet for snippet, _ in blocks]
             prompt = render(
                 "narration", lang_name=lang_name, title=dataset.title,
-                style=params.style, narrative_focus=params.narrative_focus,
+                style_rule=style_rule(params), focus_rule=focus_rule(params, lens),
                 perspective_rule=_perspective_rule(params),
                 character_rule=_character_rule(params), custom_rules=_custom_rules(params),
                 unit_rule=_unit_rule(plan.lang), previous_rule=_previous_rule(previous),
                 story_so_far=story_so_far(dataset, plan, chunk[0], self.budget // STORY_SHARE),
                 snippets="\n".join(block for _, block in blocks),
             )
-            draft = self._ask(system, prompt, Draft)
+            draft = self.ask(system, prompt, Draft)
             delivered = {d.index: d for d in (draft.snippets if draft else [])}
             missing = []
             for snippet in chunk:
                 got = delivered.get(snippet.index)
-                text = _usable(got.narration, plan.lang) if got else ""
+                text = usable_text(got.narration, plan.lang) if got else ""
                 if not text:
                     missing.append(snippet)
                     continue
@@ -258,28 +264,29 @@ class LlmWriter:
         out.usage = self.usage
         return out
 
-    def rewrite(self, over: list[tuple[PlannedSnippet, str]], plan: NarrationPlan,
-                params: ControlParams) -> dict[int, str]:
-        """Shorter versions of over-budget snippets (one call for all of them)."""
+    def rewrite(self, over: list[tuple[PlannedSnippet, str]], lang: str, voice: str,
+                term_rule: str = "") -> dict[int, str]:
+        """Shorter versions of over-budget snippets in `lang` (one call for all of them),
+        keeping `voice` (a style rule) and `term_rule` (how names are rendered)."""
         items = "\n".join(
-            f"- index {s.index}, at most {_unit_rule(plan.lang, s.budget_units)}: {text}"
+            f"- index {s.index}, at most {_unit_rule(lang, s.budget_units)}: {text}"
             for s, text in over)
-        lang_name = language_profile(plan.lang).name
-        prompt = render("rewrite", lang_name=lang_name, style=params.style,
-                        unit_rule=_unit_rule(plan.lang), items=items)
+        lang_name = language_profile(lang).name
+        prompt = render("rewrite", lang_name=lang_name, style_rule=voice,
+                        unit_rule=_unit_rule(lang), term_rule=term_rule, items=items)
         system = render("rewrite_system", lang_name=lang_name)
-        answer = self._ask(system, prompt, Rewrites)
+        answer = self.ask(system, prompt, Rewrites)
         wanted = {s.index for s, _ in over}
-        usable = {r.index: _usable(r.narration, plan.lang)
+        usable = {r.index: usable_text(r.narration, lang)
                   for r in (answer.items if answer else []) if r.index in wanted}
         return {index: text for index, text in usable.items() if text}
 
 
-def _usable(text: str, lang: str) -> str:
+def usable_text(text: str, lang: str) -> str:
     """The TTS-clean text, or "" when it is not in the narration's language (a voice for one
-    language cannot read the other)."""
+    language cannot read another)."""
     clean = clean_tts_text(text)
-    return clean if clean and text_language(clean) == lang else ""
+    return clean if clean and written_in(clean, lang) else ""
 
 
 def _perspective_rule(params: ControlParams) -> str:
@@ -296,9 +303,30 @@ def _character_rule(params: ControlParams) -> str:
     return f"Centre the narration on: {', '.join(focus.characters)}."
 
 
+def style_rule(params: ControlParams) -> str:
+    """The voice of `params.style` (prompts/style_<style>.txt)."""
+    custom = (params.custom_prompts.style if params.custom_prompts else None) or ""
+    return render(f"style_{params.style.value}", custom=custom)
+
+
+def focus_rule(params: ControlParams, lens: FocusLens | None) -> str:
+    """What `params.narrative_focus` dwells on (prompts/focus_<focus>.txt), naming the couple
+    or the protagonist the dataset gives it."""
+    custom = (params.custom_prompts.narrative_focus if params.custom_prompts else None) or ""
+    cast = list(lens.cast) if lens else []
+    return render(f"focus_{params.narrative_focus.value}", custom=custom,
+                  couple=" and ".join(cast) or "the main couple",
+                  protagonist=cast[0] if cast else "the protagonist")
+
+
 def _custom_rules(params: ControlParams) -> str:
-    prompts = params.custom_prompts or {}
-    return "\n".join(f"Editor's instruction ({k}): {v}" for k, v in sorted(prompts.items()))
+    """Custom prompts for a knob not set to `custom` (those are the knob's own rule)."""
+    prompts = params.custom_prompts.model_dump(exclude_none=True) if params.custom_prompts \
+        else {}
+    own = {"narrative_focus": params.narrative_focus == NarrativeFocus.CUSTOM,
+           "style": params.style == Style.CUSTOM}
+    return "\n".join(f"Editor's instruction ({k}): {v}" for k, v in sorted(prompts.items())
+                     if isinstance(v, str) and v.strip() and not own.get(k))
 
 
 def _previous_rule(previous: str) -> str:

@@ -3,39 +3,55 @@
 It never invents plot: every sentence comes from a scene's summary or character dynamics, a
 highlight, a caption, or a line of dialogue, chosen by priority until the snippet's speech
 budget is spent (a sentence that repeats one already chosen is skipped), then read out in story
-order. It cannot translate, so it writes wholly in the dataset's own language, openers and all,
-and spends its budget at that language's speech rate.
+order. It cannot translate, so it writes wholly in the dataset's own language, connectives and
+all, and spends its budget at that language's speech rate.
 
-Style and perspective are followed where a rule can do it honestly: openers and hooks come
-from a small phrase bank; in the first person the character's name and the pronouns that mean
-them become 我/I/my/me by the rules in `vss.narration.first_person`, and a sentence those rules
-cannot retell is left out. Quoted dialogue is never rewritten; lines that name the narrator are
-not quoted. Free-text custom prompts need the Gemini writer.
+A sentence's priority is its kind's weight in the style's voice, times the focus's interest in
+its scene and in its words (`vss.narration.focus`): the focus decides what the narration dwells
+on. `suspense_reveal` also orders: a snippet's revealing sentences are read last. The style's
+voice (`vss.narration.voice`) decides how it sounds: dialogue frames, contrast words,
+connectives, full stops or exclamations, closing questions. In the first person the
+character's name and the pronouns that mean them become 我/I/my/me by the rules in
+`vss.narration.first_person` (Chinese and English), and a sentence those rules cannot retell is
+left out. Quoted dialogue is never rewritten; lines that name the narrator are not quoted.
+Free-text custom prompts are approximated (custom focus by its words, custom style as
+objective).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from vss.domain.dataset import Dataset, NarrativeFunction, Scene
 from vss.domain.language import (
     ALL_CLOSING_QUOTES,
     ALL_PAUSE_MARKS,
-    ALL_QUOTES,
     ALL_SENTENCE_ENDS,
     HAN_CLASS,
     char_class,
     language_profile,
     speech_units,
     split_sentences,
+    unquoted,
 )
-from vss.domain.payloads import ControlParams
+from vss.domain.payloads import ControlParams, NarrativeFocus
 from vss.narration.clean import clean_tts_text
-from vss.narration.first_person import Narrator
+from vss.narration.first_person import RETELLING_LANGUAGES, Narrator
+from vss.narration.focus import FocusLens, read_focus
 from vss.narration.language import dataset_language
 from vss.narration.pacing import DEFAULT_RATE, SpeechRate, budget_units
 from vss.narration.plan import NarrationPlan, PlannedSnippet
+from vss.narration.voice import (
+    Voice,
+    calmed,
+    connective,
+    quoted,
+    teaser,
+    voice_of,
+    with_contrast,
+)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -43,39 +59,38 @@ def _words(text: str) -> frozenset[str]:
 
 
 _TIME_MARK = {"zh": re.compile(r"^[\w\s]{0,8}(?:前|后|以前|之后)$"),
-              "en": re.compile(r"^[A-Za-z\s]{0,24}\b(?:ago|later|earlier)$", re.IGNORECASE)}
+              "en": re.compile(r"^[A-Za-z\s]{0,24}\b(?:ago|later|earlier)$", re.IGNORECASE),
+              "fr": re.compile(r"^[^\W\d_][\w\s'’]{0,24}\b(?:plus tôt|plus tard|auparavant)$|"
+                               r"^(?:il y a|la veille|le lendemain)\b.{0,24}$", re.IGNORECASE)}
 _INTRO = re.compile(r"^(\S{2,6})\s+(\S{2,20})$")
 _MARK_RUN = re.compile(f"{char_class(ALL_SENTENCE_ENDS)}{{2,}}")
 _TRAILING_MARKS = re.compile(
     f"({char_class(ALL_SENTENCE_ENDS)}*)({char_class(ALL_CLOSING_QUOTES)}*)$")
-_MIN_LINE_UNITS = {"zh": 4, "en": 3}  # shorter lines ("谁啊", "Yes.") say nothing on their own
+# Shorter lines ("谁啊", "Yes.", "Oui.") say nothing on their own.
+_MIN_LINE_UNITS = {"zh": 4, "en": 3, "fr": 3}
 # On the real blueprint restatements overlap by 0.80-1.0 and distinct sentences by at most 0.64.
 _DUPLICATE_OVERLAP = 0.75
 _MIN_COMPARED = 4  # bigrams: below this, sentences are too short to judge by overlap
 _RECENT = 24  # sentences from earlier snippets a new one is checked against
+_MAX_QUOTES = 2  # lines of dialogue per snippet: a narration, not a transcript
 
-OPENERS = {
-    "humorous": {"zh": ["好家伙，", "没想到，", "谁能想到，"],
-                 "en": ["Of course, ", "Naturally, "]},
-    "suspense": {"zh": ["就在这时，", "然而，"], "en": ["Just then, ", "But "]},
+FLASHBACK = {"zh": "时间回到之前，", "en": "Earlier, ", "fr": "Quelque temps plus tôt, "}
+# How much a focus favours its scenes: a scene's sentences weigh from 0.5 (nothing the focus
+# looks for) to 2 (all of it) times their weight under the general focus.
+_FOCUS_FLOOR, _FOCUS_GAIN = 0.5, 1.5
+# Sentence-initial words a connective may lowercase ("Naturally, the storm…"); any other word
+# may be a name ("Naturally, Tom says…") and keeps its capital.
+_COMMON_FIRST_WORDS = {
+    "en": _words(
+        "the a an he she it they we you this that there these those his her its their my our "
+        "when while as after before in on at with one some every all no nobody someone "
+        "something everyone then now later soon suddenly meanwhile what why how where who if "
+        "but and so back inside outside only even"),
+    "fr": _words(
+        "le la les un une des du il elle ils elles on nous vous ce cette ces son sa ses leur "
+        "leurs quand alors puis mais et dans pendant après avant tout tous personne quelqu'un "
+        "rien ici là"),
 }
-HOOKS = {
-    "suspense": {"zh": "接下来会发生什么？", "en": "What happens next?"},
-    "humorous": {"zh": "这下可热闹了。", "en": "Things are about to get messy."},
-}
-FLASHBACK = {"zh": "时间回到之前，", "en": "Earlier, "}
-FOCUS_PRIORITY = {  # narrative_focus → (summary, highlight, dialogue) weights
-    "plot": (3.0, 1.5, 1.0), "emotion": (2.0, 3.0, 2.5), "character": (3.0, 2.0, 2.5),
-    "suspense": (2.5, 3.0, 1.5),
-}
-_DEFAULT_PRIORITY = (3.0, 2.0, 1.5)
-# Sentence-initial words an opener may lowercase ("Naturally, the storm…"); any other word may
-# be a name ("Naturally, Tom says…") and keeps its capital.
-_COMMON_FIRST_WORDS = _words(
-    "the a an he she it they we you this that there these those his her its their my our "
-    "when while as after before in on at with one some every all no nobody someone something "
-    "everyone then now later soon suddenly meanwhile what why how where who if but and so "
-    "back inside outside only even")
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,7 @@ class _Candidate:
     priority: float
     text: str
     introduces: str | None = None  # the name an intro caption presents
+    line: tuple[str | None, str, bool] | None = None  # dialogue: (speaker, words, speaker is I)
 
 
 @dataclass
@@ -94,19 +110,14 @@ class _Run:
     params: ControlParams
     lang: str
     narrator: Narrator | None
+    voice: Voice
+    lens: FocusLens
     introduced: set[str] = field(default_factory=set)
     said: list[str] = field(default_factory=list)  # sentences already chosen, latest last
+    quotes: int = 0  # lines of dialogue quoted so far
 
 
 # -- sentences ---------------------------------------------------------------------------------
-
-
-def _unquote(text: str) -> str:
-    """`text` without the quotes it may already carry, so it is quoted once."""
-    text = text.strip()
-    while len(text) >= 2 and (text[0], text[-1]) in ALL_QUOTES:
-        text = text[1:-1].strip()
-    return text
 
 
 def _zh_pauses(text: str) -> str:
@@ -164,17 +175,15 @@ def _near_duplicate(a: str, b: str) -> bool:
 # -- candidates --------------------------------------------------------------------------------
 
 
-def _said(speaker: str | None, content: str, run: _Run) -> str:
+def _line(speaker: str | None, content: str, run: _Run) -> tuple[str | None, str, bool]:
     label = speaker and (run.narrator.speaker(speaker) if run.narrator else speaker)
-    if run.lang == "zh":
-        return f"{label}说：“{content}”" if label else f"“{content}”"
-    verb = "say" if label == "I" else "says"
-    return f'{label} {verb}, "{content}"' if label else f'"{content}"'
+    as_i = run.narrator is not None and speaker == run.narrator.character
+    return label or None, content, as_i
 
 
-def _dialogue(scene: Scene, run: _Run) -> str | None:
+def _dialogue(scene: Scene, run: _Run) -> tuple[str | None, str, bool] | None:
     def spoken(text: str) -> str:
-        return _sentence(_unquote(clean_tts_text(text)), run.lang)
+        return _sentence(unquoted(clean_tts_text(text)), run.lang)
 
     lines = [d for d in scene.dialogues
              if speech_units(spoken(d.content), run.lang) >= _MIN_LINE_UNITS[run.lang]]
@@ -185,15 +194,19 @@ def _dialogue(scene: Scene, run: _Run) -> str | None:
     if not preferred:
         return None
     line = max(preferred, key=lambda d: len(d.content))
-    return _said(line.speaker, spoken(line.content), run)
+    return _line(line.speaker, spoken(line.content), run)
 
 
 def _told(text: str, run: _Run) -> str | None:
-    """A narration sentence in the run's perspective, or None if it cannot be told so."""
+    """A narration sentence in the run's perspective and voice, or None if it cannot be told
+    so."""
     sentence = _sentence(text, run.lang)
     if sentence and run.narrator:
-        return run.narrator.retell(sentence)
-    return sentence or None
+        sentence = run.narrator.retell(sentence) or ""
+    if not sentence:
+        return None
+    sentence = with_contrast(run.voice, sentence, run.lang)
+    return calmed(run.voice, sentence, language_profile(run.lang).full_stop)
 
 
 def _intros(order: int, scene: Scene, run: _Run) -> list[_Candidate]:
@@ -213,26 +226,42 @@ def _intros(order: int, scene: Scene, run: _Run) -> list[_Candidate]:
     return found
 
 
+def _interest(scene: Scene, run: _Run) -> float:
+    """How much the style's voice and the focus care for this scene."""
+    focus = 1.0 if run.lens.focus == NarrativeFocus.GENERAL else \
+        _FOCUS_FLOOR + _FOCUS_GAIN * run.lens.relevance.get(scene.id, 0.0)
+    return run.voice.mood_factor(scene) * focus
+
+
+def _weighed(weight: float, source: str, run: _Run) -> float:
+    """A sentence's weight, times what the focus and the voice see in its words."""
+    return weight * run.lens.sentence_weight(source) * run.voice.word_factor(source, run.lang)
+
+
 def _candidates(scenes: list[Scene], run: _Run) -> list[_Candidate]:
-    w_summary, w_highlight, w_dialogue = FOCUS_PRIORITY.get(
-        run.params.narrative_focus, _DEFAULT_PRIORITY)
+    w_summary, w_highlight, w_dialogue = run.voice.weights
     found: list[_Candidate] = []
     for order, scene in enumerate(scenes):
+        interest = _interest(scene, run)
         found += _intros(order, scene, run)
         # The summary first, then the character dynamics, each sentence a little less urgent.
         sources = [scene.narrative_summary, scene.character_dynamics]
-        sentences = [s for text in sources if text for s in split_sentences(text)]
+        sentences = [s for text in sources if text for s in split_sentences(text, run.lang)]
         for rank, sentence in enumerate(sentences):
             told = _told(sentence, run)
             if told:
-                found.append(_Candidate(order, 1, w_summary / (1 + rank), told))
+                weight = _weighed(w_summary / (1 + rank), sentence, run)
+                found.append(_Candidate(order, 1, weight * interest, told))
         for highlight in scene.highlights:
             told = _told(highlight, run)
             if told:
-                found.append(_Candidate(order, 2, w_highlight, told))
+                weight = _weighed(w_highlight, highlight, run)
+                found.append(_Candidate(order, 2, weight * interest, told))
         line = _dialogue(scene, run)
         if line:
-            found.append(_Candidate(order, 3, w_dialogue, line))
+            plain = quoted(run.voice, line[0], line[1], run.lang, line[2], turn=1)
+            weight = _weighed(w_dialogue, line[1], run) * interest
+            found.append(_Candidate(order, 3, weight, plain, line=line))
     return found
 
 
@@ -254,16 +283,20 @@ def _opener(snippet: PlannedSnippet, scenes: list[Scene], run: _Run) -> tuple[st
         if marker:
             return (f"{marker}，" if run.lang == "zh" else f"{marker}, "), True
         return FLASHBACK[run.lang], False
-    if run.params.style in OPENERS and snippet.index % 3 == 1:
-        bank = OPENERS[run.params.style][run.lang]
-        return bank[snippet.index % len(bank)], False
-    return "", False
+    return connective(run.voice, snippet.index, run.lang), False
 
 
 def _choose(ranked: list[_Candidate], budget: int, used: int, run: _Run) -> list[_Candidate]:
-    """The most urgent candidates that fit the budget and say something new."""
+    """The most urgent candidates that fit the budget and say something new (and at most
+    `_MAX_QUOTES` lines of dialogue, each framed in its turn)."""
     chosen: list[_Candidate] = []
     for candidate in ranked:
+        if candidate.line is not None:
+            if sum(c.line is not None for c in chosen) >= _MAX_QUOTES:
+                continue
+            speaker, words, as_i = candidate.line
+            candidate = replace(candidate, text=quoted(run.voice, speaker, words, run.lang,
+                                                       as_i, run.quotes))
         cost = speech_units(candidate.text, run.lang)
         if used + cost > budget or candidate.introduces in run.introduced:
             continue
@@ -272,6 +305,7 @@ def _choose(ranked: list[_Candidate], budget: int, used: int, run: _Run) -> list
             continue
         chosen.append(candidate)
         used += cost
+        run.quotes += candidate.line is not None
         if candidate.introduces:
             run.introduced.add(candidate.introduces)
     run.said += [c.text for c in chosen]
@@ -281,14 +315,24 @@ def _choose(ranked: list[_Candidate], budget: int, used: int, run: _Run) -> list
 def _open(opener: str, text: str, lang: str) -> str:
     if lang == "zh":  # "没想到，我没想到…" says it twice
         return text if text.startswith(opener.rstrip("，")) else opener + text
-    first = re.match(r"[A-Za-z]+", text)
-    if opener.endswith(" ") and first and first.group().lower() in _COMMON_FIRST_WORDS:
+    first = re.match(r"[^\W\d_]+", text)
+    if opener.endswith(" ") and first and \
+            first.group().lower() in _COMMON_FIRST_WORDS.get(lang, frozenset()):
         text = text[0].lower() + text[1:]
     return opener + text
 
 
-def _compose(snippet: PlannedSnippet, scenes: list[Scene], budget: int, is_last: bool,
+def _lead(scenes: list[Scene]) -> str | None:
+    """Who speaks most in these scenes: the character a closing question may name."""
+    speakers = Counter(d.speaker for s in scenes for d in s.dialogues
+                       if d.speaker and not re.search(r"[_\d]", d.speaker))
+    return speakers.most_common(1)[0][0] if speakers else None
+
+
+def _compose(snippet: PlannedSnippet, scenes: list[Scene], budget: int, following: str | None,
              run: _Run) -> tuple[str, tuple[int, ...]]:
+    """One snippet's text and cited scenes; `following` leads the next snippet (None after the
+    last one)."""
     joiner = language_profile(run.lang).joiner
     opener, opener_from_caption = _opener(snippet, scenes, run)
     used = speech_units(opener, run.lang)
@@ -296,13 +340,15 @@ def _compose(snippet: PlannedSnippet, scenes: list[Scene], budget: int, is_last:
     chosen = _choose(ranked, budget, used, run)
     if not chosen:
         return "", ()
-    chosen.sort(key=lambda c: (c.scene_order, c.slot, -c.priority))
+    # Story order; `suspense_reveal` withholds what reveals until the end of the snippet.
+    chosen.sort(key=lambda c: (run.lens.reveals(c.text), c.scene_order, c.slot, -c.priority))
     used += sum(speech_units(c.text, run.lang) for c in chosen)
     text = joiner.join(c.text for c in chosen)
-    hook = HOOKS.get(run.params.style, {}).get(run.lang)
-    if hook and not is_last and snippet.index % 4 == 3 and \
-            used + speech_units(hook, run.lang) <= budget:
-        text = joiner.join([text, hook])
+    narrator = run.narrator.character if run.narrator else None
+    question = teaser(run.voice, snippet.index, following if following != narrator else None,
+                      run.lang)
+    if question and used + speech_units(question, run.lang) <= budget:
+        text = joiner.join([text, question])
     if opener:
         text = _open(opener, text, run.lang)
     orders = {c.scene_order for c in chosen} | ({0} if opener_from_caption else set())
@@ -321,18 +367,22 @@ def write_offline(
 
     The text is in `text_lang` (by default the dataset's own language, which may differ from
     `plan.lang`: nothing here translates) and fits each snippet's budget at that language's
-    `rate`.
+    `rate`. The first person needs retelling rules for the language (Chinese, English):
+    elsewhere the narration stays in the third person.
     """
     lang = text_lang or dataset_language(dataset)
     narrator = (Narrator.learn(dataset, params.perspective_character, lang)
                 if params.perspective == "first_person" and params.perspective_character
-                else None)
-    run = _Run(params, lang, narrator)
+                and lang in RETELLING_LANGUAGES else None)
+    run = _Run(params, lang, narrator, voice_of(params.style),
+               read_focus(dataset, params, dataset_language(dataset)))
     written = []
-    for snippet in plan.snippets:
+    for position, snippet in enumerate(plan.snippets):
         budget = (snippet.budget_units if lang == plan.lang
                   else budget_units(snippet.budget_seconds, lang, rate))
         scenes = [dataset.scenes[i] for i in snippet.scene_ids]
-        written.append(_compose(snippet, scenes, budget, snippet is plan.snippets[-1], run))
+        upcoming = plan.snippets[position + 1:position + 2]
+        following = _lead([dataset.scenes[i] for i in upcoming[0].scene_ids]) \
+            if upcoming else None
+        written.append(_compose(snippet, scenes, budget, following, run))
     return written
-

@@ -6,7 +6,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 
 
 @cache
