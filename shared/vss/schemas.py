@@ -22,6 +22,7 @@ from vss.domain.results import (
     DubbingPlanResult,
     DubbingResult,
     EditingResult,
+    LocalizationResult,
     NarrationResult,
 )
 from vss.dubbing.plan import SegmentRequest
@@ -34,7 +35,7 @@ MODELS: list[type[BaseModel]] = [
     NarrationScript, DubbingScript, EditingScript, Dataset, *PAYLOADS.values(), CreateTask,
     TaskView, TaskPage, ErrorBody, UploadedFile, SignedUploadRequest, SignedUpload,
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
-    DubbingResult, EditingResult, EditingReport,
+    DubbingResult, EditingResult, EditingReport, LocalizationResult,
     SegmentRequest, SegmentRecord,
     RenderReport,  # written by the edge next to a rendered video (`vss render`)
 ]

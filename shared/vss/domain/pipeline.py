@@ -16,6 +16,7 @@ from vss.domain.payloads import (
     GenerateDubbingPayload,
     GenerateEditingPayload,
     GenerateNarrationPayload,
+    LocalizeNarrationPayload,
 )
 from vss.domain.pointers import validated
 from vss.domain.tasks import PIPELINES, Stage, Task, TaskType
@@ -26,6 +27,7 @@ STAGE_PAYLOADS: dict[Stage, type[BaseModel]] = {
     Stage.DUBBING: GenerateDubbingPayload,
     Stage.DUBBING_ASSEMBLY: GenerateDubbingPayload,
     Stage.EDITING: GenerateEditingPayload,
+    Stage.LOCALIZATION: LocalizeNarrationPayload,
 }
 
 # input field of a stage → the earlier stage whose main artifact feeds it

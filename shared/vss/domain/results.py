@@ -60,7 +60,19 @@ class EditingResult(StageResult):
                                "guarantee.")
 
 
+class LocalizationResult(StageResult):
+    """LOCALIZE_NARRATION: `output_file_path` is a narration script in `target_lang`."""
+
+    stage: Literal["localization"] = "localization"
+    snippets: int
+    engine: str
+    source_lang: str
+    target_lang: str
+    estimated_duration_seconds: float | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
 AnyStageResult = Annotated[
-    NarrationResult | DubbingPlanResult | DubbingResult | EditingResult,
+    NarrationResult | DubbingPlanResult | DubbingResult | EditingResult | LocalizationResult,
     Field(discriminator="stage"),
 ]

@@ -36,6 +36,7 @@ class TaskType(StrEnum):
     GENERATE_DUBBING = "GENERATE_DUBBING"
     GENERATE_EDITING_SCRIPT = "GENERATE_EDITING_SCRIPT"
     GENERATE_COMMENTARY = "GENERATE_COMMENTARY"  # narration → dubbing → editing in one task
+    LOCALIZE_NARRATION = "LOCALIZE_NARRATION"
 
 
 class Stage(StrEnum):
@@ -43,6 +44,7 @@ class Stage(StrEnum):
     DUBBING = "dubbing"  # plans the segments and fans them out to the TTS workers
     DUBBING_ASSEMBLY = "dubbing_assembly"  # runs once every segment is synthesised
     EDITING = "editing"
+    LOCALIZATION = "localization"
 
 
 PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
@@ -52,6 +54,7 @@ PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
     # Cut short by the payload's `stop_at` (vss.domain.pipeline.pipeline_for).
     TaskType.GENERATE_COMMENTARY: (Stage.NARRATION, Stage.DUBBING, Stage.DUBBING_ASSEMBLY,
                                    Stage.EDITING),
+    TaskType.LOCALIZE_NARRATION: (Stage.LOCALIZATION,),
 }
 
 
