@@ -26,6 +26,8 @@ from vss.domain.language import (
     speech_units,
     split_sentences,
     text_language,
+    unquoted,
+    written_in,
 )
 from vss.narration.pacing import SpeechRate
 
@@ -160,3 +162,40 @@ def test_the_profile_module_needs_only_the_standard_library():
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom)}
     assert imported <= sys.stdlib_module_names
+
+
+# -- French ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "units"), [
+    ("L'homme entre dans l'école.", 4),  # an elided article is one word with its noun
+    ("Aujourd'hui, c'est décidé.", 3),
+    ("« Bonjour », dit-il.", 2),  # marks are pauses; dit-il is joined by its hyphen
+])
+def test_french_is_counted_in_words(text, units):
+    assert speech_units(text, "fr") == units
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Elle ne le sait pas encore, mais le président attend dans la voiture.", "fr"),
+    ("She does not know it yet, but the president waits in the car.", "en"),
+    ("Che Xiaoxiao rit.", "en"),  # no common word of either: English, as before French
+    ("车小小笑了。", "zh"),
+])
+def test_french_is_told_from_english_by_its_common_words(text, lang):
+    assert text_language(text) == lang
+
+
+def test_written_in_accepts_a_short_line_and_refuses_another_languages_text():
+    assert written_in("Che Xiaoxiao rit.", "fr") and written_in("Che Xiaoxiao rit.", "en")
+    assert not written_in("The story moves on and nobody knows.", "fr")
+    assert not written_in("Elle ne le sait pas.", "en")
+    assert not written_in("车小小笑了。", "fr") and written_in("车小小笑了。", "zh")
+
+
+def test_french_sentences_keep_their_guillemets():
+    assert split_sentences("« Tu viens ? » Il part. Fin !", "fr") == [
+        "« Tu viens ? »", "Il part.", "Fin !"]
+    assert unquoted("« Bonjour. » dit-il.") == "« Bonjour. » dit-il."  # not wholly quoted
+    assert unquoted("« Bonjour. »") == "Bonjour."
+    assert unquoted("“「好。」”") == "好。"

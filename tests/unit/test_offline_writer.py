@@ -308,3 +308,41 @@ def test_sources_on_the_real_blueprint_are_fewer_and_in_story_order(blueprint):
         planned, used = planned + len(snippet.scene_ids), used + len(ids)
     assert 0 < used < planned / 2
     assert written == write_offline(blueprint, plan, _control())  # deterministic
+
+
+# -- 8. French ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def phare() -> Dataset:
+    return _blueprint([
+        {"summary": "Mara arrive au phare abandonné avec Tom, le capitaine du port.",
+         "dynamics": "Mara se méfie, mais Tom en sait plus qu'il ne le dit sur son grand-père.",
+         "lines": [("Tom", "Ton grand-père le savait."), ("Mara", "« Garde la lampe allumée. »")]},
+        {"summary": "Une tempête coupe le courant au moment où un bateau demande de l'aide.",
+         "lines": [("Tom", "Le générateur est mort, il nous reste une heure de batterie.")]},
+        {"summary": "Mara trouve la lettre cachée sous la troisième marche.",
+         "lines": [("Mara", "La troisième marche. Il l'a laissée pour moi.")]},
+    ])
+
+
+def test_a_french_dataset_is_narrated_in_french_at_the_french_rate(phare):
+    assert dataset_language(phare) == "fr"
+    script = narrate(phare, _service(lang="fr", style="humorous", target_duration_minutes=1),
+                     None)
+    assert script.lang == "fr" and not any("cannot translate" in n for n in script.notes)
+    text = " ".join(s.narration for s in script.narration_script)
+    assert "Mara arrive au phare abandonné" in text
+    assert "lâche : « " in text or "dit : « " in text  # French quotes, French frames
+    assert '"' not in text and "says" not in text
+    for snippet in script.narration_script:
+        assert snippet.pacing is not None and snippet.pacing.speech_rate == 2.6
+        assert snippet.pacing.estimated_seconds <= snippet.pacing.budget_seconds
+
+
+def test_french_first_person_is_third_person_offline_and_says_so(phare):
+    script = narrate(phare, _service(lang="fr", perspective="first_person",
+                                     perspective_character="Mara", target_duration_minutes=1),
+                     None)
+    assert any("cannot retell fr in the first person" in n for n in script.notes)
+    assert "Mara" in " ".join(s.narration for s in script.narration_script)

@@ -292,3 +292,13 @@ def test_cues_for_the_hard_of_hearing_are_not_dialogue(tmp_path: Path):
         "3\n00:00:04,500 --> 00:00:06,000\n♪ (soft piano) ♪\n\n", encoding="utf-8")
     lines = [d for s in import_subtitles([path])["scenes"].values() for d in s["dialogues"]]
     assert [(d["speaker"], d["content"]) for d in lines] == [("林晓", "你终于来了。")]
+
+
+def test_a_line_is_unquoted_only_when_a_quote_pair_wraps_it(tmp_path: Path):
+    path = tmp_path / "ep01.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\n« Bonjour. » dit-il.\n\n"
+        "2\n00:00:04,000 --> 00:00:06,000\n« Entrez. »\n", encoding="utf-8")
+    scene = import_subtitles([path])["scenes"]["1"]
+    # Its own quotes come off a wholly quoted line; a quote inside a line stays whole.
+    assert scene["narrative_summary"] == '"« Bonjour. » dit-il." … "Entrez."'

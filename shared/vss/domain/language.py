@@ -238,10 +238,18 @@ OTHER_LANGUAGE: Final = ENGLISH.code
 _WORD: Final = re.compile(f"{_LATIN_WORD}")
 
 # A sentence: text up to its end marks, and the closing quote that may follow them.
+def _sentence_pattern(p: LanguageProfile) -> re.Pattern[str]:
+    # French sets a space before », so a closing quote that never opens one may follow the
+    # sentence's end after a space; one that also opens (") may not: it begins the next.
+    openers = {opening for opening, _ in p.quotes}
+    sure = "".join(c for c in p.closing_quotes if c not in openers)
+    after_space = f"[ \u00a0\u202f]?{char_class(sure)}|" if sure else ""
+    return re.compile(f"[^{re.escape(p.sentence_ends)}]+{char_class(p.sentence_ends)}*"
+                      f"(?:{after_space}{char_class(p.closing_quotes)})?")
+
+
 _SENTENCES: Final[Mapping[str, re.Pattern[str]]] = MappingProxyType({
-    p.code: re.compile(f"[^{re.escape(p.sentence_ends)}]+{char_class(p.sentence_ends)}*"
-                       f"{char_class(p.closing_quotes)}?")
-    for p in LANGUAGES.values()})
+    p.code: _sentence_pattern(p) for p in LANGUAGES.values()})
 
 
 def speech_units(text: str, lang: str) -> int:
