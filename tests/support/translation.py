@@ -20,8 +20,10 @@ FILLER = ("the", "story", "moves", "on", "and", "nobody", "sees", "what", "comes
 
 
 def rendering(term: str) -> str:
-    """A stable English rendering of a Chinese term: its code points, spelt out."""
-    return "Name" + "".join(f"{ord(c) % 97:02d}" for c in term)
+    """A stable English stand-in for a Chinese term: one made-up word, a letter per hanzi
+    (a voice reads it as one word, as it would a romanised name)."""
+    word = "".join("bdfghklmnprstvz"[ord(c) % 15] + "aeiou"[ord(c) // 15 % 5] for c in term)
+    return word.capitalize()
 
 
 def english(units: int, names: list[str]) -> str:
