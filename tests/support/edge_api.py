@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.support.paths import DATA
+from tests.support.tasks import deliver_published
 from vss.api.app import create_app
 from vss.deps import Deps
-from vss.domain.messages import StageMessage
-from vss.service import auth, stages, uploads
+from vss.service import auth, uploads
 from vss.service.storage import TaskFiles
 
 EDGE_REQUESTS = DATA / "edge"
@@ -51,6 +51,7 @@ class FakeEdge:
     client: FlaskClient
     headers: dict[str, str]
     tenant: str
+    delivered: int = 0  # messages of the fake publisher delivered so far
 
     @classmethod
     def of(cls, deps: Deps) -> FakeEdge:
@@ -72,12 +73,9 @@ class FakeEdge:
         return self.client.post("/api/v1/tasks/", headers=self.headers, json=body)
 
     def run_stages(self) -> None:
-        """Run every published stage message, in order, until none is left (the stage worker
-        taking them from Pub/Sub)."""
-        published = self.deps.publisher.published  # type: ignore[attr-defined]
-        while published:
-            _, data, _ = published.pop(0)
-            stages.run_stage(self.deps, StageMessage.model_validate_json(data))
+        """Deliver every message published since the last call, and those they publish in
+        turn: stage messages to the stage worker, segment messages to the TTS worker."""
+        self.delivered = deliver_published(self.deps, self.delivered)
 
     def task(self, task_id: str) -> dict[str, Any]:
         response = self.client.get(f"/api/v1/tasks/{task_id}/", headers=self.headers)
