@@ -1,6 +1,7 @@
 """Narration's non-LLM work (normalise, plan, pace, offline write) on the real blueprint and
 on generated datasets up to 5,000 scenes; prints time, peak memory and time per scene so
-the growth (it should be linear) is visible. Run: `python -m tests.bench.narration`."""
+the growth (it should be linear) is visible, and what each narrative focus costs. Run:
+`python -m tests.bench.narration`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from tests.support.synthetic import synthetic_blueprint
 from vss.domain.dataset import parse_dataset
-from vss.domain.payloads import NarrationServiceParams
+from vss.domain.payloads import NarrationServiceParams, NarrativeFocus
 from vss.narration.compose import narrate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,26 @@ def run() -> list[dict[str, Any]]:
     return rows
 
 
+def focus_costs(raw: bytes, minutes: float) -> dict[str, float]:
+    """Seconds (best of 3) of an offline narration under each narrative focus: what reading a
+    focus (keywords, moods, the couple) adds to the general narration."""
+    dataset = parse_dataset(raw)
+    costs = {}
+    for focus in NarrativeFocus:
+        control: dict[str, Any] = {"target_duration_minutes": minutes, "narrative_focus": focus}
+        if focus == NarrativeFocus.CUSTOM:
+            control["custom_prompts"] = {"narrative_focus": "爷爷催婚，逼着孙子去相亲"}
+        params = NarrationServiceParams.model_validate({"lang": "zh",
+                                                        "control_params": control})
+        costs[focus.value] = round(min(_timed(lambda p=params: narrate(dataset, p, None))
+                                       for _ in range(3)), 3)
+    return costs
+
+
 def main() -> None:
+    for label, raw, minutes in (("real blueprint", BLUEPRINT.read_bytes(), 10),
+                                ("generated 5000", synthetic_blueprint(5_000), 200)):
+        print(f"narration by focus, {label} (s): {focus_costs(raw, minutes)}")
     rows = run()
     print("narration, non-LLM work (best of 3; peak memory traced separately)")
     print(f"{'dataset':<16}{'scenes':>7}{'JSON MiB':>9}{'normalise s':>12}{'peak MiB':>9}"
