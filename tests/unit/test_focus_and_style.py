@@ -95,6 +95,12 @@ def test_a_custom_focus_is_approximated_by_its_words_and_says_so(blueprint):
     assert "催婚" not in note  # a word the dataset never uses cannot select anything
 
 
+def test_custom_prompts_for_a_knob_that_is_not_custom_are_noted_offline(blueprint):
+    script = narrate(blueprint, params(style="serious", custom_prompts={
+        "style": "像脱口秀一样吐槽"}), None)
+    assert "custom_prompts.style is followed only by the Gemini writer" in script.notes
+
+
 # -- style -------------------------------------------------------------------------------------
 
 

@@ -88,6 +88,10 @@ def _offline_notes(dataset: Dataset, params: NarrationServiceParams, lens: Focus
     if control.style == Style.CUSTOM:
         notes.append("custom style is followed only by the Gemini writer: offline the "
                      "narration is written in the objective voice")
+    for knob, custom in (("narrative_focus", NarrativeFocus.CUSTOM), ("style", Style.CUSTOM)):
+        text = getattr(control.custom_prompts, knob, None) if control.custom_prompts else None
+        if text and text.strip() and getattr(control, knob) != custom:
+            notes.append(f"custom_prompts.{knob} is followed only by the Gemini writer")
     if control.perspective == "first_person" and lang not in RETELLING_LANGUAGES:
         notes.append(f"the offline writer cannot retell {lang} in the first person: the "
                      f"narration is in the third person")
