@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from tests.support.edge_api import (
     FakeEdge,
@@ -19,6 +21,7 @@ from tests.support.paths import BLUEPRINT
 from tests.support.translation import translator
 from vss.domain.artifacts import NarrationScript
 from vss.domain.language import speech_units
+from vss.domain.payloads import GenerateNarrationPayload
 from vss.errors import BadRequest, LlmError, PayloadInvalid
 
 RATE_POINTER = "/payload/service_params/speaking_rate"
@@ -203,3 +206,31 @@ def test_implausible_localisation_params_are_400_with_a_pointer(edge, blueprint_
     response = edge.create(body)
     assert response.status_code == 400, response.get_json()
     assert [e["pointer"] for e in response.get_json()["details"]["errors"]] == [pointer]
+
+
+# -- the published schema says what the validators say -----------------------------------------
+
+
+@pytest.mark.parametrize(("changes", "valid"), [
+    ({}, True),
+    ({"speaking_rate": 50}, False),
+    ({"lang": "en", "speaking_rate": 2.5}, True),
+    ({"lang": "en", "speaking_rate": 9}, False),
+    ({"control_params": {"narrative_focus": "Romantic-Progression", "style": " Healing "}}, True),
+    ({"control_params": {"style": "funny"}}, False),
+    ({"control_params": {"style": "neutral"}}, True),
+    ({"control_params": {"narrative_focus": "custom"}}, False),
+    ({"control_params": {"narrative_focus": "custom",
+                         "custom_prompts": {"narrative_focus": "爷爷催婚"}}}, True),
+    ({"control_params": {"perspective": "first_person", "perspective_character": " "}}, False),
+])
+def test_the_payload_schema_agrees_with_the_validators(changes, valid):
+    body = with_service_params(edge_request("generate_narration"), **changes)
+    schema = GenerateNarrationPayload.model_json_schema(mode="validation")
+    in_schema = jsonschema.Draft202012Validator(schema).is_valid(body["payload"])
+    try:
+        GenerateNarrationPayload.model_validate(body["payload"])
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert in_schema == accepted == valid

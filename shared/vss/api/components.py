@@ -23,7 +23,12 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from vss.api.views import ErrorBody, Health, TaskPage, TaskView, UploadedFile
 from vss.domain.ids import ID_PATTERN
 from vss.domain.paths import MAX_PATH, RELATIVE_PATH_PATTERN
-from vss.domain.payloads import PAYLOADS, DubbingServiceParams, NarrationServiceParams
+from vss.domain.payloads import (
+    PAYLOADS,
+    DubbingServiceParams,
+    LocalizationServiceParams,
+    NarrationServiceParams,
+)
 from vss.domain.tasks import TaskType
 from vss.dubbing.templates import load_templates
 from vss.service.uploads import SIGNABLE_TYPES, SignedUpload, SignedUploadRequest
@@ -139,10 +144,11 @@ def component_schemas(max_upload_bytes: int, priced_models: tuple[str, ...]
     for payload in PAYLOADS.values():
         _document_paths(defs[names[payload]])
     # Only models with a price are accepted (vss.service.tasks._check_model).
-    defs[NarrationServiceParams.__name__]["properties"]["model"] = {
-        "anyOf": [{"type": "string", "enum": list(priced_models)}, {"type": "null"}],
-        "default": None,
-    }
+    for params in (NarrationServiceParams, LocalizationServiceParams):
+        defs[params.__name__]["properties"]["model"] = {
+            "anyOf": [{"type": "string", "enum": list(priced_models)}, {"type": "null"}],
+            "default": None,
+        }
     # Only voice templates that exist are accepted (the dubbing payload check).
     defs[DubbingServiceParams.__name__]["properties"]["template_name"] = {
         "type": "string", "enum": load_templates().names(), "default": "default",

@@ -111,10 +111,10 @@ def _choice(value: object, aliases: dict[str, str] | None = None) -> object:
 def _spellings(words: Iterable[str]) -> JsonDict:
     """The JSON Schema of what `_choice` accepts for `words`: the values, or any spelling of
     them in any case, with spaces or hyphens for underscores, spaces around."""
-    words = list(words)
+    values: list[Any] = list(words)
     spelled = ("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else "[-_ ]" if c == "_"
-                       else c for c in w) for w in words)
-    return {"anyOf": [{"enum": words},
+                       else c for c in w) for w in values)
+    return {"anyOf": [{"enum": values},
                       {"type": "string", "pattern": rf"^\s*(?:{'|'.join(spelled)})\s*$"}]}
 
 
@@ -126,11 +126,12 @@ class CustomPrompts(_Open):
     style: str | None = None
 
 
-_SAID: JsonDict = {"type": "string", "pattern": r"\S"}  # some text besides spaces
-_CUSTOM: JsonDict = {"type": "string", "pattern": r"^\s*[cC][uU][sS][tT][oO][mM]\s*$"}
+# (Any: JsonDict's lists are invariant, and these are nested in lists.)
+_SAID: dict[str, Any] = {"type": "string", "pattern": r"\S"}  # some text besides spaces
+_CUSTOM: dict[str, Any] = {"type": "string", "pattern": r"^\s*[cC][uU][sS][tT][oO][mM]\s*$"}
 # The validators of ControlParams in JSON Schema, so the published schema refuses what they
 # refuse: first person needs a speaker (not a blank one), custom needs its description.
-_CONTROL_RULES: JsonDict = {"allOf": [
+_CONTROL_RULES: dict[str, Any] = {"allOf": [
     {"if": {"required": ["perspective"],
             "properties": {"perspective": {"const": "first_person"}}},
      "then": {"required": ["perspective_character"],
@@ -210,10 +211,10 @@ def check_speaking_rate(rate: float | None, lang: object) -> float | None:
 def _plausible_rates(field: str, default: Lang | None = None) -> JsonDict:
     """`check_speaking_rate` in JSON Schema: speaking_rate within the plausible rates of the
     language `field` names (of `default` when `field` is absent)."""
-    rules: list[JsonDict] = []
+    rules: list[Any] = []
     for lang in Lang:
         low, high = language_profile(lang.value).plausible_rates
-        named: JsonDict = {"required": [field], "properties": {field: {"const": lang.value}}}
+        named: dict[str, Any] = {"required": [field], "properties": {field: {"const": lang.value}}}
         when = {"anyOf": [named, {"not": {"required": [field]}}]} if lang == default else named
         rules.append({"if": when, "then": {"properties": {"speaking_rate": {"anyOf": [
             {"type": "null"}, {"type": "number", "minimum": low, "maximum": high}]}}}})
@@ -248,9 +249,10 @@ class LocalizationServiceParams(_Open):
     """`lang` is the master script's language, `target_lang` the one to write; `speaking_rate`
     and `overflow_tolerance` as in narration, in `target_lang`'s units."""
 
-    model_config = ConfigDict(json_schema_extra=_plausible_rates("target_lang"))
+    model_config = ConfigDict(json_schema_extra=_plausible_rates("target_lang", Lang.EN))
     lang: Lang = Lang.ZH
-    target_lang: Lang
+    target_lang: Lang = Field(Lang.EN, description="The language to write; English when "
+                              "absent.")
     model: str | None = None
     speaking_rate: float | None = Field(None, description="Units per second in `target_lang`.")
     overflow_tolerance: float = Field(0.0, ge=-0.5, le=0.5)
@@ -346,7 +348,8 @@ class LocalizeNarrationPayload(_Strict):
     master_script_path: str = Field(description="The narration script to localise.")
     blueprint_path: str = Field(description="The dataset the script narrates: its scenes "
                                 "give the footage slots and the glossary.")
-    service_params: LocalizationServiceParams
+    service_params: LocalizationServiceParams = Field(
+        default_factory=LocalizationServiceParams)
 
 
 PAYLOADS: dict[TaskType, type[_Strict]] = {
