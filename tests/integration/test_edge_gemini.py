@@ -16,15 +16,18 @@ from tests.support.fake_gemini import FakeGemini
 from tests.support.fakes import fake_deps
 from tests.support.translation import english, rendering
 from vss.adapters.espeak import EspeakSynthesizer
+from vss.adapters.tts import audio_tools_from_settings
 from vss.bootstrap import gemini_from_settings
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.payloads import GenerateNarrationPayload
 from vss.engines._io import configured_rate
+from vss.engines.dubbing import segment_handler_with
 from vss.narration.compose import NarrationConfig, plan_for
 from vss.narration.localize import slots
 from vss.narration.pacing import speech_seconds
 from vss.narration.translate import glossary_terms
+from vss.ports import TtsProviders
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +95,11 @@ def test_the_edges_narration_request_with_gemini(fake: FakeGemini, blueprint_byt
 def test_the_edges_localisation_end_to_end_on_the_real_blueprint(fake: FakeGemini,
                                                                  blueprint_bytes: bytes):
     edge = _edge(fake)
-    edge.deps.synthesizer = EspeakSynthesizer()
+    settings = edge.deps.settings
+    # The TTS worker speaks with espeak-ng and assembles with FFmpeg, as the local stack does.
+    edge.deps.segment_handler = segment_handler_with(
+        TtsProviders(offline=[EspeakSynthesizer(settings.espeak_binary)]),
+        audio_tools_from_settings(settings))
     dataset = parse_dataset(blueprint_bytes)
     path = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     edge.deps.llm_for = lambda settings, model: None  # the master is written offline
@@ -138,7 +145,9 @@ def test_the_edges_localisation_end_to_end_on_the_real_blueprint(fake: FakeGemin
                               .with_rate("en", 2.5)) <= planned.budget_seconds
     assert script.narration_script[0].pacing.action == "rewritten"  # type: ignore[union-attr]
 
-    # The edge sends the localised script to dubbing, then to editing.
+    # The edge sends the localised script to dubbing, then to editing (without a model: what
+    # those stages ask of one is theirs to test).
+    edge.deps.llm_for = lambda settings, model: None
     dubbed = edge.run({"task_type": "GENERATE_DUBBING", "payload": {
         "input_narration_path": localised["result"]["output_file_path"],
         "service_params": {"target_lang": "en"}}})

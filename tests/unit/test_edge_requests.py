@@ -16,7 +16,8 @@ from tests.support.edge_api import (
     edge_request,
     with_service_params,
 )
-from tests.support.fakes import RecordingSynthesizer, ScriptedLlm, fake_deps
+from tests.support.fake_audio import RecordingSpeechEngine
+from tests.support.fakes import ScriptedLlm, fake_deps
 from tests.support.paths import BLUEPRINT
 from tests.support.translation import translator
 from vss.domain.artifacts import NarrationScript
@@ -148,7 +149,8 @@ def test_the_edges_localisation_request_without_gemini_fails_saying_what_to_conf
 
 def test_the_edges_localisation_request_translates_and_paces_to_the_same_slots(
         blueprint_bytes):
-    deps = fake_deps()
+    speech = RecordingSpeechEngine()
+    deps = fake_deps(speech)
     edge = FakeEdge.of(deps)
     path = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     narrated = edge.run(edge_request("generate_narration", blueprint_path=path))
@@ -172,15 +174,21 @@ def test_the_edges_localisation_request_translates_and_paces_to_the_same_slots(
         assert ours.pacing.budget_seconds == pytest.approx(theirs.pacing.slot_seconds * 0.85,
                                                            abs=1e-3)
         assert ours.pacing.estimated_seconds <= ours.pacing.budget_seconds
-    # The edge then sends the localised script to GENERATE_DUBBING, in English.
+    # The edge then sends the localised script to GENERATE_DUBBING in English, then to
+    # GENERATE_EDITING_SCRIPT (without a model: what those stages ask of one is theirs).
+    deps.llm_for = lambda settings, model: None
     dubbed = edge.run({"task_type": "GENERATE_DUBBING", "payload": {
         "input_narration_path": result["output_file_path"],
         "service_params": {"target_lang": "en"}}})
     assert dubbed["status"] == "COMPLETED", dubbed["error"]
-    synthesizer = deps.synthesizer
-    assert isinstance(synthesizer, RecordingSynthesizer)
-    assert [(text, lang) for text, lang, _, _ in synthesizer.requests] == [
-        (s.narration, "en") for s in script.narration_script]
+    assert speech.requests and {r.lang for r in speech.requests} == {"en"}
+    spoken = " ".join(r.text for r in speech.requests)
+    assert all(s.narration.split()[0] in spoken for s in script.narration_script)
+    # English narration over Chinese scenes shares no word with them, and is still cut.
+    edited = edge.run({"task_type": "GENERATE_EDITING_SCRIPT", "payload": {
+        "dubbing_script_path": dubbed["result"]["output_file_path"], "blueprint_path": path,
+        "service_params": {"lang": "en"}}})
+    assert edited["status"] == "COMPLETED", edited["error"]
 
 
 def test_a_localisation_of_a_dataset_instead_of_a_script_fails_with_3004(edge, blueprint_path):

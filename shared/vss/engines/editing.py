@@ -43,7 +43,8 @@ def run(ctx: StageContext) -> StageOutput:
     check_params(params)
     dubbing = read_model(ctx.files, payload.input_dubbing_path, DubbingScript)
     dataset = read_dataset(ctx.files, payload.blueprint_path)
-    check_dubbing(dubbing, dataset, payload.input_dubbing_path, params.max_segment_seconds)
+    check_dubbing(dubbing, dataset, payload.input_dubbing_path, params.max_segment_seconds,
+                  params.lang.value if params.lang else None)
     prepared = prepare(dubbing, dataset, params)
     rankings = deterministic_rankings(prepared, dubbing)
     ranking_name, notes, usage = "deterministic", [], {}
