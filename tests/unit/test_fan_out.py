@@ -143,7 +143,8 @@ def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned, 
 def test_a_permanent_tts_error_fails_the_task_at_once_naming_the_segment(planned, speech):
     deps, task = planned
     request = deps.segments.list_for_task(task.id)[3].request
-    speech.failures[request["text"]] = [TtsError("voice refused the text")]
+    # Its first spoken part: a segment with a quoted line is spoken part by part.
+    speech.failures[request["parts"][0]["text"]] = [TtsError("voice refused the text")]
     segments.run_segment(deps, SegmentMessage(task_id=task.id, index=3))
     failed = _task(deps, task.id)
     assert failed.status == TaskStatus.FAILED and failed.error is not None
