@@ -27,16 +27,6 @@ def fake() -> Iterator[FakeTts]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def narration_path(edge: EdgeClient, dataset_path: str) -> str:
-    task = edge.create_task("GENERATE_NARRATION", {
-        "blueprint_path": dataset_path,
-        "service_params": {"control_params": {"target_duration_minutes": 1}}})
-    done = edge.wait(task["id"], timeout=120)
-    assert done["status"] == "COMPLETED", done["error"]
-    return str(done["result"]["output_file_path"])
-
-
 def test_bursts_of_429_and_500_still_dub_every_segment(edge: EdgeClient, fake: FakeTts,
                                                        narration_path: str):
     fake.burst(429, 500, 429, 503, 500, 429)

@@ -19,16 +19,6 @@ from vss.edge.client import EdgeClient
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def narration_path(edge: EdgeClient, dataset_path: str) -> str:
-    task = edge.create_task("GENERATE_NARRATION", {
-        "blueprint_path": dataset_path,
-        "service_params": {"control_params": {"target_duration_minutes": 1.5}}})
-    done = edge.wait(task["id"], timeout=120)
-    assert done["status"] == "COMPLETED", done["error"]
-    return str(done["result"]["output_file_path"])
-
-
 def test_dubbing_fans_out_and_every_wav_is_downloadable(edge: EdgeClient, narration_path: str):
     task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})
     seen: list[tuple[int, int]] = []

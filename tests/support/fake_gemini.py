@@ -18,8 +18,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback import LoopbackServer
 
 _GENERATE = re.compile(r"^/(?P<prefix>.*?)/?models/(?P<model>[^/:]+):generateContent$")
 _STATUS_NAMES = {
@@ -55,7 +57,7 @@ class _Reply:
     delay_s: float = 0.0
 
 
-class FakeGemini:
+class FakeGemini(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 with a FIFO of scripted replies."""
 
     def __init__(self, model_version: str = "gemini-2.5-flash-fake") -> None:
@@ -63,15 +65,7 @@ class FakeGemini:
         self.requests: list[RecordedRequest] = []
         self._replies: deque[_Reply] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        super().__init__()
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -183,22 +177,8 @@ class FakeGemini:
                 )
             return self._replies.popleft()
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- serving --------------------------------------------------------------------------
 
-    def start(self) -> FakeGemini:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -20,9 +20,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.support.loopback import LoopbackServer
 from tests.support.speechlike import speech_like_wav
 from vss.dubbing.templates import lang_of_language_code
 
@@ -45,21 +46,14 @@ class TtsCall:
         return dict(self.body.get("voice", {}))
 
 
-class FakeTts:
+class FakeTts(LoopbackServer):
     def __init__(self, *, latency_s: float = 0.0) -> None:
         self.latency_s = latency_s
         self.calls: list[TtsCall] = []
         self._burst: deque[int] = deque()
         self._refuse: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        super().__init__()
 
     def burst(self, *statuses: int) -> None:
         """Answer the next requests with these statuses, one each, in order."""
@@ -101,20 +95,6 @@ class FakeTts:
         wav = speech_like_wav(text, lang, rate=rate, sample_rate=sample_rate)
         return 200, {"audioContent": base64.b64encode(wav).decode()}
 
-    def start(self) -> FakeTts:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeTts:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

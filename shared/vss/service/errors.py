@@ -1,11 +1,18 @@
-"""An error as a task records it (the tenant reads it) and the logs show it."""
+"""An error as a task records it (the tenant reads it) and the logs show it, and recording
+it."""
 
 from __future__ import annotations
 
+import logging
+
 from vss.config import Settings
-from vss.domain.tasks import TaskError
+from vss.deps import Deps
+from vss.domain import tasks as rules
+from vss.domain.tasks import Task, TaskError
 from vss.errors import VssError
 from vss.redaction import redact, redact_json
+
+log = logging.getLogger(__name__)
 
 
 def safe_error(settings: Settings, error: VssError) -> TaskError:
@@ -14,3 +21,15 @@ def safe_error(settings: Settings, error: VssError) -> TaskError:
     secrets = settings.secret_values()
     return TaskError(code=recorded.code, message=redact(recorded.message, secrets),
                      details=redact_json(recorded.details, secrets))
+
+
+def fail_task(deps: Deps, task_id: str, error: TaskError, spent: dict[str, float],
+              labels: dict[str, str]) -> None:
+    """Fail the task with `error` (unless it already ended), charging what the attempt spent."""
+    def change(task: Task) -> Task:
+        if task.is_terminal:
+            return task
+        return rules.charge(rules.fail(task, error, deps.clock()), spent)
+
+    deps.tasks.update(task_id, change)
+    log.warning("task FAILED: %s", error.message, extra=labels)

@@ -33,7 +33,7 @@ from vss.errors import (
     UnexpectedError,
     VssError,
 )
-from vss.service.errors import safe_error
+from vss.service.errors import fail_task, safe_error
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
 from vss.stage_handler import SegmentContext, SegmentHandler
@@ -115,7 +115,7 @@ def run_segment(deps: Deps, message: SegmentMessage,
         log.info("segment message sent back: it is running elsewhere", extra=labels)
         raise StageBusy("The segment is being synthesised elsewhere.", details=labels)
     if outcome == SegmentClaim.EXHAUSTED:
-        _fail_task(deps, task.id, exhausted_error(segment), {}, labels)
+        fail_task(deps, task.id, exhausted_error(segment), {}, labels)
         return outcome
     if outcome == SegmentClaim.DONE_ALREADY:
         _start_waiting_stage(deps, task.id, republish=True)  # its finisher may have died
@@ -133,7 +133,7 @@ def run_segment(deps: Deps, message: SegmentMessage,
         output = handler(context)
     except PermanentError as exc:
         safe = safe_error(deps.settings, exc)
-        _fail_task(deps, task.id, TaskError(
+        fail_task(deps, task.id, TaskError(
             code=safe.code, message=f"Segment {message.index}: {safe.message}",
             details={"segment": message.index, **safe.details}), context.spent, labels)
         return outcome
@@ -176,17 +176,6 @@ def _start_waiting_stage(deps: Deps, task_id: str, *, republish: bool) -> None:
             publish_stage(deps, task_id, after.current.stage)
     elif republish and task.current.state == "queued":
         publish_stage(deps, task_id, task.current.stage)
-
-
-def _fail_task(deps: Deps, task_id: str, error: TaskError, spent: dict[str, float],
-               labels: dict[str, str]) -> None:
-    def change(task: Task) -> Task:
-        if task.is_terminal:
-            return task
-        return rules.charge(rules.fail(task, error, deps.clock()), spent)
-
-    deps.tasks.update(task_id, change)
-    log.warning("task FAILED: %s", error.message, extra=labels)
 
 
 def on_dead_segment(deps: Deps, message: SegmentMessage) -> bool:

@@ -32,7 +32,7 @@ from vss.errors import (
     UnexpectedError,
     VssError,
 )
-from vss.service.errors import safe_error
+from vss.service.errors import fail_task, safe_error
 from vss.service.segments import (
     publish_pending,
     republish_stalled,
@@ -173,15 +173,7 @@ def _fanned_in(deps: Deps, task: Task, stage: Stage) -> list[dict[str, Any]]:
 
 def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str],
                     spent: dict[str, float]) -> None:
-    safe = safe_error(deps.settings, exc)
-
-    def change(task: Task) -> Task:
-        if task.is_terminal:
-            return task
-        return rules.charge(rules.fail(task, safe, deps.clock()), spent)
-
-    deps.tasks.update(task_id, change)
-    log.warning("task FAILED: %s", safe.message, extra=labels)
+    fail_task(deps, task_id, safe_error(deps.settings, exc), spent, labels)
 
 
 def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
