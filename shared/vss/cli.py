@@ -9,6 +9,14 @@
     vss render EDITING_SCRIPT --media DIR --out OUT.mp4 [--audio DIR] [--dataset D] [--dubbing S]
                                              -> the video, checked, its report and review page
     vss demo-media DATASET --out DIR         -> a placeholder episode file per chapter
+    vss upload FILE                          -> its relative_path (signed-URL upload)
+    vss task create TYPE --payload JSON|@FILE | get | wait | cancel | resume ID
+    vss run DATASET --out DIR [--until narration|dubbing|editing] [--lang --minutes --style
+            --focus --template --voice ...]  -> narration, dubbing and editing artifacts in DIR,
+                                                verified; run again to continue or resume
+
+The API commands take --api-url, --instance-id, --api-key, else VSS_API_URL, VSS_INSTANCE_ID,
+VSS_API_KEY, and --json to print JSON for scripts.
 
 Reads the local stack's `.vss/local.env` when there is one in the current directory or a parent
 (or in `$VSS_STATE_DIR`), so it talks to the local stack after `make up`. Every error is one
@@ -126,9 +134,11 @@ def _parser() -> argparse.ArgumentParser:
     subs.add_argument("--gap", type=_seconds, default=4.0,
                       help="silence (seconds) that starts a new scene (default: 4)")
     subs.add_argument("--title", help="the asset and project name (default: from file names)")
+    from vss.edge.api_commands import add_api_commands
     from vss.edge.commands import add_edge_commands
 
     add_edge_commands(commands)
+    add_api_commands(commands)
     return parser
 
 
@@ -145,6 +155,10 @@ def main(argv: list[str] | None = None, deps: Deps | None = None) -> int:
             from vss.edge.commands import run_edge_command
 
             return run_edge_command(args)
+        if args.command in ("upload", "task", "run"):
+            from vss.edge.api_commands import run_api_command
+
+            return run_api_command(args)
         return _admin(args, deps)
     except Exception as exc:  # one clear line, not a traceback, for an operator
         text = exc.message if isinstance(exc, VssError) else f"{type(exc).__name__}: {exc}"

@@ -1,7 +1,13 @@
-"""HTTP client of the edge API: upload, create, poll, download. Used by the CLI and the demo."""
+"""HTTP client of the edge API: upload (multipart or a signed PUT), create, poll, resume,
+cancel and download. Used by the `vss` CLI, the tests and the benchmarks.
+
+Calls to the API carry the instance's key; calls to a signed storage URL never do (the URL
+carries its own authorisation), so they go through a second session without our headers.
+"""
 
 from __future__ import annotations
 
+import mimetypes
 import time
 from pathlib import Path
 from typing import Any
@@ -10,19 +16,39 @@ import requests
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
 
+# What the API signs uploads for (vss.service.uploads.SIGNABLE_TYPES), by file suffix:
+# mimetypes does not know the subtitle formats on every system.
+CONTENT_TYPES = {".json": "application/json", ".wav": "audio/wav", ".srt": "application/x-subrip",
+                 ".ass": "text/x-ssa", ".ssa": "text/x-ssa", ".vtt": "text/vtt",
+                 ".txt": "text/plain"}
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(f"HTTP {status}: {body.get('code')} {body.get('message')}")
+    """An answer of 4xx/5xx, with the server's `{code, message, details}`."""
+
+    def __init__(self, status: int, body: dict[str, Any], retry_after: str | None = None) -> None:
         self.status = status
+        self.retry_after = retry_after
         self.body = body
+        self.code: int | None = body.get("code") if isinstance(body.get("code"), int) else None
+        self.message = str(body.get("message") or f"HTTP {status}")
+        self.details: Any = body.get("details")
+        super().__init__(f"HTTP {status}: {self.code} {self.message}")
+
+
+def content_type_of(path: Path) -> str:
+    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] \
+        or "application/octet-stream"
 
 
 class EdgeClient:
-    def __init__(self, base_url: str, instance_id: str, api_key: str, timeout: float = 30) -> None:
+    def __init__(self, base_url: str, instance_id: str, api_key: str, timeout: float = 30,
+                 session: requests.Session | None = None,
+                 storage: requests.Session | None = None) -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
-        self.session = requests.Session()
+        self.session = session or requests.Session()
         self.session.headers.update({"X-Instance-ID": instance_id, "X-Api-Key": api_key})
+        self.storage = storage or requests.Session()
         self.timeout = timeout
 
     def _check(self, response: requests.Response) -> dict[str, Any]:
@@ -30,17 +56,44 @@ class EdgeClient:
             try:
                 body = response.json()
             except ValueError:
-                body = {"message": response.text[:200]}
-            raise ApiError(response.status_code, body)
+                body = {}
+            if not isinstance(body, dict) or "message" not in body:
+                body = {"message": f"HTTP {response.status_code} {response.reason or ''} "
+                                   f"{response.text[:200]}".strip()}
+            raise ApiError(response.status_code, body, response.headers.get("Retry-After"))
         answer: dict[str, Any] = response.json()
         return answer
 
+    # ------------------------------------------------------------------ uploads
+
     def upload(self, path: Path) -> dict[str, Any]:
+        """Multipart upload: `{relative_path, size, sha256, content_type, status}`."""
         with path.open("rb") as handle:
             response = self.session.post(f"{self.base}/files/upload/",
                                          files={"file": (path.name, handle)},
                                          timeout=self.timeout)
         return self._check(response)
+
+    def sign_upload(self, filename: str, content_type: str, size: int) -> dict[str, Any]:
+        """A signed PUT: `{relative_path, upload_url, method, headers, expires_at}`."""
+        return self._check(self.session.post(
+            f"{self.base}/files/upload/",
+            json={"filename": filename, "content_type": content_type, "size": size},
+            timeout=self.timeout))
+
+    def upload_signed(self, path: Path, content_type: str | None = None) -> dict[str, Any]:
+        """Upload through a signed URL, as the workbench does for large files: ask for the URL,
+        then PUT the bytes with exactly the headers the URL was signed with."""
+        data = path.read_bytes()
+        signed = self.sign_upload(path.name, content_type or content_type_of(path), len(data))
+        put = self.storage.request(signed.get("method", "PUT"), signed["upload_url"], data=data,
+                                   headers=signed["headers"], timeout=max(self.timeout, 120))
+        if put.status_code >= 400:
+            raise ApiError(put.status_code, {"message": f"storage refused the upload: HTTP "
+                                             f"{put.status_code} {put.text[:200]}".strip()})
+        return signed
+
+    # ------------------------------------------------------------------ tasks
 
     def create_task(self, task_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         response = self.session.post(f"{self.base}/tasks/",
@@ -50,6 +103,15 @@ class EdgeClient:
 
     def get_task(self, task_id: str) -> dict[str, Any]:
         return self._check(self.session.get(f"{self.base}/tasks/{task_id}/", timeout=self.timeout))
+
+    def cancel_task(self, task_id: str) -> dict[str, Any]:
+        return self._check(self.session.post(f"{self.base}/tasks/{task_id}/cancel/",
+                                             timeout=self.timeout))
+
+    def resume_task(self, task_id: str) -> dict[str, Any]:
+        """Restart a FAILED task at its failed stage (409 if it is not FAILED)."""
+        return self._check(self.session.post(f"{self.base}/tasks/{task_id}/resume/",
+                                             timeout=self.timeout))
 
     def wait(self, task_id: str, timeout: float = 300, interval: float = 0.5) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -61,14 +123,22 @@ class EdgeClient:
                 raise TimeoutError(f"task {task_id} still {task['status']} after {timeout}s")
             time.sleep(interval)
 
-    def _follow(self, url: str, params: dict[str, str] | None = None) -> bytes:
+    # ------------------------------------------------------------------ downloads
+
+    def signed_url(self, relative_path: str) -> str:
+        """The signed URL of one of our files (the API answers 302 to it)."""
+        return self._location(f"{self.base}/files/download/", {"path": relative_path})
+
+    def _location(self, url: str, params: dict[str, str] | None = None) -> str:
         response = self.session.get(url, params=params, allow_redirects=False,
                                     timeout=self.timeout)
         if response.status_code != 302:
             self._check(response)
             raise ApiError(response.status_code, {"message": "expected a redirect"})
-        # The signed URL carries its own authorisation: don't send our key to storage.
-        blob = requests.get(response.headers["Location"], timeout=self.timeout)
+        return response.headers["Location"]
+
+    def _follow(self, url: str, params: dict[str, str] | None = None) -> bytes:
+        blob = self.storage.get(self._location(url, params), timeout=self.timeout)
         blob.raise_for_status()
         return blob.content
 

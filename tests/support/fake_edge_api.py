@@ -1,0 +1,258 @@
+"""An in-process stand-in for the edge API and its signed storage URLs, mounted on a
+`requests` session as a transport adapter (no socket): the CLI's real client, downloader and
+state handling run against it in unit tests.
+
+It speaks the chained task's contract: a GENERATE_COMMENTARY task moves one step per poll
+(narration, the dubbing segments one by one, assembly, editing), writes each stage's artifacts
+with their `x-goog-hash`, can fail at a stage once and be resumed there, and counts every call
+so a test can tell what a second run did again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import google_crc32c
+import requests
+from requests.adapters import BaseAdapter
+
+API = "http://api.test"
+STORAGE = "http://storage.test"
+PIPELINE = ("narration", "dubbing", "dubbing_assembly", "editing")
+STOP_AT = {"narration": 1, "dubbing": 3, "editing": 4}
+TTS_FAILED = 3003  # vss.errors.TtsError.code, as the server would send it
+
+
+def goog_hash(data: bytes) -> str:
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    crc = base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+    return f"crc32c={crc},md5={md5}"
+
+
+@dataclass
+class FakeTask:
+    id: str
+    payload: dict[str, Any]
+    stages: list[str]
+    status: str = "PENDING"
+    index: int = 0
+    done: int | None = None  # dubbing segments synthesised, while fanned out
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+
+
+class FakeEdgeApi(BaseAdapter):
+    def __init__(self, *, segments: int = 3, fail_at: str | None = None,
+                 hashes: bool = True) -> None:
+        super().__init__()
+        self.segments = segments
+        self.fail_at = fail_at  # the stage fails the first time it runs
+        self.hashes = hashes  # send x-goog-hash (else only Content-Length)
+        self.corrupt: set[str] = set()  # relative paths served with a flipped byte
+        self.corrupt_next: str | None = None  # an artifact name to corrupt when it is made
+        self.files: dict[str, bytes] = {}
+        self.tasks: dict[str, FakeTask] = {}
+        self.calls: Counter[str] = Counter()  # "POST tasks", "GET tasks/<id>", "PUT storage",
+        # "GET storage <relative path>", ...
+        self.invalid_dataset = False
+
+    # ---------------------------------------------------------------- plumbing
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.mount(API, self)
+        session.mount(STORAGE, self)
+        return session
+
+    def close(self) -> None:
+        pass
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        url = urlparse(request.url)
+        if f"{url.scheme}://{url.netloc}" == STORAGE:
+            return self._storage(request, url.path.lstrip("/"))
+        if request.headers.get("X-Api-Key") != "key":
+            return self._json(request, 401, {"code": 1002, "message": "Unauthenticated."})
+        path = url.path.removeprefix("/api/v1")
+        body = json.loads(request.body) if request.body else None
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        named = ["<id>" if p in self.tasks else p for p in path.split("/") if p]
+        self.calls[f"{request.method} {'/'.join(named)}"] += 1
+        return self._route(request, request.method or "GET", path, body, query)
+
+    def _response(self, request: requests.PreparedRequest, status: int, content: bytes,
+                  headers: dict[str, str]) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(headers)
+        response._content = content
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.url = request.url or ""
+        response.request = request
+        response.reason = "OK" if status < 400 else "Error"
+        return response
+
+    def _json(self, request: requests.PreparedRequest, status: int, body: Any
+              ) -> requests.Response:
+        return self._response(request, status, json.dumps(body).encode(),
+                              {"Content-Type": "application/json"})
+
+    # ---------------------------------------------------------------- storage
+
+    def _storage(self, request: requests.PreparedRequest, path: str) -> requests.Response:
+        kind, _, relative = path.partition("/")
+        if kind == "put" and request.method == "PUT":
+            self.calls["PUT storage"] += 1
+            self.files[relative] = request.body if isinstance(request.body, bytes) else b""
+            return self._response(request, 200, b"{}", {})
+        data = self.files.get(relative)
+        if data is None:
+            return self._response(request, 404, b"no such object", {})
+        self.calls[f"GET storage {relative}"] += 1
+        headers = {"Content-Length": str(len(data))}
+        if self.hashes:
+            headers["x-goog-hash"] = goog_hash(data)
+        if relative in self.corrupt:
+            data = bytes([data[0] ^ 1]) + data[1:]
+        return self._response(request, 200, data, headers)
+
+    # ---------------------------------------------------------------- API
+
+    def _route(self, request: requests.PreparedRequest, method: str, path: str, body: Any,
+               query: dict[str, str]) -> requests.Response:
+        parts = [p for p in path.split("/") if p]
+        if method == "POST" and parts == ["files", "upload"]:
+            relative = f"uploads/{uuid.uuid4().hex}/{body['filename']}"
+            return self._json(request, 201, {
+                "relative_path": relative, "upload_url": f"{STORAGE}/put/{relative}",
+                "method": "PUT", "expires_at": "2030-01-01T00:00:00+00:00",
+                "headers": {"Content-Type": body["content_type"],
+                            "x-goog-content-length-range": f"{body['size']},{body['size']}"}})
+        if method == "GET" and parts == ["files", "download"]:
+            if query.get("path") not in self.files:
+                return self._json(request, 404, {"code": 1004, "message": "No such file.",
+                                                 "details": {"path": query.get("path")}})
+            return self._response(request, 302, b"",
+                                  {"Location": f"{STORAGE}/get/{query['path']}"})
+        if method == "POST" and parts == ["tasks"]:
+            return self._create(request, body)
+        if len(parts) >= 2 and parts[0] == "tasks":
+            task = self.tasks.get(parts[1])
+            if task is None:
+                return self._json(request, 404, {"code": 1004, "message": "No such task."})
+            if method == "GET":
+                self._advance(task)
+            elif parts[2:] == ["resume"]:
+                if task.status != "FAILED":
+                    return self._json(request, 409, {"code": 2005, "message": "Not FAILED."})
+                task.status, task.error = "RUNNING", None
+            elif parts[2:] == ["cancel"]:
+                task.status = "CANCELED"
+            return self._json(request, 200, self.view(task))
+        return self._json(request, 404, {"code": 1004, "message": f"no route {path}"})
+
+    def _create(self, request: requests.PreparedRequest, body: dict[str, Any]
+                ) -> requests.Response:
+        payload = body["payload"]
+        if body["task_type"] != "GENERATE_COMMENTARY":
+            return self._json(request, 400, {"code": 2001, "message": "Unknown task type."})
+        if "blueprint_path" not in payload:
+            return self._json(request, 400, {"code": 3004, "message": "Payload is invalid.",
+                                             "details": {"errors": [{"pointer":
+                                                 "/payload/blueprint_path",
+                                                 "reason": "Field required"}]}})
+        stages = list(PIPELINE[:STOP_AT[payload.get("stop_at", "editing")]])
+        task = FakeTask(id=uuid.uuid4().hex, payload=payload, stages=stages)
+        self.tasks[task.id] = task
+        return self._json(request, 202, self.view(task))
+
+    def view(self, task: FakeTask) -> dict[str, Any]:
+        running = task.status in ("PENDING", "RUNNING")
+        stage = task.stages[task.index] if running else None
+        last = task.stages[len(task.results) - 1] if task.results else None
+        return {
+            "id": task.id, "task_type": "GENERATE_COMMENTARY", "status": task.status,
+            "stage": stage, "stages": task.stages,
+            "progress": {"stage": "dubbing_assembly", "done": task.done,
+                         "total": self.segments} if running and task.done is not None else None,
+            "result": task.results.get(last) if last else None, "results": task.results,
+            "error": task.error, "usage": {"tts_characters": 42.0},
+        }
+
+    def _artifact(self, task: FakeTask, name: str, data: bytes) -> str:
+        path = f"tasks/{task.id}/{name}"
+        self.files[path] = data
+        if name == self.corrupt_next:
+            self.corrupt.add(path)
+        return path
+
+    def _advance(self, task: FakeTask) -> None:
+        """One step of work per poll."""
+        if task.status == "PENDING":
+            task.status = "RUNNING"
+            return
+        if task.status != "RUNNING":
+            return
+        stage = task.stages[task.index]
+        if stage == self.fail_at:
+            self.fail_at = None
+            task.status = "FAILED"
+            task.error = {"code": TTS_FAILED, "message": "Speech synthesis failed.",
+                          "details": {"errors": [{"pointer": "/dubbing_script/1",
+                                                  "reason": "the engine gave no audio"}]}}
+            return
+        if stage == "narration" and self.invalid_dataset:
+            task.status = "FAILED"
+            task.error = {"code": 3004, "message": "The dataset is invalid.", "details": {
+                "errors": [{"pointer": "/scenes/1/start_time", "reason": "not a timecode"}]}}
+            return
+        if stage == "dubbing":
+            task.done = 0 if task.done is None else task.done + 1
+            if task.done < self.segments:
+                return
+        task.results[stage] = getattr(self, f"_{stage}")(task)
+        task.done = None
+        task.index += 1
+        if task.index == len(task.stages):
+            task.status = "COMPLETED"
+
+    def _narration(self, task: FakeTask) -> dict[str, Any]:
+        script = {"narration_script": [{"narration": f"第{i}段", "source_scene_ids": [i + 1]}
+                                       for i in range(self.segments)]}
+        return {"output_file_path": self._artifact(task, "narration.json",
+                                                   json.dumps(script).encode()), "snippets": 3}
+
+    def _dubbing(self, task: FakeTask) -> dict[str, Any]:
+        return {"output_file_path": self._artifact(task, "dubbing_plan.json", b'{"plan": []}'),
+                "segments": self.segments}
+
+    def _dubbing_assembly(self, task: FakeTask) -> dict[str, Any]:
+        segments = []
+        for i in range(self.segments):
+            wav = self._artifact(task, f"seg_{i:03d}.wav", b"RIFF" + bytes([i]) * 3000)
+            segments.append({"narration": f"第{i}段", "source_scene_ids": [i + 1],
+                             "duration_seconds": 1.0, "audio_file_path": wav})
+        script = {"dubbing_script": segments, "total_duration": float(self.segments)}
+        return {"output_file_path": self._artifact(task, "dubbing_script.json",
+                                                   json.dumps(script).encode()),
+                "narration_track_path": self._artifact(task, "narration_track.wav", b"RIFF" * 9),
+                "subtitles_srt_path": self._artifact(task, "narration.srt", b"1\n"),
+                "subtitles_vtt_path": self._artifact(task, "narration.vtt", b"WEBVTT\n"),
+                "segments": self.segments, "total_duration": float(self.segments)}
+
+    def _editing(self, task: FakeTask) -> dict[str, Any]:
+        return {"output_file_path": self._artifact(task, "editing_script.json", b'{"e": 1}'),
+                "report_file_path": self._artifact(task, "editing_report.json", b'{"ok": 1}'),
+                "exports": {"otio": self._artifact(task, "timeline.otio", b"{}"),
+                            "edl": self._artifact(task, "timeline.edl", b"TITLE: x\n")},
+                "segments": self.segments}
+
+    def storage_gets(self) -> int:
+        return sum(n for call, n in self.calls.items() if call.startswith("GET storage"))
