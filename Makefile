@@ -4,10 +4,13 @@ PY_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEB_PACKAGES := espeak-ng ffmpeg
-# The edge renderer: fonts for the demo media's labels and burned-in Chinese subtitles, and a
-# headless Chromium (with its WebDriver) for the review page test.
-DEB_PACKAGES += fonts-dejavu-core fonts-wqy-zenhei chromium chromium-driver
+# What the stack and the demo need (`pip install -e .[stack]`): no test or lint tools.
+RUN_STAMP := $(VENV)/.installed-run
+# Debian packages the pipeline shells out to (offline TTS, audio/video tools) and the edge
+# renderer's fonts for the demo media's labels and burned-in Chinese subtitles.
+DEB_PACKAGES := espeak-ng ffmpeg fonts-dejavu-core fonts-wqy-zenhei
+# Only the tests: a headless Chromium (with its WebDriver) for the review page test.
+DEB_TEST_PACKAGES := chromium chromium-driver
 # checkov lives in its own venv: it requires bc-python-hcl2, which installs the same `hcl2`
 # module as python-hcl2 (tests/infra) and would shadow it, and it pins packaging<24.
 CHECKOV_VENV := .venv-checkov
@@ -18,26 +21,43 @@ TFVARS ?= $(TF_DIR)/terraform.tfvars
 BACKEND_CONFIG ?= $(TF_DIR)/backend.hcl
 SOURCES_TFVARS := build/functions/sources.tfvars.json
 
-.PHONY: setup deb up down status demo test test-unit test-integration lint fmt schemas bench clean package deploy
+.PHONY: setup deb deb-test up down status demo test test-unit test-integration lint fmt schemas bench clean package deploy
 
-setup: deb $(STAMP) $(CHECKOV_STAMP)
+# Everything: what `make test` and `make lint` need. `make up` and `make demo` need less.
+setup: deb deb-test $(STAMP) $(CHECKOV_STAMP)
 
-# Debian packages the pipeline shells out to (offline TTS, audio/video tools).
-deb:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the Debian packages of $(1) that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
 
-$(STAMP): pyproject.toml
+deb:
+	$(call apt_install,$(DEB_PACKAGES))
+
+deb-test:
+	$(call apt_install,$(DEB_TEST_PACKAGES))
+
+# pip_install(extras): the package with those extras, then the Cloud Tasks emulator, which
+# pins protobuf<5 and would break Firestore: without its dependencies.
+define pip_install
 	@test -x $(PY) || $(PY_SYS) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	@# The Cloud Tasks emulator pins protobuf<5, which would break Firestore: no deps.
+	$(PY) -m pip install -q -e '.[$(1)]'
 	$(PY) -m pip install -q --no-deps 'gcloud-tasks-emulator>=0.6,<0.7'
-	@touch $(STAMP)
+endef
+
+$(STAMP): pyproject.toml
+	$(call pip_install,dev)
+	@touch $(STAMP) $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml
+	$(call pip_install,stack)
+	@touch $(RUN_STAMP)
 
 $(CHECKOV_STAMP):
 	@test -x $(CHECKOV_VENV)/bin/python || $(PY_SYS) -m venv $(CHECKOV_VENV)
@@ -46,7 +66,7 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install -q '$(CHECKOV_SPEC)'
 	@touch $(CHECKOV_STAMP)
 
-up: setup
+up: deb $(RUN_STAMP)
 	$(PY) emulators/stack.py up
 
 down:
@@ -55,8 +75,9 @@ down:
 status:
 	$(PY) emulators/stack.py status
 
+# The whole job on the bundled sample, ending in build/demo/preview.mp4 (scripts/demo.py).
 demo: up
-	$(PY) -m vss.demo
+	$(PY) scripts/demo.py
 
 # The test stack speaks offline with espeak-ng alone: Kokoro is tested on its own
 # (tests/integration/test_dubbing_audio.py), and is too slow for every e2e dubbing on 2 cores.
@@ -86,8 +107,9 @@ fmt: setup
 schemas: setup
 	$(PY) -m vss.schemas
 
-bench: up
+bench: setup up
 	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.run_cli
 	$(PY) -m tests.bench.narration
 	$(PY) -m tests.bench.dubbing
 	$(PY) -m tests.bench.fan_out

@@ -239,6 +239,14 @@ def test_stage_clock_times_each_stage_as_polls_see_it():
         now[0] = t
         clock.observe({"stage": stage, "status": status})
     assert clock.seconds == {"narration": 3.0, "dubbing": 7.0}
+    assert clock.between_polls == []
+    quick = StageClock(lambda: now[0])
+    quick.observe({"stage": "dubbing_assembly", "status": "RUNNING",
+                   "results": {"narration": {}, "dubbing": {}}})  # done before we looked
+    quick.observe({"stage": None, "status": "COMPLETED",
+                   "results": {"narration": {}, "dubbing": {}, "dubbing_assembly": {},
+                               "editing": {}}})
+    assert quick.between_polls == ["editing"]
 
 
 class _Flaky(FakeEdgeApi):

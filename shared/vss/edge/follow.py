@@ -32,12 +32,21 @@ class StageClock:
 
     clock: Callable[[], float] = time.monotonic
     seconds: dict[str, float] = field(default_factory=dict)
+    #: stages that began and ended between two polls: their time is in the stage seen before
+    between_polls: list[str] = field(default_factory=list)
     _current: str | None = None
     _since: float = 0.0
+    _looked: bool = False
+    _finished: set[str] = field(default_factory=set)
 
     def observe(self, view: dict[str, Any]) -> None:
         now = self.clock()
         stage = None if view.get("status") in TERMINAL else view.get("stage")
+        results = list(view.get("results") or {})
+        if self._looked:
+            self.between_polls += [s for s in results if s not in self._finished
+                                   and s != self._current and s not in self.between_polls]
+        self._looked, self._finished = True, set(results)
         if stage == self._current:
             return
         if self._current is not None:

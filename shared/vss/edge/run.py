@@ -87,7 +87,8 @@ class RunOutcome:
             "uploaded": self.uploaded, "created": self.created, "resumed": self.resumed,
             "downloaded": sorted(self.downloaded), "skipped": sorted(self.skipped),
             "files": {rel: f.model_dump() for rel, f in sorted(self.state.files.items())},
-            "timings": self.state.timings, "usage": self.view.get("usage"),
+            "timings": self.state.timings, "between_polls": self.state.between_polls,
+            "usage": self.view.get("usage"),
             "results": self.view.get("results"), "error": self.view.get("error"),
         }
 
@@ -155,7 +156,10 @@ class CommentaryRun:
         view = follow(self.client, view, self.display, timeout=options.timeout,
                       stage_clock=stage_clock, clock=self.clock, sleep=self.sleep)
         state.timings.update(stage_clock.seconds)
-        state.timings["wait"] = round(self.clock() - started, 3)
+        state.between_polls = [s for s in dict.fromkeys(
+            state.between_polls + stage_clock.between_polls) if s not in state.timings]
+        if outcome.created or outcome.resumed or view["status"] != state.status:
+            state.timings["wait"] = round(self.clock() - started, 3)
         state.status = view["status"]
         save_state(options.out, state)
         outcome.view = view
@@ -256,7 +260,8 @@ class CommentaryRun:
                      if w.name not in names]
             wanted += extra
         self._fetch(outcome, [w for w in wanted if w not in first], limit, announce=True)
-        state.timings["download"] = round(self.clock() - started, 3)
+        if outcome.downloaded:  # a run that found everything here keeps the real figure
+            state.timings["download"] = round(self.clock() - started, 3)
         save_state(out, state)
 
     def _fetch(self, outcome: RunOutcome, wanted: list[Wanted], limit: RateLimit, *,

@@ -42,7 +42,8 @@ class RunState(BaseModel):
     task_id: str | None = None
     status: str | None = None
     files: dict[str, FileState] = Field(default_factory=dict)  # by relative path
-    timings: dict[str, float] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds: stages, upload, download
+    between_polls: list[str] = Field(default_factory=list)  # stages too quick to time
 
 
 def fingerprint(dataset_sha256: str, payload: dict[str, Any], api_url: str,

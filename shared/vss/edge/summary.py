@@ -28,6 +28,7 @@ def print_run_summary(outcome: RunOutcome, console: Console | None = None) -> No
     stages = [s for s in view.get("stages") or [] if s in timings]
     if stages or timings:
         figures = [f"{s} {timings[s]:.1f} s" for s in stages]
+        figures += [f"{s} between two polls" for s in state.between_polls]
         figures += [f"{k} {timings[k]:.1f} s" for k in ("upload", "download") if k in timings]
         console.print("wall time: " + ", ".join(figures))
     table = Table(title=f"artifacts in {outcome.out}", title_justify="left")

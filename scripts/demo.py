@@ -1,0 +1,206 @@
+"""`make demo`: the whole job on the bundled sample, as an edge operator runs it.
+
+    vss admin create-tenant     (once: the credentials are kept in the stack's state folder)
+    vss run examples/blueprint_contract_girlfriend.json --out build/demo --minutes 1
+    vss demo-media ... --chapters <the episodes the editing script uses>
+    vss render build/demo/editing_script.json --media build/demo/media --out build/demo/preview.mp4
+
+then a summary of what came out and where. Each step is skipped when its output is already
+there and current, so a second `make demo` takes seconds. Expects the stack up (`make up`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "blueprint_contract_girlfriend.json"
+OUT = ROOT / "build" / "demo"
+MEDIA = OUT / "media"
+VIDEO = OUT / "preview.mp4"
+MINUTES = "1"  # Kokoro speaks at about real time on two cores: a short narration renders fast
+VSS = Path(sys.executable).parent / "vss"
+
+
+def _step(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def _vss(*args: str, env: dict[str, str], capture: bool = False) -> str:
+    done = subprocess.run([str(VSS), *args], env=env, cwd=ROOT, text=True, check=False,
+                          stdout=subprocess.PIPE if capture else None)
+    if done.returncode != 0:
+        sys.exit(f"demo: `vss {' '.join(args[:2])} ...` failed (exit {done.returncode}); "
+                 "its message is above")
+    return done.stdout or ""
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss")
+
+
+def _tenant(env: dict[str, str]) -> dict[str, str]:
+    """The demo tenant: the one made by an earlier run while the stack still knows it (the
+    emulators keep no data across `make down`), else a new one."""
+    from vss.edge.client import EdgeClient
+
+    saved = _state_dir() / "demo-tenant.json"
+    if saved.is_file():
+        creds = json.loads(saved.read_text())
+        client = EdgeClient(env["VSS_API_URL"], creds["instance_id"], creds["api_key"])
+        known = client.session.get(f"{client.base}/tasks/", params={"page_size": 1}, timeout=10)
+        if known.status_code == 200:
+            print(f"demo tenant {creds['tenant_id']} (instance {creds['instance_id']})")
+            return dict(creds)
+    creds = json.loads(_vss("admin", "create-tenant", "--name", "demo", env=env, capture=True))
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.touch(mode=0o600)
+    saved.write_text(json.dumps(creds))
+    print(f"created demo tenant {creds['tenant_id']} (instance {creds['instance_id']})")
+    return dict(creds)
+
+
+def _chapters_used(editing: dict[str, Any]) -> set[int]:
+    return {clip["chapter_id"] for segment in editing["editing_script"]
+            for clip in segment["b_roll_clips"] + segment.get("key_lines", [])}
+
+
+def _missing_media(chapters: set[int]) -> set[int]:
+    from vss.domain.dataset import parse_dataset
+    from vss.edge.naming import candidate_names
+
+    dataset = parse_dataset(EXAMPLE.read_bytes())
+    sources = {c.id: c.source_file for c in dataset.chapters}
+    return {c for c in chapters
+            if not any((MEDIA / name).is_file() for name in candidate_names(c, sources.get(c)))}
+
+
+def _render_is_current() -> bool:
+    report = VIDEO.with_suffix(".render.json")
+    if not (VIDEO.is_file() and report.is_file()):
+        return False
+    inputs = [OUT / "editing_script.json", OUT / "dubbing_script.json", *MEDIA.glob("*.mp4")]
+    if any(p.stat().st_mtime > report.stat().st_mtime for p in inputs):
+        return False
+    checks = json.loads(report.read_text())
+    return all(checks[k]["ok"] for k in ("duration_check", "cuts", "loudness"))
+
+
+def _where(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def print_summary() -> None:
+    """What came out, with the figures that say whether it is good, and where it all is."""
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from vss.edge.state import load_state
+
+    dubbing = json.loads((OUT / "dubbing_script.json").read_text(encoding="utf-8"))
+    editing = json.loads((OUT / "editing_script.json").read_text(encoding="utf-8"))
+    render = json.loads(VIDEO.with_suffix(".render.json").read_text(encoding="utf-8"))
+    state = load_state(OUT)
+    segments = dubbing["dubbing_script"]
+    fits = Counter(s["fit"]["action"] for s in segments if s.get("fit"))
+    overrun = max((s["fit"]["overrun_seconds"] for s in segments if s.get("fit")), default=0.0)
+    lufs = [s["loudness"]["lufs"] for s in segments if s.get("loudness")]
+    peaks = [s["loudness"]["true_peak_dbtp"] for s in segments if s.get("loudness")]
+    clips = sum(len(s["b_roll_clips"]) for s in editing["editing_script"])
+    d, cuts, loud = render["duration_check"], render["cuts"], render["loudness"]
+    mark = {True: "ok", False: "FAILED"}
+
+    figures = Table(title="make demo", title_justify="left")
+    figures.add_column("figure")
+    figures.add_column("value")
+    figures.add_row("task", f"{state.task_id if state else '?'} ({state.status if state else '?'})")
+    figures.add_row("narration segments", f"{len(segments)} ({dubbing.get('engine')} voice)")
+    figures.add_row("narration duration", f"{dubbing['total_duration']:.2f} s")
+    figures.add_row("fit to slots", ", ".join(f"{n} {a}" for a, n in sorted(fits.items()))
+                    + f"; largest overrun {overrun:.2f} s")
+    if lufs:
+        figures.add_row("segment loudness", f"{min(lufs):.1f} to {max(lufs):.1f} LUFS, true peak "
+                        f"<= {max(peaks):.1f} dBTP")
+    figures.add_row("editing", f"{clips} clips over {len(editing['editing_script'])} segments, "
+                    f"{editing['fps']:g} fps")
+    figures.add_row("video", f"{d['video_frames']} frames, {d['video_seconds']:.2f} s "
+                    f"(timeline {d['timeline_seconds']:.2f} s) {mark[d['ok']]}")
+    figures.add_row("cuts on their frame", f"{cuts['on_frame']} of {cuts['checked']} "
+                    f"{mark[cuts['ok']]}")
+    figures.add_row("video loudness", f"{loud['integrated_lufs']:.1f} LUFS, true peak "
+                    f"{loud['true_peak_dbtp']:.1f} dBTP {mark[loud['ok']]}")
+    if state:
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in state.timings.items()
+                           if k not in ("wait",))
+        figures.add_row("wall time (vss run)", stages)
+    figures.add_row("render", f"{render['render_seconds']:.1f} s "
+                    f"({render['speed_x_realtime']:.1f}x real time)")
+
+    where = Table(title="where", title_justify="left")
+    where.add_column("artifact")
+    where.add_column("path")
+    wavs = sorted(OUT.glob("narration_[0-9]*.wav"))
+    for label, path in (("video", VIDEO), ("review page", OUT / "index.html"),
+                        ("render report", VIDEO.with_suffix(".render.json")),
+                        ("narration script", OUT / "narration.json"),
+                        ("dubbing script", OUT / "dubbing_script.json"),
+                        ("narration track", OUT / "narration_track.wav"),
+                        ("subtitles", OUT / "narration.srt"),
+                        ("editing script", OUT / "editing_script.json"),
+                        ("editing report", OUT / "validation_report.json")):
+        if path.exists():
+            where.add_row(label, _where(path))
+    if wavs:
+        where.add_row(f"segment WAVs ({len(wavs)})", f"{_where(OUT)}/narration_*.wav")
+    exports = sorted(OUT.glob("timeline*"))
+    if exports:
+        where.add_row("NLE exports", ", ".join(_where(p) for p in exports))
+    where.add_row("placeholder episodes", _where(MEDIA))
+    console = Console(highlight=False)
+    console.print(figures)
+    console.print(where)
+
+
+def main() -> int:
+    from vss.config import load_local_env
+
+    env_file = load_local_env()
+    if "VSS_API_URL" not in os.environ:
+        sys.exit("demo: the local stack is not running: `make up` (make demo does it)")
+    creds = _tenant(dict(os.environ))
+    env = {**os.environ, **env_file, "VSS_INSTANCE_ID": creds["instance_id"],
+           "VSS_API_KEY": creds["api_key"]}
+
+    _step(f"vss run {EXAMPLE.relative_to(ROOT)} --out {OUT.relative_to(ROOT)} "
+          f"--minutes {MINUTES}")
+    _vss("run", str(EXAMPLE), "--out", str(OUT), "--minutes", MINUTES, env=env)
+    editing = json.loads((OUT / "editing_script.json").read_text(encoding="utf-8"))
+    chapters = _chapters_used(editing)
+    missing = _missing_media(chapters)
+    _step(f"vss demo-media: episodes {','.join(map(str, sorted(chapters)))} "
+          f"({len(missing)} to make)")
+    if missing:
+        _vss("demo-media", str(EXAMPLE), "--out", str(MEDIA), "--chapters",
+             ",".join(map(str, sorted(missing))), env=env)
+    _step(f"vss render -> {VIDEO.relative_to(ROOT)}")
+    if _render_is_current():
+        print("already rendered and checked")
+    else:
+        _vss("render", str(OUT / "editing_script.json"), "--media", str(MEDIA), "--out",
+             str(VIDEO), "--dataset", str(EXAMPLE), "--dubbing", str(OUT / "dubbing_script.json"),
+             env=env)
+
+    _step("summary")
+    print_summary()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
