@@ -23,11 +23,19 @@ import google_crc32c
 import requests
 from requests.adapters import BaseAdapter
 
+from vss.errors import (
+    InvalidTransition,
+    NotFound,
+    PayloadInvalid,
+    TtsError,
+    Unauthenticated,
+    UnknownTaskType,
+)
+
 API = "http://api.test"
 STORAGE = "http://storage.test"
 PIPELINE = ("narration", "dubbing", "dubbing_assembly", "editing")
 STOP_AT = {"narration": 1, "dubbing": 3, "editing": 4}
-TTS_FAILED = 3003  # vss.errors.TtsError.code, as the server would send it
 
 
 def goog_hash(data: bytes) -> str:
@@ -79,7 +87,7 @@ class FakeEdgeApi(BaseAdapter):
         if f"{url.scheme}://{url.netloc}" == STORAGE:
             return self._storage(request, url.path.lstrip("/"))
         if request.headers.get("X-Api-Key") != "key":
-            return self._json(request, 401, {"code": 1002, "message": "Unauthenticated."})
+            return self._json(request, 401, Unauthenticated("Unauthenticated.").to_dict())
         path = url.path.removeprefix("/api/v1")
         body = json.loads(request.body) if request.body else None
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -137,8 +145,8 @@ class FakeEdgeApi(BaseAdapter):
                             "x-goog-content-length-range": f"{body['size']},{body['size']}"}})
         if method == "GET" and parts == ["files", "download"]:
             if query.get("path") not in self.files:
-                return self._json(request, 404, {"code": 1004, "message": "No such file.",
-                                                 "details": {"path": query.get("path")}})
+                return self._json(request, 404, NotFound(
+                    "No such file.", details={"path": query.get("path")}).to_dict())
             return self._response(request, 302, b"",
                                   {"Location": f"{STORAGE}/get/{query['path']}"})
         if method == "POST" and parts == ["tasks"]:
@@ -146,28 +154,27 @@ class FakeEdgeApi(BaseAdapter):
         if len(parts) >= 2 and parts[0] == "tasks":
             task = self.tasks.get(parts[1])
             if task is None:
-                return self._json(request, 404, {"code": 1004, "message": "No such task."})
+                return self._json(request, 404, NotFound("No such task.").to_dict())
             if method == "GET":
                 self._advance(task)
             elif parts[2:] == ["resume"]:
                 if task.status != "FAILED":
-                    return self._json(request, 409, {"code": 2005, "message": "Not FAILED."})
+                    return self._json(request, 409, InvalidTransition("Not FAILED.").to_dict())
                 task.status, task.error = "RUNNING", None
             elif parts[2:] == ["cancel"]:
                 task.status = "CANCELED"
             return self._json(request, 200, self.view(task))
-        return self._json(request, 404, {"code": 1004, "message": f"no route {path}"})
+        return self._json(request, 404, NotFound(f"no route {path}").to_dict())
 
     def _create(self, request: requests.PreparedRequest, body: dict[str, Any]
                 ) -> requests.Response:
         payload = body["payload"]
         if body["task_type"] != "GENERATE_COMMENTARY":
-            return self._json(request, 400, {"code": 2001, "message": "Unknown task type."})
+            return self._json(request, 400, UnknownTaskType("Unknown task type.").to_dict())
         if "blueprint_path" not in payload:
-            return self._json(request, 400, {"code": 3004, "message": "Payload is invalid.",
-                                             "details": {"errors": [{"pointer":
-                                                 "/payload/blueprint_path",
-                                                 "reason": "Field required"}]}})
+            return self._json(request, 400, PayloadInvalid("Payload is invalid.", details={
+                "errors": [{"pointer": "/payload/blueprint_path",
+                            "reason": "Field required"}]}).to_dict())
         stages = list(PIPELINE[:STOP_AT[payload.get("stop_at", "editing")]])
         task = FakeTask(id=uuid.uuid4().hex, payload=payload, stages=stages)
         self.tasks[task.id] = task
@@ -204,14 +211,13 @@ class FakeEdgeApi(BaseAdapter):
         if stage == self.fail_at:
             self.fail_at = None
             task.status = "FAILED"
-            task.error = {"code": TTS_FAILED, "message": "Speech synthesis failed.",
-                          "details": {"errors": [{"pointer": "/dubbing_script/1",
-                                                  "reason": "the engine gave no audio"}]}}
+            task.error = TtsError("Speech synthesis failed.", details={"errors": [
+                {"pointer": "/dubbing_script/1", "reason": "the engine gave no audio"}]}).to_dict()
             return
         if stage == "narration" and self.invalid_dataset:
             task.status = "FAILED"
-            task.error = {"code": 3004, "message": "The dataset is invalid.", "details": {
-                "errors": [{"pointer": "/scenes/1/start_time", "reason": "not a timecode"}]}}
+            task.error = PayloadInvalid("The dataset is invalid.", details={"errors": [
+                {"pointer": "/scenes/1/start_time", "reason": "not a timecode"}]}).to_dict()
             return
         if stage == "dubbing":
             task.done = 0 if task.done is None else task.done + 1

@@ -41,6 +41,7 @@ from vss.edge.state import (
     load_state,
     save_state,
 )
+from vss.errors import RetryableError
 
 ENV = {"VSS_API_URL": "http://127.0.0.1:8090/", "VSS_INSTANCE_ID": "i_env",
        "VSS_API_KEY": "k_env"}
@@ -261,7 +262,7 @@ class _Flaky(FakeEdgeApi):
             status = self.failures.pop(0)
             if status == 0:
                 raise requests.ConnectionError("connection refused")
-            return self._json(request, status, {"code": 4001, "message": "busy"})
+            return self._json(request, status, RetryableError("busy").to_dict())
         return super().send(request, **kwargs)
 
 

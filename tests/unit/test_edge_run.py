@@ -20,6 +20,7 @@ from vss.edge.downloads import RateLimit
 from vss.edge.progress import QuietDisplay
 from vss.edge.run import CommentaryRun, DownloadsFailed, RunOptions, TaskEnded
 from vss.edge.state import STATE_FILE, load_state
+from vss.errors import InvalidTransition, NotFound, PayloadInvalid, TtsError
 
 DATASET = b'{"chapters": {}, "scenes": {}}'
 ARTIFACTS = {"narration.json", "dubbing_plan.json", "dubbing_script.json", "narration_track.wav",
@@ -135,7 +136,7 @@ def test_a_failed_task_is_reported_then_resumed_by_the_next_run(dataset: Path, t
     with pytest.raises(TaskEnded) as ended:
         _run(api, dataset, out)
     view = ended.value.view
-    assert view["status"] == "FAILED" and view["error"]["code"] == 3003
+    assert view["status"] == "FAILED" and view["error"]["code"] == TtsError.code
     # What the finished stage made is downloaded all the same.
     assert (out / "narration.json").is_file() and (out / "dubbing_plan.json").is_file()
 
@@ -266,11 +267,12 @@ def test_a_failed_task_is_one_line_with_the_server_code(api: FakeEdgeApi, datase
     assert code == 2 and out == ""
     task_id = next(iter(api.tasks))
     # Progress lines come first (stderr is not a terminal here); the error is the last line.
-    assert err.splitlines()[-1] == (f"vss: task {task_id} FAILED at narration: error 3004: The "
-                                    "dataset is invalid. (/scenes/1/start_time: not a timecode)")
+    assert err.splitlines()[-1] == (
+        f"vss: task {task_id} FAILED at narration: error {PayloadInvalid.code}: The dataset is "
+        "invalid. (/scenes/1/start_time: not a timecode)")
     assert "Traceback" not in err
     code, out, err = _cli(capsys, "task", "get", task_id, "--json")
-    assert code == 0 and json.loads(out)["error"]["code"] == 3004
+    assert code == 0 and json.loads(out)["error"]["code"] == PayloadInvalid.code
 
 
 def test_a_refused_request_is_one_line_and_json_for_scripts(api: FakeEdgeApi,
@@ -278,11 +280,11 @@ def test_a_refused_request_is_one_line_and_json_for_scripts(api: FakeEdgeApi,
     code, out, err = _cli(capsys, "task", "create", "GENERATE_COMMENTARY", "--payload", "{}",
                           "--json")
     assert code == 2
-    assert err == ("vss: error 3004: Payload is invalid. (/payload/blueprint_path: Field "
-                   "required) (HTTP 400)\n")
-    assert json.loads(out)["error"]["code"] == 3004
+    assert err == (f"vss: error {PayloadInvalid.code}: Payload is invalid. "
+                   "(/payload/blueprint_path: Field required) (HTTP 400)\n")
+    assert json.loads(out)["error"]["code"] == PayloadInvalid.code
     code, out, err = _cli(capsys, "task", "get", "nope")
-    assert (code, out, err) == (2, "", "vss: error 1004: No such task. (HTTP 404)\n")
+    assert (code, out, err) == (2, "", f"vss: error {NotFound.code}: No such task. (HTTP 404)\n")
     code, out, err = _cli(capsys, "task", "create", "X", "--payload", "[1]")
     assert (code, err) == (2, "vss: --payload must be a JSON object\n")
 
@@ -300,7 +302,7 @@ def test_task_commands(api: FakeEdgeApi, dataset: Path, tmp_path: Path,
     code, out, _ = _cli(capsys, "task", "wait", task_id)
     assert (code, out) == (0, f"{task_id}  GENERATE_COMMENTARY  COMPLETED\n")
     code, out, err = _cli(capsys, "task", "resume", task_id)
-    assert code == 2 and err == "vss: error 2005: Not FAILED. (HTTP 409)\n"
+    assert code == 2 and err == f"vss: error {InvalidTransition.code}: Not FAILED. (HTTP 409)\n"
     api.fail_at = "dubbing"
     code, out, _ = _cli(capsys, "task", "create", "GENERATE_COMMENTARY", "--payload",
                         json.dumps({"blueprint_path": relative.strip()}), "--wait", "--json")

@@ -44,7 +44,7 @@ def stage_line(view: dict[str, Any]) -> str:
         return str(view.get("status", "?"))
     where = f"{stage} ({stages.index(stage) + 1}/{len(stages)})" if stage in stages else stage
     progress = view.get("progress")
-    if progress:
+    if progress and progress.get("stage") == stage:  # a finished fan-out is no news
         where += f", {progress['done']}/{progress['total']} segments"
     return where
 
@@ -66,7 +66,8 @@ class RichDisplay:
             self.progress.start()
 
     def note(self, text: str) -> None:
-        self.console.print(f"vss: {text}", highlight=False, markup=False)
+        # One line per event, however narrow the terminal: scripts grep these.
+        self.console.print(f"vss: {text}", highlight=False, markup=False, soft_wrap=True)
 
     def task_view(self, view: dict[str, Any]) -> None:
         stages = list(view.get("stages") or [])
