@@ -137,9 +137,9 @@ def print_summary() -> None:
     figures.add_row("video loudness", f"{loud['integrated_lufs']:.1f} LUFS, true peak "
                     f"{loud['true_peak_dbtp']:.1f} dBTP {mark[loud['ok']]}")
     if state:
-        stages = ", ".join(f"{k} {v:.1f} s" for k, v in state.timings.items()
-                           if k not in ("wait",))
-        figures.add_row("wall time (vss run)", stages)
+        steps = [f"{k} {v:.1f} s" for k, v in state.timings.items() if k != "wait"]
+        steps += [f"{s} between two polls" for s in state.between_polls]
+        figures.add_row("wall time (vss run)", ", ".join(steps))
     figures.add_row("render", f"{render['render_seconds']:.1f} s "
                     f"({render['speed_x_realtime']:.1f}x real time)")
 

@@ -8,7 +8,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from vss.edge.checksums import BY_HASH, BY_LENGTH
+from vss.edge.checksums import BY_HASH, BY_LENGTH, UNCHECKED
 from vss.edge.run import RunOutcome
 
 
@@ -23,14 +23,15 @@ def print_run_summary(outcome: RunOutcome, console: Console | None = None) -> No
              "task created" if outcome.created else
              "task resumed" if outcome.resumed else "task reused",
              f"{len(outcome.downloaded)} downloaded, {len(outcome.skipped)} already here"]
-    console.print(f"task {view.get('id')} {view.get('status')}: {', '.join(steps)}")
+    console.print(f"task {view.get('id')} {view.get('status')}: {', '.join(steps)}",
+                  soft_wrap=True)
     timings = state.timings
     stages = [s for s in view.get("stages") or [] if s in timings]
     if stages or timings:
         figures = [f"{s} {timings[s]:.1f} s" for s in stages]
         figures += [f"{s} between two polls" for s in state.between_polls]
         figures += [f"{k} {timings[k]:.1f} s" for k in ("upload", "download") if k in timings]
-        console.print("wall time: " + ", ".join(figures))
+        console.print("wall time: " + ", ".join(figures), soft_wrap=True)
     table = Table(title=f"artifacts in {outcome.out}", title_justify="left")
     for column in ("file", "size", "checked"):
         table.add_column(column, justify="right" if column == "size" else "left")
@@ -43,3 +44,6 @@ def print_run_summary(outcome: RunOutcome, console: Console | None = None) -> No
                       "sent no x-goog-hash)")
     elif checks and set(checks) == {BY_HASH}:
         console.print(f"all {checks[BY_HASH]} files match the md5/crc32c storage sent")
+    if checks[UNCHECKED]:
+        console.print(f"warning: {checks[UNCHECKED]} files came with neither a hash nor a length: "
+                      "not verified")
