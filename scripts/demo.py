@@ -15,16 +15,34 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "blueprint_contract_girlfriend.json"
 OUT = ROOT / "build" / "demo"
-MEDIA = OUT / "media"
-VIDEO = OUT / "preview.mp4"
 MINUTES = "1"  # Kokoro speaks at about real time on two cores: a short narration renders fast
 VSS = Path(sys.executable).parent / "vss"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the demo puts things: the artifacts in `out`, the episodes in `out/media`."""
+
+    out: Path
+
+    @property
+    def media(self) -> Path:
+        return self.out / "media"
+
+    @property
+    def video(self) -> Path:
+        return self.out / "preview.mp4"
+
+    @property
+    def report(self) -> Path:
+        return self.out / "preview.render.json"
 
 
 def _step(text: str) -> None:
@@ -65,26 +83,28 @@ def _tenant(env: dict[str, str]) -> dict[str, str]:
     return dict(creds)
 
 
-def _chapters_used(editing: dict[str, Any]) -> set[int]:
+def chapters_used(editing: dict[str, Any]) -> set[int]:
     return {clip["chapter_id"] for segment in editing["editing_script"]
             for clip in segment["b_roll_clips"] + segment.get("key_lines", [])}
 
 
-def _missing_media(chapters: set[int]) -> set[int]:
+def missing_media(chapters: set[int], media: Path) -> set[int]:
     from vss.domain.dataset import parse_dataset
     from vss.edge.naming import candidate_names
 
     dataset = parse_dataset(EXAMPLE.read_bytes())
     sources = {c.id: c.source_file for c in dataset.chapters}
     return {c for c in chapters
-            if not any((MEDIA / name).is_file() for name in candidate_names(c, sources.get(c)))}
+            if not any((media / name).is_file() for name in candidate_names(c, sources.get(c)))}
 
 
-def _render_is_current() -> bool:
-    report = VIDEO.with_suffix(".render.json")
-    if not (VIDEO.is_file() and report.is_file()):
+def render_is_current(at: Layout) -> bool:
+    """The video is there, newer than every input, and passed every check."""
+    report = at.report
+    if not (at.video.is_file() and report.is_file()):
         return False
-    inputs = [OUT / "editing_script.json", OUT / "dubbing_script.json", *MEDIA.glob("*.mp4")]
+    inputs = [at.out / "editing_script.json", at.out / "dubbing_script.json",
+              *at.media.glob("*.mp4")]
     if any(p.stat().st_mtime > report.stat().st_mtime for p in inputs):
         return False
     checks = json.loads(report.read_text())
@@ -95,7 +115,7 @@ def _where(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def print_summary() -> None:
+def print_summary(at: Layout) -> None:
     """What came out, with the figures that say whether it is good, and where it all is."""
     from collections import Counter
 
@@ -104,10 +124,11 @@ def print_summary() -> None:
 
     from vss.edge.state import load_state
 
-    dubbing = json.loads((OUT / "dubbing_script.json").read_text(encoding="utf-8"))
-    editing = json.loads((OUT / "editing_script.json").read_text(encoding="utf-8"))
-    render = json.loads(VIDEO.with_suffix(".render.json").read_text(encoding="utf-8"))
-    state = load_state(OUT)
+    out = at.out
+    dubbing = json.loads((out / "dubbing_script.json").read_text(encoding="utf-8"))
+    editing = json.loads((out / "editing_script.json").read_text(encoding="utf-8"))
+    render = json.loads(at.report.read_text(encoding="utf-8"))
+    state = load_state(out)
     segments = dubbing["dubbing_script"]
     fits = Counter(s["fit"]["action"] for s in segments if s.get("fit"))
     overrun = max((s["fit"]["overrun_seconds"] for s in segments if s.get("fit")), default=0.0)
@@ -146,30 +167,39 @@ def print_summary() -> None:
     where = Table(title="where", title_justify="left")
     where.add_column("artifact")
     where.add_column("path")
-    wavs = sorted(OUT.glob("narration_[0-9]*.wav"))
-    for label, path in (("video", VIDEO), ("review page", OUT / "index.html"),
-                        ("render report", VIDEO.with_suffix(".render.json")),
-                        ("narration script", OUT / "narration.json"),
-                        ("dubbing script", OUT / "dubbing_script.json"),
-                        ("narration track", OUT / "narration_track.wav"),
-                        ("subtitles", OUT / "narration.srt"),
-                        ("editing script", OUT / "editing_script.json"),
-                        ("editing report", OUT / "validation_report.json")):
+    wavs = sorted(out.glob("narration_[0-9]*.wav"))
+    for label, path in (("video", at.video), ("review page", out / "index.html"),
+                        ("render report", at.report),
+                        ("narration script", out / "narration.json"),
+                        ("dubbing script", out / "dubbing_script.json"),
+                        ("narration track", out / "narration_track.wav"),
+                        ("subtitles", out / "narration.srt"),
+                        ("editing script", out / "editing_script.json"),
+                        ("editing report", out / "validation_report.json")):
         if path.exists():
             where.add_row(label, _where(path))
     if wavs:
-        where.add_row(f"segment WAVs ({len(wavs)})", f"{_where(OUT)}/narration_*.wav")
-    exports = sorted(OUT.glob("timeline*"))
+        where.add_row(f"segment WAVs ({len(wavs)})", f"{_where(out)}/narration_*.wav")
+    exports = sorted(out.glob("timeline*"))
     if exports:
         where.add_row("NLE exports", ", ".join(_where(p) for p in exports))
-    where.add_row("placeholder episodes", _where(MEDIA))
+    where.add_row("placeholder episodes", _where(at.media))
     console = Console(highlight=False)
     console.print(figures)
     console.print(where)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     from vss.config import load_local_env
+
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=OUT, help="default: build/demo")
+    parser.add_argument("--minutes", default=MINUTES, help="narration length (default: 1)")
+    args = parser.parse_args(argv)
+    at = Layout(args.out.absolute())
 
     env_file = load_local_env()
     if "VSS_API_URL" not in os.environ:
@@ -178,27 +208,25 @@ def main() -> int:
     env = {**os.environ, **env_file, "VSS_INSTANCE_ID": creds["instance_id"],
            "VSS_API_KEY": creds["api_key"]}
 
-    _step(f"vss run {EXAMPLE.relative_to(ROOT)} --out {OUT.relative_to(ROOT)} "
-          f"--minutes {MINUTES}")
-    _vss("run", str(EXAMPLE), "--out", str(OUT), "--minutes", MINUTES, env=env)
-    editing = json.loads((OUT / "editing_script.json").read_text(encoding="utf-8"))
-    chapters = _chapters_used(editing)
-    missing = _missing_media(chapters)
+    _step(f"vss run {_where(EXAMPLE)} --out {_where(at.out)} --minutes {args.minutes}")
+    _vss("run", str(EXAMPLE), "--out", str(at.out), "--minutes", args.minutes, env=env)
+    editing = json.loads((at.out / "editing_script.json").read_text(encoding="utf-8"))
+    chapters = chapters_used(editing)
+    missing = missing_media(chapters, at.media)
     _step(f"vss demo-media: episodes {','.join(map(str, sorted(chapters)))} "
           f"({len(missing)} to make)")
     if missing:
-        _vss("demo-media", str(EXAMPLE), "--out", str(MEDIA), "--chapters",
+        _vss("demo-media", str(EXAMPLE), "--out", str(at.media), "--chapters",
              ",".join(map(str, sorted(missing))), env=env)
-    _step(f"vss render -> {VIDEO.relative_to(ROOT)}")
-    if _render_is_current():
+    _step(f"vss render -> {_where(at.video)}")
+    if render_is_current(at):
         print("already rendered and checked")
     else:
-        _vss("render", str(OUT / "editing_script.json"), "--media", str(MEDIA), "--out",
-             str(VIDEO), "--dataset", str(EXAMPLE), "--dubbing", str(OUT / "dubbing_script.json"),
-             env=env)
-
+        _vss("render", str(at.out / "editing_script.json"), "--media", str(at.media), "--out",
+             str(at.video), "--dataset", str(EXAMPLE), "--dubbing",
+             str(at.out / "dubbing_script.json"), env=env)
     _step("summary")
-    print_summary()
+    print_summary(at)
     return 0
 
 

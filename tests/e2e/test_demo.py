@@ -1,0 +1,48 @@
+"""`make demo`'s script on the test stack (espeak-ng voices, a half-minute narration): it ends
+in a checked video and a summary, and a second run redoes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import ROOT
+from tests.support.stack import stack_env
+
+pytestmark = pytest.mark.integration
+
+
+def _demo(out: Path) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", str(out),
+                           "--minutes", "0.5"], cwd=ROOT, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def test_demo_ends_in_a_checked_video_and_a_second_run_redoes_nothing(tmp_path: Path):
+    stack_env()
+    out = tmp_path / "demo"
+    first = _demo(out)
+    report = json.loads((out / "preview.render.json").read_text())
+    assert all(report[k]["ok"] for k in ("duration_check", "cuts", "loudness"))
+    assert (out / "preview.mp4").stat().st_size > 0 and (out / "index.html").is_file()
+    editing = json.loads((out / "editing_script.json").read_text())
+    assert report["duration_check"]["timeline_seconds"] == pytest.approx(
+        editing["total_duration"], abs=1 / editing["fps"] + 1e-6)
+    for figure in ("narration segments", "fit to slots", "segment loudness",
+                   "cuts on their frame", "video loudness", "preview.mp4"):
+        assert figure in first
+    made = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    second = _demo(out)
+    assert "task reused" in second and "0 downloaded" in second
+    assert "(0 to make)" in second and "already rendered and checked" in second
+    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*")
+            if p.is_file() and p.name != ".vss-run.json"} == {
+        n: t for n, t in made.items() if n != ".vss-run.json"}
