@@ -32,14 +32,25 @@ def gemini_from_settings(settings: Settings, model: str | None = None) -> Struct
 
 def payload_checks() -> dict[TaskType, Callable[[BaseModel], None]]:
     """The checks of payloads that read the voice templates (data files, no engines)."""
-    from vss.domain.payloads import GenerateDubbingPayload
+    from vss.domain.payloads import GenerateCommentaryPayload, GenerateDubbingPayload
     from vss.dubbing.templates import check_dubbing_params
+    from vss.errors import BadRequest
 
     def dubbing(payload: BaseModel) -> None:
         if isinstance(payload, GenerateDubbingPayload):
             check_dubbing_params(payload.service_params)
 
-    return {TaskType.GENERATE_DUBBING: dubbing}
+    def commentary(payload: BaseModel) -> None:
+        if not isinstance(payload, GenerateCommentaryPayload):
+            return
+        try:
+            check_dubbing_params(payload.dubbing)
+        except BadRequest as exc:  # point where the caller wrote it
+            for error in exc.details.get("errors", []):
+                error["pointer"] = error["pointer"].replace("/service_params/", "/dubbing/", 1)
+            raise
+
+    return {TaskType.GENERATE_DUBBING: dubbing, TaskType.GENERATE_COMMENTARY: commentary}
 
 
 def bootstrap(

@@ -13,7 +13,7 @@ from tests.support.tasks import deliver_published, valid_dataset
 from vss.api.views import TaskView
 from vss.deps import Deps
 from vss.domain.tasks import Stage, Task, TaskStatus
-from vss.errors import InvalidTransition, TtsError
+from vss.errors import BadRequest, InvalidTransition, TtsError
 from vss.service import resume, tasks
 
 
@@ -87,3 +87,21 @@ def test_only_a_failed_task_can_be_resumed(blueprint_bytes: bytes):
     _run(deps, task.id)
     with pytest.raises(InvalidTransition):
         resume.resume_task(deps, "t1", task.id)
+
+
+def test_bad_stage_parameters_are_pointed_at_where_the_caller_wrote_them(
+    blueprint_bytes: bytes,
+):
+    deps = fake_deps()
+    dataset = valid_dataset(deps, blueprint_bytes)
+    with pytest.raises(BadRequest) as unknown_voice:
+        _commentary(deps, dataset, dubbing={"template_name": "nobody"})
+    assert unknown_voice.value.details["errors"][0]["pointer"] == "/payload/dubbing/template_name"
+    with pytest.raises(BadRequest) as unpriced:
+        _commentary(deps, dataset, narration={"model": "gemini-0-free"})
+    assert unpriced.value.details["errors"][0]["pointer"] == "/payload/narration/model"
+    task = _commentary(deps, dataset, editing={"min_clip_seconds": 4, "max_clip_seconds": 2})
+    failed = _run(deps, task.id)
+    assert failed.status == TaskStatus.FAILED and failed.error is not None
+    pointers = [e["pointer"] for e in failed.error.details.get("errors", [])]
+    assert pointers and all(p.startswith("/payload/editing/") for p in pointers), pointers

@@ -72,5 +72,20 @@ def stage_inputs(task: Task, stage: Stage) -> BaseModel:
     for field, source in CHAINED_INPUTS.get(stage, {}).items():
         if source in task.results:
             raw[field] = task.results[source].output_file_path
-    return validated(STAGE_PAYLOADS[stage], raw, PayloadInvalid,
-                     f"The {stage.value} stage's inputs are invalid.", "/payload")
+    try:
+        return validated(STAGE_PAYLOADS[stage], raw, PayloadInvalid,
+                         f"The {stage.value} stage's inputs are invalid.", "/payload")
+    except PayloadInvalid as exc:
+        point_at_stage_params(task, stage, exc.details)
+        raise
+
+
+def point_at_stage_params(task: Task, stage: Stage, details: Any) -> None:
+    """In a commentary task, a stage's `service_params` are under the stage's own key of the
+    payload: make the error's JSON pointers say so, in place."""
+    if task.task_type != TaskType.GENERATE_COMMENTARY or not isinstance(details, dict):
+        return
+    key = f"/payload/{COMMENTARY_PARAMS[stage]}"
+    for error in details.get("errors", []):
+        if isinstance(error, dict) and isinstance(error.get("pointer"), str):
+            error["pointer"] = error["pointer"].replace("/payload/service_params", key, 1)

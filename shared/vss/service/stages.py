@@ -21,7 +21,7 @@ from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
-from vss.domain.pipeline import stage_inputs
+from vss.domain.pipeline import point_at_stage_params, stage_inputs
 from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
 from vss.errors import (
     DeadlineExceeded,
@@ -128,6 +128,7 @@ def run_stage(
         with _lease_kept(deps, task.id, message.stage):
             output = handler(context)
     except PermanentError as exc:
+        point_at_stage_params(task, message.stage, exc.details)
         _record_failure(deps, task.id, exc, labels, spent)
         return outcome
     except Exception as exc:

@@ -17,6 +17,7 @@ from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 from vss.domain.payloads import (
     PAYLOADS,
+    GenerateCommentaryPayload,
     GenerateNarrationPayload,
     LocalizeNarrationPayload,
     input_paths,
@@ -59,13 +60,16 @@ def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
 
 def _check_model(deps: Deps, payload: BaseModel) -> None:
     """Only models with a known price: the cost estimate stays honest and typos fail early."""
-    if not isinstance(payload, GenerateNarrationPayload | LocalizeNarrationPayload):
+    if isinstance(payload, GenerateNarrationPayload | LocalizeNarrationPayload):
+        model, pointer = payload.service_params.model, "/payload/service_params/model"
+    elif isinstance(payload, GenerateCommentaryPayload):
+        model, pointer = payload.narration.model, "/payload/narration/model"
+    else:
         return
-    model = payload.service_params.model
     if model is not None and model not in deps.settings.gemini_prices:
         raise BadRequest(
             f"Unknown model {model!r}.",
-            details={"errors": [{"pointer": "/payload/service_params/model",
+            details={"errors": [{"pointer": pointer,
                                  "reason": f"not one of {sorted(deps.settings.gemini_prices)}"}]},
         )
 
