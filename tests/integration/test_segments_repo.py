@@ -14,6 +14,7 @@ from google.cloud import firestore
 from tests.support.stack import stack_settings
 from vss.adapters.firestore_repos import FirestoreTaskRepository
 from vss.adapters.firestore_segments import FirestoreSegmentRepository
+from vss.config import Settings
 from vss.domain import tasks as rules
 from vss.domain.results import DubbingPlanResult
 from vss.domain.segments import Segment, SegmentState, finish_segment
@@ -76,15 +77,21 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
                        {"tts_characters": 10}):
             with lock:
                 finished.append(index)
-        # Then, as the TTS worker does, whoever sees all done starts the waiting stage.
+        # Then, as the TTS worker does, whoever reads all done starts the waiting stage (in a
+        # transaction, so only one of them does).
+        seen = tasks.get(task.id)
+        if seen is None or seen.progress is None or seen.progress.done < seen.progress.total \
+                or seen.current.state != "waiting":
+            return
         before, after = tasks.update(task.id, lambda t: rules.start_when_fanned_in(
             t, datetime.now(UTC)))
         if before.current.state == "waiting" and after.current.state == "queued":
             with lock:
                 transitions.append(index)
 
-    # Every segment finished twice (a duplicate delivery racing its original), by 8 workers.
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    # Every segment finished twice (a duplicate delivery racing its original), by as many
+    # workers at once as the TTS worker serves (VSS_TTS_CONCURRENCY).
+    with ThreadPoolExecutor(max_workers=Settings().tts_concurrency) as pool:
         list(pool.map(finish, [i % N for i in range(2 * N)]))
     final = FirestoreTaskRepository(db).get(task.id)
     assert final is not None and final.progress is not None

@@ -143,10 +143,10 @@ def test_stateful_sequences_keep_the_contract_along_the_links() -> None:
             _another_tenant_sees_none_of_it(case.operation.label, response)
 
     # Schemathesis's own state-machine defaults (generate only, health checks off), bounded
-    # and derandomized. Twelve steps: every task type adds a link from an upload, and with five
-    # of them eight steps no longer reach a download of a multipart upload.
+    # and derandomized. Sixteen steps: every task type adds a link from an upload and every task
+    # operation (cancel, resume...) a link from a task; with fewer, no file download is reached.
     Workflow.run(settings=settings(
-        phases=[Phase.generate], max_examples=60, stateful_step_count=12, deadline=None,
+        phases=[Phase.generate], max_examples=60, stateful_step_count=16, deadline=None,
         derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
     # The links were followed, not only declared: tasks were created from uploads, then polled,
     # canceled and asked for their result (425 while pending, 409 once canceled).

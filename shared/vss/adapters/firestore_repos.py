@@ -18,6 +18,9 @@ FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
 EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
+# Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
+# document; the loser runs its transaction again, as often as this (the client's default is 5).
+TRANSACTION_ATTEMPTS = 12
 
 
 def to_doc(model: Any) -> dict[str, Any]:
@@ -61,7 +64,7 @@ class FirestoreTaskRepository:
                 )
             return before, after
 
-        return apply(self._db.transaction())
+        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None

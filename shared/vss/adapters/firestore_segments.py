@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from google.cloud import firestore
 
-from vss.adapters.firestore_repos import TASKS, to_doc
+from vss.adapters.firestore_repos import TASKS, TRANSACTION_ATTEMPTS, to_doc
 from vss.domain.segments import Segment, SegmentState
 from vss.errors import NotFound
 
@@ -71,7 +71,7 @@ class FirestoreSegmentRepository:
                 transaction.set(ref, to_doc(after))
             return before, after
 
-        return apply(self._db.transaction())
+        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     def finish(
         self, task_id: str, index: int, change: Callable[[Segment], Segment],
@@ -92,4 +92,4 @@ class FirestoreSegmentRepository:
             transaction.update(task_ref, counters)
             return True
 
-        return apply(self._db.transaction())
+        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
