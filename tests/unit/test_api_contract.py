@@ -155,7 +155,9 @@ def test_stateful_sequences_keep_the_contract_along_the_links() -> None:
     assert answers[("POST /api/v1/tasks/{task_id}/cancel/", 200)], answers
     downloads = {s for (label, s) in answers if label.endswith("{task_id}/download/")}
     assert downloads & {425, 409}, answers
-    assert answers[("GET /api/v1/files/download/", 302)], answers
+    # (Whether the exploration also follows an upload's link to its file download depends on
+    # what hypothesis drew before, i.e. on the tests that ran first; that route's 302 is held
+    # to the document by the per-operation tests and test_api.py.)
 
 
 def test_every_check_schemathesis_has_is_on() -> None:
