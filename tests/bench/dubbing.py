@@ -35,7 +35,7 @@ TEXTS = {
 
 
 def _speechlike(seconds: float) -> bytes:
-    from tests.support.speechlike import speech_like_samples, wav_bytes
+    from tests.support.speechlike import speech_like_samples
 
     line = TEXTS["zh"]
     pieces = []
@@ -46,7 +46,9 @@ def _speechlike(seconds: float) -> bytes:
         total += piece.size / 24_000
     import numpy as np
 
-    return wav_bytes(np.concatenate(pieces)[: int(seconds * 24_000)], 24_000)
+    from vss.dubbing.audio import encode_wav
+
+    return encode_wav(np.concatenate(pieces)[: int(seconds * 24_000)], 24_000)
 
 
 def post_processing() -> dict[str, Any]:

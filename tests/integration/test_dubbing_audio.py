@@ -13,7 +13,6 @@ import numpy as np
 import pysubs2
 import pytest
 
-from tests.support.speechlike import wav_bytes
 from vss.adapters.espeak import EspeakSynthesizer
 from vss.adapters.ffmpeg import FfmpegAudioTools
 from vss.adapters.kokoro import KokoroSynthesizer
@@ -23,7 +22,7 @@ from vss.domain.artifacts import NarrationScript
 from vss.domain.audio import wav_facts
 from vss.domain.payloads import DubbingServiceParams
 from vss.dubbing.assemble import assemble
-from vss.dubbing.audio import decode_wav, resample
+from vss.dubbing.audio import decode_wav, encode_wav, resample
 from vss.dubbing.plan import plan_segments
 from vss.dubbing.render import render_segment
 from vss.ports import SpeechRequest
@@ -142,7 +141,7 @@ def test_espeak_speaks_french_as_the_last_fallback():
 def test_ffmpeg_changes_tempo_and_keeps_the_pitch():
     rate = 48_000
     t = np.arange(2 * rate) / rate
-    tone = wav_bytes(0.5 * np.sin(2 * np.pi * 220 * t), rate)
+    tone = encode_wav(0.5 * np.sin(2 * np.pi * 220 * t), rate)
     faster = FfmpegAudioTools().change_tempo(tone, 1.15)
     samples, out_rate = decode_wav(faster)
     assert out_rate == rate

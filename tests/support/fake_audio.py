@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.support.speechlike import speech_like_wav, wav_bytes
-from vss.dubbing.audio import decode_wav
+from tests.support.speechlike import speech_like_wav
+from vss.dubbing.audio import decode_wav, encode_wav
 from vss.errors import TtsError
 from vss.ports import SpeechAudio, SpeechRequest
 
@@ -51,4 +51,4 @@ class FakeAudioTools:
         self.tempos.append(factor)
         samples, rate = decode_wav(wav)
         positions = np.arange(0, samples.size - 1, factor)
-        return wav_bytes(np.interp(positions, np.arange(samples.size), samples), rate)
+        return encode_wav(np.interp(positions, np.arange(samples.size), samples), rate)

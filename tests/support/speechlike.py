@@ -5,9 +5,6 @@ pause detection have something real to measure."""
 
 from __future__ import annotations
 
-import io
-import wave
-
 import numpy as np
 
 from vss.domain.language import (
@@ -16,6 +13,7 @@ from vss.domain.language import (
     language_profile,
     speech_units,
 )
+from vss.dubbing.audio import encode_wav
 
 PAUSE_SECONDS = {"sentence": 0.35, "clause": 0.15}
 
@@ -52,17 +50,7 @@ def speech_like_samples(text: str, lang: str, *, rate: float = 1.0, sample_rate:
     return np.concatenate(out)
 
 
-def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate)
-        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
-
-
 def speech_like_wav(text: str, lang: str, *, rate: float = 1.0, sample_rate: int = 24_000,
                     level: float = 0.3) -> bytes:
-    return wav_bytes(speech_like_samples(text, lang, rate=rate, sample_rate=sample_rate,
+    return encode_wav(speech_like_samples(text, lang, rate=rate, sample_rate=sample_rate,
                                          level=level), sample_rate)

@@ -11,11 +11,9 @@ subprocess) for English and French.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import threading
-import wave
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from vss.domain.audio import wav_facts
+from vss.dubbing.audio import encode_wav
 from vss.errors import TtsError
 from vss.ports import SpeechAudio, SpeechRequest
 
@@ -119,7 +118,7 @@ class KokoroSynthesizer:
         except ValueError as exc:
             raise TtsError("Kokoro could not speak the text.",
                            details={"reason": str(exc)[:300]}) from None
-        wav = _pcm16(np.asarray(samples, np.float32), int(rate))
+        wav = encode_wav(np.asarray(samples, np.float32), int(rate))
         facts = wav_facts(wav)
         return SpeechAudio(wav=wav, sample_rate=facts.sample_rate, channels=1,
                            duration_seconds=facts.duration_seconds, engine=self.name,
@@ -128,13 +127,3 @@ class KokoroSynthesizer:
     def synthesize(self, text: str, *, lang: str, voice: str | None = None,
                    rate: float = 1.0) -> SpeechAudio:
         return self.speak(SpeechRequest(text=text, lang=lang, voice=voice, rate=rate))
-
-
-def _pcm16(samples: np.ndarray, rate: int) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buffer.getvalue()
