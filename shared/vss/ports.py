@@ -39,29 +39,31 @@ class TaskRepository(Protocol):
 
 
 class SegmentRepository(Protocol):
-    """The fanned-out segments of a task (a subcollection of the task in Firestore)."""
+    """The fanned-out segments of a task, one set per plan (the fencing token of the planning
+    attempt whose commit won: `Progress.plan`)."""
 
-    def put_new(self, task_id: str, segments: list[Segment]) -> None:
+    def put_new(self, task_id: str, plan: str, segments: list[Segment]) -> None:
         """Store the planned segments; a segment already stored keeps its state, so a stage
         planned again never undoes a finished segment."""
         ...
-    def list_for_task(self, task_id: str) -> list[Segment]:
-        """The task's segments in index order."""
+    def list_for_task(self, task_id: str, plan: str) -> list[Segment]:
+        """The plan's segments in index order."""
         ...
     def update(
-        self, task_id: str, index: int, change: Callable[[Segment], Segment]
+        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:
         """Apply `change` to one segment in a transaction; return (before, after). Raise
         `NotFound` if it is missing."""
         ...
     def finish(
-        self, task_id: str, index: int, change: Callable[[Segment], Segment],
+        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
         usage: dict[str, float],
     ) -> bool:
-        """The fan-in step, in one transaction: unless the segment is done already, apply
-        `change` (which marks it done) and add one to the task's `progress.done` and `usage`
-        to its usage, as increments (the task is written, never read: finishing segments do not
-        contend for it). Return whether this call finished the segment."""
+        """The fan-in step, in one transaction: apply `change`, which marks the segment done
+        or, for a stale attempt or a finished segment, returns it unchanged (the same object);
+        if it changed, add one to the task's `progress.done` and `usage` to its usage, as
+        increments (the task is written, never read: finishing segments do not contend for
+        it). Return whether this call finished the segment."""
         ...
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from vss.config import Settings
-from vss.domain.results import AnyStageResult
+from vss.domain.results import AnyStageResult, ArtifactDigest
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 from vss.ports import LlmFactory, TaskStorage
@@ -69,6 +69,8 @@ class SegmentContext:
 class SegmentOutput:
     output: dict[str, Any]
     usage: dict[str, float] = field(default_factory=dict)
+    # The files the attempt wrote, with their digests (filled in by the runner).
+    artifacts: list[ArtifactDigest] = field(default_factory=list)
 
 
 SegmentHandler = Callable[[SegmentContext], SegmentOutput]

@@ -10,10 +10,10 @@ from pathlib import PurePosixPath
 import pytest
 
 from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
+from tests.support.tasks import segment_message, segments_of
 from vss.bootstrap import bootstrap
 from vss.domain.artifacts import DubbingScript
 from vss.domain.audio import wav_facts
-from vss.domain.messages import SegmentMessage
 from vss.edge.client import EdgeClient
 
 pytestmark = pytest.mark.integration
@@ -51,12 +51,12 @@ def test_duplicate_segment_messages_change_nothing(edge: EdgeClient, narration_p
     done = edge.wait(task["id"], timeout=240)
     assert done["status"] == "COMPLETED", done["error"]
     deps = bootstrap(stack_settings())
-    before = deps.segments.list_for_task(task["id"])
+    before = segments_of(deps, task["id"])
     for segment in before[:3]:
-        message = SegmentMessage(task_id=task["id"], index=segment.index)
+        message = segment_message(deps, task["id"], segment.index)
         deps.publisher.publish(deps.settings.segments_topic, message.model_dump_json().encode())
     wait_until(lambda: _worker_lines(task["id"], "segment message dropped") >= 3, timeout=60)
-    after = deps.segments.list_for_task(task["id"])
+    after = segments_of(deps, task["id"])
     assert [s.attempts for s in after] == [s.attempts for s in before]
     final = deps.tasks.get(task["id"])
     assert final is not None and final.progress is not None
@@ -69,13 +69,13 @@ def test_a_tts_worker_killed_mid_segment_still_completes_the_task(
     deps = bootstrap(stack_settings())
     task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})
     wait_until(lambda: any(s.state == "running"
-                           for s in deps.segments.list_for_task(task["id"])),
+                           for s in segments_of(deps, task["id"])),
                timeout=120, interval=0.05)
     os.killpg(_pid("tts_worker"), signal.SIGKILL)
     restart_stack()
     done = edge.wait(task["id"], timeout=300)
     assert done["status"] == "COMPLETED", done["error"]
-    attempts = [s.attempts for s in deps.segments.list_for_task(task["id"])]
+    attempts = [s.attempts for s in segments_of(deps, task["id"])]
     assert max(attempts) >= 2  # the killed segment was retaken
 
 

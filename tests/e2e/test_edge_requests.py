@@ -111,7 +111,8 @@ def test_a_localisation_with_gemini_against_the_emulators(blueprint_bytes: bytes
         assert fake.pending == 0
 
     result = localised.results[Stage.LOCALIZATION]
-    assert result.output_file_path == f"tasks/{localised.id}/narration_en.json"
+    attempt = localised.current.attempt
+    assert result.output_file_path == f"tasks/{localised.id}/{attempt}/narration_en.json"
     script = NarrationScript.model_validate_json(
         TaskFiles(deps, tenant, localised.id).read(result.output_file_path))
     assert script.lang == "en" and script.engine == "gemini"

@@ -75,7 +75,8 @@ def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskReposit
             outcomes.append(decision)
             if decision != rules.StageClaim.RUN:
                 return t
-            return rules.claim(t, t.current.stage, datetime.now(UTC), timedelta(minutes=1))
+            return rules.claim(t, t.current.stage, uuid.uuid4().hex, datetime.now(UTC),
+                               timedelta(minutes=1))
 
         repo.update(task.id, take)
 

@@ -16,13 +16,15 @@ from vss.adapters.firestore_repos import FirestoreTaskRepository
 from vss.adapters.firestore_segments import FirestoreSegmentRepository
 from vss.config import Settings
 from vss.domain import tasks as rules
+from vss.domain.leases import LeaseState
 from vss.domain.results import DubbingPlanResult
-from vss.domain.segments import Segment, SegmentState, finish_segment
+from vss.domain.segments import Segment, finish_segment
 from vss.domain.tasks import Stage, Task, TaskType
 from vss.errors import NotFound
 
 pytestmark = pytest.mark.integration
 N = 12
+PLAN = "plan1"
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +39,13 @@ def _waiting_task(db: firestore.Client) -> Task:
         task_id=uuid.uuid4().hex, tenant_id="t", task_type=TaskType.GENERATE_DUBBING,
         payload={"input_narration_path": "uploads/x/n.json"}, waiting_on=[], now=now,
         deadline=timedelta(minutes=5))
-    task = rules.claim(task, Stage.DUBBING, now, timedelta(minutes=1))
-    task = rules.finish_stage(task, Stage.DUBBING,
+    task = rules.claim(task, Stage.DUBBING, PLAN, now, timedelta(minutes=1))
+    task = rules.finish_stage(task, Stage.DUBBING, PLAN,
                               DubbingPlanResult(output_file_path="p.json", segments=N), {}, now,
                               fan_out=N)
     FirestoreTaskRepository(db).add(task)
     segments = FirestoreSegmentRepository(db)
-    segments.put_new(task.id, [Segment(task_id=task.id, index=i, request={"i": i})
+    segments.put_new(task.id, PLAN, [Segment(task_id=task.id, index=i, request={"i": i})
                                for i in range(N)])
     return task
 
@@ -51,14 +53,14 @@ def _waiting_task(db: firestore.Client) -> Task:
 def test_segments_are_stored_once_and_listed_in_order(db: firestore.Client):
     task = _waiting_task(db)
     repo = FirestoreSegmentRepository(db)
-    repo.update(task.id, 3, lambda s: s.model_copy(update={"state": SegmentState.DONE}))
-    repo.put_new(task.id, [Segment(task_id=task.id, index=i, request={"again": i})
+    repo.update(task.id, PLAN, 3, lambda s: s.model_copy(update={"state": LeaseState.DONE}))
+    repo.put_new(task.id, PLAN, [Segment(task_id=task.id, index=i, request={"again": i})
                            for i in range(N)])  # planned again: nothing is undone
-    stored = repo.list_for_task(task.id)
+    stored = repo.list_for_task(task.id, PLAN)
     assert [s.index for s in stored] == list(range(N))
-    assert stored[3].state == SegmentState.DONE and stored[3].request == {"i": 3}
+    assert stored[3].state == LeaseState.DONE and stored[3].request == {"i": 3}
     with pytest.raises(NotFound):
-        repo.update(task.id, N + 5, lambda s: s)
+        repo.update(task.id, PLAN, N + 5, lambda s: s)
 
 
 def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
@@ -70,10 +72,16 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
     finished: list[int] = []
     transitions: list[int] = []
     lock = threading.Lock()
+    tokens = {index: f"attempt-{index}" for index in range(N)}
+    for index in range(N):  # each segment held by its attempt
+        repo.update(task.id, PLAN, index, lambda s, i=index: s.claimed(
+            tokens[i], datetime.now(UTC), timedelta(minutes=1)))
 
     def finish(index: int) -> None:
-        if repo.finish(task.id, index, lambda s: finish_segment(s, {"i": index},
-                                                                  {"tts_characters": 10}),
+        token = tokens[index]
+        if repo.finish(task.id, PLAN, index,
+                       lambda s: finish_segment(s, token, {"i": index},
+                                                {"tts_characters": 10}, []),
                        {"tts_characters": 10}):
             with lock:
                 finished.append(index)
@@ -98,4 +106,4 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
     assert final.progress.done == N and final.current.state == "queued"
     assert final.usage["tts_characters"] == 10 * N
     assert sorted(finished) == list(range(N)) and len(transitions) == 1
-    assert all(s.state == SegmentState.DONE for s in repo.list_for_task(task.id))
+    assert all(s.state == LeaseState.DONE for s in repo.list_for_task(task.id, PLAN))

@@ -75,38 +75,40 @@ class FakeTaskRepository:
 
 
 class FakeSegmentRepository:
-    """Segments beside the fake tasks; `finish` counts on the task as the increments do."""
+    """Segments beside the fake tasks, one set per plan; `finish` counts on the task as the
+    increments do."""
 
     def __init__(self, tasks: FakeTaskRepository) -> None:
         self.tasks = tasks
-        self.docs: dict[tuple[str, int], Segment] = {}
+        self.docs: dict[tuple[str, str, int], Segment] = {}
 
-    def put_new(self, task_id: str, segments: list[Segment]) -> None:
+    def put_new(self, task_id: str, plan: str, segments: list[Segment]) -> None:
         for segment in segments:
-            self.docs.setdefault((task_id, segment.index), segment)
+            self.docs.setdefault((task_id, plan, segment.index), segment)
 
-    def list_for_task(self, task_id: str) -> list[Segment]:
-        return sorted((s for (t, _), s in self.docs.items() if t == task_id),
+    def list_for_task(self, task_id: str, plan: str) -> list[Segment]:
+        return sorted((s for (t, p, _), s in self.docs.items() if (t, p) == (task_id, plan)),
                       key=lambda s: s.index)
 
-    def _get(self, task_id: str, index: int) -> Segment:
-        if (task_id, index) not in self.docs:
+    def _get(self, task_id: str, plan: str, index: int) -> Segment:
+        if (task_id, plan, index) not in self.docs:
             raise NotFound(f"Segment {index} of task {task_id} does not exist.")
-        return self.docs[(task_id, index)]
+        return self.docs[(task_id, plan, index)]
 
     def update(
-        self, task_id: str, index: int, change: Callable[[Segment], Segment]
+        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:
-        before = self._get(task_id, index)
-        self.docs[(task_id, index)] = change(copy.deepcopy(before))
-        return before, self.docs[(task_id, index)]
+        before = self._get(task_id, plan, index)
+        self.docs[(task_id, plan, index)] = change(before)
+        return before, self.docs[(task_id, plan, index)]
 
-    def finish(self, task_id: str, index: int, change: Callable[[Segment], Segment],
-               usage: dict[str, float]) -> bool:
-        segment = self._get(task_id, index)
-        if segment.state == "done":
+    def finish(self, task_id: str, plan: str, index: int,
+               change: Callable[[Segment], Segment], usage: dict[str, float]) -> bool:
+        segment = self._get(task_id, plan, index)
+        after = change(segment)
+        if after is segment:
             return False
-        self.docs[(task_id, index)] = change(copy.deepcopy(segment))
+        self.docs[(task_id, plan, index)] = after
         task = self.tasks.docs[task_id]
         assert task.progress is not None
         self.tasks.docs[task_id] = task.model_copy(update={

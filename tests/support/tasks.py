@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from vss.deps import Deps
 from vss.domain.files import FileStatus
+from vss.domain.messages import SegmentMessage
+from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 from vss.service import tasks, uploads
+
+
+def segments_of(deps: Deps, task_id: str) -> list[Segment]:
+    """The segments of the task's plan (the one whose commit won), in index order; [] while
+    the task has none."""
+    task = deps.tasks.get(task_id)
+    assert task is not None
+    return deps.segments.list_for_task(task_id, task.progress.plan) if task.progress else []
+
+
+def segment_message(deps: Deps, task_id: str, index: int) -> SegmentMessage:
+    """The message that asks for segment `index` of the task's plan."""
+    task = deps.tasks.get(task_id)
+    assert task is not None and task.progress is not None
+    return SegmentMessage(task_id=task_id, plan=task.progress.plan, index=index)
 
 
 def valid_dataset(deps: Deps, data: bytes, tenant: str = "t1") -> str:

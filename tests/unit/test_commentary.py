@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.fake_audio import RecordingSpeechEngine
 from tests.support.fakes import FakePublisher, fake_deps
-from tests.support.tasks import deliver_published, valid_dataset
+from tests.support.tasks import deliver_published, segments_of, valid_dataset
 from vss.api.views import TaskView
 from vss.deps import Deps
 from vss.domain.tasks import Stage, Task, TaskStatus
@@ -68,7 +68,7 @@ def test_a_failed_stage_is_resumed_without_redoing_finished_stages(blueprint_byt
     assert failed.status == TaskStatus.FAILED and failed.error is not None
     assert failed.error.code == TtsError.code and "Segment" in failed.error.message
     narration = failed.results[Stage.NARRATION]
-    done_before = {s.index for s in deps.segments.list_for_task(task.id) if s.state == "done"}
+    done_before = {s.index for s in segments_of(deps, task.id) if s.state == "done"}
     speech.refuse = None  # the cause is fixed (a voice configured, a quota raised...)
     spoken_before = len(speech.requests)
     resumed = resume.resume_task(deps, "t1", task.id)
@@ -77,7 +77,7 @@ def test_a_failed_stage_is_resumed_without_redoing_finished_stages(blueprint_byt
     assert done.status == TaskStatus.COMPLETED, done.error
     assert done.results[Stage.NARRATION] == narration  # not written again
     again = [r.text for r in speech.requests[spoken_before:]]
-    finished = [s for s in deps.segments.list_for_task(task.id) if s.index in done_before]
+    finished = [s for s in segments_of(deps, task.id) if s.index in done_before]
     assert not any(s.request["text"] in again for s in finished)  # finished segments kept
 
 

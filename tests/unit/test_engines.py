@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
 
 from tests.support.fake_audio import RecordingSpeechEngine
@@ -105,10 +108,17 @@ def test_dubbing_writes_one_wav_per_snippet_with_its_duration(pipeline):
     dubbing = DubbingScript.model_validate_json(out["dubbing"])
     assert len(dubbing.dubbing_script) == len(narration.narration_script)
     task_id = out["dub_task"].decode()
+    task = deps.tasks.get(task_id)
+    assert task is not None and task.main_result is not None
+    published = {d.path: d for d in task.main_result.artifacts}
     for index, segment in enumerate(dubbing.dubbing_script):
-        assert segment.audio_file_path == f"tasks/{task_id}/dubbing/narration_{index:03d}.wav"
+        # In the folder of the segment's attempt, under the edge-visible basename.
+        assert re.fullmatch(rf"tasks/{task_id}/[0-9a-f]{{16}}/dubbing/narration_{index:03d}\.wav",
+                            segment.audio_file_path)
         wav = _read(deps, task_id, segment.audio_file_path)
         assert wav_duration_seconds(wav) == pytest.approx(segment.duration_seconds, abs=0.001)
+        digest = published[segment.audio_file_path]
+        assert (digest.sha256, digest.size) == (hashlib.sha256(wav).hexdigest(), len(wav))
     total = sum(s.duration_seconds for s in dubbing.dubbing_script)
     assert dubbing.total_duration == pytest.approx(total, abs=0.01)
 

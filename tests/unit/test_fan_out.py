@@ -16,10 +16,16 @@ from tests.support.fakes import (
     FakeScheduler,
     fake_deps,
 )
-from tests.support.tasks import deliver_published, narration_task, valid_dataset
+from tests.support.tasks import (
+    deliver_published,
+    narration_task,
+    segment_message,
+    segments_of,
+    valid_dataset,
+)
 from vss.api.views import TaskView
 from vss.deps import Deps
-from vss.domain.messages import SegmentMessage, StageMessage
+from vss.domain.messages import StageMessage
 from vss.domain.segments import SegmentClaim
 from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
 from vss.errors import BadRequest, RetryableError, StageBusy, TtsError
@@ -72,7 +78,8 @@ def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(p
     deps, task = planned
     sent = _messages(deps, deps.settings.segments_topic)
     assert task.progress is not None and task.progress.total == len(sent) > 3
-    assert sent == [{"task_id": task.id, "index": i} for i in range(len(sent))]
+    plan = task.progress.plan
+    assert sent == [{"task_id": task.id, "plan": plan, "index": i} for i in range(len(sent))]
     assert task.current.stage == Stage.DUBBING_ASSEMBLY and task.current.state == "waiting"
     view = TaskView.of(task, "http://x").model_dump(mode="json")
     assert view["status"] == "RUNNING" and view["progress"] == {
@@ -84,7 +91,7 @@ def test_the_last_segment_starts_the_assembly_exactly_once(planned, speech):
     deps, task = planned
     total = task.progress.total if task.progress else 0
     for index in range(total):
-        assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=index)) \
+        assert segments.run_segment(deps, segment_message(deps, task.id, index)) \
             == SegmentClaim.RUN
         progress = _task(deps, task.id).progress
         assert progress is not None and progress.done == index + 1
@@ -100,7 +107,7 @@ def test_the_last_segment_starts_the_assembly_exactly_once(planned, speech):
 
 def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, speech):
     deps, task = planned
-    message = SegmentMessage(task_id=task.id, index=0)
+    message = segment_message(deps, task.id, 0)
     assert segments.run_segment(deps, message) == SegmentClaim.RUN
     assert segments.run_segment(deps, message) == SegmentClaim.DONE_ALREADY
     assert len(speech.requests) == 1
@@ -110,12 +117,12 @@ def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, s
 
 def test_a_failing_segment_is_retried_alone(planned, speech):
     deps, task = planned
-    text = deps.segments.list_for_task(task.id)[2].request["text"]
+    text = segments_of(deps, task.id)[2].request["text"]
     speech.failures[text] = [RetryableError("503 from TTS"), RetryableError("429")]
     deliver_published(deps, start=1)  # after the dubbing stage's own message: segment 2 fails
     after = _task(deps, task.id)
     assert after.progress is not None and after.progress.done == after.progress.total - 1
-    retried = SegmentMessage(task_id=task.id, index=2)
+    retried = segment_message(deps, task.id, 2)
     with pytest.raises(RetryableError):
         segments.run_segment(deps, retried)  # the redelivery fails again
     assert segments.run_segment(deps, retried) == SegmentClaim.RUN
@@ -127,8 +134,8 @@ def test_a_failing_segment_is_retried_alone(planned, speech):
 
 def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned, speech):
     deps, task = planned
-    message = SegmentMessage(task_id=task.id, index=1)
-    request = deps.segments.list_for_task(task.id)[1].request
+    message = segment_message(deps, task.id, 1)
+    request = segments_of(deps, task.id)[1].request
     speech.failures[request["text"]] = [RetryableError("503")] * 10
     for _ in range(deps.settings.segment_max_attempts):
         with pytest.raises(RetryableError):
@@ -142,17 +149,17 @@ def test_a_segment_that_exhausts_its_attempts_fails_the_task_naming_it(planned, 
 
 def test_a_permanent_tts_error_fails_the_task_at_once_naming_the_segment(planned, speech):
     deps, task = planned
-    request = deps.segments.list_for_task(task.id)[3].request
+    request = segments_of(deps, task.id)[3].request
     # Its first spoken part: a segment with a quoted line is spoken part by part.
     speech.failures[request["parts"][0]["text"]] = [TtsError("voice refused the text")]
-    segments.run_segment(deps, SegmentMessage(task_id=task.id, index=3))
+    segments.run_segment(deps, segment_message(deps, task.id, 3))
     failed = _task(deps, task.id)
     assert failed.status == TaskStatus.FAILED and failed.error is not None
     assert failed.error.code == TtsError.code and failed.error.details["segment"] == 3
     assert "Segment 3" in failed.error.message
     # Later segments of a failed task are dropped unspoken.
     before = len(speech.requests)
-    assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=4)) \
+    assert segments.run_segment(deps, segment_message(deps, task.id, 4)) \
         == SegmentClaim.CLOSED
     assert len(speech.requests) == before
 
@@ -161,21 +168,21 @@ def test_a_dead_workers_segment_is_retaken_after_its_lease(planned):
     deps, task = planned
     lease = deps.settings.segment_lease_seconds
     # A worker claims segment 0 and dies before finishing.
-    deps.segments.update(task.id, 0, lambda s: s.model_copy(update={
+    deps.segments.update(task.id, task.progress.plan, 0, lambda s: s.model_copy(update={
         "state": "running", "attempts": 1, "lease_until": deps.clock() + _seconds(lease)}))
     with pytest.raises(StageBusy):
-        segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0))
+        segments.run_segment(deps, segment_message(deps, task.id, 0))
     clock = deps.clock
     assert isinstance(clock, FakeClock)
     clock.advance(lease + 1)
-    assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0)) \
+    assert segments.run_segment(deps, segment_message(deps, task.id, 0)) \
         == SegmentClaim.RUN
-    assert deps.segments.list_for_task(task.id)[0].attempts == 2
+    assert segments_of(deps, task.id)[0].attempts == 2
 
 
 def test_a_dead_lettered_segment_fails_the_task_naming_it(planned):
     deps, task = planned
-    assert segments.on_dead_segment(deps, SegmentMessage(task_id=task.id, index=2)) is True
+    assert segments.on_dead_segment(deps, segment_message(deps, task.id, 2)) is True
     failed = _task(deps, task.id)
     assert failed.status == TaskStatus.FAILED and failed.error is not None
     assert failed.error.details["segment"] == 2
@@ -193,7 +200,7 @@ def test_a_lost_fan_out_is_published_again_by_the_redelivered_stage_message(plan
 def test_cancel_during_the_fan_out_drops_the_remaining_segments(planned, speech):
     deps, task = planned
     tasks.cancel_task(deps, "t1", task.id)
-    assert segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0)) \
+    assert segments.run_segment(deps, segment_message(deps, task.id, 0)) \
         == SegmentClaim.CLOSED
     assert speech.requests == []
 
@@ -210,9 +217,9 @@ def test_the_deadline_check_watches_a_fan_out_and_republishes_stalled_segments(p
     assert isinstance(scheduler, FakeScheduler)
     watchdog = _seconds(deps.settings.segment_watchdog_seconds)
     assert scheduler.scheduled[-1] == (task.id, deps.clock() + watchdog)
-    segments.run_segment(deps, SegmentMessage(task_id=task.id, index=0))
+    segments.run_segment(deps, segment_message(deps, task.id, 0))
     # Segment 1's worker died; the others' messages were lost on the way.
-    deps.segments.update(task.id, 1, lambda s: s.model_copy(update={
+    deps.segments.update(task.id, task.progress.plan, 1, lambda s: s.model_copy(update={
         "state": "running", "attempts": 1, "lease_until": deps.clock() + _seconds(5)}))
     assert isinstance(deps.publisher, FakePublisher)
     deps.publisher.published.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import traceback
@@ -17,7 +18,7 @@ from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.files import FileStatus
 from vss.domain.messages import StageMessage
-from vss.domain.results import NarrationResult
+from vss.domain.results import ArtifactDigest, NarrationResult
 from vss.domain.tasks import Stage, StageClaim, TaskStatus
 from vss.errors import LlmError, NotFound, RetryableError, StageBusy
 from vss.service import stages, tasks, uploads
@@ -84,7 +85,10 @@ def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: byte
     assert handler.calls == 1
     done = deps.tasks.get(task.id)
     assert done is not None and done.status == TaskStatus.COMPLETED
-    assert done.main_result == _result(f"tasks/{task.id}/narration.json")
+    # Written in the attempt's own folder, and recorded with its digest.
+    path = f"tasks/{task.id}/{done.current.attempt}/narration.json"
+    assert done.main_result == _result(path).model_copy(update={"artifacts": [
+        ArtifactDigest(path=path, sha256=hashlib.sha256(b"{}").hexdigest(), size=2)]})
     assert done.results == {Stage.NARRATION: done.main_result}
     assert done.usage == {"llm_tokens": 10}
 
@@ -108,7 +112,8 @@ def test_twin_message_during_a_live_stage_is_sent_back(deps: Deps, blueprint_byt
 def test_dead_worker_stage_is_retaken_after_its_lease(deps: Deps, blueprint_bytes: bytes):
     task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     lease = rules.timedelta(seconds=deps.settings.stage_lease_seconds)
-    deps.tasks.update(task.id, lambda t: rules.claim(t, Stage.NARRATION, deps.clock(), lease))
+    deps.tasks.update(task.id, lambda t: rules.claim(t, Stage.NARRATION, "dead", deps.clock(),
+                                                     lease))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     handler = Counting()
     with pytest.raises(StageBusy):

@@ -56,12 +56,12 @@ def test_every_stage_result_survives_a_round_trip_through_storage():
     task = _task(TaskType.GENERATE_NARRATION, {"blueprint_path": "uploads/f/b.json"})
     result = NarrationResult(output_file_path="tasks/t/narration.json", snippets=2,
                              engine="offline", notes=["offline"])
-    running = rules.claim(task, Stage.NARRATION, NOW, timedelta(seconds=60))
-    done = rules.finish_stage(running, Stage.NARRATION, result, {"llm_calls": 1}, NOW)
+    running = rules.claim(task, Stage.NARRATION, "a1", NOW, timedelta(seconds=60))
+    done = rules.finish_stage(running, Stage.NARRATION, "a1", result, {"llm_calls": 1}, NOW)
     stored = rules.Task.model_validate(done.model_dump(mode="json"))
     assert stored.results == {Stage.NARRATION: result}
     assert stored.main_result == result
     assert result.as_seed_result() == {"output_file_path": "tasks/t/narration.json",
                                        "snippets": 2, "engine": "offline",
                                        "estimated_duration_seconds": None,
-                                       "notes": ["offline"]}
+                                       "notes": ["offline"], "artifacts": []}

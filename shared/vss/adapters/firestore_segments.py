@@ -1,4 +1,6 @@
-"""Firestore repository of a task's fanned-out segments: `tasks/<id>/segments/<index>`.
+"""Firestore repository of a task's fanned-out segments:
+`tasks/<id>/plans/<plan>/segments/<index>`, one folder per planning attempt, so a stale
+planner's segments can never mix with the plan whose commit won.
 
 Finishing a segment and counting it on its task happen in one transaction; the task's counters
 are increments the transaction writes without reading the task, so segments that finish at the
@@ -12,9 +14,10 @@ from collections.abc import Callable
 from google.cloud import firestore
 
 from vss.adapters.firestore_repos import TASKS, TRANSACTION_ATTEMPTS, to_doc
-from vss.domain.segments import Segment, SegmentState
+from vss.domain.segments import Segment
 from vss.errors import NotFound
 
+PLANS = "plans"
 SEGMENTS = "segments"
 
 
@@ -27,11 +30,15 @@ class FirestoreSegmentRepository:
         self._db = client
         self._tasks = client.collection(TASKS)
 
-    def _ref(self, task_id: str, index: int) -> firestore.DocumentReference:
-        return self._tasks.document(task_id).collection(SEGMENTS).document(_segment_id(index))
+    def _collection(self, task_id: str, plan: str) -> firestore.CollectionReference:
+        return self._tasks.document(task_id).collection(PLANS).document(plan) \
+            .collection(SEGMENTS)
 
-    def put_new(self, task_id: str, segments: list[Segment]) -> None:
-        collection = self._tasks.document(task_id).collection(SEGMENTS)
+    def _ref(self, task_id: str, plan: str, index: int) -> firestore.DocumentReference:
+        return self._collection(task_id, plan).document(_segment_id(index))
+
+    def put_new(self, task_id: str, plan: str, segments: list[Segment]) -> None:
+        collection = self._collection(task_id, plan)
         stored = {snap.id for snap in collection.select([]).stream()}
         batch = self._db.batch()
         pending = 0
@@ -46,8 +53,8 @@ class FirestoreSegmentRepository:
         if pending:
             batch.commit()
 
-    def list_for_task(self, task_id: str) -> list[Segment]:
-        collection = self._tasks.document(task_id).collection(SEGMENTS)
+    def list_for_task(self, task_id: str, plan: str) -> list[Segment]:
+        collection = self._collection(task_id, plan)
         return [Segment.model_validate(s.to_dict()) for s in collection.order_by("index").stream()]
 
     def _read(self, ref: firestore.DocumentReference, transaction: firestore.Transaction,
@@ -59,9 +66,9 @@ class FirestoreSegmentRepository:
         return Segment.model_validate(snap.to_dict())
 
     def update(
-        self, task_id: str, index: int, change: Callable[[Segment], Segment]
+        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:
-        ref = self._ref(task_id, index)
+        ref = self._ref(task_id, plan, index)
 
         @firestore.transactional
         def apply(transaction: firestore.Transaction) -> tuple[Segment, Segment]:
@@ -74,18 +81,19 @@ class FirestoreSegmentRepository:
         return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
     def finish(
-        self, task_id: str, index: int, change: Callable[[Segment], Segment],
+        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
         usage: dict[str, float],
     ) -> bool:
-        ref = self._ref(task_id, index)
+        ref = self._ref(task_id, plan, index)
         task_ref = self._tasks.document(task_id)
 
         @firestore.transactional
         def apply(transaction: firestore.Transaction) -> bool:
             segment = self._read(ref, transaction, task_id, index)
-            if segment.state == SegmentState.DONE:
+            after = change(segment)
+            if after is segment:  # a stale attempt, or done already: nothing to count
                 return False
-            transaction.set(ref, to_doc(change(segment)))
+            transaction.set(ref, to_doc(after))
             counters: dict[str, object] = {"progress.done": firestore.Increment(1)}
             counters.update({f"usage.{key}": firestore.Increment(value)
                              for key, value in usage.items()})

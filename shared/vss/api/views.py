@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from vss.domain.files import FileRecord, FileStatus
-from vss.domain.tasks import Progress, Stage, Task, TaskError, TaskStatus, TaskType
+from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 
 API_PREFIX = "/api/v1"
 
@@ -27,6 +27,14 @@ class UploadedFile(BaseModel):
     status: FileStatus
 
 
+class ProgressView(BaseModel):
+    """Fanned-out work done so far: `stage` starts when `done` reaches `total`."""
+
+    stage: Stage
+    done: int
+    total: int
+
+
 class TaskView(BaseModel):
     id: str
     task_type: TaskType
@@ -39,9 +47,12 @@ class TaskView(BaseModel):
     results: dict[str, dict[str, Any]] = Field(
         description="Every finished stage's result, keyed by stage."
     )
-    error: TaskError | None
+    error: TaskError | None = Field(description="The latest error.")
+    errors: list[TaskError] = Field(
+        description="Every error the task failed with, oldest first: a resumed task keeps "
+        "the causes of its earlier failures.")
     usage: dict[str, float]
-    progress: Progress | None = Field(
+    progress: ProgressView | None = Field(
         description="While a stage's work is fanned out (dubbing segments): done of total."
     )
     waiting_on: list[str]
@@ -59,7 +70,9 @@ class TaskView(BaseModel):
             stage=None if task.is_terminal else task.current.stage,
             result=task.main_result.as_seed_result() if task.main_result else None,
             results={stage.value: r.as_seed_result() for stage, r in task.results.items()},
-            error=task.error, progress=task.progress, usage=task.usage, waiting_on=task.waiting_on,
+            error=task.error, errors=task.errors, usage=task.usage, waiting_on=task.waiting_on,
+            progress=ProgressView(stage=task.progress.stage, done=task.progress.done,
+                                  total=task.progress.total) if task.progress else None,
             created=task.created, modified=task.modified, deadline_at=task.deadline_at,
             download_url=f"{base_url}{API_PREFIX}/files/tasks/{task.id}/download/" if done
             else None,

@@ -16,10 +16,11 @@ class StageMessage(BaseModel):
 
 
 class SegmentMessage(BaseModel):
-    """Synthesise segment `index` of task `task_id` (published on the segments topic)."""
+    """Synthesise segment `index` of plan `plan` of task `task_id` (on the segments topic)."""
 
     model_config = ConfigDict(extra="forbid")
     task_id: str
+    plan: str
     index: int
 
 

@@ -72,8 +72,14 @@ def upload_path(file_id: str, filename: str) -> str:
     return f"{UPLOADS}/{file_id}/{safe_filename(filename)}"
 
 
-def artifact_path(task_id: str, name: str) -> str:
-    return f"{TASKS}/{task_id}/{name}"
+def artifact_path(task_id: str, name: str, attempt: str | None = None) -> str:
+    """Where attempt `attempt` of a task's stage or segment writes artifact `name`.
+
+    Every attempt writes under its own folder, so an object is written by exactly one attempt
+    and never overwritten; a result names only the files of the attempt whose commit won, so a
+    stale attempt's files are never published (`vss.domain.leases`). The basename is the
+    edge-visible name (`narration_000.wav`, `dubbing_script.json`)."""
+    return f"{TASKS}/{task_id}/{attempt}/{name}" if attempt else f"{TASKS}/{task_id}/{name}"
 
 
 def blob_name(tenant_id: str, relative_path: str) -> str:

@@ -9,10 +9,23 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class ArtifactDigest(BaseModel):
+    """A published file as its attempt wrote it: the bytes under `path` are exactly these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="Relative path, downloadable with files/download/?path=.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
 class StageResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     output_file_path: str = Field(description="Relative path of the stage's main artifact.")
+    artifacts: list[ArtifactDigest] = Field(
+        default_factory=list, description="Every file the stage published (for the stage "
+        "that assembles fanned-out work, the items' files too), with its sha256 and size.")
 
     def as_seed_result(self) -> dict[str, Any]:
         """The result as the seed's task view shows it (no `stage` tag)."""

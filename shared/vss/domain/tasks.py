@@ -12,8 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vss.domain.failures import TaskError
+from vss.domain.leases import Lease, LeaseState
 from vss.domain.results import AnyStageResult, StageResult
-from vss.errors import InvalidTransition, VssError
+from vss.errors import InvalidTransition
+
+__all__ = ["TaskError"]  # re-exported: the error a task records
 
 
 class TaskStatus(StrEnum):
@@ -58,33 +62,20 @@ PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
 }
 
 
-class TaskError(BaseModel):
-    code: int
-    message: str
-    details: dict[str, Any] = Field(default_factory=dict)
-
-    @classmethod
-    def of(cls, error: VssError) -> TaskError:
-        details = error.details if isinstance(error.details, dict) else {"info": error.details}
-        return cls(code=error.code, message=error.message, details=details)
-
-
 class Progress(BaseModel):
     """Work items of a fanned-out step: `stage` starts when `done` reaches `total`."""
 
     stage: Stage
     done: int = Field(ge=0)
     total: int = Field(ge=1)
+    plan: str = Field(description="Fencing token of the planning attempt whose commit won: "
+                      "its segments are the ones counted.")
 
 
-class StageRun(BaseModel):
-    """Where the current stage stands; `lease_until` protects a running stage from a twin."""
+class StageRun(Lease):
+    """Where the current stage stands: its lease protects a running stage from a twin."""
 
     stage: Stage
-    state: str = "queued"  # waiting (on fanned-out work) | queued | running | done
-    attempts: int = 0
-    lease_until: datetime | None = None
-    last_error: TaskError | None = None
 
 
 class Task(BaseModel):
@@ -101,7 +92,10 @@ class Task(BaseModel):
     results: dict[Stage, AnyStageResult] = Field(
         default_factory=dict, description="Each finished stage's result, keyed by stage."
     )
-    error: TaskError | None = None
+    error: TaskError | None = Field(None, description="The latest error.")
+    errors: list[TaskError] = Field(
+        default_factory=list, description="Every error the task failed with, oldest first "
+        "(a resumed task keeps the causes of its earlier failures).")
     usage: dict[str, float] = Field(default_factory=dict)
     progress: Progress | None = Field(None, description="Fanned-out work done so far.")
     created: datetime
@@ -166,24 +160,42 @@ def _move(task: Task, to: TaskStatus, now: datetime, **changes: Any) -> Task:
     return task.model_copy(update={"status": to, "modified": now, **changes})
 
 
-def resume(task: Task, now: datetime, deadline: timedelta) -> Task:
+def resume(task: Task, now: datetime, deadline: timedelta, waiting_on: list[str]) -> Task:
     """A FAILED task runs again from the stage that failed; finished stages keep their results
-    and are not run again. Fanned-out work keeps what is done."""
+    and are not run again, fanned-out work keeps what is done. An attempt still alive under its
+    lease keeps it (its outcome counts); otherwise the stage starts afresh. `waiting_on` is
+    what the caller found still unchecked among the task's inputs: the task waits on it
+    (PENDING) instead of running."""
     if task.status != TaskStatus.FAILED:
         raise InvalidTransition(
             f"Only a FAILED task can be resumed; task {task.id} is {task.status}.",
             details={"task_id": task.id, "status": task.status},
         )
-    waiting = task.progress is not None and task.progress.stage == task.current.stage \
-        and task.progress.done < task.progress.total
-    current = StageRun(stage=task.current.stage, state="waiting" if waiting else "queued")
-    return task.model_copy(update={"status": TaskStatus.RUNNING, "error": None,
-                                   "current": current, "modified": now,
+    current = task.current
+    if not current.is_live(now):
+        waiting = task.progress is not None and task.progress.stage == current.stage \
+            and task.progress.done < task.progress.total
+        current = StageRun(stage=current.stage,
+                           state=LeaseState.WAITING if waiting else LeaseState.QUEUED)
+    started = bool(task.results) or task.current.attempts > 0 or task.progress is not None
+    status = TaskStatus.RUNNING if started or not waiting_on else TaskStatus.PENDING
+    return task.model_copy(update={"status": status, "error": None, "current": current,
+                                   "waiting_on": waiting_on, "modified": now,
                                    "deadline_at": now + deadline})
 
 
+def refuse_resume(task: Task, error: TaskError, now: datetime) -> Task:
+    """A resume refused because an input is invalid: the task stays FAILED, with that cause
+    as its latest error."""
+    if task.status != TaskStatus.FAILED or task.error == error:
+        return task
+    return task.model_copy(update={"error": error, "errors": [*task.errors, error],
+                                   "modified": now})
+
+
 def fail(task: Task, error: TaskError, now: datetime) -> Task:
-    return _move(task, TaskStatus.FAILED, now, error=error)
+    """Fail the task; the error becomes `error` and joins the history in `errors`."""
+    return _move(task, TaskStatus.FAILED, now, error=error, errors=[*task.errors, error])
 
 
 def cancel(task: Task, now: datetime) -> Task:
@@ -210,31 +222,37 @@ class StageClaim(StrEnum):
 def claim_decision(task: Task, stage: Stage, now: datetime) -> StageClaim:
     if task.is_terminal:
         return StageClaim.CLOSED
-    if task.waiting_on or (stage == task.current.stage and task.current.state == "waiting"):
+    if task.waiting_on or (stage == task.current.stage
+                           and task.current.state == LeaseState.WAITING):
         return StageClaim.STALE
     if stage != task.current.stage:
         done_before = task.stages.index(stage) < task.stages.index(task.current.stage)
         return StageClaim.DONE_ALREADY if done_before else StageClaim.STALE
-    if task.current.state == "done":
+    if task.current.state == LeaseState.DONE:
         return StageClaim.DONE_ALREADY
-    lease = task.current.lease_until
-    if task.current.state == "running" and lease is not None and lease > now:
+    if task.current.is_live(now):
         return StageClaim.BUSY
     return StageClaim.RUN
 
 
-def claim(task: Task, stage: Stage, now: datetime, lease: timedelta) -> Task:
-    """Take the stage (state RUNNING, lease set); call only after `claim_decision` said RUN."""
-    run = task.current.model_copy(
-        update={
-            "state": "running",
-            "attempts": task.current.attempts + 1,
-            "lease_until": now + lease,
-        }
-    )
+def claim(task: Task, stage: Stage, token: str, now: datetime, lease: timedelta) -> Task:
+    """Take the stage for attempt `token`; call only after `claim_decision` said RUN."""
+    run = task.current.claimed(token, now, lease)
     if task.status == TaskStatus.PENDING:
         return _move(task, TaskStatus.RUNNING, now, current=run)
     return task.model_copy(update={"current": run, "modified": now})
+
+
+def holds(task: Task, stage: Stage, token: str) -> bool:
+    """Whether attempt `token` of `stage` may still write the stage's outcome."""
+    return task.status == TaskStatus.RUNNING and task.current.stage == stage \
+        and task.current.holds(token)
+
+
+def renew(task: Task, stage: Stage, token: str, until: datetime) -> Task:
+    if not holds(task, stage, token):
+        return task
+    return task.model_copy(update={"current": task.current.renewed(token, until)})
 
 
 def add_usage(usage: dict[str, float], spent: dict[str, float]) -> dict[str, float]:
@@ -246,45 +264,51 @@ def add_usage(usage: dict[str, float], spent: dict[str, float]) -> dict[str, flo
 
 
 def charge(task: Task, spent: dict[str, float]) -> Task:
-    """What a failed attempt spent, kept on the task even though the attempt left no output."""
+    """What an attempt spent, kept on the task even when the attempt left no output (it
+    failed, or it was stale: whoever paid the provider, the tenant's usage says so)."""
     if not spent:
         return task
     return task.model_copy(update={"usage": add_usage(task.usage, spent)})
 
 
-def release(task: Task, stage: Stage, error: TaskError, now: datetime) -> Task:
-    """A transient failure: give the stage back so the redelivered message can retake it."""
-    if task.is_terminal or task.current.stage != stage:
+def release(task: Task, stage: Stage, token: str, error: TaskError, now: datetime) -> Task:
+    """A transient failure of attempt `token`: give the stage back so the redelivered message
+    can retake it. A stale attempt changes nothing."""
+    if not holds(task, stage, token):
         return task
-    run = task.current.model_copy(
-        update={"state": "queued", "lease_until": None, "last_error": error}
-    )
-    return task.model_copy(update={"current": run, "modified": now})
+    return task.model_copy(update={"current": task.current.released(token, error),
+                                   "modified": now})
+
+
+def fail_attempt(task: Task, stage: Stage, token: str, error: TaskError, now: datetime) -> Task:
+    """A permanent failure of attempt `token` fails the task; a stale attempt's does not."""
+    if not holds(task, stage, token):
+        return task
+    ended = task.model_copy(update={"current": task.current.ended(token, LeaseState.QUEUED)})
+    return fail(ended, error, now)
 
 
 def finish_stage(
-    task: Task, stage: Stage, result: AnyStageResult, usage: dict[str, float], now: datetime,
-    fan_out: int = 0,
+    task: Task, stage: Stage, token: str, result: AnyStageResult, usage: dict[str, float],
+    now: datetime, fan_out: int = 0,
 ) -> Task:
-    """Record a stage's output; move to the next stage or complete the task. With `fan_out`
-    work items, the next stage waits until every one is done (`segment_finished`)."""
-    if task.status != TaskStatus.RUNNING or task.current.stage != stage:
-        raise InvalidTransition(
-            f"Stage {stage} of task {task.id} cannot finish from {task.status}.",
-            details={"task_id": task.id, "status": task.status},
-        )
+    """Record attempt `token`'s output; move to the next stage or complete the task. With
+    `fan_out` work items, the next stage waits until every one is done. A stale attempt
+    (`holds` is false) changes nothing: the caller charges its usage."""
+    if not holds(task, stage, token):
+        return task
     merged_usage = add_usage(task.usage, usage)
     results = {**task.results, stage: result}
     following = task.next_stage()
     if following is None:
-        done = task.current.model_copy(update={"state": "done", "lease_until": None})
+        done = task.current.ended(token)
         return _move(
             task, TaskStatus.COMPLETED, now, current=done, results=results, usage=merged_usage
         )
     if fan_out:
         return task.model_copy(update={
-            "current": StageRun(stage=following, state="waiting"),
-            "progress": Progress(stage=following, done=0, total=fan_out),
+            "current": StageRun(stage=following, state=LeaseState.WAITING),
+            "progress": Progress(stage=following, done=0, total=fan_out, plan=token),
             "results": results, "usage": merged_usage, "modified": now,
         })
     return task.model_copy(
@@ -301,8 +325,9 @@ def start_when_fanned_in(task: Task, now: datetime) -> Task:
     """The stage that waited on fanned-out work becomes ready to run once every item is done.
     Applied in a transaction, so exactly one caller sees it change."""
     progress = task.progress
-    if task.is_terminal or progress is None or task.current.state != "waiting" \
+    if task.is_terminal or progress is None or task.current.state != LeaseState.WAITING \
             or task.current.stage != progress.stage or progress.done < progress.total:
         return task
-    return task.model_copy(update={"current": task.current.model_copy(update={"state": "queued"}),
-                                   "modified": now})
+    return task.model_copy(update={
+        "current": task.current.model_copy(update={"state": LeaseState.QUEUED}),
+        "modified": now})

@@ -3,84 +3,173 @@ segment message (claimed with a lease, retried alone, counted on the task when i
 
 Idempotency is keyed on the segment's state, as for stages: a duplicate of a finished segment
 is dropped (never counted twice, never synthesised again), a twin of a live one is sent back,
-and a segment whose worker died is retaken when its lease runs out.
+and a segment whose worker died is retaken when its lease runs out. Each attempt is fenced
+(`vss.service.leased`) and writes its WAV in its own folder: a stale twin can neither record
+its take nor overwrite the published one.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.ids import is_valid_id
+from vss.domain.leases import LeaseState
 from vss.domain.messages import SegmentMessage
 from vss.domain.segments import (
     Segment,
     SegmentClaim,
-    claim_segment,
     exhausted_error,
     finish_segment,
-    release_segment,
     segment_claim_decision,
+    waits_on_segments,
 )
-from vss.domain.tasks import Task, TaskError, TaskStatus
-from vss.errors import (
-    NotFound,
-    PermanentError,
-    RetryableError,
-    StageBusy,
-    UnexpectedError,
-    VssError,
-)
-from vss.service.errors import fail_task, safe_error
+from vss.domain.tasks import Task, TaskError, TaskStatus, add_usage
+from vss.errors import NotFound, StageBusy, UnexpectedError
+from vss.service.errors import fail_task
+from vss.service.leased import Attempt, run_leased
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
-from vss.stage_handler import SegmentContext, SegmentHandler
+from vss.stage_handler import SegmentContext, SegmentHandler, SegmentOutput
 
 log = logging.getLogger(__name__)
 
 
-def store_segments(deps: Deps, task: Task, requests: list[dict[str, object]]) -> None:
-    """Record the planned segments before the task starts waiting on them."""
-    deps.segments.put_new(task.id, [
+def store_segments(deps: Deps, task: Task, plan: str, requests: list[dict[str, object]]
+                   ) -> None:
+    """Record plan `plan`'s segments before the task starts waiting on them."""
+    deps.segments.put_new(task.id, plan, [
         Segment(task_id=task.id, index=index, request=dict(request), expire_at=task.expire_at)
         for index, request in enumerate(requests)
     ])
 
 
-def publish_pending(deps: Deps, task_id: str) -> int:
+def _segments(deps: Deps, task: Task) -> list[Segment]:
+    return deps.segments.list_for_task(task.id, task.progress.plan) if task.progress else []
+
+
+def publish_pending(deps: Deps, task: Task) -> int:
     """Publish a message for every segment not done yet (all of them after planning; the
     missing ones when a stage message finds its task still waiting). Returns how many."""
-    pending = [s for s in deps.segments.list_for_task(task_id) if s.state != "done"]
+    pending = [s for s in _segments(deps, task) if s.state != LeaseState.DONE]
     for segment in pending:
-        _publish(deps, task_id, segment.index)
+        _publish(deps, task, segment.index)
     return len(pending)
 
 
-def _publish(deps: Deps, task_id: str, index: int) -> None:
-    message = SegmentMessage(task_id=task_id, index=index)
+def _publish(deps: Deps, task: Task, index: int) -> None:
+    assert task.progress is not None
+    message = SegmentMessage(task_id=task.id, plan=task.progress.plan, index=index)
     deps.publisher.publish(deps.settings.segments_topic, message.model_dump_json().encode(),
-                           task_id=task_id, segment=str(index))
+                           task_id=task.id, segment=str(index))
 
 
-def republish_stalled(deps: Deps, task_id: str) -> int:
+def publish_current(deps: Deps, task: Task) -> None:
+    """Publish what the task waits for now: its queued stage, or its pending segments."""
+    if task.current.state == LeaseState.QUEUED:
+        publish_stage(deps, task.id, task.current.stage)
+    elif task.current.state == LeaseState.WAITING:
+        publish_pending(deps, task)
+
+
+def republish_stalled(deps: Deps, task: Task) -> int:
     """Publish again every segment that nobody is working on: queued, or running under a
     lease that ran out. A duplicate of a message still on its way is dropped by the claim."""
     now = deps.clock()
-    stalled = [s for s in deps.segments.list_for_task(task_id) if s.state == "queued" or (
-        s.state == "running" and s.lease_until is not None and s.lease_until <= now)]
+    stalled = [s for s in _segments(deps, task) if s.is_stalled(now)]
     for segment in stalled:
-        _publish(deps, task_id, segment.index)
+        _publish(deps, task, segment.index)
     if stalled:
-        log.warning("republished %s stalled segments", len(stalled), extra={"task_id": task_id})
+        log.warning("republished %s stalled segments", len(stalled), extra={"task_id": task.id})
     return len(stalled)
 
 
 def schedule_watchdog(deps: Deps, task: Task) -> None:
-    """The next check of a task waiting on its segments (the deadline check, sooner)."""
+    """The task's next check: its watchdog, or its deadline when that comes sooner."""
     soon = deps.clock() + timedelta(seconds=deps.settings.segment_watchdog_seconds)
     deps.deadlines.schedule(task.id, min(soon, task.deadline_at))
+
+
+class SegmentWork:
+    """One segment of a fan-out as leased work (`vss.service.leased`): the lease lives on the
+    segment's document; finishing it counts it on the task in the same transaction."""
+
+    def __init__(self, deps: Deps, message: SegmentMessage, task: Task) -> None:
+        self.deps, self.message, self.task = deps, message, task
+        self.what = f"segment {message.index}"
+        self.labels = {"task_id": message.task_id, "segment": str(message.index)}
+        self.lease = timedelta(seconds=deps.settings.segment_lease_seconds)
+        self.segment: Segment | None = None  # as claimed
+
+    def _update(self, change: Callable[[Segment], Segment]) -> tuple[Segment, Segment]:
+        m = self.message
+        return self.deps.segments.update(m.task_id, m.plan, m.index, change)
+
+    def _charge(self, spent: dict[str, float]) -> None:
+        if spent:
+            self.deps.tasks.update(self.task.id, lambda t: rules.charge(t, spent))
+
+    def claim(self, token: str) -> str:
+        decision: list[SegmentClaim] = []
+        task, labels = self.task, self.labels
+
+        def take(segment: Segment) -> Segment:
+            now = self.deps.clock()
+            decision[:] = [segment_claim_decision(task, segment, now,
+                                                  self.deps.settings.segment_max_attempts)]
+            if task.progress is None or task.progress.plan != self.message.plan:
+                decision[:] = [SegmentClaim.CLOSED]  # a plan whose commit lost
+            return segment.claimed(token, now, self.lease) \
+                if decision[0] == SegmentClaim.RUN else segment
+
+        try:
+            _, self.segment = self._update(take)
+        except NotFound:
+            log.warning("segment message dropped: no such segment", extra=labels)
+            return SegmentClaim.UNKNOWN
+        outcome = decision[0]
+        if outcome == SegmentClaim.BUSY:
+            log.warning("segment message sent back: it is running elsewhere", extra=labels)
+            raise StageBusy("The segment is being synthesised elsewhere.", details=labels)
+        if outcome == SegmentClaim.EXHAUSTED:
+            fail_task(self.deps, task.id, exhausted_error(self.segment), {}, labels)
+        elif outcome == SegmentClaim.DONE_ALREADY:
+            _start_waiting_stage(self.deps, task.id, republish=True)  # its finisher may have died
+            log.info("segment message dropped: done already", extra=labels)
+        elif outcome != SegmentClaim.RUN:
+            log.info("segment message dropped: %s", outcome.value, extra=labels)
+        return outcome
+
+    def renew(self, token: str, until: datetime) -> None:
+        self._update(lambda s: s.renewed(token, until))
+
+    def release(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+        before, _ = self._update(lambda s: s.released(token, error))
+        self._charge(spent)
+        return before.holds(token)
+
+    def fail(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+        before, _ = self._update(lambda s: s.ended(token, LeaseState.QUEUED))
+        if not before.holds(token):
+            self._charge(spent)
+            return False
+        fail_task(self.deps, self.task.id, TaskError(
+            code=error.code, message=f"Segment {self.message.index}: {error.message}",
+            details={"segment": self.message.index, **error.details}), spent, self.labels)
+        return True
+
+    def finish(self, token: str, output: SegmentOutput, spent: dict[str, float]) -> bool:
+        m = self.message
+        finished = self.deps.segments.finish(
+            m.task_id, m.plan, m.index,
+            lambda s: finish_segment(s, token, output.output, output.usage, output.artifacts),
+            output.usage)
+        if not finished:
+            self._charge(add_usage(spent, output.usage))
+        return finished
 
 
 def run_segment(deps: Deps, message: SegmentMessage,
@@ -95,67 +184,22 @@ def run_segment(deps: Deps, message: SegmentMessage,
     if task is None:
         log.warning("segment message dropped: no such task", extra=labels)
         return SegmentClaim.UNKNOWN
-    decision: list[SegmentClaim] = []
-    lease = timedelta(seconds=deps.settings.segment_lease_seconds)
+    work = SegmentWork(deps, message, task)
 
-    def take(segment: Segment) -> Segment:
-        now = deps.clock()
-        decision[:] = [segment_claim_decision(task, segment, now,
-                                              deps.settings.segment_max_attempts)]
-        return claim_segment(segment, now, lease) if decision[0] == SegmentClaim.RUN \
-            else segment
+    def body(attempt: Attempt) -> SegmentOutput:
+        assert work.segment is not None
+        files = TaskFiles(deps, task.tenant_id, task.id, attempt=attempt.token)
+        output = handler(SegmentContext(
+            task=task, segment=work.segment, files=files, settings=deps.settings,
+            llm_for=deps.llm_for, spent=attempt.spent))
+        output.artifacts = files.written
+        return output
 
-    try:
-        _, segment = deps.segments.update(message.task_id, message.index, take)
-    except NotFound:
-        log.warning("segment message dropped: no such segment", extra=labels)
-        return SegmentClaim.UNKNOWN
-    outcome = decision[0]
-    if outcome == SegmentClaim.BUSY:
-        log.info("segment message sent back: it is running elsewhere", extra=labels)
-        raise StageBusy("The segment is being synthesised elsewhere.", details=labels)
-    if outcome == SegmentClaim.EXHAUSTED:
-        fail_task(deps, task.id, exhausted_error(segment), {}, labels)
-        return outcome
-    if outcome == SegmentClaim.DONE_ALREADY:
-        _start_waiting_stage(deps, task.id, republish=True)  # its finisher may have died
-        log.info("segment message dropped: done already", extra=labels)
-        return outcome
-    if outcome != SegmentClaim.RUN:
-        log.info("segment message dropped: %s", outcome.value, extra=labels)
-        return outcome
-
-    context = SegmentContext(
-        task=task, segment=segment, files=TaskFiles(deps, task.tenant_id, task.id),
-        settings=deps.settings, llm_for=deps.llm_for,
-    )
-    try:
-        output = handler(context)
-    except PermanentError as exc:
-        safe = safe_error(deps.settings, exc)
-        fail_task(deps, task.id, TaskError(
-            code=safe.code, message=f"Segment {message.index}: {safe.message}",
-            details={"segment": message.index, **safe.details}), context.spent, labels)
-        return outcome
-    except Exception as exc:
-        error = exc if isinstance(exc, VssError) else UnexpectedError(
-            f"{type(exc).__name__}: {exc}")
-        safe = safe_error(deps.settings, error)
-        deps.segments.update(message.task_id, message.index,
-                             lambda s: release_segment(s, safe))
-        if context.spent:
-            deps.tasks.update(task.id, lambda t: rules.charge(t, context.spent))
-        log.warning("segment %s failed, will retry: %s", message.index, safe.message,
-                    extra=labels)
-        raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
-
-    finished = deps.segments.finish(
-        message.task_id, message.index,
-        lambda s: finish_segment(s, output.output, output.usage), output.usage)
-    log.info("segment %s %s", message.index,
-             "done" if finished else "done by a twin first", extra=labels)
-    _start_waiting_stage(deps, task.id, republish=False)
-    return outcome
+    outcome = run_leased(deps, work, body)
+    if outcome.committed:
+        log.info("segment %s done", message.index, extra=labels)
+        _start_waiting_stage(deps, task.id, republish=False)
+    return SegmentClaim(outcome.decision)
 
 
 def _start_waiting_stage(deps: Deps, task_id: str, *, republish: bool) -> None:
@@ -167,14 +211,15 @@ def _start_waiting_stage(deps: Deps, task_id: str, *, republish: bool) -> None:
     if task is None or progress is None or progress.done < progress.total \
             or task.status != TaskStatus.RUNNING or task.current.stage != progress.stage:
         return
-    if task.current.state == "waiting":
+    if task.current.state == LeaseState.WAITING:
         before, after = deps.tasks.update(task_id,
                                           lambda t: rules.start_when_fanned_in(t, deps.clock()))
-        if before.current.state == "waiting" and after.current.state == "queued":
+        if before.current.state == LeaseState.WAITING \
+                and after.current.state == LeaseState.QUEUED:
             log.info("all %s segments done: %s starts", progress.total, after.current.stage,
                      extra={"task_id": task_id})
             publish_stage(deps, task_id, after.current.stage)
-    elif republish and task.current.state == "queued":
+    elif republish and task.current.state == LeaseState.QUEUED:
         publish_stage(deps, task_id, task.current.stage)
 
 
@@ -182,19 +227,18 @@ def on_dead_segment(deps: Deps, message: SegmentMessage) -> bool:
     """A segment message ran out of deliveries: fail the task naming the segment, unless the
     segment finished or is alive."""
     try:
-        segments = deps.segments.list_for_task(message.task_id) \
-            if is_valid_id(message.task_id) else []
+        segments = deps.segments.list_for_task(message.task_id, message.plan) \
+            if is_valid_id(message.task_id) and is_valid_id(message.plan) else []
         segment = next(s for s in segments if s.index == message.index)
     except StopIteration:
         log.warning("dead segment dropped: no such segment", extra={"task_id": message.task_id})
         return False
-    live = segment.state == "running" and segment.lease_until is not None \
-        and segment.lease_until > deps.clock()
-    if segment.state == "done" or live:
+    if segment.state == LeaseState.DONE or segment.is_live(deps.clock()):
         return False
 
     def change(task: Task) -> Task:
-        if task.is_terminal:
+        if not waits_on_segments(task) or task.progress is None \
+                or task.progress.plan != message.plan:
             return task
         return rules.fail(task, exhausted_error(segment), deps.clock())
 

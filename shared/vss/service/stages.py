@@ -3,37 +3,29 @@ dead-lettered messages and the per-task deadline.
 
 Idempotency is keyed on the task's stage state, not on the message id: a redelivered message
 must be able to retake a stage whose worker died (its lease ran out), while a duplicate of a
-finished or live stage must not run it again.
+finished or live stage must not run it again. Each attempt is fenced (`vss.service.leased`):
+only the attempt holding the stage records its outcome, and it writes its files in its own
+folder, so a stale attempt can neither record a result nor overwrite a published file.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
-import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.ids import is_valid_id
+from vss.domain.leases import LeaseState, exhausted_error
 from vss.domain.messages import StageMessage
 from vss.domain.pipeline import point_at_stage_params, stage_inputs
-from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
-from vss.errors import (
-    DeadlineExceeded,
-    NotFound,
-    PermanentError,
-    RetryableError,
-    StageBusy,
-    UnexpectedError,
-    VssError,
-)
-from vss.service.errors import fail_task, safe_error
+from vss.domain.segments import Segment
+from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus, add_usage
+from vss.errors import DeadlineExceeded, NotFound, StageBusy
+from vss.service.leased import Attempt, run_leased
 from vss.service.segments import (
+    publish_current,
     publish_pending,
     republish_stalled,
     schedule_watchdog,
@@ -41,39 +33,94 @@ from vss.service.segments import (
 )
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
-from vss.stage_handler import StageContext, StageHandler
+from vss.stage_handler import StageContext, StageHandler, StageOutput
 
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def _lease_kept(deps: Deps, task_id: str, stage: Stage) -> Iterator[None]:
-    """Extend the stage's lease while the handler runs, so only a dead worker loses it."""
-    lease = timedelta(seconds=deps.settings.stage_lease_seconds)
-    stop = threading.Event()
+class StageWork:
+    """A task's current stage as leased work (`vss.service.leased`): the lease lives on the
+    task document, so each step is one transaction on the task."""
 
-    def extend(task: Task) -> Task:
-        if task.is_terminal or task.current.stage != stage or task.current.state != "running":
-            return task
-        run = task.current.model_copy(update={"lease_until": deps.clock() + lease})
-        return task.model_copy(update={"current": run})
+    def __init__(self, deps: Deps, message: StageMessage) -> None:
+        self.deps, self.message, self.stage = deps, message, message.stage
+        self.what = f"stage {message.stage.value}"
+        self.labels = {"task_id": message.task_id, "stage": message.stage.value}
+        self.lease = timedelta(seconds=deps.settings.stage_lease_seconds)
+        self.task: Task | None = None  # as claimed
+        self.done: Task | None = None  # as finished (when this attempt's commit won)
 
-    def beat() -> None:
-        while not stop.wait(lease.total_seconds() / 3):
-            try:
-                deps.tasks.update(task_id, extend)
-            except Exception:  # a missed beat only shortens the lease
-                log.warning("lease renewal failed", extra={"task_id": task_id})
+    def _update(self, change: Callable[[Task], Task]) -> tuple[Task, Task]:
+        return self.deps.tasks.update(self.message.task_id, change)
 
-    # The heartbeat logs under the stage's trace too: run it in a copy of this context.
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,),
-                              daemon=True, name=f"lease-{task_id}")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def claim(self, token: str) -> str:
+        decision: list[StageClaim] = []
+
+        def take(task: Task) -> Task:
+            now = self.deps.clock()
+            decision[:] = [rules.claim_decision(task, self.stage, now)]
+            if decision[0] != StageClaim.RUN:
+                return task
+            return rules.claim(task, self.stage, token, now, self.lease)
+
+        try:
+            if not is_valid_id(self.message.task_id):
+                raise NotFound("No such task.", details=self.labels)
+            before, self.task = self._update(take)
+        except NotFound:
+            # Redelivering cannot make the task exist: acknowledge instead of looping.
+            log.warning("stage message dropped: no such task", extra=self.labels)
+            return StageClaim.UNKNOWN
+        outcome, task = decision[0], self.task
+        if outcome == StageClaim.BUSY:
+            log.warning("stage message sent back: the stage is running elsewhere",
+                        extra=self.labels)
+            raise StageBusy("The stage is running elsewhere.", details=self.labels)
+        if outcome == StageClaim.DONE_ALREADY and task.status == TaskStatus.RUNNING:
+            # The worker that finished the stage may have died before publishing what follows.
+            publish_current(self.deps, task)
+        if outcome != StageClaim.RUN:
+            log.info("stage message dropped: %s", outcome.value, extra=self.labels)
+        elif before.status != task.status:
+            log.info("task RUNNING", extra=self.labels)
+        return outcome
+
+    def renew(self, token: str, until: datetime) -> None:
+        self._update(lambda t: rules.renew(t, self.stage, token, until))
+
+    def release(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+        now = self.deps.clock()
+        before, _ = self._update(lambda t: rules.charge(
+            rules.release(t, self.stage, token, error, now), spent))
+        return rules.holds(before, self.stage, token)
+
+    def fail(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+        assert self.task is not None
+        details = dict(error.details)
+        point_at_stage_params(self.task, self.stage, details)
+        error = error.model_copy(update={"details": details})
+        now = self.deps.clock()
+        before, _ = self._update(lambda t: rules.charge(
+            rules.fail_attempt(t, self.stage, token, error, now), spent))
+        current = rules.holds(before, self.stage, token)
+        if current:
+            log.warning("task FAILED: %s", error.message, extra=self.labels)
+        return current
+
+    def finish(self, token: str, output: StageOutput, spent: dict[str, float]) -> bool:
+        assert self.task is not None
+        if output.fan_out:  # stored before the task waits on them, so none can go missing
+            store_segments(self.deps, self.task, token, output.fan_out)
+        now = self.deps.clock()
+
+        def record(task: Task) -> Task:
+            if not rules.holds(task, self.stage, token):
+                return rules.charge(task, add_usage(spent, output.usage))
+            return rules.finish_stage(task, self.stage, token, output.result, output.usage,
+                                      now, fan_out=len(output.fan_out))
+
+        before, self.done = self._update(record)
+        return rules.holds(before, self.stage, token)
 
 
 def run_stage(
@@ -82,99 +129,45 @@ def run_stage(
     """Claim, run and record one stage with `deps.handlers` (or `handlers`). Raises
     RetryableError for the trigger to redeliver."""
     handler = (handlers or deps.handlers)[message.stage]
-    labels = {"task_id": message.task_id, "stage": message.stage.value}
-    decision: list[StageClaim] = []
+    work = StageWork(deps, message)
 
-    def take(task: Task) -> Task:
-        now = deps.clock()
-        decision[:] = [rules.claim_decision(task, message.stage, now)]
-        if decision[0] != StageClaim.RUN:
-            return task
-        return rules.claim(task, message.stage, now,
-                           timedelta(seconds=deps.settings.stage_lease_seconds))
-
-    try:
-        if not is_valid_id(message.task_id):
-            raise NotFound("No such task.", details=labels)
-        before, task = deps.tasks.update(message.task_id, take)
-    except NotFound:
-        # Redelivering cannot make the task exist: acknowledge instead of looping.
-        log.warning("stage message dropped: no such task", extra=labels)
-        return StageClaim.UNKNOWN
-    outcome = decision[0]
-    if outcome == StageClaim.BUSY:
-        log.info("stage message sent back: the stage is running elsewhere", extra=labels)
-        raise StageBusy("The stage is running elsewhere.", details=labels)
-    if outcome == StageClaim.DONE_ALREADY and task.status == TaskStatus.RUNNING:
-        # The worker that finished the stage may have died before publishing what follows.
-        if task.current.state == "queued":
-            publish_stage(deps, task.id, task.current.stage)
-        elif task.current.state == "waiting":
-            publish_pending(deps, task.id)
-    if outcome != StageClaim.RUN:
-        log.info("stage message dropped: %s", outcome.value, extra=labels)
-        return outcome
-    if before.status != task.status:
-        log.info("task RUNNING", extra=labels)
-
-    spent: dict[str, float] = {}
-    try:
+    def body(attempt: Attempt) -> StageOutput:
+        assert work.task is not None
+        task = work.task
+        files = TaskFiles(deps, task.tenant_id, task.id, attempt=attempt.token)
+        segments = _fanned_in(deps, task, message.stage)
         context = StageContext(
-            task=task, inputs=stage_inputs(task, message.stage),
-            files=TaskFiles(deps, task.tenant_id, task.id), settings=deps.settings,
-            llm_for=deps.llm_for, spent=spent,
-            fanned_in=_fanned_in(deps, task, message.stage),
+            task=task, inputs=stage_inputs(task, message.stage), files=files,
+            settings=deps.settings, llm_for=deps.llm_for, spent=attempt.spent,
+            fanned_in=[segment.output or {} for segment in segments],
         )
-        with _lease_kept(deps, task.id, message.stage):
-            output = handler(context)
-    except PermanentError as exc:
-        point_at_stage_params(task, message.stage, exc.details)
-        _record_failure(deps, task.id, exc, labels, spent)
-        return outcome
-    except Exception as exc:
-        error = exc if isinstance(exc, VssError) else UnexpectedError(
-            f"{type(exc).__name__}: {exc}")
-        safe = safe_error(deps.settings, error)
-        deps.tasks.update(task.id, lambda t: rules.charge(
-            rules.release(t, message.stage, safe, deps.clock()), spent))
-        # The log formatter masks secrets in this text too.
-        trace = "" if isinstance(exc, VssError) else "\n" + "".join(
-            traceback.format_exception(exc))
-        log.warning("stage failed, will retry: %s%s", safe.message, trace, extra=labels)
-        # Raised without its cause: the functions framework logs whatever propagates, verbatim.
-        raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
+        output = handler(context)
+        # The stage publishes its own files and those of the segments it assembled.
+        published = files.written + [d for segment in segments for d in segment.artifacts]
+        output.result = output.result.model_copy(update={"artifacts": published})
+        return output
 
-    if output.fan_out:  # stored before the task waits on them, so none can go missing
-        store_segments(deps, task, output.fan_out)
-
-    def finish(current: Task) -> Task:
-        if current.status != TaskStatus.RUNNING or current.current.stage != message.stage:
-            return current  # canceled or failed meanwhile: drop the output
-        return rules.finish_stage(current, message.stage, output.result, output.usage,
-                                  deps.clock(), fan_out=len(output.fan_out))
-
-    _, done = deps.tasks.update(task.id, finish)
+    outcome = run_leased(deps, work, body)
+    done = work.done
+    if not outcome.committed or done is None:
+        return StageClaim(outcome.decision)
     if done.status == TaskStatus.COMPLETED:
-        log.info("task COMPLETED", extra=labels)
-    elif done.status == TaskStatus.RUNNING and done.current.state == "waiting":
+        log.info("task COMPLETED", extra=work.labels)
+    elif done.status == TaskStatus.RUNNING and done.current.state == LeaseState.WAITING:
         schedule_watchdog(deps, done)
-        count = publish_pending(deps, done.id)
-        log.info("stage %s fanned out %s segments", message.stage.value, count, extra=labels)
-    elif done.status == TaskStatus.RUNNING and done.current.stage != message.stage:
+        count = publish_pending(deps, done)
+        log.info("stage %s fanned out %s segments", message.stage.value, count,
+                 extra=work.labels)
+    elif done.status == TaskStatus.RUNNING:
         publish_stage(deps, done.id, done.current.stage)
-    return outcome
+    return StageClaim(outcome.decision)
 
 
-def _fanned_in(deps: Deps, task: Task, stage: Stage) -> list[dict[str, Any]]:
-    """The outputs of the segments this stage waited on, in order ([] for other stages)."""
+def _fanned_in(deps: Deps, task: Task, stage: Stage) -> list[Segment]:
+    """The segments this stage waited on, in index order ([] for other stages)."""
     if task.progress is None or task.progress.stage != stage:
         return []
-    return [segment.output or {} for segment in deps.segments.list_for_task(task.id)]
-
-
-def _record_failure(deps: Deps, task_id: str, exc: VssError, labels: dict[str, str],
-                    spent: dict[str, float]) -> None:
-    fail_task(deps, task_id, safe_error(deps.settings, exc), spent, labels)
+    return deps.segments.list_for_task(task.id, task.progress.plan)
 
 
 def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
@@ -184,17 +177,11 @@ def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
     """
     def change(task: Task) -> Task:
         run = task.current
-        live = run.state == "running" and run.lease_until and run.lease_until > deps.clock()
-        if task.is_terminal or run.stage != message.stage or live:
+        if task.is_terminal or run.stage != message.stage or run.is_live(deps.clock()):
             return task
-        cause = run.last_error
-        return rules.fail(task, TaskError(
-            code=cause.code if cause else RetryableError.code,
-            message=f"Stage {message.stage.value} failed after {run.attempts} attempts: "
-                    f"{cause.message if cause else 'no cause recorded'}",
-            details={"stage": message.stage.value, "attempts": run.attempts,
-                     "last_error": cause.model_dump() if cause else None},
-        ), deps.clock())
+        error = exhausted_error(f"Stage {message.stage.value}", run,
+                                {"stage": message.stage.value})
+        return rules.fail(task, error, deps.clock())
 
     try:
         if not is_valid_id(message.task_id):
@@ -212,8 +199,11 @@ def on_dead_letter(deps: Deps, message: StageMessage) -> bool:
 def check_deadline(deps: Deps, task_id: str) -> bool:
     """Fail the task if it is past its deadline and not finished; return whether it was.
 
-    Raises NotFound for a task that does not exist (never stored, or expired) or a malformed
-    id, so the caller acknowledges the check instead of retrying it forever.
+    Before its deadline the check is the task's watchdog: work that nobody holds (a message
+    lost on its way, a worker that died with no redelivery left, a task stored but never
+    published) is published again, and the next check is scheduled. Raises NotFound for a
+    task that does not exist (never stored, or expired) or a malformed id, so the caller
+    acknowledges the check instead of retrying it forever.
     """
     if not is_valid_id(task_id):
         raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
@@ -233,11 +223,24 @@ def check_deadline(deps: Deps, task_id: str) -> bool:
     failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
     if failed:
         log.warning("task FAILED: deadline exceeded", extra={"task_id": task_id})
-    elif not after.is_terminal and after.current.state == "waiting":
-        # The check doubles as the fan-out's watchdog: a segment message lost on the way
-        # (or whose worker died with no redelivery) is published again.
-        republish_stalled(deps, task_id)
-        schedule_watchdog(deps, after)
     elif not after.is_terminal:
-        deps.deadlines.schedule(task_id, after.deadline_at)
+        _republish_stalled(deps, after)
+        schedule_watchdog(deps, after)
     return failed
+
+
+def _republish_stalled(deps: Deps, task: Task) -> None:
+    """Publish again what nobody is working on. A duplicate of a message still on its way is
+    dropped by the claim, so erring towards publishing is safe; a stage is left alone until
+    it has been idle for a watchdog period, so a busy queue is not flooded with duplicates."""
+    if task.waiting_on:
+        return  # the upload's check starts it
+    if task.current.state == LeaseState.WAITING:
+        republish_stalled(deps, task)
+        return
+    idle = deps.clock() - task.modified
+    if task.current.is_stalled(deps.clock()) \
+            and idle >= timedelta(seconds=deps.settings.segment_watchdog_seconds):
+        log.warning("republished stalled stage %s", task.current.stage.value,
+                    extra={"task_id": task.id})
+        publish_stage(deps, task.id, task.current.stage, trace=task.trace)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 
 from vss.deps import Deps
 from vss.domain.paths import UPLOADS, artifact_path, blob_name, check_relative_path
+from vss.domain.results import ArtifactDigest
 
 
 def location(deps: Deps, tenant_id: str, relative_path: str) -> tuple[str, str]:
@@ -19,18 +21,24 @@ def location(deps: Deps, tenant_id: str, relative_path: str) -> tuple[str, str]:
 
 @dataclass
 class TaskFiles:
-    """A task's view of storage: reads the tenant's files, writes its own artifacts."""
+    """An attempt's view of storage: reads the tenant's files, writes the attempt's own
+    artifacts under its folder and keeps the digest of each (`written`)."""
 
     deps: Deps
     tenant_id: str
     task_id: str
+    attempt: str | None = None  # the fencing token of the attempt that writes
+    written: list[ArtifactDigest] = field(default_factory=list)
 
     def read(self, relative_path: str) -> bytes:
         return self.deps.blobs.read(*location(self.deps, self.tenant_id, relative_path))
 
     def write(self, name: str, data: bytes, content_type: str) -> str:
-        """Write artifact `name` at its deterministic path; return its relative path."""
-        path = artifact_path(self.task_id, name)
+        """Write artifact `name` in the attempt's folder; return its relative path."""
+        path = artifact_path(self.task_id, name, self.attempt)
         bucket, blob = location(self.deps, self.tenant_id, path)
         self.deps.blobs.write(bucket, blob, data, content_type)
+        digest = ArtifactDigest(path=path, sha256=hashlib.sha256(data).hexdigest(),
+                                size=len(data))
+        self.written = [d for d in self.written if d.path != path] + [digest]
         return path

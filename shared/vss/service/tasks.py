@@ -83,7 +83,7 @@ def _task_type(name: str) -> TaskType:
         ) from None
 
 
-def _input_problem(field: str, record: FileRecord) -> TaskError | None:
+def input_problem(field: str, record: FileRecord) -> TaskError | None:
     """Why a checked input file cannot feed this field, or None."""
     if record.status == FileStatus.INVALID:
         return TaskError(
@@ -114,7 +114,7 @@ def _resolve_inputs(
                 raise NotFound(f"{field}: no such file.", details={"field": field, "path": path})
             if record.status not in CHECKED:
                 waiting.append(record.id)
-            elif problem := _input_problem(field, record):
+            elif problem := input_problem(field, record):
                 return waiting, problem
         elif not deps.blobs.exists(*location(deps, tenant_id, clean)):
             raise NotFound(f"{field}: no such file.", details={"field": field, "path": path})
@@ -174,7 +174,7 @@ def input_checked(deps: Deps, task: Task, record: FileRecord) -> Task:
     """A file the task waits on has been checked: fail the task or start it when all are in."""
     payload = parse_payload(task.task_type, task.payload)  # the payload never changes
     fields = [f for f, p in input_paths(payload).items() if owner_id(p) == record.id]
-    problem = next((p for f in fields if (p := _input_problem(f, record))), None)
+    problem = next((p for f in fields if (p := input_problem(f, record))), None)
 
     def change(current: Task) -> Task:
         if current.is_terminal or record.id not in current.waiting_on:
