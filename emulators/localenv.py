@@ -54,7 +54,7 @@ def local_env(cfg: Config, topology: Topology = TOPOLOGY) -> dict[str, str]:
         "VSS_SEGMENT_LEASE_SECONDS": "8",
         # The Pub/Sub emulator may stop pushing messages to an endpoint that refused them
         # (a killed worker); the watchdog publishes them again within seconds.
-        "VSS_SEGMENT_WATCHDOG_SECONDS": "10",
+        "VSS_WATCHDOG_SECONDS": "10",
         # Kept for every function started later by `up` (a restart keeps the same engines).
         **{name: os.environ[name] for name in PASSED_THROUGH if name in os.environ},
     }

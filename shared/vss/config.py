@@ -103,9 +103,9 @@ class Settings(BaseSettings):
         5, ge=1, le=20, description="Tries per dubbing segment (retryable TTS errors, a worker "
         "that died) before the task fails naming the segment.",
     )
-    segment_watchdog_seconds: int = Field(
-        300, ge=1, description="While a task waits on its segments, its deadline check comes "
-        "this often and publishes again any segment nobody is working on.",
+    watchdog_seconds: int = Field(
+        300, ge=1, description="A running task's deadline check comes this often (its "
+        "watchdog) and publishes again any stage or segment nobody is working on.",
     )
     tts_concurrency: int = Field(
         4, ge=1, le=100, description="Segments synthesised at once (the TTS quota): the "

@@ -17,6 +17,7 @@ from vss.bootstrap import bootstrap
 from vss.config import get_settings
 from vss.deps import Deps
 from vss.domain.tasks import Stage
+from vss.errors import RetryableError
 from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
 from vss.stage_handler import SegmentHandler, StageHandler
 
@@ -32,6 +33,9 @@ def init_function(
     for the functions that run stages or segments)."""
     settings = get_settings()
     configure_logging(settings.project_id, secrets=settings.secret_values())
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RetriesAreWarnings) for f in handler.filters):
+            handler.addFilter(RetriesAreWarnings())
     return bootstrap(settings, handlers=handlers, segment_handler=segment_handler)
 
 
@@ -61,6 +65,21 @@ def traced(event: CloudEvent) -> Iterator[None]:
         yield
     finally:
         current_trace.reset(token)
+
+
+class RetriesAreWarnings(logging.Filter):
+    """The functions framework logs whatever a function raises as an ERROR with its traceback,
+    then answers 500 so Pub/Sub or Cloud Tasks redelivers. A RetryableError is a handled "try
+    later" — a live lease elsewhere, a provider unavailable for now — that the service layer
+    has logged already: the framework's line becomes one warning, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RetryableError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "sent back for a later delivery: %s", (error.message,)
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def dropped_storage_notification(event: CloudEvent) -> bool:

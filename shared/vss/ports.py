@@ -100,7 +100,8 @@ class Publisher(Protocol):
 
 class DeadlineScheduler(Protocol):
     def schedule(self, task_id: str, at: datetime) -> None:
-        """Idempotent by (task, time); raise `RetryableError` when the queue cannot take it."""
+        """Check task `task_id` at `at`; every call schedules a check of its own (the check is
+        idempotent). Raise `RetryableError` when the queue cannot take it."""
         ...
 
 

@@ -74,10 +74,18 @@ def test_twin_of_a_running_stage_is_sent_back_not_run(edge: EdgeClient, dataset_
     running = deps.tasks.get(done["id"])
     assert running is not None
 
+    log_file = STATE_DIR / "logs" / "stage_worker.log"
+    logged_before = log_file.stat().st_size
     publish_stage(deps, done["id"], Stage.NARRATION)  # the twin
     # Sent back (500), so Pub/Sub redelivers it with backoff, and sent back again.
     sent_back = "stage message sent back: the stage is running elsewhere"
     wait_until(lambda: _worker_said(done["id"], sent_back) >= 2, timeout=60)
+    # A handled race: warnings, never an ERROR with a traceback.
+    with log_file.open("rb") as log:
+        log.seek(logged_before)
+        lines = log.read().decode(errors="replace").splitlines()
+    assert any("sent back for a later delivery" in line for line in lines)
+    assert not [line for line in lines if '"severity": "ERROR"' in line]
     assert deps.tasks.get(done["id"]) == running  # the handler did not run, nothing changed
 
     ref.set(finished)  # the live stage finishes; the twin's next delivery is dropped

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from tests.support.paths import ROOT
 from tests.support.terraform import root, string_constants
 from vss.domain.files import FileRecord
+from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 
 REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
+SEGMENTS_REPO = ROOT / "shared" / "vss" / "adapters" / "firestore_segments.py"
 
 
 @dataclass
@@ -182,6 +184,7 @@ def test_ttl_policies_are_on_code_collections():
         (constants["TASKS"], "expire_at"),
         (constants["FILES"], "expire_at"),
         (constants["EVENTS"], "expire_at"),
+        (string_constants(SEGMENTS_REPO)["SEGMENTS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
@@ -190,3 +193,4 @@ def test_ttl_policies_are_on_code_collections():
 def test_ttl_fields_are_written_by_the_models():
     assert "expire_at" in Task.model_fields
     assert "expire_at" in FileRecord.model_fields
+    assert "expire_at" in Segment.model_fields

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -32,8 +33,13 @@ def test_a_queue_that_cannot_take_the_deadline_is_a_retryable_error(error: Excep
     assert caught.value.http_status == 503 and caught.value.details["task_id"] == "t1"
 
 
-def test_scheduling_twice_is_a_no_op():
-    scheduler, client = _scheduler(gexc.AlreadyExists("dup"))
+def test_every_check_has_a_name_of_its_own():
+    # A check that reschedules the next one for the same time from inside itself (it came
+    # early) must not reuse its own name, which Cloud Tasks refuses for hours after it ran.
+    scheduler, client = _scheduler(None)
     scheduler.schedule("t1", AT)
-    assert client.create_task.call_args.kwargs["task"].name.endswith(
-        f"/tasks/deadline-t1-{int(AT.timestamp())}")
+    scheduler.schedule("t1", AT)
+    names = [call.kwargs["task"].name for call in client.create_task.call_args_list]
+    assert len(set(names)) == 2
+    assert all(re.fullmatch(rf".*/tasks/deadline-t1-{int(AT.timestamp())}-[0-9a-f]{{8}}", name)
+               for name in names)

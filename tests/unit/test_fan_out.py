@@ -18,10 +18,8 @@ from tests.support.fakes import (
 )
 from tests.support.tasks import (
     deliver_published,
-    narration_task,
     segment_message,
     segments_of,
-    valid_dataset,
 )
 from vss.api.views import TaskView
 from vss.deps import Deps
@@ -37,11 +35,6 @@ def _messages(deps: Deps, topic: str) -> list[dict[str, Any]]:
     return [json.loads(data) for t, data, _ in deps.publisher.published if t == topic]
 
 
-@pytest.fixture
-def speech() -> RecordingSpeechEngine:
-    return RecordingSpeechEngine()
-
-
 def _spoken(speech: RecordingSpeechEngine) -> list[str]:
     return [request.text for request in speech.requests]
 
@@ -50,28 +43,6 @@ def _task(deps: Deps, task_id: str) -> Task:
     task = deps.tasks.get(task_id)
     assert task is not None
     return task
-
-
-@pytest.fixture(scope="module")
-def narration_path(blueprint_bytes: bytes) -> tuple[Deps, str]:
-    deps = fake_deps()
-    task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
-    stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.NARRATION))
-    done = _task(deps, task.id)
-    assert done.main_result is not None
-    return deps, done.main_result.output_file_path
-
-
-@pytest.fixture
-def planned(narration_path: tuple[Deps, str], speech: RecordingSpeechEngine) -> tuple[Deps, Task]:
-    """A dubbing task whose plan stage ran: its segments are published, none delivered."""
-    shared, path = narration_path
-    deps = fake_deps(speech)
-    deps.blobs = shared.blobs  # the narration script written by the first task
-    task = tasks.create_task(deps, "t1", tasks.CreateTask(
-        task_type="GENERATE_DUBBING", payload={"input_narration_path": path}))
-    stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.DUBBING))
-    return deps, _task(deps, task.id)
 
 
 def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(planned, speech):
@@ -215,7 +186,7 @@ def test_the_deadline_check_watches_a_fan_out_and_republishes_stalled_segments(p
     deps, task = planned
     scheduler = deps.deadlines
     assert isinstance(scheduler, FakeScheduler)
-    watchdog = _seconds(deps.settings.segment_watchdog_seconds)
+    watchdog = _seconds(deps.settings.watchdog_seconds)
     assert scheduler.scheduled[-1] == (task.id, deps.clock() + watchdog)
     segments.run_segment(deps, segment_message(deps, task.id, 0))
     # Segment 1's worker died; the others' messages were lost on the way.
@@ -225,7 +196,7 @@ def test_the_deadline_check_watches_a_fan_out_and_republishes_stalled_segments(p
     deps.publisher.published.clear()
     clock = deps.clock
     assert isinstance(clock, FakeClock)
-    clock.advance(deps.settings.segment_watchdog_seconds)
+    clock.advance(deps.settings.watchdog_seconds)
     assert stages.check_deadline(deps, task.id) is False
     republished = [m["index"] for m in _messages(deps, deps.settings.segments_topic)]
     total = task.progress.total if task.progress else 0

@@ -1,9 +1,15 @@
-"""Per-task deadline checks as Cloud Tasks HTTP tasks (named, so scheduling twice is a no-op)."""
+"""Per-task deadline checks as Cloud Tasks HTTP tasks.
+
+Every check gets a name of its own: Cloud Tasks keeps the name of an executed or deleted task
+for up to a few hours (and longer) and refuses it meanwhile, so a check that reschedules the
+task's next check from inside itself, at the same time, must not reuse its own name. A check
+scheduled twice runs twice, which is harmless: the check is idempotent.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
+import uuid
 from datetime import datetime
 
 import grpc
@@ -48,13 +54,13 @@ class CloudTasksDeadlineScheduler:
         if self._service_account:
             request.oidc_token = tasks_v2.OidcToken(service_account_email=self._service_account)
         task = tasks_v2.Task(
-            name=f"{self._queue}/tasks/deadline-{task_id}-{int(at.timestamp())}",
+            name=f"{self._queue}/tasks/deadline-{task_id}-{int(at.timestamp())}-"
+                 f"{uuid.uuid4().hex[:8]}",
             http_request=request,
             schedule_time=when,
         )
         try:
-            with contextlib.suppress(gexc.AlreadyExists):
-                self._client.create_task(parent=self._queue, task=task)
+            self._client.create_task(parent=self._queue, task=task)
         except gexc.GoogleAPIError as exc:  # API errors and exhausted client retries
             raise RetryableError(
                 "The task's deadline could not be scheduled; try again.",

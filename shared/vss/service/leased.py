@@ -34,8 +34,9 @@ RUN = "run"  # the claim decision that hands the work to this attempt (StageClai
 
 class LeasedWork(Protocol[OutIn]):
     """One piece of leased work as the runner drives it. Every method after `claim` names the
-    attempt's token and changes nothing if that token is no longer current; each charges what
-    the attempt spent either way, and returns whether the token was current."""
+    attempt's token and changes nothing if that token is no longer current; each charges the
+    attempt's usage either way (`spent` for a failure; for an output, the usage it reports,
+    which includes `spent`) and returns whether the token was current."""
 
     what: str  # for log lines: "stage narration", "segment 3"
     labels: dict[str, str]

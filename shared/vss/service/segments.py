@@ -27,7 +27,7 @@ from vss.domain.segments import (
     segment_claim_decision,
     waits_on_segments,
 )
-from vss.domain.tasks import Task, TaskError, TaskStatus, add_usage
+from vss.domain.tasks import Task, TaskError, TaskStatus
 from vss.errors import NotFound, StageBusy, UnexpectedError
 from vss.service.errors import fail_task
 from vss.service.leased import Attempt, run_leased
@@ -89,7 +89,7 @@ def republish_stalled(deps: Deps, task: Task) -> int:
 
 def schedule_watchdog(deps: Deps, task: Task) -> None:
     """The task's next check: its watchdog, or its deadline when that comes sooner."""
-    soon = deps.clock() + timedelta(seconds=deps.settings.segment_watchdog_seconds)
+    soon = deps.clock() + timedelta(seconds=deps.settings.watchdog_seconds)
     deps.deadlines.schedule(task.id, min(soon, task.deadline_at))
 
 
@@ -167,8 +167,8 @@ class SegmentWork:
             m.task_id, m.plan, m.index,
             lambda s: finish_segment(s, token, output.output, output.usage, output.artifacts),
             output.usage)
-        if not finished:
-            self._charge(add_usage(spent, output.usage))
+        if not finished:  # stale: its usage (a successful attempt reports all of it there)
+            self._charge(output.usage)
         return finished
 
 

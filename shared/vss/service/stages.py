@@ -21,7 +21,7 @@ from vss.domain.leases import LeaseState, exhausted_error
 from vss.domain.messages import StageMessage
 from vss.domain.pipeline import point_at_stage_params, stage_inputs
 from vss.domain.segments import Segment
-from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus, add_usage
+from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
 from vss.errors import DeadlineExceeded, NotFound, StageBusy
 from vss.service.leased import Attempt, run_leased
 from vss.service.segments import (
@@ -114,8 +114,8 @@ class StageWork:
         now = self.deps.clock()
 
         def record(task: Task) -> Task:
-            if not rules.holds(task, self.stage, token):
-                return rules.charge(task, add_usage(spent, output.usage))
+            if not rules.holds(task, self.stage, token):  # stale: charge what it reported
+                return rules.charge(task, output.usage)
             return rules.finish_stage(task, self.stage, token, output.result, output.usage,
                                       now, fan_out=len(output.fan_out))
 
@@ -224,8 +224,9 @@ def check_deadline(deps: Deps, task_id: str) -> bool:
     if failed:
         log.warning("task FAILED: deadline exceeded", extra={"task_id": task_id})
     elif not after.is_terminal:
-        _republish_stalled(deps, after)
+        # The successor first: should publishing fail, the chain of checks goes on.
         schedule_watchdog(deps, after)
+        _republish_stalled(deps, after)
     return failed
 
 
@@ -240,7 +241,7 @@ def _republish_stalled(deps: Deps, task: Task) -> None:
         return
     idle = deps.clock() - task.modified
     if task.current.is_stalled(deps.clock()) \
-            and idle >= timedelta(seconds=deps.settings.segment_watchdog_seconds):
+            and idle >= timedelta(seconds=deps.settings.watchdog_seconds):
         log.warning("republished stalled stage %s", task.current.stage.value,
                     extra={"task_id": task.id})
         publish_stage(deps, task.id, task.current.stage, trace=task.trace)
