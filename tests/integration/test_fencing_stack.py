@@ -1,4 +1,4 @@
-"""The overlapping-attempt scenarios of `tests/unit/test_fencing.py` again, with the task,
+"""The overlapping-attempt scenarios of `tests/support/fencing.py` again, with the task,
 segment and file records in the Firestore emulator and the files in fake-gcs-server: the
 fencing rests on their transactions and on the objects' names, not on the fakes.
 
@@ -14,9 +14,9 @@ import pytest
 
 from tests.support.fake_audio import RecordingSpeechEngine
 from tests.support.fakes import fake_deps
+from tests.support.fencing import *  # noqa: F403  (every scenario, collected here too)
 from tests.support.stack import stack_settings
 from tests.support.tasks import narration_task, valid_dataset
-from tests.unit.test_fencing import *  # noqa: F403  (every scenario, collected here too)
 from vss.bootstrap import bootstrap
 from vss.deps import Deps
 from vss.domain.messages import StageMessage

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import traceback
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from vss.domain import tasks as rules
 from vss.domain.files import FileStatus
 from vss.domain.messages import StageMessage
 from vss.domain.results import ArtifactDigest, NarrationResult
-from vss.domain.tasks import Stage, StageClaim, TaskStatus
+from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
 from vss.errors import LlmError, NotFound, RetryableError, StageBusy
 from vss.service import stages, tasks, uploads
 from vss.stage_handler import StageContext, StageOutput
@@ -33,6 +33,12 @@ def _published(deps: Deps) -> list[dict[str, Any]]:
 def _clock(deps: Deps) -> FakeClock:
     assert isinstance(deps.clock, FakeClock)
     return deps.clock
+
+
+def _first_check(deps: Deps, task: Task) -> datetime:
+    """A task's first check: its watchdog (it publishes a task stored but never published)."""
+    return min(task.created + timedelta(seconds=deps.settings.watchdog_seconds),
+               task.deadline_at)
 
 
 def _result(path: str) -> NarrationResult:
@@ -62,7 +68,7 @@ def test_create_publishes_first_stage_and_schedules_deadline(deps: Deps, bluepri
     assert task.status == TaskStatus.PENDING
     assert _published(deps) == [{"task_id": task.id, "stage": "narration"}]
     assert isinstance(deps.deadlines, FakeScheduler)
-    assert deps.deadlines.scheduled == [(task.id, task.deadline_at)]
+    assert deps.deadlines.scheduled == [(task.id, _first_check(deps, task))]
 
 
 def test_tasks_and_uploads_expire_after_their_retention(deps: Deps, blueprint_bytes: bytes):
@@ -234,7 +240,7 @@ def test_the_deadline_is_scheduled_before_the_task_is_stored(deps: Deps, bluepri
     assert _published(deps) == []
     deps.deadlines.fail_with = None  # the client retries: one task, one deadline
     task = narration_task(deps, path)
-    assert deps.deadlines.scheduled == [(task.id, task.deadline_at)]
+    assert deps.deadlines.scheduled == [(task.id, _first_check(deps, task))]
 
 
 def test_an_object_with_a_malformed_file_id_is_ignored(deps: Deps, blueprint_bytes: bytes):

@@ -18,8 +18,8 @@ from vss.domain.paths import owner_id
 from vss.domain.payloads import input_paths
 from vss.domain.tasks import Task, TaskError, TaskStatus
 from vss.errors import PayloadInvalid
-from vss.service.segments import publish_current, schedule_watchdog
-from vss.service.tasks import get_task, input_problem, parse_payload
+from vss.service.segments import publish_current
+from vss.service.tasks import get_task, input_problem, parse_payload, schedule_watchdog
 
 log = logging.getLogger(__name__)
 

@@ -87,12 +87,6 @@ def republish_stalled(deps: Deps, task: Task) -> int:
     return len(stalled)
 
 
-def schedule_watchdog(deps: Deps, task: Task) -> None:
-    """The task's next check: its watchdog, or its deadline when that comes sooner."""
-    soon = deps.clock() + timedelta(seconds=deps.settings.watchdog_seconds)
-    deps.deadlines.schedule(task.id, min(soon, task.deadline_at))
-
-
 class SegmentWork:
     """One segment of a fan-out as leased work (`vss.service.leased`): the lease lives on the
     segment's document; finishing it counts it on the task in the same transaction."""

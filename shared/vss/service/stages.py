@@ -28,11 +28,10 @@ from vss.service.segments import (
     publish_current,
     publish_pending,
     republish_stalled,
-    schedule_watchdog,
     store_segments,
 )
 from vss.service.storage import TaskFiles
-from vss.service.tasks import publish_stage
+from vss.service.tasks import publish_stage, schedule_watchdog
 from vss.stage_handler import StageContext, StageHandler, StageOutput
 
 log = logging.getLogger(__name__)

@@ -133,6 +133,12 @@ def publish_stage(deps: Deps, task_id: str, stage: Stage, trace: str | None = No
     )
 
 
+def schedule_watchdog(deps: Deps, task: Task) -> None:
+    """The task's next check: its watchdog, or its deadline when that comes sooner."""
+    soon = deps.clock() + timedelta(seconds=deps.settings.watchdog_seconds)
+    deps.deadlines.schedule(task.id, min(soon, task.deadline_at))
+
+
 def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
@@ -152,9 +158,10 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     if problem:
         task = rules.fail(task, problem, now)
     else:
-        # Deadline first: if scheduling fails (RetryableError, 503) no task is left PENDING
-        # without one; a deadline whose task was never stored is acknowledged as done.
-        deps.deadlines.schedule(task.id, task.deadline_at)
+        # The check first: if scheduling fails (RetryableError, 503) no task is left PENDING
+        # without one; a check whose task was never stored is acknowledged as done. It is the
+        # watchdog too: a task stored but never published is published by it.
+        schedule_watchdog(deps, task)
     deps.tasks.add(task)
     log.info("task created", extra={"task_id": task.id, "tenant_id": tenant_id})
     if task.is_terminal:

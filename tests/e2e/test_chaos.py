@@ -1,0 +1,125 @@
+"""Faults while several dubbing tasks run on the whole local stack: the TTS worker paused
+longer than a segment lease, the stage worker killed mid-stage, a task failed mid-fan-out and
+resumed. Every task completes, and every file it publishes is the file its results describe.
+
+The local stack's leases are short (a stage 6 s, a segment 8 s, the watchdog 10 s: see
+`emulators/localenv.py`), so a pause of a few seconds makes twins that overlap for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
+from tests.support.tasks import segments_of
+from vss.bootstrap import bootstrap
+from vss.deps import Deps
+from vss.domain import tasks as rules
+from vss.domain.artifacts import DubbingScript
+from vss.domain.audio import wav_duration_seconds
+from vss.domain.leases import LeaseState
+from vss.domain.tasks import Stage, TaskError
+from vss.dubbing.audio import decode_wav
+from vss.edge.client import EdgeClient
+
+pytestmark = pytest.mark.integration
+TASKS = 5
+
+
+def _pid(name: str) -> int:
+    return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
+
+
+def _log(name: str) -> Path:
+    return STATE_DIR / "logs" / f"{name}.log"
+
+
+def _logged_since(name: str, offset: int) -> list[str]:
+    with _log(name).open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace").splitlines()
+
+
+def _any_running(deps: Deps, ids: list[str], stage: bool) -> bool:
+    for task_id in ids:
+        task = deps.tasks.get(task_id)
+        if task is None:
+            continue
+        if stage and task.current.state == LeaseState.RUNNING:
+            return True
+        if not stage and any(s.state == LeaseState.RUNNING for s in segments_of(deps, task_id)):
+            return True
+    return False
+
+
+def _verify(edge: EdgeClient, deps: Deps, task_id: str) -> None:
+    """What the edge downloads is exactly what the task's results and script record."""
+    task = deps.tasks.get(task_id)
+    assert task is not None and task.main_result is not None
+    recorded = {d.path: d for result in task.results.values() for d in result.artifacts}
+    for path, digest in recorded.items():
+        data = edge.download_path(path)
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (digest.sha256, digest.size)
+    script = DubbingScript.model_validate_json(edge.download_result(task_id))
+    pieces = []
+    for entry in script.dubbing_script:
+        assert entry.audio_file_path in recorded
+        wav = edge.download_path(entry.audio_file_path)
+        assert wav_duration_seconds(wav) == pytest.approx(entry.duration_seconds, abs=0.001)
+        pieces.append(decode_wav(wav)[0])
+    assert script.narration_track_path is not None
+    track, _ = decode_wav(edge.download_path(script.narration_track_path))
+    np.testing.assert_allclose(track, np.concatenate(pieces), atol=1.5 / 32768)
+    # A segment is synthesised by its attempt and, at most, by one twin that overlapped it.
+    assert max(s.attempts for s in segments_of(deps, task_id)) <= 2
+
+
+def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consistent(
+    edge: EdgeClient, narration_path: str,
+):
+    deps = bootstrap(stack_settings())
+    lease = deps.settings.segment_lease_seconds
+    offsets = {name: _log(name).stat().st_size for name in ("stage_worker", "tts_worker")}
+    ids = [edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})["id"]
+           for _ in range(TASKS)]
+
+    # The stage worker dies mid-stage (a plan, most likely); redelivery retakes it.
+    wait_until(lambda: _any_running(deps, ids, stage=True), timeout=60, interval=0.02)
+    os.killpg(_pid("stage_worker"), signal.SIGKILL)
+    restart_stack()
+
+    # The TTS worker freezes with segments in hand, longer than their lease: the watchdog
+    # republishes them, and when the worker wakes, its old attempts and their twins overlap.
+    wait_until(lambda: _any_running(deps, ids, stage=False), timeout=120, interval=0.02)
+    tts = _pid("tts_worker")
+    os.killpg(tts, signal.SIGSTOP)
+    time.sleep(lease + 4)
+    os.killpg(tts, signal.SIGCONT)
+
+    # One task fails mid-fan-out (as its deadline would) and is resumed by its edge.
+    victim = ids[-1]
+    waiting = wait_until(lambda: (t := deps.tasks.get(victim)) and (
+        t.current.state == LeaseState.WAITING or t.is_terminal) and t, timeout=120)
+    if not waiting.is_terminal:
+        deps.tasks.update(victim, lambda t: t if t.is_terminal else rules.fail(t, TaskError(
+            code=2004, message="The task did not finish before its deadline."), deps.clock()))
+        resumed = edge.resume_task(victim)
+        assert resumed["status"] == "RUNNING"
+
+    for task_id in ids:
+        done = edge.wait(task_id, timeout=300)
+        assert done["status"] == "COMPLETED", (task_id, done["error"])
+        _verify(edge, deps, task_id)
+    final = deps.tasks.get(victim)
+    assert final is not None and final.results.keys() >= {Stage.DUBBING, Stage.DUBBING_ASSEMBLY}
+
+    for name, offset in offsets.items():
+        errors = [line for line in _logged_since(name, offset) if '"severity": "ERROR"' in line]
+        assert errors == [], f"{name} logged an ERROR for a handled race"
