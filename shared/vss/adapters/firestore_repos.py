@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.tasks import Task, TaskStatus
-from vss.errors import DuplicateEvent, NotFound
+from vss.errors import DuplicateEvent, NotFound, RetryableError
+
+T = TypeVar("T")
 
 TASKS = "tasks"
 FILES = "files"
@@ -21,6 +24,23 @@ EVENTS = "events"  # subcollection of a task: ids of the events already applied 
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
 TRANSACTION_ATTEMPTS = 12
+
+
+def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], what: str) -> T:
+    """Run the `@firestore.transactional` function `apply`, retried on contention. A document
+    so contended that every attempt lost (many deliveries of one task's work at once) is a
+    "try later", as is an aborted or unavailable backend: a RetryableError, so the message is
+    redelivered with backoff instead of crashing the request."""
+    try:
+        return apply(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+    except ValueError as exc:  # the client's "Failed to commit transaction in N attempts."
+        if "Failed to commit transaction" not in str(exc):
+            raise
+        raise RetryableError(f"{what} is being changed by others; try again.",
+                             details={"document": what}) from exc
+    except (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded) as exc:
+        raise RetryableError(f"{what} could not be changed now; try again.",
+                             details={"document": what, "cause": type(exc).__name__}) from exc
 
 
 def to_doc(model: Any) -> dict[str, Any]:
@@ -64,7 +84,7 @@ class FirestoreTaskRepository:
                 )
             return before, after
 
-        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return transact(self._db, apply, f"task {task_id}")
 
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from google.cloud import firestore
 
-from vss.adapters.firestore_repos import TASKS, TRANSACTION_ATTEMPTS, to_doc
+from vss.adapters.firestore_repos import TASKS, to_doc, transact
 from vss.domain.segments import Segment
 from vss.errors import NotFound
 
@@ -78,7 +78,7 @@ class FirestoreSegmentRepository:
                 transaction.set(ref, to_doc(after))
             return before, after
 
-        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return transact(self._db, apply, f"segment {index} of task {task_id}")
 
     def finish(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
@@ -100,4 +100,4 @@ class FirestoreSegmentRepository:
             transaction.update(task_ref, counters)
             return True
 
-        return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        return transact(self._db, apply, f"segment {index} of task {task_id}")
