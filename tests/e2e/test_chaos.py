@@ -25,9 +25,13 @@ from vss.domain import tasks as rules
 from vss.domain.artifacts import DubbingScript
 from vss.domain.audio import wav_duration_seconds
 from vss.domain.leases import LeaseState
+from vss.domain.messages import SegmentMessage
+from vss.domain.segments import SegmentClaim
 from vss.domain.tasks import Stage, TaskError
 from vss.dubbing.audio import decode_wav
 from vss.edge.client import EdgeClient
+from vss.service.segments import run_segment
+from vss.workers import tts_worker_handler
 
 pytestmark = pytest.mark.integration
 TASKS = 5
@@ -57,6 +61,26 @@ def _any_running(deps: Deps, ids: list[str], stage: bool) -> bool:
         if not stage and any(s.state == LeaseState.RUNNING for s in segments_of(deps, task_id)):
             return True
     return False
+
+
+def _freeze_tts_worker_holding_segments(deps: Deps, ids: list[str]
+                                        ) -> list[tuple[str, str, int]]:
+    """SIGSTOP the TTS worker at a moment it holds segments; (task, plan, index) of each."""
+    for _ in range(20):
+        wait_until(lambda: _any_running(deps, ids, stage=False), timeout=120, interval=0.02)
+        os.killpg(_pid("tts_worker"), signal.SIGSTOP)
+        held = [(task_id, segment_plan, s.index) for task_id in ids
+                if (segment_plan := _plan(deps, task_id))
+                for s in segments_of(deps, task_id) if s.state == LeaseState.RUNNING]
+        if held:
+            return held
+        os.killpg(_pid("tts_worker"), signal.SIGCONT)  # it finished them first: again
+    raise AssertionError("the TTS worker was never caught holding a segment")
+
+
+def _plan(deps: Deps, task_id: str) -> str | None:
+    task = deps.tasks.get(task_id)
+    return task.progress.plan if task is not None and task.progress else None
 
 
 def _verify(edge: EdgeClient, deps: Deps, task_id: str) -> None:
@@ -95,13 +119,18 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
     os.killpg(_pid("stage_worker"), signal.SIGKILL)
     restart_stack()
 
-    # The TTS worker freezes with segments in hand, longer than their lease: the watchdog
-    # republishes them, and when the worker wakes, its old attempts and their twins overlap.
-    wait_until(lambda: _any_running(deps, ids, stage=False), timeout=120, interval=0.02)
-    tts = _pid("tts_worker")
-    os.killpg(tts, signal.SIGSTOP)
-    time.sleep(lease + 4)
-    os.killpg(tts, signal.SIGCONT)
+    # The TTS worker freezes with segments in hand, longer than their lease; another worker
+    # instance (this process) retakes them as the watchdog's republish would, and finishes
+    # them; then the frozen worker wakes and finishes its now stale attempts.
+    frozen = _freeze_tts_worker_holding_segments(deps, ids)
+    time.sleep(lease + 1)
+    twin = bootstrap(deps.settings, segment_handler=tts_worker_handler(deps.settings))
+    for task_id, plan, index in frozen:
+        message = SegmentMessage(task_id=task_id, plan=plan, index=index)
+        assert run_segment(twin, message) == SegmentClaim.RUN
+    os.killpg(_pid("tts_worker"), signal.SIGCONT)
+    wait_until(lambda: sum("stale attempt" in line for line in _logged_since(
+        "tts_worker", offsets["tts_worker"])) >= len(frozen), timeout=60)
 
     # One task fails mid-fan-out (as its deadline would) and is resumed by its edge.
     victim = ids[-1]
