@@ -176,7 +176,8 @@ class FakeBlobStore:
         self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
         return (f"https://signed.example/{bucket}/{name}?put",
-                {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"})
+                {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}",
+                 "x-goog-if-generation-match": "0"})
 
 
 class FakePublisher:

@@ -94,13 +94,18 @@ class GcsBlobStore:
     def signed_upload_url(
         self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
-        """A V4 PUT URL that admits exactly `size` bytes of `content_type`: the length range is
-        a signed header, so the client must send it and Cloud Storage refuses any other size."""
-        headers = {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"}
+        """A V4 PUT URL that admits exactly `size` bytes of `content_type`, once.
+
+        Both conditions are signed headers, so the client must send them as given: the length
+        range makes Cloud Storage refuse any other size, and `x-goog-if-generation-match: 0`
+        (create only) refuses a second PUT of the URL with 412, so the bytes the upload check
+        validated cannot be replaced through the same URL before it expires.
+        """
+        conditions = {"x-goog-content-length-range": f"{size},{size}",
+                      "x-goog-if-generation-match": "0"}
         url = self._blob(bucket, name).generate_signed_url(
             version="v4", expiration=timedelta(seconds=ttl_seconds), method="PUT",
-            content_type=content_type,
-            headers={"x-goog-content-length-range": headers["x-goog-content-length-range"]},
+            content_type=content_type, headers=conditions,
             api_access_endpoint=self._public_url, **self._signing_kwargs(),
         )
-        return url, headers
+        return url, {"Content-Type": content_type, **conditions}
