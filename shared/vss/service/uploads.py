@@ -75,7 +75,18 @@ def store_upload(deps: Deps, tenant_id: str, filename: str, data: bytes) -> File
         size=len(data), sha256=hashlib.sha256(data).hexdigest(),
     )
     deps.files.add(record)  # before the bytes, so the finalize event always finds it
-    deps.blobs.write(*location(deps, tenant_id, record.relative_path), data, content_type)
+    generation = deps.blobs.write(
+        *location(deps, tenant_id, record.relative_path), data, content_type
+    )
+
+    def written(current: FileRecord) -> FileRecord:
+        # The finalize event may have been checked already: it recorded this same generation
+        # (or a later one), with its verdict, which must stay.
+        if current.generation is not None:
+            return current
+        return current.model_copy(update={"generation": generation})
+
+    record = deps.files.update(record.id, written)
     log.info("file uploaded", extra={"tenant_id": tenant_id, "file_id": record.id})
     return record
 
