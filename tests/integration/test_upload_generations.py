@@ -34,6 +34,7 @@ from vss.deps import Deps
 from vss.domain.files import FileRecord, FileStatus
 from vss.errors import NotFound
 from vss.service import uploads
+from vss.service.generations import validated_generation
 from vss.service.storage import location
 
 pytestmark = pytest.mark.integration
@@ -146,7 +147,7 @@ def test_the_record_keeps_the_validated_generation_when_another_object_lands_lat
     # generation a stage reads still name the validated bytes, which are gone now.
     second = store.write(bucket, blob, BROKEN, "application/json")
     assert _record(deps, path) == checked
-    assert uploads.validated_generation(deps, checked.tenant_id, path) == first
+    assert validated_generation(deps, checked.tenant_id, path) == first
     with pytest.raises(NotFound):
         store.read(bucket, blob, generation=first)
     assert uploads.check_landed_object(deps, bucket, blob, first) is None  # a redelivery
@@ -187,4 +188,4 @@ def test_an_older_generation_checked_last_never_overwrites_the_newer_record(
     assert uploads.check_landed_object(deps, bucket, blob, first) is None
     assert newer[0] is not None and newer[0].status == FileStatus.VALID
     assert _record(deps, path) == newer[0]
-    assert uploads.validated_generation(deps, newer[0].tenant_id, path) == second
+    assert validated_generation(deps, newer[0].tenant_id, path) == second

@@ -19,6 +19,7 @@ from vss.edge.client import EdgeClient
 from vss.errors import NotFound
 from vss.events import object_generation
 from vss.service import uploads
+from vss.service.generations import validated_generation
 from vss.service.storage import location
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -80,7 +81,7 @@ def test_the_check_reads_and_records_the_events_generation(
     assert checked.generation == generation and checked.size == len(blueprint_bytes)
     assert isinstance(deps.blobs, FakeBlobStore)
     assert deps.blobs.reads[-1] == (bucket, blob, generation)
-    assert uploads.validated_generation(deps, "t1", path) == generation
+    assert validated_generation(deps, "t1", path) == generation
 
 
 def test_the_same_generation_again_records_the_same_verdict(deps: Deps, blueprint_bytes: bytes):
@@ -215,14 +216,14 @@ def test_validated_generation_names_the_checked_bytes_of_uploads_only(
     deps: Deps, blueprint_bytes: bytes,
 ):
     path, bucket, blob = _signed(deps, blueprint_bytes)
-    assert uploads.validated_generation(deps, "t1", path) is None  # nothing landed yet
+    assert validated_generation(deps, "t1", path) is None  # nothing landed yet
     generation = deps.blobs.write(bucket, blob, blueprint_bytes, "application/json")
     uploads.check_landed_object(deps, bucket, blob, generation)
-    assert uploads.validated_generation(deps, "t1", path) == generation
-    assert uploads.validated_generation(deps, "t2", path) is None  # not that tenant's file
-    assert uploads.validated_generation(deps, "t1", path + "x") is None  # not the record's
-    assert uploads.validated_generation(deps, "t1", f"uploads/{'0' * 32}/a.json") is None
-    assert uploads.validated_generation(deps, "t1", "tasks/abc/narration.json") is None
+    assert validated_generation(deps, "t1", path) == generation
+    assert validated_generation(deps, "t2", path) is None  # not that tenant's file
+    assert validated_generation(deps, "t1", path + "x") is None  # not the record's
+    assert validated_generation(deps, "t1", f"uploads/{'0' * 32}/a.json") is None
+    assert validated_generation(deps, "t1", "tasks/abc/narration.json") is None
 
 
 def test_bytes_written_after_the_check_are_not_read_at_the_validated_generation(
@@ -232,7 +233,7 @@ def test_bytes_written_after_the_check_are_not_read_at_the_validated_generation(
     generation = deps.blobs.write(bucket, blob, blueprint_bytes, "application/json")
     uploads.check_landed_object(deps, bucket, blob, generation)
     deps.blobs.write(bucket, blob, b"never checked", "application/json")
-    pinned = uploads.validated_generation(deps, "t1", path)
+    pinned = validated_generation(deps, "t1", path)
     # Without versioning the checked bytes are gone: the read fails rather than return
     # bytes nobody validated.
     with pytest.raises(NotFound):

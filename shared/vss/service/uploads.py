@@ -14,13 +14,7 @@ from vss.deps import Deps
 from vss.domain.documents import classify_json
 from vss.domain.files import FileKind, FileRecord, FileStatus, record_check, supersedes
 from vss.domain.ids import is_valid_id
-from vss.domain.paths import (
-    UPLOADS,
-    check_relative_path,
-    owner_id,
-    split_blob_name,
-    upload_path,
-)
+from vss.domain.paths import UPLOADS, owner_id, split_blob_name, upload_path
 from vss.domain.sniff import sniff_content_type
 from vss.errors import NotFound, PayloadInvalid, PayloadTooLarge, UnsupportedMedia
 from vss.service.storage import location
@@ -216,17 +210,3 @@ def check_landed_object(
     release_waiting_tasks(deps, record)
     return record
 
-
-def validated_generation(deps: Deps, tenant_id: str, relative_path: str) -> int | None:
-    """The generation of `relative_path` a task must read: the one its file record's verdict
-    is about. None for task artifacts (a task's own deterministic outputs, not checked
-    uploads) and for an upload with no record of this tenant and path, or whose record names
-    no generation (recorded before generations were)."""
-    path = check_relative_path(relative_path)
-    if not path.startswith(UPLOADS + "/"):
-        return None
-    file_id = owner_id(path)
-    record = deps.files.get(file_id) if is_valid_id(file_id) else None
-    if record is None or record.tenant_id != tenant_id or record.relative_path != path:
-        return None
-    return record.generation
