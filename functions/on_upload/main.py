@@ -5,7 +5,7 @@ import logging
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from vss.events import init_function, too_old
+from vss.events import init_function, object_generation, too_old
 from vss.service.uploads import check_landed_object
 
 deps = init_function()
@@ -18,4 +18,10 @@ def on_upload(event: CloudEvent) -> None:
         log.warning("stale upload event dropped", extra={"event_id": event["id"]})
         return
     data = event.data or {}
-    check_landed_object(deps, data.get("bucket", ""), data.get("name", ""))
+    generation = object_generation(data)
+    if generation is None:
+        # Storage events always name one; without it no check can be pinned to the bytes it
+        # read, and a redelivery would not bring one: acknowledge it unprocessed.
+        log.error("upload event without a generation dropped", extra={"event_id": event["id"]})
+        return
+    check_landed_object(deps, data.get("bucket", ""), data.get("name", ""), generation)

@@ -112,3 +112,16 @@ def pubsub_message(event: CloudEvent, *models: type[M]) -> M | None:
             continue
     log.error("malformed message dropped", extra={"event_id": event["id"]})
     return None
+
+
+def object_generation(data: Mapping[str, Any]) -> int | None:
+    """The generation a storage event's object resource names (the JSON API sends int64 as a
+    decimal string), or None when it names none we can read."""
+    raw = data.get("generation")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if raw > 0 else None
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return None

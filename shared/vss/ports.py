@@ -70,7 +70,15 @@ class SegmentRepository(Protocol):
 class FileRepository(Protocol):
     def add(self, record: FileRecord) -> None: ...
     def get(self, file_id: str) -> FileRecord | None: ...
-    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord: ...
+    def update(
+        self, file_id: str, change: Callable[[FileRecord], FileRecord], *,
+        missing: FileRecord | None = None,
+    ) -> FileRecord:
+        """Apply `change` in one transaction and return the result (a `change` that returns
+        its argument writes nothing). A missing record is `missing` created in the same
+        transaction, so two racing creators cannot overwrite each other; without it, raise
+        `NotFound`."""
+        ...
 
 
 class TenantRepository(Protocol):
@@ -83,14 +91,20 @@ class TenantRepository(Protocol):
 
 
 class BlobStore(Protocol):
-    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None: ...
-    def read(self, bucket: str, name: str) -> bytes: ...
+    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> int:
+        """Store `data`; return the generation this write created."""
+        ...
+    def read(self, bucket: str, name: str, generation: int | None = None) -> bytes:
+        """The live object, or exactly `generation` of it; raise `NotFound` when that
+        generation is gone (a bucket without versioning keeps only the live one)."""
+        ...
     def exists(self, bucket: str, name: str) -> bool: ...
     def signed_download_url(self, bucket: str, name: str, ttl_seconds: int) -> str: ...
     def signed_upload_url(
         self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
-        """(URL, headers the client must send): a PUT of exactly `size` bytes."""
+        """(URL, headers the client must send): one PUT of exactly `size` bytes that only
+        creates the object (a second PUT of the URL is refused)."""
         ...
 
 

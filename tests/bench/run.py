@@ -261,7 +261,8 @@ def upload_in_process(deps: Deps, tally: Tally, tenant_id: str) -> tuple[str, Ta
     started = time.perf_counter()
     record = store_upload(deps, tenant_id, BLUEPRINT.name, BLUEPRINT.read_bytes())
     bucket, blob = location(deps, tenant_id, record.relative_path)
-    check_landed_object(deps, bucket, blob)
+    assert record.generation is not None
+    check_landed_object(deps, bucket, blob, record.generation)
     row = TaskRow("upload (dataset)", dict(tally.take()), time.perf_counter() - started)
     return record.relative_path, row
 

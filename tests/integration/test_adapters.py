@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
+import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -173,3 +174,51 @@ def test_signed_urls_verify_with_the_signer_public_key():
     with pytest.raises(InvalidSignature):
         public.verify(bytes.fromhex(signature), to_sign, padding.PKCS1v15(),  # type: ignore[union-attr]
                       hashes.SHA256())
+
+
+def test_the_signed_put_is_create_only_by_signature():
+    """`x-goog-if-generation-match: 0` is a signed header: a client that drops or changes it
+    breaks the signature, so Cloud Storage takes one PUT of the URL and refuses any other
+    (412)."""
+    settings = stack_settings()
+    assert settings.signer_key_file is not None
+    store = GcsBlobStore.connect(settings.project_id, settings.storage_emulator_host,
+                                 settings.storage_public_url, settings.signer_key_file)
+    public = serialization.load_pem_private_key(
+        json.loads(settings.signer_key_file.read_text())["private_key"].encode(),
+        password=None).public_key()
+    url, headers = store.signed_upload_url("vss-uploads", "tenants/t/uploads/y/z.json",
+                                           content_type="application/json", size=10,
+                                           ttl_seconds=600)
+    assert headers["x-goog-if-generation-match"] == "0"
+    signed = dict(parse_qsl(urlsplit(url).query))["X-Goog-SignedHeaders"].split(";")
+    assert "x-goog-if-generation-match" in signed
+    to_sign, signature, _ = _canonical_v4(url, "PUT", headers)
+    public.verify(bytes.fromhex(signature), to_sign, padding.PKCS1v15(),  # type: ignore[union-attr]
+                  hashes.SHA256())
+    # Another generation to match, or none (the header left out: an empty value).
+    for value in ("1796530797449919", ""):
+        forged = {**headers, "x-goog-if-generation-match": value}
+        to_sign, signature, _ = _canonical_v4(url, "PUT", forged)
+        with pytest.raises(InvalidSignature):
+            public.verify(bytes.fromhex(signature), to_sign,  # type: ignore[union-attr]
+                          padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_fake_gcs_takes_the_create_only_put_but_does_not_enforce_it():
+    """The difference emulators/README.md states: the signed PUT with its condition header
+    works locally, and fake-gcs-server takes a second PUT of the URL too, where Cloud Storage
+    answers 412. Locally the signature test above is the proof. If this fails, fake-gcs now
+    enforces the condition: assert the 412 and the first bytes here, and drop the note."""
+    settings = stack_settings()
+    store = GcsBlobStore.connect(settings.project_id, settings.storage_emulator_host,
+                                 settings.storage_public_url, settings.signer_key_file)
+    name = f"generations/{uuid.uuid4().hex}.json"  # not the uploads bucket: no upload check
+    url, headers = store.signed_upload_url(settings.artifacts_bucket, name,
+                                           content_type="application/json", size=2,
+                                           ttl_seconds=600)
+    first = requests.put(url, data=b"{}", headers=headers, timeout=30)
+    assert first.status_code == 200, first.text
+    second = requests.put(url, data=b"[]", headers=headers, timeout=30)
+    assert second.status_code == 200, "fake-gcs refuses a second PUT now: see the docstring"
+    assert store.read(settings.artifacts_bucket, name) == b"[]"

@@ -49,7 +49,7 @@ def test_gemini_ranks_the_candidates_and_the_solver_still_covers_exactly(
     record = store_upload(deps, "t1", "dubbing.json",
                           json.dumps(edge_copy(), ensure_ascii=False).encode())
     check_landed_object(deps, deps.settings.uploads_bucket,
-                        f"tenants/t1/{record.relative_path}")
+                        f"tenants/t1/{record.relative_path}", record.generation)
     task = tasks.create_task(deps, "t1", tasks.CreateTask(
         task_type="GENERATE_EDITING_SCRIPT",
         payload={"dubbing_script_path": record.relative_path, "blueprint_path": blueprint}))

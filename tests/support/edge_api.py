@@ -17,6 +17,7 @@ from tests.support.paths import DATA
 from tests.support.tasks import deliver_published
 from vss.api.app import create_app
 from vss.deps import Deps
+from vss.domain.paths import owner_id
 from vss.service import auth, uploads
 from vss.service.storage import TaskFiles
 
@@ -65,8 +66,10 @@ class FakeEdge:
                                     data={"file": (io.BytesIO(data), filename)})
         assert response.status_code == 201, response.get_json()
         path: str = response.get_json()["relative_path"]
+        record = self.deps.files.get(owner_id(path))  # the generation the event would name
+        assert record is not None and record.generation is not None
         uploads.check_landed_object(self.deps, self.deps.settings.uploads_bucket,
-                                    f"tenants/{self.tenant}/{path}")
+                                    f"tenants/{self.tenant}/{path}", record.generation)
         return path
 
     def create(self, body: dict[str, Any]) -> TestResponse:

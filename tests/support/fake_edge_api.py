@@ -118,6 +118,9 @@ class FakeEdgeApi(BaseAdapter):
         kind, _, relative = path.partition("/")
         if kind == "put" and request.method == "PUT":
             self.calls["PUT storage"] += 1
+            # Cloud Storage's create-only condition, which the signed URL carries.
+            if request.headers.get("x-goog-if-generation-match") == "0" and relative in self.files:
+                return self._response(request, 412, b"PreconditionFailed", {})
             self.files[relative] = request.body if isinstance(request.body, bytes) else b""
             return self._response(request, 200, b"{}", {})
         data = self.files.get(relative)
@@ -142,7 +145,8 @@ class FakeEdgeApi(BaseAdapter):
                 "relative_path": relative, "upload_url": f"{STORAGE}/put/{relative}",
                 "method": "PUT", "expires_at": "2030-01-01T00:00:00+00:00",
                 "headers": {"Content-Type": body["content_type"],
-                            "x-goog-content-length-range": f"{body['size']},{body['size']}"}})
+                            "x-goog-content-length-range": f"{body['size']},{body['size']}",
+                            "x-goog-if-generation-match": "0"}})
         if method == "GET" and parts == ["files", "download"]:
             if query.get("path") not in self.files:
                 return self._json(request, 404, NotFound(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from google.api_core.exceptions import InvalidArgument
@@ -127,8 +129,14 @@ class FakeFileRepository:
     def get(self, file_id: str) -> FileRecord | None:
         return self.docs.get(firestore_id(file_id))
 
-    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord:
-        self.docs[file_id] = change(self.docs[firestore_id(file_id)])
+    def update(
+        self, file_id: str, change: Callable[[FileRecord], FileRecord], *,
+        missing: FileRecord | None = None,
+    ) -> FileRecord:
+        before = self.docs.get(firestore_id(file_id), missing)
+        if before is None:
+            raise NotFound(f"File {file_id} does not exist.", details={"file_id": file_id})
+        self.docs[file_id] = change(before)
         return self.docs[file_id]
 
 
@@ -156,17 +164,40 @@ class FakeTenantRepository:
         return [i for i in self.instances.values() if tenant_id in (None, i.tenant_id)]
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    data: bytes
+    content_type: str
+    generation: int
+
+
 class FakeBlobStore:
-    def __init__(self) -> None:
-        self.blobs: dict[tuple[str, str], tuple[bytes, str]] = {}
+    """Each write makes a new, larger generation. Buckets have no versioning, as Terraform
+    creates them: only the live generation can be read; `versioned=True` keeps the older
+    ones readable too (a bucket with versioning, or the moment before an overwrite)."""
 
-    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
-        self.blobs[(bucket, name)] = (data, content_type)
+    def __init__(self, *, versioned: bool = False) -> None:
+        self.blobs: dict[tuple[str, str], StoredBlob] = {}
+        self.versioned = versioned
+        self.noncurrent: dict[tuple[str, str, int], StoredBlob] = {}
+        self._generations = itertools.count(1_700_000_000_000_001)  # microseconds, like GCS
+        self.reads: list[tuple[str, str, int | None]] = []
 
-    def read(self, bucket: str, name: str) -> bytes:
-        if (bucket, name) not in self.blobs:
-            raise NotFound("File not found.", details={"blob": name})
-        return self.blobs[(bucket, name)][0]
+    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> int:
+        if self.versioned and (old := self.blobs.get((bucket, name))) is not None:
+            self.noncurrent[(bucket, name, old.generation)] = old
+        stored = StoredBlob(data, content_type, next(self._generations))
+        self.blobs[(bucket, name)] = stored
+        return stored.generation
+
+    def read(self, bucket: str, name: str, generation: int | None = None) -> bytes:
+        self.reads.append((bucket, name, generation))
+        stored = self.blobs.get((bucket, name))
+        if stored is not None and generation not in (None, stored.generation):
+            stored = self.noncurrent.get((bucket, name, generation))
+        if stored is None:
+            raise NotFound("File not found.", details={"blob": name, "generation": generation})
+        return stored.data
 
     def exists(self, bucket: str, name: str) -> bool:
         return (bucket, name) in self.blobs
@@ -178,7 +209,8 @@ class FakeBlobStore:
         self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
         return (f"https://signed.example/{bucket}/{name}?put",
-                {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"})
+                {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}",
+                 "x-goog-if-generation-match": "0"})
 
 
 class FakePublisher:

@@ -29,7 +29,8 @@ def valid_dataset(deps: Deps, data: bytes, tenant: str = "t1") -> str:
     """Upload `data` and run the upload check on it; the relative path of the VALID file."""
     record = uploads.store_upload(deps, tenant, "blueprint.json", data)
     bucket = deps.settings.uploads_bucket
-    checked = uploads.check_landed_object(deps, bucket, f"tenants/{tenant}/{record.relative_path}")
+    checked = uploads.check_landed_object(deps, bucket, f"tenants/{tenant}/{record.relative_path}",
+                                          record.generation)
     assert checked is not None and checked.status == FileStatus.VALID
     return record.relative_path
 

@@ -49,7 +49,7 @@ def _run(deps: Deps, service_params: dict[str, Any], blueprint_bytes: bytes
     record = store_upload(deps, "t1", "dubbing.json",
                           json.dumps(edge_copy(), ensure_ascii=False).encode())
     check_landed_object(deps, deps.settings.uploads_bucket,
-                        f"tenants/t1/{record.relative_path}")
+                        f"tenants/t1/{record.relative_path}", record.generation)
     task = tasks.create_task(deps, "t1", tasks.CreateTask(
         task_type="GENERATE_EDITING_SCRIPT",
         payload={"dubbing_script_path": record.relative_path, "blueprint_path": blueprint,

@@ -33,7 +33,7 @@ def _upload(deps: Deps, tenant: str, name: str, document: dict[str, Any]) -> str
     data = json.dumps(document, ensure_ascii=False).encode()
     record = store_upload(deps, tenant, name, data)
     check_landed_object(deps, deps.settings.uploads_bucket,
-                        f"tenants/{tenant}/{record.relative_path}")
+                        f"tenants/{tenant}/{record.relative_path}", record.generation)
     return record.relative_path
 
 

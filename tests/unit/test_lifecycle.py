@@ -198,7 +198,8 @@ def test_task_on_invalid_dataset_fails_with_3004(deps: Deps):
                       "narrative_timeline": {"type": "linear", "sequence": {}}}).encode()
     record = uploads.store_upload(deps, "t1", "bad.json", bad)
     checked = uploads.check_landed_object(
-        deps, deps.settings.uploads_bucket, f"tenants/t1/{record.relative_path}")
+        deps, deps.settings.uploads_bucket, f"tenants/t1/{record.relative_path}",
+        record.generation)
     assert checked is not None and checked.status == FileStatus.INVALID and checked.errors
     task = narration_task(deps, record.relative_path)
     assert task.status == TaskStatus.FAILED and task.error is not None
@@ -210,7 +211,7 @@ def test_task_waits_for_its_upload_then_starts(deps: Deps, blueprint_bytes: byte
     task = narration_task(deps, record.relative_path)
     assert task.waiting_on == [record.id] and _published(deps) == []
     uploads.check_landed_object(deps, deps.settings.uploads_bucket,
-                                f"tenants/t1/{record.relative_path}")
+                                f"tenants/t1/{record.relative_path}", record.generation)
     assert _published(deps) == [{"task_id": task.id, "stage": "narration"}]
 
 
@@ -245,9 +246,10 @@ def test_the_deadline_is_scheduled_before_the_task_is_stored(deps: Deps, bluepri
 
 def test_an_object_with_a_malformed_file_id_is_ignored(deps: Deps, blueprint_bytes: bytes):
     bucket = deps.settings.uploads_bucket
-    deps.blobs.write(bucket, "tenants/t1/uploads/__x__/b.json", blueprint_bytes,
-                     "application/json")
-    assert uploads.check_landed_object(deps, bucket, "tenants/t1/uploads/__x__/b.json") is None
+    generation = deps.blobs.write(bucket, "tenants/t1/uploads/__x__/b.json", blueprint_bytes,
+                                  "application/json")
+    assert uploads.check_landed_object(
+        deps, bucket, "tenants/t1/uploads/__x__/b.json", generation) is None
 
 
 def test_an_unknown_page_token_is_refused_not_restarted(deps: Deps, blueprint_bytes: bytes):
@@ -319,8 +321,8 @@ def test_a_signed_upload_that_lands_with_another_size_is_invalid(
         filename="blueprint.json", size=len(blueprint_bytes) - 1))
     bucket = deps.settings.uploads_bucket
     name = f"tenants/t1/{declared.relative_path}"
-    deps.blobs.write(bucket, name, blueprint_bytes, "application/json")
+    generation = deps.blobs.write(bucket, name, blueprint_bytes, "application/json")
     for _ in range(2):  # a duplicate event re-checks to the same verdict
-        checked = uploads.check_landed_object(deps, bucket, name)
+        checked = uploads.check_landed_object(deps, bucket, name, generation)
         assert checked is not None and checked.status == FileStatus.INVALID
         assert "were declared" in checked.errors[0]["reason"]

@@ -52,7 +52,7 @@ def push_body(data: bytes, attributes: dict[str, str]) -> dict[str, Any]:
 def _task_created_over_http(deps: Deps, blueprint: bytes, trace: str | None) -> str:
     record = uploads.store_upload(deps, "t1", "blueprint.json", blueprint)
     uploads.check_landed_object(deps, deps.settings.uploads_bucket,
-                                f"tenants/t1/{record.relative_path}")
+                                f"tenants/t1/{record.relative_path}", record.generation)
     creds = auth.add_instance(deps, "t1")
     headers = {"X-Instance-ID": creds.instance_id, "X-Api-Key": creds.api_key}
     if trace:
@@ -151,7 +151,7 @@ def test_a_task_started_by_its_upload_check_keeps_the_trace_of_its_api_call(
     assert task.waiting_on == [record.id] and task.trace == TRACE
     # The upload check runs later, in another function, under no trace of its own.
     uploads.check_landed_object(deps, deps.settings.uploads_bucket,
-                                f"tenants/t1/{record.relative_path}")
+                                f"tenants/t1/{record.relative_path}", record.generation)
     assert isinstance(deps.publisher, FakePublisher)
     [(_, _, attributes)] = deps.publisher.published
     assert attributes["trace"] == TRACE

@@ -123,16 +123,26 @@ class FirestoreFileRepository:
         snap = self._files.document(file_id).get()
         return FileRecord.model_validate(snap.to_dict()) if snap.exists else None
 
-    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord:
+    def update(
+        self, file_id: str, change: Callable[[FileRecord], FileRecord], *,
+        missing: FileRecord | None = None,
+    ) -> FileRecord:
         ref = self._files.document(file_id)
 
         @firestore.transactional
         def apply(transaction: firestore.Transaction) -> FileRecord:
+            # Reading the document (even a missing one) in the transaction makes a concurrent
+            # write to it abort and rerun this one, so `change` always sees the latest record.
             snap = ref.get(transaction=transaction)
-            if not snap.exists:
+            if snap.exists:
+                before = FileRecord.model_validate(snap.to_dict())
+            elif missing is not None:
+                before = missing
+            else:
                 raise NotFound(f"File {file_id} does not exist.", details={"file_id": file_id})
-            after = change(FileRecord.model_validate(snap.to_dict()))
-            transaction.set(ref, to_doc(after))
+            after = change(before)
+            if after is not before or not snap.exists:
+                transaction.set(ref, to_doc(after))
             return after
 
         return apply(self._db.transaction())

@@ -51,20 +51,28 @@ class GcsBlobStore:
             client = storage.Client(project=project)
         return cls(client, public_url=public_url, signer_key_file=signer_key_file)
 
-    def _blob(self, bucket: str, name: str) -> storage.Blob:
-        return self._client.bucket(bucket).blob(name)
+    def _blob(self, bucket: str, name: str, generation: int | None = None) -> storage.Blob:
+        return self._client.bucket(bucket).blob(name, generation=generation)
 
-    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
+    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> int:
+        blob = self._blob(bucket, name)
         try:
-            self._blob(bucket, name).upload_from_string(data, content_type=content_type)
+            blob.upload_from_string(data, content_type=content_type)
         except _TRANSIENT as exc:
             raise FileIoError(f"Writing {name} failed: {exc}", details={"blob": name}) from exc
+        # The upload's answer is the new object resource; its generation names these bytes.
+        if blob.generation is None:
+            raise FileIoError(f"Writing {name} returned no generation.", details={"blob": name})
+        return int(blob.generation)
 
-    def read(self, bucket: str, name: str) -> bytes:
+    def read(self, bucket: str, name: str, generation: int | None = None) -> bytes:
         try:
-            return self._blob(bucket, name).download_as_bytes()
+            return self._blob(bucket, name, generation).download_as_bytes()
         except gexc.NotFound as exc:
-            raise NotFound("File not found.", details={"blob": name}) from exc
+            details: dict[str, object] = {"blob": name}
+            if generation is not None:
+                details["generation"] = generation
+            raise NotFound("File not found.", details=details) from exc
         except _TRANSIENT as exc:
             raise FileIoError(f"Reading {name} failed: {exc}", details={"blob": name}) from exc
 
@@ -94,13 +102,18 @@ class GcsBlobStore:
     def signed_upload_url(
         self, bucket: str, name: str, *, content_type: str, size: int, ttl_seconds: int
     ) -> tuple[str, dict[str, str]]:
-        """A V4 PUT URL that admits exactly `size` bytes of `content_type`: the length range is
-        a signed header, so the client must send it and Cloud Storage refuses any other size."""
-        headers = {"Content-Type": content_type, "x-goog-content-length-range": f"{size},{size}"}
+        """A V4 PUT URL that admits exactly `size` bytes of `content_type`, once.
+
+        Both conditions are signed headers, so the client must send them as given: the length
+        range makes Cloud Storage refuse any other size, and `x-goog-if-generation-match: 0`
+        (create only) refuses a second PUT of the URL with 412, so the bytes the upload check
+        validated cannot be replaced through the same URL before it expires.
+        """
+        conditions = {"x-goog-content-length-range": f"{size},{size}",
+                      "x-goog-if-generation-match": "0"}
         url = self._blob(bucket, name).generate_signed_url(
             version="v4", expiration=timedelta(seconds=ttl_seconds), method="PUT",
-            content_type=content_type,
-            headers={"x-goog-content-length-range": headers["x-goog-content-length-range"]},
+            content_type=content_type, headers=conditions,
             api_access_endpoint=self._public_url, **self._signing_kwargs(),
         )
-        return url, headers
+        return url, {"Content-Type": content_type, **conditions}

@@ -39,6 +39,10 @@ class FileRecord(BaseModel):
         None, description="Size announced for a signed upload; the landed object must match."
     )
     sha256: str | None = None
+    generation: int | None = Field(
+        None, description="Cloud Storage generation of the object that `size`, `sha256` and "
+                          "`status` describe; stages read exactly this generation.",
+    )
     status: FileStatus
     kind: FileKind | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
@@ -48,6 +52,25 @@ class FileRecord(BaseModel):
     expire_at: datetime | None = Field(
         None, description="When Firestore's TTL policy may delete this record."
     )
+
+
+def supersedes(generation: int, recorded: int | None) -> bool:
+    """Whether the check of `generation` may replace a record of `recorded`.
+
+    Cloud Storage gives every write of one object name a larger generation, so a smaller one
+    comes from a finalize event delivered late (events are not ordered): its verdict is about
+    bytes that are no longer the record's and must not overwrite the newer one. The same
+    generation again is a redelivered event, which re-records the same verdict.
+    """
+    return recorded is None or generation >= recorded
+
+
+def record_check(record: FileRecord, generation: int, fields: dict[str, Any]) -> FileRecord:
+    """`record` with the check of `generation` (`fields`) applied, or `record` itself (the
+    same object, so a repository can skip the write) when that generation is older."""
+    if not supersedes(generation, record.generation):
+        return record
+    return record.model_copy(update={**fields, "generation": generation})
 
 
 class Tenant(BaseModel):

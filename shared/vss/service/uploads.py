@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from vss.deps import Deps
 from vss.domain.documents import classify_json
-from vss.domain.files import FileKind, FileRecord, FileStatus
+from vss.domain.files import FileKind, FileRecord, FileStatus, record_check, supersedes
 from vss.domain.ids import is_valid_id
 from vss.domain.paths import UPLOADS, owner_id, split_blob_name, upload_path
 from vss.domain.sniff import sniff_content_type
-from vss.errors import PayloadInvalid, PayloadTooLarge, UnsupportedMedia
+from vss.errors import NotFound, PayloadInvalid, PayloadTooLarge, UnsupportedMedia
 from vss.service.storage import location
 from vss.service.tasks import release_waiting_tasks
 
@@ -75,7 +75,18 @@ def store_upload(deps: Deps, tenant_id: str, filename: str, data: bytes) -> File
         size=len(data), sha256=hashlib.sha256(data).hexdigest(),
     )
     deps.files.add(record)  # before the bytes, so the finalize event always finds it
-    deps.blobs.write(*location(deps, tenant_id, record.relative_path), data, content_type)
+    generation = deps.blobs.write(
+        *location(deps, tenant_id, record.relative_path), data, content_type
+    )
+
+    def written(current: FileRecord) -> FileRecord:
+        # The finalize event may have been checked already: it recorded this same generation
+        # (or a later one), with its verdict, which must stay.
+        if current.generation is not None:
+            return current
+        return current.model_copy(update={"generation": generation})
+
+    record = deps.files.update(record.id, written)
     log.info("file uploaded", extra={"tenant_id": tenant_id, "file_id": record.id})
     return record
 
@@ -128,11 +139,8 @@ def _check(deps: Deps, data: bytes, filename: str, declared_size: int | None
     return fields, []
 
 
-def check_landed_object(deps: Deps, bucket: str, name: str) -> FileRecord | None:
-    """The upload function's job: validate what landed, record it, start waiting tasks.
-
-    Idempotent: a duplicate event re-checks the same bytes and records the same result.
-    """
+def _upload_of(deps: Deps, bucket: str, name: str) -> tuple[str, str, str] | None:
+    """(tenant, relative path, file id) of an object under a name we issue, else None."""
     parsed = split_blob_name(name)
     if bucket != deps.settings.uploads_bucket or parsed is None:
         log.info("object ignored: not a tenant upload", extra={"file_id": name})
@@ -144,19 +152,61 @@ def check_landed_object(deps: Deps, bucket: str, name: str) -> FileRecord | None
     if not is_valid_id(file_id):  # written straight to the bucket under a name we never issue
         log.warning("object ignored: malformed file id", extra={"tenant_id": tenant_id})
         return None
-    data = deps.blobs.read(bucket, name)
+    return tenant_id, relative_path, file_id
+
+
+def check_landed_object(
+    deps: Deps, bucket: str, name: str, generation: int
+) -> FileRecord | None:
+    """The upload function's job: validate generation `generation` of the object (the one its
+    finalize event is about), record it, start waiting tasks.
+
+    The record keeps the generation its verdict is about, so stages read exactly the bytes
+    that were checked. An event for a generation older than the recorded one, or for one that
+    no longer exists (overwritten or deleted), records nothing and returns None. Idempotent: a
+    duplicate event re-checks the same bytes and records the same result.
+    """
+    upload = _upload_of(deps, bucket, name)
+    if upload is None:
+        return None
+    tenant_id, relative_path, file_id = upload
+    extra = {"tenant_id": tenant_id, "file_id": file_id}
     existing = deps.files.get(file_id)
+    if existing is not None and (existing.tenant_id, existing.relative_path) != (
+            tenant_id, relative_path):
+        # Same file id, another object (a direct write beside ours): its check must not
+        # become the verdict on the file the record names.
+        log.warning("object ignored: its file record names another object", extra=extra)
+        return None
+    if existing is not None and not supersedes(generation, existing.generation):
+        log.info("upload event for generation %s ignored: %s is recorded", generation,
+                 existing.generation, extra=extra)
+        return None
+    try:
+        data = deps.blobs.read(bucket, name, generation=generation)
+    except NotFound:
+        # Replaced or deleted since: the event for the newer generation (if any) checks it.
+        log.info("upload event for generation %s ignored: it is gone", generation, extra=extra)
+        return None
     declared = existing.declared_size if existing else None
-    fields, errors = _check(deps, data, relative_path.rsplit("/", 1)[-1], declared)
+    filename = relative_path.rsplit("/", 1)[-1]
+    fields, errors = _check(deps, data, filename, declared)
     status = FileStatus.INVALID if errors else FileStatus.VALID
     update = {**fields, "status": status, "errors": errors, "modified": deps.clock()}
-    if existing is None:  # written straight to the bucket, not through the API
-        content_type = fields.get("content_type", "application/octet-stream")
-        filename = relative_path.rsplit("/", 1)[-1]
-        deps.files.add(
-            _record(deps, file_id, tenant_id, relative_path, filename, content_type, status)
-        )
-    record = deps.files.update(file_id, lambda r: r.model_copy(update=update))
-    log.info("file checked: %s", status, extra={"tenant_id": tenant_id, "file_id": file_id})
+    # Written straight to the bucket, not through the API: the record is created in the
+    # same transaction, so a racing event for another generation cannot overwrite it.
+    content_type = fields.get("content_type", "application/octet-stream")
+    blank = _record(deps, file_id, tenant_id, relative_path, filename, content_type, status)
+    # The generation comparison runs again inside the transaction: two events racing past
+    # the check above are ordered there.
+    record = deps.files.update(
+        file_id, lambda r: record_check(r, generation, update), missing=blank
+    )
+    if record.generation != generation:
+        log.info("upload event for generation %s ignored: %s is recorded", generation,
+                 record.generation, extra=extra)
+        return None
+    log.info("file checked: %s (generation %s)", status, generation, extra=extra)
     release_waiting_tasks(deps, record)
     return record
+

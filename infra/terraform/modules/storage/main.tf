@@ -43,14 +43,14 @@ resource "google_storage_bucket" "this" {
     }
   }
 
-  # Browsers send a preflight before a signed PUT carrying Content-Type and
-  # x-goog-content-length-range; GCS answers it from this block.
+  # Browsers send a preflight before a signed PUT carrying Content-Type,
+  # x-goog-content-length-range and x-goog-if-generation-match; GCS answers it from this block.
   dynamic "cors" {
     for_each = length(var.cors_origins) > 0 && length(each.value.cors_methods) > 0 ? [each.value.cors_methods] : []
     content {
       origin          = var.cors_origins
       method          = cors.value
-      response_header = ["Content-Type", "Content-Length", "Content-MD5", "ETag", "x-goog-content-length-range", "x-goog-generation"]
+      response_header = ["Content-Type", "Content-Length", "Content-MD5", "ETag", "x-goog-content-length-range", "x-goog-if-generation-match", "x-goog-generation"]
       max_age_seconds = 3600
     }
   }
