@@ -302,9 +302,9 @@ def _signed_upload(deps: Deps) -> str:
 
 def _land(deps: Deps, path: str, data: bytes) -> None:
     bucket, blob = deps.settings.uploads_bucket, f"tenants/t1/{path}"
-    deps.blobs.write(bucket, blob, data, "application/json")
+    generation = deps.blobs.write(bucket, blob, data, "application/json")
     deps.files.update(path.split("/")[1], lambda r: r.model_copy(update={"declared_size": None}))
-    uploads.check_landed_object(deps, bucket, blob)
+    uploads.check_landed_object(deps, bucket, blob, generation)
 
 
 def test_a_task_that_timed_out_waiting_on_an_upload_runs_when_resumed(

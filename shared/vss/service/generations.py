@@ -12,9 +12,9 @@ from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 
 def validated_generation(deps: Deps, tenant_id: str, relative_path: str) -> int | None:
     """The generation of `relative_path` a task must read: the one its file record's verdict
-    is about. None for task artifacts (a task's own deterministic outputs, not checked
-    uploads) and for an upload with no record of this tenant and path, or whose record names
-    no generation (recorded before generations were)."""
+    is about. None for task artifacts (written once, by one attempt, and never overwritten:
+    `vss.domain.paths.artifact_path`) and for an upload with no record of this tenant and
+    path, or whose record names no generation (recorded before generations were)."""
     path = check_relative_path(relative_path)
     if not path.startswith(UPLOADS + "/"):
         return None

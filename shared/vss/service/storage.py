@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from vss.deps import Deps
 from vss.domain.paths import UPLOADS, artifact_path, blob_name, check_relative_path
 from vss.domain.results import ArtifactDigest
+from vss.service.generations import validated_generation
 
 
 def location(deps: Deps, tenant_id: str, relative_path: str) -> tuple[str, str]:
@@ -31,7 +32,10 @@ class TaskFiles:
     written: list[ArtifactDigest] = field(default_factory=list)
 
     def read(self, relative_path: str) -> bytes:
-        return self.deps.blobs.read(*location(self.deps, self.tenant_id, relative_path))
+        """The file's bytes; for an upload, exactly the generation its check validated."""
+        bucket, blob = location(self.deps, self.tenant_id, relative_path)
+        generation = validated_generation(self.deps, self.tenant_id, relative_path)
+        return self.deps.blobs.read(bucket, blob, generation=generation)
 
     def write(self, name: str, data: bytes, content_type: str) -> str:
         """Write artifact `name` in the attempt's folder; return its relative path."""
