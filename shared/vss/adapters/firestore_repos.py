@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task, TaskStatus
 from vss.errors import DuplicateEvent, NotFound
 
@@ -18,6 +20,7 @@ FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
 EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
+IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tenant and key
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
 TRANSACTION_ATTEMPTS = 12
@@ -32,8 +35,12 @@ class FirestoreTaskRepository:
         self._db = client
         self._tasks = client.collection(TASKS)
 
-    def add(self, task: Task) -> None:
-        self._tasks.document(task.id).create(to_doc(task))
+    def add(self, task: Task) -> bool:
+        try:
+            self._tasks.document(task.id).create(to_doc(task))
+        except gexc.AlreadyExists:
+            return False
+        return True
 
     def get(self, task_id: str) -> Task | None:
         snap = self._tasks.document(task_id).get()
@@ -89,6 +96,42 @@ class FirestoreTaskRepository:
             filter=firestore.FieldFilter("waiting_on", "array_contains", file_id)
         ).where(filter=firestore.FieldFilter("status", "==", TaskStatus.PENDING.value))
         return [Task.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class FirestoreIdempotencyRepository:
+    """One document per (tenant, key), written before the task it names; its `expire_at` is
+    the TTL field (infra/terraform/main.tf `firestore_ttl`)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+        self._keys = client.collection(IDEMPOTENCY_KEYS)
+
+    def get(self, record_id: str) -> IdempotencyRecord | None:
+        snap = self._keys.document(record_id).get()
+        return IdempotencyRecord.model_validate(snap.to_dict()) if snap.exists else None
+
+    def claim(self, record: IdempotencyRecord, now: datetime) -> IdempotencyRecord:
+        ref = self._keys.document(record.id)
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> IdempotencyRecord:
+            # The read locks the document: of two claims racing, the second to commit is
+            # aborted and run again, and then finds the first one's record.
+            snap = ref.get(transaction=transaction)
+            if snap.exists:
+                found = IdempotencyRecord.model_validate(snap.to_dict())
+                if found.is_live(now):
+                    return found
+                transaction.set(ref, to_doc(record))  # expired, not yet deleted by the TTL
+            else:
+                transaction.create(ref, to_doc(record))
+            return record
+
+        try:
+            return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        except gexc.AlreadyExists:
+            # `create` is the last guard should a racing claim commit unseen: that one stands.
+            return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
 
 
 class FirestoreFileRepository:
