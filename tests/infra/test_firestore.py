@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from tests.support.paths import ROOT
 from tests.support.terraform import root, string_constants
 from vss.domain.files import FileRecord
+from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task
 
 REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
@@ -182,6 +183,7 @@ def test_ttl_policies_are_on_code_collections():
         (constants["TASKS"], "expire_at"),
         (constants["FILES"], "expire_at"),
         (constants["EVENTS"], "expire_at"),
+        (constants["IDEMPOTENCY_KEYS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
@@ -190,3 +192,4 @@ def test_ttl_policies_are_on_code_collections():
 def test_ttl_fields_are_written_by_the_models():
     assert "expire_at" in Task.model_fields
     assert "expire_at" in FileRecord.model_fields
+    assert IdempotencyRecord.model_fields["expire_at"].is_required()
