@@ -3,6 +3,7 @@ the documents they read, so check-and-set (and the event-id record) is atomic.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from google.cloud import firestore
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task, TaskStatus
-from vss.errors import DuplicateEvent, NotFound
+from vss.errors import DuplicateEvent, NotFound, RetryableError
 
 TASKS = "tasks"
 FILES = "files"
@@ -24,6 +25,9 @@ IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tena
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
 TRANSACTION_ATTEMPTS = 12
+# Rounds of create-or-read an idempotency key may take: more than one only while an expired
+# record of the key is being replaced by racing requests.
+CLAIM_ATTEMPTS = 5
 
 
 def to_doc(model: Any) -> dict[str, Any]:
@@ -111,27 +115,28 @@ class FirestoreIdempotencyRepository:
         return IdempotencyRecord.model_validate(snap.to_dict()) if snap.exists else None
 
     def claim(self, record: IdempotencyRecord, now: datetime) -> IdempotencyRecord:
+        # `create` rather than a transaction: the server lets exactly one of racing creates
+        # through and holds no lock across calls (racing transactions on the emulator deadlock
+        # on their read locks until they time out).
         ref = self._keys.document(record.id)
-
-        @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> IdempotencyRecord:
-            # The read locks the document: of two claims racing, the second to commit is
-            # aborted and run again, and then finds the first one's record.
-            snap = ref.get(transaction=transaction)
-            if snap.exists:
-                found = IdempotencyRecord.model_validate(snap.to_dict())
-                if found.is_live(now):
-                    return found
-                transaction.set(ref, to_doc(record))  # expired, not yet deleted by the TTL
-            else:
-                transaction.create(ref, to_doc(record))
-            return record
-
-        try:
-            return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
-        except gexc.AlreadyExists:
-            # `create` is the last guard should a racing claim commit unseen: that one stands.
-            return apply(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                ref.create(to_doc(record))
+                return record
+            except gexc.AlreadyExists:
+                pass
+            snap = ref.get()
+            if not snap.exists:
+                continue  # deleted (by its TTL) since: create again
+            found = IdempotencyRecord.model_validate(snap.to_dict())
+            if found.is_live(now):
+                return found
+            # Expired, not yet deleted by the TTL: delete it only as read, so of claims racing
+            # for an expired key one deletes it and one create wins.
+            with contextlib.suppress(gexc.FailedPrecondition, gexc.NotFound):
+                ref.delete(option=self._db.write_option(last_update_time=snap.update_time))
+        raise RetryableError("The Idempotency-Key is contended; try again.",
+                             details={"attempts": CLAIM_ATTEMPTS})
 
 
 class FirestoreFileRepository:
