@@ -60,7 +60,7 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask, key: str | None) -
     # A request racing with this key stored the task between our look and our write.
     stored = deps.tasks.get(record.task_id)
     if stored is None:  # only if it was deleted since: let the client try again
-        raise RetryableError("The task of this Idempotency-Key is not readable yet.",
+        raise RetryableError("The task of this Idempotency-Key could not be read; try again.",
                              details={"task_id": record.task_id})
     return _replayed(stored)
 
