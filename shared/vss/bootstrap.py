@@ -68,6 +68,7 @@ def bootstrap(
     from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
     from vss.adapters.firestore_repos import (
         FirestoreFileRepository,
+        FirestoreIdempotencyRepository,
         FirestoreTaskRepository,
         FirestoreTenantRepository,
     )
@@ -83,6 +84,7 @@ def bootstrap(
         files=FirestoreFileRepository(db),
         tenants=FirestoreTenantRepository(db),
         segments=FirestoreSegmentRepository(db),
+        idempotency=FirestoreIdempotencyRepository(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
         ),

@@ -15,6 +15,7 @@ from vss.ports import (
     BlobStore,
     DeadlineScheduler,
     FileRepository,
+    IdempotencyRepository,
     LlmFactory,
     Publisher,
     SegmentRepository,
@@ -44,6 +45,7 @@ class Deps:
     publisher: Publisher
     deadlines: DeadlineScheduler
     segments: SegmentRepository
+    idempotency: IdempotencyRepository
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # Only the stage worker runs stages; other functions leave this empty (and so do not

@@ -14,6 +14,7 @@
         ├── UnsupportedMedia     1006
         ├── PathTraversal        1007
         ├── MethodNotAllowed     1008
+        ├── IdempotencyKeyReused 1009 (HTTP 422) the key came with another body
         ├── UnknownTaskType      2001
         ├── TaskNotReady         2003 (HTTP 425)
         ├── DeadlineExceeded     2004
@@ -122,6 +123,15 @@ class PathTraversal(PermanentError):
 class MethodNotAllowed(PermanentError):
     code = 1008
     http_status = 405
+
+
+class IdempotencyKeyReused(PermanentError):
+    """An `Idempotency-Key` the tenant already sent, within its lifetime, with another body:
+    answering with the first request's task would hide the difference, creating one would
+    break the key's promise."""
+
+    code = 1009
+    http_status = 422
 
 
 class UnknownTaskType(PermanentError):

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from vss.config import Settings
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 
@@ -21,7 +22,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class TaskRepository(Protocol):
-    def add(self, task: Task) -> None: ...
+    def add(self, task: Task) -> bool:
+        """Store a new task; False, writing nothing, if a task with its id is stored already
+        (requests with one idempotency key race to store the task it names)."""
+        ...
     def get(self, task_id: str) -> Task | None: ...
     def update(
         self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
@@ -36,6 +40,19 @@ class TaskRepository(Protocol):
         if `after` is not one of this tenant's tasks."""
         ...
     def waiting_on(self, file_id: str) -> list[Task]: ...
+
+
+class IdempotencyRepository(Protocol):
+    """Idempotency keys of task creation, one record per (tenant, key): `record.id`."""
+
+    def get(self, record_id: str) -> IdempotencyRecord | None:
+        """The stored record, live or expired (its TTL deletion may lag a day)."""
+        ...
+    def claim(self, record: IdempotencyRecord, now: datetime) -> IdempotencyRecord:
+        """Store `record` unless a live record (`is_live(now)`) has its id; return the stored
+        one: `record`, or the live one found. Atomic: of claims racing on one id, one record is
+        stored and every caller gets that one."""
+        ...
 
 
 class SegmentRepository(Protocol):

@@ -161,9 +161,9 @@ class CountingTasks:
         self._inner = inner
         self._tally = tally
 
-    def add(self, task: Task) -> None:
+    def add(self, task: Task) -> bool:
         self._tally.bump("tasks.add")
-        self._inner.add(task)
+        return self._inner.add(task)
 
     def get(self, task_id: str) -> Task | None:
         return self._inner.get(task_id)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from tests.support.paths import ROOT
 from tests.support.terraform import root, string_constants
 from vss.domain.files import FileRecord
+from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 
@@ -185,6 +186,7 @@ def test_ttl_policies_are_on_code_collections():
         (constants["FILES"], "expire_at"),
         (constants["EVENTS"], "expire_at"),
         (string_constants(SEGMENTS_REPO)["SEGMENTS"], "expire_at"),
+        (constants["IDEMPOTENCY_KEYS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
@@ -194,3 +196,4 @@ def test_ttl_fields_are_written_by_the_models():
     assert "expire_at" in Task.model_fields
     assert "expire_at" in FileRecord.model_fields
     assert "expire_at" in Segment.model_fields
+    assert IdempotencyRecord.model_fields["expire_at"].is_required()

@@ -4,8 +4,9 @@ state handling run against it in unit tests.
 
 It speaks the chained task's contract: a GENERATE_COMMENTARY task moves one step per poll
 (narration, the dubbing segments one by one, assembly, editing), writes each stage's artifacts
-with their `x-goog-hash`, can fail at a stage once and be resumed there, and counts every call
-so a test can tell what a second run did again.
+with their `x-goog-hash`, can fail at a stage once and be resumed there, answers a repeated
+`Idempotency-Key` with its first task (200) or a 422, can fail a creation after storing its
+task, and counts every call so a test can tell what a second run did again.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ import requests
 from requests.adapters import BaseAdapter
 
 from vss.errors import (
+    IdempotencyKeyReused,
     InvalidTransition,
     NotFound,
     PayloadInvalid,
+    RetryableError,
     TtsError,
     Unauthenticated,
     UnknownTaskType,
@@ -70,6 +73,13 @@ class FakeEdgeApi(BaseAdapter):
         self.calls: Counter[str] = Counter()  # "POST tasks", "GET tasks/<id>", "PUT storage",
         # "GET storage <relative path>", ...
         self.invalid_dataset = False
+        # Idempotency-Key of each POST tasks/ (None: no header), and what each key created:
+        # key -> (the body it came with, the task id).
+        self.idempotency_keys: list[str | None] = []
+        self.created_by_key: dict[str, tuple[Any, str]] = {}
+        # What the next creations do after storing their task, one entry each: answer this
+        # status (a publish that failed), or raise this exception (an answer that never came).
+        self.after_create: list[int | BaseException] = []
 
     # ---------------------------------------------------------------- plumbing
 
@@ -154,7 +164,24 @@ class FakeEdgeApi(BaseAdapter):
             return self._response(request, 302, b"",
                                   {"Location": f"{STORAGE}/get/{query['path']}"})
         if method == "POST" and parts == ["tasks"]:
-            return self._create(request, body)
+            key = request.headers.get("Idempotency-Key")
+            self.idempotency_keys.append(key)
+            if key is not None and key in self.created_by_key:
+                first_body, task_id = self.created_by_key[key]
+                if first_body != body:
+                    return self._json(request, 422, IdempotencyKeyReused(
+                        "Idempotency-Key used with another body.",
+                        details={"idempotency_key": key}).to_dict())
+                return self._json(request, 200, self.view(self.tasks[task_id]))
+            response = self._create(request, body)
+            if response.status_code == 202 and key is not None:
+                self.created_by_key[key] = (body, response.json()["id"])
+            if response.status_code == 202 and self.after_create:
+                failure = self.after_create.pop(0)
+                if isinstance(failure, BaseException):
+                    raise failure
+                return self._json(request, failure, RetryableError("Publishing failed.").to_dict())
+            return response
         if len(parts) >= 2 and parts[0] == "tasks":
             task = self.tasks.get(parts[1])
             if task is None:

@@ -16,6 +16,7 @@ from vss.bootstrap import payload_checks
 from vss.config import Settings
 from vss.deps import Deps
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, add_usage
 from vss.engines import dubbing
@@ -38,9 +39,11 @@ class FakeTaskRepository:
         self.docs: dict[str, Task] = {}
         self.events: set[tuple[str, str]] = set()
 
-    def add(self, task: Task) -> None:
-        assert firestore_id(task.id) not in self.docs
+    def add(self, task: Task) -> bool:
+        if firestore_id(task.id) in self.docs:
+            return False
         self.docs[task.id] = task
+        return True
 
     def get(self, task_id: str) -> Task | None:
         return self.docs.get(firestore_id(task_id))
@@ -117,6 +120,21 @@ class FakeSegmentRepository:
             "progress": task.progress.model_copy(update={"done": task.progress.done + 1}),
             "usage": add_usage(task.usage, usage)})
         return True
+
+
+class FakeIdempotencyRepository:
+    def __init__(self) -> None:
+        self.docs: dict[str, IdempotencyRecord] = {}
+
+    def get(self, record_id: str) -> IdempotencyRecord | None:
+        return self.docs.get(firestore_id(record_id))
+
+    def claim(self, record: IdempotencyRecord, now: datetime) -> IdempotencyRecord:
+        found = self.docs.get(firestore_id(record.id))
+        if found is not None and found.is_live(now):
+            return found
+        self.docs[record.id] = record
+        return record
 
 
 class FakeFileRepository:
@@ -252,7 +270,8 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -
         settings=Settings(**settings),  # type: ignore[arg-type]
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
-        segments=FakeSegmentRepository(tasks), clock=FakeClock(), handlers=stage_handlers(),
+        segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
+        clock=FakeClock(), handlers=stage_handlers(),
         segment_handler=dubbing.segment_handler_with(providers, FakeAudioTools()),
         payload_checks=payload_checks(),
     )

@@ -335,3 +335,22 @@ def test_the_document_knows_both_spellings_of_a_payload_field(client, payload, f
     except ValueError:
         accepted = False
     assert accepted == (field is not None)
+
+
+def test_the_document_describes_the_idempotency_key_and_its_answers(client):
+    import re
+
+    from vss.domain.idempotency import MAX_KEY_LENGTH
+
+    create = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/tasks/"]["post"]
+    (header,) = create["parameters"]
+    assert (header["name"], header["in"], header["required"]) == ("Idempotency-Key", "header",
+                                                                  False)
+    assert header["schema"]["maxLength"] == MAX_KEY_LENGTH
+    pattern = re.compile(header["schema"]["pattern"])
+    for raw in ("a", "x" * 255, "order 42", "", " a", "a ", "x" * 256, "é", "\x7f"):
+        assert bool(pattern.search(raw)) == (raw.strip() == raw and raw != ""
+                                             and len(raw) <= 255 and raw.isascii()
+                                             and raw.isprintable()), raw
+    assert {"200", "202", "422"} <= set(create["responses"])
+    assert create["responses"]["200"]["links"] == create["responses"]["202"]["links"]

@@ -3,6 +3,7 @@ the documents they read, so check-and-set (and the event-id record) is atomic.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task, TaskStatus
 from vss.errors import DuplicateEvent, NotFound, RetryableError
 
@@ -21,9 +23,13 @@ FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
 EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
+IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tenant and key
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
 TRANSACTION_ATTEMPTS = 12
+# Rounds of create-or-read an idempotency key may take: more than one only while an expired
+# record of the key is being replaced by racing requests.
+CLAIM_ATTEMPTS = 5
 
 
 def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], what: str) -> T:
@@ -52,8 +58,12 @@ class FirestoreTaskRepository:
         self._db = client
         self._tasks = client.collection(TASKS)
 
-    def add(self, task: Task) -> None:
-        self._tasks.document(task.id).create(to_doc(task))
+    def add(self, task: Task) -> bool:
+        try:
+            self._tasks.document(task.id).create(to_doc(task))
+        except gexc.AlreadyExists:
+            return False
+        return True
 
     def get(self, task_id: str) -> Task | None:
         snap = self._tasks.document(task_id).get()
@@ -109,6 +119,43 @@ class FirestoreTaskRepository:
             filter=firestore.FieldFilter("waiting_on", "array_contains", file_id)
         ).where(filter=firestore.FieldFilter("status", "==", TaskStatus.PENDING.value))
         return [Task.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class FirestoreIdempotencyRepository:
+    """One document per (tenant, key), written before the task it names; its `expire_at` is
+    the TTL field (infra/terraform/main.tf `firestore_ttl`)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+        self._keys = client.collection(IDEMPOTENCY_KEYS)
+
+    def get(self, record_id: str) -> IdempotencyRecord | None:
+        snap = self._keys.document(record_id).get()
+        return IdempotencyRecord.model_validate(snap.to_dict()) if snap.exists else None
+
+    def claim(self, record: IdempotencyRecord, now: datetime) -> IdempotencyRecord:
+        # `create` rather than a transaction: the server lets exactly one of racing creates
+        # through and holds no lock across calls (racing transactions on the emulator deadlock
+        # on their read locks until they time out).
+        ref = self._keys.document(record.id)
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                ref.create(to_doc(record))
+                return record
+            except gexc.AlreadyExists:
+                pass
+            snap = ref.get()
+            if not snap.exists:
+                continue  # deleted (by its TTL) since: create again
+            found = IdempotencyRecord.model_validate(snap.to_dict())
+            if found.is_live(now):
+                return found
+            # Expired, not yet deleted by the TTL: delete it only as read, so of claims racing
+            # for an expired key one deletes it and one create wins.
+            with contextlib.suppress(gexc.FailedPrecondition, gexc.NotFound):
+                ref.delete(option=self._db.write_option(last_update_time=snap.update_time))
+        raise RetryableError("The Idempotency-Key is contended; try again.",
+                             details={"attempts": CLAIM_ATTEMPTS})
 
 
 class FirestoreFileRepository:

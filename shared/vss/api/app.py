@@ -16,6 +16,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from vss.api.openapi import openapi_document
 from vss.api.views import API_PREFIX, Health, TaskPage, TaskView, uploaded
 from vss.deps import Deps
+from vss.domain.idempotency import HEADER as IDEMPOTENCY_KEY
+from vss.domain.idempotency import parse_key
 from vss.domain.pointers import pointer_errors
 from vss.errors import (
     BadRequest,
@@ -26,7 +28,7 @@ from vss.errors import (
     for_http_status,
 )
 from vss.observability import current_trace, trace_from_header
-from vss.service import auth, resume, tasks, uploads
+from vss.service import auth, idempotency, resume, tasks, uploads
 from vss.service.storage import location
 
 log = logging.getLogger(__name__)
@@ -128,8 +130,11 @@ def create_app(deps: Deps) -> Flask:
     @app.post(f"{API_PREFIX}/tasks/")
     def create_task() -> Any:
         tenant_id = caller()
-        task = tasks.create_task(deps, tenant_id, _json_body(tasks.CreateTask))
-        return TaskView.of(task, base_url()).model_dump(mode="json"), 202
+        key = parse_key(request.headers.get(IDEMPOTENCY_KEY))
+        created = idempotency.create_task(deps, tenant_id, _json_body(tasks.CreateTask), key)
+        # 202 from the request that stored the task, 200 for the same task found again.
+        status = 200 if created.replayed else 202
+        return TaskView.of(created.task, base_url()).model_dump(mode="json"), status
 
     @app.get(f"{API_PREFIX}/tasks/")
     def list_tasks() -> Any:

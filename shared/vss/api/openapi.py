@@ -13,7 +13,9 @@ from typing import Any
 from vss.api.components import ID, RELATIVE_PATH, component_schemas, ref
 from vss.api.views import API_PREFIX, ErrorBody, Health, TaskPage, TaskView, UploadedFile
 from vss.config import Settings
+from vss.domain.idempotency import HEADER, KEY_PATTERN, LIFETIME, MAX_KEY_LENGTH, POINTER
 from vss.domain.payloads import PAYLOADS
+from vss.errors import IdempotencyKeyReused
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
 VERSION = "0.1.0"
@@ -26,9 +28,26 @@ _WHY = {
     409: "The task is in a state that does not allow this.",
     413: "The body (or the declared size) is over the upload limit; `details.max_bytes`.",
     415: "The body's media type, or the declared or sniffed file type, is not accepted.",
+    422: f"The {HEADER} was used with another body (code {IdempotencyKeyReused.code}); "
+         "`details.idempotency_key` names it.",
     425: "The task has not completed yet: poll it and come back.",
     500: "An unexpected error.",
     503: "A dependency is briefly unavailable: retry with backoff. Nothing was created.",
+}
+
+
+_HOURS = int(LIFETIME.total_seconds() // 3600)
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+               "pattern": KEY_PATTERN},
+    "description": f"Makes the creation safe to retry (e.g. a fresh UUID per new task). For "
+                   f"{_HOURS} h after its first use, the same key with the same body (compared "
+                   "as canonical JSON) answers 200 with the task the first request created, in "
+                   "whatever state it is, and creates nothing; with another body it is a 422. "
+                   "Keys are per tenant. A request refused with 400 or 404 does not use its "
+                   f"key. 1-{MAX_KEY_LENGTH} printable ASCII characters, no space at either "
+                   f"end; else a 400 pointing at `{POINTER}`.",
 }
 
 
@@ -69,10 +88,21 @@ def _upload_links() -> dict[str, Any]:
     return links
 
 
+def _create_errors(names: dict[Any, str]) -> dict[str, Any]:
+    errors = _errors(names, 400, 401, 404, 413, 415, 422, 503)
+    # The task may be stored when its first stage could not be published: a retry with the
+    # same key gets it, where one without a key would create a second task.
+    errors["503"]["description"] = (
+        "`{code, message, details}`. A dependency is briefly unavailable: retry with backoff "
+        f"and the same {HEADER}, which answers with the task if one was stored.")
+    return errors
+
+
 def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
     task_id = [{"name": "task_id", "in": "path", "required": True, "schema": ID,
                 "description": "The `id` of one of your tasks."}]
     task = ref(names[TaskView])
+    created_links = _task_links("getTask", "cancelTask", "downloadTaskResult")
     return {
         f"{API_PREFIX}/health/": {"get": {
             "operationId": "getHealth", "summary": "Liveness", "security": [],
@@ -101,13 +131,17 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
             "post": {
                 "operationId": "createTask", "summary": "Create a task",
                 "description": "Every `*_path` names one of your files; one still being checked "
-                               "makes the task wait for it. A path that names no file is a 404.",
+                               "makes the task wait for it. A path that names no file is a 404. "
+                               f"Send an `{HEADER}` to retry safely.",
+                "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": ref("CreateTask")}}},
                 "responses": {
-                    "202": {**_json(task, "Accepted: poll it."),
-                            "links": _task_links("getTask", "cancelTask", "downloadTaskResult")},
-                    **_errors(names, 400, 401, 404, 413, 415, 503)}},
+                    "202": {**_json(task, "Accepted: poll it."), "links": created_links},
+                    "200": {**_json(task, f"The task an earlier request with this {HEADER} "
+                                          "and body created, as it is now: nothing was created."),
+                            "links": created_links},
+                    **_create_errors(names)}},
             "get": {
                 "operationId": "listTasks", "summary": "List your tasks, newest first",
                 "parameters": [

@@ -74,6 +74,10 @@ def add_api_commands(commands: Any) -> None:
     create.add_argument("--payload", required=True,
                         help="the payload: JSON text, or @FILE to read it from a file")
     create.add_argument("--wait", action="store_true", help="then wait for it, as `task wait`")
+    create.add_argument("--idempotency-key", metavar="KEY",
+                        help="the Idempotency-Key to send (default: a fresh one, reused by the "
+                        "command's own retries); give the same KEY to run the command again "
+                        "without risk of a second task")
     for name, text in (("get", "show a task"), ("wait", "wait until a task ends, with progress"),
                        ("cancel", "cancel a task"),
                        ("resume", "restart a FAILED task at its failed stage")):
@@ -238,7 +242,10 @@ def _task(args: argparse.Namespace) -> int:
 
     client, _ = _client(args)
     if args.action == "create":
-        view = client.create_task(args.task_type, _payload(args.payload))
+        from vss.edge.creation import create_task, new_key
+
+        view = create_task(client, args.task_type, _payload(args.payload),
+                           new_key() if args.idempotency_key is None else args.idempotency_key)
         if not args.wait:
             _print_json(view) if args.json else print(view["id"])
             return 0

@@ -36,6 +36,13 @@ class ApiError(Exception):
         super().__init__(f"HTTP {status}: {self.code} {self.message}")
 
 
+def is_transient(exc: BaseException) -> bool:
+    """No answer, or one that says to come back (429, 5xx): worth trying again."""
+    if isinstance(exc, ApiError):
+        return exc.status == 429 or exc.status >= 500
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
 def content_type_of(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] \
         or "application/octet-stream"
@@ -95,10 +102,14 @@ class EdgeClient:
 
     # ------------------------------------------------------------------ tasks
 
-    def create_task(self, task_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def create_task(self, task_type: str, payload: dict[str, Any],
+                    idempotency_key: str | None = None) -> dict[str, Any]:
+        """The new task's view (202), or with a key the API has seen with this body, the task
+        that request created (200; vss.edge.creation retries with one key)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
         response = self.session.post(f"{self.base}/tasks/",
                                      json={"task_type": task_type, "payload": payload},
-                                     timeout=self.timeout)
+                                     headers=headers, timeout=self.timeout)
         return self._check(response)
 
     def get_task(self, task_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from vss.edge.backoff import Backoff, retry_after
-from vss.edge.client import TERMINAL, ApiError, EdgeClient
+from vss.edge.client import TERMINAL, ApiError, EdgeClient, is_transient
 from vss.edge.progress import Display
 
 # A 5xx or 429 answer, or no answer, is waited out this long before the CLI gives up.
@@ -78,8 +78,7 @@ def follow(client: EdgeClient, view: dict[str, Any], display: Display, *, timeou
         try:
             fresh = client.get_task(view["id"])
         except (requests.ConnectionError, requests.Timeout, ApiError) as exc:
-            transient = not isinstance(exc, ApiError) or exc.status == 429 or exc.status >= 500
-            if not transient:
+            if not is_transient(exc):
                 raise
             unreachable_since = unreachable_since or clock()
             if clock() - unreachable_since > UNREACHABLE_GRACE:

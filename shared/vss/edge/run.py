@@ -5,7 +5,8 @@
 2. Create one GENERATE_COMMENTARY task, unless the state file names a task for the same
    dataset and options that can still finish: a running one is followed, a FAILED one is
    resumed at its failed stage (finished stages are not redone), a CANCELED or vanished one
-   is replaced.
+   is replaced. The creation sends an Idempotency-Key, recorded first: its retries, and a
+   later run after one stopped mid-creation, get the same task.
 3. Follow it with progress; when it ends, download the artifacts of every finished stage, in
    parallel and verified, skipping those already here with the recorded bytes.
 The state file (`.vss-run.json`, see vss.edge.state) is written after each step, so a run
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vss.edge.client import ApiError, EdgeClient
+from vss.edge.creation import create_task, new_key
 from vss.edge.downloads import DownloadError, RateLimit, Wanted, fetch_all, local_names
 from vss.edge.follow import StageClock, follow
 from vss.edge.progress import Display
@@ -206,7 +208,8 @@ class CommentaryRun:
         return view
 
     def _forget_task(self, state: RunState) -> None:
-        state.task_id, state.status = None, None
+        # A new task needs a new key: the old one would answer with the task being replaced.
+        state.task_id, state.status, state.idempotency_key = None, None, None
         state.files.clear()
         save_state(self.options.out, state)
 
@@ -219,6 +222,7 @@ class CommentaryRun:
         self.display.note(f"uploading {self.options.dataset.name}")
         signed = self.client.upload_signed(self.options.dataset, "application/json")
         state.dataset.relative_path = signed["relative_path"]
+        state.idempotency_key = None  # another blueprint_path: another body, so another key
         state.timings["upload"] = round(self.clock() - started, 3)
         outcome.uploaded = True
         save_state(self.options.out, state)
@@ -235,7 +239,11 @@ class CommentaryRun:
     def _create(self, outcome: RunOutcome) -> dict[str, Any]:
         state = outcome.state
         payload = {"blueprint_path": state.dataset.relative_path, **self.options.payload}
-        view = self.client.create_task(TASK_TYPE, payload)
+        if state.idempotency_key is None:
+            state.idempotency_key = new_key()
+            save_state(self.options.out, state)  # before the request, which may be cut short
+        view = create_task(self.client, TASK_TYPE, payload, state.idempotency_key,
+                           sleep=self.sleep)
         state.task_id, state.status = view["id"], view["status"]
         state.files.clear()
         outcome.created = True

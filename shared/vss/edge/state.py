@@ -1,7 +1,8 @@
 """The state file `vss run` keeps in its output folder (`.vss-run.json`), so a second run with
 the same dataset and options picks up where the first stopped: no second upload when the
-dataset's bytes are already there, no second task while the first can finish or resume, no
-second download of a file whose bytes are already here and verified."""
+dataset's bytes are already there, no second task while the first can finish or resume (nor
+after a creation cut short: its Idempotency-Key is kept), no second download of a file whose
+bytes are already here and verified."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class RunState(BaseModel):
     dataset: DatasetState
     task_id: str | None = None
     status: str | None = None
+    # The Idempotency-Key of the task's creation, saved before the request: a run stopped
+    # before the answer came creates again with it and gets the task the API may have made.
+    idempotency_key: str | None = None
     files: dict[str, FileState] = Field(default_factory=dict)  # by relative path
     timings: dict[str, float] = Field(default_factory=dict)  # seconds: stages, upload, download
     between_polls: list[str] = Field(default_factory=list)  # stages too quick to time

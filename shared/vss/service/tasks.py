@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from vss.errors import (
     NotFound,
     PayloadInvalid,
     TaskNotReady,
+    UnexpectedError,
     UnknownTaskType,
 )
 from vss.observability import TRACE_ATTRIBUTE, current_trace
@@ -139,17 +141,36 @@ def schedule_watchdog(deps: Deps, task: Task) -> None:
     deps.deadlines.schedule(task.id, min(soon, task.deadline_at))
 
 
-def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A creation request that passed every check: what storing its task needs."""
+
+    task_type: TaskType
+    payload: BaseModel
+    waiting: list[str]  # ids of input files still being checked
+    problem: TaskError | None  # an input that can never feed the task: it is stored FAILED
+
+
+def check_request(deps: Deps, tenant_id: str, body: CreateTask) -> CheckedRequest:
+    """Validate a creation request (400, 404 naming the problem) and look at its inputs."""
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
     _check_model(deps, payload)
     if check := deps.payload_checks.get(task_type):
         check(payload)
     waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
+    return CheckedRequest(task_type, payload, waiting, problem)
+
+
+def store_task(deps: Deps, tenant_id: str, request: CheckedRequest, task_id: str) -> Task | None:
+    """Store the task under `task_id` and start it; None, with nothing stored or published,
+    when a task with that id is stored already (a racing request with the same idempotency
+    key stored it first)."""
+    payload, waiting, problem = request.payload, request.waiting, request.problem
     now = deps.clock()
     task = rules.new_task(
-        task_id=uuid.uuid4().hex, tenant_id=tenant_id, task_type=task_type,
-        stages=pipeline_for(task_type, payload),
+        task_id=task_id, tenant_id=tenant_id, task_type=request.task_type,
+        stages=pipeline_for(request.task_type, payload),
         payload=payload.model_dump(mode="json"), waiting_on=[] if problem else waiting,
         now=now, deadline=timedelta(seconds=deps.settings.task_deadline_seconds),
         retention=timedelta(days=deps.settings.task_retention_days),
@@ -160,9 +181,11 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
     else:
         # The check first: if scheduling fails (RetryableError, 503) no task is left PENDING
         # without one; a check whose task was never stored is acknowledged as done. It is the
-        # watchdog too: a task stored but never published is published by it.
+        # watchdog too: a task stored but never published is published by it. A racing
+        # request's check of the same task is harmless: checks are idempotent.
         schedule_watchdog(deps, task)
-    deps.tasks.add(task)
+    if not deps.tasks.add(task):
+        return None
     log.info("task created", extra={"task_id": task.id, "tenant_id": tenant_id})
     if task.is_terminal:
         return task
@@ -174,6 +197,13 @@ def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
         record = deps.files.get(file_id)
         if record is not None and record.status in CHECKED:
             task = input_checked(deps, task, record)
+    return task
+
+
+def create_task(deps: Deps, tenant_id: str, body: CreateTask) -> Task:
+    task = store_task(deps, tenant_id, check_request(deps, tenant_id, body), uuid.uuid4().hex)
+    if task is None:  # a random 128-bit id is never taken; were it, that task is not this one
+        raise UnexpectedError("A new task's id is taken.")
     return task
 
 
