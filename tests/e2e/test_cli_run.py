@@ -68,11 +68,13 @@ def test_run_downloads_every_artifact_then_redoes_nothing(tenant, tmp_path: Path
     assert first["status"] == "COMPLETED" and first["created"] and first["uploaded"]
     assert set(first["results"]) == {"narration", "dubbing", "dubbing_assembly", "editing"}
 
-    # Every file is the API's bytes, checked against the hashes storage sent.
+    # Every file is the API's bytes, checked against the sha256 its task's result recorded.
+    recorded = {a["path"]: a["sha256"] for result in first["results"].values()
+                for a in result["artifacts"]}
     for relative, record in first["files"].items():
         assert _sha256(out / record["name"]) == hashlib.sha256(
-            edge.download_path(relative)).hexdigest()
-        assert record["checked"] == "x-goog-hash"
+            edge.download_path(relative)).hexdigest() == recorded[relative]
+        assert record["checked"] == "recorded sha256"
     dubbing = json.loads((out / "dubbing_script.json").read_text())
     editing = json.loads((out / "editing_script.json").read_text())
     wavs = {Path(s["audio_file_path"]).name for s in dubbing["dubbing_script"]}

@@ -61,13 +61,18 @@ class FakeTask:
 
 class FakeEdgeApi(BaseAdapter):
     def __init__(self, *, segments: int = 3, fail_at: str | None = None,
-                 hashes: bool = True) -> None:
+                 hashes: bool = True, digests: bool = True) -> None:
         super().__init__()
         self.segments = segments
         self.fail_at = fail_at  # the stage fails the first time it runs
         self.hashes = hashes  # send x-goog-hash (else only Content-Length)
+        self.digests = digests  # results record each artifact's sha256 (as the cloud's do)
         self.corrupt: set[str] = set()  # relative paths served with a flipped byte
         self.corrupt_next: str | None = None  # an artifact name to corrupt when it is made
+        # An artifact name whose result records another sha256 than storage holds (as when a
+        # stale attempt overwrote a published file, before attempts were fenced).
+        self.misrecord_next: str | None = None
+        self._made: list[dict[str, Any]] = []  # digests of the current stage's artifacts
         self.files: dict[str, bytes] = {}
         self.tasks: dict[str, FakeTask] = {}
         self.calls: Counter[str] = Counter()  # "POST tasks", "GET tasks/<id>", "PUT storage",
@@ -229,6 +234,9 @@ class FakeEdgeApi(BaseAdapter):
         self.files[path] = data
         if name == self.corrupt_next:
             self.corrupt.add(path)
+        recorded = data + b"!" if name == self.misrecord_next else data
+        self._made.append({"path": path, "sha256": hashlib.sha256(recorded).hexdigest(),
+                           "size": len(recorded)})
         return path
 
     def _advance(self, task: FakeTask) -> None:
@@ -254,7 +262,10 @@ class FakeEdgeApi(BaseAdapter):
             task.done = 0 if task.done is None else task.done + 1
             if task.done < self.segments:
                 return
+        self._made = []
         task.results[stage] = getattr(self, f"_{stage}")(task)
+        if self.digests:
+            task.results[stage]["artifacts"] = self._made
         task.done = None
         task.index += 1
         if task.index == len(task.stages):

@@ -57,7 +57,7 @@ def test_a_run_uploads_runs_and_downloads_every_artifact_verified(dataset: Path,
     assert [api.files[p] for p in uploaded] == [DATASET]  # through the signed PUT
     for relative, record in outcome.state.files.items():
         assert (out / record.name).read_bytes() == api.files[relative]
-        assert record.checked == "x-goog-hash"
+        assert record.checked == "recorded sha256"
     task = api.tasks[outcome.view["id"]]
     assert task.payload["blueprint_path"] == uploaded[0]
     state = load_state(out)
@@ -181,7 +181,7 @@ def test_a_corrupt_download_is_refused_and_not_recorded(dataset: Path, tmp_path:
 
 
 def test_without_a_hash_the_length_is_checked_and_said(dataset: Path, tmp_path: Path):
-    api = FakeEdgeApi(hashes=False)
+    api = FakeEdgeApi(hashes=False, digests=False)
     outcome = _run(api, dataset, tmp_path / "out", payload={"stop_at": "narration"})
     assert [f.checked for f in outcome.state.files.values()] == ["content-length"]
 
@@ -253,10 +253,10 @@ def test_run_json_summary(api: FakeEdgeApi, dataset: Path, tmp_path: Path,
 
 def test_run_prints_a_summary_table(api: FakeEdgeApi, dataset: Path, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]):
-    code, out, _ = _cli(capsys, "run", str(dataset), "--out", str(tmp_path / "o"))
-    assert code == 0
-    assert "COMPLETED" in out and "editing_script.json" in out and "x-goog-hash" in out
-    assert "all 13 files match the md5/crc32c storage sent" in out
+    code, out, err = _cli(capsys, "run", str(dataset), "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    assert "COMPLETED" in out and "editing_script.json" in out and "recorded sha256" in out
+    assert "all 13 files match the sha256 their task recorded" in out
 
 
 def test_a_failed_task_is_one_line_with_the_server_code(api: FakeEdgeApi, dataset: Path,
@@ -325,3 +325,22 @@ def test_without_credentials_the_cli_says_what_to_set(capsys: pytest.CaptureFixt
     assert err.startswith("vss: missing --instance-id or VSS_INSTANCE_ID, --api-key or "
                           "VSS_API_KEY")
     assert len(err.splitlines()) == 1
+
+
+def test_a_file_that_is_not_what_the_task_recorded_is_refused(dataset: Path, tmp_path: Path):
+    # Storage serves intact bytes (its own hash agrees), but not the bytes the task's result
+    # recorded for that path: not the task's output, so not taken.
+    api = FakeEdgeApi()
+    api.misrecord_next = "narration.json"
+    out = tmp_path / "out"
+    with pytest.raises(DownloadsFailed, match=r"recorded sha256 mismatch"):
+        _run(api, dataset, out, payload={"stop_at": "narration"})
+    assert not (out / "narration.json").exists() and not list(out.glob("*.part"))
+
+
+def test_every_file_is_checked_against_the_sha256_its_task_recorded(
+    dataset: Path, tmp_path: Path,
+):
+    api = FakeEdgeApi(hashes=False)  # storage sends no hash: the recorded sha256 checks
+    outcome = _run(api, dataset, tmp_path / "out")
+    assert {f.checked for f in outcome.state.files.values()} == {"recorded sha256"}

@@ -11,6 +11,7 @@ import google_crc32c
 
 #: how a file was checked, strongest first
 BY_HASH = "x-goog-hash"
+BY_RECORD = "recorded sha256"  # the sha256 the task's result records for the file
 BY_LENGTH = "content-length"
 UNCHECKED = "unchecked"
 

@@ -2,8 +2,9 @@
 
 Each file is fetched through a fresh signed URL, streamed to `<name>.part` while its md5,
 crc32c and sha256 are computed, checked against the `x-goog-hash` storage sent (or its
-Content-Length when no hash came), and only then renamed into place: a run killed mid-file
-leaves a `.part`, never a truncated artifact under the real name.
+Content-Length when no hash came) and against the sha256 the task's result recorded for it,
+and only then renamed into place: a run killed mid-file leaves a `.part`, never a truncated
+artifact under the real name.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import requests
 
-from vss.edge.checksums import StreamHashes, verify
+from vss.edge.checksums import BY_RECORD, StreamHashes, verify
 from vss.edge.client import EdgeClient
 from vss.edge.state import FileState
 
@@ -29,11 +30,14 @@ CHUNK = 64 * 1024
 class Wanted:
     relative_path: str
     name: str  # the file name in the output folder
+    sha256: str | None = None  # what the task's result recorded for it, when it did
 
 
-def local_names(paths: Iterable[str]) -> list[Wanted]:
+def local_names(paths: Iterable[str], digests: Mapping[str, str] | None = None
+                ) -> list[Wanted]:
     """Each artifact under its basename (the renderer and the workbench look WAVs up by
-    basename); should two basenames collide, the later ones keep their parent folder too."""
+    basename); should two basenames collide, the later ones keep their parent folder too.
+    `digests` are the sha256 the task recorded, by relative path."""
     seen: set[str] = set()
     wanted = []
     for path in dict.fromkeys(paths):
@@ -42,7 +46,7 @@ def local_names(paths: Iterable[str]) -> list[Wanted]:
         if name in seen:
             name = f"{pure.parent.name}_{pure.name}"
         seen.add(name)
-        wanted.append(Wanted(path, name))
+        wanted.append(Wanted(path, name, (digests or {}).get(path)))
     return wanted
 
 
@@ -99,6 +103,10 @@ def fetch(client: EdgeClient, wanted: Wanted, folder: Path, limit: RateLimit,
                     progress(len(chunk))
             checked = verify(hashes, answer.headers.get("x-goog-hash"),
                              answer.headers.get("content-length"))
+            if wanted.sha256 is not None:  # the bytes the task published, not just intact ones
+                if hashes.sha256 != wanted.sha256:
+                    raise ChecksumMismatch("recorded sha256", wanted.sha256, hashes.sha256)
+                checked = BY_RECORD
     except ChecksumMismatch as exc:
         part.unlink(missing_ok=True)
         raise DownloadError(wanted, str(exc)) from None

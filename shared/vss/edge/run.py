@@ -117,6 +117,13 @@ def artifact_paths(results: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def recorded_digests(results: dict[str, Any]) -> dict[str, str]:
+    """The sha256 each stage's result records for the files it published, by relative path."""
+    return {str(a["path"]): str(a["sha256"]) for result in results.values()
+            if isinstance(result, dict) for a in result.get("artifacts") or []
+            if isinstance(a, dict) and "path" in a and "sha256" in a}
+
+
 def segment_audio_paths(dubbing_script: Path) -> list[str]:
     """The WAV of every segment a downloaded dubbing script lists."""
     document = json.loads(dubbing_script.read_text(encoding="utf-8"))
@@ -256,7 +263,8 @@ class CommentaryRun:
     def _download(self, outcome: RunOutcome) -> None:
         state, out = outcome.state, self.options.out
         results = outcome.view.get("results") or {}
-        wanted = local_names(artifact_paths(results))
+        digests = recorded_digests(results)
+        wanted = local_names(artifact_paths(results), digests)
         started = self.clock()
         limit = RateLimit(self.options.limit_rate)
         script = (results.get("dubbing_assembly") or {}).get("output_file_path")
@@ -264,7 +272,7 @@ class CommentaryRun:
         self._fetch(outcome, first, limit, announce=False)  # it lists the segment WAVs
         if first and first[0].relative_path in state.files:
             names = {w.name for w in wanted}
-            extra = [w for w in local_names(segment_audio_paths(out / first[0].name))
+            extra = [w for w in local_names(segment_audio_paths(out / first[0].name), digests)
                      if w.name not in names]
             wanted += extra
         self._fetch(outcome, [w for w in wanted if w not in first], limit, announce=True)

@@ -31,7 +31,7 @@ class FileState(BaseModel):
     name: str
     size: int
     sha256: str
-    checked: str  # vss.edge.checksums.BY_HASH | BY_LENGTH | UNCHECKED
+    checked: str  # vss.edge.checksums.BY_RECORD | BY_HASH | BY_LENGTH | UNCHECKED
 
 
 class RunState(BaseModel):

@@ -8,7 +8,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from vss.edge.checksums import BY_HASH, BY_LENGTH, UNCHECKED
+from vss.edge.checksums import BY_HASH, BY_LENGTH, BY_RECORD, UNCHECKED
 from vss.edge.run import RunOutcome
 
 
@@ -42,8 +42,11 @@ def print_run_summary(outcome: RunOutcome, console: Console | None = None) -> No
     if checks[BY_LENGTH]:
         console.print(f"note: {checks[BY_LENGTH]} files were checked by length only (storage "
                       "sent no x-goog-hash)")
-    elif checks and set(checks) == {BY_HASH}:
-        console.print(f"all {checks[BY_HASH]} files match the md5/crc32c storage sent")
+    elif checks and set(checks) == {BY_RECORD}:
+        console.print(f"all {checks[BY_RECORD]} files match the sha256 their task recorded")
+    elif checks and set(checks) <= {BY_HASH, BY_RECORD}:
+        console.print(f"all {checks.total()} files match the sha256 their task recorded or "
+                      "the md5/crc32c storage sent")
     if checks[UNCHECKED]:
         console.print(f"warning: {checks[UNCHECKED]} files came with neither a hash nor a length: "
                       "not verified")
