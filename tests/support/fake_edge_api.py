@@ -17,6 +17,7 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -24,6 +25,9 @@ import google_crc32c
 import requests
 from requests.adapters import BaseAdapter
 
+from vss.edge.client import EdgeClient
+from vss.edge.progress import QuietDisplay
+from vss.edge.run import CommentaryRun, RunOptions, RunOutcome
 from vss.errors import (
     IdempotencyKeyReused,
     InvalidTransition,
@@ -304,3 +308,15 @@ class FakeEdgeApi(BaseAdapter):
 
     def storage_gets(self) -> int:
         return sum(n for call, n in self.calls.items() if call.startswith("GET storage"))
+
+
+def fake_client(api: FakeEdgeApi) -> EdgeClient:
+    """An edge client whose API and storage calls go to `api`."""
+    return EdgeClient(API, "i_1", "key", session=api.session(), storage=api.session())
+
+
+def run_against(api: FakeEdgeApi, dataset: Path, out: Path, **options: Any) -> RunOutcome:
+    """`vss run DATASET --out OUT` against `api`, without a display or waits."""
+    opts = RunOptions(dataset=dataset, out=out, payload=options.pop("payload", {}), **options)
+    return CommentaryRun(fake_client(api), opts, QuietDisplay(), api_url=API,
+                         instance_id="i_1", sleep=lambda _: None).run()

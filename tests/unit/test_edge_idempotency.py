@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.fake_edge_api import API, FakeEdgeApi
+from tests.support.fake_edge_api import API, FakeEdgeApi, fake_client, run_against
 from vss.cli import main
 from vss.domain.idempotency import KEY_PATTERN
 from vss.edge import api_commands
-from vss.edge.client import ApiError, EdgeClient
+from vss.edge.client import ApiError
 from vss.edge.connection import Connection
 from vss.edge.creation import create_task
-from vss.edge.progress import QuietDisplay
-from vss.edge.run import CommentaryRun, RunOptions
 from vss.edge.state import load_state
 from vss.errors import IdempotencyKeyReused
 
@@ -35,22 +33,12 @@ def dataset(tmp_path: Path) -> Path:
     return path
 
 
-def _client(api: FakeEdgeApi) -> EdgeClient:
-    return EdgeClient(API, "i_1", "key", session=api.session(), storage=api.session())
-
-
-def _run(api: FakeEdgeApi, dataset: Path, out: Path, **options: Any):
-    opts = RunOptions(dataset=dataset, out=out, payload=options.pop("payload", {}), **options)
-    return CommentaryRun(_client(api), opts, QuietDisplay(), api_url=API, instance_id="i_1",
-                         sleep=lambda _: None).run()
-
-
 # ------------------------------------------------------------------ the client
 
 
 def test_the_client_sends_the_key_only_when_given_one():
     api = FakeEdgeApi()
-    client = _client(api)
+    client = fake_client(api)
     first = client.create_task("GENERATE_COMMENTARY", BODY, idempotency_key="k-1")
     again = client.create_task("GENERATE_COMMENTARY", BODY, idempotency_key="k-1")
     client.create_task("GENERATE_COMMENTARY", BODY)
@@ -64,7 +52,7 @@ def test_a_creation_that_failed_after_storing_is_retried_with_its_key(failure: A
     api = FakeEdgeApi()
     api.after_create.append(failure)
     slept: list[float] = []
-    view = create_task(_client(api), "GENERATE_COMMENTARY", BODY, "k-1", sleep=slept.append)
+    view = create_task(fake_client(api), "GENERATE_COMMENTARY", BODY, "k-1", sleep=slept.append)
     assert list(api.tasks) == [view["id"]] and api.idempotency_keys == ["k-1", "k-1"]
     assert len(slept) == 1
 
@@ -72,7 +60,7 @@ def test_a_creation_that_failed_after_storing_is_retried_with_its_key(failure: A
 def test_a_refused_creation_is_not_retried():
     api = FakeEdgeApi()
     with pytest.raises(ApiError) as refused:
-        create_task(_client(api), "GENERATE_COMMENTARY", {}, "k-1", sleep=lambda _: None)
+        create_task(fake_client(api), "GENERATE_COMMENTARY", {}, "k-1", sleep=lambda _: None)
     assert refused.value.status == 400 and api.idempotency_keys == ["k-1"]
 
 
@@ -99,7 +87,7 @@ def test_retries_stop_after_their_attempts():
 def test_a_run_retries_a_failed_creation_with_the_same_key(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     api.after_create.append(503)
-    outcome = _run(api, dataset, tmp_path / "out")
+    outcome = run_against(api, dataset, tmp_path / "out")
     assert outcome.created and outcome.view["status"] == "COMPLETED"
     (key,) = set(api.idempotency_keys)
     assert len(api.idempotency_keys) == 2 and list(api.tasks) == [outcome.view["id"]]
@@ -114,11 +102,11 @@ def test_a_run_stopped_mid_creation_creates_again_with_the_recorded_key(dataset:
     api.after_create.append(KeyboardInterrupt())
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        _run(api, dataset, out)
+        run_against(api, dataset, out)
     state = load_state(out)
     assert state is not None and state.task_id is None and state.idempotency_key
     assert len(api.tasks) == 1
-    again = _run(api, dataset, out)
+    again = run_against(api, dataset, out)
     assert again.view["id"] == next(iter(api.tasks)) and len(api.tasks) == 1
     assert api.idempotency_keys == [state.idempotency_key] * 2
     assert not again.uploaded  # the dataset was already there
@@ -127,13 +115,13 @@ def test_a_run_stopped_mid_creation_creates_again_with_the_recorded_key(dataset:
 def test_a_replaced_task_or_a_new_upload_gets_a_new_key(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    first = _run(api, dataset, out)
+    first = run_against(api, dataset, out)
     api.tasks[first.view["id"]].status = "CANCELED"
-    second = _run(api, dataset, out)  # same body: the old key would answer with the old task
+    second = run_against(api, dataset, out)  # same body: the old key would answer with the old task
     assert second.view["id"] != first.view["id"]
     del api.tasks[second.view["id"]]
     api.files = {p: d for p, d in api.files.items() if not p.startswith("uploads/")}
-    third = _run(api, dataset, out)  # another blueprint_path: the old key would be a 422
+    third = run_against(api, dataset, out)  # another blueprint_path: the old key would be a 422
     assert third.uploaded and third.view["id"] not in (first.view["id"], second.view["id"])
     assert len(set(api.idempotency_keys)) == 3
     assert third.state.idempotency_key == api.idempotency_keys[-1]
@@ -146,7 +134,7 @@ def test_a_replaced_task_or_a_new_upload_gets_a_new_key(dataset: Path, tmp_path:
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeEdgeApi:
     fake = FakeEdgeApi()
     connection = Connection(API, "i_1", "key")
-    monkeypatch.setattr(api_commands, "_client", lambda args: (_client(fake), connection))
+    monkeypatch.setattr(api_commands, "_client", lambda args: (fake_client(fake), connection))
     monkeypatch.setattr("vss.edge.creation.time.sleep", lambda _: None)
     return fake
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.fake_edge_api import API, FakeEdgeApi
+from tests.support.fake_edge_api import API, FakeEdgeApi, fake_client, run_against
 from vss.cli import main
 from vss.edge import api_commands
-from vss.edge.client import EdgeClient
 from vss.edge.connection import Connection
 from vss.edge.downloads import RateLimit
 from vss.edge.progress import QuietDisplay
@@ -35,20 +33,10 @@ def dataset(tmp_path: Path) -> Path:
     return path
 
 
-def _client(api: FakeEdgeApi) -> EdgeClient:
-    return EdgeClient(API, "i_1", "key", session=api.session(), storage=api.session())
-
-
-def _run(api: FakeEdgeApi, dataset: Path, out: Path, **options: Any):
-    opts = RunOptions(dataset=dataset, out=out, payload=options.pop("payload", {}), **options)
-    return CommentaryRun(_client(api), opts, QuietDisplay(), api_url=API, instance_id="i_1",
-                         sleep=lambda _: None).run()
-
-
 def test_a_run_uploads_runs_and_downloads_every_artifact_verified(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    outcome = _run(api, dataset, out, payload={"stop_at": "editing"})
+    outcome = run_against(api, dataset, out, payload={"stop_at": "editing"})
 
     assert outcome.view["status"] == "COMPLETED"
     assert outcome.uploaded and outcome.created and not outcome.resumed
@@ -70,10 +58,10 @@ def test_a_run_uploads_runs_and_downloads_every_artifact_verified(dataset: Path,
 def test_a_second_run_redoes_nothing(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    first = _run(api, dataset, out)
+    first = run_against(api, dataset, out)
     gets, calls = api.storage_gets(), dict(api.calls)
 
-    second = _run(api, dataset, out)
+    second = run_against(api, dataset, out)
     assert second.view["id"] == first.view["id"]
     assert not second.uploaded and not second.created and not second.resumed
     assert second.downloaded == [] and set(second.skipped) == ARTIFACTS
@@ -85,22 +73,22 @@ def test_a_second_run_redoes_nothing(dataset: Path, tmp_path: Path):
 def test_a_missing_or_altered_file_is_fetched_again_alone(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    _run(api, dataset, out)
+    run_against(api, dataset, out)
     (out / "seg_001.wav").unlink()
     (out / "timeline.edl").write_text("edited by hand")
-    again = _run(api, dataset, out)
+    again = run_against(api, dataset, out)
     assert sorted(again.downloaded) == ["seg_001.wav", "timeline.edl"]
 
 
 def test_other_options_or_another_dataset_start_a_new_task(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    first = _run(api, dataset, out, payload={"stop_at": "editing"})
-    other = _run(api, dataset, out, payload={"stop_at": "narration"})
+    first = run_against(api, dataset, out, payload={"stop_at": "editing"})
+    other = run_against(api, dataset, out, payload={"stop_at": "narration"})
     assert other.created and other.view["id"] != first.view["id"]
     assert other.view["stages"] == ["narration"] and other.downloaded == ["narration.json"]
     dataset.write_bytes(DATASET.replace(b"{}", b"{ }", 1))
-    third = _run(api, dataset, out, payload={"stop_at": "narration"})
+    third = run_against(api, dataset, out, payload={"stop_at": "narration"})
     assert third.uploaded and third.created
     assert api.calls["PUT storage"] == 2
 
@@ -110,7 +98,7 @@ def test_a_run_killed_mid_poll_continues_the_same_task(dataset: Path, tmp_path: 
     first poll raises, as Ctrl-C would) is continued by the next, without a second task."""
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    client = _client(api)
+    client = fake_client(api)
     opts = RunOptions(dataset=dataset, out=out, payload={})
     polls = 0
 
@@ -125,7 +113,7 @@ def test_a_run_killed_mid_poll_continues_the_same_task(dataset: Path, tmp_path: 
                       sleep=interrupt).run()
     state = load_state(out)
     assert state is not None and state.task_id and state.files == {}
-    again = _run(api, dataset, out)
+    again = run_against(api, dataset, out)
     assert again.view["id"] == state.task_id and not again.created and not again.uploaded
     assert api.calls["POST tasks"] == 1
 
@@ -134,15 +122,15 @@ def test_a_failed_task_is_reported_then_resumed_by_the_next_run(dataset: Path, t
     api = FakeEdgeApi(fail_at="dubbing_assembly")
     out = tmp_path / "out"
     with pytest.raises(TaskEnded) as ended:
-        _run(api, dataset, out)
+        run_against(api, dataset, out)
     view = ended.value.view
     assert view["status"] == "FAILED" and view["error"]["code"] == TtsError.code
     # What the finished stage made is downloaded all the same.
     assert (out / "narration.json").is_file() and (out / "dubbing_plan.json").is_file()
 
     with pytest.raises(TaskEnded):  # --no-resume reports it again and changes nothing
-        _run(api, dataset, out, resume=False)
-    again = _run(api, dataset, out)
+        run_against(api, dataset, out, resume=False)
+    again = run_against(api, dataset, out)
     assert again.resumed and not again.created and again.view["id"] == view["id"]
     assert again.view["status"] == "COMPLETED"
     assert "narration.json" in again.skipped and "narration.json" not in again.downloaded
@@ -152,14 +140,14 @@ def test_a_failed_task_is_reported_then_resumed_by_the_next_run(dataset: Path, t
 def test_a_canceled_or_vanished_task_is_replaced(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi()
     out = tmp_path / "out"
-    first = _run(api, dataset, out)
+    first = run_against(api, dataset, out)
     api.tasks[first.view["id"]].status = "CANCELED"
-    second = _run(api, dataset, out)
+    second = run_against(api, dataset, out)
     assert second.created and second.view["id"] != first.view["id"]
     assert not second.uploaded  # the dataset is still there
     del api.tasks[second.view["id"]]
     api.files = {p: d for p, d in api.files.items() if not p.startswith("uploads/")}
-    third = _run(api, dataset, out)
+    third = run_against(api, dataset, out)
     assert third.created and third.uploaded  # the upload was gone too
 
 
@@ -168,13 +156,13 @@ def test_a_corrupt_download_is_refused_and_not_recorded(dataset: Path, tmp_path:
     api.corrupt_next = "narration.json"
     out = tmp_path / "out"
     with pytest.raises(DownloadsFailed, match=r"(crc32c|md5) mismatch"):
-        _run(api, dataset, out, payload={"stop_at": "narration"})
+        run_against(api, dataset, out, payload={"stop_at": "narration"})
     assert not (out / "narration.json").exists() and not list(out.glob("*.part"))
     state = load_state(out)
     assert state is not None and state.status == "COMPLETED" and state.files == {}
 
     api.corrupt.clear()  # the next run fetches it again, from the same task
-    again = _run(api, dataset, out, payload={"stop_at": "narration"})
+    again = run_against(api, dataset, out, payload={"stop_at": "narration"})
     assert again.downloaded == ["narration.json"] and not again.created
     assert (out / "narration.json").read_bytes() == api.files[
         next(iter(again.state.files))]
@@ -182,7 +170,7 @@ def test_a_corrupt_download_is_refused_and_not_recorded(dataset: Path, tmp_path:
 
 def test_without_a_hash_the_length_is_checked_and_said(dataset: Path, tmp_path: Path):
     api = FakeEdgeApi(hashes=False, digests=False)
-    outcome = _run(api, dataset, tmp_path / "out", payload={"stop_at": "narration"})
+    outcome = run_against(api, dataset, tmp_path / "out", payload={"stop_at": "narration"})
     assert [f.checked for f in outcome.state.files.values()] == ["content-length"]
 
 
@@ -210,7 +198,7 @@ def test_run_downloads_under_the_rate_limit(dataset: Path, tmp_path: Path,
 
     slept: list[float] = []
     monkeypatch.setattr(downloads.time, "sleep", slept.append)
-    _run(FakeEdgeApi(), dataset, tmp_path / "out", limit_rate=10_000.0, parallel=2)
+    run_against(FakeEdgeApi(), dataset, tmp_path / "out", limit_rate=10_000.0, parallel=2)
     assert slept and max(slept) > 0.1  # 13 files, ~10 kB: the limit held them back
 
 
@@ -221,7 +209,7 @@ def test_run_downloads_under_the_rate_limit(dataset: Path, tmp_path: Path,
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeEdgeApi:
     fake = FakeEdgeApi()
     connection = Connection(API, "i_1", "key")
-    monkeypatch.setattr(api_commands, "_client", lambda args: (_client(fake), connection))
+    monkeypatch.setattr(api_commands, "_client", lambda args: (fake_client(fake), connection))
     monkeypatch.setattr("vss.edge.follow.time.sleep", lambda _: None)
     monkeypatch.setattr("vss.edge.run.time.sleep", lambda _: None)
     return fake
@@ -334,7 +322,7 @@ def test_a_file_that_is_not_what_the_task_recorded_is_refused(dataset: Path, tmp
     api.misrecord_next = "narration.json"
     out = tmp_path / "out"
     with pytest.raises(DownloadsFailed, match=r"recorded sha256 mismatch"):
-        _run(api, dataset, out, payload={"stop_at": "narration"})
+        run_against(api, dataset, out, payload={"stop_at": "narration"})
     assert not (out / "narration.json").exists() and not list(out.glob("*.part"))
 
 
@@ -342,5 +330,5 @@ def test_every_file_is_checked_against_the_sha256_its_task_recorded(
     dataset: Path, tmp_path: Path,
 ):
     api = FakeEdgeApi(hashes=False)  # storage sends no hash: the recorded sha256 checks
-    outcome = _run(api, dataset, tmp_path / "out")
+    outcome = run_against(api, dataset, tmp_path / "out")
     assert {f.checked for f in outcome.state.files.values()} == {"recorded sha256"}
