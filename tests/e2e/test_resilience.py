@@ -194,3 +194,23 @@ def test_deadline_check_through_cloud_tasks_fails_a_stuck_task(edge: EdgeClient)
     assert done["status"] == "FAILED" and done["error"]["code"] == 2004
     assert done["error"]["details"]["waiting_on"]
     assert json.dumps(done["error"])  # serialisable as the edge receives it
+
+
+def test_a_check_that_comes_early_has_a_successor_that_fails_the_task(edge: EdgeClient):
+    """A check that runs before its task's deadline (clocks drift, queues deliver early)
+    schedules the next one; in the same second as the deadline, that one used to take the
+    name of the check being run, which Cloud Tasks refuses, and the task was left unchecked."""
+    deps = bootstrap(stack_settings())
+    data = BLUEPRINT.read_bytes()
+    signed = edge.session.post(f"{edge.base}/files/upload/", json={
+        "filename": "never.json", "size": len(data)}).json()
+    task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": signed["relative_path"]})
+    now = datetime.now(UTC)
+    deadline = now.replace(microsecond=900_000) + timedelta(seconds=3)
+    firestore.Client(project=deps.settings.project_id).collection("tasks").document(
+        task["id"]).update({"deadline_at": deadline})
+    deps.deadlines.schedule(task["id"], deadline - timedelta(seconds=0.6))  # early
+    done = edge.wait(task["id"], timeout=60)
+    assert done["status"] == "FAILED" and done["error"]["code"] == 2004
+    checks = _log_lines("deadline", "task FAILED: deadline exceeded", task["id"])
+    assert len(checks) == 1

@@ -19,6 +19,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage  # type: ignore[attr-defined]
 
 from tests.support.fakes import (
+    FakeIdempotencyRepository,
     FakePublisher,
     FakeScheduler,
     FakeSegmentRepository,
@@ -80,7 +81,8 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
     return Deps(settings=Settings(uploads_bucket=uploads_bucket),
                 tasks=FirestoreTaskRepository(db), files=FirestoreFileRepository(db),
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
-                deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()))
+                deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
+                idempotency=FakeIdempotencyRepository())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -15,7 +15,7 @@ from vss.api.views import API_PREFIX, ErrorBody, Health, TaskPage, TaskView, Upl
 from vss.config import Settings
 from vss.domain.idempotency import HEADER, KEY_PATTERN, LIFETIME, MAX_KEY_LENGTH, POINTER
 from vss.domain.payloads import PAYLOADS
-from vss.errors import IdempotencyKeyReused
+from vss.errors import IdempotencyKeyReused, PayloadInvalid
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
 VERSION = "0.1.0"
@@ -55,9 +55,13 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(names: dict[Any, str], *statuses: int) -> dict[str, Any]:
+def _errors(names: dict[Any, str], *statuses: int,
+            why: dict[int, str] | None = None) -> dict[str, Any]:
+    """The error answers of a route; `why` says what a status means there, where it differs
+    from `_WHY`."""
     body = ref(names[ErrorBody])
-    return {str(s): _json(body, f"`{{code, message, details}}`. {_WHY[s]}")
+    reasons = {**_WHY, **(why or {})}
+    return {str(s): _json(body, f"`{{code, message, details}}`. {reasons[s]}")
             for s in (*statuses, 500)}
 
 
@@ -167,12 +171,17 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
                           **_errors(names, 401, 404, 409)}}},
         f"{API_PREFIX}/tasks/{{task_id}}/resume/": {"post": {
             "operationId": "resumeTask", "summary": "Resume a FAILED task at its failed stage",
-            "description": "Finished stages keep their results and are not run again; a "
-                           "task that is not FAILED is a 409.",
+            "description": "Finished stages keep their results and are not run again, and an "
+                           "attempt still alive under its lease keeps its stage; a task that is "
+                           "not FAILED is a 409. A task that waited on an upload checks it "
+                           "again: still missing, the task waits (PENDING); invalid, a 422 with "
+                           "that input's error, which becomes the task's.",
             "parameters": task_id,
-            "responses": {"200": {**_json(task, "Running again."),
+            "responses": {"200": {**_json(task, "Running again (or waiting on its input)."),
                                   "links": _task_links("getTask", "cancelTask")},
-                          **_errors(names, 401, 404, 409, 503)}}},
+                          **_errors(names, 401, 404, 409, 422, 503, why={
+                              422: f"An input the task waited on is invalid (code "
+                                   f"{PayloadInvalid.code}); `details` names it."})}}},
         f"{API_PREFIX}/files/tasks/{{task_id}}/download/": {"get": {
             "operationId": "downloadTaskResult", "summary": "Download a task's main artifact",
             "parameters": task_id,
