@@ -184,8 +184,11 @@ locals {
         uploads   = ["roles/storage.objectCreator", "roles/storage.objectViewer"] # multipart writes, signed PUT/GET
         artifacts = ["roles/storage.objectViewer"]                                # exists + signed GET
       }
-      topics = { stages = ["roles/pubsub.publisher"] }       # first stage of a new task
-      queues = { deadlines = ["roles/cloudtasks.enqueuer"] } # deadline check of a new task
+      topics = {
+        stages   = ["roles/pubsub.publisher"] # first stage of a new task
+        segments = ["roles/pubsub.publisher"] # a resumed fan-out's unfinished segments
+      }
+      queues = { deadlines = ["roles/cloudtasks.enqueuer"] } # first check of a new task
       service_accounts = {
         api              = ["roles/iam.serviceAccountTokenCreator"] # signBlob: V4 signed URLs without a key
         deadline_invoker = ["roles/iam.serviceAccountUser"]         # tasks carry an OIDC token of that identity
@@ -200,13 +203,15 @@ locals {
       project = ["roles/datastore.user"] # task state, leases
       buckets = {
         uploads   = ["roles/storage.objectViewer"] # datasets and scripts the edge uploaded
-        artifacts = ["roles/storage.objectUser"]   # reads earlier outputs, overwrites deterministic paths
+        artifacts = ["roles/storage.objectUser"]   # reads earlier outputs, writes the attempt's files
       }
       topics = {
         stages   = ["roles/pubsub.publisher"] # next stage
         segments = ["roles/pubsub.publisher"] # one message per dubbing segment
       }
-      secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY
+      queues           = { deadlines = ["roles/cloudtasks.enqueuer"] } # the fan-out's watchdog check
+      service_accounts = { deadline_invoker = ["roles/iam.serviceAccountUser"] }
+      secrets          = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY
     }
     # Cloud Text-to-Speech needs no grant: text:synthesize checks no IAM permission, only that
     # the API is enabled in the caller's project (its roles cover long-audio synthesis only).
@@ -214,7 +219,7 @@ locals {
       project = ["roles/datastore.user"] # segment state, leases, the fan-in transaction
       buckets = {
         uploads   = ["roles/storage.objectViewer"] # narration scripts the edge uploaded
-        artifacts = ["roles/storage.objectUser"]   # reads scripts, writes WAVs, overwrites on retry
+        artifacts = ["roles/storage.objectUser"]   # reads scripts, writes the attempt's WAV
       }
       topics  = { stages = ["roles/pubsub.publisher"] }             # the last segment starts assembly
       secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY (audio director)
@@ -223,8 +228,12 @@ locals {
       project = ["roles/datastore.user"] # fails the task
     }
     deadline = {
-      project          = ["roles/datastore.user"]                      # fails the task
-      queues           = { deadlines = ["roles/cloudtasks.enqueuer"] } # reschedules an unfinished check
+      project = ["roles/datastore.user"] # fails the task
+      topics = {
+        stages   = ["roles/pubsub.publisher"] # the watchdog republishes a stalled stage
+        segments = ["roles/pubsub.publisher"] # ... and stalled segments
+      }
+      queues           = { deadlines = ["roles/cloudtasks.enqueuer"] } # the next check (watchdog)
       service_accounts = { deadline_invoker = ["roles/iam.serviceAccountUser"] }
     }
     deadline_invoker = {
