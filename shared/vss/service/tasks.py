@@ -25,6 +25,7 @@ from vss.domain.payloads import (
 )
 from vss.domain.pipeline import pipeline_for
 from vss.domain.pointers import validated
+from vss.domain.storable import storable_errors
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 from vss.errors import (
     BadRequest,
@@ -56,8 +57,11 @@ class CreateTask(BaseModel):
 
 
 def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
-    return validated(PAYLOADS[task_type], payload, BadRequest,
-                     f"payload does not match {task_type}.", "/payload")
+    parsed = validated(PAYLOADS[task_type], payload, BadRequest,
+                       f"payload does not match {task_type}.", "/payload")
+    if errors := storable_errors(parsed.model_dump(mode="json"), "/payload"):
+        raise BadRequest("payload cannot be stored as sent.", details={"errors": errors})
+    return parsed
 
 
 def _check_model(deps: Deps, payload: BaseModel) -> None:
