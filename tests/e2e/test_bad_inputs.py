@@ -49,6 +49,19 @@ def test_schema_violation_points_at_the_field(edge: EdgeClient, dataset_path: st
     assert "/payload/service_params/control_params/target_duration_minutes" in pointers
 
 
+@pytest.mark.parametrize("task_id", ["%0A", "%0D%0A", "%00", "a%09b"])
+def test_an_id_with_a_control_character_is_a_json_404(edge: EdgeClient, task_id: str):
+    # The functions framework's own router refuses these paths before the app sees them.
+    _error(edge.session.get(f"{edge.base}/tasks/{task_id}/"), 404, 1004)
+
+
+def test_a_payload_firestore_cannot_store_is_a_400(edge: EdgeClient, dataset_path: str):
+    body = _error(edge.session.post(f"{edge.base}/tasks/", json={
+        "task_type": "GENERATE_NARRATION",
+        "payload": {"blueprint_path": dataset_path, "service_params": {"": 1}}}), 400, 1001)
+    assert body["details"]["errors"][0]["pointer"] == "/payload/service_params/"
+
+
 def test_unknown_task_type(edge: EdgeClient):
     body = _error(edge.session.post(f"{edge.base}/tasks/", json={
         "task_type": "MAKE_COFFEE", "payload": {}}), 400, 2001)

@@ -185,6 +185,7 @@ def entry_points() -> dict[str, tuple[str, str]]:
                     isinstance(target, ast.Attribute)
                     and isinstance(target.value, ast.Name)
                     and target.value.id == "functions_framework"
+                    and target.attr in ("http", "cloud_event")  # not an errorhandler
                 ):
                     decorated.append((node.name, target.attr))
         assert len(decorated) == 1, f"{main}: expected one entry point, found {decorated}"
