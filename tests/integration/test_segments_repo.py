@@ -20,7 +20,7 @@ from vss.domain.leases import LeaseState
 from vss.domain.results import DubbingPlanResult
 from vss.domain.segments import Segment, finish_segment
 from vss.domain.tasks import Stage, Task, TaskType
-from vss.errors import NotFound
+from vss.errors import NotFound, RetryableError
 
 pytestmark = pytest.mark.integration
 N = 12
@@ -77,6 +77,16 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
         repo.update(task.id, PLAN, index, lambda s, i=index: s.claimed(
             tokens[i], datetime.now(UTC), timedelta(minutes=1)))
 
+    def delivered(index: int) -> None:
+        """One delivery, redelivered while it answers "try later" (a contended transaction
+        is a RetryableError, and Pub/Sub would deliver the message again)."""
+        for _ in range(20):
+            try:
+                return finish(index)
+            except RetryableError:
+                continue
+        raise AssertionError(f"segment {index}: every delivery was sent back")
+
     def finish(index: int) -> None:
         token = tokens[index]
         if repo.finish(task.id, PLAN, index,
@@ -100,7 +110,7 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
     # Every segment finished twice (a duplicate delivery racing its original), by as many
     # workers at once as the TTS worker serves (VSS_TTS_CONCURRENCY).
     with ThreadPoolExecutor(max_workers=Settings().tts_concurrency) as pool:
-        list(pool.map(finish, [i % N for i in range(2 * N)]))
+        list(pool.map(delivered, [i % N for i in range(2 * N)]))
     final = FirestoreTaskRepository(db).get(task.id)
     assert final is not None and final.progress is not None
     assert final.progress.done == N and final.current.state == "queued"

@@ -2,7 +2,11 @@
 
 Field names are the seed's; known variants the edge sends are accepted as aliases. Unknown
 top-level fields are refused so a typo is reported instead of silently ignored; `service_params`
-stays open because edge versions add engine-specific knobs there.
+stays open because edge versions add engine-specific knobs there (the seed's edge sends
+`rag_top_k` and `debug`): an unknown key is kept as opaque JSON when its value is a scalar or a
+list of scalars and the key is 1 to 375 characters (Firestore stores every key: at most 1,500
+bytes, none empty); anything else is a 400 pointing at the key. The API document says the same
+(`additionalProperties`, `propertyNames`), so a client can tell in advance.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -26,9 +31,22 @@ from pydantic.config import JsonDict
 from vss.domain.language import language_profile
 from vss.domain.tasks import TaskType
 
+Scalar = str | int | float | bool | None
+# 375 characters of at most 4 UTF-8 bytes each fit Firestore's 1,500-byte field names.
+ExtraKey = Annotated[str, StringConstraints(min_length=1, max_length=375)]
+
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # An edge's extra knobs, kept as they came (module docstring).
+    __pydantic_extra__: dict[ExtraKey, Scalar | list[Scalar]] = Field(init=False)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> JsonDict:
+        schema: JsonDict = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        target["propertyNames"] = {"minLength": 1, "maxLength": 375}
+        return schema
 
 
 class _Strict(BaseModel):
@@ -275,6 +293,9 @@ class DubbingServiceParams(_Open):
         None, gt=0.25, le=4.0, validation_alias=AliasChoices("speaking_rate", "speed"))
     language_code: str | None = Field(None, max_length=35)
     model_name: str | None = Field(None, max_length=100)
+    character_voices: dict[ExtraKey, str] | None = Field(
+        None, description="A voice per character, by name: `{\"车小小\": \"jf_nezumi\"}`; "
+        "characters not named here get the template's cast.")
 
 
 class EditingAudioParams(_Open):

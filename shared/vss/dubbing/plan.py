@@ -10,7 +10,7 @@ its slot is the line's estimated speech time and fitting only keeps it from over
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,11 +113,7 @@ def _perspective(script: NarrationScript) -> str | None:
 
 def _character_voices(params: DubbingServiceParams) -> dict[str, str]:
     """`service_params.character_voices` {name: voice id}, when the edge sends one."""
-    extra: dict[str, Any] = params.model_extra or {}
-    raw = extra.get("character_voices")
-    if not isinstance(raw, dict):
-        return {}
-    return {str(k): str(v) for k, v in raw.items() if isinstance(v, str) and v}
+    return {name: voice for name, voice in (params.character_voices or {}).items() if voice}
 
 
 def _cast(template: VoiceTemplate, speakers: Sequence[str],
