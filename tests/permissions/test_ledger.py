@@ -30,6 +30,13 @@ NOT_A_CODE_CALL = {
     ("tts_worker", "roles/secretmanager.secretAccessor", "secrets.gemini"):
         "Cloud Run reads the secret into GEMINI_API_KEY when the instance starts",
 }
+# Needed by calls a run makes only when its timing produces them: listed, not required.
+ONLY_WHEN_WORK_STALLS = {
+    ("deadline", "roles/pubsub.publisher", "topics.stages"):
+        "the watchdog republishes a stage only when one stalls (a worker killed mid-stage)",
+    ("deadline", "roles/pubsub.publisher", "topics.segments"):
+        "the watchdog republishes segments only when one stalls (a worker frozen)",
+}
 FUNCTIONS = {"api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline"}
 
 
@@ -57,4 +64,4 @@ def test_every_grant_was_needed_by_a_call_or_is_known_not_to_be(uses):
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps({"used": [u.__dict__ for u in uses],
                                   "unexercised": idle}, indent=2))
-    assert sorted(set(idle) - set(NOT_A_CODE_CALL)) == []
+    assert sorted(set(idle) - set(NOT_A_CODE_CALL) - set(ONLY_WHEN_WORK_STALLS)) == []
