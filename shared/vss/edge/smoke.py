@@ -29,8 +29,8 @@ from typing import Any
 from vss.edge.client import ApiError, EdgeClient
 
 TASK_TIMEOUT = 900.0  # seconds a task may take before the smoke test gives up on it
-# Frames' worth of slack between a narration's audio and the clips laid under it (25 fps).
-CUT_TOLERANCE_SECONDS = 0.04
+# Slack between a narration's audio and the clips laid under it: under two frames at 24 fps.
+CUT_TOLERANCE_SECONDS = 0.07
 
 
 class SmokeFailed(Exception):
