@@ -21,7 +21,7 @@ TFVARS ?= $(TF_DIR)/terraform.tfvars
 BACKEND_CONFIG ?= $(TF_DIR)/backend.hcl
 SOURCES_TFVARS := build/functions/sources.tfvars.json
 
-.PHONY: setup deb deb-test up down status demo test test-unit test-integration lint fmt schemas bench clean package deploy
+.PHONY: setup deb deb-test up down status demo smoke test test-unit test-integration lint fmt schemas bench clean package deploy
 
 # Everything: what `make test` and `make lint` need. `make up` and `make demo` need less.
 setup: deb deb-test $(STAMP) $(CHECKOV_STAMP)
@@ -79,11 +79,22 @@ status:
 demo: up
 	$(PY) scripts/demo.py
 
+# `vss smoke` (the edge's whole workflow, every download checked) against the local stack; after
+# a deployment run `vss smoke DATASET --api-url ... --instance-id ... --api-key ...` instead.
+smoke: up
+	$(PY) scripts/smoke.py
+
 # The test stack speaks offline with espeak-ng alone: Kokoro is tested on its own
 # (tests/integration/test_dubbing_audio.py), and is too slow for every e2e dubbing on 2 cores.
+# Then the IAM permissions the functions' calls used during the run (each function process
+# writes its ledger under .vss/ledger/) are checked against the Terraform grants.
+LEDGER_DIR := $(or $(VSS_STATE_DIR),.vss)/ledger
 test: setup lint
+	rm -rf $(LEDGER_DIR)
 	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(MAKE) up
-	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; $(MAKE) down; exit $$rc
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/permissions; rc=$$?; \
+	if [ $$rc -eq 0 ]; then $(PY) -m pytest -q -p no:cacheprovider tests/permissions || rc=1; fi; \
+	$(MAKE) down; exit $$rc
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit

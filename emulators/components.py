@@ -10,9 +10,18 @@ from functools import partial
 from pathlib import Path
 
 from emulators import probes
-from emulators.config import FIRESTORE_BIN, PUBSUB_BIN, REPO, VENV_BIN, Config, StackError
+from emulators.config import (
+    FIRESTORE_BIN,
+    LEDGER_DIR,
+    PUBSUB_BIN,
+    REPO,
+    VENV_BIN,
+    Config,
+    StackError,
+)
 from emulators.prerequisites import fake_gcs_binary
 from emulators.topology import HOST, TOPOLOGY, Emulator, Function, Topology
+from vss.adapters.permissions import LEDGER_ENV
 
 
 @dataclass(frozen=True)
@@ -120,4 +129,5 @@ def function_component(cfg: Config, function: Function) -> Component:
     # functions-framework serves one worker process with THREADS threads: the requests the
     # function handles at once.
     env = {} if function.max_concurrency is None else {"THREADS": str(function.max_concurrency)}
+    env[LEDGER_ENV] = str(LEDGER_DIR / f"{function.name}.jsonl")
     return Component(function.name, command, port, probe, source=REPO / function.source, env=env)

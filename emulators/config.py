@@ -21,6 +21,9 @@ LOG_DIR = STATE_DIR / "logs"
 PID_DIR = STATE_DIR / "pids"
 ENV_FILE = STATE_DIR / "local.env"
 SIGNER_KEY_FILE = STATE_DIR / "signer-key.json"
+# Each function process appends the IAM permissions its calls use to LEDGER_DIR/<function>.jsonl
+# (vss.adapters.permissions); tests/permissions checks them against the Terraform grants.
+LEDGER_DIR = STATE_DIR / "ledger"
 # The interpreter running the stack is the venv's; its scripts sit beside it.
 VENV_BIN = Path(sys.executable).parent
 

@@ -41,6 +41,11 @@ def local_env(cfg: Config, topology: Topology = TOPOLOGY) -> dict[str, str]:
         "VSS_TASKS_EMULATOR_HOST": cfg.address("tasks"),
         "VSS_DEADLINE_URL": cfg.url(deadlines.target) + "/",
         "VSS_DEADLINE_QUEUE": deadlines.name,
+        # The identity production's checks carry (Terraform's deadline_invoker): the emulator
+        # ignores the token, but the code asks for it as in production (and the permission
+        # ledger records acting as it).
+        "VSS_DEADLINE_SERVICE_ACCOUNT":
+            f"vss-deadline-invoker@{cfg.project}.iam.gserviceaccount.com",
         "VSS_SIGNER_KEY_FILE": str(SIGNER_KEY_FILE),
         "VSS_API_URL": cfg.url("api"),
         "VSS_STAGES_TOPIC": STAGES_TOPIC,

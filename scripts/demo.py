@@ -62,7 +62,7 @@ def _state_dir() -> Path:
     return Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss")
 
 
-def _tenant(env: dict[str, str]) -> dict[str, str]:
+def demo_tenant(env: dict[str, str]) -> dict[str, str]:
     """The demo tenant: the one made by an earlier run while the stack still knows it (the
     emulators keep no data across `make down`), else a new one."""
     from vss.edge.client import EdgeClient
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     env_file = load_local_env()
     if "VSS_API_URL" not in os.environ:
         sys.exit("demo: the local stack is not running: `make up` (make demo does it)")
-    creds = _tenant(dict(os.environ))
+    creds = demo_tenant(dict(os.environ))
     env = {**os.environ, **env_file, "VSS_INSTANCE_ID": creds["instance_id"],
            "VSS_API_KEY": creds["api_key"]}
 

@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None, deps: Deps | None = None) -> int:
             from vss.edge.commands import run_edge_command
 
             return run_edge_command(args)
-        if args.command in ("upload", "task", "run"):
+        if args.command in ("upload", "task", "run", "smoke"):
             from vss.edge.api_commands import run_api_command
 
             return run_api_command(args)

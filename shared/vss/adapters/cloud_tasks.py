@@ -18,6 +18,7 @@ from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.protobuf import timestamp_pb2
 
+from vss.adapters import permissions
 from vss.errors import RetryableError
 
 
@@ -44,6 +45,8 @@ class CloudTasksDeadlineScheduler:
         return cls(client, client.queue_path(project, region, queue), target_url, service_account)
 
     def schedule(self, task_id: str, at: datetime) -> None:
+        queue_name = self._queue.rsplit("/", 1)[-1]
+        permissions.used("cloudtasks.tasks.create", permissions.queue(queue_name))
         when = timestamp_pb2.Timestamp()
         when.FromDatetime(at)
         request = tasks_v2.HttpRequest(
@@ -51,7 +54,9 @@ class CloudTasksDeadlineScheduler:
             headers={"Content-Type": "application/json"},
             body=json.dumps({"task_id": task_id}).encode(),
         )
-        if self._service_account:
+        if self._service_account:  # the task acts as that identity when it calls the check
+            permissions.used("iam.serviceAccounts.actAs",
+                             permissions.service_account(self._service_account))
             request.oidc_token = tasks_v2.OidcToken(service_account_email=self._service_account)
         task = tasks_v2.Task(
             name=f"{self._queue}/tasks/deadline-{task_id}-{int(at.timestamp())}-"

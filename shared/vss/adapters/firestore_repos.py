@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from vss.adapters import permissions
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task, TaskStatus
@@ -59,6 +60,7 @@ class FirestoreTaskRepository:
         self._tasks = client.collection(TASKS)
 
     def add(self, task: Task) -> bool:
+        permissions.datastore("create")
         try:
             self._tasks.document(task.id).create(to_doc(task))
         except gexc.AlreadyExists:
@@ -66,12 +68,14 @@ class FirestoreTaskRepository:
         return True
 
     def get(self, task_id: str) -> Task | None:
+        permissions.datastore("get")
         snap = self._tasks.document(task_id).get()
         return Task.model_validate(snap.to_dict()) if snap.exists else None
 
     def update(
         self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
     ) -> tuple[Task, Task]:
+        permissions.datastore("get", "update", "create")
         ref = self._tasks.document(task_id)
         event_ref = ref.collection(EVENTS).document(event_id) if event_id else None
 
@@ -99,6 +103,7 @@ class FirestoreTaskRepository:
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
     ) -> tuple[list[Task], str | None]:
+        permissions.datastore("list", "get")
         query = (
             self._tasks.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
             .order_by("created", direction=firestore.Query.DESCENDING)
@@ -115,6 +120,7 @@ class FirestoreTaskRepository:
         return tasks, next_token
 
     def waiting_on(self, file_id: str) -> list[Task]:
+        permissions.datastore("list")
         query = self._tasks.where(
             filter=firestore.FieldFilter("waiting_on", "array_contains", file_id)
         ).where(filter=firestore.FieldFilter("status", "==", TaskStatus.PENDING.value))
@@ -130,10 +136,12 @@ class FirestoreIdempotencyRepository:
         self._keys = client.collection(IDEMPOTENCY_KEYS)
 
     def get(self, record_id: str) -> IdempotencyRecord | None:
+        permissions.datastore("get")
         snap = self._keys.document(record_id).get()
         return IdempotencyRecord.model_validate(snap.to_dict()) if snap.exists else None
 
     def claim(self, record: IdempotencyRecord, now: datetime) -> IdempotencyRecord:
+        permissions.datastore("create", "get", "delete")
         # `create` rather than a transaction: the server lets exactly one of racing creates
         # through and holds no lock across calls (racing transactions on the emulator deadlock
         # on their read locks until they time out).
@@ -164,9 +172,11 @@ class FirestoreFileRepository:
         self._files = client.collection(FILES)
 
     def add(self, record: FileRecord) -> None:
+        permissions.datastore("create", "update")
         self._files.document(record.id).set(to_doc(record))
 
     def get(self, file_id: str) -> FileRecord | None:
+        permissions.datastore("get")
         snap = self._files.document(file_id).get()
         return FileRecord.model_validate(snap.to_dict()) if snap.exists else None
 
@@ -174,6 +184,7 @@ class FirestoreFileRepository:
         self, file_id: str, change: Callable[[FileRecord], FileRecord], *,
         missing: FileRecord | None = None,
     ) -> FileRecord:
+        permissions.datastore("get", "update", "create")
         ref = self._files.document(file_id)
 
         @firestore.transactional
@@ -201,22 +212,28 @@ class FirestoreTenantRepository:
         self._instances = client.collection(INSTANCES)
 
     def add_tenant(self, tenant: Tenant) -> None:
+        permissions.datastore("create")
         self._tenants.document(tenant.id).create(to_doc(tenant))
 
     def add_instance(self, instance: Instance) -> None:
+        permissions.datastore("create")
         self._instances.document(instance.id).create(to_doc(instance))
 
     def save_instance(self, instance: Instance) -> None:
+        permissions.datastore("update")
         self._instances.document(instance.id).set(to_doc(instance))
 
     def get_instance(self, instance_id: str) -> Instance | None:
+        permissions.datastore("get")
         snap = self._instances.document(instance_id).get()
         return Instance.model_validate(snap.to_dict()) if snap.exists else None
 
     def list_tenants(self) -> list[Tenant]:
+        permissions.datastore("list")
         return [Tenant.model_validate(s.to_dict()) for s in self._tenants.stream()]
 
     def list_instances(self, tenant_id: str | None = None) -> list[Instance]:
+        permissions.datastore("list")
         query: Any = self._instances
         if tenant_id:
             query = query.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from google.cloud import firestore
 
+from vss.adapters import permissions
 from vss.adapters.firestore_repos import TASKS, to_doc, transact
 from vss.domain.segments import Segment
 from vss.errors import NotFound
@@ -38,6 +39,7 @@ class FirestoreSegmentRepository:
         return self._collection(task_id, plan).document(_segment_id(index))
 
     def put_new(self, task_id: str, plan: str, segments: list[Segment]) -> None:
+        permissions.datastore("list", "create")
         collection = self._collection(task_id, plan)
         stored = {snap.id for snap in collection.select([]).stream()}
         batch = self._db.batch()
@@ -54,6 +56,7 @@ class FirestoreSegmentRepository:
             batch.commit()
 
     def list_for_task(self, task_id: str, plan: str) -> list[Segment]:
+        permissions.datastore("list")
         collection = self._collection(task_id, plan)
         return [Segment.model_validate(s.to_dict()) for s in collection.order_by("index").stream()]
 
@@ -68,6 +71,7 @@ class FirestoreSegmentRepository:
     def update(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:
+        permissions.datastore("get", "update")
         ref = self._ref(task_id, plan, index)
 
         @firestore.transactional
@@ -84,6 +88,7 @@ class FirestoreSegmentRepository:
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
         usage: dict[str, float],
     ) -> bool:
+        permissions.datastore("get", "update")
         ref = self._ref(task_id, plan, index)
         task_ref = self._tasks.document(task_id)
 

@@ -16,6 +16,7 @@ from google.auth.transport.requests import Request
 from google.cloud import storage  # type: ignore[attr-defined]
 from google.oauth2 import service_account
 
+from vss.adapters import permissions
 from vss.errors import FileIoError, NotFound
 
 _TRANSIENT = (gexc.ServiceUnavailable, gexc.TooManyRequests, gexc.InternalServerError,
@@ -55,6 +56,7 @@ class GcsBlobStore:
         return self._client.bucket(bucket).blob(name, generation=generation)
 
     def write(self, bucket: str, name: str, data: bytes, content_type: str) -> int:
+        permissions.used("storage.objects.create", permissions.bucket(bucket))
         blob = self._blob(bucket, name)
         try:
             blob.upload_from_string(data, content_type=content_type)
@@ -66,6 +68,7 @@ class GcsBlobStore:
         return int(blob.generation)
 
     def read(self, bucket: str, name: str, generation: int | None = None) -> bytes:
+        permissions.used("storage.objects.get", permissions.bucket(bucket))
         try:
             return self._blob(bucket, name, generation).download_as_bytes()
         except gexc.NotFound as exc:
@@ -77,6 +80,7 @@ class GcsBlobStore:
             raise FileIoError(f"Reading {name} failed: {exc}", details={"blob": name}) from exc
 
     def exists(self, bucket: str, name: str) -> bool:
+        permissions.used("storage.objects.get", permissions.bucket(bucket))
         return self._blob(bucket, name).exists()
 
     def _signing_kwargs(self) -> dict[str, object]:
@@ -94,6 +98,9 @@ class GcsBlobStore:
         }
 
     def signed_download_url(self, bucket: str, name: str, ttl_seconds: int) -> str:
+        # Signed through IAM signBlob by this identity, which the URL's GET then acts as.
+        permissions.used("iam.serviceAccounts.signBlob", permissions.SELF)
+        permissions.used("storage.objects.get", permissions.bucket(bucket))
         return self._blob(bucket, name).generate_signed_url(
             version="v4", expiration=timedelta(seconds=ttl_seconds), method="GET",
             api_access_endpoint=self._public_url, **self._signing_kwargs(),
@@ -109,6 +116,8 @@ class GcsBlobStore:
         (create only) refuses a second PUT of the URL with 412, so the bytes the upload check
         validated cannot be replaced through the same URL before it expires.
         """
+        permissions.used("iam.serviceAccounts.signBlob", permissions.SELF)
+        permissions.used("storage.objects.create", permissions.bucket(bucket))
         conditions = {"x-goog-content-length-range": f"{size},{size}",
                       "x-goog-if-generation-match": "0"}
         url = self._blob(bucket, name).generate_signed_url(

@@ -87,6 +87,19 @@ def add_api_commands(commands: Any) -> None:
             action.add_argument("--timeout", type=_positive, default=3600.0,
                                 help="seconds to wait (default: 3600)")
 
+    smoke = commands.add_parser(
+        "smoke", parents=[common], help="check a deployment end to end (after terraform apply)",
+        description="Run the edge's whole workflow against the API: upload, narration, "
+        "dubbing, every WAV, editing, the chained commentary task and a resume, each download "
+        "checked against the sha256 its task recorded. One line per step with its timing; "
+        "exit code 0 when every step passed.")
+    smoke.add_argument("dataset", type=Path, help="a dataset to run on (e.g. the bundled "
+                       "examples/blueprint_contract_girlfriend.json)")
+    smoke.add_argument("--minutes", type=_positive, default=1.0,
+                       help="the narration's target length (default: 1)")
+    smoke.add_argument("--timeout", type=_positive, default=900.0,
+                       help="seconds each task may take (default: 900)")
+
     run = commands.add_parser(
         "run", parents=[common], help="dataset in, narration + dubbing + editing out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -213,6 +226,8 @@ def run_api_command(args: argparse.Namespace) -> int:
             return _upload(args)
         if args.command == "task":
             return _task(args)
+        if args.command == "smoke":
+            return _smoke(args)
         return _run(args)
     except KeyboardInterrupt:
         print("vss: interrupted: run the same command again to continue", file=sys.stderr)
@@ -220,6 +235,20 @@ def run_api_command(args: argparse.Namespace) -> int:
     except Exception as exc:
         line, body = describe_failure(exc)
         return report(line, body, as_json=args.json)
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from vss.edge.smoke import SmokeFailed, SmokeRun
+
+    client, connection = _client(args)
+    print(f"smoke test of {connection.api_url}")
+    run = SmokeRun(client, args.dataset, task_timeout=args.timeout, minutes=args.minutes)
+    try:
+        steps = run.run()
+    except SmokeFailed:
+        return 1
+    print(f"all {len(steps)} steps passed in {sum(s.seconds for s in steps):.1f} s")
+    return 0
 
 
 def _upload(args: argparse.Namespace) -> int:
