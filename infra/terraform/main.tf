@@ -217,10 +217,8 @@ locals {
     # the API is enabled in the caller's project (its roles cover long-audio synthesis only).
     tts_worker = {
       project = ["roles/datastore.user"] # segment state, leases, the fan-in transaction
-      buckets = {
-        uploads   = ["roles/storage.objectViewer"] # narration scripts the edge uploaded
-        artifacts = ["roles/storage.objectUser"]   # reads scripts, writes the attempt's WAV
-      }
+      # A segment's request is on its record: the worker reads no upload (the ledger shows it).
+      buckets = { artifacts = ["roles/storage.objectUser"] }        # writes the attempt's WAV
       topics  = { stages = ["roles/pubsub.publisher"] }             # the last segment starts assembly
       secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY (audio director)
     }
