@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from emulators.components import function_component
-from emulators.config import Config
+from emulators.config import LEDGER_DIR, Config
 from emulators.processes import start_time
 from emulators.topology import Function, Trigger
 from tests.support.paths import ROOT
+from vss.adapters.permissions import LEDGER_ENV
 
 STACK = ROOT / "emulators" / "stack.py"
 
@@ -110,5 +111,11 @@ def test_a_function_with_bounded_concurrency_serves_that_many_requests_at_once()
     cfg = Config("vss-local", {"tts": 9000})
     bounded = Function("tts", "tts", Trigger.PUSH, 9000, max_concurrency=3)
 
-    assert function_component(cfg, bounded).env == {"THREADS": "3"}
-    assert function_component(cfg, replace(bounded, max_concurrency=None)).env == {}
+    assert function_component(cfg, bounded).env["THREADS"] == "3"
+    assert "THREADS" not in function_component(cfg, replace(bounded, max_concurrency=None)).env
+
+
+def test_each_function_records_its_permissions_in_a_ledger_of_its_own():
+    cfg = Config("vss-local", {"tts": 9000})
+    component = function_component(cfg, Function("tts", "tts", Trigger.PUSH, 9000))
+    assert component.env[LEDGER_ENV] == str(LEDGER_DIR / "tts.jsonl")
