@@ -16,7 +16,7 @@ from vss.config import Settings
 from vss.domain.idempotency import HEADER, KEY_PATTERN, LIFETIME, MAX_KEY_LENGTH, POINTER
 from vss.domain.payloads import PAYLOADS
 from vss.errors import IdempotencyKeyReused, PayloadInvalid
-from vss.service.uploads import SignedUpload, SignedUploadRequest
+from vss.service.uploads import SIGNABLE_TYPES, SignedUpload, SignedUploadRequest
 
 VERSION = "0.1.0"
 _AUTH: list[dict[str, list[str]]] = [{"instanceId": [], "apiKey": []}]
@@ -124,7 +124,9 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
             "requestBody": {"required": True, "content": {
                 "multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}}}},
+                    "properties": {"file": {"type": "string", "format": "binary"}}},
+                    # The types a file may be (sniffed from its bytes; anything else is 415).
+                    "encoding": {"file": {"contentType": ", ".join(SIGNABLE_TYPES)}}},
                 "application/json": {"schema": ref(names[SignedUploadRequest])}}},
             "responses": {
                 "201": {**_json({"oneOf": [ref(names[UploadedFile]), ref(names[SignedUpload])]},
