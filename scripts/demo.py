@@ -83,6 +83,19 @@ def demo_tenant(env: dict[str, str]) -> dict[str, str]:
     return dict(creds)
 
 
+def demo_env(command: str) -> dict[str, str]:
+    """The environment a `vss` command needs to act as the demo tenant on the local stack."""
+    from vss.config import load_local_env
+
+    env_file = load_local_env()
+    if "VSS_API_URL" not in os.environ:
+        sys.exit(f"{command}: the local stack is not running: `make up` "
+                 f"(make {command} does it)")
+    creds = demo_tenant(dict(os.environ))
+    return {**os.environ, **env_file, "VSS_INSTANCE_ID": creds["instance_id"],
+            "VSS_API_KEY": creds["api_key"]}
+
+
 def chapters_used(editing: dict[str, Any]) -> set[int]:
     return {clip["chapter_id"] for segment in editing["editing_script"]
             for clip in segment["b_roll_clips"] + segment.get("key_lines", [])}
@@ -192,7 +205,6 @@ def print_summary(at: Layout) -> None:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from vss.config import load_local_env
 
     parser = argparse.ArgumentParser(prog="demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -201,12 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     at = Layout(args.out.absolute())
 
-    env_file = load_local_env()
-    if "VSS_API_URL" not in os.environ:
-        sys.exit("demo: the local stack is not running: `make up` (make demo does it)")
-    creds = demo_tenant(dict(os.environ))
-    env = {**os.environ, **env_file, "VSS_INSTANCE_ID": creds["instance_id"],
-           "VSS_API_KEY": creds["api_key"]}
+    env = demo_env("demo")
 
     _step(f"vss run {_where(EXAMPLE)} --out {_where(at.out)} --minutes {args.minutes}")
     _vss("run", str(EXAMPLE), "--out", str(at.out), "--minutes", args.minutes, env=env)
