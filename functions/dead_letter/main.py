@@ -3,22 +3,18 @@ cause (naming the segment). A dead-lettered storage event (an upload check that 
 is logged and dropped."""
 
 import functions_framework
-from cloudevents.http import CloudEvent
 
 from vss.domain.messages import SegmentMessage, StageMessage
-from vss.events import dropped_storage_notification, init_function, pubsub_message, traced
+from vss.events import dropped_storage_notification, init_function, pubsub_entry
 from vss.service import segments, stages
 
 deps = init_function()
 
 
 @functions_framework.cloud_event
-def on_dead_letter(event: CloudEvent) -> None:
-    if dropped_storage_notification(event):
-        return
-    with traced(event):
-        message = pubsub_message(event, StageMessage, SegmentMessage)
-        if isinstance(message, StageMessage):
-            stages.on_dead_letter(deps, message)
-        elif isinstance(message, SegmentMessage):
-            segments.on_dead_segment(deps, message)
+@pubsub_entry(StageMessage, SegmentMessage, drop=dropped_storage_notification)
+def on_dead_letter(message: StageMessage | SegmentMessage) -> None:
+    if isinstance(message, StageMessage):
+        stages.on_dead_letter(deps, message)
+    else:
+        segments.on_dead_segment(deps, message)

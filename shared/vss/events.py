@@ -4,8 +4,9 @@ carrying the trace of the API request that started a task into the workers' logs
 from __future__ import annotations
 
 import base64
+import functools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -112,6 +113,36 @@ def pubsub_message(event: CloudEvent, *models: type[M]) -> M | None:
             continue
     log.error("malformed message dropped", extra={"event_id": event["id"]})
     return None
+
+
+def pubsub_entry(*models: type[M], max_age_seconds: int | None = None,
+                 drop: Callable[[CloudEvent], bool] | None = None,
+                 ) -> Callable[[Callable[[M], None]], Callable[[CloudEvent], None]]:
+    """The steps every Pub/Sub entry point takes before its work, once: `drop` (an event the
+    function acknowledges unread), the trace the message carries, the age cut-off, and the
+    message decoded as the first of `models` it matches. The decorated function gets the
+    message; an event that passes none of the steps is acknowledged with one log line.
+
+        @functions_framework.cloud_event
+        @pubsub_entry(StageMessage, max_age_seconds=deps.settings.event_max_age_seconds)
+        def stage_worker(message: StageMessage) -> None: ...
+    """
+    def decorate(handle: Callable[[M], None]) -> Callable[[CloudEvent], None]:
+        @functools.wraps(handle)
+        def entry(event: CloudEvent) -> None:
+            if drop is not None and drop(event):
+                return
+            with traced(event):
+                if max_age_seconds is not None and too_old(event, max_age_seconds):
+                    log.warning("stale message dropped", extra={"event_id": event["id"]})
+                    return
+                message = pubsub_message(event, *models)
+                if message is not None:
+                    handle(message)
+
+        return entry
+
+    return decorate
 
 
 def object_generation(data: Mapping[str, Any]) -> int | None:

@@ -1,12 +1,19 @@
-"""What the entry points' shared helpers do with the framework's logs."""
+"""What the entry points' shared helpers do: decode and filter Pub/Sub events, and tame the
+framework's logs."""
 
 from __future__ import annotations
 
+import base64
 import logging
+from datetime import UTC, datetime, timedelta
+
+from cloudevents.http import CloudEvent
 
 from tests.support.logs import captured
+from vss.domain.messages import SegmentMessage, StageMessage
 from vss.errors import RetryableError, StageBusy
-from vss.events import RetriesAreWarnings
+from vss.events import RetriesAreWarnings, pubsub_entry
+from vss.observability import TRACE_ATTRIBUTE, current_trace
 
 
 def _framework_logs(error: Exception) -> list[dict[str, object]]:
@@ -32,3 +39,44 @@ def test_a_try_later_outcome_is_one_warning_without_a_traceback():
 def test_an_unexpected_exception_stays_an_error_with_its_traceback():
     (line,) = _framework_logs(ValueError("a bug"))
     assert line["severity"] == "ERROR" and "ValueError: a bug" in str(line["stack_trace"])
+
+
+def _event(data: bytes, *, age_seconds: float = 0, attributes: dict[str, str] | None = None
+           ) -> CloudEvent:
+    sent = datetime.now(UTC) - timedelta(seconds=age_seconds)
+    return CloudEvent(
+        {"id": "e1", "source": "//pubsub", "type": "google.cloud.pubsub.topic.v1.messagePublished",
+         "time": sent.isoformat()},
+        {"message": {"data": base64.b64encode(data).decode(), "attributes": attributes or {}}})
+
+
+def test_a_pubsub_entry_point_gets_the_decoded_message_under_its_trace():
+    seen: list[tuple[object, str | None]] = []
+
+    @pubsub_entry(StageMessage, SegmentMessage, max_age_seconds=60)
+    def worker(message: StageMessage | SegmentMessage) -> None:
+        seen.append((message, current_trace.get()))
+
+    segment = SegmentMessage(task_id="t1", plan="p1", index=3)
+    worker(_event(segment.model_dump_json().encode(), attributes={TRACE_ATTRIBUTE: "abc"}))
+    assert seen == [(segment, "abc")] and current_trace.get() is None
+    assert worker.__name__ == "worker"  # functions-framework registers it by this name
+
+
+def test_stale_malformed_or_dropped_events_never_reach_the_work():
+    seen: list[object] = []
+
+    @pubsub_entry(StageMessage, max_age_seconds=60, drop=lambda e: e.data.get("drop", False))
+    def worker(message: StageMessage) -> None:
+        seen.append(message)
+
+    fresh = StageMessage(task_id="t1", stage="narration").model_dump_json().encode()
+    with captured() as lines:
+        worker(_event(fresh, age_seconds=120))
+        worker(_event(b"{not json"))
+        dropped = _event(fresh)
+        dropped.data["drop"] = True
+        worker(dropped)
+    assert seen == []
+    assert [line["message"] for line in lines] == ["stale message dropped",
+                                                   "malformed message dropped"]
