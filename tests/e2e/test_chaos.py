@@ -12,12 +12,18 @@ import hashlib
 import os
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
+from tests.support.stack import (
+    function_pid,
+    log_file,
+    logged_since,
+    restart_stack,
+    stack_settings,
+    wait_until,
+)
 from tests.support.tasks import segments_of
 from vss.bootstrap import bootstrap
 from vss.deps import Deps
@@ -37,20 +43,6 @@ pytestmark = pytest.mark.integration
 TASKS = 5
 
 
-def _pid(name: str) -> int:
-    return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
-
-
-def _log(name: str) -> Path:
-    return STATE_DIR / "logs" / f"{name}.log"
-
-
-def _logged_since(name: str, offset: int) -> list[str]:
-    with _log(name).open("rb") as log:
-        log.seek(offset)
-        return log.read().decode(errors="replace").splitlines()
-
-
 def _any_running(deps: Deps, ids: list[str], stage: bool) -> bool:
     for task_id in ids:
         task = deps.tasks.get(task_id)
@@ -68,13 +60,13 @@ def _freeze_tts_worker_holding_segments(deps: Deps, ids: list[str]
     """SIGSTOP the TTS worker at a moment it holds segments; (task, plan, index) of each."""
     for _ in range(20):
         wait_until(lambda: _any_running(deps, ids, stage=False), timeout=120, interval=0.02)
-        os.killpg(_pid("tts_worker"), signal.SIGSTOP)
+        os.killpg(function_pid("tts_worker"), signal.SIGSTOP)
         held = [(task_id, segment_plan, s.index) for task_id in ids
                 if (segment_plan := _plan(deps, task_id))
                 for s in segments_of(deps, task_id) if s.state == LeaseState.RUNNING]
         if held:
             return held
-        os.killpg(_pid("tts_worker"), signal.SIGCONT)  # it finished them first: again
+        os.killpg(function_pid("tts_worker"), signal.SIGCONT)  # it finished them first: again
     raise AssertionError("the TTS worker was never caught holding a segment")
 
 
@@ -110,13 +102,13 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
 ):
     deps = bootstrap(stack_settings())
     lease = deps.settings.segment_lease_seconds
-    offsets = {name: _log(name).stat().st_size for name in ("stage_worker", "tts_worker")}
+    offsets = {name: log_file(name).stat().st_size for name in ("stage_worker", "tts_worker")}
     ids = [edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})["id"]
            for _ in range(TASKS)]
 
     # The stage worker dies mid-stage (a plan, most likely); redelivery retakes it.
     wait_until(lambda: _any_running(deps, ids, stage=True), timeout=60, interval=0.02)
-    os.killpg(_pid("stage_worker"), signal.SIGKILL)
+    os.killpg(function_pid("stage_worker"), signal.SIGKILL)
     restart_stack()
 
     # The TTS worker freezes with segments in hand, longer than their lease; another worker
@@ -128,8 +120,8 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
     for task_id, plan, index in frozen:
         message = SegmentMessage(task_id=task_id, plan=plan, index=index)
         assert run_segment(twin, message) == SegmentClaim.RUN
-    os.killpg(_pid("tts_worker"), signal.SIGCONT)
-    wait_until(lambda: sum("stale attempt" in line for line in _logged_since(
+    os.killpg(function_pid("tts_worker"), signal.SIGCONT)
+    wait_until(lambda: sum("stale attempt" in line for line in logged_since(
         "tts_worker", offsets["tts_worker"])) >= len(frozen), timeout=60)
 
     # One task fails mid-fan-out (as its deadline would) and is resumed by its edge.
@@ -150,5 +142,5 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
     assert final is not None and final.results.keys() >= {Stage.DUBBING, Stage.DUBBING_ASSEMBLY}
 
     for name, offset in offsets.items():
-        errors = [line for line in _logged_since(name, offset) if '"severity": "ERROR"' in line]
+        errors = [line for line in logged_since(name, offset) if '"severity": "ERROR"' in line]
         assert errors == [], f"{name} logged an ERROR for a handled race"

@@ -9,7 +9,13 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
+from tests.support.stack import (
+    function_pid,
+    log_file,
+    restart_stack,
+    stack_settings,
+    wait_until,
+)
 from tests.support.tasks import segment_message, segments_of
 from vss.bootstrap import bootstrap
 from vss.domain.artifacts import DubbingScript
@@ -71,7 +77,7 @@ def test_a_tts_worker_killed_mid_segment_still_completes_the_task(
     wait_until(lambda: any(s.state == "running"
                            for s in segments_of(deps, task["id"])),
                timeout=120, interval=0.05)
-    os.killpg(_pid("tts_worker"), signal.SIGKILL)
+    os.killpg(function_pid("tts_worker"), signal.SIGKILL)
     restart_stack()
     done = edge.wait(task["id"], timeout=300)
     assert done["status"] == "COMPLETED", done["error"]
@@ -79,10 +85,6 @@ def test_a_tts_worker_killed_mid_segment_still_completes_the_task(
     assert max(attempts) >= 2  # the killed segment was retaken
 
 
-def _pid(name: str) -> int:
-    return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
-
-
 def _worker_lines(task_id: str, message: str) -> int:
-    text = (STATE_DIR / "logs" / "tts_worker.log").read_text(errors="replace")
+    text = log_file("tts_worker").read_text(errors="replace")
     return sum(1 for line in text.splitlines() if message in line and task_id in line)

@@ -15,7 +15,14 @@ import pytest
 from google.cloud import firestore, pubsub_v1
 
 from tests.support.paths import BLUEPRINT
-from tests.support.stack import STATE_DIR, restart_stack, stack_settings, wait_until
+from tests.support.stack import (
+    function_pid,
+    log_file,
+    logged_since,
+    restart_stack,
+    stack_settings,
+    wait_until,
+)
 from tests.support.synthetic import synthetic_blueprint
 from vss.bootstrap import bootstrap
 from vss.deps import Deps
@@ -30,7 +37,7 @@ pytestmark = pytest.mark.integration
 
 def _log_lines(component: str, *needles: str) -> list[str]:
     """Lines of a component's log holding every needle."""
-    text = (STATE_DIR / "logs" / f"{component}.log").read_text(errors="replace")
+    text = log_file(component).read_text(errors="replace")
     return [line for line in text.splitlines() if all(n in line for n in needles)]
 
 
@@ -74,16 +81,13 @@ def test_twin_of_a_running_stage_is_sent_back_not_run(edge: EdgeClient, dataset_
     running = deps.tasks.get(done["id"])
     assert running is not None
 
-    log_file = STATE_DIR / "logs" / "stage_worker.log"
-    logged_before = log_file.stat().st_size
+    logged_before = log_file("stage_worker").stat().st_size
     publish_stage(deps, done["id"], Stage.NARRATION)  # the twin
     # Sent back (500), so Pub/Sub redelivers it with backoff, and sent back again.
     sent_back = "stage message sent back: the stage is running elsewhere"
     wait_until(lambda: _worker_said(done["id"], sent_back) >= 2, timeout=60)
     # A handled race: warnings, never an ERROR with a traceback.
-    with log_file.open("rb") as log:
-        log.seek(logged_before)
-        lines = log.read().decode(errors="replace").splitlines()
+    lines = logged_since("stage_worker", logged_before)
     assert any("sent back for a later delivery" in line for line in lines)
     assert not [line for line in lines if '"severity": "ERROR"' in line]
     assert deps.tasks.get(done["id"]) == running  # the handler did not run, nothing changed
@@ -99,10 +103,6 @@ def test_twin_of_a_running_stage_is_sent_back_not_run(edge: EdgeClient, dataset_
     assert _worker_said(done["id"], "task RUNNING") == 1
 
 
-def _pid(name: str) -> int:
-    return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
-
-
 def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, tmp_path: Path):
     # A long series, so the narration stage runs long enough to be killed mid-way.
     series = tmp_path / "series.json"
@@ -114,7 +114,7 @@ def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, tmp_pa
     deps = bootstrap(stack_settings())
     wait_until(lambda: (t := deps.tasks.get(task["id"])) and t.current.state == "running",
                timeout=60, interval=0.05)
-    os.killpg(_pid("stage_worker"), signal.SIGKILL)
+    os.killpg(function_pid("stage_worker"), signal.SIGKILL)
     restart_stack()
     done = edge.wait(task["id"], timeout=240)
     assert done["status"] == "COMPLETED", done["error"]

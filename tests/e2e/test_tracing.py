@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.support.stack import STATE_DIR, stack_settings, wait_until
+from tests.support.stack import log_file, stack_settings, wait_until
 from vss.bootstrap import bootstrap
 from vss.domain.files import FileStatus
 from vss.domain.paths import owner_id
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def _lines(component: str, task_id: str) -> list[dict[str, object]]:
-    text = (STATE_DIR / "logs" / f"{component}.log").read_text(errors="replace")
+    text = log_file(component).read_text(errors="replace")
     return [json.loads(line) for line in text.splitlines()
             if line.startswith("{") and f'"task_id": "{task_id}"' in line]
 

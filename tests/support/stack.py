@@ -24,6 +24,22 @@ STATE_DIR = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss").absolute()
 ENV_FILE = STATE_DIR / "local.env"
 
 
+def function_pid(name: str) -> int:
+    """The process (group) id of a stack component, as `stack.py up` recorded it."""
+    return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
+
+
+def log_file(component: str) -> Path:
+    return STATE_DIR / "logs" / f"{component}.log"
+
+
+def logged_since(component: str, offset: int) -> list[str]:
+    """The lines a component logged after byte `offset` of its log (`log_file(...).stat()`)."""
+    with log_file(component).open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace").splitlines()
+
+
 def stack_env() -> dict[str, str]:
     if not ENV_FILE.exists():
         pytest.fail("The local stack is not running: run `make up` (make test does it).")

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from tests.support.fake_tts import FakeTts
-from tests.support.stack import STATE_DIR, restart_stack, wait_until
+from tests.support.stack import function_pid, restart_stack, wait_until
 
 
 def _restart_tts_worker(**env: str) -> None:
-    pid = int((STATE_DIR / "pids" / "tts_worker.pid").read_text().split()[0])
+    pid = function_pid("tts_worker")
     with suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
     wait_until(lambda: not _alive(pid), timeout=10, interval=0.05)

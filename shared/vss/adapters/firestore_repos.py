@@ -203,7 +203,7 @@ class FirestoreFileRepository:
                 transaction.set(ref, to_doc(after))
             return after
 
-        return apply(self._db.transaction())
+        return transact(self._db, apply, f"file {file_id}")
 
 
 class FirestoreTenantRepository:

@@ -117,11 +117,16 @@ def artifact_paths(results: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def recorded_digests(results: dict[str, Any]) -> dict[str, str]:
-    """The sha256 each stage's result records for the files it published, by relative path."""
-    return {str(a["path"]): str(a["sha256"]) for result in results.values()
+def recorded_artifacts(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{path, sha256, size}` of every file the stages' results record, by relative path."""
+    return {str(a["path"]): a for result in results.values()
             if isinstance(result, dict) for a in result.get("artifacts") or []
             if isinstance(a, dict) and "path" in a and "sha256" in a}
+
+
+def recorded_digests(results: dict[str, Any]) -> dict[str, str]:
+    """The sha256 each stage's result records for the files it published, by relative path."""
+    return {path: str(a["sha256"]) for path, a in recorded_artifacts(results).items()}
 
 
 def segment_audio_paths(dubbing_script: Path) -> list[str]:

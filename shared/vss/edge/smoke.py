@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vss.edge.client import ApiError, EdgeClient
+from vss.edge.run import recorded_artifacts
 
 TASK_TIMEOUT = 900.0  # seconds a task may take before the smoke test gives up on it
 # Slack between a narration's audio and the clips laid under it: under two frames at 24 fps.
@@ -103,7 +104,7 @@ class SmokeRun:
         with self.step("commentary task, every artifact") as note:
             chained = self._completed("GENERATE_COMMENTARY", {
                 "blueprint_path": dataset, "narration": {"control_params": self._length}}, note)
-            paths = [a["path"] for r in chained["results"].values() for a in r["artifacts"]]
+            paths = list(recorded_artifacts(chained["results"]))
             for path in paths:
                 self._file(chained, path)
             note.append(f"{len(paths)} files")
@@ -174,8 +175,7 @@ def _error_line(error: Any) -> str:
 
 def _verify(task: dict[str, Any], path: str, data: bytes) -> None:
     """`data` is the file `task`'s results record under `path` (sha256 and size)."""
-    recorded = {a["path"]: a for r in task["results"].values() for a in r.get("artifacts", [])}
-    digest = recorded.get(path)
+    digest = recorded_artifacts(task["results"]).get(path)
     if digest is None:
         raise SmokeFailed(f"{path}: not among the files task {task['id']} recorded")
     got = hashlib.sha256(data).hexdigest()
