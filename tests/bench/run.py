@@ -24,18 +24,20 @@ from typing import Any
 import requests
 
 from vss.bootstrap import Deps, bootstrap
-from vss.config import load_local_env
+from vss.config import get_settings, load_local_env
 from vss.domain.files import FileRecord
-from vss.domain.messages import StageMessage
+from vss.domain.messages import SegmentMessage, StageMessage
 from vss.domain.tasks import Task, TaskStatus
 from vss.edge.client import EdgeClient
 from vss.engines.registry import stage_handlers
-from vss.ports import DeadlineScheduler, FileRepository, Publisher, TaskRepository
+from vss.ports import FileRepository, Publisher, TaskRepository
 from vss.service.auth import Credentials, create_tenant
+from vss.service.segments import run_segment
 from vss.service.stages import run_stage
 from vss.service.storage import location
 from vss.service.tasks import CreateTask, create_task
 from vss.service.uploads import check_landed_object, store_upload
+from vss.workers import tts_worker_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss") / "local.env"
@@ -46,7 +48,7 @@ IMPORT_RUNS = 3
 POLLS = 500
 POLL_CLIENTS = 16
 TASK_TIMEOUT = 180.0
-LEASE_THREAD = "lease-"  # name prefix of the stage lease heartbeat thread (vss.service.stages)
+LEASE_THREAD = "lease-"  # name prefix of the heartbeat threads (vss.service.leased)
 
 # Runs in a fresh interpreter: only the stdlib is imported before the clock starts.
 _COLD_IMPORT = """\
@@ -199,9 +201,10 @@ class CountingFiles:
     def get(self, file_id: str) -> FileRecord | None:
         return self._inner.get(file_id)
 
-    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord]) -> FileRecord:
+    def update(self, file_id: str, change: Callable[[FileRecord], FileRecord], *,
+               missing: FileRecord | None = None) -> FileRecord:
         self._tally.bump("files.update")
-        return self._inner.update(file_id, change)
+        return self._inner.update(file_id, change, missing=missing)
 
 
 class CountingPublisher:
@@ -222,13 +225,13 @@ class CountingPublisher:
 
 
 class CountingDeadlines:
-    def __init__(self, inner: DeadlineScheduler, tally: Tally) -> None:
-        self._inner = inner
+    def __init__(self, tally: Tally) -> None:
         self._tally = tally
 
     def schedule(self, task_id: str, at: datetime) -> None:
+        # Counted, not sent: the check is also the task's watchdog, which would publish the
+        # in-process task's work to the stack's real workers.
         self._tally.bump("cloudtasks.create")
-        self._inner.schedule(task_id, at)  # a real check: a no-op on the completed task
 
 
 # ---------------------------------------------------------------- 3. per-task counts
@@ -251,7 +254,7 @@ def counting_deps(deps: Deps, tally: Tally) -> tuple[Deps, CountingPublisher]:
     publisher = CountingPublisher(deps.publisher, tally, forward=False)
     counted = replace(
         deps, tasks=CountingTasks(deps.tasks, tally), files=CountingFiles(deps.files, tally),
-        publisher=publisher, deadlines=CountingDeadlines(deps.deadlines, tally),
+        publisher=publisher, deadlines=CountingDeadlines(tally),
     )
     return counted, publisher
 
@@ -268,16 +271,20 @@ def upload_in_process(deps: Deps, tally: Tally, tenant_id: str) -> tuple[str, Ta
 
 
 def _drain_stages(deps: Deps, outbox: deque[tuple[str, bytes]]) -> dict[str, float]:
-    """Run every published stage message in-process, as the stage worker would."""
+    """Run every published stage and segment message in-process, as the workers would."""
     timings: dict[str, float] = {}
     while outbox:
         topic, data = outbox.popleft()
-        if topic != deps.settings.stages_topic:
-            continue
-        message = StageMessage.model_validate_json(data)
         started = time.perf_counter()
-        run_stage(deps, message)
-        key = message.stage.value
+        if topic == deps.settings.stages_topic:
+            message = StageMessage.model_validate_json(data)
+            run_stage(deps, message)
+            key = message.stage.value
+        elif topic == deps.settings.segments_topic:
+            run_segment(deps, SegmentMessage.model_validate_json(data))
+            key = "segments"
+        else:
+            continue
         timings[key] = timings.get(key, 0.0) + time.perf_counter() - started
     return timings
 
@@ -291,13 +298,13 @@ def task_in_process(
     stage_seconds = _drain_stages(deps, outbox)
     seconds = time.perf_counter() - started
     done = deps.tasks.get(task.id)
-    if done is None or done.status != TaskStatus.COMPLETED or not done.result:
+    if done is None or done.status != TaskStatus.COMPLETED or done.main_result is None:
         status = done.status if done else "missing"
         error = done.error if done else None
         raise RuntimeError(f"{task_type} ended {status}: {error}")
     return TaskRow(task_type, dict(tally.take()), seconds,
                    {k: round(v, 3) for k, v in stage_seconds.items()},
-                   str(done.result["output_file_path"]))
+                   done.main_result.output_file_path)
 
 
 def per_task_counts(deps: Deps, tenant_id: str) -> list[TaskRow]:
@@ -368,7 +375,9 @@ def main() -> None:
     load_local_env(ENV_FILE)
     base_url = os.environ["VSS_API_URL"]
     figures: dict[str, Any] = {"cold_import": cold_imports()}
-    deps = bootstrap(handlers=stage_handlers())
+    settings = get_settings()
+    deps = bootstrap(settings, handlers=stage_handlers(),
+                     segment_handler=tts_worker_handler(settings))
     creds = create_tenant(deps, "bench")
     task_id = narration_over_api(base_url, creds)
     figures["status_poll"] = poll_latency(base_url, creds, task_id)
