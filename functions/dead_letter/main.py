@@ -4,11 +4,12 @@ is logged and dropped."""
 
 import functions_framework
 
+from vss.bootstrap import for_dead_letter
 from vss.domain.messages import SegmentMessage, StageMessage
 from vss.events import dropped_storage_notification, init_function, pubsub_entry
 from vss.service import segments, stages
 
-deps = init_function()
+deps = init_function(for_dead_letter)
 
 
 @functions_framework.cloud_event

@@ -4,12 +4,13 @@ import functions_framework
 from flask import Request
 from pydantic import ValidationError
 
+from vss.bootstrap import for_deadline
 from vss.domain.messages import DeadlineCheck
 from vss.errors import BadRequest, NotFound
 from vss.events import init_function
 from vss.service.stages import check_deadline
 
-deps = init_function()
+deps = init_function(for_deadline)
 
 
 @functions_framework.http

@@ -5,10 +5,11 @@ import logging
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from vss.bootstrap import for_on_upload
 from vss.events import init_function, object_generation, too_old
 from vss.service.uploads import check_landed_object
 
-deps = init_function()
+deps = init_function(for_on_upload)
 log = logging.getLogger(__name__)
 
 

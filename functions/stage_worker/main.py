@@ -6,12 +6,12 @@ on the task by the service layer and the message is acknowledged.
 
 import functions_framework
 
+from vss.bootstrap.stage_worker import for_stage_worker
 from vss.domain.messages import StageMessage
 from vss.events import init_function, pubsub_entry
 from vss.service.stages import run_stage
-from vss.workers import stage_worker_handlers
 
-deps = init_function(handlers=stage_worker_handlers())
+deps = init_function(for_stage_worker)
 
 
 @functions_framework.cloud_event

@@ -6,13 +6,12 @@ segment to finish starts the assembly stage; permanent ones fail the task naming
 
 import functions_framework
 
-from vss.config import get_settings
+from vss.bootstrap.tts_worker import for_tts_worker
 from vss.domain.messages import SegmentMessage
 from vss.events import init_function, pubsub_entry
 from vss.service.segments import run_segment
-from vss.workers import tts_worker_handler
 
-deps = init_function(segment_handler=tts_worker_handler(get_settings()))
+deps = init_function(for_tts_worker)
 
 
 @functions_framework.cloud_event

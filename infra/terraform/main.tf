@@ -313,14 +313,13 @@ locals {
   # TTL policies: Firestore deletes a document within about a day after its `expire_at`
   # timestamp has passed. The code writes it from VSS_TASK_RETENTION_DAYS and
   # VSS_FILE_RETENTION_DAYS (wired below to the buckets' lifecycle), and copies a task's onto
-  # each tasks/{id}/events and tasks/{id}/plans/{plan}/segments document: TTL does not
+  # each tasks/{id}/plans/{plan}/segments document: TTL does not
   # cascade to subcollections (a TTL field is a collection-group setting). An idempotency
   # key of task creation expires 24 h after its first use (vss.domain.idempotency.LIFETIME;
   # the code ignores an expired key until it is deleted).
   firestore_ttl = {
     tasks            = { collection = "tasks", field = "expire_at" }
     files            = { collection = "files", field = "expire_at" }
-    events           = { collection = "events", field = "expire_at" }
     segments         = { collection = "segments", field = "expire_at" }
     idempotency_keys = { collection = "idempotency_keys", field = "expire_at" }
   }

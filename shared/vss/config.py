@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,9 +17,37 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vss.domain.language import CHINESE, ENGLISH, FRENCH
+from vss.domain.language import CHINESE, ENGLISH, FRENCH, SpeechRate
 
 LOCAL_ENV_FILE = Path(".vss") / "local.env"  # relative to the repository root
+
+
+@dataclass(frozen=True)
+class NarrationConfig:
+    """What the narration writers (writing and localising) are configured with; its defaults
+    are the settings' defaults."""
+
+    rate: SpeechRate = field(default_factory=SpeechRate)
+    prompt_budget_tokens: int = 24_000  # the largest scene excerpt per model call
+    max_rewrites: int = 2  # rewrite requests per over-budget snippet before a cut
+    snippet_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """What the synthesis of one dubbing segment is configured with (loudness, fitting its
+    slot); its defaults are the settings' defaults."""
+
+    target_lufs: float = -16.0
+    tolerance_lu: float = 1.0
+    true_peak_dbtp: float = -1.0
+    fit_tolerance: float = 0.05
+    max_tempo: float = 1.15
+    fit_attempts: int = 3
+
+
+_NARRATION = NarrationConfig()
+_SYNTHESIS = SynthesisConfig()
 
 
 # Gemini API list prices, USD per 1M tokens (input, output; thinking is billed as output),
@@ -145,11 +174,12 @@ class Settings(BaseSettings):
     )
     gemini_attempts: int = Field(4, ge=1, le=10, description="Tries per call on 429/5xx.")
     narration_prompt_budget_tokens: int = Field(
-        24_000, ge=2_000, description="Largest scene excerpt per model call; longer datasets "
-        "are written in chunks of episodes.",
+        _NARRATION.prompt_budget_tokens, ge=2_000, description="Largest scene excerpt per "
+        "model call; longer datasets are written in chunks of episodes.",
     )
-    narration_max_rewrites: int = Field(2, ge=0, le=5, description="Rewrite requests per "
-                                        "over-budget snippet before a cut.")
+    narration_max_rewrites: int = Field(
+        _NARRATION.max_rewrites, ge=0, le=5,
+        description="Rewrite requests per over-budget snippet before a cut.")
     tts_provider: Literal["auto", "google", "offline"] = Field(
         "auto", description="Who speaks cloud voice templates: `google` (Cloud Text-to-Speech), "
         "`offline` (the embedded engines), or `auto`: Google when credentials are configured "
@@ -178,25 +208,29 @@ class Settings(BaseSettings):
         "assembled from its wheels on first use (writable; /tmp on Cloud Functions).",
     )
     dubbing_loudness_lufs: float = Field(
-        -16.0, ge=-36, le=-8, description="Integrated loudness of every dubbing segment "
-        "(ITU-R BS.1770).",
+        _SYNTHESIS.target_lufs, ge=-36, le=-8,
+        description="Integrated loudness of every dubbing segment (ITU-R BS.1770).",
     )
     dubbing_loudness_tolerance_lu: float = Field(
-        1.0, gt=0, le=3, description="Allowed distance from the loudness target, in LU."
+        _SYNTHESIS.tolerance_lu, gt=0, le=3,
+        description="Allowed distance from the loudness target, in LU."
     )
     dubbing_true_peak_dbtp: float = Field(
-        -1.0, ge=-9, le=0, description="Highest true peak of a segment (4x oversampled)."
+        _SYNTHESIS.true_peak_dbtp, ge=-9, le=0,
+        description="Highest true peak of a segment (4x oversampled)."
     )
     dubbing_fit_tolerance: float = Field(
-        0.05, ge=0, le=0.5, description="A segment may overrun its slot by this fraction "
-        "before it is fitted.",
+        _SYNTHESIS.fit_tolerance, ge=0, le=0.5,
+        description="A segment may overrun its slot by this fraction before it is fitted.",
     )
     dubbing_max_tempo: float = Field(
-        1.15, ge=1.0, le=1.3, description="Largest pitch-preserving speed-up used to fit a "
-        "segment; beyond it the text is shortened instead.",
+        _SYNTHESIS.max_tempo, ge=1.0, le=1.3,
+        description="Largest pitch-preserving speed-up used to fit a segment; beyond it the "
+        "text is shortened instead.",
     )
     dubbing_fit_attempts: int = Field(
-        3, ge=1, le=6, description="Syntheses per segment while fitting it to its slot."
+        _SYNTHESIS.fit_attempts, ge=1, le=6,
+        description="Syntheses per segment while fitting it to its slot."
     )
     zh_chars_per_second: float = Field(CHINESE.units_per_second, gt=0,
                                        description="Chinese speech rate for pacing.")

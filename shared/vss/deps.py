@@ -1,5 +1,6 @@
-"""What the service layer runs with: settings, ports and stage handlers. Built by
-`vss.bootstrap` with real adapters, by tests with fakes; the service layer only sees this."""
+"""What the service layer runs with: settings, ports and handlers. Built by `vss.bootstrap`
+(one function per deployed function), with real adapters or, in tests, fakes; the service
+layer only sees this."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
-
 from vss.config import Settings
-from vss.domain.tasks import Stage, TaskType
+from vss.domain.tasks import Stage
 from vss.ports import (
     BlobStore,
     DeadlineScheduler,
@@ -30,7 +29,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def no_llm(settings: Settings, model: str | None) -> StructuredLlm | None:
+def no_llm(model: str | None) -> StructuredLlm | None:
     """No model configured: narration uses the offline writer."""
     return None
 
@@ -53,6 +52,3 @@ class Deps:
     handlers: Mapping[Stage, StageHandler] = field(default_factory=dict)
     # Only the TTS worker synthesises segments.
     segment_handler: SegmentHandler | None = None
-    # Checks of a task type's payload that need more than its model (a voice template that
-    # exists), run at creation so a mistake is a 400, not a failed task.
-    payload_checks: Mapping[TaskType, Callable[[BaseModel], None]] = field(default_factory=dict)

@@ -19,7 +19,6 @@
         ├── TaskNotReady         2003 (HTTP 425)
         ├── DeadlineExceeded     2004
         ├── InvalidTransition    2005 (HTTP 409)
-        ├── DuplicateEvent       2007 the event was already applied: acknowledge, do nothing
         ├── LlmError / TtsError  3002 / 3003
         └── PayloadInvalid       3004 invalid dataset or task payload
 
@@ -151,13 +150,6 @@ class DeadlineExceeded(PermanentError):
 
 class InvalidTransition(PermanentError):
     code = 2005
-    http_status = 409
-
-
-class DuplicateEvent(PermanentError):
-    """The event was applied to this document before: drop it."""
-
-    code = 2007
     http_status = 409
 
 

@@ -14,30 +14,24 @@ from typing import Any, TypeVar
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, ValidationError
 
-from vss.bootstrap import bootstrap
-from vss.config import get_settings
+from vss.config import Settings, get_settings
 from vss.deps import Deps
-from vss.domain.tasks import Stage
 from vss.errors import RetryableError
 from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
-from vss.stage_handler import SegmentHandler, StageHandler
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-def init_function(
-    handlers: Mapping[Stage, StageHandler] | None = None,
-    segment_handler: SegmentHandler | None = None,
-) -> Deps:
-    """Once per function instance: JSON logging, then the real adapters (and the handlers,
-    for the functions that run stages or segments)."""
+def init_function(build: Callable[[Settings], Deps]) -> Deps:
+    """Once per function instance: JSON logging, then what the function runs with, built by
+    its composition root (`vss.bootstrap.for_*`)."""
     settings = get_settings()
     configure_logging(settings.project_id, secrets=settings.secret_values())
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RetriesAreWarnings) for f in handler.filters):
             handler.addFilter(RetriesAreWarnings())
-    return bootstrap(settings, handlers=handlers, segment_handler=segment_handler)
+    return build(settings)
 
 
 def too_old(event: CloudEvent, max_age_seconds: int) -> bool:

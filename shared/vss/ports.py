@@ -12,11 +12,11 @@ from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from vss.config import Settings
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
+from vss.domain.usage import NO_USAGE, Usage
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,10 +28,10 @@ class TaskRepository(Protocol):
         ...
     def get(self, task_id: str) -> Task | None: ...
     def update(
-        self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
+        self, task_id: str, change: Callable[[Task], Task]
     ) -> tuple[Task, Task]:
-        """Apply `change` in one transaction; return (before, after). With `event_id`, raise
-        `DuplicateEvent` if that event was already applied to this task."""
+        """Apply `change` in one transaction; return (before, after). Raise `NotFound` if the
+        task is missing."""
         ...
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
@@ -74,7 +74,7 @@ class SegmentRepository(Protocol):
         ...
     def finish(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
-        usage: dict[str, float],
+        usage: Usage,
     ) -> bool:
         """The fan-in step, in one transaction: apply `change`, which marks the segment done
         or, for a stale attempt or a finished segment, returns it unchanged (the same object);
@@ -136,10 +136,6 @@ class DeadlineScheduler(Protocol):
         ...
 
 
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...
-
-
 class TaskStorage(Protocol):
     """A task's view of storage: reads the tenant's files, writes the task's own artifacts."""
 
@@ -150,33 +146,13 @@ class TaskStorage(Protocol):
 
 
 @dataclass(frozen=True)
-class Usage:
-    """Tokens and estimated cost of one or more model calls."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    calls: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
-            round(self.cost_usd + other.cost_usd, 6), self.calls + other.calls,
-        )
-
-    def as_dict(self) -> dict[str, float]:
-        return {"llm_input_tokens": self.input_tokens, "llm_output_tokens": self.output_tokens,
-                "llm_calls": self.calls, "cost_usd": self.cost_usd}
-
-
-@dataclass(frozen=True)
 class LlmResult(Generic[M]):
     """`parsed` is None when the model's text did not validate against the schema; `text` is
     kept so the caller can try a repair."""
 
     parsed: M | None
     text: str
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE
 
 
 class StructuredLlm(Protocol):
@@ -192,9 +168,9 @@ class StructuredLlm(Protocol):
     def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]: ...
 
 
-# The model a task asked for (None: the configured default), or None when no model is
-# configured (the offline writer then writes).
-LlmFactory = Callable[[Settings, str | None], StructuredLlm | None]
+# The model a task asked for by name (None: the configured default); None when no model is
+# configured (the offline writers write then). Bound to the settings by `vss.bootstrap`.
+LlmFactory = Callable[[str | None], StructuredLlm | None]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from vss.domain.results import (
     NarrationResult,
 )
 from vss.dubbing.plan import SegmentRequest
-from vss.dubbing.render import SegmentRecord
+from vss.dubbing.synthesis import SegmentRecord
 from vss.edge.render.report import RenderReport
 from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest

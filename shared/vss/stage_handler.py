@@ -1,8 +1,9 @@
-"""The contract between the stage runner (`vss.service.stages`) and the stage handlers
-(`vss.engines`): what a handler is given, and what it gives back.
+"""The contract between the leased-work runners (`vss.service.stages`, `vss.service.segments`)
+and the handlers (`vss.handlers`): what a handler is given, and what it gives back.
 
-A leaf: it imports nothing above the domain and the ports, so the runner and the engines both
-depend on it and never on each other.
+A leaf: it imports nothing above the domain and the ports, so the runners and the handlers
+both depend on it and never on each other. A handler's own configuration is bound to it by
+`vss.bootstrap`; the context carries only what changes from one task to the next.
 """
 
 from __future__ import annotations
@@ -13,25 +14,35 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from vss.config import Settings
 from vss.domain.results import AnyStageResult, ArtifactDigest
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
-from vss.ports import LlmFactory, TaskStorage
+from vss.domain.usage import NO_USAGE, Meter, Usage
+from vss.metering import MeteredLlm
+from vss.ports import LlmFactory, StructuredLlm, TaskStorage
 
 P = TypeVar("P", bound=BaseModel)
 
 
-@dataclass
-class StageContext:
+@dataclass(kw_only=True)
+class HandlerContext:
     task: Task
-    inputs: BaseModel  # the stage's typed payload (vss.domain.pipeline.stage_inputs)
     files: TaskStorage
-    settings: Settings
     llm_for: LlmFactory
-    # What the handler has spent so far (model tokens, cost); charged to the task even when
-    # the attempt fails. A successful attempt reports its usage in StageOutput instead.
-    spent: dict[str, float] = field(default_factory=dict)
+    # What the attempt has spent on model calls so far; charged to the task even when the
+    # attempt fails. Calls made through `llm` are added to it as they return.
+    spent: Meter = field(default_factory=Meter)
+
+    def llm(self, model: str | None = None) -> StructuredLlm | None:
+        """The model the task asked for (None: the configured default), metered into
+        `spent`; None when no model is configured (the offline writers then write)."""
+        llm = self.llm_for(model)
+        return MeteredLlm(llm, self.spent) if llm is not None else None
+
+
+@dataclass(kw_only=True)
+class StageContext(HandlerContext):
+    inputs: BaseModel  # the stage's typed payload (vss.domain.pipeline.stage_inputs)
     # For the stage that waited on fanned-out work: each item's output, in index order.
     fanned_in: list[dict[str, Any]] = field(default_factory=list)
 
@@ -45,7 +56,8 @@ class StageContext:
 @dataclass
 class StageOutput:
     result: AnyStageResult
-    usage: dict[str, float] = field(default_factory=dict)
+    # What the stage spent besides its metered model calls (speech characters, their cost).
+    usage: Usage = NO_USAGE
     # Work items to fan out (one message each); the next stage runs when all are done.
     fan_out: list[dict[str, Any]] = field(default_factory=list)
 
@@ -53,22 +65,18 @@ class StageOutput:
 StageHandler = Callable[[StageContext], StageOutput]
 
 
-@dataclass
-class SegmentContext:
+@dataclass(kw_only=True)
+class SegmentContext(HandlerContext):
     """What a segment handler is given: one fanned-out item of a task's stage."""
 
-    task: Task
     segment: Segment
-    files: TaskStorage
-    settings: Settings
-    llm_for: LlmFactory
-    spent: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
 class SegmentOutput:
     output: dict[str, Any]
-    usage: dict[str, float] = field(default_factory=dict)
+    # What the segment spent besides its metered model calls.
+    usage: Usage = NO_USAGE
     # The files the attempt wrote, with their digests (filled in by the runner).
     artifacts: list[ArtifactDigest] = field(default_factory=list)
 

@@ -80,12 +80,12 @@ def post_processing() -> dict[str, Any]:
 
 
 def _engine(name: str) -> Any:
-    from vss.adapters.espeak import EspeakSynthesizer
-    from vss.adapters.kokoro import KokoroSynthesizer
+    from vss.adapters.espeak import EspeakSpeechEngine
+    from vss.adapters.kokoro import KokoroSpeechEngine
 
     if name == "kokoro":
-        return KokoroSynthesizer(Path(tempfile.gettempdir()) / "vss-kokoro")
-    return EspeakSynthesizer()
+        return KokoroSpeechEngine(Path(tempfile.gettempdir()) / "vss-kokoro")
+    return EspeakSpeechEngine()
 
 
 def engine_figures(name: str) -> dict[str, Any]:

@@ -23,13 +23,14 @@ from typing import Any
 
 import requests
 
-from vss.bootstrap import Deps, bootstrap
+from vss.bootstrap.stage_worker import for_stage_worker
+from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import get_settings, load_local_env
+from vss.deps import Deps
 from vss.domain.files import FileRecord
 from vss.domain.messages import SegmentMessage, StageMessage
 from vss.domain.tasks import Task, TaskStatus
 from vss.edge.client import EdgeClient
-from vss.engines.registry import stage_handlers
 from vss.ports import FileRepository, Publisher, TaskRepository
 from vss.service.auth import Credentials, create_tenant
 from vss.service.segments import run_segment
@@ -37,7 +38,6 @@ from vss.service.stages import run_stage
 from vss.service.storage import location
 from vss.service.tasks import CreateTask, create_task
 from vss.service.uploads import check_landed_object, store_upload
-from vss.workers import tts_worker_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss") / "local.env"
@@ -171,11 +171,11 @@ class CountingTasks:
         return self._inner.get(task_id)
 
     def update(
-        self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
+        self, task_id: str, change: Callable[[Task], Task]
     ) -> tuple[Task, Task]:
         heartbeat = threading.current_thread().name.startswith(LEASE_THREAD)
         self._tally.bump("tasks.update.heartbeat" if heartbeat else "tasks.update")
-        before, after = self._inner.update(task_id, change, event_id=event_id)
+        before, after = self._inner.update(task_id, change)
         if after is before:  # the repository skips the write when nothing changed
             self._tally.bump("tasks.update.unchanged")
         return before, after
@@ -376,8 +376,7 @@ def main() -> None:
     base_url = os.environ["VSS_API_URL"]
     figures: dict[str, Any] = {"cold_import": cold_imports()}
     settings = get_settings()
-    deps = bootstrap(settings, handlers=stage_handlers(),
-                     segment_handler=tts_worker_handler(settings))
+    deps = for_tts_worker(settings, for_stage_worker(settings))
     creds = create_tenant(deps, "bench")
     task_id = narration_over_api(base_url, creds)
     figures["status_poll"] = poll_latency(base_url, creds, task_id)

@@ -25,7 +25,8 @@ from tests.support.stack import (
     wait_until,
 )
 from tests.support.tasks import segments_of
-from vss.bootstrap import bootstrap
+from vss.bootstrap import for_api
+from vss.bootstrap.tts_worker import for_tts_worker
 from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.artifacts import DubbingScript
@@ -37,7 +38,6 @@ from vss.domain.tasks import Stage, TaskError
 from vss.dubbing.audio import decode_wav
 from vss.edge.client import EdgeClient
 from vss.service.segments import run_segment
-from vss.workers import tts_worker_handler
 
 pytestmark = pytest.mark.integration
 TASKS = 5
@@ -100,7 +100,7 @@ def _verify(edge: EdgeClient, deps: Deps, task_id: str) -> None:
 def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consistent(
     edge: EdgeClient, narration_path: str,
 ):
-    deps = bootstrap(stack_settings())
+    deps = for_api(stack_settings())
     lease = deps.settings.segment_lease_seconds
     offsets = {name: log_file(name).stat().st_size for name in ("stage_worker", "tts_worker")}
     ids = [edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})["id"]
@@ -116,7 +116,7 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
     # them; then the frozen worker wakes and finishes its now stale attempts.
     frozen = _freeze_tts_worker_holding_segments(deps, ids)
     time.sleep(lease + 1)
-    twin = bootstrap(deps.settings, segment_handler=tts_worker_handler(deps.settings))
+    twin = for_tts_worker(deps.settings)
     for task_id, plan, index in frozen:
         message = SegmentMessage(task_id=task_id, plan=plan, index=index)
         assert run_segment(twin, message) == SegmentClaim.RUN

@@ -15,15 +15,13 @@ from tests.support.fake_gemini import FakeGemini
 from tests.support.stack import stack_settings
 from tests.support.translation import english, rendering
 from vss.adapters.gemini import GeminiWriter
-from vss.bootstrap import bootstrap
+from vss.bootstrap.stage_worker import for_stage_worker, narration_config
 from vss.domain import tasks as rules
 from vss.domain.artifacts import NarrationScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus, TaskType
 from vss.edge.client import ApiError, EdgeClient
-from vss.engines._io import configured_rate
-from vss.engines.registry import stage_handlers
 from vss.errors import LlmError
 from vss.narration.localize import slots
 from vss.narration.translate import glossary_terms
@@ -71,7 +69,7 @@ def test_the_edges_localisation_without_gemini_fails_saying_what_to_configure(
 
 
 def test_a_localisation_with_gemini_against_the_emulators(blueprint_bytes: bytes):
-    deps = bootstrap(stack_settings(), handlers=stage_handlers())
+    deps = for_stage_worker(stack_settings())
     tenant = f"t_{uuid.uuid4().hex[:8]}"
     dataset = parse_dataset(blueprint_bytes)
     record = uploads.store_upload(deps, tenant, "blueprint.json", blueprint_bytes)
@@ -94,9 +92,9 @@ def test_a_localisation_with_gemini_against_the_emulators(blueprint_bytes: bytes
     texts = [s.narration for s in master.narration_script]
     terms = glossary_terms(dataset, texts)
     plan = slots(master, dataset, "en", -0.15,
-                 configured_rate(deps.settings).with_rate("en", 2.5))
+                 narration_config(deps.settings).rate.with_rate("en", 2.5))
     with FakeGemini() as fake:
-        deps.llm_for = lambda settings, model: GeminiWriter(
+        deps.llm_for = lambda model: GeminiWriter(
             model=model or "gemini-2.5-flash", api_key="test-key", base_url=fake.url,
             initial_delay_s=0.01, max_delay_s=0.02)
         fake.reply_json({"entries": [{"source": t, "target": rendering(t)} for t in terms]})
@@ -118,4 +116,4 @@ def test_a_localisation_with_gemini_against_the_emulators(blueprint_bytes: bytes
     assert script.lang == "en" and script.engine == "gemini"
     assert [s.source_scene_ids for s in script.narration_script] == [
         s.source_scene_ids for s in master.narration_script]
-    assert localised.usage["llm_calls"] == 2
+    assert localised.usage.llm_calls == 2

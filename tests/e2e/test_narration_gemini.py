@@ -12,14 +12,14 @@ import pytest
 from tests.support.fake_gemini import FakeGemini
 from tests.support.stack import stack_settings
 from vss.adapters.gemini import GeminiWriter
-from vss.bootstrap import bootstrap
+from vss.bootstrap.stage_worker import for_stage_worker
+from vss.config import NarrationConfig
 from vss.domain import tasks as rules
 from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.payloads import NarrationServiceParams
 from vss.domain.tasks import Stage, TaskStatus, TaskType
-from vss.engines.registry import stage_handlers
-from vss.narration.compose import NarrationConfig, plan_for
+from vss.narration.compose import plan_for
 from vss.service import stages, uploads
 from vss.service.storage import TaskFiles
 
@@ -31,14 +31,14 @@ SERVICE_PARAMS = {"lang": "zh", "control_params": {
 
 
 def test_narration_stage_with_gemini(blueprint_bytes: bytes):
-    deps = bootstrap(stack_settings(), handlers=stage_handlers())
+    deps = for_stage_worker(stack_settings())
     tenant = f"t_{uuid.uuid4().hex[:8]}"
     record = uploads.store_upload(deps, tenant, "blueprint.json", blueprint_bytes)
     plan = plan_for(parse_dataset(blueprint_bytes),
                     NarrationServiceParams.model_validate(SERVICE_PARAMS), NarrationConfig())
     first, *rest = plan.snippets
     with FakeGemini() as fake:
-        deps.llm_for = lambda settings, model: GeminiWriter(
+        deps.llm_for = lambda model: GeminiWriter(
             model=model or "gemini-2.5-flash", api_key="test-key", base_url=fake.url,
             initial_delay_s=0.01, max_delay_s=0.02)
         fake.reply_status(429, "slow down")  # retried by the client
@@ -60,8 +60,8 @@ def test_narration_stage_with_gemini(blueprint_bytes: bytes):
 
     done = deps.tasks.get(task.id)
     assert done is not None and done.status == TaskStatus.COMPLETED, done and done.error
-    assert done.usage["llm_calls"] == 3 and done.usage["llm_input_tokens"] == 1500
-    assert done.usage["cost_usd"] == pytest.approx((1500 * 0.30 + 350 * 2.50) / 1e6)
+    assert done.usage.llm_calls == 3 and done.usage.llm_input_tokens == 1500
+    assert done.usage.cost_usd == pytest.approx((1500 * 0.30 + 350 * 2.50) / 1e6)
     script = json.loads(TaskFiles(deps, tenant, task.id).read(done.main_result.output_file_path))
     assert script["engine"] == "gemini" and script["prompt_version"] == "v2"
     opening = script["narration_script"][0]

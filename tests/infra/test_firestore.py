@@ -184,7 +184,6 @@ def test_ttl_policies_are_on_code_collections():
     assert {(t["collection"], t["field"]) for t in ttl.values()} == {
         (constants["TASKS"], "expire_at"),
         (constants["FILES"], "expire_at"),
-        (constants["EVENTS"], "expire_at"),
         (string_constants(SEGMENTS_REPO)["SEGMENTS"], "expire_at"),
         (constants["IDEMPOTENCY_KEYS"], "expire_at"),
     }

@@ -18,7 +18,7 @@ LOCAL_ONLY_SETTINGS = {
 }
 # Terraform sets these ahead of the code; each names what is missing.
 PENDING_SETTINGS = {
-    "VSS_DEADLINE_SERVICE_ACCOUNT": "Settings.deadline_service_account, passed by bootstrap() "
+    "VSS_DEADLINE_SERVICE_ACCOUNT": "Settings.deadline_service_account, passed by vss.bootstrap "
     "to CloudTasksDeadlineScheduler.connect(service_account=...), so deadline checks carry "
     "an OIDC token",
 }

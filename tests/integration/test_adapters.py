@@ -21,7 +21,7 @@ from vss.adapters.firestore_repos import FirestoreTaskRepository
 from vss.adapters.gcs import GcsBlobStore
 from vss.domain import tasks as rules
 from vss.domain.tasks import TaskType
-from vss.errors import DuplicateEvent, NotFound
+from vss.errors import NotFound
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def test_task_round_trips_through_firestore(repo: FirestoreTaskRepository):
     assert repo.get(task.id) == task
 
 
-def test_task_and_its_events_carry_a_ttl_timestamp(repo: FirestoreTaskRepository):
+def test_a_task_carries_a_ttl_timestamp(repo: FirestoreTaskRepository):
     now = datetime.now(UTC)
     task = rules.new_task(
         task_id=uuid.uuid4().hex, tenant_id="t", task_type=TaskType.GENERATE_NARRATION,
@@ -54,15 +54,12 @@ def test_task_and_its_events_carry_a_ttl_timestamp(repo: FirestoreTaskRepository
         retention=timedelta(days=90),
     )
     repo.add(task)
-    repo.update(task.id, lambda t: rules.cancel(t, datetime.now(UTC)), event_id="evt-ttl")
+    repo.update(task.id, lambda t: rules.cancel(t, datetime.now(UTC)))
     db = firestore.Client(project=stack_settings().project_id)
     task_doc = db.collection("tasks").document(task.id).get().to_dict()
-    event_doc = (db.collection("tasks").document(task.id).collection("events")
-                 .document("evt-ttl").get().to_dict())
     # TTL policies only act on Timestamp values, which the client returns as datetimes.
     assert isinstance(task_doc["expire_at"], datetime)
     assert task_doc["expire_at"] == now + timedelta(days=90)
-    assert event_doc["expire_at"] == task_doc["expire_at"]
 
 
 def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskRepository):
@@ -90,14 +87,6 @@ def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskReposit
     assert final is not None and final.current.attempts == 1
     # Transactions retried on contention re-run `take`; the committed result is one claim.
     assert outcomes.count(rules.StageClaim.BUSY) >= 3
-
-
-def test_an_event_is_applied_once(repo: FirestoreTaskRepository):
-    task = _task()
-    repo.add(task)
-    repo.update(task.id, lambda t: rules.cancel(t, datetime.now(UTC)), event_id="evt-1")
-    with pytest.raises(DuplicateEvent):
-        repo.update(task.id, lambda t: t, event_id="evt-1")
 
 
 def test_list_is_scoped_and_paginated(repo: FirestoreTaskRepository):

@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.fake_audio import FakeAudioTools
 from tests.support.fake_tts import FakeTts
-from vss.adapters.cloud_tts import CloudTtsSynthesizer
+from vss.adapters.cloud_tts import CloudTtsSpeechEngine
 from vss.adapters.tts import tts_providers_from_settings
 from vss.config import Settings
 from vss.domain.artifacts import NarrationScript
@@ -15,7 +15,7 @@ from vss.domain.audio import wav_facts
 from vss.domain.payloads import GenerateDubbingPayload
 from vss.dubbing.audio import decode_wav, measure
 from vss.dubbing.plan import plan_segments
-from vss.dubbing.render import render_segment
+from vss.dubbing.synthesis import synthesize_segment
 from vss.errors import RateLimited, RetryableError, TtsError
 from vss.ports import SpeechRequest
 
@@ -30,8 +30,8 @@ def fake():
         yield server
 
 
-def engine(fake: FakeTts, attempts: int = 4) -> CloudTtsSynthesizer:
-    return CloudTtsSynthesizer.connect(fake.url, attempts=attempts, backoff_seconds=0.01)
+def engine(fake: FakeTts, attempts: int = 4) -> CloudTtsSpeechEngine:
+    return CloudTtsSpeechEngine.connect(fake.url, attempts=attempts, backoff_seconds=0.01)
 
 
 def test_a_gemini_voice_is_asked_for_by_model_speaker_and_style_prompt(fake):
@@ -102,7 +102,7 @@ def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
     assert providers.cloud is not None
     (request,) = plan_segments(script, payload.service_params)
     fake.burst(429)
-    out = render_segment(request, providers, FakeAudioTools())
+    out = synthesize_segment(request, providers, FakeAudioTools())
     assert out.record.engine == "google-tts" and out.record.voice == "Puck"
     assert out.record.fallback_reason is None
     assert out.record.tts_characters == {"gemini-2.5-pro-tts": len(request.text)}
@@ -124,7 +124,7 @@ def test_a_refused_segment_fails_with_its_name_and_the_others_still_render(fake)
     outcomes = []
     for request in requests:
         try:
-            outcomes.append(render_segment(request, providers, FakeAudioTools()).record.engine)
+            outcomes.append(synthesize_segment(request, providers, FakeAudioTools()).record.engine)
         except TtsError as exc:
             outcomes.append(exc.details["basename"])
     assert outcomes == ["google-tts", "narration_001.wav", "google-tts"]

@@ -13,9 +13,9 @@ import numpy as np
 import pysubs2
 import pytest
 
-from vss.adapters.espeak import EspeakSynthesizer
+from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.ffmpeg import FfmpegAudioTools
-from vss.adapters.kokoro import KokoroSynthesizer
+from vss.adapters.kokoro import KokoroSpeechEngine
 from vss.adapters.tts import audio_tools_from_settings, tts_providers_from_settings
 from vss.config import Settings
 from vss.domain.artifacts import NarrationScript
@@ -24,7 +24,7 @@ from vss.domain.payloads import DubbingServiceParams
 from vss.dubbing.assemble import assemble
 from vss.dubbing.audio import decode_wav, encode_wav, resample
 from vss.dubbing.plan import plan_segments
-from vss.dubbing.render import render_segment
+from vss.dubbing.synthesis import synthesize_segment
 from vss.ports import SpeechRequest
 
 ZH = "车小小走进咖啡厅，一眼就看见了坐在窗边的楚昊轩。她强装镇定，慢慢走了过去。"
@@ -33,8 +33,8 @@ FR = "Elle entre dans le café et le voit près de la fenêtre."
 
 
 @pytest.fixture(scope="module")
-def kokoro(tmp_path_factory: pytest.TempPathFactory) -> KokoroSynthesizer:
-    return KokoroSynthesizer(tmp_path_factory.mktemp("kokoro"))
+def kokoro(tmp_path_factory: pytest.TempPathFactory) -> KokoroSpeechEngine:
+    return KokoroSpeechEngine(tmp_path_factory.mktemp("kokoro"))
 
 
 def ebur128(wav: bytes) -> tuple[float, float]:
@@ -128,13 +128,13 @@ def test_the_offline_english_narrator_is_understood_by_a_speech_recogniser(kokor
 
     narrator = load_templates().templates["local_en"].narrator.voice
     kokoro_recall = word_recall(kokoro, narrator)
-    espeak_recall = word_recall(EspeakSynthesizer(), None)
+    espeak_recall = word_recall(EspeakSpeechEngine(), None)
     assert kokoro_recall >= 0.7, kokoro_recall
     assert kokoro_recall > espeak_recall + 0.3, (kokoro_recall, espeak_recall)
 
 
 def test_espeak_speaks_french_as_the_last_fallback():
-    speech = EspeakSynthesizer().speak(SpeechRequest(text=FR, lang="fr", voice="jf_alpha"))
+    speech = EspeakSpeechEngine().speak(SpeechRequest(text=FR, lang="fr", voice="jf_alpha"))
     assert speech.voice == "fr-fr" and speech.duration_seconds > 1.5
 
 
@@ -165,7 +165,7 @@ def test_offline_dubbing_meets_loudness_format_and_fit_by_independent_measures()
                     "speech_rate": 4.5, "action": "fits"}}]})
     requests = plan_segments(script, DubbingServiceParams(template_name="chinese_chirp3_hd",
                                                           speed=1.0))
-    out = [render_segment(r, providers, audio_tools_from_settings(settings)) for r in requests]
+    out = [synthesize_segment(r, providers, audio_tools_from_settings(settings)) for r in requests]
     for segment, request in zip(out, requests, strict=True):
         stream = ffprobe(segment.wav)
         assert (stream["sample_rate"], stream["channels"], stream["codec_name"]) == \
@@ -190,7 +190,7 @@ def test_the_edge_can_join_the_segments_with_concat_copy(tmp_path):
     """The edge saves each WAV under its basename and runs `ffmpeg -f concat -c copy`: that
     works only when every segment has the same format, whatever engine spoke it."""
     from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
-    from vss.dubbing.providers import TtsProviders
+    from vss.ports import TtsProviders
 
     script = NarrationScript.model_validate({"narration_script": [
         {"narration": text, "source_scene_ids": [i + 1]}
@@ -199,7 +199,7 @@ def test_the_edge_can_join_the_segments_with_concat_copy(tmp_path):
     engines = [RecordingSpeechEngine("a", sample_rate=22_050),
                RecordingSpeechEngine("b", sample_rate=24_000),
                RecordingSpeechEngine("c", sample_rate=48_000)]
-    rendered = [render_segment(r, TtsProviders(offline=[engine]), FakeAudioTools())
+    rendered = [synthesize_segment(r, TtsProviders(offline=[engine]), FakeAudioTools())
                 for r, engine in zip(requests, engines, strict=True)]
     listing = tmp_path / "list.txt"
     for segment in rendered:

@@ -10,11 +10,12 @@ from tests.support.fake_gemini import FakeGemini
 from vss.adapters.gemini import GeminiWriter
 from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import DubbingServiceParams
+from vss.domain.usage import Meter
 from vss.dubbing.director import llm_director, llm_rewriter
 from vss.dubbing.plan import plan_segments
-from vss.dubbing.providers import TtsProviders
-from vss.dubbing.render import render_segment
-from vss.narration.llm import MeteredLlm
+from vss.dubbing.synthesis import synthesize_segment
+from vss.metering import MeteredLlm
+from vss.ports import TtsProviders
 
 LINE = "楚昊轩冷冷地说：“你给我站住！”车小小转身就跑。"
 
@@ -22,7 +23,7 @@ LINE = "楚昊轩冷冷地说：“你给我站住！”车小小转身就跑。
 def writer(fake: FakeGemini) -> MeteredLlm:
     return MeteredLlm(GeminiWriter(model="gemini-2.5-flash", api_key="test-key",
                                    base_url=fake.url, price_per_million=(0.30, 2.50),
-                                   attempts=2))
+                                   attempts=2), Meter())
 
 
 def planned(slot: float | None = None):
@@ -46,7 +47,7 @@ def test_the_director_notes_each_line_and_the_words_stay_the_scripts():
             {"line": 2, "note": "Sharp shout, urgent."},
             {"line": 3, "note": "Quick and breathless, rising tension."}]}, usage=(200, 40))
         llm = writer(fake)
-        out = render_segment(planned(), providers, FakeAudioTools(),
+        out = synthesize_segment(planned(), providers, FakeAudioTools(),
                              director=llm_director(llm))
         (call,) = fake.requests
     prompt = str(call.body)
@@ -56,14 +57,14 @@ def test_the_director_notes_each_line_and_the_words_stay_the_scripts():
     assert "Sharp shout" in (sent[1][2] or "") and sent[1][1] != sent[0][1]
     assert sent[0][2] and sent[0][2].startswith("用富有感情")  # the template's style first
     assert out.record.delivery_notes[1] == "Sharp shout, urgent."
-    assert llm.spent.input_tokens == 200 and llm.spent.cost_usd > 0  # charged to the task
+    assert llm.meter.total.llm_input_tokens == 200 and llm.meter.total.cost_usd > 0
 
 
 def test_the_model_rewrite_shortens_a_line_that_overruns_its_slot():
     providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")])
     with FakeGemini() as fake:
         fake.reply_json({"text": "楚昊轩喝令她站住，她扭头就跑。"})
-        out = render_segment(planned(slot=3.2), providers, FakeAudioTools(),
+        out = synthesize_segment(planned(slot=3.2), providers, FakeAudioTools(),
                              rewrite=llm_rewriter(writer(fake)))
         (call,) = fake.requests
     asked = re.search(r"at most (\d+) Chinese characters \(it now has 19\)", str(call.body))
@@ -78,6 +79,6 @@ def test_a_director_the_model_cannot_serve_costs_only_the_notes():
     with FakeGemini() as fake:
         fake.reply_status(503)
         fake.reply_status(503)
-        out = render_segment(planned(), providers, FakeAudioTools(),
+        out = synthesize_segment(planned(), providers, FakeAudioTools(),
                              director=llm_director(writer(fake)))
     assert out.record.delivery_notes == [] and len(cloud.requests) == 3

@@ -1,5 +1,5 @@
 """The edge's narration and localisation requests with Gemini: the real google-genai client
-(wired by bootstrap's `gemini_from_settings`) against the loopback fake Gemini, the API and
+(wired by bootstrap's `gemini_factory`) against the loopback fake Gemini, the API and
 the stage worker on fake ports; the localised script is then dubbed by espeak-ng and cut into
 an editing script, on the real blueprint."""
 
@@ -15,15 +15,15 @@ from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fakes import fake_deps
 from tests.support.translation import english, rendering
-from vss.adapters.espeak import EspeakSynthesizer
+from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.tts import audio_tools_from_settings
-from vss.bootstrap import gemini_from_settings
+from vss.bootstrap.models import gemini_factory
+from vss.bootstrap.stage_worker import narration_config
+from vss.bootstrap.tts_worker import for_tts_worker
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.payloads import GenerateNarrationPayload
-from vss.engines._io import configured_rate
-from vss.engines.dubbing import segment_handler_with
-from vss.narration.compose import NarrationConfig, plan_for
+from vss.narration.compose import plan_for
 from vss.narration.localize import slots
 from vss.narration.pacing import speech_seconds
 from vss.narration.translate import glossary_terms
@@ -40,7 +40,7 @@ def fake() -> Iterator[FakeGemini]:
 
 def _edge(fake: FakeGemini) -> FakeEdge:
     deps = fake_deps(gemini_api_key="test-key", gemini_base_url=fake.url, gemini_attempts=2)
-    deps.llm_for = gemini_from_settings
+    deps.llm_for = gemini_factory(deps.settings)
     return FakeEdge.of(deps)
 
 
@@ -60,7 +60,7 @@ def test_the_edges_narration_request_with_gemini(fake: FakeGemini, blueprint_byt
     body = edge_request("generate_narration", blueprint_path=path)
     params = GenerateNarrationPayload.model_validate(body["payload"]).service_params
     plan = plan_for(parse_dataset(blueprint_bytes), params,
-                    NarrationConfig(rate=configured_rate(edge.deps.settings)))
+                    narration_config(edge.deps.settings))
     first, *rest = plan.snippets
     fake.reply_json({"snippets": [
         {"index": first.index, "narration": "车小小和楚昊轩的故事开始了。" * 40,
@@ -97,21 +97,22 @@ def test_the_edges_localisation_end_to_end_on_the_real_blueprint(fake: FakeGemin
     edge = _edge(fake)
     settings = edge.deps.settings
     # The TTS worker speaks with espeak-ng and assembles with FFmpeg, as the local stack does.
-    edge.deps.segment_handler = segment_handler_with(
-        TtsProviders(offline=[EspeakSynthesizer(settings.espeak_binary)]),
-        audio_tools_from_settings(settings))
+    espeak = TtsProviders(offline=[EspeakSpeechEngine(settings.espeak_binary)])
+    edge.deps.segment_handler = for_tts_worker(
+        settings, edge.deps, speech=espeak, audio=audio_tools_from_settings(settings),
+    ).segment_handler
     dataset = parse_dataset(blueprint_bytes)
     path = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
-    edge.deps.llm_for = lambda settings, model: None  # the master is written offline
+    edge.deps.llm_for = lambda model: None  # the master is written offline
     narrated = edge.run(edge_request("generate_narration", blueprint_path=path))
     master = _script(edge, narrated)
-    edge.deps.llm_for = gemini_from_settings
+    edge.deps.llm_for = gemini_factory(settings)
 
     # What the stage will ask: the glossary of the names the master uses, then every snippet
     # at its slot narrowed by 15%, at 2.5 English words per second.
     texts = [s.narration for s in master.narration_script]
     terms = glossary_terms(dataset, texts)
-    plan = slots(master, dataset, "en", -0.15, configured_rate(edge.deps.settings)
+    plan = slots(master, dataset, "en", -0.15, narration_config(edge.deps.settings).rate
                  .with_rate("en", 2.5))
     fake.reply_json({"entries": [{"source": t, "target": rendering(t)} for t in terms]})
     translations = []
@@ -141,13 +142,13 @@ def test_the_edges_localisation_end_to_end_on_the_real_blueprint(fake: FakeGemin
                                      plan.snippets, strict=True):
         assert ours.source_scene_ids == theirs.source_scene_ids
         assert ours.pacing is not None and ours.pacing.budget_seconds == planned.budget_seconds
-        assert speech_seconds(ours.narration, "en", configured_rate(edge.deps.settings)
+        assert speech_seconds(ours.narration, "en", narration_config(edge.deps.settings).rate
                               .with_rate("en", 2.5)) <= planned.budget_seconds
     assert script.narration_script[0].pacing.action == "rewritten"  # type: ignore[union-attr]
 
     # The edge sends the localised script to dubbing, then to editing (without a model: what
     # those stages ask of one is theirs to test).
-    edge.deps.llm_for = lambda settings, model: None
+    edge.deps.llm_for = lambda model: None
     dubbed = edge.run({"task_type": "GENERATE_DUBBING", "payload": {
         "input_narration_path": localised["result"]["output_file_path"],
         "service_params": {"target_lang": "en"}}})

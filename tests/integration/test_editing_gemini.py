@@ -12,7 +12,7 @@ from tests.support.editing import edge_copy
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fakes import fake_deps
 from tests.support.tasks import valid_dataset
-from vss.bootstrap import gemini_from_settings
+from vss.bootstrap.models import gemini_factory
 from vss.domain.artifacts import DubbingScript, EditingScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
@@ -44,7 +44,7 @@ def test_gemini_ranks_the_candidates_and_the_solver_still_covers_exactly(
 
     deps = fake_deps(gemini_api_key="AIza-editing-test", gemini_base_url=fake.url,
                      gemini_attempts=1)
-    deps.llm_for = gemini_from_settings
+    deps.llm_for = gemini_factory(deps.settings)
     blueprint = valid_dataset(deps, blueprint_bytes)
     record = store_upload(deps, "t1", "dubbing.json",
                           json.dumps(edge_copy(), ensure_ascii=False).encode())
@@ -68,7 +68,7 @@ def test_gemini_ranks_the_candidates_and_the_solver_still_covers_exactly(
 
     result = done.main_result
     assert result.ranking == "gemini:gemini-2.5-flash"
-    assert done.usage["llm_input_tokens"] == 5200 and done.usage["llm_calls"] == 1
+    assert done.usage.llm_input_tokens == 5200 and done.usage.llm_calls == 1
     script = EditingScript.model_validate_json(
         TaskFiles(deps, "t1", task.id).read(result.output_file_path))
     for segment, ids, dubbed in zip(script.editing_script, shown, dubbing.dubbing_script,

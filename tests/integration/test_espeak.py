@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vss.adapters.espeak import VOICES, EspeakSynthesizer
+from vss.adapters.espeak import VOICES, EspeakSpeechEngine
 from vss.domain.audio import wav_facts
 from vss.domain.language import language_profile, speech_units
 from vss.errors import TtsError
@@ -14,7 +14,7 @@ from vss.errors import TtsError
                                             ("en", "She finally walks into the cafe."),
                                             ("fr", "Elle entre enfin dans le café.")])
 def test_speech_and_its_facts(lang: str, text: str):
-    speech = EspeakSynthesizer().synthesize(text, lang=lang, voice="Puck", rate=1.0)
+    speech = EspeakSpeechEngine().synthesize(text, lang=lang, voice="Puck", rate=1.0)
     facts = wav_facts(speech.wav)
     assert speech.engine == "espeak-ng" and speech.voice == VOICES[lang]  # cloud name ignored
     assert (speech.sample_rate, speech.channels) == (facts.sample_rate, facts.channels)
@@ -30,14 +30,14 @@ def test_speech_and_its_facts(lang: str, text: str):
 ])
 def test_rate_one_speaks_at_the_pacing_rate(lang: str, text: str):
     # Pacing budgets text at the profile's rate; the voice must speak it in about that time.
-    speech = EspeakSynthesizer().synthesize(text, lang=lang)
+    speech = EspeakSpeechEngine().synthesize(text, lang=lang)
     expected = speech_units(text, lang) / language_profile(lang).units_per_second
     assert speech.duration_seconds == pytest.approx(expected, rel=0.15)
 
 
 def test_a_faster_rate_speaks_shorter():
     text = "命运的齿轮开始转动，她却浑然不知。"
-    synth = EspeakSynthesizer()
+    synth = EspeakSpeechEngine()
     normal = synth.synthesize(text, lang="zh").duration_seconds
     fast = synth.synthesize(text, lang="zh", rate=1.5).duration_seconds
     assert fast < normal * 0.85
@@ -45,4 +45,4 @@ def test_a_faster_rate_speaks_shorter():
 
 def test_a_missing_binary_is_a_tts_error():
     with pytest.raises(TtsError, match="not installed"):
-        EspeakSynthesizer("no-such-espeak").synthesize("x", lang="en")
+        EspeakSpeechEngine("no-such-espeak").synthesize("x", lang="en")

@@ -17,7 +17,7 @@ from tests.support.fakes import fake_deps
 from tests.support.fencing import *  # noqa: F403  (every scenario, collected here too)
 from tests.support.stack import stack_settings
 from tests.support.tasks import narration_task, valid_dataset
-from vss.bootstrap import bootstrap
+from vss.bootstrap.stage_worker import for_stage_worker
 from vss.deps import Deps
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, Task
@@ -34,7 +34,7 @@ def deps(speech: RecordingSpeechEngine) -> Deps:
     settings = stack_settings().model_copy(update={
         "stage_lease_seconds": defaults.settings.stage_lease_seconds,
         "segment_lease_seconds": defaults.settings.segment_lease_seconds})
-    real = bootstrap(settings)
+    real = for_stage_worker(settings)
     return dataclasses.replace(
         defaults, settings=settings, tasks=real.tasks, files=real.files,
         tenants=real.tenants, blobs=real.blobs, segments=real.segments)

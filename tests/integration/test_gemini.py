@@ -86,7 +86,8 @@ def test_request_carries_schema_mime_type_system_and_key_header(fake: FakeGemini
 def test_usage_and_cost_count_thinking_tokens_as_output(fake: FakeGemini):
     fake.reply_json(SNIPPETS, usage=(1_000_000, 200_000), thoughts=100_000)
     usage = _generate(_writer(fake, price_per_million=(0.30, 2.50))).usage
-    assert (usage.input_tokens, usage.output_tokens, usage.calls) == (1_000_000, 300_000, 1)
+    assert (usage.llm_input_tokens, usage.llm_output_tokens, usage.llm_calls) == \
+        (1_000_000, 300_000, 1)
     assert usage.cost_usd == pytest.approx(0.30 + 0.3 * 2.50)
 
 
@@ -95,7 +96,7 @@ def test_malformed_text_gives_no_parse_but_keeps_the_text(fake: FakeGemini):
     result = _generate(_writer(fake))
     assert result.parsed is None
     assert result.text == '{"items": [{"narration": "cut sh'
-    assert result.usage.input_tokens == 50
+    assert result.usage.llm_input_tokens == 50
 
 
 def test_json_of_the_wrong_shape_gives_no_parse(fake: FakeGemini):
@@ -110,7 +111,7 @@ def test_rate_limit_is_retried_by_the_client_then_succeeds(fake: FakeGemini):
     fake.reply_status(429, "quota")
     fake.reply_json(SNIPPETS)
     result = _generate(_writer(fake, attempts=4))
-    assert result.parsed is not None and result.usage.calls == 1
+    assert result.parsed is not None and result.usage.llm_calls == 1
     assert len(fake.requests) == 3
 
 

@@ -114,6 +114,6 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
     final = FirestoreTaskRepository(db).get(task.id)
     assert final is not None and final.progress is not None
     assert final.progress.done == N and final.current.state == "queued"
-    assert final.usage["tts_characters"] == 10 * N
+    assert final.usage.tts_characters == 10 * N
     assert sorted(finished) == list(range(N)) and len(transitions) == 1
     assert all(s.state == LeaseState.DONE for s in repo.list_for_task(task.id, PLAN))

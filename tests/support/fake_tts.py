@@ -9,7 +9,7 @@ text contains a marker (a permanent 400 for one segment), and a fixed latency.
 
     with FakeTts() as fake:
         fake.burst(429, 429, 500)
-        engine = CloudTtsSynthesizer.connect(fake.url)
+        engine = CloudTtsSpeechEngine.connect(fake.url)
 """
 
 from __future__ import annotations

@@ -12,16 +12,16 @@ from datetime import UTC, datetime, timedelta
 from google.api_core.exceptions import InvalidArgument
 
 from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
-from vss.bootstrap import payload_checks
+from vss.bootstrap.stage_worker import for_stage_worker
+from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
-from vss.deps import Deps
+from vss.deps import Deps, no_llm
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
-from vss.domain.tasks import Task, TaskStatus, add_usage
-from vss.engines import dubbing
-from vss.engines.registry import stage_handlers
-from vss.errors import DuplicateEvent, NotFound
+from vss.domain.tasks import Task, TaskStatus
+from vss.domain.usage import Usage
+from vss.errors import NotFound
 from vss.ports import LlmResult, TtsProviders
 
 
@@ -37,7 +37,6 @@ def firestore_id(doc_id: str) -> str:
 class FakeTaskRepository:
     def __init__(self) -> None:
         self.docs: dict[str, Task] = {}
-        self.events: set[tuple[str, str]] = set()
 
     def add(self, task: Task) -> bool:
         if firestore_id(task.id) in self.docs:
@@ -49,17 +48,13 @@ class FakeTaskRepository:
         return self.docs.get(firestore_id(task_id))
 
     def update(
-        self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
+        self, task_id: str, change: Callable[[Task], Task]
     ) -> tuple[Task, Task]:
         if firestore_id(task_id) not in self.docs:
             raise NotFound(task_id)
-        if event_id and (task_id, event_id) in self.events:
-            raise DuplicateEvent(f"Event {event_id} was already applied.")
         before = self.docs[task_id]
         after = change(copy.deepcopy(before))
         self.docs[task_id] = after
-        if event_id:
-            self.events.add((task_id, event_id))
         return before, after
 
     def list_for_tenant(
@@ -108,7 +103,7 @@ class FakeSegmentRepository:
         return before, self.docs[(task_id, plan, index)]
 
     def finish(self, task_id: str, plan: str, index: int,
-               change: Callable[[Segment], Segment], usage: dict[str, float]) -> bool:
+               change: Callable[[Segment], Segment], usage: Usage) -> bool:
         segment = self._get(task_id, plan, index)
         after = change(segment)
         if after is segment:
@@ -118,7 +113,7 @@ class FakeSegmentRepository:
         assert task.progress is not None
         self.tasks.docs[task_id] = task.model_copy(update={
             "progress": task.progress.model_copy(update={"done": task.progress.done + 1}),
-            "usage": add_usage(task.usage, usage)})
+            "usage": task.usage + usage})
         return True
 
 
@@ -265,16 +260,26 @@ class FakeClock:
 def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -> Deps:
     """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine)."""
     tasks = FakeTaskRepository()
-    providers = TtsProviders(offline=[speech or RecordingSpeechEngine()])
-    return Deps(
-        settings=Settings(**settings),  # type: ignore[arg-type]
+    config = Settings(**settings)  # type: ignore[arg-type]
+    ports = Deps(
+        settings=config,
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
-        clock=FakeClock(), handlers=stage_handlers(),
-        segment_handler=dubbing.segment_handler_with(providers, FakeAudioTools()),
-        payload_checks=payload_checks(),
+        clock=FakeClock(),
     )
+    # Both workers' wiring on one Deps: unit tests run stages and segments in one process.
+    workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm),
+                             llm_for=no_llm,
+                             speech=TtsProviders(offline=[speech or RecordingSpeechEngine()]),
+                             audio=FakeAudioTools())
+    return workers
+
+
+def model_call(input_tokens: int, output_tokens: int, cost_usd: float) -> Usage:
+    """The usage of one model call."""
+    return Usage(llm_input_tokens=input_tokens, llm_output_tokens=output_tokens,
+                 cost_usd=cost_usd, llm_calls=1)
 
 
 class ScriptedLlm:

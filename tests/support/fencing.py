@@ -36,6 +36,7 @@ from vss.domain.messages import StageMessage
 from vss.domain.results import NarrationResult
 from vss.domain.segments import SegmentClaim
 from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
+from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid, RetryableError
 from vss.service import resume, segments, stages, tasks, uploads
 from vss.service.storage import TaskFiles
@@ -182,14 +183,13 @@ class Narrating:
         self.take, self.during, self.error = take, during, error
 
     def __call__(self, ctx: StageContext) -> StageOutput:
-        ctx.spent["llm_calls"] = 1
+        ctx.spent.add(Usage(llm_calls=1))  # a model call, metered as it returns
         if self.during is not None:
             self.during()
         if self.error is not None:
             raise self.error
         path = ctx.files.write("narration.json", self.take, "application/json")
-        return StageOutput(NarrationResult(output_file_path=path, snippets=1, engine="test"),
-                           {"llm_calls": 1})
+        return StageOutput(NarrationResult(output_file_path=path, snippets=1, engine="test"))
 
 
 def _deadline_then_resume(deps: Deps, task_id: str) -> None:
@@ -219,7 +219,7 @@ def test_a_stale_stage_attempt_finishing_after_a_resume_is_dropped_and_charged(
     assert done.status == TaskStatus.COMPLETED and done.main_result is not None
     assert _read(deps, done, done.main_result.output_file_path) == b'{"take": "B"}'
     _assert_published_bytes_match_the_results(deps, done)
-    assert done.usage["llm_calls"] == 2  # B's, and the stale A's: both were paid for
+    assert done.usage.llm_calls == 2  # B's, and the stale A's: both were paid for
     assert [e.code for e in done.errors] == [2004] and done.error is None
 
 
@@ -242,7 +242,7 @@ def test_a_stale_stage_attempts_error_neither_releases_nor_fails_the_resumed_tas
     after = _task(deps, task.id)
     assert after.status == TaskStatus.RUNNING and after.current == seen[0].current
     assert after.current.attempt == "attempt-b" and after.current.state == LeaseState.RUNNING
-    assert after.usage["llm_calls"] == 1  # A's spending, charged
+    assert after.usage.llm_calls == 1  # A's spending, charged
 
 
 def test_resume_never_takes_over_a_live_attempt(deps: Deps, blueprint_bytes: bytes):
@@ -407,4 +407,4 @@ def test_an_attempt_that_finishes_after_its_task_failed_is_still_charged(
     stages.run_stage(deps, message, {Stage.NARRATION: Narrating(b"{}", canceled_meanwhile)})
     after = _task(deps, task.id)
     assert after.status == TaskStatus.CANCELED and after.results == {}
-    assert after.usage == {"llm_calls": 1}
+    assert after.usage == Usage(llm_calls=1)

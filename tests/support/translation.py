@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from tests.support.fakes import model_call
 from vss.domain.artifacts import GlossaryEntry
 from vss.narration.llm_writer import Rewrite, Rewrites
 from vss.narration.translate import Glossary, Translated, Translation
-from vss.ports import LlmResult, Usage
+from vss.ports import LlmResult
 
 ITEM = re.compile(r"^- index (\d+), at most (\d+) \w+: (.*)$", re.MULTILINE)
 TERM = re.compile(r"^- (\S+)$", re.MULTILINE)
@@ -78,5 +79,5 @@ def translator(length: Callable[[int], float] = lambda index: 0.8
             answer = rewrite_answer(prompt)
         else:
             raise AssertionError(f"unexpected schema {schema.__name__}")
-        return LlmResult(answer, answer.model_dump_json(), Usage(500, 100, 0.001, 1))
+        return LlmResult(answer, answer.model_dump_json(), model_call(500, 100, 0.001))
     return respond

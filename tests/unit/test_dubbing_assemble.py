@@ -26,9 +26,9 @@ from vss.dubbing.audio import (
     true_peak_dbtp,
 )
 from vss.dubbing.plan import plan_segments
-from vss.dubbing.providers import TtsProviders
-from vss.dubbing.render import RenderedSegment, render_segment
+from vss.dubbing.synthesis import SynthesizedSegment, synthesize_segment
 from vss.errors import TtsError
+from vss.ports import TtsProviders
 
 LINES = ["车小小走进咖啡厅，一眼就看见了坐在窗边的楚昊轩，心里咯噔一下。她强装镇定。",
          "楚昊轩递上名片。她这才发现，眼前的相亲对象竟是自己公司的新总裁。",
@@ -36,17 +36,17 @@ LINES = ["车小小走进咖啡厅，一眼就看见了坐在窗边的楚昊轩�
 
 
 @pytest.fixture(scope="module")
-def rendered() -> list[RenderedSegment]:
+def rendered() -> list[SynthesizedSegment]:
     script = NarrationScript.model_validate({"lang": "zh", "narration_script": [
         {"narration": text, "source_scene_ids": [i + 1],
          "pacing": {"footage_seconds": 20, "budget_seconds": 18, "estimated_seconds": 8,
                     "speech_rate": 4.5, "action": "fits"}} for i, text in enumerate(LINES)]})
     providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")])
-    return [render_segment(r, providers, FakeAudioTools())
+    return [synthesize_segment(r, providers, FakeAudioTools())
             for r in plan_segments(script, DubbingServiceParams(template_name="local_zh"))]
 
 
-def built(rendered: list[RenderedSegment]):
+def built(rendered: list[SynthesizedSegment]):
     return assemble([r.record for r in rendered], [r.wav for r in rendered],
                     audio_paths=[f"t1/dubbing/{r.record.basename}" for r in rendered],
                     template_name="local_zh", prices=Settings().tts_prices,
@@ -99,7 +99,7 @@ def test_cue_boundaries_fall_in_the_pauses_of_the_speech(rendered):
 
 
 def test_usage_counts_characters_per_family_and_prices_them():
-    from vss.dubbing.render import SegmentRecord
+    from vss.dubbing.synthesis import SegmentRecord
 
     base = {"basename": "a.wav", "narration": "x", "source_scene_ids": [1], "lang": "zh",
             "duration_seconds": 1.0, "engine": "google-tts", "voice": "v",

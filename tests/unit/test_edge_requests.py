@@ -155,7 +155,7 @@ def test_the_edges_localisation_request_translates_and_paces_to_the_same_slots(
     path = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     narrated = edge.run(edge_request("generate_narration", blueprint_path=path))
     master = _script(edge, narrated)
-    deps.llm_for = lambda settings, model: ScriptedLlm(translator())  # Gemini, from now on
+    deps.llm_for = lambda model: ScriptedLlm(translator())  # Gemini, from now on
     body = edge_request("localize_narration", blueprint_path=path,
                         master_script_path=narrated["result"]["output_file_path"])
     task = edge.run(body)
@@ -176,7 +176,7 @@ def test_the_edges_localisation_request_translates_and_paces_to_the_same_slots(
         assert ours.pacing.estimated_seconds <= ours.pacing.budget_seconds
     # The edge then sends the localised script to GENERATE_DUBBING in English, then to
     # GENERATE_EDITING_SCRIPT (without a model: what those stages ask of one is theirs).
-    deps.llm_for = lambda settings, model: None
+    deps.llm_for = lambda model: None
     dubbed = edge.run({"task_type": "GENERATE_DUBBING", "payload": {
         "input_narration_path": result["output_file_path"],
         "service_params": {"target_lang": "en"}}})

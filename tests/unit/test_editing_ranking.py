@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.editing import edge_copy
-from tests.support.fakes import ScriptedLlm, fake_deps
+from tests.support.fakes import ScriptedLlm, fake_deps, model_call
 from tests.support.tasks import valid_dataset
 from vss.deps import Deps
 from vss.domain.artifacts import EditingScript
@@ -18,7 +18,7 @@ from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.editing.llm_ranking import Ranking
 from vss.errors import LlmError
-from vss.ports import LlmResult, Usage
+from vss.ports import LlmResult
 from vss.service import stages, tasks
 from vss.service.storage import TaskFiles
 from vss.service.uploads import check_landed_object, store_upload
@@ -40,7 +40,7 @@ def reversed_ranking(system: str, prompt: str, schema: type) -> LlmResult[Any]:
     answer = Ranking.model_validate({"segments": [
         {"segment": index, "candidate_ids": [*ids[::-1], "s999.d0"]}
         for index, ids in listed(prompt).items()]})
-    return LlmResult(answer, answer.model_dump_json(), Usage(1200, 80, 0.002, 1))
+    return LlmResult(answer, answer.model_dump_json(), model_call(1200, 80, 0.002))
 
 
 def _run(deps: Deps, service_params: dict[str, Any], blueprint_bytes: bytes
@@ -66,7 +66,7 @@ def _run(deps: Deps, service_params: dict[str, Any], blueprint_bytes: bytes
 def test_the_models_order_decides_which_clips_are_cut(blueprint_bytes):
     deps = fake_deps()
     llm = ScriptedLlm(reversed_ranking)
-    deps.llm_for = lambda settings, model: llm
+    deps.llm_for = lambda model: llm
     done, script = _run(deps, {}, blueprint_bytes)
     assert script is not None and script.ranking == "scripted:scripted-1"
     _, plain = _run(fake_deps(), {}, blueprint_bytes)
@@ -88,14 +88,14 @@ def test_the_models_order_decides_which_clips_are_cut(blueprint_bytes):
             sum(c.frames for c in baseline.b_roll_clips)
     assert [c.source_in_frame for s in script.editing_script for c in s.b_roll_clips] != \
         [c.source_in_frame for s in plain.editing_script for c in s.b_roll_clips]
-    assert done.usage["llm_calls"] == 1 and done.usage["cost_usd"] == pytest.approx(0.002)
+    assert done.usage.llm_calls == 1 and done.usage.cost_usd == pytest.approx(0.002)
     assert done.main_result.ranking == "scripted:scripted-1"
 
 
 def test_an_unreadable_or_refused_answer_keeps_the_deterministic_order(blueprint_bytes):
-    answers = iter([LlmResult(None, "not json", Usage(100, 5, 0.001, 1))])
+    answers = iter([LlmResult(None, "not json", model_call(100, 5, 0.001))])
     deps = fake_deps()
-    deps.llm_for = lambda settings, model: ScriptedLlm(lambda *_: next(answers))
+    deps.llm_for = lambda model: ScriptedLlm(lambda *_: next(answers))
     _, script = _run(deps, {}, blueprint_bytes)
     baseline = _run(fake_deps(), {}, blueprint_bytes)[1]
     assert script is not None and baseline is not None
@@ -110,7 +110,7 @@ def test_an_unreadable_or_refused_answer_keeps_the_deterministic_order(blueprint
         raise LlmError("blocked: SAFETY")
 
     deps = fake_deps()
-    deps.llm_for = lambda settings, model: ScriptedLlm(refuse)
+    deps.llm_for = lambda model: ScriptedLlm(refuse)
     _, refused = _run(deps, {}, blueprint_bytes)
     assert refused is not None and any("refused" in note for note in refused.notes)
 
@@ -118,7 +118,7 @@ def test_an_unreadable_or_refused_answer_keeps_the_deterministic_order(blueprint
 def test_ranking_can_be_pinned_deterministic_or_required(blueprint_bytes):
     deps = fake_deps()
     llm = ScriptedLlm(reversed_ranking)
-    deps.llm_for = lambda settings, model: llm
+    deps.llm_for = lambda model: llm
     _, script = _run(deps, {"ranking": "deterministic"}, blueprint_bytes)
     assert script is not None and script.ranking == "deterministic" and not llm.prompts
     failed, _ = _run(fake_deps(), {"ranking": "gemini"}, blueprint_bytes)

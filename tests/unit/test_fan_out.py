@@ -73,7 +73,7 @@ def test_the_last_segment_starts_the_assembly_exactly_once(planned, speech):
     done = _task(deps, task.id)
     assert done.status == TaskStatus.COMPLETED and done.main_result is not None
     assert done.main_result.output_file_path.endswith("dubbing_script.json")
-    assert done.usage["tts_characters"] == sum(len(t) for t in _spoken(speech))
+    assert done.usage.tts_characters == sum(len(t) for t in _spoken(speech))
 
 
 def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, speech):

@@ -14,11 +14,12 @@ from tests.support.fakes import ScriptedLlm
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.language import speech_units, split_sentences
 from vss.domain.payloads import ControlParams, NarrationServiceParams, NarrativeFocus, Style
+from vss.domain.usage import Usage
 from vss.narration.compose import narrate
 from vss.narration.focus import REVEALS, read_focus
 from vss.narration.llm_writer import Draft, DraftSnippet, Rewrite, Rewrites
 from vss.narration.voice import VOICES
-from vss.ports import LlmResult, Usage
+from vss.ports import LlmResult
 
 FOCI = [f for f in NarrativeFocus if f not in (NarrativeFocus.GENERAL, NarrativeFocus.CUSTOM)]
 
@@ -163,7 +164,7 @@ def _drafting(system: str, prompt: str, schema: type) -> LlmResult:
         found = re.findall(r"- snippet (\d+): budget (\d+)", prompt)
         answer = Draft(snippets=[DraftSnippet(index=int(i), narration="剧情" * int(b) + "。")
                                  for i, b in found])  # twice too long: a rewrite follows
-    return LlmResult(answer, answer.model_dump_json(), Usage(calls=1))
+    return LlmResult(answer, answer.model_dump_json(), Usage(llm_calls=1))
 
 
 @pytest.mark.parametrize("style", list(Style))

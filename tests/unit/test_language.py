@@ -17,6 +17,7 @@ from vss.domain.language import (
     ENGLISH,
     FRENCH,
     LANGUAGES,
+    SpeechRate,
     UnknownLanguage,
     estimate_tokens,
     has_han,
@@ -29,7 +30,6 @@ from vss.domain.language import (
     unquoted,
     written_in,
 )
-from vss.narration.pacing import SpeechRate
 
 PACKAGE = Path(vss.__file__).parent
 PROFILE_MODULE = PACKAGE / "domain" / "language.py"

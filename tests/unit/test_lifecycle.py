@@ -20,6 +20,7 @@ from vss.domain.files import FileStatus
 from vss.domain.messages import StageMessage
 from vss.domain.results import ArtifactDigest, NarrationResult
 from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
+from vss.domain.usage import Usage
 from vss.errors import LlmError, NotFound, RetryableError, StageBusy
 from vss.service import stages, tasks, uploads
 from vss.stage_handler import StageContext, StageOutput
@@ -55,7 +56,7 @@ class Counting:
         if self.fail_with:
             raise self.fail_with
         path = ctx.files.write("narration.json", b"{}", "application/json")
-        return StageOutput(_result(path), {"llm_tokens": 10})
+        return StageOutput(_result(path), Usage(tts_characters=10))
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_duplicate_message_runs_the_stage_once(deps: Deps, blueprint_bytes: byte
     assert done.main_result == _result(path).model_copy(update={"artifacts": [
         ArtifactDigest(path=path, sha256=hashlib.sha256(b"{}").hexdigest(), size=2)]})
     assert done.results == {Stage.NARRATION: done.main_result}
-    assert done.usage == {"llm_tokens": 10}
+    assert done.usage == Usage(tts_characters=10)
 
 
 def test_twin_message_during_a_live_stage_is_sent_back(deps: Deps, blueprint_bytes: bytes):

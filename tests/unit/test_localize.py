@@ -12,13 +12,15 @@ from tests.support.paths import DATA
 from tests.support.translation import RENDERING, item_units, rendering, translator
 from vss.domain.artifacts import NarrationScript
 from vss.domain.dataset import Dataset, parse_dataset
+from vss.domain.language import SpeechRate
 from vss.domain.payloads import LocalizationServiceParams, NarrationServiceParams
+from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid
 from vss.narration.compose import narrate
 from vss.narration.localize import localize
-from vss.narration.pacing import SpeechRate, speech_seconds
+from vss.narration.pacing import speech_seconds
 from vss.narration.translate import Glossary, Translated, Translation, glossary_terms
-from vss.ports import LlmResult, Usage
+from vss.ports import LlmResult
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +105,7 @@ def test_a_translation_without_the_glossary_names_is_asked_for_again(blueprint, 
             assert isinstance(answer, Translation)
             for item in answer.items:  # the first answer forgets every name
                 item.narration = "The story moves on and nobody knows why."
-            return LlmResult(answer, "", Usage(calls=1))
+            return LlmResult(answer, "", Usage(llm_calls=1))
         return translator()(system, prompt, schema)
 
     llm = ScriptedLlm(respond)
@@ -122,7 +124,7 @@ def test_text_in_the_wrong_language_is_never_used(blueprint, master):
         if schema is Translation:  # answers in Chinese, twice
             answer = Translation(items=[Translated(index=i, narration="还是中文。")
                                         for i, _, _ in item_units(prompt)])
-            return LlmResult(answer, "", Usage(calls=1))
+            return LlmResult(answer, "", Usage(llm_calls=1))
         return translator()(system, prompt, schema)
 
     with pytest.raises(LlmError, match="no usable en narration"):
@@ -135,9 +137,9 @@ def test_french_is_written_and_paced_in_french_words(blueprint, master):
             answer = Translation(items=[
                 Translated(index=i, narration="Elle ne le sait pas encore.")
                 for i, _, _ in item_units(prompt)])
-            return LlmResult(answer, "", Usage(calls=1))
+            return LlmResult(answer, "", Usage(llm_calls=1))
         if schema is Glossary:
-            return LlmResult(Glossary(entries=[]), "", Usage(calls=1))
+            return LlmResult(Glossary(entries=[]), "", Usage(llm_calls=1))
         raise AssertionError(schema)
 
     llm = ScriptedLlm(respond)

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fakes import ScriptedLlm
+from tests.support.fakes import ScriptedLlm, model_call
 from tests.support.synthetic import synthetic_blueprint
+from vss.config import NarrationConfig
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import ControlParams, NarrationServiceParams
+from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid
-from vss.narration.compose import NarrationConfig, narrate
+from vss.narration.compose import narrate
 from vss.narration.llm_writer import (
     Draft,
     DraftSnippet,
@@ -25,7 +27,7 @@ from vss.narration.llm_writer import (
 from vss.narration.pacing import cut_to_budget, speech_seconds
 from vss.narration.prompts import render
 from vss.narration.scope import mentions
-from vss.ports import LlmResult, Usage
+from vss.ports import LlmResult
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "narrative_dataset_small.json"
 
@@ -193,12 +195,12 @@ def _drafting(length_factor: float, extra_ids: list[int] | None = None, text: st
             items = re.findall(r"- index (\d+), at most (\d+)", prompt)
             answer = Rewrites(items=[Rewrite(index=int(i), narration="短" * (int(u) - 1) + "。")
                                      for i, u in items])
-            return LlmResult(answer, answer.model_dump_json(), Usage(50, 20, 0.001, 1))
+            return LlmResult(answer, answer.model_dump_json(), model_call(50, 20, 0.001))
         snippets = [DraftSnippet(index=i, narration="（旁白）" + text * int(u * length_factor / 4)
                                  + "。", source_scene_ids=ids[:1] + (extra_ids or []))
                     for i, u, ids in _indices(prompt)]
         draft = Draft(snippets=snippets)
-        return LlmResult(draft, draft.model_dump_json(), Usage(1000, 200, 0.01, 1))
+        return LlmResult(draft, draft.model_dump_json(), model_call(1000, 200, 0.01))
     return respond
 
 
@@ -230,7 +232,7 @@ def test_rewrites_that_stay_long_end_in_a_cut(blueprint):
             items = re.findall(r"- index (\d+)", prompt)
             answer = Rewrites(items=[Rewrite(index=int(i), narration="还是太长了。" * 40)
                                      for i in items])
-            return LlmResult(answer, "", Usage(calls=1))
+            return LlmResult(answer, "", Usage(llm_calls=1))
         return _drafting(3.0)(system, prompt, schema)
 
     llm = ScriptedLlm(respond)
@@ -242,7 +244,7 @@ def test_rewrites_that_stay_long_end_in_a_cut(blueprint):
 
 def test_no_fallback_in_a_language_the_offline_writer_cannot_write(blueprint):
     def respond(system: str, prompt: str, schema: type) -> LlmResult:
-        return LlmResult(None, "not json", Usage(calls=1))
+        return LlmResult(None, "not json", Usage(llm_calls=1))
 
     with pytest.raises(LlmError):  # never Chinese fallback text inside an English narration
         narrate(blueprint, params(lang="en", target_duration_minutes=1), ScriptedLlm(respond))
@@ -251,7 +253,7 @@ def test_no_fallback_in_a_language_the_offline_writer_cannot_write(blueprint):
         wanted = _indices(prompt)[::2]  # every other snippet is missing from the answer
         draft = Draft(snippets=[DraftSnippet(index=i, narration="The story moves on.",
                                              source_scene_ids=ids[:1]) for i, _, ids in wanted])
-        return LlmResult(draft, "", Usage(calls=1))
+        return LlmResult(draft, "", Usage(llm_calls=1))
 
     config = NarrationConfig(prompt_budget_tokens=100_000)
     script = narrate(blueprint, params(lang="en", target_duration_minutes=2),
@@ -276,7 +278,7 @@ def test_malformed_output_is_repaired_or_falls_back(blueprint):
     ])
 
     def respond(system: str, prompt: str, schema: type) -> LlmResult:
-        return LlmResult(None, next(answers), Usage(calls=1))
+        return LlmResult(None, next(answers), Usage(llm_calls=1))
 
     llm = ScriptedLlm(respond)
     config = NarrationConfig(prompt_budget_tokens=2_000)

@@ -11,6 +11,7 @@ from vss.domain.payloads import GenerateDubbingPayload, GenerateEditingPayload
 from vss.domain.pipeline import stage_inputs
 from vss.domain.results import DubbingResult, NarrationResult
 from vss.domain.tasks import Stage, TaskType
+from vss.domain.usage import Usage
 from vss.errors import PayloadInvalid
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_every_stage_result_survives_a_round_trip_through_storage():
     result = NarrationResult(output_file_path="tasks/t/narration.json", snippets=2,
                              engine="offline", notes=["offline"])
     running = rules.claim(task, Stage.NARRATION, "a1", NOW, timedelta(seconds=60))
-    done = rules.finish_stage(running, Stage.NARRATION, "a1", result, {"llm_calls": 1}, NOW)
+    done = rules.finish_stage(running, Stage.NARRATION, "a1", result, Usage(llm_calls=1), NOW)
     stored = rules.Task.model_validate(done.model_dump(mode="json"))
     assert stored.results == {Stage.NARRATION: result}
     assert stored.main_result == result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from vss.bootstrap import gemini_from_settings
+from vss.bootstrap.models import gemini_from_settings
 from vss.config import Settings
 
 

@@ -30,7 +30,7 @@ _RETRYABLE = (gexc.TooManyRequests, gexc.ResourceExhausted, gexc.InternalServerE
               gexc.DeadlineExceeded)
 
 
-class CloudTtsSynthesizer:
+class CloudTtsSpeechEngine:
     name = "google-tts"
 
     def __init__(self, client: Any, *, attempts: int = 4, backoff_seconds: float = 0.5,
@@ -43,7 +43,7 @@ class CloudTtsSynthesizer:
         self._sleep = sleep
 
     @classmethod
-    def connect(cls, endpoint: str | None = None, **kwargs: Any) -> CloudTtsSynthesizer:
+    def connect(cls, endpoint: str | None = None, **kwargs: Any) -> CloudTtsSpeechEngine:
         """The production client (Application Default Credentials), or with `endpoint` a
         client of that endpoint over REST with anonymous credentials (a local fake)."""
         if endpoint:

@@ -19,7 +19,7 @@ VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us", "fr": "fr-fr"}
 BASE_WPM = {"zh": 200, "en": 145, "fr": 160}
 
 
-class EspeakSynthesizer:
+class EspeakSpeechEngine:
     name = "espeak-ng"
 
     def __init__(self, binary: str = "espeak-ng") -> None:

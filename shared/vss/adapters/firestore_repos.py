@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
@@ -15,7 +15,7 @@ from vss.adapters import permissions
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task, TaskStatus
-from vss.errors import DuplicateEvent, NotFound, RetryableError
+from vss.errors import NotFound, RetryableError
 
 T = TypeVar("T")
 
@@ -23,7 +23,6 @@ TASKS = "tasks"
 FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
-EVENTS = "events"  # subcollection of a task: ids of the events already applied to it
 IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tenant and key
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
@@ -73,29 +72,20 @@ class FirestoreTaskRepository:
         return Task.model_validate(snap.to_dict()) if snap.exists else None
 
     def update(
-        self, task_id: str, change: Callable[[Task], Task], *, event_id: str | None = None
+        self, task_id: str, change: Callable[[Task], Task]
     ) -> tuple[Task, Task]:
-        permissions.datastore("get", "update", "create")
+        permissions.datastore("get", "update")
         ref = self._tasks.document(task_id)
-        event_ref = ref.collection(EVENTS).document(event_id) if event_id else None
 
         @firestore.transactional
         def apply(transaction: firestore.Transaction) -> tuple[Task, Task]:
             snap = ref.get(transaction=transaction)
             if not snap.exists:
                 raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
-            if event_ref is not None and event_ref.get(transaction=transaction).exists:
-                raise DuplicateEvent(f"Event {event_id} was already applied.",
-                                     details={"event_id": event_id})
             before = Task.model_validate(snap.to_dict())
             after = change(before)
             if after is not before:
                 transaction.set(ref, to_doc(after))
-            if event_ref is not None:
-                # TTL does not cascade to subcollections: the event expires with its task.
-                transaction.create(
-                    event_ref, {"at": datetime.now(UTC), "expire_at": after.expire_at}
-                )
             return before, after
 
         return transact(self._db, apply, f"task {task_id}")

@@ -16,6 +16,7 @@ from google.cloud import firestore
 from vss.adapters import permissions
 from vss.adapters.firestore_repos import TASKS, to_doc, transact
 from vss.domain.segments import Segment
+from vss.domain.usage import Usage
 from vss.errors import NotFound
 
 PLANS = "plans"
@@ -86,7 +87,7 @@ class FirestoreSegmentRepository:
 
     def finish(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
-        usage: dict[str, float],
+        usage: Usage,
     ) -> bool:
         permissions.datastore("get", "update")
         ref = self._ref(task_id, plan, index)
@@ -101,7 +102,7 @@ class FirestoreSegmentRepository:
             transaction.set(ref, to_doc(after))
             counters: dict[str, object] = {"progress.done": firestore.Increment(1)}
             counters.update({f"usage.{key}": firestore.Increment(value)
-                             for key, value in usage.items()})
+                             for key, value in usage.counters().items()})
             transaction.update(task_ref, counters)
             return True
 

@@ -23,8 +23,9 @@ from google import genai
 from google.auth import exceptions as auth_exceptions
 from google.genai import errors, types
 
+from vss.domain.usage import Usage
 from vss.errors import LlmError, RateLimited, RetryableError
-from vss.ports import LlmResult, M, Usage
+from vss.ports import LlmResult, M
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -137,12 +138,13 @@ class GeminiWriter:
     def _usage(self, response: types.GenerateContentResponse) -> Usage:
         meta = response.usage_metadata
         if meta is None:
-            return Usage(calls=1)
+            return Usage(llm_calls=1)
         tokens_in = meta.prompt_token_count or 0
         tokens_out = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
         price_in, price_out = self.price_per_million
         cost = (tokens_in * price_in + tokens_out * price_out) / 1_000_000
-        return Usage(tokens_in, tokens_out, round(cost, 6), 1)
+        return Usage(llm_input_tokens=tokens_in, llm_output_tokens=tokens_out,
+                     cost_usd=round(cost, 6), llm_calls=1)
 
     def _check_not_blocked(self, response: types.GenerateContentResponse) -> None:
         feedback = response.prompt_feedback

@@ -62,7 +62,7 @@ def assemble_model(model_dir: Path) -> Path:
     return out
 
 
-class KokoroSynthesizer:
+class KokoroSpeechEngine:
     """Kokoro behind the SpeechEngine port (and the older Synthesizer port). Loads lazily:
     the first call costs about a second and ~300 MB."""
 

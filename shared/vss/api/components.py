@@ -3,7 +3,7 @@ use, made exact where a rule lives outside a model's annotations.
 
 Four such rules: payload fields the edge may spell two ways (alias choices), the `*_path` fields
 every task type resolves with `check_relative_path`, the narration models that have a price
-(`vss.service.tasks._check_model`), and the upload limits from the settings. The body of
+(`vss.service.tasks.check_params`), and the upload limits from the settings. The body of
 `POST /tasks/` is one branch per task type, derived from `TaskType` and `PAYLOADS`, so a new task
 type is documented without editing the API.
 """
@@ -26,6 +26,7 @@ from vss.domain.paths import MAX_PATH, RELATIVE_PATH_PATTERN
 from vss.domain.payloads import (
     PAYLOADS,
     DubbingServiceParams,
+    EditingServiceParams,
     LocalizationServiceParams,
     NarrationServiceParams,
 )
@@ -143,8 +144,8 @@ def component_schemas(max_upload_bytes: int, priced_models: tuple[str, ...]
         _document_spellings(defs[names.get(model, model.__name__)], model)
     for payload in PAYLOADS.values():
         _document_paths(defs[names[payload]])
-    # Only models with a price are accepted (vss.service.tasks._check_model).
-    for params in (NarrationServiceParams, LocalizationServiceParams):
+    # Only models with a price are accepted (vss.service.tasks.check_params).
+    for params in (NarrationServiceParams, LocalizationServiceParams, EditingServiceParams):
         defs[params.__name__]["properties"]["model"] = {
             "anyOf": [{"type": "string", "enum": list(priced_models)}, {"type": "null"}],
             "default": None,

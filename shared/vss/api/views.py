@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from vss.domain.files import FileRecord, FileStatus
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
+from vss.domain.usage import Usage
 
 API_PREFIX = "/api/v1"
 
@@ -51,7 +52,7 @@ class TaskView(BaseModel):
     errors: list[TaskError] = Field(
         description="Every error the task failed with, oldest first: a resumed task keeps "
         "the causes of its earlier failures.")
-    usage: dict[str, float]
+    usage: Usage
     progress: ProgressView | None = Field(
         description="While a stage's work is fanned out (dubbing segments): done of total."
     )

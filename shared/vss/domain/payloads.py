@@ -11,7 +11,7 @@ bytes, none empty); anything else is a 400 pointing at the key. The API document
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -29,7 +29,9 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from vss.domain.language import language_profile
-from vss.domain.tasks import TaskType
+from vss.domain.pointers import validated
+from vss.domain.tasks import Stage, TaskType
+from vss.errors import PayloadInvalid
 
 Scalar = str | int | float | bool | None
 # 375 characters of at most 4 UTF-8 bytes each fit Firestore's 1,500-byte field names.
@@ -61,7 +63,8 @@ class Lang(StrEnum):
 
 class Scope(_Open):
     type: Literal["full", "episode_range", "scene_selection"] = "full"
-    value: Any = None
+    # The spellings `vss.narration.scope` reads: "3-7", 4, [3, 7], {"start": 3, "end": 7}.
+    value: Scalar | list[Scalar] | dict[ExtraKey, Scalar | list[Scalar]] = None
 
 
 FOCUS_MODES = {"all": "all", "none": "all", "focus": "focus", "include": "focus",
@@ -364,6 +367,42 @@ class GenerateCommentaryPayload(_Strict):
     dubbing: DubbingServiceParams = Field(default_factory=DubbingServiceParams)
     editing: EditingServiceParams = Field(default_factory=EditingServiceParams)
 
+    def stage_payload(self, stage: Stage, chained: Mapping[str, str]) -> BaseModel:
+        """The payload of the single-stage task `stage` runs as: the stage's parameters, the
+        dataset, and `chained` (input field -> the file an earlier stage produced). Raises
+        PayloadInvalid with pointers into this payload."""
+        raw: dict[str, Any] = {
+            "blueprint_path": self.blueprint_path,
+            "service_params": getattr(self, COMMENTARY_PARAMS[stage]).model_dump(mode="json"),
+            **chained,
+        }
+        if stage == Stage.NARRATION:
+            raw |= {"asset_name": self.asset_name, "asset_id": self.asset_id}
+        try:
+            return validated(STAGE_PAYLOADS[stage], raw, PayloadInvalid,
+                             f"The {stage.value} stage's inputs are invalid.", "/payload")
+        except PayloadInvalid as exc:
+            point_at_stage_params(stage, exc.details)
+            raise
+
+
+# Where a commentary task keeps each stage's parameters.
+COMMENTARY_PARAMS: dict[Stage, str] = {
+    Stage.NARRATION: "narration", Stage.DUBBING: "dubbing", Stage.DUBBING_ASSEMBLY: "dubbing",
+    Stage.EDITING: "editing",
+}
+
+
+def point_at_stage_params(stage: Stage, details: Any) -> None:
+    """An error about a stage's `service_params` (/payload/service_params/...), raised in a
+    commentary task: point it, in place, at where the commentary payload keeps them."""
+    if not isinstance(details, dict):
+        return
+    key = f"/payload/{COMMENTARY_PARAMS[stage]}"
+    for error in details.get("errors", []):
+        if isinstance(error, dict) and isinstance(error.get("pointer"), str):
+            error["pointer"] = error["pointer"].replace("/payload/service_params", key, 1)
+
 
 class LocalizeNarrationPayload(_Strict):
     master_script_path: str = Field(description="The narration script to localise.")
@@ -372,6 +411,15 @@ class LocalizeNarrationPayload(_Strict):
     service_params: LocalizationServiceParams = Field(
         default_factory=LocalizationServiceParams)
 
+
+# The payload model each stage reads (a commentary task's stages read the same).
+STAGE_PAYLOADS: dict[Stage, type[_Strict]] = {
+    Stage.NARRATION: GenerateNarrationPayload,
+    Stage.DUBBING: GenerateDubbingPayload,
+    Stage.DUBBING_ASSEMBLY: GenerateDubbingPayload,
+    Stage.EDITING: GenerateEditingPayload,
+    Stage.LOCALIZATION: LocalizeNarrationPayload,
+}
 
 PAYLOADS: dict[TaskType, type[_Strict]] = {
     TaskType.GENERATE_NARRATION: GenerateNarrationPayload,

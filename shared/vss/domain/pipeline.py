@@ -12,23 +12,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from vss.domain.payloads import (
+    PAYLOADS,
+    STAGE_PAYLOADS,
     GenerateCommentaryPayload,
-    GenerateDubbingPayload,
-    GenerateEditingPayload,
-    GenerateNarrationPayload,
-    LocalizeNarrationPayload,
+    point_at_stage_params,
 )
 from vss.domain.pointers import validated
 from vss.domain.tasks import PIPELINES, Stage, Task, TaskType
 from vss.errors import PayloadInvalid
-
-STAGE_PAYLOADS: dict[Stage, type[BaseModel]] = {
-    Stage.NARRATION: GenerateNarrationPayload,
-    Stage.DUBBING: GenerateDubbingPayload,
-    Stage.DUBBING_ASSEMBLY: GenerateDubbingPayload,
-    Stage.EDITING: GenerateEditingPayload,
-    Stage.LOCALIZATION: LocalizeNarrationPayload,
-}
 
 # input field of a stage → the earlier stage whose main artifact feeds it
 CHAINED_INPUTS: dict[Stage, dict[str, Stage]] = {
@@ -41,11 +32,6 @@ CHAINED_INPUTS: dict[Stage, dict[str, Stage]] = {
 # The last stage of each `stop_at` of a commentary task.
 STOP_AT: dict[str, Stage] = {"narration": Stage.NARRATION, "dubbing": Stage.DUBBING_ASSEMBLY,
                              "editing": Stage.EDITING}
-# Where a commentary task keeps each stage's parameters.
-COMMENTARY_PARAMS: dict[Stage, str] = {
-    Stage.NARRATION: "narration", Stage.DUBBING: "dubbing", Stage.DUBBING_ASSEMBLY: "dubbing",
-    Stage.EDITING: "editing",
-}
 
 
 def pipeline_for(task_type: TaskType, payload: BaseModel) -> list[Stage]:
@@ -56,36 +42,23 @@ def pipeline_for(task_type: TaskType, payload: BaseModel) -> list[Stage]:
     return stages
 
 
-def _commentary_stage_payload(payload: dict[str, Any], stage: Stage) -> dict[str, Any]:
-    """A commentary stage's payload in the shape of the single-stage task it runs as."""
-    raw = {"blueprint_path": payload.get("blueprint_path"),
-           "service_params": payload.get(COMMENTARY_PARAMS[stage], {})}
-    if stage == Stage.NARRATION:
-        raw |= {k: payload[k] for k in ("asset_name", "asset_id") if payload.get(k)}
-    return raw
-
-
 def stage_inputs(task: Task, stage: Stage) -> BaseModel:
     """The stage's typed payload; raises PayloadInvalid (with JSON pointers) if it is wrong."""
-    raw: dict[str, Any] = _commentary_stage_payload(task.payload, stage) \
-        if task.task_type == TaskType.GENERATE_COMMENTARY else dict(task.payload)
-    for field, source in CHAINED_INPUTS.get(stage, {}).items():
-        if source in task.results:
-            raw[field] = task.results[source].output_file_path
-    try:
-        return validated(STAGE_PAYLOADS[stage], raw, PayloadInvalid,
-                         f"The {stage.value} stage's inputs are invalid.", "/payload")
-    except PayloadInvalid as exc:
-        point_at_stage_params(task, stage, exc.details)
-        raise
+    chained = {field: task.results[source].output_file_path
+               for field, source in CHAINED_INPUTS.get(stage, {}).items()
+               if source in task.results}
+    message = f"The {stage.value} stage's inputs are invalid."
+    if task.task_type == TaskType.GENERATE_COMMENTARY:
+        commentary = validated(PAYLOADS[task.task_type], task.payload, PayloadInvalid, message,
+                               "/payload")
+        assert isinstance(commentary, GenerateCommentaryPayload)
+        return commentary.stage_payload(stage, chained)
+    return validated(STAGE_PAYLOADS[stage], {**task.payload, **chained}, PayloadInvalid,
+                     message, "/payload")
 
 
-def point_at_stage_params(task: Task, stage: Stage, details: Any) -> None:
-    """In a commentary task, a stage's `service_params` are under the stage's own key of the
-    payload: make the error's JSON pointers say so, in place."""
-    if task.task_type != TaskType.GENERATE_COMMENTARY or not isinstance(details, dict):
-        return
-    key = f"/payload/{COMMENTARY_PARAMS[stage]}"
-    for error in details.get("errors", []):
-        if isinstance(error, dict) and isinstance(error.get("pointer"), str):
-            error["pointer"] = error["pointer"].replace("/payload/service_params", key, 1)
+def point_at_task_params(task: Task, stage: Stage, details: Any) -> None:
+    """An error a stage raised about its `service_params`, pointed at where the task's
+    payload keeps them (in place)."""
+    if task.task_type == TaskType.GENERATE_COMMENTARY:
+        point_at_stage_params(stage, details)

@@ -19,6 +19,7 @@ from vss.domain.leases import Lease, LeaseState
 from vss.domain.leases import exhausted_error as lease_exhausted
 from vss.domain.results import ArtifactDigest
 from vss.domain.tasks import Task
+from vss.domain.usage import NO_USAGE, Usage
 
 
 class Segment(Lease):
@@ -28,7 +29,7 @@ class Segment(Lease):
     output: dict[str, Any] | None = Field(None, description="What the synthesis produced.")
     artifacts: list[ArtifactDigest] = Field(
         default_factory=list, description="The files the winning attempt wrote.")
-    usage: dict[str, float] = Field(default_factory=dict)
+    usage: Usage = NO_USAGE
     expire_at: datetime | None = None
 
 
@@ -67,7 +68,7 @@ def waits_on_segments(task: Task) -> bool:
 
 
 def finish_segment(segment: Segment, token: str, output: dict[str, Any],
-                   usage: dict[str, float], artifacts: list[ArtifactDigest]) -> Segment:
+                   usage: Usage, artifacts: list[ArtifactDigest]) -> Segment:
     """Attempt `token`'s output; a stale attempt (another holds it, or it is done) changes
     nothing."""
     if not segment.holds(token):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vss.domain.failures import TaskError
 from vss.domain.leases import Lease, LeaseState
 from vss.domain.results import AnyStageResult, StageResult
+from vss.domain.usage import NO_USAGE, Usage
 from vss.errors import InvalidTransition
 
 __all__ = ["TaskError"]  # re-exported: the error a task records
@@ -96,7 +97,7 @@ class Task(BaseModel):
     errors: list[TaskError] = Field(
         default_factory=list, description="Every error the task failed with, oldest first "
         "(a resumed task keeps the causes of its earlier failures).")
-    usage: dict[str, float] = Field(default_factory=dict)
+    usage: Usage = NO_USAGE
     progress: Progress | None = Field(None, description="Fanned-out work done so far.")
     created: datetime
     modified: datetime
@@ -255,20 +256,12 @@ def renew(task: Task, stage: Stage, token: str, until: datetime) -> Task:
     return task.model_copy(update={"current": task.current.renewed(token, until)})
 
 
-def add_usage(usage: dict[str, float], spent: dict[str, float]) -> dict[str, float]:
-    """Usage counters summed key by key (tokens, calls, cost): every attempt is paid for."""
-    merged = dict(usage)
-    for key, value in spent.items():
-        merged[key] = merged.get(key, 0) + value
-    return merged
-
-
-def charge(task: Task, spent: dict[str, float]) -> Task:
+def charge(task: Task, spent: Usage) -> Task:
     """What an attempt spent, kept on the task even when the attempt left no output (it
     failed, or it was stale: whoever paid the provider, the tenant's usage says so)."""
-    if not spent:
+    if spent.is_zero:
         return task
-    return task.model_copy(update={"usage": add_usage(task.usage, spent)})
+    return task.model_copy(update={"usage": task.usage + spent})
 
 
 def release(task: Task, stage: Stage, token: str, error: TaskError, now: datetime) -> Task:
@@ -289,7 +282,7 @@ def fail_attempt(task: Task, stage: Stage, token: str, error: TaskError, now: da
 
 
 def finish_stage(
-    task: Task, stage: Stage, token: str, result: AnyStageResult, usage: dict[str, float],
+    task: Task, stage: Stage, token: str, result: AnyStageResult, usage: Usage,
     now: datetime, fan_out: int = 0,
 ) -> Task:
     """Record attempt `token`'s output; move to the next stage or complete the task. With
@@ -297,7 +290,7 @@ def finish_stage(
     (`holds` is false) changes nothing: the caller charges its usage."""
     if not holds(task, stage, token):
         return task
-    merged_usage = add_usage(task.usage, usage)
+    merged_usage = task.usage + usage
     results = {**task.results, stage: result}
     following = task.next_stage()
     if following is None:

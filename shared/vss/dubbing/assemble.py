@@ -24,7 +24,7 @@ from vss.domain.language import (
     split_sentences,
 )
 from vss.dubbing import audio as post
-from vss.dubbing.render import SegmentRecord
+from vss.dubbing.synthesis import SegmentRecord
 
 __all__ = ["Assembly", "Cue", "assemble", "subtitle_cues", "usage_of"]
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from vss.domain.language import language_profile, speech_units
 from vss.dubbing.plan import SegmentRequest, SpeechPart
-from vss.dubbing.render import Director, Rewrite
+from vss.dubbing.synthesis import Director, Rewrite
 from vss.errors import VssError
 from vss.ports import StructuredLlm
 

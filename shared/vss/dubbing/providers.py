@@ -1,5 +1,4 @@
-"""Which engines speak (`TtsProviders`, a port bundle defined with the ports so the worker
-contexts can carry it) and what each voice costs.
+"""What each voice costs. Which engines speak is `vss.ports.TtsProviders`:
 
 Cloud templates are spoken by Cloud Text-to-Speech when it is configured; otherwise, and for
 offline templates, by the offline engines in order (Kokoro, then espeak-ng as the last
@@ -10,9 +9,6 @@ why, as narration does for Gemini.
 from __future__ import annotations
 
 from vss.dubbing.templates import VoiceRef
-from vss.ports import TtsProviders
-
-__all__ = ["TtsProviders", "price_family"]
 
 
 def price_family(engine: str, voice: VoiceRef | None, *, cloned: bool = False) -> str:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from vss.domain.dataset import Dataset
+from vss.domain.usage import Usage
 from vss.editing.relevance import Scored
 from vss.errors import LlmError
-from vss.ports import StructuredLlm, Usage
+from vss.ports import StructuredLlm
 
 SHOWN_PER_SEGMENT = 24
 SEGMENTS_PER_CALL = 8

@@ -7,11 +7,13 @@ model is configured) → pacing (≤ N rewrite requests, then a cut at a sentenc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from vss.config import NarrationConfig
 from vss.domain.artifacts import NarrationScript, NarrationSnippet, NarrationUsage
 from vss.domain.dataset import Dataset
+from vss.domain.language import SpeechRate
 from vss.domain.payloads import NarrationServiceParams, NarrativeFocus, Style
+from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid
 from vss.narration.first_person import RETELLING_LANGUAGES
 from vss.narration.fit import Rewriter, fit
@@ -19,22 +21,13 @@ from vss.narration.focus import FocusLens, read_focus
 from vss.narration.language import dataset_language
 from vss.narration.llm_writer import LlmWriter, Written, style_rule
 from vss.narration.offline import write_offline
-from vss.narration.pacing import SpeechRate
 from vss.narration.plan import NarrationPlan, PlannedSnippet, make_plan
 from vss.narration.prompts import PROMPT_VERSION
 from vss.narration.scope import apply_focus, check_characters, select_scenes
-from vss.ports import StructuredLlm, Usage
+from vss.ports import StructuredLlm
 
 OFFLINE = "offline"
 OfflineWriter = Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]]
-
-
-@dataclass(frozen=True)
-class NarrationConfig:
-    rate: SpeechRate = field(default_factory=SpeechRate)
-    prompt_budget_tokens: int = 24_000
-    max_rewrites: int = 2
-    snippet_seconds: float = 20.0
 
 
 def speech_rate(params: NarrationServiceParams, config: NarrationConfig) -> SpeechRate:
@@ -157,5 +150,5 @@ def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm
         else None, target_duration_seconds=plan.target_seconds,
         estimated_duration_seconds=round(sum(s.pacing.estimated_seconds for s in snippets
                                              if s.pacing), 3),
-        usage=NarrationUsage(**usage.as_dict()), notes=notes,
+        usage=NarrationUsage.model_validate(usage.model_dump()), notes=notes,
     )

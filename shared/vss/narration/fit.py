@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from vss.domain.artifacts import Pacing
-from vss.narration.pacing import SpeechRate, cut_to_budget, speech_seconds
+from vss.domain.language import SpeechRate
+from vss.narration.pacing import cut_to_budget, speech_seconds
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 
 # Shorter versions of the snippets given with their current text, by index; may omit some.

@@ -26,11 +26,12 @@ from vss.domain.language import (
     written_in,
 )
 from vss.domain.payloads import ControlParams, NarrativeFocus, Style
+from vss.domain.usage import Usage
 from vss.narration.clean import clean_tts_text
 from vss.narration.focus import FocusLens
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.prompts import render
-from vss.ports import LlmResult, M, StructuredLlm, Usage
+from vss.ports import LlmResult, M, StructuredLlm
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 

@@ -17,8 +17,7 @@ cuts).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from vss.config import NarrationConfig
 from vss.domain.artifacts import (
     GlossaryEntry,
     NarrationScript,
@@ -26,28 +25,23 @@ from vss.domain.artifacts import (
     NarrationUsage,
 )
 from vss.domain.dataset import Dataset, NarrativeFunction
+from vss.domain.language import SpeechRate
 from vss.domain.payloads import ControlParams, LocalizationServiceParams
+from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid
 from vss.narration.fit import Rewriter, fit
 from vss.narration.llm_writer import LlmWriter, style_rule
-from vss.narration.pacing import SpeechRate, budget_units
+from vss.narration.pacing import budget_units
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.prompts import PROMPT_VERSION
 from vss.narration.translate import Translator, glossary_terms, term_rule
-from vss.ports import StructuredLlm, Usage
+from vss.ports import StructuredLlm
 
 UNCHANGED = "unchanged"
 NEEDS_MODEL = ("LOCALIZE_NARRATION translates with Gemini, and no Gemini credentials are "
                "configured: set VSS_GEMINI_API_KEY (or VSS_GEMINI_VERTEX_PROJECT, for Vertex AI "
                "with the worker's service account) on the stage worker. The offline writer "
                "cannot translate.")
-
-
-@dataclass(frozen=True)
-class LocalizeConfig:
-    rate: SpeechRate = field(default_factory=SpeechRate)
-    prompt_budget_tokens: int = 24_000
-    max_rewrites: int = 2
 
 
 def _invalid(pointer: str, reason: str) -> PayloadInvalid:
@@ -98,8 +92,8 @@ def _master_voice(master: NarrationScript) -> str:
 
 
 def localize(master: NarrationScript, dataset: Dataset, params: LocalizationServiceParams,
-             llm: StructuredLlm | None, config: LocalizeConfig | None = None) -> NarrationScript:
-    config = config or LocalizeConfig()
+             llm: StructuredLlm | None, config: NarrationConfig | None = None) -> NarrationScript:
+    config = config or NarrationConfig()
     source, target = params.lang.value, params.target_lang.value
     if master.lang is not None and master.lang != source:
         raise _invalid("/payload/service_params/lang",
@@ -166,5 +160,6 @@ def localize(master: NarrationScript, dataset: Dataset, params: LocalizationServ
         target_duration_seconds=plan.target_seconds,
         estimated_duration_seconds=round(sum(s.pacing.estimated_seconds for s in snippets
                                              if s.pacing), 3),
-        usage=NarrationUsage(**usage.as_dict()), notes=notes, glossary=glossary or None,
+        usage=NarrationUsage.model_validate(usage.model_dump()), notes=notes,
+        glossary=glossary or None,
     )

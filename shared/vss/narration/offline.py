@@ -30,6 +30,7 @@ from vss.domain.language import (
     ALL_PAUSE_MARKS,
     ALL_SENTENCE_ENDS,
     HAN_CLASS,
+    SpeechRate,
     char_class,
     language_profile,
     speech_units,
@@ -41,7 +42,7 @@ from vss.narration.clean import clean_tts_text
 from vss.narration.first_person import RETELLING_LANGUAGES, Narrator
 from vss.narration.focus import FocusLens, read_focus
 from vss.narration.language import dataset_language
-from vss.narration.pacing import DEFAULT_RATE, SpeechRate, budget_units
+from vss.narration.pacing import DEFAULT_RATE, budget_units
 from vss.narration.plan import NarrationPlan, PlannedSnippet
 from vss.narration.voice import (
     Voice,

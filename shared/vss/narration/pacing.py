@@ -8,54 +8,22 @@ profile in `vss.domain.language`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
 from vss.domain.language import (
     ALL_CLOSING_QUOTES,
     ALL_PAUSE_MARKS,
     ALL_SENTENCE_ENDS,
-    CHINESE,
-    ENGLISH,
-    FRENCH,
+    SpeechRate,
     char_class,
     language_profile,
     speech_units,
     split_sentences,
 )
 
-__all__ = ["DEFAULT_RATE", "SpeechRate", "budget_units", "cut_to_budget", "speech_seconds",
-           "speech_units", "split_sentences"]
-
 _AFTER_CLAUSE = re.compile(f"(?<={char_class(ALL_PAUSE_MARKS)})")
 _CLOSED_BY = ALL_SENTENCE_ENDS + ALL_CLOSING_QUOTES
 
 
-@dataclass(frozen=True)
-class SpeechRate:
-    """Speech units per second per language: the profile's rate unless overridden. Settings
-    override it per language (VSS_ZH_CHARS_PER_SECOND, VSS_EN_WORDS_PER_SECOND,
-    VSS_FR_WORDS_PER_SECOND); a request's `speaking_rate` overrides one language's rate for
-    that task (`with_rate`)."""
-
-    zh_chars_per_second: float | None = None
-    en_words_per_second: float | None = None
-    fr_words_per_second: float | None = None
-
-    def units_per_second(self, lang: str) -> float:
-        field = _OVERRIDE_FIELDS.get(lang)
-        rate: float | None = getattr(self, field) if field else None
-        return language_profile(lang).units_per_second if rate is None else rate
-
-    def with_rate(self, lang: str, units_per_second: float) -> SpeechRate:
-        """This rate, with `lang` spoken at `units_per_second`."""
-        field = _OVERRIDE_FIELDS.get(language_profile(lang).code)
-        if field is None:  # a profile added without a field here
-            raise ValueError(f"no speech-rate override for {lang!r}")
-        return replace(self, **{field: units_per_second})
-
-
-_OVERRIDE_FIELDS = {CHINESE.code: "zh_chars_per_second", ENGLISH.code: "en_words_per_second",
-                    FRENCH.code: "fr_words_per_second"}
 DEFAULT_RATE = SpeechRate()
 
 

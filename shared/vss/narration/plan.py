@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vss.domain.dataset import Dataset, NarrativeFunction, Scene
-from vss.narration.pacing import DEFAULT_RATE, SpeechRate, budget_units
+from vss.domain.language import SpeechRate
+from vss.narration.pacing import DEFAULT_RATE, budget_units
 
 FOCUS_WEIGHT = 2.0
 # A scene the narrative focus cares for fully (relevance 1) weighs this much more.

@@ -22,8 +22,9 @@ from typing import Protocol, TypeVar
 
 from vss.deps import Deps
 from vss.domain.failures import TaskError
+from vss.domain.usage import Meter, Usage
 from vss.errors import PermanentError, RetryableError, UnexpectedError, VssError
-from vss.service.errors import safe_error
+from vss.service.failures import safe_error
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ RUN = "run"  # the claim decision that hands the work to this attempt (StageClai
 class LeasedWork(Protocol[OutIn]):
     """One piece of leased work as the runner drives it. Every method after `claim` names the
     attempt's token and changes nothing if that token is no longer current; each charges the
-    attempt's usage either way (`spent` for a failure; for an output, the usage it reports,
-    which includes `spent`) and returns whether the token was current."""
+    attempt's usage either way (what its meter counted, plus for an output what the output
+    reports besides) and returns whether the token was current."""
 
     what: str  # for log lines: "stage narration", "segment 3"
     labels: dict[str, str]
@@ -47,18 +48,18 @@ class LeasedWork(Protocol[OutIn]):
         decision is the work's own business (drop the message, or raise to send it back)."""
         ...
     def renew(self, token: str, until: datetime) -> None: ...
-    def release(self, token: str, error: TaskError, spent: dict[str, float]) -> bool: ...
-    def fail(self, token: str, error: TaskError, spent: dict[str, float]) -> bool: ...
-    def finish(self, token: str, output: OutIn, spent: dict[str, float]) -> bool: ...
+    def release(self, token: str, error: TaskError, spent: Usage) -> bool: ...
+    def fail(self, token: str, error: TaskError, spent: Usage) -> bool: ...
+    def finish(self, token: str, output: OutIn, spent: Usage) -> bool: ...
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """What the work's body is given: its fencing token and a tally of what it spends (model
-    tokens, cost), charged even if the attempt fails or turns out stale."""
+    """What the work's body is given: its fencing token and the meter of what it spends on
+    model calls, charged even if the attempt fails or turns out stale."""
 
     token: str
-    spent: dict[str, float]
+    spent: Meter
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def new_token() -> str:
 def run_leased(deps: Deps, work: LeasedWork[Out], body: Callable[[Attempt], Out]) -> Outcome:
     """Claim `work`, run `body` under a kept-alive lease and record its outcome. Raises
     RetryableError (for the trigger to redeliver) when a current attempt failed transiently."""
-    attempt = Attempt(new_token(), {})
+    attempt = Attempt(new_token(), Meter())
     decision = work.claim(attempt.token)
     if decision != RUN:
         return Outcome(decision)
@@ -82,14 +83,14 @@ def run_leased(deps: Deps, work: LeasedWork[Out], body: Callable[[Attempt], Out]
         with _kept_alive(deps, work, attempt.token):
             output = body(attempt)
     except PermanentError as exc:
-        if not work.fail(attempt.token, safe_error(deps.settings, exc), attempt.spent):
+        if not work.fail(attempt.token, safe_error(deps.settings, exc), attempt.spent.total):
             _dropped(work, "its permanent error")
         return Outcome(decision)
     except Exception as exc:
         error = exc if isinstance(exc, VssError) else UnexpectedError(
             f"{type(exc).__name__}: {exc}")
         safe = safe_error(deps.settings, error)
-        if not work.release(attempt.token, safe, attempt.spent):
+        if not work.release(attempt.token, safe, attempt.spent.total):
             _dropped(work, "its error")
             return Outcome(decision)
         # The log formatter masks secrets in this text too.
@@ -99,7 +100,7 @@ def run_leased(deps: Deps, work: LeasedWork[Out], body: Callable[[Attempt], Out]
                     extra=work.labels)
         # Raised without its cause: the functions framework logs whatever propagates, verbatim.
         raise RetryableError(safe.message, details=safe.details, code=safe.code) from None
-    if not work.finish(attempt.token, output, attempt.spent):
+    if not work.finish(attempt.token, output, attempt.spent.total):
         _dropped(work, "its output")
         return Outcome(decision)
     return Outcome(decision, committed=True)

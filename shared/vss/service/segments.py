@@ -28,8 +28,9 @@ from vss.domain.segments import (
     waits_on_segments,
 )
 from vss.domain.tasks import Task, TaskError, TaskStatus
+from vss.domain.usage import NO_USAGE, Usage
 from vss.errors import NotFound, StageBusy, UnexpectedError
-from vss.service.errors import fail_task
+from vss.service.failures import fail_task
 from vss.service.leased import Attempt, run_leased
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
@@ -102,8 +103,8 @@ class SegmentWork:
         m = self.message
         return self.deps.segments.update(m.task_id, m.plan, m.index, change)
 
-    def _charge(self, spent: dict[str, float]) -> None:
-        if spent:
+    def _charge(self, spent: Usage) -> None:
+        if not spent.is_zero:
             self.deps.tasks.update(self.task.id, lambda t: rules.charge(t, spent))
 
     def claim(self, token: str) -> str:
@@ -129,7 +130,7 @@ class SegmentWork:
             log.warning("segment message sent back: it is running elsewhere", extra=labels)
             raise StageBusy("The segment is being synthesised elsewhere.", details=labels)
         if outcome == SegmentClaim.EXHAUSTED:
-            fail_task(self.deps, task.id, exhausted_error(self.segment), {}, labels)
+            fail_task(self.deps, task.id, exhausted_error(self.segment), NO_USAGE, labels)
         elif outcome == SegmentClaim.DONE_ALREADY:
             _start_waiting_stage(self.deps, task.id, republish=True)  # its finisher may have died
             log.info("segment message dropped: done already", extra=labels)
@@ -140,12 +141,12 @@ class SegmentWork:
     def renew(self, token: str, until: datetime) -> None:
         self._update(lambda s: s.renewed(token, until))
 
-    def release(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+    def release(self, token: str, error: TaskError, spent: Usage) -> bool:
         before, _ = self._update(lambda s: s.released(token, error))
         self._charge(spent)
         return before.holds(token)
 
-    def fail(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+    def fail(self, token: str, error: TaskError, spent: Usage) -> bool:
         before, _ = self._update(lambda s: s.ended(token, LeaseState.QUEUED))
         if not before.holds(token):
             self._charge(spent)
@@ -155,14 +156,14 @@ class SegmentWork:
             details={"segment": self.message.index, **error.details}), spent, self.labels)
         return True
 
-    def finish(self, token: str, output: SegmentOutput, spent: dict[str, float]) -> bool:
+    def finish(self, token: str, output: SegmentOutput, spent: Usage) -> bool:
         m = self.message
+        usage = spent + output.usage
         finished = self.deps.segments.finish(
             m.task_id, m.plan, m.index,
-            lambda s: finish_segment(s, token, output.output, output.usage, output.artifacts),
-            output.usage)
-        if not finished:  # stale: its usage (a successful attempt reports all of it there)
-            self._charge(output.usage)
+            lambda s: finish_segment(s, token, output.output, usage, output.artifacts), usage)
+        if not finished:  # stale: charge what it spent all the same
+            self._charge(usage)
         return finished
 
 
@@ -183,9 +184,8 @@ def run_segment(deps: Deps, message: SegmentMessage,
     def body(attempt: Attempt) -> SegmentOutput:
         assert work.segment is not None
         files = TaskFiles(deps, task.tenant_id, task.id, attempt=attempt.token)
-        output = handler(SegmentContext(
-            task=task, segment=work.segment, files=files, settings=deps.settings,
-            llm_for=deps.llm_for, spent=attempt.spent))
+        output = handler(SegmentContext(task=task, segment=work.segment, files=files,
+                                        llm_for=deps.llm_for, spent=attempt.spent))
         output.artifacts = files.written
         return output
 

@@ -19,9 +19,10 @@ from vss.domain import tasks as rules
 from vss.domain.ids import is_valid_id
 from vss.domain.leases import LeaseState, exhausted_error
 from vss.domain.messages import StageMessage
-from vss.domain.pipeline import point_at_stage_params, stage_inputs
+from vss.domain.pipeline import point_at_task_params, stage_inputs
 from vss.domain.segments import Segment
 from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
+from vss.domain.usage import Usage
 from vss.errors import DeadlineExceeded, NotFound, StageBusy
 from vss.service.leased import Attempt, run_leased
 from vss.service.segments import (
@@ -87,16 +88,16 @@ class StageWork:
     def renew(self, token: str, until: datetime) -> None:
         self._update(lambda t: rules.renew(t, self.stage, token, until))
 
-    def release(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+    def release(self, token: str, error: TaskError, spent: Usage) -> bool:
         now = self.deps.clock()
         before, _ = self._update(lambda t: rules.charge(
             rules.release(t, self.stage, token, error, now), spent))
         return rules.holds(before, self.stage, token)
 
-    def fail(self, token: str, error: TaskError, spent: dict[str, float]) -> bool:
+    def fail(self, token: str, error: TaskError, spent: Usage) -> bool:
         assert self.task is not None
         details = dict(error.details)
-        point_at_stage_params(self.task, self.stage, details)
+        point_at_task_params(self.task, self.stage, details)
         error = error.model_copy(update={"details": details})
         now = self.deps.clock()
         before, _ = self._update(lambda t: rules.charge(
@@ -106,17 +107,18 @@ class StageWork:
             log.warning("task FAILED: %s", error.message, extra=self.labels)
         return current
 
-    def finish(self, token: str, output: StageOutput, spent: dict[str, float]) -> bool:
+    def finish(self, token: str, output: StageOutput, spent: Usage) -> bool:
         assert self.task is not None
         if output.fan_out:  # stored before the task waits on them, so none can go missing
             store_segments(self.deps, self.task, token, output.fan_out)
         now = self.deps.clock()
+        usage = spent + output.usage
 
         def record(task: Task) -> Task:
-            if not rules.holds(task, self.stage, token):  # stale: charge what it reported
-                return rules.charge(task, output.usage)
-            return rules.finish_stage(task, self.stage, token, output.result, output.usage,
-                                      now, fan_out=len(output.fan_out))
+            if not rules.holds(task, self.stage, token):  # stale: charge what it spent
+                return rules.charge(task, usage)
+            return rules.finish_stage(task, self.stage, token, output.result, usage, now,
+                                      fan_out=len(output.fan_out))
 
         before, self.done = self._update(record)
         return rules.holds(before, self.stage, token)
@@ -137,7 +139,7 @@ def run_stage(
         segments = _fanned_in(deps, task, message.stage)
         context = StageContext(
             task=task, inputs=stage_inputs(task, message.stage), files=files,
-            settings=deps.settings, llm_for=deps.llm_for, spent=attempt.spent,
+            llm_for=deps.llm_for, spent=attempt.spent,
             fanned_in=[segment.output or {} for segment in segments],
         )
         output = handler(context)

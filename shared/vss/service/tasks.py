@@ -17,16 +17,18 @@ from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
 from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 from vss.domain.payloads import (
+    COMMENTARY_PARAMS,
     PAYLOADS,
+    DubbingServiceParams,
     GenerateCommentaryPayload,
-    GenerateNarrationPayload,
-    LocalizeNarrationPayload,
     input_paths,
+    point_at_stage_params,
 )
 from vss.domain.pipeline import pipeline_for
 from vss.domain.pointers import validated
 from vss.domain.storable import storable_errors
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
+from vss.dubbing.templates import check_dubbing_params
 from vss.errors import (
     BadRequest,
     InvalidTransition,
@@ -64,18 +66,30 @@ def parse_payload(task_type: TaskType, payload: dict[str, Any]) -> BaseModel:
     return parsed
 
 
-def _check_model(deps: Deps, payload: BaseModel) -> None:
-    """Only models with a known price: the cost estimate stays honest and typos fail early."""
-    if isinstance(payload, GenerateNarrationPayload | LocalizeNarrationPayload):
-        model, pointer = payload.service_params.model, "/payload/service_params/model"
-    elif isinstance(payload, GenerateCommentaryPayload):
-        model, pointer = payload.narration.model, "/payload/narration/model"
-    else:
+def check_params(deps: Deps, payload: BaseModel) -> None:
+    """The checks of a payload that need more than its model, run at creation so that a
+    mistake is a 400 and not a failed task: a model with a known price (the cost estimate
+    stays honest, typos fail early) and voice templates that exist."""
+    if not isinstance(payload, GenerateCommentaryPayload):
+        if isinstance(params := getattr(payload, "service_params", None), BaseModel):
+            _check_service_params(deps, params)
         return
-    if model is not None and model not in deps.settings.gemini_prices:
+    for stage in (Stage.NARRATION, Stage.DUBBING, Stage.EDITING):
+        try:
+            _check_service_params(deps, getattr(payload, COMMENTARY_PARAMS[stage]))
+        except BadRequest as exc:
+            point_at_stage_params(stage, exc.details)
+            raise
+
+
+def _check_service_params(deps: Deps, params: BaseModel) -> None:
+    model = getattr(params, "model", None)
+    if isinstance(params, DubbingServiceParams):
+        check_dubbing_params(params)
+    elif model is not None and model not in deps.settings.gemini_prices:
         raise BadRequest(
             f"Unknown model {model!r}.",
-            details={"errors": [{"pointer": pointer,
+            details={"errors": [{"pointer": "/payload/service_params/model",
                                  "reason": f"not one of {sorted(deps.settings.gemini_prices)}"}]},
         )
 
@@ -159,9 +173,7 @@ def check_request(deps: Deps, tenant_id: str, body: CreateTask) -> CheckedReques
     """Validate a creation request (400, 404 naming the problem) and look at its inputs."""
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
-    _check_model(deps, payload)
-    if check := deps.payload_checks.get(task_type):
-        check(payload)
+    check_params(deps, payload)
     waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
     return CheckedRequest(task_type, payload, waiting, problem)
 

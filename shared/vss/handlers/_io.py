@@ -1,4 +1,4 @@
-"""Reading typed inputs and writing JSON artifacts for stage handlers; the configured rates."""
+"""Reading typed inputs and writing JSON artifacts for stage handlers."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from vss.config import Settings
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.pointers import pointer_errors
 from vss.errors import PayloadInvalid
-from vss.narration.pacing import SpeechRate
 from vss.ports import TaskStorage
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,9 +33,3 @@ def write_json(files: TaskStorage, name: str, artifact: BaseModel) -> str:
     data = json.dumps(artifact.model_dump(mode="json", exclude_none=True), ensure_ascii=False,
                       indent=2).encode()
     return files.write(name, data, "application/json")
-
-
-def configured_rate(settings: Settings) -> SpeechRate:
-    """Each language's speech rate as configured (VSS_*_PER_SECOND)."""
-    return SpeechRate(settings.zh_chars_per_second, settings.en_words_per_second,
-                      settings.fr_words_per_second)

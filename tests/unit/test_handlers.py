@@ -8,18 +8,20 @@ import re
 import pytest
 
 from tests.support.fake_audio import RecordingSpeechEngine
-from tests.support.fakes import FakePublisher, ScriptedLlm, fake_deps
+from tests.support.fakes import FakePublisher, ScriptedLlm, fake_deps, model_call
 from tests.support.tasks import deliver_published, narration_task, valid_dataset
 from vss.deps import Deps
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.audio import wav_duration_seconds
 from vss.domain.dataset import parse_dataset
+from vss.domain.language import SpeechRate
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage, TaskStatus
 from vss.domain.timecode import Timecode
+from vss.domain.usage import Usage
 from vss.errors import LlmError, RateLimited, RetryableError
-from vss.narration.pacing import SpeechRate, speech_seconds
-from vss.ports import LlmResult, Usage
+from vss.narration.pacing import speech_seconds
+from vss.ports import LlmResult
 from vss.service import stages, tasks
 from vss.service.storage import TaskFiles
 
@@ -148,10 +150,10 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
     def respond(system: str, prompt: str, schema: type) -> LlmResult:
         if "previous snippet ended" in prompt:  # the second chunk's call fails
             raise next(failures)
-        return LlmResult(None, "not json", Usage(1000, 100, 0.01, 1))
+        return LlmResult(None, "not json", model_call(1000, 100, 0.01))
 
     deps = fake_deps(narration_prompt_budget_tokens=2_000)
-    deps.llm_for = lambda settings, model: ScriptedLlm(respond)
+    deps.llm_for = lambda model: ScriptedLlm(respond)
     task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     with pytest.raises(RetryableError):
@@ -159,12 +161,12 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
     after_retry = deps.tasks.get(task.id)
     assert after_retry is not None
     # The first chunk's call and its repair retry were paid for, though nothing was written.
-    assert after_retry.usage == {"llm_input_tokens": 2000, "llm_output_tokens": 200,
-                                 "llm_calls": 2, "cost_usd": 0.02}
+    assert after_retry.usage == Usage(llm_input_tokens=2000, llm_output_tokens=200,
+                                      llm_calls=2, cost_usd=0.02)
     stages.run_stage(deps, message)
     failed = deps.tasks.get(task.id)
     assert failed is not None and failed.status == TaskStatus.FAILED
-    assert failed.usage["llm_calls"] == 4 and failed.usage["cost_usd"] == pytest.approx(0.04)
+    assert failed.usage.llm_calls == 4 and failed.usage.cost_usd == pytest.approx(0.04)
 
 
 def test_dubbing_speaks_through_the_speech_engine_port_as_the_edge_asks(blueprint_bytes):

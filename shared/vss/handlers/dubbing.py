@@ -1,31 +1,28 @@
 """GENERATE_DUBBING in three steps: plan the segments and fan them out (the stage worker);
-render each segment on its own (the TTS worker); assemble the dubbing script, the narration
+synthesise each segment on its own (the TTS worker); assemble the dubbing script, the narration
 track and the subtitles once all are done (the stage worker). The work itself is the dubbing
 core (`vss.dubbing`); this module reads and writes the task's files around it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel, Field
 
+from vss.config import SynthesisConfig
 from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import GenerateDubbingPayload
 from vss.domain.results import DubbingPlanResult, DubbingResult
+from vss.domain.usage import Usage
 from vss.dubbing.assemble import assemble as assemble_script
 from vss.dubbing.director import llm_director, llm_rewriter
 from vss.dubbing.plan import SegmentRequest, characters_of, plan_segments
-from vss.dubbing.render import RenderConfig, SegmentRecord, render_segment
+from vss.dubbing.synthesis import SegmentRecord, synthesize_segment
 from vss.dubbing.templates import check_dubbing_params
-from vss.engines._io import read_dataset, read_model, write_json
-from vss.narration.llm import MeteredLlm
+from vss.handlers._io import read_dataset, read_model, write_json
 from vss.ports import AudioTools, TtsProviders
-from vss.stage_handler import (
-    SegmentContext,
-    SegmentHandler,
-    SegmentOutput,
-    StageContext,
-    StageOutput,
-)
+from vss.stage_handler import SegmentContext, SegmentOutput, StageContext, StageOutput
 
 
 class DubbingPlan(BaseModel):
@@ -35,7 +32,7 @@ class DubbingPlan(BaseModel):
     segments: list[SegmentRequest]
 
 
-class RenderedSegmentOutput(BaseModel):
+class SynthesizedSegmentOutput(BaseModel):
     """What a rendered segment leaves on its segment record for assembly."""
 
     audio_file_path: str
@@ -58,39 +55,29 @@ def plan(ctx: StageContext) -> StageOutput:
     )
 
 
-def segment_handler_with(providers: TtsProviders, audio: AudioTools) -> SegmentHandler:
-    """The TTS worker's handler, speaking through `providers` (built once per instance)."""
-
-    def render(ctx: SegmentContext) -> SegmentOutput:
-        request = SegmentRequest.model_validate(ctx.segment.request)
-        model = ctx.llm_for(ctx.settings, None)
-        llm = MeteredLlm(model) if model is not None else None
-        try:
-            rendered = render_segment(
-                request, providers, audio, llm_rewriter(llm) if llm else None,
-                RenderConfig.from_settings(ctx.settings),
-                director=llm_director(llm) if llm and request.director else None,
-            )
-        finally:
-            if llm is not None:
-                ctx.spent.update(llm.spent.as_dict())
-        # A deterministic name: a retried segment overwrites its own file.
-        path = ctx.files.write(f"dubbing/{request.basename}", rendered.wav, "audio/wav")
-        output = RenderedSegmentOutput(audio_file_path=path, record=rendered.record)
-        usage = {"tts_characters": float(sum(rendered.record.tts_characters.values())),
-                 **ctx.spent}
-        return SegmentOutput(output=output.model_dump(mode="json"), usage=usage)
-
-    return render
+def synthesize(ctx: SegmentContext, *, providers: TtsProviders, audio: AudioTools,
+               config: SynthesisConfig) -> SegmentOutput:
+    """One segment, spoken through `providers` (built once per TTS worker instance)."""
+    request = SegmentRequest.model_validate(ctx.segment.request)
+    llm = ctx.llm()
+    synthesized = synthesize_segment(
+        request, providers, audio, llm_rewriter(llm) if llm else None, config,
+        director=llm_director(llm) if llm and request.director else None,
+    )
+    # A deterministic name: a retried segment overwrites its own file.
+    path = ctx.files.write(f"dubbing/{request.basename}", synthesized.wav, "audio/wav")
+    output = SynthesizedSegmentOutput(audio_file_path=path, record=synthesized.record)
+    return SegmentOutput(output=output.model_dump(mode="json"), usage=Usage(
+        tts_characters=sum(synthesized.record.tts_characters.values())))
 
 
-def assemble(ctx: StageContext) -> StageOutput:
+def assemble(ctx: StageContext, *, prices: Mapping[str, float]) -> StageOutput:
     payload = ctx.inputs_as(GenerateDubbingPayload)
-    done = [RenderedSegmentOutput.model_validate(output) for output in ctx.fanned_in]
+    done = [SynthesizedSegmentOutput.model_validate(output) for output in ctx.fanned_in]
     assembly = assemble_script(
         [d.record for d in done], [ctx.files.read(d.audio_file_path) for d in done],
         audio_paths=[d.audio_file_path for d in done],
-        template_name=payload.service_params.template_name, prices=ctx.settings.tts_prices,
+        template_name=payload.service_params.template_name, prices=prices,
     )
     track = ctx.files.write("dubbing/narration_track.wav", assembly.track_wav, "audio/wav")
     srt = ctx.files.write("dubbing/narration.srt", assembly.srt.encode(), "application/x-subrip")
@@ -104,5 +91,5 @@ def assemble(ctx: StageContext) -> StageOutput:
                              total_duration=script.total_duration, engine=script.engine or "",
                              narration_track_path=track, subtitles_srt_path=srt,
                              subtitles_vtt_path=vtt),
-        usage={"cost_usd": cost},
+        usage=Usage(cost_usd=cost),
     )

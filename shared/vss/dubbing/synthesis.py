@@ -1,4 +1,4 @@
-"""Rendering one segment: synthesise, post-process, fit its slot; the unit a TTS worker runs.
+"""Synthesising one segment: speak, post-process, fit its slot; the unit a TTS worker runs.
 
 Fitting (DESIGN.md §8) never makes chipmunks: speech that overruns its slot by more than the
 tolerance is first sped up a little, pitch kept (at most `max_tempo`); past that the text is
@@ -15,20 +15,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, Field
 
-from vss.config import Settings
+from vss.config import SynthesisConfig
 from vss.domain.artifacts import SegmentFit, SegmentLoudness
-from vss.domain.language import language_profile, speech_units, split_sentences
+from vss.domain.language import SpeechRate, language_profile, speech_units, split_sentences
 from vss.dubbing import audio as post
 from vss.dubbing.plan import SegmentRequest, SpeechPart
-from vss.dubbing.providers import TtsProviders, price_family
+from vss.dubbing.providers import price_family
 from vss.dubbing.speakers import split_speakers
 from vss.dubbing.templates import VoiceRef, load_templates
 from vss.errors import TtsError
-from vss.narration.pacing import SpeechRate, cut_to_budget
-from vss.ports import AudioTools, SpeechEngine, SpeechRequest
-
-__all__ = ["Director", "RenderConfig", "RenderedSegment", "Rewrite", "SegmentRecord",
-           "render_segment"]
+from vss.narration.pacing import cut_to_budget
+from vss.ports import AudioTools, SpeechEngine, SpeechRequest, TtsProviders
 
 # (text, seconds it must fit, lang) -> a shorter text saying the same.
 Rewrite = Callable[[str, float, str], str]
@@ -39,22 +36,6 @@ _PART_GAP_SECONDS = 0.18  # between a narrator's words and a quoted line
 # Cloud TTS takes at most 5000 bytes of text per request (prompt included): longer parts are
 # spoken a few sentences at a time.
 MAX_PART_BYTES = 3500
-
-
-@dataclass(frozen=True)
-class RenderConfig:
-    target_lufs: float = -16.0
-    tolerance_lu: float = 1.0
-    true_peak_dbtp: float = -1.0
-    fit_tolerance: float = 0.05
-    max_tempo: float = 1.15
-    fit_attempts: int = 3
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RenderConfig:
-        return cls(settings.dubbing_loudness_lufs, settings.dubbing_loudness_tolerance_lu,
-                   settings.dubbing_true_peak_dbtp, settings.dubbing_fit_tolerance,
-                   settings.dubbing_max_tempo, settings.dubbing_fit_attempts)
 
 
 class SegmentRecord(BaseModel):
@@ -78,7 +59,7 @@ class SegmentRecord(BaseModel):
 
 
 @dataclass(frozen=True)
-class RenderedSegment:
+class SynthesizedSegment:
     wav: bytes = field(repr=False)  # 48 kHz mono PCM16
     record: SegmentRecord
 
@@ -206,7 +187,7 @@ def _synthesise(request: SegmentRequest, text: str, providers: TtsProviders,
     return take
 
 
-def _shorten(text: str, lang: str, slot: float, spoken_seconds: float, config: RenderConfig,
+def _shorten(text: str, lang: str, slot: float, spoken_seconds: float, config: SynthesisConfig,
              rewrite: Rewrite | None) -> tuple[str, str]:
     """(shorter text, "rewrite" | "cut"), sized at the speech rate this voice was just
     measured at. A rewrite aims at the slot itself (fluent text that needs no speed-up); a
@@ -225,12 +206,12 @@ def _shorten(text: str, lang: str, slot: float, spoken_seconds: float, config: R
         "cut"
 
 
-def render_segment(request: SegmentRequest, providers: TtsProviders, audio: AudioTools,
-                   rewrite: Rewrite | None = None, config: RenderConfig | None = None, *,
-                   director: Director | None = None) -> RenderedSegment:
+def synthesize_segment(request: SegmentRequest, providers: TtsProviders, audio: AudioTools,
+                   rewrite: Rewrite | None = None, config: SynthesisConfig | None = None, *,
+                   director: Director | None = None) -> SynthesizedSegment:
     """The segment's final WAV (48 kHz mono PCM16, trimmed, loudness-normalised, fitted) and
     its record. Raises `TtsError` (permanent) or `RetryableError` from the engines."""
-    config = config or RenderConfig()
+    config = config or SynthesisConfig()
     slot = request.slot_seconds
     # Without footage there is nothing to fit: an estimate is no reason to cut a line.
     constrained = request.slot_source != "estimate"
@@ -283,7 +264,7 @@ def render_segment(request: SegmentRequest, providers: TtsProviders, audio: Audi
         fallback_reason="; ".join(take.reasons) or None, tts_characters=take.characters,
         delivery_notes=take.notes,
     )
-    return RenderedSegment(wav=wav, record=record)
+    return SynthesizedSegment(wav=wav, record=record)
 
 
 def _as_dict(details: object) -> dict[str, object]:

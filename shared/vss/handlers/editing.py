@@ -21,9 +21,8 @@ from vss.editing.inputs import check_dubbing, check_params
 from vss.editing.llm_ranking import rank_with_llm
 from vss.editing.report import validate
 from vss.editing.script import build_editing_script, deterministic_rankings, prepare
-from vss.engines._io import read_dataset, read_model, write_json
 from vss.errors import PayloadInvalid
-from vss.narration.llm import MeteredLlm
+from vss.handlers._io import read_dataset, read_model, write_json
 from vss.stage_handler import StageContext, StageOutput
 
 log = logging.getLogger(__name__)
@@ -47,21 +46,16 @@ def run(ctx: StageContext) -> StageOutput:
                   params.lang.value if params.lang else None)
     prepared = prepare(dubbing, dataset, params)
     rankings = deterministic_rankings(prepared, dubbing)
-    ranking_name, notes, usage = "deterministic", [], {}
-    model = None if params.ranking == "deterministic" else ctx.llm_for(ctx.settings,
-                                                                      params.model)
-    if params.ranking == "gemini" and model is None:
+    ranking_name, notes = "deterministic", []
+    llm = None if params.ranking == "deterministic" else ctx.llm(params.model)
+    if params.ranking == "gemini" and llm is None:
         raise PayloadInvalid("ranking 'gemini' was asked for but no model is configured.",
                              details={"errors": [{"pointer": "/payload/service_params/ranking",
                                                   "reason": "no Gemini model is configured"}]})
-    if model is not None:
-        llm = MeteredLlm(model)
-        try:
-            ranked = rank_with_llm(llm, [s.narration for s in dubbing.dubbing_script],
-                                   rankings, dataset)
-        finally:
-            ctx.spent.update(llm.spent.as_dict())
-        rankings, notes, usage = ranked.rankings, ranked.notes, llm.spent.as_dict()
+    if llm is not None:
+        ranked = rank_with_llm(llm, [s.narration for s in dubbing.dubbing_script], rankings,
+                               dataset)
+        rankings, notes = ranked.rankings, ranked.notes
         ranking_name = f"{llm.name}:{llm.model}" if ranked.ranked_segments else \
             "deterministic (model answers unusable)"
     script, _ = build_editing_script(dubbing, dataset, params, prepared, rankings,
@@ -83,5 +77,4 @@ def run(ctx: StageContext) -> StageOutput:
             hold_segments=len(report.hold_segments),
             extended_segments=len(report.extended_segments),
             max_coverage_error_frames=report.max_coverage_error_frames, valid=report.ok),
-        usage={k: float(v) for k, v in usage.items()},
     )

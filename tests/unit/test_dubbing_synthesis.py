@@ -10,10 +10,9 @@ from vss.domain.audio import wav_facts
 from vss.domain.payloads import DubbingServiceParams
 from vss.dubbing.audio import decode_wav, measure
 from vss.dubbing.plan import SegmentRequest, plan_segments
-from vss.dubbing.providers import TtsProviders
-from vss.dubbing.render import RenderConfig, render_segment
+from vss.dubbing.synthesis import SynthesisConfig, synthesize_segment
 from vss.errors import TtsError
-from vss.ports import LlmResult
+from vss.ports import LlmResult, TtsProviders
 
 LINE = "车小小走进咖啡厅。她看见了楚昊轩。两人都愣住了。"  # 19 units: ~4.2 s at 4.5/s
 
@@ -36,7 +35,7 @@ def offline(*engines: RecordingSpeechEngine, **kwargs: object) -> TtsProviders:
 
 def test_a_segment_that_fits_is_trimmed_normalised_and_48k_mono_pcm16():
     tools = FakeAudioTools()
-    out = render_segment(request(6.0), offline(), tools)
+    out = synthesize_segment(request(6.0), offline(), tools)
     facts = wav_facts(out.wav)
     assert (facts.sample_rate, facts.channels, facts.sample_width_bytes) == (48_000, 1, 2)
     samples, rate = decode_wav(out.wav)
@@ -53,11 +52,11 @@ def test_a_segment_that_fits_is_trimmed_normalised_and_48k_mono_pcm16():
 
 
 def test_a_small_overrun_is_fitted_by_a_tempo_change_no_larger_than_the_limit():
-    natural = render_segment(request(20.0), offline(), FakeAudioTools()).record
+    natural = synthesize_segment(request(20.0), offline(), FakeAudioTools()).record
     slot = natural.fit.raw_duration_seconds / 1.1  # 10 % too long: more than the tolerance
     engine = RecordingSpeechEngine("kokoro")
     tools = FakeAudioTools()
-    out = render_segment(request(slot), offline(engine), tools)
+    out = synthesize_segment(request(slot), offline(engine), tools)
     assert out.record.fit.action == "tempo"
     assert len(tools.tempos) == 1 and tools.tempos[0] == pytest.approx(1.1, abs=0.01)
     assert out.record.duration_seconds <= slot * 1.05
@@ -66,7 +65,7 @@ def test_a_small_overrun_is_fitted_by_a_tempo_change_no_larger_than_the_limit():
 
 def test_a_large_overrun_shortens_the_text_at_a_sentence_and_speaks_again():
     engine = RecordingSpeechEngine("kokoro")
-    out = render_segment(request(2.5), offline(engine), FakeAudioTools())
+    out = synthesize_segment(request(2.5), offline(engine), FakeAudioTools())
     record = out.record
     assert record.fit.action in ("shortened", "tempo") and record.fit.shortened_by == "cut"
     assert record.narration == "车小小走进咖啡厅。" and record.original_narration == LINE
@@ -82,7 +81,7 @@ def test_the_rewrite_is_preferred_to_a_cut_when_it_is_shorter():
         asked.append((text, seconds, lang))
         return "两人在咖啡厅愣住了。"
 
-    out = render_segment(request(2.5), offline(), FakeAudioTools(), rewrite)
+    out = synthesize_segment(request(2.5), offline(), FakeAudioTools(), rewrite)
     assert asked and asked[0][0] == LINE and asked[0][2] == "zh"
     assert out.record.narration == "两人在咖啡厅愣住了。"
     assert out.record.fit.shortened_by == "rewrite"
@@ -90,14 +89,14 @@ def test_the_rewrite_is_preferred_to_a_cut_when_it_is_shorter():
 
 def test_speech_is_never_sped_up_past_the_limit_even_when_it_cannot_fit():
     tools = FakeAudioTools()
-    config = RenderConfig(fit_attempts=1, max_tempo=1.15)
-    out = render_segment(request(2.0), offline(), tools, config=config)
+    config = SynthesisConfig(fit_attempts=1, max_tempo=1.15)
+    out = synthesize_segment(request(2.0), offline(), tools, config=config)
     assert tools.tempos == [1.15]
     assert out.record.fit.action == "overrun" and out.record.fit.overrun_seconds > 0
 
 
 def test_a_cloud_template_without_credentials_is_spoken_offline_and_says_why():
-    out = render_segment(request(6.0, "chinese_gemini_emotional"),
+    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"),
                          offline(cloud_missing="no Google credentials are configured"),
                          FakeAudioTools())
     assert out.record.engine == "kokoro"
@@ -107,7 +106,7 @@ def test_a_cloud_template_without_credentials_is_spoken_offline_and_says_why():
 def test_a_cloud_template_with_cloud_tts_sends_model_voice_and_style_prompt():
     cloud = RecordingSpeechEngine("google-tts")
     providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")], cloud=cloud)
-    out = render_segment(request(6.0, "chinese_gemini_emotional", voice_name="Kore",
+    out = synthesize_segment(request(6.0, "chinese_gemini_emotional", voice_name="Kore",
                                  model_name="gemini-2.5-flash-tts"), providers,
                          FakeAudioTools())
     sent = cloud.requests[0]
@@ -122,11 +121,11 @@ def test_the_cloned_voice_uses_its_key_or_says_which_voice_spoke_instead():
     cloud = RecordingSpeechEngine("google-tts")
     keyed = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud,
                          cloning_keys={"chinese_paieas_replication": "key-123"})
-    out = render_segment(request(6.0, "chinese_paieas_replication"), keyed, FakeAudioTools())
+    out = synthesize_segment(request(6.0, "chinese_paieas_replication"), keyed, FakeAudioTools())
     assert cloud.requests[-1].cloning_key == "key-123"
     assert out.record.tts_characters == {"instant-custom-voice": len(LINE)}
     unkeyed = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    out = render_segment(request(6.0, "chinese_paieas_replication"), unkeyed, FakeAudioTools())
+    out = synthesize_segment(request(6.0, "chinese_paieas_replication"), unkeyed, FakeAudioTools())
     assert cloud.requests[-1].cloning_key is None
     assert cloud.requests[-1].voice == "cmn-CN-Chirp3-HD-Leda"
     assert "no instant custom voice key" in (out.record.fallback_reason or "")
@@ -135,13 +134,13 @@ def test_the_cloned_voice_uses_its_key_or_says_which_voice_spoke_instead():
 def test_a_failing_offline_engine_hands_over_to_the_next_one_and_says_why():
     kokoro = RecordingSpeechEngine("kokoro", refuse="咖啡")
     espeak = RecordingSpeechEngine("espeak-ng")
-    out = render_segment(request(6.0), offline(kokoro, espeak), FakeAudioTools())
+    out = synthesize_segment(request(6.0), offline(kokoro, espeak), FakeAudioTools())
     assert out.record.engine == "espeak-ng"
     assert "kokoro failed" in (out.record.fallback_reason or "")
 
 
 def test_a_missing_kokoro_is_named_when_espeak_speaks():
-    out = render_segment(request(6.0), offline(
+    out = synthesize_segment(request(6.0), offline(
         RecordingSpeechEngine("espeak-ng"),
         offline_missing={"kokoro": "Kokoro is not installed"}), FakeAudioTools())
     assert out.record.fallback_reason == "Kokoro is not installed"
@@ -151,7 +150,7 @@ def test_a_refusal_by_cloud_tts_fails_the_segment_rather_than_falling_back():
     cloud = RecordingSpeechEngine("google-tts", refuse="咖啡")
     providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
     with pytest.raises(TtsError) as caught:
-        render_segment(request(6.0, "chinese_chirp3_hd"), providers, FakeAudioTools())
+        synthesize_segment(request(6.0, "chinese_chirp3_hd"), providers, FakeAudioTools())
     assert caught.value.message.startswith("Segment 0 (narration_000.wav): ")
     assert caught.value.details["segment"] == 0
     assert caught.value.details["basename"] == "narration_000.wav"
@@ -160,7 +159,7 @@ def test_a_refusal_by_cloud_tts_fails_the_segment_rather_than_falling_back():
 def test_quoted_lines_are_spoken_in_the_character_voice():
     text = "楚昊轩冷冷地说：“你给我站住！”她转身就跑。"
     engine = RecordingSpeechEngine("kokoro")
-    out = render_segment(request(8.0, text=text), offline(engine), FakeAudioTools())
+    out = synthesize_segment(request(8.0, text=text), offline(engine), FakeAudioTools())
     voices = [(r.text, r.voice) for r in engine.requests]
     assert voices[1][0] == "你给我站住！" and voices[1][1] != voices[0][1]
     assert out.record.speakers["楚昊轩"] == voices[1][1]
@@ -176,7 +175,7 @@ def test_the_director_adds_delivery_notes_to_the_prompt_and_never_changes_the_wo
         text=""))
     cloud = RecordingSpeechEngine("google-tts")
     providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    out = render_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
+    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
                          director=llm_director(llm))
     sent = cloud.requests[0]
     assert sent.text == LINE and "Hushed" in (sent.prompt or "")
@@ -195,7 +194,7 @@ def test_a_director_that_fails_leaves_the_template_style():
 
     cloud = RecordingSpeechEngine("google-tts")
     providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    out = render_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
+    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
                          director=llm_director(ScriptedLlm(refuse)))
     assert out.record.delivery_notes == [] and cloud.requests[0].prompt
 
@@ -206,19 +205,19 @@ def test_a_line_without_footage_is_spoken_whole_and_never_fitted():
     (planned,) = plan_segments(script, DubbingServiceParams(template_name="local_zh"))
     engine = RecordingSpeechEngine("kokoro", pace=0.7)  # far slower than the estimate
     tools = FakeAudioTools()
-    out = render_segment(planned, offline(engine), tools)
+    out = synthesize_segment(planned, offline(engine), tools)
     assert out.record.fit.action == "unconstrained" and out.record.narration == LINE * 3
     assert tools.tempos == [] and len(engine.requests) == 1
 
 
 def test_a_part_too_long_for_one_cloud_request_is_sent_in_sentences():
-    from vss.dubbing.render import MAX_PART_BYTES
+    from vss.dubbing.synthesis import MAX_PART_BYTES
 
     long_text = "楚昊轩抬起头，淡淡一笑，什么也没有说。" * 80  # ~4.5 kB of UTF-8
     assert len(long_text.encode()) > MAX_PART_BYTES
     cloud = RecordingSpeechEngine("google-tts")
     providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    render_segment(request(400.0, "chinese_chirp3_hd", text=long_text), providers,
+    synthesize_segment(request(400.0, "chinese_chirp3_hd", text=long_text), providers,
                    FakeAudioTools())
     assert len(cloud.requests) == 2
     assert all(len(r.text.encode()) <= MAX_PART_BYTES for r in cloud.requests)
@@ -232,7 +231,7 @@ def test_offline_a_character_keeps_one_voice_of_its_gender_across_segments():
     engine = RecordingSpeechEngine("kokoro")
     for planned in plan_segments(script, DubbingServiceParams(template_name="chinese_chirp3_hd"),
                                  characters=["楚昊轩", "车小小"]):
-        render_segment(planned, offline(engine), FakeAudioTools())
+        synthesize_segment(planned, offline(engine), FakeAudioTools())
     said = {(r.text, r.voice) for r in engine.requests}
     voice_of = {text: voice for text, voice in said}
     assert voice_of["站住！"] == voice_of["你站住！"]

@@ -9,6 +9,7 @@ from vss.config import Settings
 from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.tasks import Task, TaskError
+from vss.domain.usage import Usage
 from vss.errors import VssError
 from vss.redaction import redact, redact_json
 
@@ -23,7 +24,7 @@ def safe_error(settings: Settings, error: VssError) -> TaskError:
                      details=redact_json(recorded.details, secrets))
 
 
-def fail_task(deps: Deps, task_id: str, error: TaskError, spent: dict[str, float],
+def fail_task(deps: Deps, task_id: str, error: TaskError, spent: Usage,
               labels: dict[str, str]) -> None:
     """Fail the task with `error` (unless it already ended), charging what the attempt spent."""
     def change(task: Task) -> Task:

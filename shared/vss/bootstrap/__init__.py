@@ -1,0 +1,62 @@
+"""The composition root: one function per deployed function builds what it runs with.
+
+    for_api, for_on_upload, for_deadline, for_dead_letter   here: the ports alone
+    for_stage_worker (`vss.bootstrap.stage_worker`)   + the model factory and the stage
+                                                        handlers, bound to their configs
+    for_tts_worker (`vss.bootstrap.tts_worker`)       + the model factory and the segment
+                                                        handler with its speech engines
+
+Each takes the settings and, for tests, `base`: the ports to build on (fakes, or adapters
+against the emulators); without it the real adapters are connected. The workers' roots live
+in modules of their own because a function's package holds what its entry point imports, lazy
+imports included (`scripts/package_functions.py`): the API never ships the handlers, the
+speech engines or the audio libraries.
+"""
+
+from __future__ import annotations
+
+from vss.config import Settings
+from vss.deps import Deps
+
+
+def cloud_ports(settings: Settings) -> Deps:
+    """The real adapters against Google Cloud (or the emulators named in the settings)."""
+    from google.cloud import firestore
+
+    from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
+    from vss.adapters.firestore_repos import (
+        FirestoreFileRepository,
+        FirestoreIdempotencyRepository,
+        FirestoreTaskRepository,
+        FirestoreTenantRepository,
+    )
+    from vss.adapters.firestore_segments import FirestoreSegmentRepository
+    from vss.adapters.gcs import GcsBlobStore
+    from vss.adapters.pubsub import PubSubPublisher
+
+    s = settings
+    db = firestore.Client(project=s.project_id)
+    return Deps(
+        settings=s,
+        tasks=FirestoreTaskRepository(db),
+        files=FirestoreFileRepository(db),
+        tenants=FirestoreTenantRepository(db),
+        segments=FirestoreSegmentRepository(db),
+        idempotency=FirestoreIdempotencyRepository(db),
+        blobs=GcsBlobStore.connect(
+            s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
+        ),
+        publisher=PubSubPublisher(s.project_id),
+        deadlines=CloudTasksDeadlineScheduler.connect(
+            s.project_id, s.region, s.deadline_queue, s.deadline_url, s.tasks_emulator_host,
+            service_account=s.deadline_service_account,
+        ),
+    )
+
+
+def for_api(settings: Settings, base: Deps | None = None) -> Deps:
+    return base or cloud_ports(settings)
+
+
+# The other functions that only read and write through the ports.
+for_on_upload = for_deadline = for_dead_letter = for_api

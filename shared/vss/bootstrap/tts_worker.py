@@ -1,0 +1,37 @@
+"""The TTS worker's composition root: the segment handler with its speech engines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+
+from vss.adapters.tts import audio_tools_from_settings, tts_providers_from_settings
+from vss.bootstrap import cloud_ports
+from vss.bootstrap.models import gemini_factory
+from vss.config import Settings, SynthesisConfig
+from vss.deps import Deps
+from vss.handlers import dubbing
+from vss.ports import AudioTools, LlmFactory, TtsProviders
+
+
+def for_tts_worker(settings: Settings, base: Deps | None = None, *,
+                   llm_for: LlmFactory | None = None, speech: TtsProviders | None = None,
+                   audio: AudioTools | None = None) -> Deps:
+    """The segment handler with the speech engines and audio tools (from the settings unless
+    given), and the model factory (the director and the rewrites of overlong segments)."""
+    speech = speech or tts_providers_from_settings(settings)
+    audio = audio or audio_tools_from_settings(settings)
+    deps = base or cloud_ports(settings)
+    return replace(deps, llm_for=llm_for or gemini_factory(settings),
+                   segment_handler=partial(dubbing.synthesize, providers=speech, audio=audio,
+                                           config=synthesis_config(settings)))
+
+
+def synthesis_config(settings: Settings) -> SynthesisConfig:
+    return SynthesisConfig(
+        target_lufs=settings.dubbing_loudness_lufs,
+        tolerance_lu=settings.dubbing_loudness_tolerance_lu,
+        true_peak_dbtp=settings.dubbing_true_peak_dbtp,
+        fit_tolerance=settings.dubbing_fit_tolerance, max_tempo=settings.dubbing_max_tempo,
+        fit_attempts=settings.dubbing_fit_attempts,
+    )
