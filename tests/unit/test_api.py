@@ -86,6 +86,15 @@ def test_unknown_route_and_method_are_json(client, headers):
     assert wrong.status_code == 405 and wrong.get_json()["code"] == 1008
 
 
+def test_apps_built_from_the_same_blueprints_each_answer_from_their_own_deps(deps, headers):
+    """The routes are module-level blueprints: a second app must not see the first's ports."""
+    other = fake_deps(max_upload_bytes=4096)
+    ours, theirs = create_app(deps).test_client(), create_app(other).test_client()
+    assert ours.get("/api/v1/tasks/", headers=headers).status_code == 200
+    assert theirs.get("/api/v1/tasks/", headers=headers).status_code == 401
+    assert ours.get("/api/v1/tasks/", headers=headers).status_code == 200
+
+
 def test_openapi_document_lists_every_route(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
