@@ -16,6 +16,7 @@ from vss.domain.editing_report import (
     ReportIssue,
     SegmentCheck,
 )
+from vss.domain.media_time import clip_source_range, frame_rate
 from vss.domain.payloads import EditingServiceParams
 from vss.domain.timecode import Timecode
 from vss.editing.frames import FrameClock, segment_frames
@@ -27,6 +28,7 @@ _TOLERANCE_S = 1e-6
 def validate(script: EditingScript, dubbing: DubbingScript, dataset: Dataset,
              params: EditingServiceParams) -> EditingReport:
     clock = FrameClock(script.fps)
+    rate = frame_rate(script.fps)
     issues: list[ReportIssue] = []
     checks: list[SegmentCheck] = []
     shown: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -44,8 +46,8 @@ def validate(script: EditingScript, dubbing: DubbingScript, dataset: Dataset,
         cited_ids = set(segment.source_scene_ids)
         covered = cited = extended = held = long_clips = short_clips = 0
         for c, clip in enumerate(segment.b_roll_clips):
-            frames = clip.frames if clip.frames is not None else \
-                clock.nearest_frame(clip.duration)
+            span = clip_source_range(clip, rate)
+            frames = span.duration
             covered += frames
             problem = _bounds(clip, dataset, extent, clock)
             if problem:
@@ -64,9 +66,7 @@ def validate(script: EditingScript, dubbing: DubbingScript, dataset: Dataset,
                 issues.append(ReportIssue(kind="mid_word_cut", segment=index, clip=c,
                                           message=f"a cut inside a word of scene "
                                                   f"{clip.scene_id}"))
-            start = clip.source_in_frame if clip.source_in_frame is not None else \
-                clock.frame_at_or_after(Timecode.parse(clip.start_time).ms)
-            shown[clip.chapter_id].append((start, start + frames))
+            shown[clip.chapter_id].append((span.start, span.end))
             if clip.scene_id in cited_ids:
                 cited += frames
             else:
@@ -89,8 +89,8 @@ def validate(script: EditingScript, dubbing: DubbingScript, dataset: Dataset,
                 out_of_bounds += 1
                 issues.append(ReportIssue(kind="out_of_bounds", segment=index,
                                           message=f"key line: {problem}"))
-            start = key.source_in_frame or 0
-            shown[key.chapter_id].append((start, start + (key.frames or 0)))
+            key_span = clip_source_range(key, rate)
+            shown[key.chapter_id].append((key_span.start, key_span.end))
         error_frames = covered - segment.narration_duration * script.fps
         if covered != target or abs(error_frames) > 1 + _TOLERANCE_S:
             issues.append(ReportIssue(kind="coverage", segment=index, message=(
