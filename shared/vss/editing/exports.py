@@ -29,7 +29,7 @@ import otio_fcpx_xml_adapter  # noqa: F401
 
 from vss.domain.artifacts import BRollClip, EditingScript
 from vss.domain.dataset import Dataset
-from vss.domain.media_time import clip_source_range, frame_at_or_after, frame_rate
+from vss.domain.media_time import FrameRange, clip_source_range, frame_at_or_after, frame_rate
 
 VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
 
@@ -67,9 +67,8 @@ def _clip_frames(clip: BRollClip, rate: Fraction) -> int:
     return clip_source_range(clip, rate).duration
 
 
-def _media(clip: BRollClip, fps: float, rate: Fraction, episodes: dict[int, int]
+def _media(clip: BRollClip, span: FrameRange, fps: float, episodes: dict[int, int]
            ) -> otio.schema.ExternalReference:
-    span = clip_source_range(clip, rate)
     length = max(episodes.get(clip.chapter_id, 0), span.end)
     return otio.schema.ExternalReference(
         target_url=clip.source_file or f"chapter_{clip.chapter_id}",
@@ -80,7 +79,7 @@ def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
                 episodes: dict[int, int]) -> otio.schema.Clip:
     span = clip_source_range(clip, rate)
     item = otio.schema.Clip(
-        name=name, media_reference=_media(clip, fps, rate, episodes),
+        name=name, media_reference=_media(clip, span, fps, episodes),
         source_range=_range(span.start, span.duration, fps),
         metadata={"vss": {"scene_id": clip.scene_id, "chapter_id": clip.chapter_id,
                           "kind": clip.kind, "origin": clip.origin,
@@ -92,8 +91,8 @@ def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
 
 
 def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.schema.Timeline:
-    # Frame numbers come from the exact rate (as the renderer cuts them); OTIO is handed the
-    # script's own fps, which its writers already read as NTSC when it is 29.97 and the like.
+    # Frame numbers follow the exact rate, as the renderer cuts them; OTIO keeps the script's
+    # own fps as the rate it writes, as before.
     fps, rate = script.fps, frame_rate(script.fps)
     episodes = _episode_frames(dataset, rate)
     timeline = otio.schema.Timeline(name=name, global_start_time=_rt(0, fps))
