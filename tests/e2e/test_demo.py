@@ -33,8 +33,10 @@ def test_demo_ends_in_a_checked_video_and_a_second_run_redoes_nothing(tmp_path: 
     assert all(report[k]["ok"] for k in ("duration_check", "cuts", "loudness"))
     assert (out / "preview.mp4").stat().st_size > 0 and (out / "index.html").is_file()
     editing = json.loads((out / "editing_script.json").read_text())
+    # The video is the timeline (key lines included), not the narration (`total_duration`).
+    assert report["duration_check"]["timeline_frames"] == editing["total_frames"]
     assert report["duration_check"]["timeline_seconds"] == pytest.approx(
-        editing["total_duration"], abs=1 / editing["fps"] + 1e-6)
+        editing["timeline_duration"], abs=1 / editing["fps"] + 1e-6)
     for figure in ("narration segments", "fit to slots", "segment loudness",
                    "cuts on their frame", "video loudness", "preview.mp4"):
         assert figure in first

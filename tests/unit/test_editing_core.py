@@ -75,3 +75,23 @@ def test_a_key_line_plays_after_its_segment_and_never_under_a_clip(blueprint_byt
         if clip.chapter_id == key.chapter_id:
             assert clip.source_in_frame + clip.frames <= key.source_in_frame or \
                 clip.source_in_frame >= key.source_in_frame + key.frames
+
+
+def test_the_totals_name_the_narration_and_the_video_and_agree(blueprint_bytes):
+    script = _script(blueprint_bytes)
+    keys = [k for s in script.editing_script for k in s.key_lines]
+    assert keys  # so the video is longer than the narration
+    # The video: frames and seconds of the same timeline, within a frame of each other.
+    assert script.total_frames == sum(c.frames for s in script.editing_script
+                                      for c in [*s.b_roll_clips, *s.key_lines])
+    assert abs(script.total_frames / script.fps - script.timeline_duration) < 1 / script.fps
+    # The narration: the seed's name and ours, the audio added up; its frames are the clips'.
+    assert script.narration_duration == script.total_duration == round(
+        sum(s.narration_duration for s in script.editing_script), 3)
+    clock = FrameClock(script.fps)
+    assert sum(s.narration_frames for s in script.editing_script) == \
+        clock.nearest_frame(script.narration_duration)
+    # What lies between them is the key lines, to the frame.
+    key_seconds = sum(k.frames for k in keys) / script.fps
+    assert abs(script.timeline_duration - script.narration_duration - key_seconds) \
+        <= 1 / script.fps

@@ -181,11 +181,22 @@ class EditingSegment(_Artifact):
 
 
 class EditingScript(_Artifact):
+    """Each narration segment's clips in timeline order. Its totals measure two things: the
+    narration (`total_duration`, the seed's name, and `narration_duration`) and the video
+    (`total_frames`, `timeline_duration`), longer by the key lines the narration pauses for."""
+
     editing_script: list[EditingSegment] = Field(min_length=1)
     fps: float
-    total_duration: float = Field(description="Seconds of narration.")
-    total_frames: int | None = Field(None, description="Frames of the timeline, key lines "
-                                     "included.")
+    total_duration: float = Field(description="Seconds of narration: the segments' audio "
+                                  "added up (the seed's name for narration_duration). Not the "
+                                  "video's length: see timeline_duration.")
+    total_frames: int | None = Field(None, description="Frames of the timeline at fps, key "
+                                     "lines included: the video's length in frames.")
+    narration_duration: float | None = Field(
+        None, description="Seconds of narration, the same as total_duration.")
+    timeline_duration: float | None = Field(
+        None, description="Seconds of the timeline, key lines included: total_frames / fps, "
+        "the video's length.")
     ranking: str | None = None
     lang: str | None = None
     notes: list[str] = Field(default_factory=list)

@@ -9,6 +9,6 @@ import (the model that may rank candidates comes in through the StructuredLlm po
     placement   where a clip is cut inside its window; lengths a window can give
     audio       each clip's audio mode; key lines
     script      the whole script and its timeline
-    report      validation of the finished script
+    report      validation of the finished script, composed of report_checks
     exports     OTIO, FCPXML, FCP 7 XML, CMX 3600 EDL
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import opentimelineio as otio
 
@@ -28,6 +29,7 @@ import otio_fcpx_xml_adapter  # noqa: F401
 
 from vss.domain.artifacts import BRollClip, EditingScript
 from vss.domain.dataset import Dataset
+from vss.domain.media_time import FrameRange, clip_source_range, frame_at_or_after, frame_rate
 
 VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
 
@@ -52,30 +54,33 @@ def _basename(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def _episode_frames(dataset: Dataset, fps: float) -> dict[int, int]:
+def _episode_frames(dataset: Dataset, rate: Fraction) -> dict[int, int]:
     """Each episode's known length in frames: to the end of its last scene."""
     ends: dict[int, int] = {}
     for scene in dataset.scenes.values():
-        end = math.ceil(scene.end.ms * fps / 1000 - 1e-6)
+        end = frame_at_or_after(scene.end.ms, rate)
         ends[scene.chapter_id] = max(ends.get(scene.chapter_id, 0), end)
     return ends
 
 
-def _media(clip: BRollClip, fps: float, episodes: dict[int, int]
+def _clip_frames(clip: BRollClip, rate: Fraction) -> int:
+    return clip_source_range(clip, rate).duration
+
+
+def _media(clip: BRollClip, span: FrameRange, fps: float, episodes: dict[int, int]
            ) -> otio.schema.ExternalReference:
-    start = clip.source_in_frame or 0
-    length = max(episodes.get(clip.chapter_id, 0), start + (clip.frames or 0))
+    length = max(episodes.get(clip.chapter_id, 0), span.end)
     return otio.schema.ExternalReference(
         target_url=clip.source_file or f"chapter_{clip.chapter_id}",
         available_range=_range(0, length, fps))
 
 
-def _video_clip(clip: BRollClip, name: str, fps: float, episodes: dict[int, int]
-                ) -> otio.schema.Clip:
-    frames = clip.frames or 0
+def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
+                episodes: dict[int, int]) -> otio.schema.Clip:
+    span = clip_source_range(clip, rate)
     item = otio.schema.Clip(
-        name=name, media_reference=_media(clip, fps, episodes),
-        source_range=_range(clip.source_in_frame or 0, frames, fps),
+        name=name, media_reference=_media(clip, span, fps, episodes),
+        source_range=_range(span.start, span.duration, fps),
         metadata={"vss": {"scene_id": clip.scene_id, "chapter_id": clip.chapter_id,
                           "kind": clip.kind, "origin": clip.origin,
                           "audio_mode": clip.audio_mode, "source_gain_db": clip.source_gain_db,
@@ -86,14 +91,17 @@ def _video_clip(clip: BRollClip, name: str, fps: float, episodes: dict[int, int]
 
 
 def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.schema.Timeline:
-    fps = script.fps
-    episodes = _episode_frames(dataset, fps)
+    # Frame numbers follow the exact rate, as the renderer cuts them; OTIO keeps the script's
+    # own fps as the rate it writes, as before.
+    fps, rate = script.fps, frame_rate(script.fps)
+    episodes = _episode_frames(dataset, rate)
     timeline = otio.schema.Timeline(name=name, global_start_time=_rt(0, fps))
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
     narration = otio.schema.Track(name=NARRATION_TRACK, kind=otio.schema.TrackKind.Audio)
     source = otio.schema.Track(name=SOURCE_AUDIO_TRACK, kind=otio.schema.TrackKind.Audio)
     for s, segment in enumerate(script.editing_script):
-        frames = segment.narration_frames or sum(c.frames or 0 for c in segment.b_roll_clips)
+        frames = segment.narration_frames or sum(_clip_frames(c, rate)
+                                                 for c in segment.b_roll_clips)
         audio_frames = max(frames, math.ceil(segment.narration_duration * fps - 1e-6))
         narration.append(otio.schema.Clip(
             name=_basename(segment.narration_audio_path),
@@ -106,13 +114,14 @@ def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.s
                  for c, clip in enumerate(segment.b_roll_clips)]
         clips += [(f"seg{s:03d}_key scene {clip.scene_id}", clip) for clip in segment.key_lines]
         for clip_name, clip in clips:
-            video.append(_video_clip(clip, clip_name, fps, episodes))
+            video.append(_video_clip(clip, clip_name, fps, rate, episodes))
             heard = clip.audio_mode in ("ducked", "original") and not clip.freeze_frame
             if heard:
-                source.append(_video_clip(clip, clip_name, fps, episodes))
+                source.append(_video_clip(clip, clip_name, fps, rate, episodes))
             else:
-                source.append(otio.schema.Gap(source_range=_range(0, clip.frames or 0, fps)))
-        keys = sum(clip.frames or 0 for clip in segment.key_lines)
+                gap = _clip_frames(clip, rate)
+                source.append(otio.schema.Gap(source_range=_range(0, gap, fps)))
+        keys = sum(_clip_frames(clip, rate) for clip in segment.key_lines)
         if keys:
             narration.append(otio.schema.Gap(source_range=_range(0, keys, fps)))
     timeline.tracks.extend([video, narration, source])

@@ -1,13 +1,17 @@
 """The validation report: the finished editing script checked against the dataset and the
 dubbing script, from the script's own fields (timecodes, frames, durations), not from the
-solver's state, so a bug in the solver shows up here."""
+solver's state, so a bug in the solver shows up here.
+
+`validate` composes the checks of `vss.editing.report_checks` (one function each) and sums
+up what they found; the order it runs them in is the order of the report's issues.
+"""
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
 
-from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript
+from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
 from vss.domain.dataset import Dataset
 from vss.domain.editing_report import (
     ClipLengths,
@@ -16,141 +20,147 @@ from vss.domain.editing_report import (
     ReportIssue,
     SegmentCheck,
 )
+from vss.domain.media_time import clip_source_range, frame_rate
 from vss.domain.payloads import EditingServiceParams
-from vss.domain.timecode import Timecode
 from vss.editing.frames import FrameClock, segment_frames
+from vss.editing.report_checks import (
+    CLIP_CHECKS,
+    KEY_LINE_CHECKS,
+    PlacedClip,
+    Scope,
+    Tally,
+    below_cited_share,
+    coverage,
+    coverage_error_frames,
+    reuse,
+)
 
 _BUCKETS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 8.0)
-_TOLERANCE_S = 1e-6
+_CUT_NAMES = ("clean", "word", "mid_word")
 
 
 def validate(script: EditingScript, dubbing: DubbingScript, dataset: Dataset,
              params: EditingServiceParams) -> EditingReport:
-    clock = FrameClock(script.fps)
+    """Check a finished editing script against its dubbing script and dataset."""
+    scope = _scope(script, dataset, params)
+    targets = segment_frames([s.duration_seconds for s in dubbing.dubbing_script], scope.clock)
     issues: list[ReportIssue] = []
     checks: list[SegmentCheck] = []
-    shown: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    extent: dict[int, tuple[int, int]] = {}
-    for scene in dataset.scenes.values():
-        low, high = extent.get(scene.chapter_id, (scene.start.ms, scene.end.ms))
-        extent[scene.chapter_id] = (min(low, scene.start.ms), max(high, scene.end.ms))
-    lengths: list[float] = []
-    cuts = {"clean": 0, "word": 0, "mid_word": 0}
-    out_of_bounds = 0
-    targets = segment_frames([s.duration_seconds for s in dubbing.dubbing_script], clock)
-    cited_total = clip_total = 0
+    tallies: list[Tally] = []
+    placed: list[PlacedClip] = []
     for index, (segment, (_, target)) in enumerate(
             zip(script.editing_script, targets, strict=True)):
-        cited_ids = set(segment.source_scene_ids)
-        covered = cited = extended = held = long_clips = short_clips = 0
-        for c, clip in enumerate(segment.b_roll_clips):
-            frames = clip.frames if clip.frames is not None else \
-                clock.nearest_frame(clip.duration)
-            covered += frames
-            problem = _bounds(clip, dataset, extent, clock)
-            if problem:
-                out_of_bounds += 1
-                issues.append(ReportIssue(kind="out_of_bounds", segment=index, clip=c,
-                                          message=problem))
-            if clip.freeze_frame:
-                held += frames
-                issues.append(ReportIssue(kind="hold", segment=index, clip=c, message=(
-                    f"freeze-frame of {clip.start_time} in scene {clip.scene_id} for "
-                    f"{clip.duration:.3f} s")))
-                continue
-            lengths.append(clip.duration)
-            cuts[clip.cut_quality or "clean"] += 1
-            if clip.cut_quality == "mid_word":
-                issues.append(ReportIssue(kind="mid_word_cut", segment=index, clip=c,
-                                          message=f"a cut inside a word of scene "
-                                                  f"{clip.scene_id}"))
-            start = clip.source_in_frame if clip.source_in_frame is not None else \
-                clock.frame_at_or_after(Timecode.parse(clip.start_time).ms)
-            shown[clip.chapter_id].append((start, start + frames))
-            if clip.scene_id in cited_ids:
-                cited += frames
-            else:
-                extended += frames
-                issues.append(ReportIssue(kind="extension", segment=index, clip=c, message=(
-                    f"{clip.duration:.3f} s from scene {clip.scene_id}, which the segment "
-                    f"does not cite")))
-            if clip.duration > params.max_clip_seconds + _TOLERANCE_S:
-                long_clips += 1
-                issues.append(ReportIssue(kind="long_clip", segment=index, clip=c,
-                                          message=f"{clip.duration:.3f} s"))
-            if clip.duration < params.min_clip_seconds - _TOLERANCE_S \
-                    and segment.narration_duration >= params.min_clip_seconds:
-                short_clips += 1
-                issues.append(ReportIssue(kind="short_clip", segment=index, clip=c,
-                                          message=f"{clip.duration:.3f} s"))
-        for key in segment.key_lines:
-            problem = _bounds(key, dataset, extent, clock)
-            if problem:
-                out_of_bounds += 1
-                issues.append(ReportIssue(kind="out_of_bounds", segment=index,
-                                          message=f"key line: {problem}"))
-            start = key.source_in_frame or 0
-            shown[key.chapter_id].append((start, start + (key.frames or 0)))
-        error_frames = covered - segment.narration_duration * script.fps
-        if covered != target or abs(error_frames) > 1 + _TOLERANCE_S:
-            issues.append(ReportIssue(kind="coverage", segment=index, message=(
-                f"clips cover {covered} frames, the narration needs {target} "
-                f"({segment.narration_duration} s)")))
-        footage = covered - held
-        share = cited / footage if footage else (1.0 if not held else 0.0)
-        if share + _TOLERANCE_S < params.min_cited_share:
-            issues.append(ReportIssue(kind="below_cited_share", segment=index, message=(
-                f"{share:.0%} of the clip time comes from the cited scenes")))
-        cited_total += cited
-        clip_total += footage
-        checks.append(SegmentCheck(
-            index=index, narration_seconds=segment.narration_duration, target_frames=target,
-            covered_frames=covered, coverage_error_frames=round(error_frames, 4),
-            coverage_error_seconds=round(error_frames / script.fps, 6),
-            clips=len(segment.b_roll_clips), cited_share=round(share, 4),
-            extended_frames=extended, hold_frames=held, long_clips=long_clips,
-            short_clips=short_clips, key_lines=len(segment.key_lines)))
-    reused = sum(_overlapping(ranges) for ranges in shown.values())
-    if reused and not params.allow_reuse:
-        issues.append(ReportIssue(kind="reuse", segment=-1, message=(
-            f"{reused} source frames are shown more than once")))
-    failures = {"coverage", "out_of_bounds", "inconsistent"} | (
-        set() if params.allow_reuse else {"reuse"})
+        clips, keys = _place(index, segment, scope)
+        tally = _tally(clips)
+        found = _segment_issues(index, segment, clips, keys, tally, target, scope)
+        checks.append(_segment_check(index, segment, tally, target, found, scope))
+        issues += found
+        tallies.append(tally)
+        placed += clips + keys
+    reused = _reused_frames(placed)
+    reused_twice = reuse(reused, scope)
+    if reused_twice is not None:
+        issues.append(reused_twice)
+    footage = [p.clip for p in placed if p.footage]
     return EditingReport(
         fps=script.fps, ranking=script.ranking or "deterministic",
         min_clip_seconds=params.min_clip_seconds, max_clip_seconds=params.max_clip_seconds,
         min_cited_share=params.min_cited_share, segments=checks,
         max_coverage_error_frames=max((abs(c.coverage_error_frames) for c in checks),
                                       default=0.0),
-        out_of_bounds_clips=out_of_bounds, reused_frames=reused,
+        out_of_bounds_clips=_count(issues, "out_of_bounds"), reused_frames=reused,
         hold_segments=[c.index for c in checks if c.hold_frames],
         extended_segments=[c.index for c in checks if c.extended_frames],
         below_cited_share=sorted({i.segment for i in issues if i.kind == "below_cited_share"}),
-        cited_share=round(cited_total / clip_total, 4) if clip_total else 1.0,
-        clip_lengths=_distribution(lengths), cut_points=cuts, issues=issues,
-        ok=not any(issue.kind in failures for issue in issues))
+        cited_share=_overall_cited_share(tallies),
+        clip_lengths=_distribution([clip.duration for clip in footage]),
+        cut_points=_cut_points(footage), issues=issues, ok=_ok(issues, params))
 
 
-def _bounds(clip: BRollClip, dataset: Dataset, extent: dict[int, tuple[int, int]],
-            clock: FrameClock) -> str | None:
-    """Why the clip reads outside its scene (or, for a hold, its episode); None if inside."""
-    scene = dataset.scenes.get(clip.scene_id)
-    if scene is None:
-        return f"scene {clip.scene_id} is not in the dataset"
-    if scene.chapter_id != clip.chapter_id:
-        return f"scene {clip.scene_id} is in chapter {scene.chapter_id}, not {clip.chapter_id}"
-    start = Timecode.parse(clip.start_time).ms
-    if clip.source_in_frame is not None and start != clock.ms(clip.source_in_frame):
-        return f"start_time {clip.start_time} is not frame {clip.source_in_frame}"
-    if clip.freeze_frame:
-        low, high = extent[clip.chapter_id]
-        return None if low <= start < high else f"held frame {clip.start_time} is outside " \
-            f"episode {clip.chapter_id}"
-    end = start + clip.duration * 1000
-    if start < scene.start.ms or end > scene.end.ms + _TOLERANCE_S * 1000:
-        return (f"{clip.start_time} + {clip.duration} s leaves scene {scene.id} "
-                f"({scene.start} – {scene.end})")
-    return None
+def _scope(script: EditingScript, dataset: Dataset, params: EditingServiceParams) -> Scope:
+    extent: dict[int, tuple[int, int]] = {}
+    for scene in dataset.scenes.values():
+        low, high = extent.get(scene.chapter_id, (scene.start.ms, scene.end.ms))
+        extent[scene.chapter_id] = (min(low, scene.start.ms), max(high, scene.end.ms))
+    return Scope(script, dataset, params, FrameClock(script.fps), frame_rate(script.fps),
+                 extent)
+
+
+def _segment_issues(index: int, segment: EditingSegment, clips: list[PlacedClip],
+                    keys: list[PlacedClip], tally: Tally, target: int, scope: Scope
+                    ) -> list[ReportIssue]:
+    """A segment's issues in report order: clip by clip, key lines, then the segment's."""
+    found = [issue for p in clips for check in CLIP_CHECKS if (issue := check(p, scope))]
+    found += [issue for p in keys for check in KEY_LINE_CHECKS if (issue := check(p, scope))]
+    found += [issue for issue in (coverage(index, segment, tally, target, scope),
+                                  below_cited_share(index, tally, scope)) if issue]
+    return found
+
+
+def _place(index: int, segment: EditingSegment, scope: Scope
+           ) -> tuple[list[PlacedClip], list[PlacedClip]]:
+    """The segment's clips and key lines with the source frames each reads."""
+    clips = [PlacedClip(segment, index, c, clip, clip_source_range(clip, scope.rate))
+             for c, clip in enumerate(segment.b_roll_clips)]
+    keys = [PlacedClip(segment, index, None, key, clip_source_range(key, scope.rate))
+            for key in segment.key_lines]
+    return clips, keys
+
+
+def _tally(clips: list[PlacedClip]) -> Tally:
+    """Frames of the segment's clips (key lines play outside the narration: not counted)."""
+    covered = sum(p.span.duration for p in clips)
+    held = sum(p.span.duration for p in clips if p.clip.freeze_frame)
+    cited = sum(p.span.duration for p in clips if p.footage and p.cited)
+    extended = sum(p.span.duration for p in clips if p.footage and not p.cited)
+    return Tally(covered=covered, cited=cited, extended=extended, held=held)
+
+
+def _segment_check(index: int, segment: EditingSegment, tally: Tally, target: int,
+                   issues: list[ReportIssue], scope: Scope) -> SegmentCheck:
+    error_frames = coverage_error_frames(segment, tally, scope)
+    return SegmentCheck(
+        index=index, narration_seconds=segment.narration_duration, target_frames=target,
+        covered_frames=tally.covered, coverage_error_frames=round(error_frames, 4),
+        coverage_error_seconds=round(error_frames / scope.script.fps, 6),
+        clips=len(segment.b_roll_clips), cited_share=round(tally.cited_share, 4),
+        extended_frames=tally.extended, hold_frames=tally.held,
+        long_clips=_count(issues, "long_clip"), short_clips=_count(issues, "short_clip"),
+        key_lines=len(segment.key_lines))
+
+
+def _count(issues: list[ReportIssue], kind: str) -> int:
+    return sum(1 for issue in issues if issue.kind == kind)
+
+
+def _overall_cited_share(tallies: list[Tally]) -> float:
+    cited = sum(t.cited for t in tallies)
+    footage = sum(t.footage for t in tallies)
+    return round(cited / footage, 4) if footage else 1.0
+
+
+def _ok(issues: list[ReportIssue], params: EditingServiceParams) -> bool:
+    """No broken guarantee: coverage, bounds, and reuse unless it is allowed."""
+    failures = {"coverage", "out_of_bounds", "inconsistent"} | (
+        set() if params.allow_reuse else {"reuse"})
+    return not any(issue.kind in failures for issue in issues)
+
+
+def _cut_points(footage: list[BRollClip]) -> dict[str, int]:
+    cuts = dict.fromkeys(_CUT_NAMES, 0)
+    for clip in footage:
+        cuts[clip.cut_quality or "clean"] += 1
+    return cuts
+
+
+def _reused_frames(placed: list[PlacedClip]) -> int:
+    """Source frames shown more than once: footage and key lines (a hold shows one frame,
+    which may be shown again)."""
+    shown: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for p in placed:
+        if p.footage or p.index is None:
+            shown[p.clip.chapter_id].append((p.span.start, p.span.end))
+    return sum(_overlapping(ranges) for ranges in shown.values())
 
 
 def _overlapping(ranges: list[tuple[int, int]]) -> int:

@@ -99,9 +99,12 @@ def build_editing_script(
             source_scene_ids=list(segment.source_scene_ids), narration_frames=plan.frames,
             timeline_start=clock.seconds(start), timeline_start_frame=start, key_lines=keys))
     notes = [f"segment {plan.index}: {note}" for plan in plans for note in plan.notes]
+    narration_seconds = round(math.fsum(durations), 3)
     script = EditingScript(
         editing_script=segments, fps=clock.fps,
-        total_duration=round(math.fsum(durations), 3), total_frames=cursor,
+        # The seed's pair, kept for the edge: the narration's seconds and the video's frames.
+        total_duration=narration_seconds, total_frames=cursor,
+        narration_duration=narration_seconds, timeline_duration=clock.seconds(cursor),
         ranking=ranking_name, lang=params.lang.value if params.lang else None, notes=notes)
     return script, plans
 

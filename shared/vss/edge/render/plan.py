@@ -6,12 +6,13 @@ after another, each segment's `b_roll_clips` end to end under its narration, the
 script's `fps`, and every audio position the sample that frame starts on, so nothing drifts
 however long the timeline is.
 
-Fields read when present (the editing stage writes them) and what is assumed without them:
+Fields read when present (the editing stage writes them) and what is assumed without them (the
+first two by `vss.domain.media_time.clip_source_range`, the rule the report and exports share):
 
 | field | absent |
 |---|---|
 | `source_in_frame` | the first frame at or after `start_time` |
-| `frames` | `duration` x fps, rounded |
+| `frames` | `duration` x fps, rounded half up |
 | `audio_mode` | `ducked` (the source under the narration); `original` for a key line |
 | `source_gain_db` | `--duck-db` (-18 dB, the editing stage's default) if ducked; 0 dB if original |
 | `freeze_frame` | false; a frozen clip is always narration only |
@@ -28,6 +29,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ValidationError
 
+from vss.domain import media_time
 from vss.domain.artifacts import BRollClip, EditingScript
 from vss.domain.pointers import pointer
 from vss.domain.timecode import Timecode
@@ -36,8 +38,6 @@ AudioMode = Literal["narration_only", "ducked", "original"]
 AUDIO_MODES: tuple[AudioMode, ...] = ("narration_only", "ducked", "original")
 DEFAULT_DUCK_DB = -18.0
 SAMPLE_RATE = 48_000
-_NTSC_BASES = (24, 30, 48, 60, 120)
-_EPS = 1e-6
 
 
 class RenderError(Exception):
@@ -50,13 +50,10 @@ class RenderError(Exception):
 
 def frame_rate(fps: float) -> Fraction:
     """The exact rate behind a float: 29.97 is 30000/1001, as NTSC footage really runs."""
-    if not fps > 0 or not math.isfinite(fps):
-        raise RenderError([f"fps must be a positive number, got {fps}"])
-    for base in _NTSC_BASES:
-        ntsc = Fraction(base * 1000, 1001)
-        if abs(fps - float(ntsc)) < 0.005:
-            return ntsc
-    return Fraction(fps).limit_denominator(1000)
+    try:
+        return media_time.frame_rate(fps)
+    except ValueError as exc:
+        raise RenderError([str(exc)]) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +112,7 @@ class Timeline:
     notes: tuple[str, ...] = ()
 
     def seconds(self, frame: int) -> float:
-        return float(frame / self.fps)
+        return media_time.frame_seconds(frame, self.fps)
 
     def sample(self, frame: int) -> int:
         """The audio sample a frame starts on (rounded, so cumulative positions never drift)."""
@@ -127,7 +124,7 @@ class Timeline:
         return math.floor(frame * 1_000_000 / self.fps) / 1_000_000
 
     def timecode(self, frame: int) -> str:
-        return Timecode(ms=math.floor(frame * 1000 / self.fps)).format()
+        return Timecode(ms=media_time.frame_ms(frame, self.fps)).format()
 
     @property
     def duration(self) -> float:
@@ -188,7 +185,7 @@ def build_timeline(script: EditingScript, *, duck_db: float = DEFAULT_DUCK_DB,
     for s, (segment, (start, picture)) in enumerate(
             zip(script.editing_script, cue_starts, strict=True)):
         following = cue_starts[s + 1][0] if s + 1 < len(cue_starts) else cursor
-        narration = math.floor(segment.narration_duration * fps + 0.5 + _EPS)
+        narration = media_time.nearest_frame(segment.narration_duration, fps)
         if abs(narration - picture) > 1:
             notes.append(f"segment {s + 1}: its clips last {picture} frames, its narration "
                          f"{narration} ({segment.narration_duration:.3f} s)")
@@ -213,17 +210,11 @@ def _basename(path: str) -> str:
 def _clip(item: BRollClip, segment: int, number: int, key_line: bool, start: int, fps: Fraction,
           duck_db: float, episode_files: dict[int, str], where: str,
           problems: list[str]) -> Clip | None:
-    source_in = _extra(item, "source_in_frame")
-    if not isinstance(source_in, int):
-        try:
-            ms = Timecode.parse(item.start_time).ms
-        except ValueError as exc:
-            problems.append(f"{exc} ({where}/start_time)")
-            return None
-        source_in = math.ceil(ms * fps / 1000 - _EPS)
-    frames = _extra(item, "frames")
-    if not isinstance(frames, int):
-        frames = math.floor(item.duration * fps + 0.5 + _EPS)
+    try:
+        span = media_time.clip_source_range(item, fps)
+    except ValueError as exc:
+        problems.append(f"{exc} ({where}/start_time)")
+        return None
     freeze = bool(_extra(item, "freeze_frame"))
     raw_mode = _extra(item, "audio_mode") or ("original" if key_line else "ducked")
     if raw_mode not in AUDIO_MODES:
@@ -238,5 +229,5 @@ def _clip(item: BRollClip, segment: int, number: int, key_line: bool, start: int
     elif not isinstance(gain, int | float):
         gain = duck_db if mode == "ducked" else 0.0
     return Clip(segment, number, key_line, item.scene_id, item.chapter_id,
-                item.source_file or episode_files.get(item.chapter_id), source_in, frames,
-                start, mode, None if gain is None else float(gain), freeze)
+                item.source_file or episode_files.get(item.chapter_id), span.start,
+                span.duration, start, mode, None if gain is None else float(gain), freeze)
