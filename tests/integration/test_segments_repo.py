@@ -20,6 +20,7 @@ from vss.domain.leases import LeaseState
 from vss.domain.results import DubbingPlanResult
 from vss.domain.segments import Segment, finish_segment
 from vss.domain.tasks import Stage, Task, TaskType
+from vss.domain.usage import NO_USAGE, Usage
 from vss.errors import NotFound, RetryableError
 
 pytestmark = pytest.mark.integration
@@ -41,8 +42,8 @@ def _waiting_task(db: firestore.Client) -> Task:
         deadline=timedelta(minutes=5))
     task = rules.claim(task, Stage.DUBBING, PLAN, now, timedelta(minutes=1))
     task = rules.finish_stage(task, Stage.DUBBING, PLAN,
-                              DubbingPlanResult(output_file_path="p.json", segments=N), {}, now,
-                              fan_out=N)
+                              DubbingPlanResult(output_file_path="p.json", segments=N),
+                              NO_USAGE, now, fan_out=N)
     FirestoreTaskRepository(db).add(task)
     segments = FirestoreSegmentRepository(db)
     segments.put_new(task.id, PLAN, [Segment(task_id=task.id, index=i, request={"i": i})
@@ -91,8 +92,8 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
         token = tokens[index]
         if repo.finish(task.id, PLAN, index,
                        lambda s: finish_segment(s, token, {"i": index},
-                                                {"tts_characters": 10}, []),
-                       {"tts_characters": 10}):
+                                                Usage(tts_characters=10), []),
+                       Usage(tts_characters=10)):
             with lock:
                 finished.append(index)
         # Then, as the TTS worker does, whoever reads all done starts the waiting stage (in a
