@@ -3,9 +3,10 @@
 Each test is a scenario where two attempts of the same work overlap (a paused worker whose
 lease ran out, a resume while the old attempt still runs); before fencing, each left a task
 whose recorded result and published files disagreed, or a task that waited for nothing.
-They run twice: on fakes (`tests/unit/test_fencing.py`) and with the records and files in the
-emulators (`tests/integration/test_fencing_stack.py`); each module provides the fixtures
-`deps` (a fake clock, publisher and scheduler) and `planned` (a dubbing task whose plan ran).
+They run twice: on fakes (`tests/unit/service/test_fencing.py`) and with the records and
+files in the emulators (`tests/integration/test_fencing_stack.py`); each module provides the
+fixtures `deps` (a fake clock, publisher and scheduler) and `planned` (a dubbing task whose plan
+ran).
 """
 
 from __future__ import annotations

@@ -41,3 +41,22 @@ def test_tests_share_helpers_only_through_tests_support():
                         alias.name.startswith("_") for alias in node.names):
                     offenders.append(f"{path.relative_to(ROOT)}: from {module}")
     assert offenders == []
+
+
+def test_every_exception_the_edge_cli_raises_is_an_edge_error():
+    """The CLI prints any of them as one line (`EdgeError.describe`), never a traceback."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import vss.edge
+    from vss.edge.errors import EdgeError
+
+    raised = [
+        cls
+        for info in pkgutil.walk_packages(vss.edge.__path__, "vss.edge.")
+        for _, cls in inspect.getmembers(importlib.import_module(info.name), inspect.isclass)
+        if cls.__module__ == info.name and issubclass(cls, BaseException)
+    ]
+    assert len(raised) >= 10
+    assert [c.__name__ for c in raised if not issubclass(c, EdgeError)] == []

@@ -9,6 +9,8 @@ import hashlib
 
 import google_crc32c
 
+from vss.edge.errors import EdgeError
+
 #: how a file was checked, strongest first
 BY_HASH = "x-goog-hash"
 BY_RECORD = "recorded sha256"  # the sha256 the task's result records for the file
@@ -16,7 +18,8 @@ BY_LENGTH = "content-length"
 UNCHECKED = "unchecked"
 
 
-class ChecksumMismatch(Exception):
+
+class ChecksumMismatch(EdgeError):
     def __init__(self, what: str, expected: str, got: str) -> None:
         super().__init__(f"{what} mismatch: storage says {expected}, received {got}")
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from vss.edge.errors import EdgeError, server_error_line
+
 TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
 
 # What the API signs uploads for (vss.service.uploads.SIGNABLE_TYPES), by file suffix:
@@ -23,7 +25,7 @@ CONTENT_TYPES = {".json": "application/json", ".wav": "audio/wav", ".srt": "appl
                  ".txt": "text/plain"}
 
 
-class ApiError(Exception):
+class ApiError(EdgeError):
     """An answer of 4xx/5xx, with the server's `{code, message, details}`."""
 
     def __init__(self, status: int, body: dict[str, Any], retry_after: str | None = None) -> None:
@@ -34,6 +36,9 @@ class ApiError(Exception):
         self.message = str(body.get("message") or f"HTTP {status}")
         self.details: Any = body.get("details")
         super().__init__(f"HTTP {status}: {self.code} {self.message}")
+
+    def describe(self) -> tuple[str, dict[str, Any]]:
+        return f"{server_error_line(self.body)} (HTTP {self.status})", {"error": self.body}
 
 
 def is_transient(exc: BaseException) -> bool:

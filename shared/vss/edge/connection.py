@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from vss.edge.errors import EdgeError
+
 #: setting -> (flag, environment variable)
 SOURCES = {
     "api_url": ("--api-url", "VSS_API_URL"),
@@ -16,7 +18,8 @@ SOURCES = {
 }
 
 
-class ConnectionUnset(ValueError):
+
+class ConnectionUnset(EdgeError, ValueError):
     """The CLI cannot tell which API to call or as whom; the message says how to set it."""
 
 

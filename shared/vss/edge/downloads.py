@@ -21,6 +21,7 @@ import requests
 
 from vss.edge.checksums import BY_RECORD, StreamHashes, verify
 from vss.edge.client import EdgeClient
+from vss.edge.errors import EdgeError
 from vss.edge.state import FileState
 
 CHUNK = 64 * 1024
@@ -74,7 +75,7 @@ class RateLimit:
             self._sleep(wait)
 
 
-class DownloadError(Exception):
+class DownloadError(EdgeError):
     def __init__(self, wanted: Wanted, reason: str) -> None:
         super().__init__(f"{wanted.relative_path}: {reason}")
         self.wanted = wanted

@@ -25,7 +25,17 @@ def pointers(details: Any) -> str:
     return f" ({'; '.join(shown)}{more})" if shown else ""
 
 
-def _server_error(error: dict[str, Any]) -> str:
+class EdgeError(Exception):
+    """The base of every failure the edge CLI raises itself: the API's answers, a task that
+    ended badly, downloads, checksums, renders. `describe` is what the CLI prints."""
+
+    def describe(self) -> tuple[str, dict[str, Any]]:
+        """(the line to print, the JSON error body for `--json`)."""
+        return str(self), {"error": {"message": str(self)}}
+
+
+def server_error_line(error: dict[str, Any]) -> str:
+    """`error 1001: message (/pointer: reason)` from the server's `{code, message, details}`."""
     code = error.get("code")
     prefix = f"error {code}: " if code is not None else ""
     return f"{prefix}{error.get('message') or 'no message'}{pointers(error.get('details'))}"
@@ -33,20 +43,8 @@ def _server_error(error: dict[str, Any]) -> str:
 
 def describe_failure(exc: BaseException) -> tuple[str, dict[str, Any]]:
     """(the line to print, the JSON error body) for anything a command raised."""
-    from vss.edge.client import ApiError
-    from vss.edge.run import TaskEnded, failed_stage
-
-    if isinstance(exc, ApiError):
-        return f"{_server_error(exc.body)} (HTTP {exc.status})", {"error": exc.body}
-    if isinstance(exc, TaskEnded):
-        view = exc.view
-        error = view.get("error") or {}
-        if view.get("status") == "CANCELED":
-            line = f"task {view.get('id')} was canceled"
-        else:
-            line = (f"task {view.get('id')} FAILED at {failed_stage(view)}: "
-                    f"{_server_error(error)}")
-        return line, {"error": error or None, "task": view}
+    if isinstance(exc, EdgeError):
+        return exc.describe()
     if isinstance(exc, requests.ConnectionError):
         url = exc.request.url if exc.request is not None else None
         url = url if isinstance(url, str) else "the API"
@@ -57,11 +55,6 @@ def describe_failure(exc: BaseException) -> tuple[str, dict[str, Any]]:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror}", {"error": {"message": str(exc)}}
     if isinstance(exc, ValueError | TimeoutError | OSError):
-        return str(exc), {"error": {"message": str(exc)}}
-    from vss.edge.follow import FollowTimeout
-    from vss.edge.run import DownloadsFailed
-
-    if isinstance(exc, FollowTimeout | DownloadsFailed):
         return str(exc), {"error": {"message": str(exc)}}
     return f"{type(exc).__name__}: {exc}", {"error": {"message": str(exc)}}
 

@@ -12,13 +12,14 @@ import requests
 
 from vss.edge.backoff import Backoff, retry_after
 from vss.edge.client import TERMINAL, ApiError, EdgeClient, is_transient
+from vss.edge.errors import EdgeError
 from vss.edge.progress import Display
 
 # A 5xx or 429 answer, or no answer, is waited out this long before the CLI gives up.
 UNREACHABLE_GRACE = 120.0
 
 
-class FollowTimeout(Exception):
+class FollowTimeout(EdgeError):
     def __init__(self, view: dict[str, Any], seconds: float) -> None:
         super().__init__(f"task {view.get('id')} still {view.get('status')} after "
                          f"{seconds:.0f} s (run the same command again to keep waiting)")

@@ -26,6 +26,7 @@ from typing import Any
 from vss.edge.client import ApiError, EdgeClient
 from vss.edge.creation import create_task, new_key
 from vss.edge.downloads import DownloadError, RateLimit, Wanted, fetch_all, local_names
+from vss.edge.errors import EdgeError, server_error_line
 from vss.edge.follow import StageClock, follow
 from vss.edge.progress import Display
 from vss.edge.state import (
@@ -41,7 +42,7 @@ TASK_TYPE = "GENERATE_COMMENTARY"
 STAGE_ORDER = ("narration", "dubbing", "dubbing_assembly", "editing")
 
 
-class TaskEnded(Exception):
+class TaskEnded(EdgeError):
     """The task ended FAILED or CANCELED: `view` says why (its finished stages' artifacts are
     downloaded all the same)."""
 
@@ -49,8 +50,18 @@ class TaskEnded(Exception):
         super().__init__(f"task {view.get('id')} {view.get('status')}")
         self.view = view
 
+    def describe(self) -> tuple[str, dict[str, Any]]:
+        view = self.view
+        error = view.get("error") or {}
+        if view.get("status") == "CANCELED":
+            line = f"task {view.get('id')} was canceled"
+        else:
+            line = (f"task {view.get('id')} FAILED at {failed_stage(view)}: "
+                    f"{server_error_line(error)}")
+        return line, {"error": error or None, "task": view}
 
-class DownloadsFailed(Exception):
+
+class DownloadsFailed(EdgeError):
     def __init__(self, errors: list[DownloadError]) -> None:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vss.edge.client import ApiError, EdgeClient
+from vss.edge.errors import EdgeError
 from vss.edge.run import recorded_artifacts
 
 TASK_TIMEOUT = 900.0  # seconds a task may take before the smoke test gives up on it
@@ -34,7 +35,7 @@ TASK_TIMEOUT = 900.0  # seconds a task may take before the smoke test gives up o
 CUT_TOLERANCE_SECONDS = 0.07
 
 
-class SmokeFailed(Exception):
+class SmokeFailed(EdgeError):
     """A step failed: what was expected and what the deployment did."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vss.edge.errors import EdgeError
 from vss.edge.render.sources import MediaInfo
 from vss.edge.render.verify import Thumb
 
@@ -23,7 +24,7 @@ FFPROBE = "ffprobe"
 _TAIL = 12  # lines of FFmpeg's stderr quoted when it fails
 
 
-class FfmpegError(Exception):
+class FfmpegError(EdgeError):
     """FFmpeg (or ffprobe) failed: what it was doing, and the end of what it said."""
 
 

@@ -33,6 +33,7 @@ from vss.domain import media_time
 from vss.domain.artifacts import BRollClip, EditingScript
 from vss.domain.pointers import pointer
 from vss.domain.timecode import Timecode
+from vss.edge.errors import EdgeError
 
 AudioMode = Literal["narration_only", "ducked", "original"]
 AUDIO_MODES: tuple[AudioMode, ...] = ("narration_only", "ducked", "original")
@@ -40,7 +41,7 @@ DEFAULT_DUCK_DB = -18.0
 SAMPLE_RATE = 48_000
 
 
-class RenderError(Exception):
+class RenderError(EdgeError):
     """What stops a render, one line per problem: the user can fix each of them."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.paths import DATA
 from vss.domain.dataset import (
     Dataset,
     Mood,
@@ -17,7 +17,6 @@ from vss.domain.dataset import (
 from vss.domain.timecode import Timecode
 from vss.errors import PayloadInvalid
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 SMALL = DATA / "narrative_dataset_small.json"
 # The real blueprint (`blueprint_bytes`) comes from tests/conftest.py: examples/ in the repo.
 

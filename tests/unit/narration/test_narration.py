@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.support.fakes import ScriptedLlm, model_call
+from tests.support.paths import DATA
 from tests.support.synthetic import synthetic_blueprint
 from vss.config import NarrationConfig
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
@@ -29,7 +29,7 @@ from vss.narration.prompts import render
 from vss.narration.scope import mentions
 from vss.ports import LlmResult
 
-SMALL = Path(__file__).resolve().parents[1] / "data" / "narrative_dataset_small.json"
+SMALL = DATA / "narrative_dataset_small.json"
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from tests.support.paths import DATA
 from vss.cli import main
 from vss.domain.dataset import NarrativeFunction, SceneContentType, parse_dataset
 from vss.domain.timecode import Timecode
 from vss.errors import PayloadInvalid
 from vss.narration.subtitles import import_subtitles
 
-SUBS = Path(__file__).resolve().parents[1] / "data" / "subtitles"
+SUBS = DATA / "subtitles"
 SRT_ZH = SUBS / "ep01_homecoming.srt"
 ASS_EN = SUBS / "ep02_the_storm.ass"
 VTT_EN = SUBS / "ep03_the_letter.vtt"
