@@ -33,8 +33,9 @@ from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
 MODELS: list[type[BaseModel]] = [
-    NarrationScript, DubbingScript, EditingScript, CharacterFactsReport, Dataset, *PAYLOADS.values(), CreateTask,
-    TaskView, TaskPage, ErrorBody, UploadedFile, SignedUploadRequest, SignedUpload,
+    NarrationScript, DubbingScript, EditingScript, CharacterFactsReport, Dataset,
+    *PAYLOADS.values(), CreateTask, TaskView, TaskPage, ErrorBody, UploadedFile,
+    SignedUploadRequest, SignedUpload,
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
     DubbingResult, EditingResult, EditingReport, LocalizationResult,
     SegmentRequest, SegmentRecord,
