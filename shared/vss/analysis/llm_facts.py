@@ -1,12 +1,14 @@
 """Character facts found by a structured-output model, bounded for long series.
 
 The scenes the characters appear in, in footage order, are cut into chunks whose text fits the
-prompt budget; each chunk is one call, whose answer schema holds the attribute and the type to
-the labels of the report language's vocabulary. Every fact is then checked: it must be about a
-character the chunk was asked about, in one of its scenes, with a quote verbatim in that scene
+prompt budget (a scene too long for one chunk goes on in the next). Each chunk is one call,
+whose answer schema holds the attribute and the type to the labels of the report language's
+vocabulary. Every fact is then checked: it must be about a character the chunk was asked
+about, in one of its scenes, with a quote verbatim in that scene
 (`vss.analysis.verbatim`). Facts failing the quote are dropped and counted; other bad facts
 (a label outside the vocabulary, a scene or a character not asked about) are dropped and
-noted. What is left is merged across chunks: one fact per (character, scene, attribute, value).
+noted. What is left is merged across chunks (a scene in two chunks may be reported twice): one
+fact per (character, scene, attribute, value).
 
 An answer that is not valid for its schema is read item by item, so one bad fact does not cost
 the others; an answer that is not JSON at all is asked for once more. A chunk the model refuses
@@ -109,26 +111,27 @@ def answer_schema(lang: str) -> AnswerSchema:
 # -- prompts -----------------------------------------------------------------------------------
 
 
-def scene_block(scene: Scene, chapter_name: str, budget_tokens: int) -> str:
-    """A scene as the model reads it: what describes it, then every line; lines past the
-    budget are left out and counted."""
-    parts = [f"scene {scene.id} ({chapter_name}, {scene.duration:.0f}s"
-             f"{', ' + scene.location if scene.location else ''})"]
-    for label, text in (("summary", scene.narrative_summary),
-                        ("dynamics", scene.character_dynamics)):
-        if text:
-            parts.append(f"  {label}: {text}")
-    parts += [f"  caption: {c.content}" for c in scene.captions]
-    parts += [f"  highlight: {h}" for h in scene.highlights]
-    used = estimate_tokens("\n".join(parts))
-    for shown, line in enumerate(scene.dialogues):
+def scene_blocks(scene: Scene, chapter_name: str, budget_tokens: int) -> list[str]:
+    """A scene as the model reads it: what describes it, then its lines, in parts of at most
+    `budget_tokens` each (a long scene goes on in parts of its own: no line is left out).
+    A part is never empty of lines, so a budget below one line still makes progress."""
+    header = (f"scene {scene.id} ({chapter_name}, {scene.duration:.0f}s"
+              f"{', ' + scene.location if scene.location else ''})")
+    described = [f"  {label}: {text}" for label, text in (
+        ("summary", scene.narrative_summary), ("dynamics", scene.character_dynamics)) if text]
+    described += [f"  caption: {c.content}" for c in scene.captions]
+    described += [f"  highlight: {h}" for h in scene.highlights]
+    parts = [[header, *described]]
+    used = estimate_tokens("\n".join(parts[0]))
+    for line in scene.dialogues:
         text = f"  {line.speaker or '?'}: {' '.join(line.content.split())}"
-        used += estimate_tokens(text)
-        if used > budget_tokens:
-            parts.append(f"  ({len(scene.dialogues) - shown} more lines not shown)")
-            break
-        parts.append(text)
-    return "\n".join(parts)
+        cost = estimate_tokens(text)
+        if used + cost > budget_tokens and len(parts[-1]) > 1:
+            parts.append([f"scene {scene.id}, continued"])
+            used = estimate_tokens(parts[-1][0])
+        parts[-1].append(text)
+        used += cost
+    return ["\n".join(part) for part in parts]
 
 
 def _prompt(vocabulary: FactVocabulary, cast: Sequence[str], blocks: Sequence[str]) -> str:
@@ -159,19 +162,19 @@ def _prompt(vocabulary: FactVocabulary, cast: Sequence[str], blocks: Sequence[st
 
 def chunk_scenes(dataset: Dataset, scenes: Sequence[Scene], budget_tokens: int
                  ) -> list[list[tuple[Scene, str]]]:
-    """Consecutive scenes with their blocks, each chunk's blocks within `budget_tokens` (a
-    scene too long alone is clipped to it)."""
+    """Consecutive scenes (or parts of a long one) with their blocks, each chunk's blocks
+    within `budget_tokens` as far as a single line allows."""
     chapters = {c.id: c.name for c in dataset.chapters}
     chunks: list[list[tuple[Scene, str]]] = []
     used = budget_tokens + 1
     for scene in scenes:
-        block = scene_block(scene, chapters.get(scene.chapter_id, ""), budget_tokens)
-        cost = estimate_tokens(block)
-        if used + cost > budget_tokens:
-            chunks.append([])
-            used = 0
-        chunks[-1].append((scene, block))
-        used += cost
+        for block in scene_blocks(scene, chapters.get(scene.chapter_id, ""), budget_tokens):
+            cost = estimate_tokens(block)
+            if used + cost > budget_tokens:
+                chunks.append([])
+                used = 0
+            chunks[-1].append((scene, block))
+            used += cost
     return chunks
 
 
@@ -244,7 +247,7 @@ def extract_with_model(dataset: Dataset, cast: Sequence[str], lang: str, llm: St
     seen = appearances(dataset, cast) if cast else {}
     featured = set().union(*seen.values()) if seen else set()
     scenes = [s for s in footage_order(dataset) if s.id in featured]
-    frame = estimate_tokens(SYSTEM + _prompt(vocabulary, cast, []))
+    frame = estimate_tokens(SYSTEM + REPAIR + _prompt(vocabulary, cast, []))
     asker = _Asker(llm, answer_schema(lang), out)
     keys: set[tuple[str, int, str, str]] = set()
     for chunk in chunk_scenes(dataset, scenes, max(prompt_budget_tokens - frame, 1)):

@@ -13,7 +13,7 @@ gives no fact; better fewer facts than wrong ones):
   - a title with a cue, not someone else's ("你老板" is not): its attribute, as for captions.
   Anything else ("我是说", "I'm sorry, Anna", "我是宋安娜的朋友") gives nothing.
 
-Every fact is stateful, marked source "offline", and quotes its caption or its line verbatim.
+Every fact is stateful, marked source "offline", and quotes its caption or its lines verbatim.
 """
 
 from __future__ import annotations
@@ -32,24 +32,23 @@ from vss.domain.fact_vocabulary import (
     FactVocabulary,
     fact_vocabulary,
 )
-from vss.domain.language import LANGUAGES, has_han
+from vss.domain.language import CJK_CLASS, LANGUAGES, has_han
 
 MAX_TITLE_CHARS = 20  # a Chinese title, spaces aside
 MAX_TITLE_WORDS = 12
 # Between a card's name and its title.
 _CARD_SEPARATOR = re.compile(r"[\s，,：:、|·/\-–—]+")
-# What ends a self-introduction's clause, and what may come before it.
-_CLAUSE_END = "，,。.！!？?；;：:…\"“”«»()（）"
-_CLAUSE_START = r"(?:^|(?<=[\s，,。.！!？?；;：:…\"“«]))"
-_TOKENS = re.compile(r"[ldLD]['’]|[^\s,;:]+")
-
-
-# "I am X", X running to the end of its clause or, after a comma, of the next one ("I'm Anna,
+# Marks that end a self-introduction's clause, or come before one.
+_MARKS = "，,。.！!？?；;：:…\"“”«»()（）"
+# A clause starts a line, follows a mark (and a space), or follows a space after CJK (Chinese
+# subtitles separate clauses with a space); a space between two Latin words starts none.
+_CLAUSE_START = (f"(?:^|(?<=[\\n{_MARKS}])|(?<=[{_MARKS}] )|(?<={CJK_CLASS} ))")
+_INTRODUCTIONS = [re.compile(f"{_CLAUSE_START}{v.introduction}\\s*", re.MULTILINE)
+                  for v in FACT_VOCABULARIES.values()]
+# X of "I am X": up to the end of its clause or, after a comma, of the next one ("I'm Anna,
 # heir of the Hefeng Group").
-_INTRODUCTIONS = [
-    re.compile(f"{_CLAUSE_START}{v.introduction}\\s*(?P<claim>[^{_CLAUSE_END}]+"
-               f"(?:[，,]\\s*[^{_CLAUSE_END}]+)?)")
-    for v in FACT_VOCABULARIES.values()]
+_CLAIM = re.compile(f"[^{_MARKS}\\n]+(?:[，,][ \\t]*[^{_MARKS}\\n]+)?")
+_TOKENS = re.compile(r"[ldLD]['’]|[^\s,;:]+")
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,6 @@ def _longest_cue(vocabulary: FactVocabulary, fits: Callable[[str], bool]
 @dataclass(frozen=True)
 class _Found:
     character: str
-    scene: Scene
     attribute: Attribute
     value: str
     source_text: str
@@ -138,8 +136,11 @@ def offline_facts(dataset: Dataset, cast: Sequence[str], lang: str
     wanted = set(cast)
     facts: dict[str, list[CharacterFact]] = {name: [] for name in cast}
     seen: set[tuple[str, int, Attribute, str]] = set()
+    names = named_pattern(known)
+    if names is None:
+        return facts
     for scene in footage_order(dataset):
-        for found in [*_cards(scene, known), *_introductions(scene, known)]:
+        for found in [*_cards(scene, names), *_introductions(scene, names)]:
             key = (found.character, scene.id, found.attribute, found.value)
             if found.character not in wanted or key in seen:
                 continue
@@ -151,23 +152,20 @@ def offline_facts(dataset: Dataset, cast: Sequence[str], lang: str
     return facts
 
 
-def _cards(scene: Scene, known: Sequence[str]) -> Iterator[_Found]:
-    pattern = named_pattern(known)
-    if pattern is None:
-        return
+def _cards(scene: Scene, names: re.Pattern[str]) -> Iterator[_Found]:
     for caption in scene.captions:
         text = caption.content.strip()
-        name = pattern.match(text)
+        name = names.match(text)
         separator = _CARD_SEPARATOR.match(text, name.end()) if name else None
         if name is None or separator is None:
             continue
         title = read_title(text[separator.end():])
         if title is not None:
-            yield _Found(name.group(0), scene, title.attribute, title.value, caption.content)
+            yield _Found(name.group(0), title.attribute, title.value, caption.content)
 
 
-def _runs(scene: Scene) -> Iterator[tuple[str, str]]:
-    """(speaker, their consecutive lines joined by a space)."""
+def _runs(scene: Scene) -> Iterator[tuple[str, list[str]]]:
+    """(speaker, their consecutive lines)."""
     speaker: str | None = None
     lines: list[str] = []
     for line in [*scene.dialogues, None]:
@@ -175,21 +173,34 @@ def _runs(scene: Scene) -> Iterator[tuple[str, str]]:
             lines.append(line.content)
             continue
         if speaker and lines:
-            yield speaker, " ".join(lines)
+            yield speaker, lines
         speaker, lines = (line.speaker, [line.content]) if line is not None else (None, [])
 
 
-def _introductions(scene: Scene, known: Sequence[str]) -> Iterator[_Found]:
-    names = named_pattern(known)
-    if names is None:
-        return
-    for speaker, text in _runs(scene):
+def _introductions(scene: Scene, names: re.Pattern[str]) -> Iterator[_Found]:
+    for speaker, lines in _runs(scene):
+        text = "\n".join(" ".join(line.split()) for line in lines)
         for pattern in _INTRODUCTIONS:
             for match in pattern.finditer(text):
-                said = _claim(match.group("claim").strip(), speaker, names)
-                if said is not None:
-                    yield _Found(speaker, scene, said.attribute, said.value,
-                                 text[match.start():match.end("claim")].rstrip())
+                for claim in _claims(text[match.end():]):
+                    said = _claim(claim.strip(), speaker, names)
+                    if said is not None:
+                        quote = (match.group(0) + claim).replace("\n", " ").strip()
+                        yield _Found(speaker, said.attribute, said.value, quote)
+                        break
+
+
+def _claims(rest: str) -> list[str]:
+    """What "I am" may claim, longest first: running on into the next line when it ends its
+    own ("我就是和风集团继承人 / 宋安娜"), then within its own line."""
+    first, _, more = rest.partition("\n")
+    own = _CLAIM.match(first)
+    if own is None:
+        return []
+    if own.end() < len(first) or not more:
+        return [own.group(0)]
+    longer = _CLAIM.match(f"{first} {more.partition(chr(10))[0]}")
+    return [longer.group(0), own.group(0)] if longer else [own.group(0)]
 
 
 def _claim(claim: str, speaker: str, names: re.Pattern[str]) -> Title | None:
@@ -199,8 +210,8 @@ def _claim(claim: str, speaker: str, names: re.Pattern[str]) -> Title | None:
         name = match.group(0)
         before = claim[:match.start()].strip(" ，,")
         after = claim[match.end():].strip(" ，,")
-        if before and after:
-            continue
+        if (before and after) or (after and claim[match.end()] not in " ，,"):
+            continue  # "宋安娜的妈妈" is about her, not her name
         rest = before or after
         title = read_title(rest) if rest else None
         if rest and title is None:
