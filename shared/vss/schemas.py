@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from vss.api.views import ErrorBody, TaskPage, TaskView, UploadedFile
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
+from vss.domain.character_facts import CharacterFactsReport
 from vss.domain.dataset import Dataset
 from vss.domain.editing_report import EditingReport
 from vss.domain.messages import DeadlineCheck, SegmentMessage, StageMessage
@@ -32,8 +33,9 @@ from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest
 
 MODELS: list[type[BaseModel]] = [
-    NarrationScript, DubbingScript, EditingScript, Dataset, *PAYLOADS.values(), CreateTask,
-    TaskView, TaskPage, ErrorBody, UploadedFile, SignedUploadRequest, SignedUpload,
+    NarrationScript, DubbingScript, EditingScript, CharacterFactsReport, Dataset,
+    *PAYLOADS.values(), CreateTask, TaskView, TaskPage, ErrorBody, UploadedFile,
+    SignedUploadRequest, SignedUpload,
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
     DubbingResult, EditingResult, EditingReport, LocalizationResult,
     SegmentRequest, SegmentRecord,

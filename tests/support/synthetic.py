@@ -38,3 +38,37 @@ def synthetic_blueprint(scenes: int, per_episode: int = 20) -> bytes:
                        "scenes": body, "narrative_timeline": {"type": "linear",
                                                               "sequence": sequence}},
                       ensure_ascii=False).encode()
+
+
+def story(*scenes: dict[str, Any], per_episode: int = 2) -> dict[str, Any]:
+    """A NarrativeDataset of the scenes given, each `{"lines": [(speaker, content), ...],
+    "captions": [...], "summary": ..., "dynamics": ..., "seconds": ...}` (all optional): scene
+    ids from 1, `per_episode` scenes to an episode, played back to back."""
+    chapters: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    start = 0.0
+    for sid, spec in enumerate(scenes, start=1):
+        chapter = (sid - 1) // per_episode + 1
+        if (sid - 1) % per_episode == 0:
+            start = 0.0
+        seconds = float(spec.get("seconds", 20.0))
+        chapters.setdefault(str(chapter), {"local_id": chapter, "name": f"Episode {chapter}",
+                                           "scene_ids": []})["scene_ids"].append(sid)
+        body[str(sid)] = {
+            "id": sid, "start_time": _tc(start), "end_time": _tc(start + seconds),
+            "dialogues": [{"speaker": speaker, "content": content,
+                           "start_time": _tc(start + k), "end_time": _tc(start + k + 0.5)}
+                          for k, (speaker, content) in enumerate(spec.get("lines", []))],
+            "captions": [{"content": text, "start_time": _tc(start), "end_time": _tc(start + 1)}
+                         for text in spec.get("captions", [])],
+            "highlights": [],
+            "narrative_summary": spec.get("summary"),
+            "character_dynamics": spec.get("dynamics"),
+        }
+        start += seconds
+    return {"asset_uuid": "story", "project_metadata": {"asset_name": "Story"},
+            "chapters": chapters, "scenes": body,
+            "narrative_storyline": {"root_branch_id": "main", "branches": {"main": {
+                "branch_id": "main", "name": "main",
+                "nodes": [{"local_id": i, "narrative_index": i, "ref_scene_id": i}
+                          for i in range(1, len(scenes) + 1)]}}}}
