@@ -20,7 +20,8 @@
         ├── DeadlineExceeded     2004
         ├── InvalidTransition    2005 (HTTP 409)
         ├── LlmError / TtsError  3002 / 3003
-        └── PayloadInvalid       3004 invalid dataset or task payload
+        ├── PayloadInvalid       3004 invalid dataset or task payload
+        └── StoryIndexInvalid    3005 a story index artifact this code cannot read
 
 Codes follow the seed's families: 1xxx request/auth, 2xxx task, 3xxx AI, 4xxx third party.
 No other module writes a numeric code: they name a class here.
@@ -166,6 +167,13 @@ class TtsError(PermanentError):
 class PayloadInvalid(PermanentError):
     code = 3004
     http_status = 422
+
+
+class StoryIndexInvalid(PermanentError):
+    """A story index artifact that is corrupt, of another format or of a version this code
+    does not read: rebuild it from its dataset."""
+
+    code = 3005
 
 
 _BY_HTTP_STATUS: dict[int, type[VssError]] = {

@@ -26,6 +26,7 @@ from vss.domain.results import (
     LocalizationResult,
     NarrationResult,
 )
+from vss.domain.story_index import IndexReport
 from vss.dubbing.plan import SegmentRequest
 from vss.dubbing.synthesis import SegmentRecord
 from vss.edge.render.report import RenderReport
@@ -39,6 +40,7 @@ MODELS: list[type[BaseModel]] = [
     StageMessage, SegmentMessage, DeadlineCheck, NarrationResult, DubbingPlanResult,
     DubbingResult, EditingResult, EditingReport, LocalizationResult,
     SegmentRequest, SegmentRecord,
+    IndexReport,  # beside a story index artifact (vss.retrieval)
     RenderReport,  # written by the edge next to a rendered video (`vss render`)
 ]
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"

@@ -72,3 +72,26 @@ def story(*scenes: dict[str, Any], per_episode: int = 2) -> dict[str, Any]:
                 "branch_id": "main", "name": "main",
                 "nodes": [{"local_id": i, "narrative_index": i, "ref_scene_id": i}
                           for i in range(1, len(scenes) + 1)]}}}}
+
+
+def tiled_blueprint(source: bytes, scenes: int, per_episode: int = 20) -> bytes:
+    """A blueprint v2 of `scenes` scenes whose words are `source`'s scenes' in turn (scene n
+    says what source scene n mod N says): a real vocabulary and real term frequencies at any
+    size, for the story index benchmark."""
+    raw = json.loads(source)
+    originals = sorted(raw["scenes"].values(), key=lambda s: s["id"])
+    chapters: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for sid in range(1, scenes + 1):
+        chapter = (sid - 1) // per_episode + 1
+        chapters.setdefault(str(chapter), {"id": chapter, "name": f"第{chapter}集",
+                                           "scene_ids": []})["scene_ids"].append(sid)
+        original = originals[(sid - 1) % len(originals)]
+        body[str(sid)] = {**{k: v for k, v in original.items()
+                             if k not in ("branch", "timeline_marker", "information_marker")},
+                          "id": sid, "chapter_id": chapter}
+    sequence = {str(i): {"narrative_index": i} for i in range(1, scenes + 1)}
+    return json.dumps({"project_metadata": {"project_name": "bench"}, "chapters": chapters,
+                       "scenes": body, "narrative_timeline": {"type": "linear",
+                                                              "sequence": sequence}},
+                      ensure_ascii=False).encode()

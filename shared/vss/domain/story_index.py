@@ -1,0 +1,126 @@
+"""A per-asset story index (DEPLOY_RAG_CORPUS, lexical kind): its documents, its hits, the
+header of its artifact and the report of a build.
+
+`vss.retrieval` builds, serialises and searches the index; these are the shapes it hands out
+and stores. The artifact is a ZIP holding ``header.json`` (a `StoryIndexHeader`) and the BM25
+score matrix as ``.npy`` arrays: nothing in it is code, and it loads without pickle.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel
+
+__all__ = [
+    "STORY_INDEX_FORMAT",
+    "STORY_INDEX_VERSION",
+    "Bm25Params",
+    "CharacterFact",
+    "CharacterFacts",
+    "Hit",
+    "IndexReport",
+    "SceneDocument",
+    "StoryIndexHeader",
+    "TokenizerSpec",
+]
+
+STORY_INDEX_FORMAT: Final = "vss-story-index"
+STORY_INDEX_VERSION: Final = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _scalar_text(value: object) -> object:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else value
+
+
+class CharacterFact(BaseModel):
+    """One fact the seed identified about a character in a scene (the entries of its
+    ``identified_facts_by_character``); other keys (source_text, type...) are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    scene_id: int
+    attribute: Annotated[str, BeforeValidator(_scalar_text)]
+    value: Annotated[str, BeforeValidator(_scalar_text)]
+
+
+class CharacterFacts(RootModel[dict[str, list[CharacterFact]]]):
+    """Facts by character name: ``{name: [{"scene_id", "attribute", "value", ...}]}``."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class SceneDocument(_Frozen):
+    """What the index knows of one scene: its words, and who is in it."""
+
+    scene_id: int
+    episode: int = Field(description="The scene's chapter id.")
+    text: str = Field(description="Summary, dynamics, lines (speaker: text), captions, "
+                      "highlights, location, mood and the characters' facts, one per line.")
+    characters: list[str] = Field(description="Characters who speak in the scene, are named by "
+                                  "its summary, dynamics, captions or highlights, or have a "
+                                  "fact recorded in it.")
+
+
+class Hit(_Frozen):
+    """One scene a search found, best first."""
+
+    scene_id: int
+    score: float = Field(gt=0, description="BM25 score: comparable within one search only.")
+    matched: list[str] = Field(description="The query's terms the scene holds, in query order.")
+
+
+class TokenizerSpec(_Frozen):
+    """How text was cut into terms: what a query must be cut with to match them."""
+
+    lang: str
+    kind: Literal["jieba-search", "words"] = Field(
+        description="jieba-search: jieba's precise cut plus the dictionary words inside long "
+        "words (character names kept whole); words: lower-cased runs of letters and digits.")
+    user_words: list[str] = Field(
+        default_factory=list, description="Words added to the segmenter's dictionary (the "
+        "dataset's character names), sorted.")
+    stop_words: list[str] = Field(default_factory=list, description="Terms dropped, sorted.")
+    library: str | None = Field(None, description="The segmenter and its version.")
+
+    def describe(self) -> str:
+        extra = f", {len(self.user_words)} names" if self.user_words else ""
+        return f"{self.lang}: {self.kind} ({self.library or 'regex'}{extra})"
+
+
+class Bm25Params(_Frozen):
+    method: Literal["lucene"] = "lucene"
+    k1: float = 1.5
+    b: float = 0.75
+    library: str = Field(description="The library that computed the scores, and its version.")
+
+
+class StoryIndexHeader(_Frozen):
+    """``header.json`` of a story index artifact: everything but the score matrix, whose
+    arrays (``data``, ``indices``, ``indptr``: one column of document scores per term of
+    `vocabulary`) sit beside it."""
+
+    format: Literal["vss-story-index"] = STORY_INDEX_FORMAT
+    version: Literal[1] = STORY_INDEX_VERSION
+    index_kind: Literal["bm25"] = "bm25"
+    tokenizer: TokenizerSpec
+    bm25: Bm25Params
+    vocabulary: list[str] = Field(description="Terms, sorted; a term's position is its column.")
+    scene_ids: list[int] = Field(description="The indexed scenes; a position is a row.")
+    episodes: list[int] = Field(description="Each indexed scene's chapter id.")
+
+
+class IndexReport(_Frozen):
+    """What one build of a story index did."""
+
+    total_scene_count: int = Field(ge=0, description="Scenes in the dataset.")
+    documents: int = Field(ge=0, description="Scenes indexed: those with at least one term.")
+    index_kind: Literal["bm25"] = "bm25"
+    tokenizer: str = Field(description="The tokenizer, as `TokenizerSpec.describe` says it.")
+    build_seconds: float = Field(ge=0, description="Documents, terms, scores and artifact.")
+    bytes: int = Field(ge=0, description="Size of the serialised artifact.")
