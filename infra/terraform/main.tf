@@ -316,12 +316,14 @@ locals {
   # each tasks/{id}/plans/{plan}/segments document: TTL does not
   # cascade to subcollections (a TTL field is a collection-group setting). An idempotency
   # key of task creation expires 24 h after its first use (vss.domain.idempotency.LIFETIME;
-  # the code ignores an expired key until it is deleted).
+  # the code ignores an expired key until it is deleted). An asset's story index record expires
+  # with the deploy task whose files it names.
   firestore_ttl = {
     tasks            = { collection = "tasks", field = "expire_at" }
     files            = { collection = "files", field = "expire_at" }
     segments         = { collection = "segments", field = "expire_at" }
     idempotency_keys = { collection = "idempotency_keys", field = "expire_at" }
+    assets           = { collection = "assets", field = "expire_at" }
   }
 
   services = toset([

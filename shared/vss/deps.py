@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from vss.config import Settings
 from vss.domain.tasks import Stage
 from vss.ports import (
+    AssetRepository,
     BlobStore,
     DeadlineScheduler,
     FileRepository,
@@ -45,6 +46,7 @@ class Deps:
     deadlines: DeadlineScheduler
     segments: SegmentRepository
     idempotency: IdempotencyRepository
+    assets: AssetRepository
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # Only the stage worker runs stages; other functions leave this empty (and so do not

@@ -12,6 +12,7 @@ from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from vss.domain.assets import AssetIndex
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
@@ -95,6 +96,20 @@ class FileRepository(Protocol):
         its argument writes nothing). A missing record is `missing` created in the same
         transaction, so two racing creators cannot overwrite each other; without it, raise
         `NotFound`."""
+        ...
+
+
+class AssetRepository(Protocol):
+    """Each tenant's story indexes, one record per asset (`AssetIndex.id`)."""
+
+    def put(self, record: AssetIndex) -> bool:
+        """Store `record` unless the stored one is newer (`vss.domain.assets.newer`), in one
+        transaction; whether it was stored."""
+        ...
+    def get(self, tenant_id: str, asset_id: str) -> AssetIndex | None: ...
+    def list_for_tenant(self, tenant_id: str) -> list[AssetIndex]: ...
+    def delete(self, tenant_id: str, asset_id: str) -> bool:
+        """Remove the record; whether there was one."""
         ...
 
 

@@ -19,7 +19,9 @@ from tests.support.paths import BLUEPRINT, DATA, ROOT
 from tests.support.synthetic import tiled_blueprint
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.payloads import NarrationServiceParams, NarrativeFocus
-from vss.retrieval import StoryIndex, index_dataset, narration_query
+from vss.retrieval.index import StoryIndex
+from vss.retrieval.query import narration_query
+from vss.retrieval.report import index_dataset
 from vss.retrieval.tokens import terms_for
 
 SIZES = (1_000, 5_000)

@@ -186,6 +186,7 @@ def test_ttl_policies_are_on_code_collections():
         (constants["FILES"], "expire_at"),
         (string_constants(SEGMENTS_REPO)["SEGMENTS"], "expire_at"),
         (constants["IDEMPOTENCY_KEYS"], "expire_at"),
+        (constants["ASSETS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"

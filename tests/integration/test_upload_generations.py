@@ -19,6 +19,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage  # type: ignore[attr-defined]
 
 from tests.support.fakes import (
+    FakeAssetRepository,
     FakeIdempotencyRepository,
     FakePublisher,
     FakeScheduler,
@@ -82,7 +83,7 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tasks=FirestoreTaskRepository(db), files=FirestoreFileRepository(db),
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
-                idempotency=FakeIdempotencyRepository())
+                idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -16,6 +16,7 @@ from vss.bootstrap.stage_worker import for_stage_worker
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
 from vss.deps import Deps, no_llm
+from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
@@ -115,6 +116,27 @@ class FakeSegmentRepository:
             "progress": task.progress.model_copy(update={"done": task.progress.done + 1}),
             "usage": task.usage + usage})
         return True
+
+
+class FakeAssetRepository:
+    def __init__(self) -> None:
+        self.docs: dict[str, AssetIndex] = {}
+
+    def put(self, record: AssetIndex) -> bool:
+        if not newer(record, self.docs.get(record.id)):
+            return False
+        self.docs[record.id] = record
+        return True
+
+    def get(self, tenant_id: str, asset_id: str) -> AssetIndex | None:
+        return self.docs.get(asset_record_id(tenant_id, asset_id))
+
+    def list_for_tenant(self, tenant_id: str) -> list[AssetIndex]:
+        return sorted((a for a in self.docs.values() if a.tenant_id == tenant_id),
+                      key=lambda a: a.asset_id)
+
+    def delete(self, tenant_id: str, asset_id: str) -> bool:
+        return self.docs.pop(asset_record_id(tenant_id, asset_id), None) is not None
 
 
 class FakeIdempotencyRepository:
@@ -266,7 +288,7 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
-        clock=FakeClock(),
+        assets=FakeAssetRepository(), clock=FakeClock(),
     )
     # Both workers' wiring on one Deps: unit tests run stages and segments in one process.
     workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm),

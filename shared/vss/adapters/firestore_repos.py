@@ -12,6 +12,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from vss.adapters import permissions
+from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.tasks import Task, TaskStatus
@@ -23,6 +24,7 @@ TASKS = "tasks"
 FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
+ASSETS = "assets"  # story indexes, by digest of tenant and asset (vss.domain.assets)
 IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tenant and key
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
@@ -228,3 +230,48 @@ class FirestoreTenantRepository:
         if tenant_id:
             query = query.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
         return [Instance.model_validate(s.to_dict()) for s in query.stream()]
+
+
+class FirestoreAssetRepository:
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+        self._assets = client.collection(ASSETS)
+
+    def put(self, record: AssetIndex) -> bool:
+        permissions.datastore("get", "update", "create")
+        ref = self._assets.document(record.id)
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> bool:
+            snap = ref.get(transaction=transaction)
+            current = AssetIndex.model_validate(snap.to_dict()) if snap.exists else None
+            if not newer(record, current):
+                return False
+            transaction.set(ref, to_doc(record))
+            return True
+
+        return transact(self._db, apply, f"asset {record.asset_id}")
+
+    def get(self, tenant_id: str, asset_id: str) -> AssetIndex | None:
+        permissions.datastore("get")
+        snap = self._assets.document(asset_record_id(tenant_id, asset_id)).get()
+        return AssetIndex.model_validate(snap.to_dict()) if snap.exists else None
+
+    def list_for_tenant(self, tenant_id: str) -> list[AssetIndex]:
+        permissions.datastore("list", "get")
+        query = self._assets.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
+        return sorted((AssetIndex.model_validate(s.to_dict()) for s in query.stream()),
+                      key=lambda a: a.asset_id)
+
+    def delete(self, tenant_id: str, asset_id: str) -> bool:
+        permissions.datastore("get", "delete")
+        ref = self._assets.document(asset_record_id(tenant_id, asset_id))
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> bool:
+            if not ref.get(transaction=transaction).exists:
+                return False
+            transaction.delete(ref)
+            return True
+
+        return transact(self._db, apply, f"asset {asset_id}")

@@ -10,12 +10,12 @@ StructuredLlm port).
     identify    the report: model or offline facts, and metrics
 """
 
-from vss.analysis.cast import CHARACTERS_POINTER, appearances, cast_of, speakers
 from vss.analysis.identify import identify_facts
 from vss.analysis.llm_facts import ModelFacts, answer_schema, extract_with_model
 from vss.analysis.metrics import metrics
 from vss.analysis.offline import offline_facts, read_title
 from vss.analysis.verbatim import normalise, quoted_in
+from vss.domain.cast import CHARACTERS_POINTER, appearances, cast_of, speakers
 
 __all__ = [
     "CHARACTERS_POINTER",

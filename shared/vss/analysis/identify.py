@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from vss.analysis.cast import cast_of
 from vss.analysis.llm_facts import extract_with_model
 from vss.analysis.metrics import metrics
 from vss.analysis.offline import offline_facts
 from vss.analysis.verbatim import quoted_in
+from vss.domain.cast import cast_of
 from vss.domain.character_facts import CharacterFact, CharacterFactsReport
 from vss.domain.dataset import Dataset
 from vss.domain.fact_vocabulary import FACT_VOCABULARIES
@@ -30,7 +30,7 @@ def identify_facts(dataset: Dataset, names: Sequence[str], lang: str,
                    ) -> CharacterFactsReport:
     """The facts about each of `names` (every speaker when empty), labelled in `lang`, and
     their metrics. PayloadInvalid when `lang` has no vocabulary or a name appears in no scene
-    (`vss.analysis.cast.cast_of`)."""
+    (`vss.domain.cast.cast_of`)."""
     if lang not in FACT_VOCABULARIES:
         reason = f"no fact vocabulary for {lang!r}; known: {', '.join(sorted(FACT_VOCABULARIES))}"
         raise PayloadInvalid(f"Invalid analysis language: {reason}",

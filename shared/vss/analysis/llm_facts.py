@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from vss.analysis.cast import appearances, footage_order
 from vss.analysis.verbatim import normalise, quoted_in
+from vss.domain.cast import appearances, footage_order
 from vss.domain.character_facts import CharacterFact
 from vss.domain.dataset import Dataset, Scene
 from vss.domain.fact_vocabulary import (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from vss.analysis.cast import appearances, footage_order, speakers
+from vss.domain.cast import appearances, footage_order, speakers
 from vss.domain.character_facts import CharacterMetrics
 from vss.domain.dataset import Dataset
 

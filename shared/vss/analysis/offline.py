@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from vss.analysis.cast import footage_order, named_pattern, speakers
+from vss.domain.cast import footage_order, named_pattern, speakers
 from vss.domain.character_facts import CharacterFact
 from vss.domain.dataset import Dataset, Scene
 from vss.domain.fact_vocabulary import (

@@ -20,11 +20,20 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from vss.api.views import ErrorBody, Health, TaskPage, TaskView, UploadedFile
+from vss.api.views import (
+    AssetPage,
+    ErrorBody,
+    Health,
+    SearchResults,
+    TaskPage,
+    TaskView,
+    UploadedFile,
+)
 from vss.domain.ids import ID_PATTERN
 from vss.domain.paths import MAX_PATH, RELATIVE_PATH_PATTERN
 from vss.domain.payloads import (
     PAYLOADS,
+    CharacterIdentifierParams,
     DubbingServiceParams,
     EditingServiceParams,
     LocalizationServiceParams,
@@ -37,7 +46,7 @@ from vss.service.uploads import SIGNABLE_TYPES, SignedUpload, SignedUploadReques
 REF = "#/components/schemas/{model}"
 REQUESTS: list[type[BaseModel]] = [SignedUploadRequest, *PAYLOADS.values()]
 RESPONSES: list[type[BaseModel]] = [ErrorBody, Health, UploadedFile, SignedUpload, TaskView,
-                                    TaskPage]
+                                    TaskPage, AssetPage, SearchResults]
 CREATE_TASK = "CreateTask"
 
 RELATIVE_PATH: dict[str, Any] = {
@@ -145,7 +154,8 @@ def component_schemas(max_upload_bytes: int, priced_models: tuple[str, ...]
     for payload in PAYLOADS.values():
         _document_paths(defs[names[payload]])
     # Only models with a price are accepted (vss.service.tasks.check_params).
-    for params in (NarrationServiceParams, LocalizationServiceParams, EditingServiceParams):
+    for params in (NarrationServiceParams, LocalizationServiceParams, EditingServiceParams,
+                   CharacterIdentifierParams):
         defs[params.__name__]["properties"]["model"] = {
             "anyOf": [{"type": "string", "enum": list(priced_models)}, {"type": "null"}],
             "default": None,

@@ -11,10 +11,21 @@ from functools import cache
 from typing import Any
 
 from vss.api.components import ID, RELATIVE_PATH, component_schemas, ref
-from vss.api.views import API_PREFIX, ErrorBody, Health, TaskPage, TaskView, UploadedFile
+from vss.api.views import (
+    API_PREFIX,
+    DEFAULT_K,
+    MAX_QUERY_CHARS,
+    AssetPage,
+    ErrorBody,
+    Health,
+    SearchResults,
+    TaskPage,
+    TaskView,
+    UploadedFile,
+)
 from vss.config import Settings
 from vss.domain.idempotency import HEADER, KEY_PATTERN, LIFETIME, MAX_KEY_LENGTH, POINTER
-from vss.domain.payloads import PAYLOADS
+from vss.domain.payloads import ASSET_ID_PATTERN, MAX_RAG_TOP_K, PAYLOADS
 from vss.errors import IdempotencyKeyReused, PayloadInvalid
 from vss.service.uploads import SIGNABLE_TYPES, SignedUpload, SignedUploadRequest
 
@@ -80,13 +91,15 @@ def _task_links(*targets: str) -> dict[str, Any]:
 
 def _upload_links() -> dict[str, Any]:
     """What an upload is for: the file it names can be every required input of a new task (of
-    any type: a file still being checked makes the task wait, so any upload will do)."""
+    any type whose required fields are all input files: a file still being checked makes the
+    task wait, so any upload will do)."""
     links: dict[str, Any] = {"downloadFile": {"operationId": "downloadFile", "parameters": {
         "path": "$response.body#/relative_path"}}}
     for task_type, model in PAYLOADS.items():
-        inputs = {name: "$response.body#/relative_path"
-                  for name, field in model.model_fields.items()
-                  if name.endswith("_path") and field.is_required()}
+        required = [name for name, field in model.model_fields.items() if field.is_required()]
+        if not all(name.endswith("_path") for name in required):
+            continue  # DEPLOY_RAG_CORPUS needs its asset's id too
+        inputs = dict.fromkeys(required, "$response.body#/relative_path")
         links[f"createTask_{task_type.value}"] = {"operationId": "createTask", "requestBody": {
             "task_type": task_type.value, "payload": inputs}}
     return links
@@ -105,6 +118,9 @@ def _create_errors(names: dict[Any, str]) -> dict[str, Any]:
 def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
     task_id = [{"name": "task_id", "in": "path", "required": True, "schema": ID,
                 "description": "The `id` of one of your tasks."}]
+    asset_id = [{"name": "asset_id", "in": "path", "required": True,
+                 "schema": {"type": "string", "pattern": ASSET_ID_PATTERN},
+                 "description": "The `asset_id` a DEPLOY_RAG_CORPUS task of yours named."}]
     task = ref(names[TaskView])
     created_links = _task_links("getTask", "cancelTask", "downloadTaskResult")
     return {
@@ -189,6 +205,31 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
             "parameters": task_id,
             "responses": {"302": _redirect("To the task's main artifact."),
                           **_errors(names, 401, 404, 409, 425)}}},
+        f"{API_PREFIX}/assets/": {"get": {
+            "operationId": "listAssets", "summary": "List your assets' story indexes",
+            "responses": {"200": _json(ref(names[AssetPage]), "Every asset with an index."),
+                          **_errors(names, 401)}}},
+        f"{API_PREFIX}/assets/{{asset_id}}/": {"delete": {
+            "operationId": "deleteAsset", "summary": "Delete an asset's story index",
+            "description": "Narrations created before keep reading the index they were "
+                           "pinned to; later ones of the asset narrate without retrieval.",
+            "parameters": asset_id,
+            "responses": {"204": {"description": "Deleted."}, **_errors(names, 401, 404)}}},
+        f"{API_PREFIX}/assets/{{asset_id}}/search/": {"get": {
+            "operationId": "searchAsset", "summary": "Search an asset's story index",
+            "description": "The scenes that best match `q` (BM25 over the scenes' documents: "
+                           "summary, lines, captions, highlights and the facts about their "
+                           "characters), best first.",
+            "parameters": [*asset_id,
+                           {"name": "q", "in": "query", "required": True,
+                            "schema": {"type": "string", "minLength": 1,
+                                       "maxLength": MAX_QUERY_CHARS,
+                                       "pattern": "\\S"}},
+                           {"name": "k", "in": "query",
+                            "schema": {"type": "integer", "minimum": 1,
+                                       "maximum": MAX_RAG_TOP_K, "default": DEFAULT_K}}],
+            "responses": {"200": _json(ref(names[SearchResults]), "The best scenes."),
+                          **_errors(names, 400, 401, 404)}}},
         f"{API_PREFIX}/files/download/": {"get": {
             "operationId": "downloadFile",
             "summary": "Download one of your files by relative path",

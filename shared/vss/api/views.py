@@ -7,11 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from vss.domain.assets import AssetIndex
 from vss.domain.files import FileRecord, FileStatus
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 from vss.domain.usage import Usage
 
 API_PREFIX = "/api/v1"
+# Searches of a story index (`GET /api/v1/assets/{asset_id}/search/`).
+MAX_QUERY_CHARS = 1000
+DEFAULT_K = 10
 
 
 class ErrorBody(BaseModel):
@@ -95,3 +99,37 @@ def uploaded(record: FileRecord) -> UploadedFile:
         relative_path=record.relative_path, size=record.size, sha256=record.sha256,
         content_type=record.content_type, status=record.status,
     )
+
+
+class AssetView(BaseModel):
+    """An asset's story index, as its last deploy left it."""
+
+    asset_id: str
+    total_scene_count: int
+    index_kind: str
+    task_id: str = Field(description="The DEPLOY_RAG_CORPUS task that built it.")
+    requested_at: datetime
+    manifest_path: str = Field(description="What a narration of the asset is pinned to.")
+
+    @classmethod
+    def of(cls, record: AssetIndex) -> AssetView:
+        return cls.model_validate(record.model_dump(exclude={"tenant_id"}))
+
+
+class AssetPage(BaseModel):
+    results: list[AssetView]
+
+
+class SearchHit(BaseModel):
+    scene_id: int
+    score: float
+    matched: list[str] = Field(description="The query's terms found in the scene.")
+    text: str = Field(description="The start of the scene's indexed document (summary, "
+                      "lines, captions...).")
+
+
+class SearchResults(BaseModel):
+    asset_id: str
+    query: str
+    k: int
+    hits: list[SearchHit]

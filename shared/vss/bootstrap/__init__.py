@@ -25,6 +25,7 @@ def cloud_ports(settings: Settings) -> Deps:
 
     from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
     from vss.adapters.firestore_repos import (
+        FirestoreAssetRepository,
         FirestoreFileRepository,
         FirestoreIdempotencyRepository,
         FirestoreTaskRepository,
@@ -43,6 +44,7 @@ def cloud_ports(settings: Settings) -> Deps:
         tenants=FirestoreTenantRepository(db),
         segments=FirestoreSegmentRepository(db),
         idempotency=FirestoreIdempotencyRepository(db),
+        assets=FirestoreAssetRepository(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
         ),

@@ -11,7 +11,7 @@ from vss.config import NarrationConfig, Settings
 from vss.deps import Deps
 from vss.domain.language import SpeechRate
 from vss.domain.tasks import Stage
-from vss.handlers import dubbing, editing, localization, narration
+from vss.handlers import analysis, dubbing, editing, localization, narration
 from vss.ports import LlmFactory
 from vss.stage_handler import StageHandler
 
@@ -32,6 +32,8 @@ def stage_handlers(settings: Settings) -> dict[Stage, StageHandler]:
         Stage.DUBBING_ASSEMBLY: partial(dubbing.assemble, prices=settings.tts_prices),
         Stage.EDITING: editing.run,
         Stage.LOCALIZATION: partial(localization.run, config=writing),
+        Stage.CHARACTER_FACTS: partial(analysis.identify_characters, config=writing),
+        Stage.STORY_INDEX: analysis.deploy_story_index,
     }
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from vss.domain.fact_vocabulary import OTHER_LABELS
 from vss.domain.usage import Usage
 
-__all__ = ["CharacterFact", "CharacterFactsReport", "CharacterMetrics", "FactSource"]
+__all__ = ["CharacterFact", "CharacterFacts", "CharacterFactsReport", "CharacterMetrics",
+           "FactSource"]
 
 FactSource = Literal["model", "offline"]
 
@@ -47,6 +48,10 @@ class CharacterFact(_Artifact):
             raise ValueError("suggested_attribute goes only with the attribute other "
                              f"({', '.join(sorted(OTHER_LABELS))}), not {self.attribute!r}")
         return self
+
+
+class CharacterFacts(RootModel[dict[str, list[CharacterFact]]]):
+    """Facts by character name (a report's `identified_facts_by_character`)."""
 
 
 class CharacterMetrics(BaseModel):

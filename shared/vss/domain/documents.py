@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from vss.domain.artifacts import DubbingScript, NarrationScript
+from vss.domain.character_facts import CharacterFactsReport
 from vss.domain.dataset import parse_dataset
 from vss.domain.files import FileKind
 from vss.domain.pointers import pointer_errors
@@ -37,6 +38,10 @@ def classify_json(data: bytes) -> tuple[FileKind, dict[str, Any]]:
     if isinstance(document, dict) and "dubbing_script" in document:
         dub = _validate_script(DubbingScript, document)
         return FileKind.DUBBING_SCRIPT, {"segments": len(dub.dubbing_script)}  # type: ignore[attr-defined]
+    if isinstance(document, dict) and "identified_facts_by_character" in document:
+        facts = _validate_script(CharacterFactsReport, document)
+        return FileKind.CHARACTER_FACTS, {
+            "characters": len(facts.identified_facts_by_character)}  # type: ignore[attr-defined]
     dataset = parse_dataset(document)
     return FileKind.DATASET, {
         "shape": dataset.source_shape,

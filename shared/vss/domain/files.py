@@ -20,6 +20,7 @@ class FileKind(StrEnum):
     DATASET = "dataset"
     NARRATION_SCRIPT = "narration_script"
     DUBBING_SCRIPT = "dubbing_script"
+    CHARACTER_FACTS = "character_facts"
     OTHER = "other"
 
 

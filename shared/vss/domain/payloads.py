@@ -34,6 +34,10 @@ from vss.domain.tasks import Stage, TaskType
 from vss.errors import PayloadInvalid
 
 Scalar = str | int | float | bool | None
+# An edge's asset id: one URL path segment (`/api/v1/assets/{asset_id}/`).
+ASSET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+DEFAULT_RAG_TOP_K = 20
+MAX_RAG_TOP_K = 200
 # 375 characters of at most 4 UTF-8 bytes each fit Firestore's 1,500-byte field names.
 ExtraKey = Annotated[str, StringConstraints(min_length=1, max_length=375)]
 
@@ -254,8 +258,10 @@ class NarrationServiceParams(_Open):
     speaking_rate: float | None = Field(None, description="Units per second in `lang`.")
     overflow_tolerance: float = Field(0.0, ge=-0.5, le=0.5)
     rag_top_k: int | None = Field(
-        None, ge=1, description="Accepted for the seed's edge and ignored: the writer reads "
-        "every scene in scope (chunked to the prompt budget), there is no retrieval step.")
+        None, ge=1, description="With a story index (the payload's "
+        "`asset_id` deployed by DEPLOY_RAG_CORPUS): the scenes retrieved for the narration's "
+        f"focus, characters and custom prompts (default {DEFAULT_RAG_TOP_K}; at most "
+        f"{MAX_RAG_TOP_K} are used).")
     debug: bool = Field(False, description="Accepted and ignored: every script carries its "
                         "pacing per snippet and its notes.")
     control_params: ControlParams = Field(default_factory=ControlParams)
@@ -336,6 +342,10 @@ class GenerateNarrationPayload(_Strict):
     blueprint_path: str = Field(validation_alias=AliasChoices("blueprint_path", "dataset_path"))
     asset_name: str | None = None
     asset_id: str | None = None
+    story_index_path: str | None = Field(
+        None, description="The story index manifest the narration retrieves from. Set at "
+        "creation from `asset_id`'s current index when omitted (none: no retrieval); pinned, "
+        "so a redeploy while the narration runs does not change what it reads.")
     service_params: NarrationServiceParams = Field(default_factory=NarrationServiceParams)
 
 
@@ -362,6 +372,7 @@ class GenerateCommentaryPayload(_Strict):
     blueprint_path: str = Field(validation_alias=AliasChoices("blueprint_path", "dataset_path"))
     asset_name: str | None = None
     asset_id: str | None = None
+    story_index_path: str | None = Field(None, description="As in GENERATE_NARRATION.")
     stop_at: Literal["narration", "dubbing", "editing"] = "editing"
     narration: NarrationServiceParams = Field(default_factory=NarrationServiceParams)
     dubbing: DubbingServiceParams = Field(default_factory=DubbingServiceParams)
@@ -377,7 +388,8 @@ class GenerateCommentaryPayload(_Strict):
             **chained,
         }
         if stage == Stage.NARRATION:
-            raw |= {"asset_name": self.asset_name, "asset_id": self.asset_id}
+            raw |= {"asset_name": self.asset_name, "asset_id": self.asset_id,
+                    "story_index_path": self.story_index_path}
         try:
             return validated(STAGE_PAYLOADS[stage], raw, PayloadInvalid,
                              f"The {stage.value} stage's inputs are invalid.", "/payload")
@@ -404,6 +416,33 @@ def point_at_stage_params(stage: Stage, details: Any) -> None:
             error["pointer"] = error["pointer"].replace("/payload/service_params", key, 1)
 
 
+class CharacterIdentifierParams(_Open):
+    characters_to_analyze: list[Annotated[str, StringConstraints(min_length=1,
+                                                                 max_length=100)]] = Field(
+        default_factory=list, max_length=50,
+        description="Names as the dataset spells them; none: everyone who speaks.")
+    lang: Lang = Lang.ZH
+    model: str | None = None
+    temp: float | None = Field(None, ge=0, le=2, description="Sampling temperature.")
+
+
+class CharacterIdentifierPayload(_Strict):
+    input_file_path: str = Field(description="The dataset.")
+    service_params: CharacterIdentifierParams = Field(
+        default_factory=CharacterIdentifierParams)
+
+
+class DeployRagCorpusPayload(_Strict):
+    blueprint_input_path: str = Field(description="The dataset.")
+    facts_input_path: str | None = Field(
+        None, description="Character facts (a CHARACTER_IDENTIFIER result's "
+        "`output_file_path`, or an upload of the same shape).")
+    asset_id: str = Field(
+        min_length=1, max_length=128, pattern=ASSET_ID_PATTERN,
+        description="The edge's asset: one index per tenant and asset, replaced by the next "
+        "deploy.")
+
+
 class LocalizeNarrationPayload(_Strict):
     master_script_path: str = Field(description="The narration script to localise.")
     blueprint_path: str = Field(description="The dataset the script narrates: its scenes "
@@ -419,6 +458,8 @@ STAGE_PAYLOADS: dict[Stage, type[_Strict]] = {
     Stage.DUBBING_ASSEMBLY: GenerateDubbingPayload,
     Stage.EDITING: GenerateEditingPayload,
     Stage.LOCALIZATION: LocalizeNarrationPayload,
+    Stage.CHARACTER_FACTS: CharacterIdentifierPayload,
+    Stage.STORY_INDEX: DeployRagCorpusPayload,
 }
 
 PAYLOADS: dict[TaskType, type[_Strict]] = {
@@ -427,6 +468,8 @@ PAYLOADS: dict[TaskType, type[_Strict]] = {
     TaskType.GENERATE_EDITING_SCRIPT: GenerateEditingPayload,
     TaskType.GENERATE_COMMENTARY: GenerateCommentaryPayload,
     TaskType.LOCALIZE_NARRATION: LocalizeNarrationPayload,
+    TaskType.CHARACTER_IDENTIFIER: CharacterIdentifierPayload,
+    TaskType.DEPLOY_RAG_CORPUS: DeployRagCorpusPayload,
 }
 
 

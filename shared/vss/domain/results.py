@@ -32,12 +32,23 @@ class StageResult(BaseModel):
         return self.model_dump(mode="json", exclude={"stage"})
 
 
+class RetrievalSummary(BaseModel):
+    """What a narration took from its asset's story index."""
+
+    index: str = Field(description="The index manifest it read (`story_index_path`).")
+    query: str = Field(description="The query its focus, characters and prompts make.")
+    scene_ids: list[int] = Field(description="The scenes retrieved, best first.")
+    facts_about: list[str] = Field(description="The characters whose facts the writer had.")
+
+
 class NarrationResult(StageResult):
     stage: Literal["narration"] = "narration"
     snippets: int
     engine: str
     estimated_duration_seconds: float | None = None
     notes: list[str] = Field(default_factory=list)
+    retrieval: RetrievalSummary | None = Field(
+        None, description="Present when the narration read a story index.")
 
 
 class DubbingPlanResult(StageResult):
@@ -85,7 +96,31 @@ class LocalizationResult(StageResult):
     notes: list[str] = Field(default_factory=list)
 
 
+class CharacterFactsResult(StageResult):
+    """`output_file_path`: the character facts (the edge sends it back as
+    `facts_input_path`)."""
+
+    stage: Literal["character_facts"] = "character_facts"
+    characters: int
+    facts: int
+    dropped_unquoted: int = Field(0, description="Facts whose quote is not in their scene.")
+    engine: str
+
+
+class StoryIndexResult(StageResult):
+    """`output_file_path`: the index report (`total_scene_count` first, as the edge reads
+    it); the asset's index now answers searches and narrations."""
+
+    stage: Literal["story_index"] = "story_index"
+    asset_id: str
+    total_scene_count: int
+    documents: int
+    index_kind: str
+    index_path: str
+
+
 AnyStageResult = Annotated[
-    NarrationResult | DubbingPlanResult | DubbingResult | EditingResult | LocalizationResult,
+    NarrationResult | DubbingPlanResult | DubbingResult | EditingResult | LocalizationResult
+    | CharacterFactsResult | StoryIndexResult,
     Field(discriminator="stage"),
 ]

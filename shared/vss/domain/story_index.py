@@ -8,19 +8,18 @@ score matrix as ``.npy`` arrays: nothing in it is code, and it loads without pic
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "STORY_INDEX_FORMAT",
     "STORY_INDEX_VERSION",
     "Bm25Params",
-    "CharacterFact",
-    "CharacterFacts",
     "Hit",
     "IndexReport",
     "SceneDocument",
+    "SceneDocuments",
     "StoryIndexHeader",
     "TokenizerSpec",
 ]
@@ -33,28 +32,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _scalar_text(value: object) -> object:
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) \
-        else value
-
-
-class CharacterFact(BaseModel):
-    """One fact the seed identified about a character in a scene (the entries of its
-    ``identified_facts_by_character``); other keys (source_text, type...) are ignored."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    scene_id: int
-    attribute: Annotated[str, BeforeValidator(_scalar_text)]
-    value: Annotated[str, BeforeValidator(_scalar_text)]
-
-
-class CharacterFacts(RootModel[dict[str, list[CharacterFact]]]):
-    """Facts by character name: ``{name: [{"scene_id", "attribute", "value", ...}]}``."""
-
-    model_config = ConfigDict(frozen=True)
-
-
 class SceneDocument(_Frozen):
     """What the index knows of one scene: its words, and who is in it."""
 
@@ -65,6 +42,13 @@ class SceneDocument(_Frozen):
     characters: list[str] = Field(description="Characters who speak in the scene, are named by "
                                   "its summary, dynamics, captions or highlights, or have a "
                                   "fact recorded in it.")
+
+
+class SceneDocuments(_Frozen):
+    """The indexed text of every scene, stored beside the index: what a search shows of the
+    scenes it finds."""
+
+    documents: list[SceneDocument]
 
 
 class Hit(_Frozen):

@@ -42,6 +42,8 @@ class TaskType(StrEnum):
     GENERATE_EDITING_SCRIPT = "GENERATE_EDITING_SCRIPT"
     GENERATE_COMMENTARY = "GENERATE_COMMENTARY"  # narration → dubbing → editing in one task
     LOCALIZE_NARRATION = "LOCALIZE_NARRATION"
+    CHARACTER_IDENTIFIER = "CHARACTER_IDENTIFIER"  # facts about chosen characters
+    DEPLOY_RAG_CORPUS = "DEPLOY_RAG_CORPUS"  # the story index of an asset
 
 
 class Stage(StrEnum):
@@ -50,6 +52,8 @@ class Stage(StrEnum):
     DUBBING_ASSEMBLY = "dubbing_assembly"  # runs once every segment is synthesised
     EDITING = "editing"
     LOCALIZATION = "localization"
+    CHARACTER_FACTS = "character_facts"
+    STORY_INDEX = "story_index"
 
 
 PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
@@ -60,6 +64,8 @@ PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
     TaskType.GENERATE_COMMENTARY: (Stage.NARRATION, Stage.DUBBING, Stage.DUBBING_ASSEMBLY,
                                    Stage.EDITING),
     TaskType.LOCALIZE_NARRATION: (Stage.LOCALIZATION,),
+    TaskType.CHARACTER_IDENTIFIER: (Stage.CHARACTER_FACTS,),
+    TaskType.DEPLOY_RAG_CORPUS: (Stage.STORY_INDEX,),
 }
 
 

@@ -17,6 +17,7 @@ from vss.narration.fit import fit
 from vss.narration.focus import FocusLens, read_focus
 from vss.narration.language import dataset_language
 from vss.narration.plan import NarrationPlan, make_plan
+from vss.narration.retrieval import Retrieved, facts_rule, weighted
 from vss.narration.scope import apply_focus, check_characters, select_scenes
 from vss.narration.writers import NarrationWriter, writer_for
 from vss.ports import StructuredLlm
@@ -59,14 +60,19 @@ def _silence(writer: NarrationWriter) -> VssError:
 
 
 def narrate(dataset: Dataset, params: NarrationServiceParams, llm: StructuredLlm | None,
-            config: NarrationConfig | None = None) -> NarrationScript:
+            config: NarrationConfig | None = None,
+            retrieved: Retrieved | None = None) -> NarrationScript:
     """The narration script of `dataset` for `params`, written by `llm` (the offline writer
-    when it is None) and fitted to the footage."""
+    when it is None) and fitted to the footage; with `retrieved` (the asset's story index),
+    the retrieved scenes weigh more and the model is told the characters' facts."""
     config = config or NarrationConfig()
     rate = speech_rate(params, config)
     lens = focus_lens(dataset, params)
+    if retrieved is not None:
+        lens = weighted(lens, retrieved)
     writer = writer_for(llm, dataset, params, rate, lens,
-                        prompt_budget_tokens=config.prompt_budget_tokens)
+                        prompt_budget_tokens=config.prompt_budget_tokens,
+                        known_facts=facts_rule(retrieved))
     lang = writer.lang
     plan = plan_for(dataset, params, config, lang, lens)
     drafted = writer.write(plan)

@@ -228,7 +228,7 @@ class LlmWriter:
 
     def write(self, dataset: Dataset, plan: NarrationPlan, params: ControlParams,
               offline: Callable[[list[PlannedSnippet]], list[tuple[str, tuple[int, ...]]]],
-              lens: FocusLens | None = None) -> LlmNarration:
+              lens: FocusLens | None = None, known_facts: str = "") -> LlmNarration:
         out = LlmNarration()
         lang_name = language_profile(plan.lang).name
         system = render("narration_system", lang_name=lang_name, title=dataset.title)
@@ -240,7 +240,8 @@ class LlmWriter:
                 "narration", lang_name=lang_name, title=dataset.title,
                 style_rule=style_rule(params), focus_rule=focus_rule(params, lens),
                 perspective_rule=_perspective_rule(params),
-                character_rule=_character_rule(params), custom_rules=_custom_rules(params),
+                character_rule=_character_rule(params),
+                custom_rules="\n".join(filter(None, (_custom_rules(params), known_facts))),
                 unit_rule=_unit_rule(plan.lang), previous_rule=_previous_rule(previous),
                 story_so_far=story_so_far(dataset, plan, chunk[0], self.budget // STORY_SHARE),
                 snippets="\n".join(block for _, block in blocks),

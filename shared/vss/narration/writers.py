@@ -155,9 +155,11 @@ class ModelNarrationWriter:
     prompt_version = PROMPT_VERSION
 
     def __init__(self, llm: StructuredLlm, dataset: Dataset, params: NarrationServiceParams,
-                 rate: SpeechRate, lens: FocusLens, *, prompt_budget_tokens: int) -> None:
+                 rate: SpeechRate, lens: FocusLens, *, prompt_budget_tokens: int,
+                 known_facts: str = "") -> None:
         self.llm, self.dataset, self.params, self.rate, self.lens = (
             llm, dataset, params, rate, lens)
+        self.known_facts = known_facts
         self.lang = params.lang.value
         self.engine = llm.name
         self._writer = LlmWriter(llm, prompt_budget_tokens=prompt_budget_tokens)
@@ -174,7 +176,7 @@ class ModelNarrationWriter:
         """The model's drafts, chunk by chunk, with the offline writer for what is missing."""
         fallback = _offline_snippets(self.dataset, plan, self.params, self.rate)
         result = self._writer.write(self.dataset, plan, self.params.control_params, fallback,
-                                    self.lens)
+                                    self.lens, self.known_facts)
         return WrittenSnippets(result.written, result.notes)
 
     def silence_error(self) -> VssError | None:
@@ -191,10 +193,12 @@ class ModelNarrationWriter:
 
 
 def writer_for(llm: StructuredLlm | None, dataset: Dataset, params: NarrationServiceParams,
-               rate: SpeechRate, lens: FocusLens, *,
-               prompt_budget_tokens: int) -> NarrationWriter:
-    """The model writer when a model is configured, else the offline writer."""
+               rate: SpeechRate, lens: FocusLens, *, prompt_budget_tokens: int,
+               known_facts: str = "") -> NarrationWriter:
+    """The model writer when a model is configured, else the offline writer (which writes
+    from the scenes alone: `known_facts` are for the model)."""
     if llm is None:
         return OfflineNarrationWriter(dataset, params, rate, lens)
     return ModelNarrationWriter(llm, dataset, params, rate, lens,
-                                prompt_budget_tokens=prompt_budget_tokens)
+                                prompt_budget_tokens=prompt_budget_tokens,
+                                known_facts=known_facts)

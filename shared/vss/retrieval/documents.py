@@ -15,9 +15,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
+from vss.domain.character_facts import CharacterFact, CharacterFacts
 from vss.domain.dataset import Dataset, Mood, Scene
 from vss.domain.pointers import validated
-from vss.domain.story_index import CharacterFact, CharacterFacts, SceneDocument
+from vss.domain.story_index import SceneDocument
 from vss.errors import PayloadInvalid
 from vss.narration.scope import mentions
 

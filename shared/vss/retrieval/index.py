@@ -1,7 +1,7 @@
-"""The lexical story index: BM25 over the terms of each scene document.
+"""The lexical story index, loaded and searched: BM25 over the terms of each scene document.
 
-`build_index` cuts each document into terms (`vss.retrieval.tokens`) and has bm25s compute
-every (document, term) BM25 score once (Lucene's variant, k1 1.5, b 0.75). A search adds up
+`vss.retrieval.build` makes it (with bm25s); loading and searching need only numpy, so the
+API, which searches, does not ship the builder. A search adds up
 the score columns of the query's terms, so it costs what those columns hold, whatever the
 number of scenes. The index round-trips through `to_bytes` / `from_bytes`
 (`vss.retrieval._artifact`): the same documents give the same bytes, and a loaded index
@@ -10,20 +10,16 @@ answers as the built one did.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Self
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from vss.domain.story_index import Bm25Params, Hit, SceneDocument, StoryIndexHeader
+from vss.domain.story_index import Hit, StoryIndexHeader
 from vss.retrieval._artifact import ScoreMatrix, read, write
-from vss.retrieval.tokens import Terms, terms_for
+from vss.retrieval.tokens import Terms
 
-__all__ = ["StoryIndex", "build_index"]
-
-_BM25 = Bm25Params(library=f"bm25s {bm25s.__version__}")
+__all__ = ["StoryIndex"]
 
 
 class StoryIndex:
@@ -77,33 +73,3 @@ class StoryIndex:
         Executes nothing from `data` (no pickle)."""
         header, matrix = read(data)
         return cls(header, matrix)
-
-
-def build_index(documents: Sequence[SceneDocument], lang: str) -> StoryIndex:
-    """BM25 over `documents` cut in `lang`, each document's characters kept whole as terms.
-    A document with no term is left out of the index (it could never match)."""
-    names = sorted({name for doc in documents for name in doc.characters})
-    terms = terms_for(lang, names)
-    cut = [(doc, terms(doc.text)) for doc in documents]
-    kept = [(doc, words) for doc, words in cut if words]
-    vocabulary = sorted({word for _, words in kept for word in words})
-    header = StoryIndexHeader(
-        tokenizer=terms.spec, bm25=_BM25, vocabulary=vocabulary,
-        scene_ids=[doc.scene_id for doc, _ in kept], episodes=[doc.episode for doc, _ in kept])
-    return StoryIndex(header, _scores(vocabulary, [words for _, words in kept]))
-
-
-def _scores(vocabulary: list[str], documents: list[list[str]]) -> ScoreMatrix:
-    if not documents:
-        return ScoreMatrix(np.zeros(0, np.float32), np.zeros(0, np.int32),
-                           np.zeros(len(vocabulary) + 1, np.int64))
-    ids = {term: i for i, term in enumerate(vocabulary)}
-    # Token ids with our sorted vocabulary: bm25s would number terms in set order, which
-    # changes from one process to the next.
-    model = bm25s.BM25(method=_BM25.method, k1=_BM25.k1, b=_BM25.b)
-    model.index(([[ids[w] for w in words] for words in documents], ids),
-                create_empty_token=False, show_progress=False)
-    scores = model.scores
-    return ScoreMatrix(np.asarray(scores["data"], np.float32),
-                       np.asarray(scores["indices"], np.int32),
-                       np.asarray(scores["indptr"], np.int64))

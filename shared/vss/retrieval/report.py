@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from vss.domain.dataset import Dataset
 from vss.domain.story_index import IndexReport
 from vss.narration.language import dataset_language
+from vss.retrieval.build import build_index
 from vss.retrieval.documents import CharacterFactsLike, scene_documents
-from vss.retrieval.index import StoryIndex, build_index
+from vss.retrieval.index import StoryIndex
 
 __all__ = ["IndexedStory", "index_dataset"]
 

@@ -24,6 +24,7 @@ from vss.domain.segments import Segment
 from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
 from vss.domain.usage import Usage
 from vss.errors import DeadlineExceeded, NotFound, StageBusy
+from vss.service import assets
 from vss.service.leased import Attempt, run_leased
 from vss.service.segments import (
     publish_current,
@@ -150,6 +151,8 @@ def run_stage(
 
     outcome = run_leased(deps, work, body)
     done = work.done
+    if message.stage == Stage.STORY_INDEX:
+        _register_index(deps, message.task_id)
     if not outcome.committed or done is None:
         return StageClaim(outcome.decision)
     if done.status == TaskStatus.COMPLETED:
@@ -162,6 +165,15 @@ def run_stage(
     elif done.status == TaskStatus.RUNNING:
         publish_stage(deps, done.id, done.current.stage)
     return StageClaim(outcome.decision)
+
+
+def _register_index(deps: Deps, task_id: str) -> None:
+    """A completed deploy's index becomes its asset's. Run after every delivery of the stage,
+    a redelivery to the completed task included: the worker that committed it may have died
+    before registering it (registering is idempotent)."""
+    task = deps.tasks.get(task_id) if is_valid_id(task_id) else None
+    if task is not None:
+        assets.register(deps, task)
 
 
 def _fanned_in(deps: Deps, task: Task, stage: Stage) -> list[Segment]:

@@ -20,6 +20,13 @@ def location(deps: Deps, tenant_id: str, relative_path: str) -> tuple[str, str]:
     return bucket, blob_name(tenant_id, path)
 
 
+def read_file(deps: Deps, tenant_id: str, relative_path: str) -> bytes:
+    """One of the tenant's files; for an upload, exactly the generation its check validated."""
+    bucket, blob = location(deps, tenant_id, relative_path)
+    generation = validated_generation(deps, tenant_id, relative_path)
+    return deps.blobs.read(bucket, blob, generation=generation)
+
+
 @dataclass
 class TaskFiles:
     """An attempt's view of storage: reads the tenant's files, writes the attempt's own
@@ -32,10 +39,7 @@ class TaskFiles:
     written: list[ArtifactDigest] = field(default_factory=list)
 
     def read(self, relative_path: str) -> bytes:
-        """The file's bytes; for an upload, exactly the generation its check validated."""
-        bucket, blob = location(self.deps, self.tenant_id, relative_path)
-        generation = validated_generation(self.deps, self.tenant_id, relative_path)
-        return self.deps.blobs.read(bucket, blob, generation=generation)
+        return read_file(self.deps, self.tenant_id, relative_path)
 
     def write(self, name: str, data: bytes, content_type: str) -> str:
         """Write artifact `name` in the attempt's folder; return its relative path."""

@@ -12,6 +12,8 @@ from pydantic import BaseModel
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
+from vss.domain.cast import cast_of
+from vss.domain.dataset import parse_dataset
 from vss.domain.files import CHECKED, FileKind, FileRecord, FileStatus
 from vss.domain.ids import is_valid_id
 from vss.domain.messages import StageMessage
@@ -19,8 +21,10 @@ from vss.domain.paths import UPLOADS, check_relative_path, owner_id
 from vss.domain.payloads import (
     COMMENTARY_PARAMS,
     PAYLOADS,
+    CharacterIdentifierPayload,
     DubbingServiceParams,
     GenerateCommentaryPayload,
+    GenerateNarrationPayload,
     input_paths,
     point_at_stage_params,
 )
@@ -39,7 +43,8 @@ from vss.errors import (
     UnknownTaskType,
 )
 from vss.observability import TRACE_ATTRIBUTE, current_trace
-from vss.service.storage import location
+from vss.service import assets
+from vss.service.storage import location, read_file
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,9 @@ EXPECTED_KIND = {
     "input_narration_path": FileKind.NARRATION_SCRIPT,
     "master_script_path": FileKind.NARRATION_SCRIPT,
     "input_dubbing_path": FileKind.DUBBING_SCRIPT,
+    "input_file_path": FileKind.DATASET,
+    "blueprint_input_path": FileKind.DATASET,
+    "facts_input_path": FileKind.CHARACTER_FACTS,
 }
 
 
@@ -174,8 +182,35 @@ def check_request(deps: Deps, tenant_id: str, body: CreateTask) -> CheckedReques
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
     check_params(deps, payload)
+    payload = _pin_story_index(deps, tenant_id, payload)
     waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
+    if not waiting and not problem:
+        _check_cast(deps, tenant_id, payload)
     return CheckedRequest(task_type, payload, waiting, problem)
+
+
+def _check_cast(deps: Deps, tenant_id: str, payload: BaseModel) -> None:
+    """The characters a CHARACTER_IDENTIFIER names are its dataset's: a 400 listing the
+    dataset's characters when one is not. Checked here once the dataset is (else when the
+    stage reads it: the task fails with the same details)."""
+    if not isinstance(payload, CharacterIdentifierPayload):
+        return
+    dataset = parse_dataset(read_file(deps, tenant_id, payload.input_file_path))
+    try:
+        cast_of(dataset, payload.service_params.characters_to_analyze)
+    except PayloadInvalid as exc:
+        raise BadRequest(exc.message, details=exc.details) from None
+
+
+def _pin_story_index(deps: Deps, tenant_id: str, payload: BaseModel) -> BaseModel:
+    """A narration of an asset with a story index reads the index deployed when it was asked
+    for, whatever is deployed while it runs (`story_index_path`, unless the request names
+    one)."""
+    if not isinstance(payload, GenerateNarrationPayload | GenerateCommentaryPayload) \
+            or payload.story_index_path is not None:
+        return payload
+    manifest = assets.current_manifest(deps, tenant_id, payload.asset_id)
+    return payload.model_copy(update={"story_index_path": manifest}) if manifest else payload
 
 
 def store_task(deps: Deps, tenant_id: str, request: CheckedRequest, task_id: str) -> Task | None:

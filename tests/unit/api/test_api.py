@@ -170,6 +170,11 @@ def test_every_route_answers_with_and_without_trailing_slash(client, deps, heade
         ("/api/v1/files/download/", "GET"): ({}, {"query_string": {"path": file_path}}, 302),
         ("/api/v1/files/upload/", "POST"): (
             {}, {"data": {"file": (io.BytesIO(b'{"a": 1}'), "a.json")}}, 201),
+        ("/api/v1/assets/", "GET"): ({}, {}, 200),
+        # No index deployed for this asset: the routes answer as for any missing resource.
+        ("/api/v1/assets/<asset_id>/search/", "GET"): (
+            {"asset_id": "a1"}, {"query_string": {"q": "x"}}, 404),
+        ("/api/v1/assets/<asset_id>/", "DELETE"): ({"asset_id": "a1"}, {}, 404),
     }
     assert (rule, method) in calls, f"add {method} {rule} to this test"
     params, kwargs, status = calls[(rule, method)]

@@ -65,4 +65,5 @@ def test_every_stage_result_survives_a_round_trip_through_storage():
     assert result.as_seed_result() == {"output_file_path": "tasks/t/narration.json",
                                        "snippets": 2, "engine": "offline",
                                        "estimated_duration_seconds": None,
-                                       "notes": ["offline"], "artifacts": []}
+                                       "notes": ["offline"], "artifacts": [],
+                                       "retrieval": None}

@@ -10,8 +10,7 @@ import pytest
 from tests.support.paths import DATA
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.errors import PayloadInvalid
-from vss.retrieval import scene_documents
-from vss.retrieval.documents import cast, parse_facts
+from vss.retrieval.documents import cast, parse_facts, scene_documents
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +83,10 @@ def test_the_cast_is_who_speaks_most_without_extras(blueprint: Dataset):
 
 def test_malformed_facts_are_reported_with_pointers():
     with pytest.raises(PayloadInvalid) as raised:
-        parse_facts({"车小小": [{"scene_id": "one", "attribute": "职业", "value": "职员"},
-                               {"scene_id": 2, "value": "演技"}]})
+        parse_facts({"车小小": [{"scene_id": "one", "attribute": "职业", "value": "职员",
+                                 "source_text": "职员", "type": "状态性"},
+                                {"scene_id": 2, "value": "演技", "source_text": "演技",
+                                 "type": "恒定"}]})
     pointers = [e["pointer"] for e in raised.value.details["errors"]]
     assert pointers == ["/车小小/0/scene_id", "/车小小/1/attribute"]
 

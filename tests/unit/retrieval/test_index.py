@@ -17,13 +17,11 @@ from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.domain.story_index import SceneDocument
 from vss.errors import StoryIndexInvalid
-from vss.retrieval import (
-    StoryIndex,
-    build_index,
-    index_dataset,
-    narration_query,
-    scene_documents,
-)
+from vss.retrieval.build import build_index
+from vss.retrieval.documents import scene_documents
+from vss.retrieval.index import StoryIndex
+from vss.retrieval.query import narration_query
+from vss.retrieval.report import index_dataset
 
 QUERIES = ["车小小 相亲", "楚昊轩 爷爷 催婚", "宋安娜 秘密 身份", "陆乘风", "合同 女朋友"]
 

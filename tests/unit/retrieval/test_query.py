@@ -10,8 +10,7 @@ from tests.support.paths import DATA
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.narration.focus import RULES
-from vss.retrieval import narration_query
-from vss.retrieval.query import NAME_WEIGHT
+from vss.retrieval.query import NAME_WEIGHT, narration_query
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from vss.api.routes import files, meta, tasks
+from vss.api.routes import assets, files, meta, tasks
 
-BLUEPRINTS: tuple[Blueprint, ...] = (meta.blueprint, files.blueprint, tasks.blueprint)
+BLUEPRINTS: tuple[Blueprint, ...] = (meta.blueprint, files.blueprint, tasks.blueprint,
+                                      assets.blueprint)
 
 __all__ = ["BLUEPRINTS"]
