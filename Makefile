@@ -126,6 +126,7 @@ bench: setup up
 	$(PY) -m tests.bench.fan_out
 	$(PY) -m tests.bench.render
 	$(PY) -m tests.bench.editing
+	$(PY) -m tests.bench.retrieval
 
 # One zip per function, named by content hash: its folder, the vss modules it imports and a
 # requirements.txt of the pyproject.toml dependencies it imports (see scripts/package_functions.py).

@@ -15,6 +15,9 @@ from vss.domain.usage import Usage
 API_PREFIX = "/api/v1"
 # Searches of a story index (`GET /api/v1/assets/{asset_id}/search/`).
 MAX_QUERY_CHARS = 1000
+# A query holds something besides ASCII whitespace: one explicit class, because Python and
+# JSON Schema (ECMA-262) disagree on what `\s` matches (\x1c-\x1f, for one).
+QUERY_PATTERN = r"[^\t\n\v\f\r ]"
 DEFAULT_K = 10
 
 

@@ -13,6 +13,7 @@ from vss.api.views import (
     API_PREFIX,
     DEFAULT_K,
     MAX_QUERY_CHARS,
+    QUERY_PATTERN,
     AssetPage,
     AssetView,
     SearchHit,
@@ -38,7 +39,7 @@ def search(asset_id: str) -> dict[str, Any]:
     tenant_id = caller()
     asset_id = _asset_id(asset_id)
     query = request.args.get("q", "")
-    if not query.strip() or len(query) > MAX_QUERY_CHARS:
+    if not re.search(QUERY_PATTERN, query) or len(query) > MAX_QUERY_CHARS:
         raise BadRequest("q must be 1 to 1000 characters.", details={"errors": [
             {"pointer": "/query/q", "reason": f"1 to {MAX_QUERY_CHARS} characters"}]})
     k = _k(request.args.get("k", str(DEFAULT_K)))

@@ -1,0 +1,62 @@
+"""CHARACTER_IDENTIFIER with Gemini: the real google-genai client (wired as the stage worker
+wires it) against the loopback FakeGemini, through the API and the stage runner on fakes.
+What the model proposes is checked: a quote that is not in its scene is dropped and counted,
+a fact proposed twice is kept once, and the answer schema holds the vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.edge_api import FakeEdge, edge_request
+from tests.support.fake_gemini import FakeGemini
+from tests.support.fakes import fake_deps
+from vss.bootstrap.models import gemini_factory
+from vss.domain.character_facts import CharacterFactsReport
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGemini]:
+    with FakeGemini() as server:
+        yield server
+
+
+def _fact(scene_id: int, attribute: str, value: str, quote: str, kind: str = "状态性"
+          ) -> dict[str, object]:
+    return {"character": "宋安娜", "scene_id": scene_id, "attribute": attribute,
+            "value": value, "source_text": quote, "type": kind}
+
+
+def test_facts_from_gemini_are_quoted_verbatim_and_merged(fake: FakeGemini,
+                                                          blueprint_bytes: bytes):
+    heir = _fact(1, "社会属性", "和风集团继承人", "她的目的是假扮闺蜜和风集团继承人宋安娜")
+    fake.reply_json({"facts": [
+        heir, dict(heir),  # proposed twice: kept once
+        _fact(20, "家庭状态", "拥有父亲", "宋安娜突然接到了她爸爸的电话"),
+        _fact(1, "性格特征", "冷酷", "她从来不笑", "恒定"),  # not in scene 1: dropped
+    ]}, usage=(30_000, 600))
+    # One call: the budget holds every scene 宋安娜 is in.
+    deps = fake_deps(gemini_api_key="AIza-facts-test", gemini_base_url=fake.url,
+                     gemini_attempts=1, narration_prompt_budget_tokens=400_000)
+    deps.llm_for = gemini_factory(deps.settings)
+    edge = FakeEdge.of(deps)
+    dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
+    body = edge_request("character_identifier", input_file_path=dataset)
+    body["payload"]["service_params"]["characters_to_analyze"] = ["宋安娜"]
+    done = edge.run(body)
+    assert done["status"] == "COMPLETED", done.get("error")
+
+    (call,) = fake.requests
+    schema = call.body["generationConfig"]["responseSchema"]
+    fact_schema = schema["properties"]["facts"]["items"]["properties"]
+    assert "职业" in fact_schema["attribute"]["enum"] and "恒定" in fact_schema["type"]["enum"]
+    report = CharacterFactsReport.model_validate_json(
+        edge.read(done["id"], done["result"]["output_file_path"]))
+    facts = [(f.scene_id, f.attribute, f.value, f.source)
+             for f in report.identified_facts_by_character["宋安娜"]]
+    assert facts == [(1, "社会属性", "和风集团继承人", "model"),
+                     (20, "家庭状态", "拥有父亲", "model")]
+    assert report.dropped_unquoted == 1 == done["result"]["dropped_unquoted"]
+    assert report.engine == done["result"]["engine"] == "gemini"
+    assert done["usage"]["llm_input_tokens"] == 30_000 and done["usage"]["llm_calls"] == 1
