@@ -12,6 +12,7 @@ from vss.config import Settings
 from vss.domain.tasks import Stage
 from vss.ports import (
     AssetRepository,
+    AuditLog,
     BlobStore,
     DeadlineScheduler,
     FileRepository,
@@ -47,6 +48,7 @@ class Deps:
     segments: SegmentRepository
     idempotency: IdempotencyRepository
     assets: AssetRepository
+    audit: AuditLog
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # Only the stage worker runs stages; other functions leave this empty (and so do not

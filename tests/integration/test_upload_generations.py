@@ -20,6 +20,7 @@ from google.cloud import firestore, storage  # type: ignore[attr-defined]
 
 from tests.support.fakes import (
     FakeAssetRepository,
+    FakeAuditLog,
     FakeIdempotencyRepository,
     FakePublisher,
     FakeScheduler,
@@ -83,7 +84,8 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tasks=FirestoreTaskRepository(db), files=FirestoreFileRepository(db),
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
-                idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository())
+                idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
+                audit=FakeAuditLog())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

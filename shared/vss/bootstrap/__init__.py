@@ -1,6 +1,7 @@
 """The composition root: one function per deployed function builds what it runs with.
 
-    for_api, for_on_upload, for_deadline, for_dead_letter   here: the ports alone
+    for_api, for_on_upload, for_deadline, for_dead_letter,
+    for_console                                        here: the ports alone
     for_stage_worker (`vss.bootstrap.stage_worker`)   + the model factory and the stage
                                                         handlers, bound to their configs
     for_tts_worker (`vss.bootstrap.tts_worker`)       + the model factory and the segment
@@ -26,6 +27,7 @@ def cloud_ports(settings: Settings) -> Deps:
     from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
     from vss.adapters.firestore_repos import (
         FirestoreAssetRepository,
+        FirestoreAuditLog,
         FirestoreFileRepository,
         FirestoreIdempotencyRepository,
         FirestoreTaskRepository,
@@ -45,6 +47,7 @@ def cloud_ports(settings: Settings) -> Deps:
         segments=FirestoreSegmentRepository(db),
         idempotency=FirestoreIdempotencyRepository(db),
         assets=FirestoreAssetRepository(db),
+        audit=FirestoreAuditLog(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
         ),
@@ -61,4 +64,4 @@ def for_api(settings: Settings, base: Deps | None = None) -> Deps:
 
 
 # The other functions that only read and write through the ports.
-for_on_upload = for_deadline = for_dead_letter = for_api
+for_on_upload = for_deadline = for_dead_letter = for_console = for_api
