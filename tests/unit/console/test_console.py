@@ -78,7 +78,9 @@ def test_a_valid_token_opens_a_strict_http_only_session(client: FlaskClient, dep
 
 
 def test_the_cookie_is_secure_outside_the_local_stack() -> None:
-    client = create_console(fake_deps(console_secret=SECRET)).test_client()
+    # No storage emulator, whatever the environment running the tests says.
+    client = create_console(fake_deps(console_secret=SECRET,
+                                      storage_emulator_host=None)).test_client()
     deps = client.application.extensions["vss_console"]
     token = issue_token(SECRET, deps.clock(), 10)
     answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
