@@ -22,6 +22,7 @@ from tests.support.fakes import (
     FakeAssetRepository,
     FakeIdempotencyRepository,
     FakePublisher,
+    FakeSceneVectors,
     FakeScheduler,
     FakeSegmentRepository,
     FakeTaskRepository,
@@ -83,7 +84,8 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tasks=FirestoreTaskRepository(db), files=FirestoreFileRepository(db),
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
-                idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository())
+                idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
+                vectors=FakeSceneVectors())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

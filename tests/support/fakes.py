@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from google.api_core.exceptions import InvalidArgument
 
 from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
+from tests.support.fake_vectors import FakeEmbedder, FakeSceneVectors, fake_embedder_for
 from vss.bootstrap.stage_worker import for_stage_worker
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
@@ -279,8 +280,11 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -> Deps:
-    """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine)."""
+def fake_deps(speech: RecordingSpeechEngine | None = None, *,
+              embedder: FakeEmbedder | None = None, **settings: object) -> Deps:
+    """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine);
+    `embedder` is the one embedding model there is (deploys embed with it when the settings'
+    `embedding_model` names it)."""
     tasks = FakeTaskRepository()
     config = Settings(**settings)  # type: ignore[arg-type]
     ports = Deps(
@@ -288,10 +292,12 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
-        assets=FakeAssetRepository(), clock=FakeClock(),
+        assets=FakeAssetRepository(), vectors=FakeSceneVectors(), clock=FakeClock(),
     )
+    embedder_for = fake_embedder_for(embedder, config.embedding_model)
     # Both workers' wiring on one Deps: unit tests run stages and segments in one process.
-    workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm),
+    workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm,
+                                                      embedder_for=embedder_for),
                              llm_for=no_llm,
                              speech=TtsProviders(offline=[speech or RecordingSpeechEngine()]),
                              audio=FakeAudioTools())
