@@ -305,6 +305,25 @@ locals {
         { path = "__name__", order = "DESCENDING" },
       ]
     }
+    # FirestoreTaskRepository.list_all (the console's task list): any of status, task_type,
+    # tenant_id == X, order by created desc, __name__ desc. Firestore merges these one-field
+    # indexes (and tasks_by_tenant_newest_first) for every combination of the filters.
+    tasks_by_status_newest_first = {
+      collection = "tasks"
+      fields = [
+        { path = "status", order = "ASCENDING" },
+        { path = "created", order = "DESCENDING" },
+        { path = "__name__", order = "DESCENDING" },
+      ]
+    }
+    tasks_by_type_newest_first = {
+      collection = "tasks"
+      fields = [
+        { path = "task_type", order = "ASCENDING" },
+        { path = "created", order = "DESCENDING" },
+        { path = "__name__", order = "DESCENDING" },
+      ]
+    }
     # FirestoreTaskRepository.waiting_on: waiting_on array_contains X and status == Y
     tasks_waiting_on_file = {
       collection = "tasks"

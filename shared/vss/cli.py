@@ -4,6 +4,7 @@
     vss admin add-instance --tenant ID       -> a second edge instance of a tenant
     vss admin list-tenants | list-instances [--tenant ID]
     vss admin rotate-key INSTANCE_ID | revoke-key INSTANCE_ID
+    vss admin console-token [--minutes N]    -> a token the console's login page accepts
     vss import-subtitles EP1.srt EP2.ass ... --out dataset.json [--gap SECONDS] [--title T]
                                              -> a NarrativeDataset built from subtitle files
     vss render EDITING_SCRIPT --media DIR --out OUT.mp4 [--audio DIR] [--dataset D] [--dubbing S]
@@ -65,6 +66,8 @@ def _admin(args: argparse.Namespace, deps: Deps | None) -> int:
     from vss.errors import NotFound
     from vss.service import auth
 
+    if args.action == "console-token":
+        return _console_token(args.minutes, deps)
     deps = deps or ports_alone(get_settings())
     if args.action == "create-tenant":
         creds = auth.create_tenant(deps, args.name)
@@ -88,6 +91,28 @@ def _admin(args: argparse.Namespace, deps: Deps | None) -> int:
     _print({"tenant_id": creds.tenant_id, "instance_id": creds.instance_id,
             "api_key": creds.api_key})
     return 0
+
+
+def _console_token(minutes: int, deps: Deps | None) -> int:
+    from datetime import UTC, datetime
+
+    from vss.config import get_settings
+    from vss.console.tokens import issue_token
+    from vss.errors import BadRequest
+
+    settings = deps.settings if deps else get_settings()
+    if settings.console_secret is None:
+        raise BadRequest("Set VSS_CONSOLE_SECRET (the console's own) to print a console token.")
+    now = deps.clock() if deps else datetime.now(UTC)
+    print(issue_token(settings.console_secret.get_secret_value(), now, minutes))
+    return 0
+
+
+def _minutes(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"must be 1 to 1440 minutes, got {text}")
+    return value
 
 
 def _import_subtitles(args: argparse.Namespace) -> int:
@@ -127,6 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list-instances").add_argument("--tenant", type=_record_id)
     actions.add_parser("rotate-key").add_argument("instance_id", type=_record_id)
     actions.add_parser("revoke-key").add_argument("instance_id", type=_record_id)
+    actions.add_parser("console-token").add_argument(
+        "--minutes", type=_minutes, default=30, help="how long it opens the console (default 30)")
     subs = commands.add_parser(
         "import-subtitles", help="build a NarrativeDataset from SRT/ASS/VTT episodes",
         description="One chapter per file, in the order given; scenes split at dialogue gaps.")

@@ -165,6 +165,16 @@ class Settings(BaseSettings):
     page_size_max: int = Field(100, description="Largest page the task list returns.")
     espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")
 
+    console_secret: SecretStr | None = Field(
+        None, description="Signs the operations console's session cookies, CSRF tokens and "
+        "the admin tokens `vss admin console-token` prints (Secret Manager in production). "
+        "Without it the console refuses every request.",
+    )
+    console_iap_audience: str | None = Field(
+        None, description="Production: the console accepts only requests carrying an "
+        "Identity-Aware Proxy assertion for this audience (`/projects/NUMBER/global/"
+        "backendServices/ID`) instead of admin tokens.",
+    )
     gemini_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices(
             "VSS_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"

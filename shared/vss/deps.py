@@ -12,6 +12,7 @@ from vss.config import Settings
 from vss.domain.tasks import Stage
 from vss.ports import (
     AssetRepository,
+    AuditLog,
     BlobStore,
     DeadlineScheduler,
     Embedder,
@@ -56,6 +57,7 @@ class Deps:
     idempotency: IdempotencyRepository
     assets: AssetRepository
     vectors: SceneVectorStore
+    audit: AuditLog
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # The story indexes' embedding models: what a deploy embeds with, what embeds a query.

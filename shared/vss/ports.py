@@ -13,10 +13,11 @@ from typing import Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel
 
 from vss.domain.assets import AssetIndex, VectorScope
+from vss.domain.audit import AuditEntry
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
-from vss.domain.tasks import Task
+from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import NO_USAGE, Usage
 
 M = TypeVar("M", bound=BaseModel)
@@ -41,6 +42,21 @@ class TaskRepository(Protocol):
         if `after` is not one of this tenant's tasks."""
         ...
     def waiting_on(self, file_id: str) -> list[Task]: ...
+    def list_all(
+        self, *, status: TaskStatus | None = None, task_type: TaskType | None = None,
+        tenant_id: str | None = None, limit: int, after: str | None = None,
+    ) -> tuple[list[Task], str | None]:
+        """Every tenant's tasks, newest first, with the given equal fields; the page after
+        the task `after` (NotFound if that task is not in the list); the next page's token."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Who changed what, newest first."""
+
+    def record(self, entry: AuditEntry) -> None: ...
+    def recent(self, *, limit: int, after: str | None = None
+               ) -> tuple[list[AuditEntry], str | None]: ...
 
 
 class IdempotencyRepository(Protocol):

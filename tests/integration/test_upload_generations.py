@@ -20,6 +20,7 @@ from google.cloud import firestore, storage  # type: ignore[attr-defined]
 
 from tests.support.fakes import (
     FakeAssetRepository,
+    FakeAuditLog,
     FakeIdempotencyRepository,
     FakePublisher,
     FakeSceneVectors,
@@ -85,7 +86,7 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
                 idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
-                vectors=FakeSceneVectors())
+                vectors=FakeSceneVectors(), audit=FakeAuditLog())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from google.api_core.exceptions import InvalidArgument
 
@@ -18,13 +19,16 @@ from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
 from vss.deps import Deps, no_llm
 from vss.domain.assets import AssetIndex, asset_record_id, newer
+from vss.domain.audit import AuditEntry
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
-from vss.domain.tasks import Task, TaskStatus
+from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import Usage
 from vss.errors import NotFound
 from vss.ports import LlmResult, TtsProviders
+
+T = TypeVar("T")
 
 
 def firestore_id(doc_id: str) -> str:
@@ -74,6 +78,40 @@ class FakeTaskRepository:
     def waiting_on(self, file_id: str) -> list[Task]:
         return [t for t in self.docs.values()
                 if file_id in t.waiting_on and t.status == TaskStatus.PENDING]
+
+    def list_all(
+        self, *, status: TaskStatus | None = None, task_type: TaskType | None = None,
+        tenant_id: str | None = None, limit: int, after: str | None = None,
+    ) -> tuple[list[Task], str | None]:
+        found = sorted((t for t in self.docs.values()
+                        if status in (None, t.status) and task_type in (None, t.task_type)
+                        and tenant_id in (None, t.tenant_id)),
+                       key=lambda t: (t.created, t.id), reverse=True)
+        return _page(found, [t.id for t in found], limit, after)
+
+
+def _page(items: list[T], ids: list[str], limit: int, after: str | None
+          ) -> tuple[list[T], str | None]:
+    """The page after the item `after` and the next page's token, as the adapters page."""
+    if after:
+        if firestore_id(after) not in ids:
+            raise NotFound(f"No {after} to continue after.")
+        start = ids.index(after) + 1
+        items, ids = items[start:], ids[start:]
+    return items[:limit], (ids[limit - 1] if len(items) > limit else None)
+
+
+class FakeAuditLog:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+    def recent(self, *, limit: int, after: str | None = None
+               ) -> tuple[list[AuditEntry], str | None]:
+        newest = sorted(self.entries, key=lambda e: (e.at, e.id), reverse=True)
+        return _page(newest, [e.id for e in newest], limit, after)
 
 
 class FakeSegmentRepository:
@@ -292,7 +330,8 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, *,
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
-        assets=FakeAssetRepository(), vectors=FakeSceneVectors(), clock=FakeClock(),
+        assets=FakeAssetRepository(), vectors=FakeSceneVectors(), audit=FakeAuditLog(),
+        clock=FakeClock(),
     )
     embedder_for = fake_embedder_for(embedder, config.embedding_model)
     # Both workers' wiring on one Deps: unit tests run stages and segments in one process.

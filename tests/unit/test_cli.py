@@ -158,3 +158,20 @@ def test_state_dir_names_the_local_env(repo: Path, tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("VSS_STATE_DIR", str(other))
 
     assert find_local_env(repo / "shared") == other / "local.env"
+
+
+def test_console_token_opens_the_console_for_its_minutes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import timedelta
+
+    from vss.console.tokens import check_token
+
+    console = fake_deps(console_secret="console-secret")
+    assert main(["admin", "console-token", "--minutes", "5"], deps=console) == 0
+    token = capsys.readouterr().out.strip()
+    assert check_token("console-secret", token, console.clock()) == console.clock() + timedelta(
+        minutes=5)
+    with pytest.raises(Unauthenticated):
+        check_token("console-secret", token, console.clock() + timedelta(minutes=5))
+    assert "VSS_CONSOLE_SECRET" in _fails(capsys, fake_deps(), "admin", "console-token")

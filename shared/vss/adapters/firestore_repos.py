@@ -13,9 +13,10 @@ from google.cloud import firestore
 
 from vss.adapters import permissions
 from vss.domain.assets import AssetIndex, asset_record_id, newer
+from vss.domain.audit import AuditEntry
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
-from vss.domain.tasks import Task, TaskStatus
+from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.errors import NotFound, RetryableError
 
 T = TypeVar("T")
@@ -24,6 +25,7 @@ TASKS = "tasks"
 FILES = "files"
 TENANTS = "tenants"
 INSTANCES = "instances"
+AUDIT = "audit"  # the console's audit log: who changed what, when
 ASSETS = "assets"  # story indexes, by digest of tenant and asset (vss.domain.assets)
 IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tenant and key
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
@@ -117,6 +119,34 @@ class FirestoreTaskRepository:
             filter=firestore.FieldFilter("waiting_on", "array_contains", file_id)
         ).where(filter=firestore.FieldFilter("status", "==", TaskStatus.PENDING.value))
         return [Task.model_validate(s.to_dict()) for s in query.stream()]
+
+    def list_all(
+        self, *, status: TaskStatus | None = None, task_type: TaskType | None = None,
+        tenant_id: str | None = None, limit: int, after: str | None = None,
+    ) -> tuple[list[Task], str | None]:
+        """Equality filters over `created` descending: served by merging the one-field
+        indexes `tasks_by_*_newest_first` (infra/terraform/main.tf), so any combination of
+        the three filters needs no index of its own."""
+        permissions.datastore("list", "get")
+        query = self._tasks.order_by("created", direction=firestore.Query.DESCENDING).order_by(
+            "__name__", direction=firestore.Query.DESCENDING)
+        wanted = {"status": status, "task_type": task_type, "tenant_id": tenant_id}
+        if status is not None:
+            query = query.where(filter=firestore.FieldFilter("status", "==", status.value))
+        if task_type is not None:
+            query = query.where(filter=firestore.FieldFilter("task_type", "==", task_type.value))
+        if tenant_id is not None:
+            query = query.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
+        if after:
+            cursor = self._tasks.document(after).get()
+            if not cursor.exists or any(
+                value is not None and cursor.get(name) != value for name, value in wanted.items()
+            ):
+                raise NotFound(f"No task {after} to continue after.", details={"after": after})
+            query = query.start_after(cursor)
+        snaps = list(query.limit(limit + 1).stream())
+        tasks = [Task.model_validate(s.to_dict()) for s in snaps[:limit]]
+        return tasks, (tasks[-1].id if len(snaps) > limit else None)
 
 
 class FirestoreIdempotencyRepository:
@@ -275,3 +305,28 @@ class FirestoreAssetRepository:
             return True
 
         return transact(self._db, apply, f"asset {asset_id}")
+
+
+class FirestoreAuditLog:
+    """One document per entry, written once (`create`), never changed."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self._entries = client.collection(AUDIT)
+
+    def record(self, entry: AuditEntry) -> None:
+        permissions.datastore("create")
+        self._entries.document(entry.id).create(to_doc(entry))
+
+    def recent(self, *, limit: int, after: str | None = None
+               ) -> tuple[list[AuditEntry], str | None]:
+        permissions.datastore("list", "get")
+        query = self._entries.order_by("at", direction=firestore.Query.DESCENDING).order_by(
+            "__name__", direction=firestore.Query.DESCENDING)
+        if after:
+            cursor = self._entries.document(after).get()
+            if not cursor.exists:
+                raise NotFound(f"No audit entry {after} to continue after.")
+            query = query.start_after(cursor)
+        snaps = list(query.limit(limit + 1).stream())
+        entries = [AuditEntry.model_validate(s.to_dict()) for s in snaps[:limit]]
+        return entries, (entries[-1].id if len(snaps) > limit else None)

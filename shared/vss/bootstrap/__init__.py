@@ -1,6 +1,7 @@
 """The composition root: one function per deployed function builds what it runs with.
 
-    for_on_upload, for_deadline, for_dead_letter      here: the ports alone
+    for_on_upload, for_deadline, for_dead_letter,
+    for_console                                       here: the ports alone
     for_api (`vss.bootstrap.api`)                     + the embedding models' factory (a
                                                         search of an embeddings story index)
     for_stage_worker (`vss.bootstrap.stage_worker`)   + the model factories and the stage
@@ -29,6 +30,7 @@ def cloud_ports(settings: Settings) -> Deps:
     from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
     from vss.adapters.firestore_repos import (
         FirestoreAssetRepository,
+        FirestoreAuditLog,
         FirestoreFileRepository,
         FirestoreIdempotencyRepository,
         FirestoreTaskRepository,
@@ -50,6 +52,7 @@ def cloud_ports(settings: Settings) -> Deps:
         idempotency=FirestoreIdempotencyRepository(db),
         assets=FirestoreAssetRepository(db),
         vectors=FirestoreSceneVectors(db),
+        audit=FirestoreAuditLog(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
         ),
@@ -66,4 +69,4 @@ def ports_alone(settings: Settings, base: Deps | None = None) -> Deps:
 
 
 # The functions that only read and write through the ports.
-for_on_upload = for_deadline = for_dead_letter = ports_alone
+for_on_upload = for_deadline = for_dead_letter = for_console = ports_alone

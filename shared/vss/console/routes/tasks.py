@@ -1,0 +1,94 @@
+"""Tasks across tenants (filters, pages), one task's stages, errors, artifacts and segments,
+and the actions on it: resume a FAILED task, cancel a live one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from vss.console.context import deps, record
+from vss.domain.ids import is_valid_id
+from vss.domain.results import ArtifactDigest
+from vss.domain.tasks import Task, TaskStatus, TaskType
+from vss.errors import BadRequest, NotFound
+from vss.service.resume import resume_task
+from vss.service.storage import location
+from vss.service.tasks import cancel_task
+
+bp = Blueprint("tasks", __name__)
+PAGE = 25
+
+
+def _choice(name: str, values: type[TaskStatus] | type[TaskType]) -> Any:
+    text = request.args.get(name) or None
+    if text is None:
+        return None
+    try:
+        return values(text)
+    except ValueError:
+        raise BadRequest(f"Unknown {name} {text!r}.") from None
+
+
+@bp.get("/tasks")
+def index() -> str:
+    status, task_type = _choice("status", TaskStatus), _choice("type", TaskType)
+    tenant = request.args.get("tenant") or None
+    after = request.args.get("page_token") or None
+    if (tenant is not None and not is_valid_id(tenant)) or (
+            after is not None and not is_valid_id(after)):
+        raise BadRequest("Tenant ids and page tokens are ids of letters, digits, _ and -.")
+    try:
+        tasks, next_token = deps().tasks.list_all(
+            status=status, task_type=task_type, tenant_id=tenant, limit=PAGE, after=after)
+    except NotFound:
+        raise BadRequest("That page token is not from this list; start again.") from None
+    filters = {k: v for k, v in {"status": status, "type": task_type, "tenant": tenant}.items()
+               if v is not None}
+    return render_template("tasks.html", title="Tasks", tasks=tasks, next_token=next_token,
+                           filters=filters, statuses=list(TaskStatus), types=list(TaskType))
+
+
+@bp.get("/tasks/<task_id>")
+def show(task_id: str) -> str:
+    task = _task(task_id)
+    segments = (deps().segments.list_for_task(task.id, task.progress.plan)
+                if task.progress is not None else [])
+    return render_template("task.html", title=f"Task {task.id}", task=task,
+                           artifacts=_artifact_links(task), segments=segments)
+
+
+@bp.post("/tasks/<task_id>/resume")
+def resume(task_id: str) -> Response:
+    task = _task(task_id)
+    after = resume_task(deps(), task.tenant_id, task.id)
+    record("task.resume", task.id, tenant_id=task.tenant_id, status=after.status.value)
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
+@bp.post("/tasks/<task_id>/cancel")
+def cancel(task_id: str) -> Response:
+    task = _task(task_id)
+    after = cancel_task(deps(), task.tenant_id, task.id)
+    record("task.cancel", task.id, tenant_id=task.tenant_id, status=after.status.value)
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
+def _task(task_id: str) -> Task:
+    task = deps().tasks.get(task_id) if is_valid_id(task_id) else None
+    if task is None:
+        raise NotFound(f"Task {task_id} does not exist.")
+    return task
+
+
+def _artifact_links(task: Task) -> list[tuple[ArtifactDigest, str]]:
+    """Every stage's published files with a short-lived signed download URL each."""
+    d = deps()
+    links = []
+    for result in task.results.values():
+        for artifact in result.artifacts:
+            bucket, blob = location(d, task.tenant_id, artifact.path)
+            links.append((artifact, d.blobs.signed_download_url(
+                bucket, blob, d.settings.signed_url_ttl_seconds)))
+    return links

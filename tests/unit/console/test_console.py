@@ -1,0 +1,261 @@
+"""The operations console on fakes: access, CSRF, tenants and keys, tasks, the audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.support.fakes import fake_deps
+from vss.console import create_console
+from vss.console.tokens import issue_token
+from vss.deps import Deps
+from vss.domain import tasks as rules
+from vss.domain.failures import TaskError
+from vss.domain.results import ArtifactDigest, NarrationResult
+from vss.domain.tasks import Stage, Task, TaskStatus, TaskType
+from vss.errors import Unauthenticated
+from vss.service import auth
+from vss.service.storage import location
+
+SECRET = "console-test-secret"
+
+
+@pytest.fixture
+def deps() -> Deps:
+    return fake_deps(console_secret=SECRET, storage_emulator_host="http://127.0.0.1:4443")
+
+
+@pytest.fixture
+def client(deps: Deps) -> FlaskClient:
+    return create_console(deps).test_client()
+
+
+def _csrf(client: FlaskClient, path: str = "/console/login") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found, "the page has a form with a CSRF token"
+    return found[1]
+
+
+def _log_in(client: FlaskClient, deps: Deps, minutes: int = 10) -> None:
+    token = issue_token(SECRET, deps.clock(), minutes)
+    answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
+    assert answer.status_code == 302
+
+
+def _post(client: FlaskClient, path: str, **form: str) -> Any:
+    return client.post(path, data={**form, "csrf_token": _csrf(client, "/console/tenants")})
+
+
+def _task(deps: Deps, task_id: str, tenant: str = "t_a", *, minutes: int = 0,
+          task_type: TaskType = TaskType.GENERATE_NARRATION) -> Task:
+    task = rules.new_task(task_id=task_id, tenant_id=tenant, task_type=task_type,
+                          payload={"blueprint_path": "uploads/u1/b.json"}, waiting_on=[],
+                          now=deps.clock() + timedelta(minutes=minutes),
+                          deadline=timedelta(hours=1))
+    deps.tasks.add(task)
+    return task
+
+
+# Access
+
+def test_pages_need_a_session(client: FlaskClient) -> None:
+    answer = client.get("/console/tasks")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/console/login")
+
+
+def test_a_valid_token_opens_a_strict_http_only_session(client: FlaskClient, deps: Deps) -> None:
+    token = issue_token(SECRET, deps.clock(), 10)
+    answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
+    assert answer.status_code == 302
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert client.get("/console/tasks").status_code == 200
+
+
+def test_the_cookie_is_secure_outside_the_local_stack() -> None:
+    client = create_console(fake_deps(console_secret=SECRET)).test_client()
+    deps = client.application.extensions["vss_console"]
+    token = issue_token(SECRET, deps.clock(), 10)
+    answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
+    assert "Secure" in answer.headers["Set-Cookie"]
+
+
+def test_an_expired_token_is_refused(client: FlaskClient, deps: Deps) -> None:
+    token = issue_token(SECRET, deps.clock() - timedelta(minutes=11), 10)
+    answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
+    assert answer.status_code == 401
+    assert "expired" in answer.text
+    assert client.get("/console/tasks").status_code == 302
+
+
+def test_a_session_ends_when_its_token_would_have(client: FlaskClient, deps: Deps) -> None:
+    _log_in(client, deps, minutes=5)
+    deps.clock.advance(6 * 60)  # type: ignore[attr-defined]
+    assert client.get("/console/tasks").status_code == 302
+
+
+@pytest.mark.parametrize("token", [
+    issue_token("another-secret", __import__("datetime").datetime.now(), 10),
+    "vss_abcdefghijklmnopqrstuvwxyz", "",
+])
+def test_a_forged_token_or_an_api_key_is_refused(client: FlaskClient, token: str) -> None:
+    answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
+    assert answer.status_code == 401
+    assert client.get("/console/tasks").status_code == 302
+
+
+def test_edge_api_headers_never_open_the_console(client: FlaskClient, deps: Deps) -> None:
+    creds = auth.create_tenant(deps, "Acme")
+    answer = client.get("/console/tenants", headers={
+        "X-Instance-ID": creds.instance_id, "X-Api-Key": creds.api_key})
+    assert answer.status_code == 302
+
+
+def test_without_a_secret_the_console_refuses_everything() -> None:
+    client = create_console(fake_deps()).test_client()
+    assert client.get("/console/login").status_code == 503
+
+
+# CSRF
+
+def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, deps: Deps) -> None:
+    _log_in(client, deps)
+    assert client.post("/console/tenants", data={"name": "Acme"}).status_code == 400
+    assert client.post("/console/tenants",
+                       data={"name": "Acme", "csrf_token": "guess"}).status_code == 400
+    assert deps.tenants.list_tenants() == []
+    token = issue_token(SECRET, deps.clock(), 10)
+    fresh = create_console(deps).test_client()
+    assert fresh.post("/console/login", data={"token": token}).status_code == 400
+
+
+# Tenants and keys
+
+def test_a_new_tenant_key_is_shown_once_and_works(client: FlaskClient, deps: Deps) -> None:
+    _log_in(client, deps)
+    answer = _post(client, "/console/tenants", name="Acme Studio")
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    key = re.search(r"(vss_[\w-]+)", answer.text)[1]  # type: ignore[index]
+    instance_id = re.search(r"<code>(i_\w+)</code>", answer.text)[1]  # type: ignore[index]
+    assert auth.authenticate(deps, instance_id, key).tenant_id.startswith("t_")
+    listing = client.get("/console/tenants").text
+    assert "Acme Studio" in listing and instance_id in listing and key not in listing
+
+
+def test_rotating_refuses_the_old_key(client: FlaskClient, deps: Deps) -> None:
+    creds = auth.create_tenant(deps, "Acme")
+    _log_in(client, deps)
+    answer = _post(client, f"/console/instances/{creds.instance_id}/rotate")
+    new_key = re.search(r"(vss_[\w-]+)", answer.text)[1]  # type: ignore[index]
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(deps, creds.instance_id, creds.api_key)
+    assert auth.authenticate(deps, creds.instance_id, new_key).id == creds.instance_id
+
+
+def test_revoking_and_adding_instances(client: FlaskClient, deps: Deps) -> None:
+    creds = auth.create_tenant(deps, "Acme")
+    _log_in(client, deps)
+    assert _post(client, f"/console/instances/{creds.instance_id}/revoke").status_code == 303
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(deps, creds.instance_id, creds.api_key)
+    assert _post(client, f"/console/tenants/{creds.tenant_id}/instances").status_code == 200
+    assert len(deps.tenants.list_instances(creds.tenant_id)) == 2
+    assert _post(client, "/console/tenants/t_missing/instances").status_code == 404
+
+
+# Tasks
+
+def test_the_task_list_filters_and_pages(client: FlaskClient, deps: Deps) -> None:
+    for n in range(30):
+        _task(deps, f"task{n:02d}", tenant="t_a" if n % 2 else "t_b", minutes=n)
+    deps.tasks.update("task29", lambda t: rules.fail(
+        t, TaskError(code=3004, message="bad"), deps.clock()))
+    _task(deps, "dub", task_type=TaskType.GENERATE_DUBBING, minutes=40)
+    _log_in(client, deps)
+
+    first = client.get("/console/tasks").text
+    ids = re.findall(r"/console/tasks/(\w+)\"", first)
+    assert ids[:3] == ["dub", "task29", "task28"] and len(ids) == 25
+    older = re.search(r'href="([^"]+)" rel="next"', first)[1]  # type: ignore[index]
+    rest = re.findall(r"/console/tasks/(\w+)\"", client.get(older.replace("&amp;", "&")).text)
+    assert rest == [f"task{n:02d}" for n in range(5, -1, -1)]
+
+    def shown(query: str) -> list[str]:
+        return re.findall(r"/console/tasks/(\w+)\"", client.get(f"/console/tasks?{query}").text)
+
+    assert shown("status=FAILED") == ["task29"]
+    assert shown("type=GENERATE_DUBBING") == ["dub"]
+    assert shown("tenant=t_b&type=GENERATE_NARRATION")[:2] == ["task28", "task26"]
+    tenant_page = client.get("/console/tasks?tenant=t_a").text
+    next_a = re.search(r'href="([^"]+)" rel="next"', tenant_page)
+    assert next_a is None or "tenant=t_a" in next_a[1]
+    assert client.get("/console/tasks?status=NOPE").status_code == 400
+    assert client.get("/console/tasks?page_token=unknown").status_code == 400
+
+
+def test_a_task_page_shows_errors_artifacts_and_stages(client: FlaskClient, deps: Deps) -> None:
+    _task(deps, "t1")
+    artifact = ArtifactDigest(path="tasks/t1/narration/script.json", sha256="a" * 64, size=12)
+    error = TaskError(code=3004, message="The dataset is invalid.", details={"errors": [
+        {"pointer": "/scenes/7/dialogues/0/start", "reason": "must be before end"}]})
+    deps.tasks.update("t1", lambda t: rules.fail(t.model_copy(update={"results": {
+        Stage.NARRATION: NarrationResult(output_file_path=artifact.path, artifacts=[artifact],
+                                         snippets=1, engine="offline")}}),
+        error, deps.clock()))
+    _log_in(client, deps)
+    page = client.get("/console/tasks/t1").text
+    assert "Code 3004" in page and "/scenes/7/dialogues/0/start" in page
+    assert "must be before end" in page and "narration" in page
+    bucket, blob = location(deps, "t_a", artifact.path)
+    assert 'href="' + deps.blobs.signed_download_url(  # the fake's deterministic URL
+        bucket, blob, deps.settings.signed_url_ttl_seconds).replace("&", "&amp;") in page
+    assert "Resume from the failed stage" in page
+    assert client.get("/console/tasks/nope").status_code == 404
+
+
+def test_resuming_a_failed_task(client: FlaskClient, deps: Deps) -> None:
+    _task(deps, "t1")
+    deps.tasks.update("t1", lambda t: rules.fail(
+        t, TaskError(code=4001, message="upstream"), deps.clock()))
+    _log_in(client, deps)
+    answer = _post(client, "/console/tasks/t1/resume")
+    assert answer.status_code == 303
+    assert deps.tasks.get("t1").status == TaskStatus.RUNNING  # type: ignore[union-attr]
+    assert deps.publisher.published  # type: ignore[attr-defined]
+    assert _post(client, "/console/tasks/t1/resume").status_code == 409
+
+
+def test_canceling_a_task(client: FlaskClient, deps: Deps) -> None:
+    _task(deps, "t1")
+    _log_in(client, deps)
+    assert _post(client, "/console/tasks/t1/cancel").status_code == 303
+    assert deps.tasks.get("t1").status == TaskStatus.CANCELED  # type: ignore[union-attr]
+
+
+# Audit
+
+def test_every_action_is_in_the_audit_log(client: FlaskClient, deps: Deps) -> None:
+    _log_in(client, deps)
+    created = _post(client, "/console/tenants", name="Acme").text
+    instance_id = re.search(r"<code>(i_\w+)</code>", created)[1]  # type: ignore[index]
+    tenant_id = re.search(r"<code>(t_\w+)</code>", created)[1]  # type: ignore[index]
+    _post(client, f"/console/tenants/{tenant_id}/instances")
+    _post(client, f"/console/instances/{instance_id}/rotate")
+    _post(client, f"/console/instances/{instance_id}/revoke")
+    _task(deps, "t1")
+    _post(client, "/console/tasks/t1/cancel")
+    entries = deps.audit.entries  # type: ignore[attr-defined]
+    assert [e.action for e in entries] == [
+        "console.login", "tenant.create", "instance.add", "key.rotate", "key.revoke",
+        "task.cancel"]
+    assert {e.actor for e in entries} == {"console-token"}
+    assert all(e.at == deps.clock() for e in entries)
+    assert not any("vss_" in str(e.model_dump()) for e in entries)  # never key material
+    page = client.get("/console/audit").text
+    assert "key.rotate" in page and instance_id in page and "task.cancel" in page
