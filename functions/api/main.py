@@ -5,7 +5,7 @@ from flask import Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from vss.api.app import create_app
-from vss.bootstrap import for_api
+from vss.bootstrap.api import for_api
 from vss.events import init_function
 
 app = create_app(init_function(for_api))

@@ -69,7 +69,7 @@ locals {
   functions = {
     api = {
       ingress         = "ALLOW_ALL"
-      secrets         = {}
+      secrets         = { GEMINI_API_KEY = "gemini" } # embeds the query of a vector search
       entry_point     = "api"
       trigger         = "http"
       description     = "Edge API: uploads, tasks, signed downloads (Flask, HTTP)."
@@ -193,6 +193,7 @@ locals {
         api              = ["roles/iam.serviceAccountTokenCreator"] # signBlob: V4 signed URLs without a key
         deadline_invoker = ["roles/iam.serviceAccountUser"]         # tasks carry an OIDC token of that identity
       }
+      secrets = { gemini = ["roles/secretmanager.secretAccessor"] } # GEMINI_API_KEY (query embeddings)
     }
     on_upload = {
       project = ["roles/datastore.user"]                     # files, waiting tasks
@@ -272,6 +273,10 @@ locals {
     VSS_TTS_CONCURRENCY       = tostring(var.tts_concurrency)
     VSS_SEGMENT_LEASE_SECONDS = tostring(local.function_config.tts_worker.timeout_seconds)
     VSS_SEGMENT_MAX_ATTEMPTS  = tostring(var.segments_delivery.segment_max_attempts)
+    # Story indexes: embedded with this model (empty: lexical), vectors as long as the vector
+    # index above is built for.
+    VSS_EMBEDDING_MODEL      = var.embeddings.model == null ? "" : var.embeddings.model
+    VSS_EMBEDDING_DIMENSIONS = tostring(var.embeddings.dimensions)
   }
   # Wired names last: neither app_settings nor extra_environment can override them.
   app_environment = merge(
@@ -329,6 +334,20 @@ locals {
     }
   }
 
+  # Vector indexes of the find_nearest queries in shared/vss/adapters/firestore_vectors.py: each
+  # serves exactly one query shape, its equality pre-filters (in order) then the vector field
+  # with the stored vectors' length. FirestoreSceneVectors.nearest: scope == X, nearest to the
+  # query's embedding (COSINE is chosen by the query; the index is the same for any distance).
+  # Its dimension is VSS_EMBEDDING_DIMENSIONS below, from the same variable.
+  firestore_vector_indexes = {
+    scene_vectors_by_scope = {
+      collection = "scene_vectors"
+      prefilter  = ["scope"]
+      field      = "embedding"
+      dimension  = var.embeddings.dimensions
+    }
+  }
+
   # TTL policies: Firestore deletes a document within about a day after its `expire_at`
   # timestamp has passed. The code writes it from VSS_TASK_RETENTION_DAYS and
   # VSS_FILE_RETENTION_DAYS (wired below to the buckets' lifecycle), and copies a task's onto
@@ -336,13 +355,14 @@ locals {
   # cascade to subcollections (a TTL field is a collection-group setting). An idempotency
   # key of task creation expires 24 h after its first use (vss.domain.idempotency.LIFETIME;
   # the code ignores an expired key until it is deleted). An asset's story index record expires
-  # with the deploy task whose files it names.
+  # with the deploy task whose files it names, and so do the scene vectors of that deploy.
   firestore_ttl = {
     tasks            = { collection = "tasks", field = "expire_at" }
     files            = { collection = "files", field = "expire_at" }
     segments         = { collection = "segments", field = "expire_at" }
     idempotency_keys = { collection = "idempotency_keys", field = "expire_at" }
     assets           = { collection = "assets", field = "expire_at" }
+    scene_vectors    = { collection = "scene_vectors", field = "expire_at" }
   }
 
   services = toset([
@@ -434,6 +454,7 @@ module "firestore" {
   delete_protection      = var.firestore.delete_protection
   deletion_policy        = var.firestore.deletion_policy
   composite_indexes      = local.firestore_indexes
+  vector_indexes         = local.firestore_vector_indexes
   ttl_fields             = local.firestore_ttl
 
   depends_on = [google_project_service.this]

@@ -136,6 +136,25 @@ variable "app_settings" {
   }
 }
 
+variable "embeddings" {
+  description = "Story indexes of the embeddings kind: the Gemini embedding model their scene documents are embedded with (null: lexical BM25 indexes, the default) and the vectors' length, which the Firestore vector index is built for."
+  type = object({
+    model      = optional(string)
+    dimensions = optional(number, 768)
+  })
+  default = {}
+
+  validation {
+    condition     = var.embeddings.dimensions >= 1 && var.embeddings.dimensions <= 2048 && floor(var.embeddings.dimensions) == var.embeddings.dimensions
+    error_message = "embeddings.dimensions must be a whole number from 1 to 2048 (Firestore indexes vectors of at most 2048 dimensions)."
+  }
+
+  validation {
+    condition     = var.embeddings.model == null || can(regex("^[a-z0-9][a-z0-9.-]*$", coalesce(var.embeddings.model, "x")))
+    error_message = "embeddings.model must be a model name such as gemini-embedding-001."
+  }
+}
+
 variable "extra_environment" {
   description = "Further VSS_* settings for every function (e.g. VSS_GEMINI_MODEL), as strings. The names Terraform wires itself and the local-only settings cannot be set here."
   type        = map(string)
@@ -151,10 +170,10 @@ variable "extra_environment" {
       "VSS_PROJECT_ID", "VSS_REGION", "VSS_UPLOADS_BUCKET", "VSS_ARTIFACTS_BUCKET", "VSS_STAGES_TOPIC",
       "VSS_SEGMENTS_TOPIC", "VSS_DEADLINE_QUEUE", "VSS_DEADLINE_URL", "VSS_DEADLINE_SERVICE_ACCOUNT",
       "VSS_TASK_RETENTION_DAYS", "VSS_FILE_RETENTION_DAYS", "VSS_TTS_CONCURRENCY", "VSS_SEGMENT_LEASE_SECONDS",
-      "VSS_SEGMENT_MAX_ATTEMPTS", "VSS_GEMINI_API_KEY",
+      "VSS_SEGMENT_MAX_ATTEMPTS", "VSS_GEMINI_API_KEY", "VSS_EMBEDDING_MODEL", "VSS_EMBEDDING_DIMENSIONS",
       "VSS_STORAGE_EMULATOR_HOST", "VSS_STORAGE_PUBLIC_URL", "VSS_TASKS_EMULATOR_HOST", "VSS_SIGNER_KEY_FILE",
     ])) == 0
-    error_message = "extra_environment cannot set the wired names (project, region, buckets, topics, queue, deadline URL and identity, retention, the dubbing fan-out's concurrency, lease and attempts), the Gemini key (a secret) or the local-only emulator and signer settings."
+    error_message = "extra_environment cannot set the wired names (project, region, buckets, topics, queue, deadline URL and identity, retention, the dubbing fan-out's concurrency, lease and attempts, the embedding model and length: see var.embeddings), the Gemini key (a secret) or the local-only emulator and signer settings."
   }
 }
 

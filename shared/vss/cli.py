@@ -61,14 +61,14 @@ def _print(value: Any) -> None:
 
 
 def _admin(args: argparse.Namespace, deps: Deps | None) -> int:
-    from vss.bootstrap import for_api
+    from vss.bootstrap import ports_alone
     from vss.config import get_settings
     from vss.errors import NotFound
     from vss.service import auth
 
     if args.action == "console-token":
         return _console_token(args.minutes, deps)
-    deps = deps or for_api(get_settings())
+    deps = deps or ports_alone(get_settings())
     if args.action == "create-tenant":
         creds = auth.create_tenant(deps, args.name)
     elif args.action == "add-instance":

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vss.domain.language import CHINESE, ENGLISH, FRENCH, SpeechRate
@@ -59,6 +59,17 @@ GEMINI_PRICES: dict[str, tuple[float, float]] = {
     "gemini-2.0-flash": (0.10, 0.40),
     "gemini-2.0-flash-lite": (0.075, 0.30),
 }
+
+# Gemini embedding list prices, USD per 1M input tokens (an embedding has no output tokens).
+# gemini-embedding-001 replaced text-embedding-004 (retired from the Gemini API in January
+# 2026). Override with VSS_EMBEDDING_PRICES when they change.
+EMBEDDING_PRICES: dict[str, float] = {
+    "gemini-embedding-001": 0.15,
+}
+# The length of a stored vector: Firestore indexes vectors of at most 2048 dimensions, and
+# gemini-embedding-001 is trained to be cut to 768, 1536 or 3072 (its full size).
+EMBEDDING_DIMENSIONS = 768
+FIRESTORE_MAX_DIMENSIONS = 2048
 
 # Cloud Text-to-Speech list prices, USD per 1M characters, by voice family (the part of a voice
 # name such as "cmn-CN-Chirp3-HD-Kore" that sets the price). Gemini-TTS bills tokens; its
@@ -183,6 +194,21 @@ class Settings(BaseSettings):
         "for the cost estimate. A task may only ask for a model listed here.",
     )
     gemini_attempts: int = Field(4, ge=1, le=10, description="Tries per call on 429/5xx.")
+    embedding_model: str | None = Field(
+        None, description="Gemini embedding model of new story indexes (gemini-embedding-001): "
+        "their documents are embedded and searched with Firestore's vector search. Unset (or "
+        "empty): story indexes are lexical (BM25).",
+    )
+    embedding_dimensions: int = Field(
+        EMBEDDING_DIMENSIONS, ge=1, le=FIRESTORE_MAX_DIMENSIONS,
+        description="Length of the stored vectors; the Firestore vector index has the same "
+        "(Terraform sets both).",
+    )
+    embedding_prices: dict[str, float] = Field(
+        default_factory=lambda: dict(EMBEDDING_PRICES),
+        description="JSON object: embedding model -> USD per 1M input tokens, for the cost "
+        "estimate. VSS_EMBEDDING_MODEL must be one of them.",
+    )
     narration_prompt_budget_tokens: int = Field(
         _NARRATION.prompt_budget_tokens, ge=2_000, description="Largest scene excerpt per "
         "model call; longer datasets are written in chunks of episodes.",
@@ -254,11 +280,19 @@ class Settings(BaseSettings):
         secrets = [self.gemini_api_key.get_secret_value()] if self.gemini_api_key else []
         return secrets + [key.get_secret_value() for key in self.tts_voice_cloning_keys.values()]
 
+    @field_validator("embedding_model")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
     @model_validator(mode="after")
     def _default_model_is_priced(self) -> Settings:
         if self.gemini_model not in self.gemini_prices:
             raise ValueError(f"VSS_GEMINI_MODEL {self.gemini_model!r} has no entry in "
                              f"VSS_GEMINI_PRICES ({sorted(self.gemini_prices)})")
+        if self.embedding_model and self.embedding_model not in self.embedding_prices:
+            raise ValueError(f"VSS_EMBEDDING_MODEL {self.embedding_model!r} has no entry in "
+                             f"VSS_EMBEDDING_PRICES ({sorted(self.embedding_prices)})")
         return self
 
 

@@ -15,10 +15,13 @@ from vss.ports import (
     AuditLog,
     BlobStore,
     DeadlineScheduler,
+    Embedder,
+    EmbedderFactory,
     FileRepository,
     IdempotencyRepository,
     LlmFactory,
     Publisher,
+    SceneVectorStore,
     SegmentRepository,
     StructuredLlm,
     TaskRepository,
@@ -36,6 +39,11 @@ def no_llm(model: str | None) -> StructuredLlm | None:
     return None
 
 
+def no_embedder(model: str | None, dimensions: int | None) -> Embedder | None:
+    """No embedding model configured: story indexes are lexical."""
+    return None
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -48,9 +56,12 @@ class Deps:
     segments: SegmentRepository
     idempotency: IdempotencyRepository
     assets: AssetRepository
+    vectors: SceneVectorStore
     audit: AuditLog
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
+    # The story indexes' embedding models: what a deploy embeds with, what embeds a query.
+    embedder_for: EmbedderFactory = field(default=no_embedder)
     # Only the stage worker runs stages; other functions leave this empty (and so do not
     # import the engines and what they depend on).
     handlers: Mapping[Stage, StageHandler] = field(default_factory=dict)

@@ -1,13 +1,14 @@
-"""A model whose every call is charged as it returns: the one way handlers meter model use."""
+"""Models whose every call is charged as it returns: the one way handlers meter model use."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel
 
 from vss.domain.usage import Meter
-from vss.ports import LlmResult, StructuredLlm
+from vss.ports import Embedder, EmbeddingPurpose, Embeddings, LlmResult, StructuredLlm
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,5 +25,21 @@ class MeteredLlm:
 
     def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]:
         result = self.llm.generate(system=system, prompt=prompt, schema=schema)
+        self.meter.add(result.usage)
+        return result
+
+
+class MeteredEmbedder:
+    """An Embedder that adds each call's usage to `meter` as soon as it returns."""
+
+    def __init__(self, embedder: Embedder, meter: Meter) -> None:
+        self.embedder = embedder
+        self.meter = meter
+        self.name = embedder.name
+        self.model = embedder.model
+        self.dimensions = embedder.dimensions
+
+    def embed(self, texts: Sequence[str], *, purpose: EmbeddingPurpose) -> Embeddings:
+        result = self.embedder.embed(texts, purpose=purpose)
         self.meter.add(result.usage)
         return result

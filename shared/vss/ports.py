@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from vss.domain.assets import AssetIndex
+from vss.domain.assets import AssetIndex, VectorScope
 from vss.domain.audit import AuditEntry
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
@@ -202,6 +202,71 @@ class StructuredLlm(Protocol):
 # The model a task asked for by name (None: the configured default); None when no model is
 # configured (the offline writers write then). Bound to the settings by `vss.bootstrap`.
 LlmFactory = Callable[[str | None], StructuredLlm | None]
+
+
+# What a text is embedded for: a document to be found, or a query that finds documents (the
+# models embed the two differently).
+EmbeddingPurpose = Literal["document", "query"]
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """One vector per text, in order, and what computing them cost. `estimated`: the
+    provider reported no token count, so `usage` counts tokens estimated from the text."""
+
+    vectors: list[list[float]] = field(repr=False)
+    usage: Usage = NO_USAGE
+    estimated: bool = False
+
+
+class Embedder(Protocol):
+    """Texts to vectors of `dimensions` floats with one embedding model; it batches as its
+    provider requires. Raises as `StructuredLlm` does: `RateLimited`/`RetryableError` when the
+    provider stays unavailable, `LlmError` for a request it rejects."""
+
+    name: str
+    model: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str], *, purpose: EmbeddingPurpose) -> Embeddings: ...
+
+
+# An embedding model by name and vector length (None: the configured ones,
+# `VSS_EMBEDDING_MODEL` and `VSS_EMBEDDING_DIMENSIONS`); None when no embedding model is
+# configured or no credentials are (story indexes are lexical then). Bound to the settings by
+# `vss.bootstrap`.
+EmbedderFactory = Callable[[str | None, int | None], Embedder | None]
+
+
+@dataclass(frozen=True)
+class SceneVector:
+    """One scene document's embedding."""
+
+    scene_id: int
+    episode: int
+    vector: Sequence[float] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """A scene a vector search found: its cosine distance to the query (0 is the same
+    direction, 2 the opposite)."""
+
+    scene_id: int
+    distance: float
+
+
+class SceneVectorStore(Protocol):
+    """The scene vectors of embeddings story indexes, kept per deploy (`VectorScope`)."""
+
+    def put(self, scope: VectorScope, vectors: Sequence[SceneVector]) -> None:
+        """Store `vectors` under `scope`, one record per scene: storing them again (a
+        retried deploy) rewrites the same records."""
+        ...
+    def nearest(self, scope: str, query: Sequence[float], k: int) -> list[Nearest]:
+        """The `k` (at most 1000) scenes of scope `scope` (a `VectorScope.key`) nearest to
+        `query` by cosine distance, nearest first; only that scope's vectors are searched."""
+        ...
 
 
 @dataclass(frozen=True)

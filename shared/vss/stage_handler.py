@@ -18,8 +18,15 @@ from vss.domain.results import AnyStageResult, ArtifactDigest
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 from vss.domain.usage import NO_USAGE, Meter, Usage
-from vss.metering import MeteredLlm
-from vss.ports import LlmFactory, StructuredLlm, TaskStorage
+from vss.metering import MeteredEmbedder, MeteredLlm
+from vss.ports import (
+    Embedder,
+    EmbedderFactory,
+    LlmFactory,
+    SceneVectorStore,
+    StructuredLlm,
+    TaskStorage,
+)
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -45,6 +52,17 @@ class StageContext(HandlerContext):
     inputs: BaseModel  # the stage's typed payload (vss.domain.pipeline.stage_inputs)
     # For the stage that waited on fanned-out work: each item's output, in index order.
     fanned_in: list[dict[str, Any]] = field(default_factory=list)
+    # Where embeddings story indexes keep their scene vectors.
+    vectors: SceneVectorStore
+    # The story indexes' embedding models (`embedder` meters them).
+    embedder_for: EmbedderFactory
+
+    def embedder(self, model: str | None = None, dimensions: int | None = None
+                 ) -> Embedder | None:
+        """The embedding model asked for (None: the configured one), metered into `spent`;
+        None when none is configured (story indexes are lexical then)."""
+        embedder = self.embedder_for(model, dimensions)
+        return MeteredEmbedder(embedder, self.spent) if embedder is not None else None
 
     def inputs_as(self, model: type[P]) -> P:
         """The inputs as the payload model this handler was registered for."""

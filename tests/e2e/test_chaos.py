@@ -25,7 +25,7 @@ from tests.support.stack import (
     wait_until,
 )
 from tests.support.tasks import segments_of
-from vss.bootstrap import for_api
+from vss.bootstrap import ports_alone
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.deps import Deps
 from vss.domain import tasks as rules
@@ -100,7 +100,7 @@ def _verify(edge: EdgeClient, deps: Deps, task_id: str) -> None:
 def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consistent(
     edge: EdgeClient, narration_path: str,
 ):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     lease = deps.settings.segment_lease_seconds
     offsets = {name: log_file(name).stat().st_size for name in ("stage_worker", "tts_worker")}
     ids = [edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})["id"]

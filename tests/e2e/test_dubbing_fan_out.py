@@ -17,7 +17,7 @@ from tests.support.stack import (
     wait_until,
 )
 from tests.support.tasks import segment_message, segments_of
-from vss.bootstrap import for_api
+from vss.bootstrap import ports_alone
 from vss.domain.artifacts import DubbingScript
 from vss.domain.audio import wav_facts
 from vss.edge.client import EdgeClient
@@ -56,7 +56,7 @@ def test_duplicate_segment_messages_change_nothing(edge: EdgeClient, narration_p
     task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})
     done = edge.wait(task["id"], timeout=240)
     assert done["status"] == "COMPLETED", done["error"]
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     before = segments_of(deps, task["id"])
     for segment in before[:3]:
         message = segment_message(deps, task["id"], segment.index)
@@ -72,7 +72,7 @@ def test_duplicate_segment_messages_change_nothing(edge: EdgeClient, narration_p
 def test_a_tts_worker_killed_mid_segment_still_completes_the_task(
     edge: EdgeClient, narration_path: str,
 ):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})
     wait_until(lambda: any(s.state == "running"
                            for s in segments_of(deps, task["id"])),

@@ -24,7 +24,7 @@ from tests.support.stack import (
     wait_until,
 )
 from tests.support.synthetic import synthetic_blueprint
-from vss.bootstrap import for_api
+from vss.bootstrap import ports_alone
 from vss.deps import Deps
 from vss.domain.messages import StageMessage
 from vss.domain.tasks import Stage
@@ -61,7 +61,7 @@ def _narration_done(edge: EdgeClient, dataset_path: str) -> dict:
 
 
 def test_duplicate_stage_messages_change_nothing(edge: EdgeClient, dataset_path: str):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     done = _narration_done(edge, dataset_path)
     before = deps.tasks.get(done["id"])
     assert before is not None and before.current.attempts == 1
@@ -78,7 +78,7 @@ def test_duplicate_stage_messages_change_nothing(edge: EdgeClient, dataset_path:
 
 
 def test_twin_of_a_running_stage_is_sent_back_not_run(edge: EdgeClient, dataset_path: str):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     done = _narration_done(edge, dataset_path)
     ref = firestore.Client(project=deps.settings.project_id).collection("tasks").document(
         done["id"])
@@ -119,7 +119,7 @@ def test_worker_killed_mid_stage_recovers_by_redelivery(edge: EdgeClient, tmp_pa
     task = edge.create_task("GENERATE_NARRATION", {
         "blueprint_path": dataset,
         "service_params": {"control_params": {"target_duration_minutes": 30}}})
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     wait_until(lambda: (t := deps.tasks.get(task["id"])) and t.current.state == "running",
                timeout=60, interval=0.05)
     os.killpg(function_pid("stage_worker"), signal.SIGKILL)
@@ -140,7 +140,7 @@ def _reopen(deps: Deps, task_id: str, **fields: object) -> None:
 
 
 def test_corrupted_stage_inputs_fail_the_task_at_once(edge: EdgeClient, dataset_path: str):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": dataset_path})
     edge.wait(task["id"], timeout=120)
     # A payload the stage cannot read: no retry can help, so no retries are spent.
@@ -157,7 +157,7 @@ def test_corrupted_stage_inputs_fail_the_task_at_once(edge: EdgeClient, dataset_
 
 
 def test_dead_lettered_stage_fails_the_task_with_its_cause(edge: EdgeClient, dataset_path: str):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": dataset_path})
     edge.wait(task["id"], timeout=120)
     # A stage whose deliveries kept failing (the cause of the last one recorded) ran out of
@@ -192,7 +192,7 @@ def test_storage_event_that_keeps_failing_is_dead_lettered_and_dropped():
 
 
 def test_deadline_check_through_cloud_tasks_fails_a_stuck_task(edge: EdgeClient):
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     data = BLUEPRINT.read_bytes()
     signed = edge.session.post(f"{edge.base}/files/upload/", json={
         "filename": "never.json", "size": len(data)}).json()
@@ -211,7 +211,7 @@ def test_a_check_that_comes_early_has_a_successor_that_fails_the_task(edge: Edge
     """A check that runs before its task's deadline (clocks drift, queues deliver early)
     schedules the next one; in the same second as the deadline, that one used to take the
     name of the check being run, which Cloud Tasks refuses, and the task was left unchecked."""
-    deps = for_api(stack_settings())
+    deps = ports_alone(stack_settings())
     data = BLUEPRINT.read_bytes()
     signed = edge.session.post(f"{edge.base}/files/upload/", json={
         "filename": "never.json", "size": len(data)}).json()

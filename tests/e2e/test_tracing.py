@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.support.stack import log_file, stack_settings, wait_until
-from vss.bootstrap import for_api
+from vss.bootstrap import ports_alone
 from vss.domain.files import FileStatus
 from vss.domain.paths import owner_id
 from vss.edge.client import EdgeClient
@@ -27,7 +27,7 @@ def _lines(component: str, task_id: str) -> list[dict[str, object]]:
 
 
 def test_worker_logs_carry_the_trace_of_the_api_call(edge: EdgeClient, dataset_path: str):
-    files = for_api(stack_settings()).files
+    files = ports_alone(stack_settings()).files
     wait_until(lambda: (record := files.get(owner_id(dataset_path))) is not None
                and record.status == FileStatus.VALID, timeout=60)
     trace = uuid.uuid4().hex

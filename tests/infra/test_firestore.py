@@ -1,4 +1,5 @@
-"""Every composite index the Firestore queries need is declared, and nothing else.
+"""Every composite index the Firestore queries need is declared, and nothing else; so is every
+vector index the vector searches need.
 
 The emulator does not enforce composite indexes, so the queries are read from the adapter's
 source: each chain of `.where(filter=FieldFilter(field, op, ...))` and
@@ -8,6 +9,12 @@ equality filters with no ordering (Firestore merges single-field indexes for tho
 of equality filters and an ordering is also served by merging composite indexes that each
 hold some of its equality fields followed by that same ordering ("index merging" in
 Firestore's documentation), so filters that combine freely need one index per field.
+
+Nor does it enforce vector indexes (it answers `find_nearest` without one): in production each
+vector search needs an index of exactly its equality pre-filter fields, in order, then its
+vector field, built for the length of the vectors stored. The searches are read from
+`firestore_vectors.py` (each `.where(...)...find_nearest(vector_field=...)` chain) and the
+length from the settings Terraform wires.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ import itertools
 from dataclasses import dataclass, field
 
 from tests.support.paths import ROOT
-from tests.support.terraform import root, string_constants
+from tests.support.terraform import optional_defaults, root, string_constants
+from vss.config import EMBEDDING_DIMENSIONS, FIRESTORE_MAX_DIMENSIONS, Settings
 from vss.domain.files import FileRecord
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
@@ -25,6 +33,7 @@ from vss.domain.tasks import Task
 
 REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
 SEGMENTS_REPO = ROOT / "shared" / "vss" / "adapters" / "firestore_segments.py"
+VECTORS = ROOT / "shared" / "vss" / "adapters" / "firestore_vectors.py"
 
 
 @dataclass
@@ -215,6 +224,7 @@ def test_ttl_policies_are_on_code_collections():
         (string_constants(SEGMENTS_REPO)["SEGMENTS"], "expire_at"),
         (constants["IDEMPOTENCY_KEYS"], "expire_at"),
         (constants["ASSETS"], "expire_at"),
+        (string_constants(VECTORS)["SCENE_VECTORS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
@@ -227,6 +237,82 @@ def test_ttl_fields_are_written_by_the_models():
     assert IdempotencyRecord.model_fields["expire_at"].is_required()
 
 
+# --- vector searches ---------------------------------------------------------------------
+
+
+@dataclass
+class VectorSearch:
+    where: str  # Class.method
+    collection: str
+    prefilter: list[str]  # equality filters, in order
+    vector_field: str
+
+
+def vector_searches() -> list[VectorSearch]:
+    """Each `find_nearest` chain of the vectors adapter: its collection (`self._x`), its
+    `.where` filters (equality only: a vector search takes no other pre-filter) and its vector
+    field, module constants resolved."""
+    tree = ast.parse(VECTORS.read_text())
+    constants = string_constants(VECTORS)
+
+    def value(node: ast.expr) -> str:
+        return constants[node.id] if isinstance(node, ast.Name) else node.value
+
+    collections = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute)
+                and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "attr", "") == "collection"):
+            collections[node.targets[0].attr] = value(node.value.args[0])
+    found = []
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+        for method in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
+            for node in ast.walk(method):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "find_nearest"):
+                    continue
+                base, calls = _chain(node)
+                assert isinstance(base, ast.Attribute) and base.attr in collections
+                prefilter = []
+                for call in calls:
+                    if call.func.attr == "where":
+                        (keyword,) = [k for k in call.keywords if k.arg == "filter"]
+                        field_node, op_node = keyword.value.args[:2]
+                        assert value(op_node) == "==", "a vector search pre-filters on equality"
+                        prefilter.append(value(field_node))
+                (vector_field,) = [value(k.value) for k in node.keywords
+                                   if k.arg == "vector_field"]
+                found.append(VectorSearch(f"{cls.name}.{method.name}",
+                                          collections[base.attr], prefilter, vector_field))
+    return found
+
+
+def test_the_vector_search_reader_finds_the_search():
+    (search,) = vector_searches()
+    assert (search.where, search.collection, search.prefilter, search.vector_field) == (
+        "FirestoreSceneVectors.nearest", "scene_vectors", ["scope"], "embedding")
+
+
+def test_every_vector_search_has_its_vector_index_and_every_index_a_search():
+    declared = root().locals["firestore_vector_indexes"]
+    served = {(s.collection, tuple(s.prefilter), s.vector_field) for s in vector_searches()}
+    indexes = {(i["collection"], tuple(i.get("prefilter", [])), i["field"])
+               for i in declared.values()}
+    assert served == indexes
+
+
+def test_vector_indexes_are_built_for_the_vectors_the_code_stores():
+    """The index and VSS_EMBEDDING_DIMENSIONS come from one variable, whose default is the
+    code's default; a vector longer than Firestore takes is refused at plan and at start."""
+    wired = root().locals["wired_environment"]
+    for index in root().locals["firestore_vector_indexes"].values():
+        assert index["dimension"] == "${var.embeddings.dimensions}"
+    assert wired["VSS_EMBEDDING_DIMENSIONS"] == "${tostring(var.embeddings.dimensions)}"
+    assert optional_defaults("embeddings")["dimensions"] == EMBEDDING_DIMENSIONS == \
+        Settings.model_fields["embedding_dimensions"].default
+    assert "2048" in str(root().variables["embeddings"]["validation"])
+    assert FIRESTORE_MAX_DIMENSIONS == 2048
+    assert root().calls["firestore"]["vector_indexes"] == "${local.firestore_vector_indexes}"
 def test_a_list_filtered_on_any_fields_is_served_by_merged_indexes():
     (tasks,) = [q for q in code_queries() if q.where == "FirestoreTaskRepository.list_all"]
     assert {f for f, _ in tasks.filters} == {"status", "task_type", "tenant_id"}

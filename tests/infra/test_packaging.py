@@ -53,6 +53,8 @@ DEPLOYED_ENV = {
     "VSS_TTS_CONCURRENCY": "4",
     "VSS_SEGMENT_LEASE_SECONDS": "120",
     "VSS_SEGMENT_MAX_ATTEMPTS": "5",
+    "VSS_EMBEDDING_MODEL": "gemini-embedding-001",
+    "VSS_EMBEDDING_DIMENSIONS": "768",
 }
 
 
@@ -143,6 +145,13 @@ def test_the_api_installs_no_audio_or_video_library(by_function):
     assert not direct & MEDIA_LIBRARIES
     assert not installed & MEDIA_LIBRARIES, "a dependency of the API pulls one in"
     assert not direct & INDEX_BUILDERS
+
+
+def test_only_the_functions_that_call_a_model_ship_its_client(by_function):
+    """The API embeds the query of an embeddings story index's search; the functions wired
+    with the ports alone (`vss.bootstrap.ports_alone`) call no model."""
+    with_client = {f for f, a in by_function.items() if "google-genai" in _names(a.requirements)}
+    assert with_client == {"api", "stage_worker", "tts_worker"}
 
 
 @pytest.mark.parametrize("function", CLOUD_EVENT_FUNCTIONS)

@@ -23,6 +23,7 @@ from tests.support.fakes import (
     FakeAuditLog,
     FakeIdempotencyRepository,
     FakePublisher,
+    FakeSceneVectors,
     FakeScheduler,
     FakeSegmentRepository,
     FakeTaskRepository,
@@ -85,7 +86,7 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
                 idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
-                audit=FakeAuditLog())
+                vectors=FakeSceneVectors(), audit=FakeAuditLog())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -1,9 +1,12 @@
 """A loopback fake of the Gemini REST API, for driving the real `google-genai` client.
 
-It answers `POST .../models/{model}:generateContent` under any prefix (`/v1beta/models/...` in
-API-key mode, `/v1beta1/projects/{p}/locations/{l}/publishers/google/models/...` in Vertex mode)
-from a queue of scripted replies, and records every request. An unscripted request gets a 500
-naming the problem, so a test that under-scripts fails loudly.
+It answers `POST .../models/{model}:generateContent`, `:batchEmbedContents` (every embedding
+call in API-key mode, several texts in Vertex mode) and `:embedContent` (one text in Vertex
+mode) under any prefix (`/v1beta/models/...` in API-key mode,
+`/v1beta1/projects/{p}/locations/{l}/publishers/google/models/...` in Vertex mode) from a
+queue of scripted replies, and records every request. An unscripted request gets a 500 naming
+the problem, so a test that under-scripts fails loudly; embedding calls may instead be
+answered by a function of their texts (`embed_with`) whenever no reply is queued.
 
     with FakeGemini() as fake:
         fake.reply_json({"items": []}, usage=(120, 30))
@@ -17,13 +20,16 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.support.loopback import LoopbackServer
 
-_GENERATE = re.compile(r"^/(?P<prefix>.*?)/?models/(?P<model>[^/:]+):generateContent$")
+_CALL = re.compile(r"^/(?P<prefix>.*?)/?models/(?P<model>[^/:]+):"
+                   r"(?P<rpc>generateContent|batchEmbedContents|embedContent)$")
+EMBEDDING_RPCS = {"batchEmbedContents", "embedContent"}
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -46,8 +52,23 @@ class RecordedRequest:
 
     @property
     def model(self) -> str | None:
-        match = _GENERATE.match(self.path.split("?", 1)[0])
+        match = _CALL.match(self.path.split("?", 1)[0])
         return match["model"] if match else None
+
+    @property
+    def rpc(self) -> str | None:
+        """generateContent, batchEmbedContents or embedContent."""
+        match = _CALL.match(self.path.split("?", 1)[0])
+        return match["rpc"] if match else None
+
+    @property
+    def texts(self) -> list[str]:
+        """The texts of an embedding request, in order (one per request of a batch)."""
+        body = self.body if isinstance(self.body, dict) else {}
+        contents = [r.get("content", {}) for r in body.get("requests", [])] or \
+            [body.get("content", {})]
+        return ["".join(part.get("text", "") for part in content.get("parts", []))
+                for content in contents if content]
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,8 @@ class FakeGemini(LoopbackServer):
         self.requests: list[RecordedRequest] = []
         self._replies: deque[_Reply] = deque()
         self._lock = threading.Lock()
+        self._embed: Callable[[str], list[float]] | None = None
+        self._count_tokens = True
         super().__init__()
 
     # -- scripting ---------------------------------------------------------------------------
@@ -115,6 +138,25 @@ class FakeGemini(LoopbackServer):
                 "modelVersion": self.model_version,
             }
         )
+
+    def reply_embeddings(self, vectors: list[list[float]], *,
+                         prompt_tokens: int | None = None) -> None:
+        """A batchEmbedContents answer: one embedding per vector, with `usageMetadata` when
+        `prompt_tokens` is given."""
+        body: dict[str, Any] = {"embeddings": [{"values": v} for v in vectors]}
+        if prompt_tokens is not None:
+            body["usageMetadata"] = {"promptTokenCount": prompt_tokens,
+                                     "totalTokenCount": prompt_tokens}
+        self.reply_body(body)
+
+    def embed_with(self, embed: Callable[[str], list[float]] | None, *,
+                   count_tokens: bool = True) -> None:
+        """Answer embedding calls with `embed(text)` for each text whenever no reply is
+        queued; `count_tokens`: report a token per character in `usageMetadata` (else no
+        count, as the Gemini API may answer)."""
+        with self._lock:
+            self._embed = embed
+            self._count_tokens = count_tokens
 
     def reply_blocked(self, reason: str = "SAFETY", *, usage: tuple[int, int] = (10, 0)) -> None:
         """No candidates: the prompt itself was blocked."""
@@ -167,6 +209,9 @@ class FakeGemini(LoopbackServer):
                         {"error": {"code": 404, "message": msg, "status": "NOT_FOUND"}}
                     ).encode(),
                 )
+            if not self._replies and self._embed is not None and \
+                    request.rpc in EMBEDDING_RPCS:
+                return self._embedded(request, self._embed)
             if not self._replies:
                 msg = f"FakeGemini: no scripted reply left for request #{len(self.requests)}"
                 return _Reply(
@@ -176,6 +221,18 @@ class FakeGemini(LoopbackServer):
                     ).encode(),
                 )
             return self._replies.popleft()
+
+    def _embedded(self, request: RecordedRequest, embed: Callable[[str], list[float]]
+                  ) -> _Reply:
+        texts = request.texts
+        embeddings = [{"values": embed(text)} for text in texts]
+        body: dict[str, Any] = {"embeddings": embeddings}
+        if request.rpc == "embedContent":  # Vertex AI, one text
+            body = {"embedding": embeddings[0]}
+        if self._count_tokens:
+            tokens = sum(len(text) for text in texts)
+            body["usageMetadata"] = {"promptTokenCount": tokens, "totalTokenCount": tokens}
+        return _Reply(200, json.dumps(body).encode())
 
     # -- serving --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 from google.api_core.exceptions import InvalidArgument
 
 from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
+from tests.support.fake_vectors import FakeEmbedder, FakeSceneVectors, fake_embedder_for
 from vss.bootstrap.stage_worker import for_stage_worker
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
@@ -317,8 +318,11 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -> Deps:
-    """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine)."""
+def fake_deps(speech: RecordingSpeechEngine | None = None, *,
+              embedder: FakeEmbedder | None = None, **settings: object) -> Deps:
+    """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine);
+    `embedder` is the one embedding model there is (deploys embed with it when the settings'
+    `embedding_model` names it)."""
     tasks = FakeTaskRepository()
     config = Settings(**settings)  # type: ignore[arg-type]
     ports = Deps(
@@ -326,10 +330,13 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, **settings: object) -
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
-        assets=FakeAssetRepository(), audit=FakeAuditLog(), clock=FakeClock(),
+        assets=FakeAssetRepository(), vectors=FakeSceneVectors(), audit=FakeAuditLog(),
+        clock=FakeClock(),
     )
+    embedder_for = fake_embedder_for(embedder, config.embedding_model)
     # Both workers' wiring on one Deps: unit tests run stages and segments in one process.
-    workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm),
+    workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm,
+                                                      embedder_for=embedder_for),
                              llm_for=no_llm,
                              speech=TtsProviders(offline=[speech or RecordingSpeechEngine()]),
                              audio=FakeAudioTools())

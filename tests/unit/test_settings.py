@@ -1,11 +1,12 @@
-"""Settings: prices per model decide which models a task may ask for."""
+"""Settings: prices per model decide which models a task may ask for; an embedding model, when
+set, makes story indexes of the embeddings kind."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from vss.bootstrap.models import gemini_from_settings
+from vss.bootstrap.models import gemini_embedder_from_settings, gemini_from_settings
 from vss.config import Settings
 
 
@@ -44,3 +45,30 @@ def test_signed_urls_cannot_outlive_fifteen_minutes(ttl: int):
     with pytest.raises(ValidationError, match="signed_url_ttl_seconds"):
         Settings(signed_url_ttl_seconds=ttl)
     assert Settings(signed_url_ttl_seconds=900).signed_url_ttl_seconds == 900
+
+
+def test_story_indexes_are_lexical_unless_an_embedding_model_is_set(monkeypatch):
+    assert Settings().embedding_model is None
+    assert gemini_embedder_from_settings(Settings(gemini_api_key="k")) is None
+    monkeypatch.setenv("VSS_EMBEDDING_MODEL", "")  # what Terraform sets when there is none
+    assert Settings().embedding_model is None
+
+
+def test_the_embedder_has_the_configured_model_length_and_price():
+    settings = Settings(gemini_api_key="k", embedding_model="gemini-embedding-001")
+    embedder = gemini_embedder_from_settings(settings)
+    assert embedder is not None
+    assert (embedder.model, embedder.dimensions) == ("gemini-embedding-001", 768)
+    assert embedder.price_per_million == 0.15  # type: ignore[attr-defined]
+    # A search embeds its query with the model and length its index was built with.
+    older = gemini_embedder_from_settings(settings, "gemini-embedding-001", 1536)
+    assert older is not None and older.dimensions == 1536
+    assert gemini_embedder_from_settings(
+        Settings(embedding_model="gemini-embedding-001", gemini_api_key=None)) is None
+
+
+def test_an_embedding_model_must_be_priced_and_vectors_fit_firestore():
+    with pytest.raises(ValidationError, match="no entry in VSS_EMBEDDING_PRICES"):
+        Settings(embedding_model="text-embedding-004")
+    with pytest.raises(ValidationError, match="embedding_dimensions"):
+        Settings(embedding_dimensions=3072)  # the model's full size: Firestore takes 2048

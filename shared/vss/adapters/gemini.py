@@ -1,7 +1,8 @@
 """Narration with Gemini through `google-genai`, in API-key or Vertex AI mode.
 
 `GeminiWriter` implements the `StructuredLlm` port. The client's own retries (`HttpRetryOptions`:
-408/429/5xx, timeouts and connection errors) run first; what is left is mapped to the error tree:
+408/429/5xx, timeouts and connection errors) run first; what is left is mapped to the error tree
+(`vss.adapters._genai`), and a blocked prompt or candidate is an `LlmError` too:
 
     429 after retries                        RateLimited
     5xx, timeouts, connection errors         RetryableError
@@ -14,17 +15,13 @@ schema does not raise: `parsed` is None and `text` is kept for a repair attempt.
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from google import genai
-from google.auth import exceptions as auth_exceptions
-from google.genai import errors, types
+from google.genai import types
 
+from vss.adapters._genai import Scrubber, connect, translated
 from vss.domain.usage import Usage
-from vss.errors import LlmError, RateLimited, RetryableError
+from vss.errors import LlmError
 from vss.ports import LlmResult, M
 
 if TYPE_CHECKING:
@@ -32,23 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GeminiWriter"]
 
-RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
 # Finish reasons that mean the answer was withheld rather than cut short.
 _REFUSED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Network-level failures of whichever httpx flavour the client uses, plus google-auth's."""
-    found: list[type[BaseException]] = [auth_exceptions.TransportError, TimeoutError]
-    for name in ("httpx", "httpx2"):
-        try:
-            found.append(importlib.import_module(name).TransportError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
-
-
-_TRANSPORT_ERRORS = _transport_errors()
 
 
 class GeminiWriter:
@@ -79,31 +61,12 @@ class GeminiWriter:
         self.model = model
         self.price_per_million = price_per_million
         self._temperature = temperature
-        # Whatever key the client may use, so no message of ours can echo it.
-        self._secret = (
-            api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY") or ""
+        self._scrub = Scrubber(api_key)  # so no message of ours can echo the key
+        self._client = connect(
+            api_key=api_key, vertex_project=vertex_project, vertex_location=vertex_location,
+            base_url=base_url, attempts=attempts, timeout_s=timeout_s,
+            initial_delay_s=initial_delay_s, max_delay_s=max_delay_s, credentials=credentials,
         )
-        http_options = types.HttpOptions(
-            base_url=base_url,
-            timeout=int(timeout_s * 1000),
-            retry_options=types.HttpRetryOptions(
-                attempts=attempts,
-                initial_delay=initial_delay_s,
-                max_delay=max_delay_s,
-                jitter=initial_delay_s,
-                http_status_codes=RETRY_STATUS_CODES,
-            ),
-        )
-        if vertex_project:
-            self._client = genai.Client(
-                vertexai=True,
-                project=vertex_project,
-                location=vertex_location,
-                credentials=credentials,
-                http_options=http_options,
-            )
-        else:
-            self._client = genai.Client(vertexai=False, api_key=api_key, http_options=http_options)
 
     def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]:
         config = types.GenerateContentConfig(
@@ -112,25 +75,10 @@ class GeminiWriter:
             response_schema=schema,
             temperature=self._temperature,
         )
-        try:
+        with translated(self.model, self._scrub):
             response = self._client.models.generate_content(
                 model=self.model, contents=prompt, config=config
             )
-        except errors.APIError as exc:
-            raise self._api_error(exc) from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise RetryableError(
-                f"Gemini unreachable: {type(exc).__name__}", details={"model": self.model}
-            ) from exc
-        except (json.JSONDecodeError, errors.UnknownApiResponseError) as exc:  # e.g. a proxy page
-            raise RetryableError(
-                "Gemini sent an unreadable answer.", details={"model": self.model}
-            ) from exc
-        except ValueError as exc:  # the client refused the request, e.g. a dict-typed schema
-            raise LlmError(
-                f"Gemini request refused by the client: {self._scrub(str(exc))}",
-                details={"model": self.model},
-            ) from exc
         self._check_not_blocked(response)
         parsed = response.parsed if isinstance(response.parsed, schema) else None
         return LlmResult(parsed=parsed, text=response.text or "", usage=self._usage(response))
@@ -163,22 +111,6 @@ class GeminiWriter:
                 f"Gemini withheld the answer: {reason}",
                 details={"model": self.model, "finish_reason": reason},
             )
-
-    def _api_error(self, exc: errors.APIError) -> LlmError | RetryableError:
-        status = exc.code
-        message = self._scrub(str(exc.message or exc.status or "no message"))[:500]
-        details: dict[str, Any] = {"status": status, "model": self.model}
-        if exc.status:
-            details["reason"] = exc.status
-        text = f"Gemini answered {status}: {message}"
-        if status == 429:
-            return RateLimited(text, details=details)
-        if status in RETRY_STATUS_CODES or status >= 500:
-            return RetryableError(text, details=details)
-        return LlmError(text, details=details)
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
 
 
 def _enum_name(value: object) -> str:

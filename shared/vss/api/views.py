@@ -125,8 +125,10 @@ class AssetPage(BaseModel):
 
 class SearchHit(BaseModel):
     scene_id: int
-    score: float
-    matched: list[str] = Field(description="The query's terms found in the scene.")
+    score: float = Field(description="BM25 score, or for an embeddings index the cosine "
+                         "similarity of scene and query: comparable within one search only.")
+    matched: list[str] = Field(description="The query's terms found in the scene (none for an "
+                               "embeddings index).")
     text: str = Field(description="The start of the scene's indexed document (summary, "
                       "lines, captions...).")
 
@@ -136,3 +138,7 @@ class SearchResults(BaseModel):
     query: str
     k: int
     hits: list[SearchHit]
+    index_kind: str = Field(description="What answered: bm25, or embeddings (the scenes' "
+                            "vectors, the query embedded).")
+    fallback: str | None = Field(None, description="Why an embeddings index was answered by "
+                                 "its BM25 artifact (no embedder for its model here).")

@@ -1,8 +1,10 @@
 """The composition root: one function per deployed function builds what it runs with.
 
-    for_api, for_on_upload, for_deadline, for_dead_letter,
-    for_console                                        here: the ports alone
-    for_stage_worker (`vss.bootstrap.stage_worker`)   + the model factory and the stage
+    for_on_upload, for_deadline, for_dead_letter,
+    for_console                                       here: the ports alone
+    for_api (`vss.bootstrap.api`)                     + the embedding models' factory (a
+                                                        search of an embeddings story index)
+    for_stage_worker (`vss.bootstrap.stage_worker`)   + the model factories and the stage
                                                         handlers, bound to their configs
     for_tts_worker (`vss.bootstrap.tts_worker`)       + the model factory and the segment
                                                         handler with its speech engines
@@ -11,7 +13,8 @@ Each takes the settings and, for tests, `base`: the ports to build on (fakes, or
 against the emulators); without it the real adapters are connected. The workers' roots live
 in modules of their own because a function's package holds what its entry point imports, lazy
 imports included (`scripts/package_functions.py`): the API never ships the handlers, the
-speech engines or the audio libraries.
+speech engines or the audio libraries, and the functions with the ports alone no model
+client.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def cloud_ports(settings: Settings) -> Deps:
         FirestoreTenantRepository,
     )
     from vss.adapters.firestore_segments import FirestoreSegmentRepository
+    from vss.adapters.firestore_vectors import FirestoreSceneVectors
     from vss.adapters.gcs import GcsBlobStore
     from vss.adapters.pubsub import PubSubPublisher
 
@@ -47,6 +51,7 @@ def cloud_ports(settings: Settings) -> Deps:
         segments=FirestoreSegmentRepository(db),
         idempotency=FirestoreIdempotencyRepository(db),
         assets=FirestoreAssetRepository(db),
+        vectors=FirestoreSceneVectors(db),
         audit=FirestoreAuditLog(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
@@ -59,9 +64,9 @@ def cloud_ports(settings: Settings) -> Deps:
     )
 
 
-def for_api(settings: Settings, base: Deps | None = None) -> Deps:
+def ports_alone(settings: Settings, base: Deps | None = None) -> Deps:
     return base or cloud_ports(settings)
 
 
-# The other functions that only read and write through the ports.
-for_on_upload = for_deadline = for_dead_letter = for_console = for_api
+# The functions that only read and write through the ports.
+for_on_upload = for_deadline = for_dead_letter = for_console = ports_alone

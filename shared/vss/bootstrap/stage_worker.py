@@ -6,21 +6,24 @@ from dataclasses import replace
 from functools import partial
 
 from vss.bootstrap import cloud_ports
-from vss.bootstrap.models import gemini_factory
+from vss.bootstrap.models import embedder_factory, gemini_factory
 from vss.config import NarrationConfig, Settings
 from vss.deps import Deps
 from vss.domain.language import SpeechRate
 from vss.domain.tasks import Stage
 from vss.handlers import analysis, dubbing, editing, localization, narration
-from vss.ports import LlmFactory
+from vss.ports import EmbedderFactory, LlmFactory
 from vss.stage_handler import StageHandler
 
 
 def for_stage_worker(settings: Settings, base: Deps | None = None, *,
-                     llm_for: LlmFactory | None = None) -> Deps:
-    """The stage handlers, each bound to its configuration, and the model factory."""
+                     llm_for: LlmFactory | None = None,
+                     embedder_for: EmbedderFactory | None = None) -> Deps:
+    """The stage handlers, each bound to its configuration, and the model factories (the
+    writers', the story indexes' embeddings)."""
     deps = base or cloud_ports(settings)
     return replace(deps, llm_for=llm_for or gemini_factory(settings),
+                   embedder_for=embedder_for or embedder_factory(settings),
                    handlers=stage_handlers(settings))
 
 

@@ -39,6 +39,10 @@ class RetrievalSummary(BaseModel):
     query: str = Field(description="The query its focus, characters and prompts make.")
     scene_ids: list[int] = Field(description="The scenes retrieved, best first.")
     facts_about: list[str] = Field(description="The characters whose facts the writer had.")
+    index_kind: str | None = Field(None, description="What answered the query: bm25, or "
+                                   "embeddings (the index's vectors, the query embedded).")
+    fallback: str | None = Field(None, description="Why an embeddings index was answered by "
+                                 "its BM25 artifact (no embedder for its model here).")
 
 
 class NarrationResult(StageResult):

@@ -1,9 +1,11 @@
-"""A per-asset story index (DEPLOY_RAG_CORPUS, lexical kind): its documents, its hits, the
-header of its artifact and the report of a build.
+"""A per-asset story index (DEPLOY_RAG_CORPUS): its documents, its hits, the header of its
+lexical artifact and the report of a build.
 
 `vss.retrieval` builds, serialises and searches the index; these are the shapes it hands out
-and stores. The artifact is a ZIP holding ``header.json`` (a `StoryIndexHeader`) and the BM25
-score matrix as ``.npy`` arrays: nothing in it is code, and it loads without pickle.
+and stores. Every deploy writes the lexical artifact: a ZIP holding ``header.json`` (a
+`StoryIndexHeader`) and the BM25 score matrix as ``.npy`` arrays (nothing in it is code, and
+it loads without pickle). A deploy with an embedding model configured also stores one vector
+per document (`IndexKind` "embeddings"), and that is what answers its searches.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "STORY_INDEX_VERSION",
     "Bm25Params",
     "Hit",
+    "IndexKind",
     "IndexReport",
     "SceneDocument",
     "SceneDocuments",
@@ -26,6 +29,9 @@ __all__ = [
 
 STORY_INDEX_FORMAT: Final = "vss-story-index"
 STORY_INDEX_VERSION: Final = 1
+
+# What answers a deploy's searches: its BM25 artifact, or its documents' embeddings.
+IndexKind = Literal["bm25", "embeddings"]
 
 
 class _Frozen(BaseModel):
@@ -55,8 +61,11 @@ class Hit(_Frozen):
     """One scene a search found, best first."""
 
     scene_id: int
-    score: float = Field(gt=0, description="BM25 score: comparable within one search only.")
-    matched: list[str] = Field(description="The query's terms the scene holds, in query order.")
+    score: float = Field(description="BM25 score (positive), or for embeddings the cosine "
+                         "similarity of scene and query (1 - cosine distance, at most 1): "
+                         "comparable within one search only.")
+    matched: list[str] = Field(default_factory=list, description="The query's terms the scene "
+                               "holds, in query order (none for embeddings).")
 
 
 class TokenizerSpec(_Frozen):
@@ -104,7 +113,18 @@ class IndexReport(_Frozen):
 
     total_scene_count: int = Field(ge=0, description="Scenes in the dataset.")
     documents: int = Field(ge=0, description="Scenes indexed: those with at least one term.")
-    index_kind: Literal["bm25"] = "bm25"
+    index_kind: IndexKind = Field("bm25", description="What answers the index's searches.")
     tokenizer: str = Field(description="The tokenizer, as `TokenizerSpec.describe` says it.")
-    build_seconds: float = Field(ge=0, description="Documents, terms, scores and artifact.")
-    bytes: int = Field(ge=0, description="Size of the serialised artifact.")
+    build_seconds: float = Field(ge=0, description="Documents, terms, scores and artifact; "
+                                 "for embeddings also embedding and storing the vectors.")
+    bytes: int = Field(ge=0, description="Size of the serialised lexical artifact.")
+    embedding_model: str | None = Field(None, description="The model that embedded the "
+                                        "documents (embeddings only).")
+    dimensions: int | None = Field(None, ge=1, description="Length of each stored vector.")
+    embedded: int | None = Field(None, ge=0, description="Documents embedded and stored: "
+                                 "those with text.")
+    embedding_tokens: int | None = Field(None, ge=0, description="Tokens embedded.")
+    tokens_estimated: bool | None = Field(None, description="True when the provider reported "
+                                          "no token count and it was estimated from the text.")
+    cost_usd: float = Field(0.0, ge=0, description="Estimated cost of the build (the "
+                            "embedding calls at their configured price; BM25 costs nothing).")

@@ -1,7 +1,9 @@
 """The narrative analysis stages. CHARACTER_IDENTIFIER: the dataset in, the character facts
 report out (`character_facts.json`). DEPLOY_RAG_CORPUS: the dataset and the facts in, the
 asset's story index out: the index, the scenes' documents, the build report (what the edge
-downloads) and the manifest a narration is pinned to (`vss.domain.assets`)."""
+downloads) and the manifest a narration is pinned to (`vss.domain.assets`); with an embedding
+model configured, also the scenes' vectors under the deploy's scope (`vss.retrieval.report`
+chooses)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import PurePosixPath
 
 from vss.analysis import identify_facts
 from vss.config import NarrationConfig
-from vss.domain.assets import IndexManifest
+from vss.domain.assets import VectorScope
 from vss.domain.payloads import CharacterIdentifierPayload, DeployRagCorpusPayload
 from vss.domain.results import CharacterFactsResult, StoryIndexResult
 from vss.domain.story_index import SceneDocuments
@@ -46,15 +48,16 @@ def deploy_story_index(ctx: StageContext) -> StageOutput:
     dataset = read_dataset(ctx.files, payload.blueprint_input_path)
     facts = read_facts(ctx.files, payload.facts_input_path, "/payload/facts_input_path") \
         if payload.facts_input_path else None
-    built = index_dataset(dataset, facts)
+    documents = scene_documents(dataset, facts)
+    documents_path = write_json(ctx.files, DOCUMENTS_NAME, SceneDocuments(documents=documents))
+    scope = VectorScope.of_deploy(ctx.task.tenant_id, payload.asset_id, documents_path,
+                                  ctx.task.expire_at)
+    built = index_dataset(dataset, facts, documents=documents, embedder=ctx.embedder(),
+                          vectors=ctx.vectors, scope=scope)
     index_path = ctx.files.write(INDEX_NAME, built.artifact, "application/zip")
-    documents_path = write_json(ctx.files, DOCUMENTS_NAME,
-                                SceneDocuments(documents=scene_documents(dataset, facts)))
     report_path = write_json(ctx.files, REPORT_NAME, built.report)
-    manifest = IndexManifest(
-        asset_id=payload.asset_id, index_path=index_path, documents_path=documents_path,
-        facts_path=payload.facts_input_path,
-        index_kind=built.report.index_kind, total_scene_count=built.report.total_scene_count)
+    manifest = built.manifest(payload.asset_id, index_path=index_path,
+                              documents_path=documents_path, facts_path=payload.facts_input_path)
     manifest_path = write_json(ctx.files, MANIFEST_NAME, manifest)
     return StageOutput(result=StoryIndexResult(
         output_file_path=report_path, asset_id=payload.asset_id,

@@ -14,6 +14,7 @@ from vss.narration.compose import narrate
 from vss.narration.retrieval import Retrieved, retrieved_facts
 from vss.retrieval.documents import parse_facts
 from vss.retrieval.index import StoryIndex
+from vss.retrieval.kinds import search_index
 from vss.retrieval.query import narration_query
 from vss.stage_handler import StageContext, StageOutput
 
@@ -29,6 +30,7 @@ def run(ctx: StageContext, *, config: NarrationConfig) -> StageOutput:
     summary = RetrievalSummary(
         index=payload.story_index_path or "", query=retrieved.query,
         scene_ids=list(retrieved.scene_ids), facts_about=list(retrieved.facts),
+        index_kind=retrieved.index_kind, fallback=retrieved.fallback,
     ) if retrieved is not None else None
     return StageOutput(result=NarrationResult(
         output_file_path=path, snippets=len(script.narration_script),
@@ -45,13 +47,16 @@ def retrieve(ctx: StageContext, payload: GenerateNarrationPayload, dataset: Data
     assert payload.story_index_path is not None
     params = payload.service_params
     manifest = read_model(ctx.files, payload.story_index_path, IndexManifest)
-    index = StoryIndex.from_bytes(ctx.files.read(manifest.index_path))
     query = narration_query(params, dataset)
     k = min(params.rag_top_k or DEFAULT_RAG_TOP_K, MAX_RAG_TOP_K)
-    scene_ids = tuple(hit.scene_id for hit in index.search(query, k))
+    answer = search_index(
+        manifest, query, k, embedder_for=ctx.embedder, vectors=ctx.vectors,
+        lexical=lambda: StoryIndex.from_bytes(ctx.files.read(manifest.index_path)))
+    scene_ids = tuple(hit.scene_id for hit in answer.hits)
     facts = parse_facts(read_facts(ctx.files, manifest.facts_path, "/payload/story_index_path")) \
         if manifest.facts_path else {}
     control = params.control_params
     names = [*control.character_focus.characters, control.perspective_character or ""]
     return Retrieved(query, scene_ids,
-                     retrieved_facts(facts, [n for n in names if n], scene_ids))
+                     retrieved_facts(facts, [n for n in names if n], scene_ids),
+                     index_kind=answer.kind, fallback=answer.fallback)

@@ -22,6 +22,8 @@ class Retrieved:
     query: str
     scene_ids: tuple[int, ...]  # best first
     facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name -> "attr: value"
+    index_kind: str = "bm25"  # what answered the query
+    fallback: str | None = None  # why the index's own kind did not
 
 
 def retrieved_facts(facts: Mapping[str, list[CharacterFact]], names: list[str],

@@ -15,6 +15,7 @@ from vss.domain.story_index import Hit, SceneDocuments
 from vss.domain.tasks import Stage, Task, TaskStatus
 from vss.errors import NotFound
 from vss.retrieval.index import StoryIndex
+from vss.retrieval.kinds import search_index
 from vss.service.storage import TaskFiles
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def read_manifest(deps: Deps, record: AssetIndex) -> IndexManifest:
 
 @dataclass(frozen=True)
 class LoadedIndex:
-    index: StoryIndex
+    manifest: IndexManifest
+    index: StoryIndex  # the deploy's BM25 artifact
     texts: dict[int, str]  # scene id -> its document
 
 
@@ -84,17 +86,28 @@ class FoundScene:
     text: str
 
 
+@dataclass(frozen=True)
+class SearchAnswer:
+    scenes: list[FoundScene]
+    index_kind: str  # what answered: bm25, or embeddings
+    fallback: str | None = None  # why an embeddings index's BM25 artifact answered
+
+
 # Indexes are immutable artifacts: a loaded one stays right for as long as it is kept.
 _CACHE_SIZE = 8
 _loaded: OrderedDict[tuple[str, str], LoadedIndex] = OrderedDict()
 _lock = threading.Lock()
 
 
-def search(deps: Deps, tenant_id: str, asset_id: str, query: str, k: int) -> list[FoundScene]:
-    """The `k` scenes of the asset's index that best match `query`, best first."""
+def search(deps: Deps, tenant_id: str, asset_id: str, query: str, k: int) -> SearchAnswer:
+    """The `k` scenes of the asset's index that best match `query`, best first: by their
+    vectors for an embeddings index (the query embedded; its cost is not charged to a task),
+    else by BM25 (`vss.retrieval.kinds`)."""
     loaded = load_index(deps, get_asset(deps, tenant_id, asset_id))
-    return [FoundScene(hit, loaded.texts.get(hit.scene_id, ""))
-            for hit in loaded.index.search(query, k)]
+    answer = search_index(loaded.manifest, query, k, lexical=lambda: loaded.index,
+                          embedder_for=deps.embedder_for, vectors=deps.vectors)
+    return SearchAnswer([FoundScene(hit, loaded.texts.get(hit.scene_id, ""))
+                         for hit in answer.hits], answer.kind, answer.fallback)
 
 
 def load_index(deps: Deps, record: AssetIndex) -> LoadedIndex:
@@ -107,7 +120,7 @@ def load_index(deps: Deps, record: AssetIndex) -> LoadedIndex:
     files = TaskFiles(deps, record.tenant_id, record.task_id)
     index = StoryIndex.from_bytes(files.read(manifest.index_path))
     documents = SceneDocuments.model_validate_json(files.read(manifest.documents_path))
-    loaded = LoadedIndex(index, {d.scene_id: d.text for d in documents.documents})
+    loaded = LoadedIndex(manifest, index, {d.scene_id: d.text for d in documents.documents})
     with _lock:
         _loaded[key] = loaded
         while len(_loaded) > _CACHE_SIZE:

@@ -142,6 +142,7 @@ def run_stage(
             task=task, inputs=stage_inputs(task, message.stage), files=files,
             llm_for=deps.llm_for, spent=attempt.spent,
             fanned_in=[segment.output or {} for segment in segments],
+            embedder_for=deps.embedder_for, vectors=deps.vectors,
         )
         output = handler(context)
         # The stage publishes its own files and those of the segments it assembled.

@@ -31,6 +31,34 @@ resource "google_firestore_index" "this" {
   }
 }
 
+# Vector indexes (flat: exact nearest neighbours): the equality pre-filter fields in order, then
+# the vector field. A find_nearest query needs one whose fields and dimension match it exactly.
+resource "google_firestore_index" "vector" {
+  for_each = var.vector_indexes
+
+  project     = var.project_id
+  database    = google_firestore_database.this.name
+  collection  = each.value.collection
+  query_scope = "COLLECTION"
+  api_scope   = "ANY_API"
+
+  dynamic "fields" {
+    for_each = each.value.prefilter
+    content {
+      field_path = fields.value
+      order      = "ASCENDING"
+    }
+  }
+
+  fields {
+    field_path = each.value.field
+    vector_config {
+      dimension = each.value.dimension
+      flat {}
+    }
+  }
+}
+
 # TTL on a timestamp field; its single-field indexes are switched off (index_config {}), as
 # Google recommends for TTL fields: monotonically growing timestamps make index hotspots.
 resource "google_firestore_field" "ttl" {

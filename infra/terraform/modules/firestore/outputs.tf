@@ -8,6 +8,11 @@ output "index_ids" {
   value       = { for k, i in google_firestore_index.this : k => i.id }
 }
 
+output "vector_index_ids" {
+  description = "Vector index ids by key."
+  value       = { for k, i in google_firestore_index.vector : k => i.id }
+}
+
 output "ttl_fields" {
   description = "TTL policies by key, as collection/field."
   value       = { for k, f in google_firestore_field.ttl : k => "${f.collection}/${f.field}" }

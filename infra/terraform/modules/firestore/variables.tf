@@ -69,6 +69,22 @@ variable "composite_indexes" {
   }
 }
 
+variable "vector_indexes" {
+  description = "Vector indexes by key: the collection group, the fields of the query's equality pre-filter in order, and the vector field with the length of its vectors."
+  type = map(object({
+    collection = string
+    prefilter  = optional(list(string), [])
+    field      = string
+    dimension  = number
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for i in values(var.vector_indexes) : i.dimension >= 1 && i.dimension <= 2048])
+    error_message = "A vector index's dimension must be 1-2048 (Firestore's largest vector)."
+  }
+}
+
 variable "ttl_fields" {
   description = "TTL policies by key: the collection group and the timestamp field after which a document is deleted."
   type = map(object({

@@ -45,8 +45,10 @@ def search(asset_id: str) -> dict[str, Any]:
     k = _k(request.args.get("k", str(DEFAULT_K)))
     found = assets.search(deps(), tenant_id, asset_id, query, k)
     hits = [SearchHit(scene_id=f.hit.scene_id, score=round(f.hit.score, 4),
-                      matched=f.hit.matched, text=f.text[:SNIPPET_CHARS]) for f in found]
-    return SearchResults(asset_id=asset_id, query=query, k=k, hits=hits).model_dump(mode="json")
+                      matched=f.hit.matched, text=f.text[:SNIPPET_CHARS]) for f in found.scenes]
+    return SearchResults(asset_id=asset_id, query=query, k=k, hits=hits,
+                         index_kind=found.index_kind, fallback=found.fallback,
+                         ).model_dump(mode="json")
 
 
 @blueprint.delete("/<asset_id>/")
