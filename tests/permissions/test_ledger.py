@@ -29,6 +29,9 @@ NOT_A_CODE_CALL = {
         "Cloud Run reads the secret into GEMINI_API_KEY when the instance starts",
     ("tts_worker", "roles/secretmanager.secretAccessor", "secrets.gemini"):
         "Cloud Run reads the secret into GEMINI_API_KEY when the instance starts",
+    ("api", "roles/secretmanager.secretAccessor", "secrets.gemini"):
+        "Cloud Run reads the secret into GEMINI_API_KEY when the instance starts (the API "
+        "embeds search queries of an embeddings story index)",
 }
 # Needed by calls a run makes only when its timing produces them: listed, not required.
 ONLY_WHEN_WORK_STALLS = {
