@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from vss.api import context, error_handlers
+from vss.api import error_handlers
 from vss.api.routes import BLUEPRINTS
+from vss.app_deps import install
 from vss.deps import Deps
 from vss.observability import current_trace, trace_from_header
 
@@ -22,7 +23,7 @@ def create_app(deps: Deps) -> Flask:
     app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = deps.settings.max_upload_bytes + _MULTIPART_OVERHEAD
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    context.install(app, deps)
+    install(app, deps)
     app.before_request(_trace)
     error_handlers.register(app)
     for blueprint in BLUEPRINTS:

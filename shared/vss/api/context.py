@@ -1,41 +1,25 @@
-"""What a route reads besides its URL: the app's `Deps`, the authenticated caller, the base
-URL of links, and the JSON body as a model. `create_app` stores the `Deps` with `install`;
-routes reach them through `deps()` rather than closing over them, so each resource's routes
-can live in a module of their own.
-"""
+"""What a route reads besides its URL (its `Deps` come from `vss.app_deps`): the
+authenticated caller, the base URL of links, and the JSON body as a model."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import Flask, current_app, request
+from flask import request
 from pydantic import BaseModel, ValidationError
 
-from vss.deps import Deps
+from vss.app_deps import app_deps
 from vss.domain.pointers import pointer_errors
 from vss.errors import BadRequest, UnsupportedMedia
 from vss.service import auth
 
 B = TypeVar("B", bound=BaseModel)
-_KEY = "vss"
-
-
-def install(app: Flask, deps: Deps) -> None:
-    """Store `deps` on `app` for `deps()`."""
-    app.extensions[_KEY] = deps
-
-
-def deps() -> Deps:
-    """The `Deps` of the app handling the current request."""
-    found = current_app.extensions[_KEY]
-    assert isinstance(found, Deps)
-    return found
 
 
 def caller() -> str:
     """The tenant of the request's API key; raises the 401 when there is none."""
     instance = auth.authenticate(
-        deps(), request.headers.get("X-Instance-ID"), request.headers.get("X-Api-Key")
+        app_deps(), request.headers.get("X-Instance-ID"), request.headers.get("X-Api-Key")
     )
     return instance.tenant_id
 

@@ -8,7 +8,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from vss.api.context import deps
+from vss.app_deps import app_deps
 from vss.errors import UnexpectedError, VssError, for_http_status
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def http_error(exc: HTTPException) -> Response:
     """Routing and protocol errors of the framework, as JSON; their headers (a 405's
     `Allow`) are kept."""
     status = exc.code or 500
-    details = {"max_bytes": deps().settings.max_upload_bytes} if status == 413 else None
+    details = {"max_bytes": app_deps().settings.max_upload_bytes} if status == 413 else None
     error = for_http_status(status, exc.description or "", details)
     response = jsonify(error.to_dict())
     response.status_code = status

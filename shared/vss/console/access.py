@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from flask import abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from vss.app_deps import app_deps
 from vss.console import iap
-from vss.console.context import deps
 from vss.console.tokens import SUBJECT, check_token
 
 OPEN_ENDPOINTS = frozenset({"login.form", "login.submit", "static"})
@@ -39,7 +39,7 @@ def check_csrf() -> None:
 
 
 def secret() -> str:
-    value = deps().settings.console_secret
+    value = app_deps().settings.console_secret
     if value is None:
         abort(503, "The console is not configured: set VSS_CONSOLE_SECRET.")
     return value.get_secret_value()
@@ -51,14 +51,15 @@ def authenticate(iap_certs: Mapping[str, str] | None) -> Response | None:
     secret()
     if request.method == "POST":
         check_csrf()
-    audience = deps().settings.console_iap_audience
+    audience = app_deps().settings.console_iap_audience
     if audience:
         g.actor = iap.verify_assertion(request.headers.get(iap.HEADER), audience, iap_certs)
         return None
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     expires = session.get("expires")
-    if session.get("actor") and isinstance(expires, int) and expires > deps().clock().timestamp():
+    now = app_deps().clock().timestamp()
+    if session.get("actor") and isinstance(expires, int) and expires > now:
         g.actor = session["actor"]
         return None
     session.pop("actor", None)
@@ -67,7 +68,7 @@ def authenticate(iap_certs: Mapping[str, str] | None) -> Response | None:
 
 def log_in(token: str) -> None:
     """Open a session for a valid console token (a fresh one: new CSRF token too)."""
-    expires = check_token(secret(), token, deps().clock())
+    expires = check_token(secret(), token, app_deps().clock())
     session.clear()
     session["actor"] = SUBJECT
     session["expires"] = int(expires.timestamp())

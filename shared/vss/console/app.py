@@ -9,8 +9,8 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from vss.app_deps import install
 from vss.console import access
-from vss.console.context import install
 from vss.console.routes import audit, login, tasks, tenants
 from vss.deps import Deps
 from vss.errors import VssError

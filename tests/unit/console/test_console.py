@@ -81,7 +81,7 @@ def test_the_cookie_is_secure_outside_the_local_stack() -> None:
     # No storage emulator, whatever the environment running the tests says.
     client = create_console(fake_deps(console_secret=SECRET,
                                       storage_emulator_host=None)).test_client()
-    deps = client.application.extensions["vss_console"]
+    deps = client.application.extensions["vss"]
     token = issue_token(SECRET, deps.clock(), 10)
     answer = client.post("/console/login", data={"token": token, "csrf_token": _csrf(client)})
     assert "Secure" in answer.headers["Set-Cookie"]

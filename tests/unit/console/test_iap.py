@@ -76,6 +76,6 @@ def test_actions_under_iap_are_audited_with_the_identity(setup: tuple) -> None:
     answer = client.post("/console/tenants", headers=headers,
                          data={"name": "Acme", "csrf_token": csrf})
     assert answer.status_code == 200
-    deps = client.application.extensions["vss_console"]
+    deps = client.application.extensions["vss"]
     assert [(e.actor, e.action) for e in deps.audit.entries] == [("ops@example.com",
                                                                   "tenant.create")]

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from vss.api.context import caller, deps
+from vss.api.context import caller
 from vss.api.views import (
     API_PREFIX,
     DEFAULT_K,
@@ -19,6 +19,7 @@ from vss.api.views import (
     SearchHit,
     SearchResults,
 )
+from vss.app_deps import app_deps
 from vss.domain.payloads import ASSET_ID_PATTERN, MAX_RAG_TOP_K
 from vss.errors import BadRequest, NotFound
 from vss.service import assets
@@ -29,7 +30,7 @@ blueprint = Blueprint("assets", __name__, url_prefix=f"{API_PREFIX}/assets")
 
 @blueprint.get("/")
 def list_assets() -> dict[str, Any]:
-    found = assets.list_assets(deps(), caller())
+    found = assets.list_assets(app_deps(), caller())
     return AssetPage(results=[AssetView.of(a) for a in found]).model_dump(mode="json")
 
 
@@ -43,7 +44,7 @@ def search(asset_id: str) -> dict[str, Any]:
         raise BadRequest("q must be 1 to 1000 characters.", details={"errors": [
             {"pointer": "/query/q", "reason": f"1 to {MAX_QUERY_CHARS} characters"}]})
     k = _k(request.args.get("k", str(DEFAULT_K)))
-    found = assets.search(deps(), tenant_id, asset_id, query, k)
+    found = assets.search(app_deps(), tenant_id, asset_id, query, k)
     hits = [SearchHit(scene_id=f.hit.scene_id, score=round(f.hit.score, 4),
                       matched=f.hit.matched, text=f.text[:SNIPPET_CHARS]) for f in found.scenes]
     return SearchResults(asset_id=asset_id, query=query, k=k, hits=hits,
@@ -53,7 +54,7 @@ def search(asset_id: str) -> dict[str, Any]:
 
 @blueprint.delete("/<asset_id>/")
 def delete_asset(asset_id: str) -> tuple[str, int]:
-    assets.delete_asset(deps(), caller(), _asset_id(asset_id))
+    assets.delete_asset(app_deps(), caller(), _asset_id(asset_id))
     return "", 204
 
 

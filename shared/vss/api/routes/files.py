@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from vss.api.context import caller, deps, json_body
+from vss.api.context import caller, json_body
 from vss.api.views import API_PREFIX, uploaded
+from vss.app_deps import app_deps
 from vss.errors import BadRequest, NotFound, UnsupportedMedia
 from vss.service import tasks, uploads
 from vss.service.storage import location
@@ -23,7 +24,7 @@ def upload() -> tuple[dict[str, Any], int]:
     tenant_id = caller()
     if request.is_json:
         signed = uploads.request_signed_upload(
-            deps(), tenant_id, json_body(uploads.SignedUploadRequest)
+            app_deps(), tenant_id, json_body(uploads.SignedUploadRequest)
         )
         return signed.model_dump(), 201
     if request.mimetype != "multipart/form-data":
@@ -33,7 +34,7 @@ def upload() -> tuple[dict[str, Any], int]:
     file = request.files.get("file")
     if file is None or not file.filename:
         raise BadRequest("Send the file as multipart field 'file', or JSON to sign an upload.")
-    record = uploads.store_upload(deps(), tenant_id, file.filename, file.read())
+    record = uploads.store_upload(app_deps(), tenant_id, file.filename, file.read())
     return uploaded(record).model_dump(), 201
 
 
@@ -41,7 +42,7 @@ def upload() -> tuple[dict[str, Any], int]:
 def download_result(task_id: str) -> BaseResponse:
     """A redirect to the main artifact of the caller's completed task."""
     tenant_id = caller()
-    return _redirect_to(tenant_id, tasks.result_path(deps(), tenant_id, task_id))
+    return _redirect_to(tenant_id, tasks.result_path(app_deps(), tenant_id, task_id))
 
 
 @blueprint.get("/download/")
@@ -55,10 +56,11 @@ def download_file() -> BaseResponse:
 
 
 def _redirect_to(tenant_id: str, relative_path: str) -> BaseResponse:
-    bucket, blob = location(deps(), tenant_id, relative_path)
-    if not deps().blobs.exists(bucket, blob):
+    bucket, blob = location(app_deps(), tenant_id, relative_path)
+    if not app_deps().blobs.exists(bucket, blob):
         raise NotFound("No such file.", details={"path": relative_path})
-    url = deps().blobs.signed_download_url(bucket, blob, deps().settings.signed_url_ttl_seconds)
+    deps = app_deps()
+    url = deps.blobs.signed_download_url(bucket, blob, deps.settings.signed_url_ttl_seconds)
     # No body: the answer is the Location (a framework redirect would add an HTML page).
     response = Response(status=302, headers={"Location": url, "Cache-Control": "no-store"})
     del response.headers["Content-Type"]

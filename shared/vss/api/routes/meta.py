@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint
 
-from vss.api.context import base_url, deps
+from vss.api.context import base_url
 from vss.api.openapi import VERSION, openapi_document
 from vss.api.views import API_PREFIX, Health
+from vss.app_deps import app_deps
 
 blueprint = Blueprint("meta", __name__, url_prefix=API_PREFIX)
 
@@ -22,4 +23,4 @@ def health() -> dict[str, Any]:
 @blueprint.get("/openapi.json")
 def openapi() -> dict[str, Any]:
     """The OpenAPI document, its server being the host the request came in on."""
-    return openapi_document(base_url(), deps().settings)
+    return openapi_document(base_url(), app_deps().settings)

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from vss.api.context import base_url, caller, deps, json_body
+from vss.api.context import base_url, caller, json_body
 from vss.api.views import API_PREFIX, TaskPage, TaskView
+from vss.app_deps import app_deps
 from vss.domain.idempotency import HEADER as IDEMPOTENCY_KEY
 from vss.domain.idempotency import parse_key
 from vss.domain.tasks import Task
@@ -23,7 +24,7 @@ def create_task() -> tuple[dict[str, Any], int]:
     """A new task of the caller; the same task again for a replayed key and body."""
     tenant_id = caller()
     key = parse_key(request.headers.get(IDEMPOTENCY_KEY))
-    created = idempotency.create_task(deps(), tenant_id, json_body(tasks.CreateTask), key)
+    created = idempotency.create_task(app_deps(), tenant_id, json_body(tasks.CreateTask), key)
     # 202 from the request that stored the task, 200 for the same task found again.
     status = 200 if created.replayed else 202
     return _view(created.task), status
@@ -35,7 +36,7 @@ def list_tasks() -> dict[str, Any]:
     tenant_id = caller()
     size = _page_size(request.args.get("page_size", "20"))
     found, token = tasks.list_tasks(
-        deps(), tenant_id, limit=size, page_token=request.args.get("page_token") or None
+        app_deps(), tenant_id, limit=size, page_token=request.args.get("page_token") or None
     )
     page = TaskPage(results=[TaskView.of(t, base_url()) for t in found],
                     next_page_token=token)
@@ -45,19 +46,19 @@ def list_tasks() -> dict[str, Any]:
 @blueprint.get("/<task_id>/")
 def get_task(task_id: str) -> dict[str, Any]:
     """One task of the caller."""
-    return _view(tasks.get_task(deps(), caller(), task_id))
+    return _view(tasks.get_task(app_deps(), caller(), task_id))
 
 
 @blueprint.post("/<task_id>/resume/")
 def resume_task(task_id: str) -> dict[str, Any]:
     """A failed task of the caller, started again from the stage it failed in."""
-    return _view(resume.resume_task(deps(), caller(), task_id))
+    return _view(resume.resume_task(app_deps(), caller(), task_id))
 
 
 @blueprint.post("/<task_id>/cancel/")
 def cancel_task(task_id: str) -> dict[str, Any]:
     """A task of the caller, canceled."""
-    return _view(tasks.cancel_task(deps(), caller(), task_id))
+    return _view(tasks.cancel_task(app_deps(), caller(), task_id))
 
 
 def _view(task: Task) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def _view(task: Task) -> dict[str, Any]:
 
 def _page_size(raw: str) -> int:
     """`page_size` as an int in range, else a 400 pointing at it."""
-    page_size_max = deps().settings.page_size_max
+    page_size_max = app_deps().settings.page_size_max
     size_error = {"pointer": "/query/page_size",
                   "reason": f"an integer from 1 to {page_size_max}"}
     # ASCII digits only: int() would also take " 5", "+5", "5_0" and other scripts' digits.

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from vss.console.context import deps, record
+from vss.app_deps import app_deps
+from vss.console.context import record
 from vss.domain.ids import is_valid_id
 from vss.domain.results import ArtifactDigest
 from vss.domain.tasks import Task, TaskStatus, TaskType
@@ -40,7 +41,7 @@ def index() -> str:
             after is not None and not is_valid_id(after)):
         raise BadRequest("Tenant ids and page tokens are ids of letters, digits, _ and -.")
     try:
-        tasks, next_token = deps().tasks.list_all(
+        tasks, next_token = app_deps().tasks.list_all(
             status=status, task_type=task_type, tenant_id=tenant, limit=PAGE, after=after)
     except NotFound:
         raise BadRequest("That page token is not from this list; start again.") from None
@@ -53,7 +54,7 @@ def index() -> str:
 @bp.get("/tasks/<task_id>")
 def show(task_id: str) -> str:
     task = _task(task_id)
-    segments = (deps().segments.list_for_task(task.id, task.progress.plan)
+    segments = (app_deps().segments.list_for_task(task.id, task.progress.plan)
                 if task.progress is not None else [])
     return render_template("task.html", title=f"Task {task.id}", task=task,
                            artifacts=_artifact_links(task), segments=segments)
@@ -62,7 +63,7 @@ def show(task_id: str) -> str:
 @bp.post("/tasks/<task_id>/resume")
 def resume(task_id: str) -> Response:
     task = _task(task_id)
-    after = resume_task(deps(), task.tenant_id, task.id)
+    after = resume_task(app_deps(), task.tenant_id, task.id)
     record("task.resume", task.id, tenant_id=task.tenant_id, status=after.status.value)
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
@@ -70,13 +71,13 @@ def resume(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/cancel")
 def cancel(task_id: str) -> Response:
     task = _task(task_id)
-    after = cancel_task(deps(), task.tenant_id, task.id)
+    after = cancel_task(app_deps(), task.tenant_id, task.id)
     record("task.cancel", task.id, tenant_id=task.tenant_id, status=after.status.value)
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
 def _task(task_id: str) -> Task:
-    task = deps().tasks.get(task_id) if is_valid_id(task_id) else None
+    task = app_deps().tasks.get(task_id) if is_valid_id(task_id) else None
     if task is None:
         raise NotFound(f"Task {task_id} does not exist.")
     return task
@@ -84,7 +85,7 @@ def _task(task_id: str) -> Task:
 
 def _artifact_links(task: Task) -> list[tuple[ArtifactDigest, str]]:
     """Every stage's published files with a short-lived signed download URL each."""
-    d = deps()
+    d = app_deps()
     links = []
     for result in task.results.values():
         for artifact in result.artifacts:

@@ -7,7 +7,8 @@ from collections import defaultdict
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from vss.console.context import deps, record
+from vss.app_deps import app_deps
+from vss.console.context import record
 from vss.domain.files import Instance
 from vss.errors import BadRequest, NotFound
 from vss.service import auth
@@ -18,9 +19,9 @@ bp = Blueprint("tenants", __name__)
 @bp.get("/tenants")
 def index() -> str:
     instances: dict[str, list[Instance]] = defaultdict(list)
-    for instance in sorted(deps().tenants.list_instances(), key=lambda i: i.created):
+    for instance in sorted(app_deps().tenants.list_instances(), key=lambda i: i.created):
         instances[instance.tenant_id].append(instance)
-    tenants = sorted(deps().tenants.list_tenants(), key=lambda t: t.created, reverse=True)
+    tenants = sorted(app_deps().tenants.list_tenants(), key=lambda t: t.created, reverse=True)
     return render_template("tenants.html", title="Tenants", tenants=tenants,
                            instances=instances)
 
@@ -30,30 +31,30 @@ def create() -> str:
     name = " ".join(request.form.get("name", "").split())
     if not name or len(name) > 200:
         raise BadRequest("A tenant needs a name of 1 to 200 characters.")
-    creds = auth.create_tenant(deps(), name)
+    creds = auth.create_tenant(app_deps(), name)
     record("tenant.create", creds.tenant_id, name=name, instance_id=creds.instance_id)
     return _key_page("Tenant created", creds)
 
 
 @bp.post("/tenants/<tenant_id>/instances")
 def add_instance(tenant_id: str) -> str:
-    if all(t.id != tenant_id for t in deps().tenants.list_tenants()):
+    if all(t.id != tenant_id for t in app_deps().tenants.list_tenants()):
         raise NotFound(f"Tenant {tenant_id} does not exist.")
-    creds = auth.add_instance(deps(), tenant_id)
+    creds = auth.add_instance(app_deps(), tenant_id)
     record("instance.add", creds.instance_id, tenant_id=tenant_id)
     return _key_page("Instance added", creds)
 
 
 @bp.post("/instances/<instance_id>/rotate")
 def rotate(instance_id: str) -> str:
-    creds = auth.rotate_key(deps(), instance_id)
+    creds = auth.rotate_key(app_deps(), instance_id)
     record("key.rotate", instance_id, tenant_id=creds.tenant_id)
     return _key_page("Key rotated", creds)
 
 
 @bp.post("/instances/<instance_id>/revoke")
 def revoke(instance_id: str) -> Response:
-    instance = auth.revoke_key(deps(), instance_id)
+    instance = auth.revoke_key(app_deps(), instance_id)
     record("key.revoke", instance_id, tenant_id=instance.tenant_id)
     return redirect(url_for("tenants.index"), code=303)
 
