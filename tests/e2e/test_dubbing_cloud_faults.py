@@ -1,6 +1,7 @@
 """The edge's Gemini-TTS dubbing request through the whole stack, with the real Cloud TTS
 client inside the TTS worker talking to a loopback fake: bursts of 429/500 are absorbed, a
-permanent 400 fails the task naming its segment."""
+permanent 400 fails the task naming its segment, and resuming it once the fault is gone
+synthesises only the segments that were not done."""
 
 from __future__ import annotations
 
@@ -42,11 +43,13 @@ def test_bursts_of_429_and_500_still_dub_every_segment(edge: EdgeClient, fake: F
                           for call in spoken)
 
 
-def test_a_permanent_400_fails_the_task_naming_the_segment(edge: EdgeClient, fake: FakeTts,
-                                                           narration_path: str):
+def test_a_permanent_400_fails_the_task_naming_the_segment_and_a_resume_finishes_it(
+    edge: EdgeClient, fake: FakeTts, narration_path: str,
+):
     script = edge.download_path(narration_path).decode()
     marker = "车小小"
     assert marker in script
+    earlier_tests = len(fake.succeeded)
     fake.refuse(marker)
     try:
         task = edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path,
@@ -57,3 +60,15 @@ def test_a_permanent_400_fails_the_task_naming_the_segment(edge: EdgeClient, fak
     assert done["status"] == "FAILED"
     assert done["error"]["code"] == TtsError.code and "segment" in done["error"]["details"]
     assert f"Segment {done['error']['details']['segment']}" in done["error"]["message"]
+
+    # The fault is gone: the edge resumes, and the API publishes the unfinished segments again.
+    spoken_before = fake.succeeded[earlier_tests:]
+    resumed = edge.resume_task(task["id"])
+    assert resumed["status"] == "RUNNING"
+    finished = edge.wait(task["id"], timeout=240)
+    assert finished["status"] == "COMPLETED", finished["error"]
+    dubbed = DubbingScript.model_validate_json(edge.download_result(task["id"]))
+    again = fake.succeeded[earlier_tests + len(spoken_before):]
+    assert any(marker in call.text for call in again)
+    assert {call.text for call in again}.isdisjoint(call.text for call in spoken_before)
+    assert len(dubbed.dubbing_script) > 0
