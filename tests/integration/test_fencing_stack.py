@@ -15,7 +15,7 @@ import pytest
 from tests.support.fake_audio import RecordingSpeechEngine
 from tests.support.fakes import fake_deps
 from tests.support.fencing import *  # noqa: F403  (every scenario, collected here too)
-from tests.support.stack import stack_settings
+from tests.support.stack import stack_settings, unwatched_bucket
 from tests.support.tasks import narration_task, valid_dataset
 from vss.bootstrap.stage_worker import for_stage_worker
 from vss.deps import Deps
@@ -29,11 +29,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def deps(speech: RecordingSpeechEngine) -> Deps:
     # The scenarios pause workers with the clock: the default leases, so a real heartbeat
-    # (every third of a lease) never runs during one.
+    # (every third of a lease) never runs during one. Uploads land in a bucket of their own:
+    # in the stack's uploads bucket, its on_upload would check them and its stage worker
+    # take the task before the scenario delivers its message.
     defaults = fake_deps(speech)
     settings = stack_settings().model_copy(update={
         "stage_lease_seconds": defaults.settings.stage_lease_seconds,
-        "segment_lease_seconds": defaults.settings.segment_lease_seconds})
+        "segment_lease_seconds": defaults.settings.segment_lease_seconds,
+        "uploads_bucket": unwatched_bucket("vss-fencing-uploads")})
     real = for_stage_worker(settings)
     return dataclasses.replace(
         defaults, settings=settings, tasks=real.tasks, files=real.files,

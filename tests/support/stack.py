@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -54,6 +55,21 @@ def stack_env() -> dict[str, str]:
 def stack_settings() -> Settings:
     stack_env()
     return Settings()
+
+
+def unwatched_bucket(name: str) -> str:
+    """A bucket in fake-gcs-server that no function of the stack acts on (on_upload checks
+    only the uploads bucket), for tests that land uploads and deliver their messages
+    themselves; created if missing. Returns its name."""
+    from google.api_core import exceptions
+
+    from emulators.clients import storage_client
+    from emulators.config import load_config
+
+    stack_env()
+    with contextlib.suppress(exceptions.Conflict):  # made by an earlier test
+        storage_client(load_config()).create_bucket(name)
+    return name
 
 
 def vss_cli(*args: str) -> Any:
