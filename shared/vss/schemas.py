@@ -26,9 +26,9 @@ from vss.domain.results import (
     LocalizationResult,
     NarrationResult,
 )
+from vss.domain.segments import SegmentRecord
 from vss.domain.story_index import IndexReport
 from vss.dubbing.plan import SegmentRequest
-from vss.dubbing.synthesis import SegmentRecord
 from vss.edge.render.report import RenderReport
 from vss.service.tasks import CreateTask
 from vss.service.uploads import SignedUpload, SignedUploadRequest

@@ -39,18 +39,22 @@ def create_console(deps: Deps, *, iap_certs: Mapping[str, str] | None = None) ->
     for module in (login, tenants, tasks, audit):
         app.register_blueprint(module.bp, url_prefix=PREFIX)
     app.before_request(lambda: access.authenticate(iap_certs))
-    app.after_request(_no_store)
+    # Audio players stream artifacts from their signed URLs: Cloud Storage's origin (the
+    # emulator's locally) is the one other source a page may load from.
+    media = deps.settings.storage_public_url or "https://storage.googleapis.com"
+    app.after_request(lambda response: _no_store(response, media))
     app.register_error_handler(VssError, _vss_error)
     app.register_error_handler(HTTPException, _http_error)
     return app
 
 
-def _no_store(response: Response) -> Response:
-    """Pages show key material and operational data: never cache them."""
+def _no_store(response: Response, media_origin: str) -> Response:
+    """Pages show key material and operational data: never cache them, never frame them."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
+        f"default-src 'none'; style-src 'self'; media-src {media_origin}; "
+        "form-action 'self'; frame-ancestors 'none'")
     return response
 
 

@@ -12,8 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from vss.domain.artifacts import SegmentFit, SegmentLoudness
 from vss.domain.failures import TaskError
 from vss.domain.leases import Lease, LeaseState
 from vss.domain.leases import exhausted_error as lease_exhausted
@@ -31,6 +32,33 @@ class Segment(Lease):
         default_factory=list, description="The files the winning attempt wrote.")
     usage: Usage = NO_USAGE
     expire_at: datetime | None = None
+
+
+class SegmentRecord(BaseModel):
+    """What happened to one segment: kept with its state, read by assembly."""
+
+    index: int
+    basename: str
+    narration: str = Field(description="The text actually spoken.")
+    original_narration: str | None = None
+    source_scene_ids: list[int]
+    lang: str
+    duration_seconds: float
+    fit: SegmentFit
+    loudness: SegmentLoudness
+    engine: str
+    voice: str
+    speakers: dict[str, str] = Field(default_factory=dict, description="speaker -> voice")
+    fallback_reason: str | None = None
+    tts_characters: dict[str, int] = Field(default_factory=dict)
+    delivery_notes: list[str] = Field(default_factory=list)
+
+
+class SynthesizedSegmentOutput(BaseModel):
+    """What a rendered segment leaves on its segment record (`Segment.output`) for assembly."""
+
+    audio_file_path: str
+    record: SegmentRecord = Field(description="Fit, loudness, engine and voice of the segment.")
 
 
 class SegmentClaim(StrEnum):

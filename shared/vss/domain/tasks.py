@@ -79,6 +79,32 @@ class Progress(BaseModel):
                       "its segments are the ones counted.")
 
 
+class StageEventKind(StrEnum):
+    QUEUED = "queued"  # ready for a worker (created, the previous stage done, fanned in)
+    WAITING = "waiting"  # waiting on fanned-out work
+    CLAIMED = "claimed"  # an attempt took the stage under a lease
+    RELEASED = "released"  # the attempt failed transiently; the message comes back
+    FINISHED = "finished"
+    FAILED = "failed"  # the task failed at this stage (its attempt, a deadline, a segment)
+    RESUMED = "resumed"
+    CANCELED = "canceled"
+
+
+class StageEvent(BaseModel):
+    """One step of a stage's life, for the operator's timeline of a task."""
+
+    stage: Stage
+    kind: StageEventKind
+    at: datetime
+    attempt: str | None = Field(None, description="The attempt's fencing token.")
+    code: int | None = Field(None, description="The error code of a release or failure.")
+
+
+# A task's document stays far below Firestore's 1 MiB with this many events; a task retried
+# past it keeps the latest ones.
+TIMELINE_LIMIT = 200
+
+
 class StageRun(Lease):
     """Where the current stage stands: its lease protects a running stage from a twin."""
 
@@ -105,6 +131,9 @@ class Task(BaseModel):
         "(a resumed task keeps the causes of its earlier failures).")
     usage: Usage = NO_USAGE
     progress: Progress | None = Field(None, description="Fanned-out work done so far.")
+    timeline: list[StageEvent] = Field(
+        default_factory=list, description="What happened to each stage and attempt, oldest "
+        f"first (the latest {TIMELINE_LIMIT}).")
     created: datetime
     modified: datetime
     deadline_at: datetime
@@ -127,6 +156,13 @@ class Task(BaseModel):
         index = self.stages.index(self.current.stage) + 1
         return self.stages[index] if index < len(self.stages) else None
 
+    def noted(self, kind: StageEventKind, now: datetime, *, stage: Stage | None = None,
+              attempt: str | None = None, code: int | None = None) -> list[StageEvent]:
+        """The timeline with one more event (of the current stage unless `stage` is given)."""
+        event = StageEvent(stage=stage or self.current.stage, kind=kind, at=now,
+                           attempt=attempt, code=code)
+        return [*self.timeline, event][-TIMELINE_LIMIT:]
+
 
 def new_task(
     *,
@@ -142,6 +178,7 @@ def new_task(
     stages: list[Stage] | None = None,
 ) -> Task:
     stages = stages or list(PIPELINES[task_type])
+    queued = StageEvent(stage=stages[0], kind=StageEventKind.QUEUED, at=now)
     return Task(
         id=task_id,
         tenant_id=tenant_id,
@@ -150,6 +187,7 @@ def new_task(
         stages=stages,
         current=StageRun(stage=stages[0]),
         waiting_on=waiting_on,
+        timeline=[queued],
         created=now,
         modified=now,
         deadline_at=now + deadline,
@@ -188,7 +226,8 @@ def resume(task: Task, now: datetime, deadline: timedelta, waiting_on: list[str]
     status = TaskStatus.RUNNING if started or not waiting_on else TaskStatus.PENDING
     return task.model_copy(update={"status": status, "error": None, "current": current,
                                    "waiting_on": waiting_on, "modified": now,
-                                   "deadline_at": now + deadline})
+                                   "deadline_at": now + deadline,
+                                   "timeline": task.noted(StageEventKind.RESUMED, now)})
 
 
 def refuse_resume(task: Task, error: TaskError, now: datetime) -> Task:
@@ -200,13 +239,17 @@ def refuse_resume(task: Task, error: TaskError, now: datetime) -> Task:
                                    "modified": now})
 
 
-def fail(task: Task, error: TaskError, now: datetime) -> Task:
-    """Fail the task; the error becomes `error` and joins the history in `errors`."""
-    return _move(task, TaskStatus.FAILED, now, error=error, errors=[*task.errors, error])
+def fail(task: Task, error: TaskError, now: datetime, attempt: str | None = None) -> Task:
+    """Fail the task (by `attempt`, when one failed it); the error becomes `error` and joins
+    the history in `errors`."""
+    return _move(task, TaskStatus.FAILED, now, error=error, errors=[*task.errors, error],
+                 timeline=task.noted(StageEventKind.FAILED, now, attempt=attempt,
+                                     code=error.code))
 
 
 def cancel(task: Task, now: datetime) -> Task:
-    return _move(task, TaskStatus.CANCELED, now)
+    return _move(task, TaskStatus.CANCELED, now,
+                 timeline=task.noted(StageEventKind.CANCELED, now))
 
 
 def input_ready(task: Task, file_id: str, now: datetime) -> Task:
@@ -245,9 +288,10 @@ def claim_decision(task: Task, stage: Stage, now: datetime) -> StageClaim:
 def claim(task: Task, stage: Stage, token: str, now: datetime, lease: timedelta) -> Task:
     """Take the stage for attempt `token`; call only after `claim_decision` said RUN."""
     run = task.current.claimed(token, now, lease)
+    timeline = task.noted(StageEventKind.CLAIMED, now, attempt=token)
     if task.status == TaskStatus.PENDING:
-        return _move(task, TaskStatus.RUNNING, now, current=run)
-    return task.model_copy(update={"current": run, "modified": now})
+        return _move(task, TaskStatus.RUNNING, now, current=run, timeline=timeline)
+    return task.model_copy(update={"current": run, "modified": now, "timeline": timeline})
 
 
 def holds(task: Task, stage: Stage, token: str) -> bool:
@@ -275,8 +319,9 @@ def release(task: Task, stage: Stage, token: str, error: TaskError, now: datetim
     can retake it. A stale attempt changes nothing."""
     if not holds(task, stage, token):
         return task
-    return task.model_copy(update={"current": task.current.released(token, error),
-                                   "modified": now})
+    return task.model_copy(update={
+        "current": task.current.released(token, error), "modified": now,
+        "timeline": task.noted(StageEventKind.RELEASED, now, attempt=token, code=error.code)})
 
 
 def fail_attempt(task: Task, stage: Stage, token: str, error: TaskError, now: datetime) -> Task:
@@ -284,7 +329,7 @@ def fail_attempt(task: Task, stage: Stage, token: str, error: TaskError, now: da
     if not holds(task, stage, token):
         return task
     ended = task.model_copy(update={"current": task.current.ended(token, LeaseState.QUEUED)})
-    return fail(ended, error, now)
+    return fail(ended, error, now, attempt=token)
 
 
 def finish_stage(
@@ -298,26 +343,25 @@ def finish_stage(
         return task
     merged_usage = task.usage + usage
     results = {**task.results, stage: result}
+    finished = task.model_copy(update={
+        "timeline": task.noted(StageEventKind.FINISHED, now, attempt=token)})
     following = task.next_stage()
     if following is None:
         done = task.current.ended(token)
-        return _move(
-            task, TaskStatus.COMPLETED, now, current=done, results=results, usage=merged_usage
-        )
+        return _move(finished, TaskStatus.COMPLETED, now, current=done, results=results,
+                     usage=merged_usage)
     if fan_out:
-        return task.model_copy(update={
+        return finished.model_copy(update={
             "current": StageRun(stage=following, state=LeaseState.WAITING),
             "progress": Progress(stage=following, done=0, total=fan_out, plan=token),
             "results": results, "usage": merged_usage, "modified": now,
+            "timeline": finished.noted(StageEventKind.WAITING, now, stage=following),
         })
-    return task.model_copy(
-        update={
-            "current": StageRun(stage=following),
-            "results": results,
-            "usage": merged_usage,
-            "modified": now,
-        }
-    )
+    return finished.model_copy(update={
+        "current": StageRun(stage=following), "results": results, "usage": merged_usage,
+        "modified": now,
+        "timeline": finished.noted(StageEventKind.QUEUED, now, stage=following),
+    })
 
 
 def start_when_fanned_in(task: Task, now: datetime) -> Task:
@@ -329,4 +373,4 @@ def start_when_fanned_in(task: Task, now: datetime) -> Task:
         return task
     return task.model_copy(update={
         "current": task.current.model_copy(update={"state": LeaseState.QUEUED}),
-        "modified": now})
+        "modified": now, "timeline": task.noted(StageEventKind.QUEUED, now)})

@@ -23,8 +23,8 @@ from vss.domain.language import (
     speech_units,
     split_sentences,
 )
+from vss.domain.segments import SegmentRecord
 from vss.dubbing import audio as post
-from vss.dubbing.synthesis import SegmentRecord
 
 __all__ = ["Assembly", "Cue", "assemble", "subtitle_cues", "usage_of"]
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from vss.config import SynthesisConfig
 from vss.domain.artifacts import SegmentFit, SegmentLoudness
 from vss.domain.language import SpeechRate, language_profile, speech_units, split_sentences
+from vss.domain.segments import SegmentRecord
 from vss.dubbing import audio as post
 from vss.dubbing.plan import SegmentRequest, SpeechPart
 from vss.dubbing.providers import price_family
@@ -36,26 +36,6 @@ _PART_GAP_SECONDS = 0.18  # between a narrator's words and a quoted line
 # Cloud TTS takes at most 5000 bytes of text per request (prompt included): longer parts are
 # spoken a few sentences at a time.
 MAX_PART_BYTES = 3500
-
-
-class SegmentRecord(BaseModel):
-    """What happened to one segment: kept with its state, read by assembly."""
-
-    index: int
-    basename: str
-    narration: str = Field(description="The text actually spoken.")
-    original_narration: str | None = None
-    source_scene_ids: list[int]
-    lang: str
-    duration_seconds: float
-    fit: SegmentFit
-    loudness: SegmentLoudness
-    engine: str
-    voice: str
-    speakers: dict[str, str] = Field(default_factory=dict, description="speaker -> voice")
-    fallback_reason: str | None = None
-    tts_characters: dict[str, int] = Field(default_factory=dict)
-    delivery_notes: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from vss.config import SynthesisConfig
 from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import GenerateDubbingPayload
 from vss.domain.results import DubbingPlanResult, DubbingResult
+from vss.domain.segments import SynthesizedSegmentOutput
 from vss.domain.usage import Usage
 from vss.dubbing.assemble import assemble as assemble_script
 from vss.dubbing.director import llm_director, llm_rewriter
 from vss.dubbing.plan import SegmentRequest, characters_of, plan_segments
-from vss.dubbing.synthesis import SegmentRecord, synthesize_segment
+from vss.dubbing.synthesis import synthesize_segment
 from vss.dubbing.templates import check_dubbing_params
 from vss.handlers._io import read_dataset, read_model, write_json
 from vss.ports import AudioTools, TtsProviders
@@ -30,13 +31,6 @@ class DubbingPlan(BaseModel):
 
     template_name: str
     segments: list[SegmentRequest]
-
-
-class SynthesizedSegmentOutput(BaseModel):
-    """What a rendered segment leaves on its segment record for assembly."""
-
-    audio_file_path: str
-    record: SegmentRecord = Field(description="Fit, loudness, engine and voice of the segment.")
 
 
 def plan(ctx: StageContext) -> StageOutput:

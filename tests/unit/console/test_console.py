@@ -10,15 +10,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.support.fakes import fake_deps
+from tests.support.tasks import deliver_published, valid_dataset
 from vss.console import create_console
 from vss.console.tokens import issue_token
 from vss.deps import Deps
 from vss.domain import tasks as rules
+from vss.domain.artifacts import EditingScript
 from vss.domain.failures import TaskError
 from vss.domain.results import ArtifactDigest, NarrationResult
-from vss.domain.tasks import Stage, Task, TaskStatus, TaskType
+from vss.domain.tasks import Stage, StageEventKind, Task, TaskStatus, TaskType
 from vss.errors import Unauthenticated
-from vss.service import auth
+from vss.service import auth, tasks
 from vss.service.storage import location
 
 SECRET = "console-test-secret"
@@ -219,6 +221,42 @@ def test_a_task_page_shows_errors_artifacts_and_stages(client: FlaskClient, deps
         bucket, blob, deps.settings.signed_url_ttl_seconds).replace("&", "&amp;") in page
     assert "Resume from the failed stage" in page
     assert client.get("/console/tasks/nope").status_code == 404
+
+
+def test_a_commentary_task_page_shows_its_timeline_players_segments_and_strip(
+    client: FlaskClient, deps: Deps, blueprint_bytes: bytes,
+) -> None:
+    dataset = valid_dataset(deps, blueprint_bytes, tenant="t_a")
+    task = tasks.create_task(deps, "t_a", tasks.CreateTask(
+        task_type="GENERATE_COMMENTARY", payload={"blueprint_path": dataset}))
+    deliver_published(deps)
+    done = deps.tasks.get(task.id)
+    assert done is not None and done.status == TaskStatus.COMPLETED
+    _log_in(client, deps)
+    answer = client.get(f"/console/tasks/{task.id}")
+    page = answer.text
+    # Players stream from Cloud Storage (the emulator locally: the browser test plays one).
+    assert "media-src https://storage.googleapis.com;" in answer.headers["Content-Security-Policy"]
+
+    claimed = [e for e in done.timeline if e.kind == StageEventKind.CLAIMED]
+    assert [e.stage for e in claimed] == done.stages  # one attempt each, in order
+    timeline = page.split("<h2>Timeline</h2>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>[^<]+</td><td>(\w+)</td><td>(\w+)</td>", timeline)
+    assert rows == [(e.stage.value, e.kind.value) for e in done.timeline]
+
+    wavs = [a for r in done.results.values() for a in r.artifacts if a.path.endswith(".wav")]
+    assert wavs and page.count("<audio controls") == len(wavs)
+    segment_rows = re.findall(r"<tr><td>(\d+)</td><td>done</td><td>1</td>\s*<td>([^<]+)</td>"
+                              r"\s*<td>([\d.]+)</td>", page)
+    assert len(segment_rows) == done.progress.total  # type: ignore[union-attr]
+    assert all(engine.strip() for _, engine, _ in segment_rows)
+
+    bars = re.findall(r'<rect class="(narration|key-line)" x="([\d.]+)"', page)
+    script = EditingScript.model_validate_json(deps.blobs.read(*location(
+        deps, "t_a", done.results[Stage.EDITING].output_file_path)))
+    assert [kind for kind, _ in bars].count("narration") == len(script.editing_script)
+    starts = [float(x) for _, x in bars]
+    assert starts[0] == 0 and all(0 <= x < 100 for x in starts)
 
 
 def test_resuming_a_failed_task(client: FlaskClient, deps: Deps) -> None:

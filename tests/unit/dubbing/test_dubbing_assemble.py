@@ -99,7 +99,7 @@ def test_cue_boundaries_fall_in_the_pauses_of_the_speech(rendered):
 
 
 def test_usage_counts_characters_per_family_and_prices_them():
-    from vss.dubbing.synthesis import SegmentRecord
+    from vss.domain.segments import SegmentRecord
 
     base = {"basename": "a.wav", "narration": "x", "source_scene_ids": [1], "lang": "zh",
             "duration_seconds": 1.0, "engine": "google-tts", "voice": "v",

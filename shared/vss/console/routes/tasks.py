@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from vss.app_deps import app_deps
 from vss.console.context import record
+from vss.console.strip import Bar, timeline_bars
+from vss.domain.artifacts import EditingScript
 from vss.domain.ids import is_valid_id
-from vss.domain.results import ArtifactDigest
-from vss.domain.tasks import Task, TaskStatus, TaskType
+from vss.domain.results import ArtifactDigest, EditingResult
+from vss.domain.segments import Segment, SynthesizedSegmentOutput
+from vss.domain.tasks import Stage, Task, TaskStatus, TaskType
 from vss.errors import BadRequest, NotFound
 from vss.service.resume import resume_task
 from vss.service.storage import location
@@ -57,7 +61,9 @@ def show(task_id: str) -> str:
     segments = (app_deps().segments.list_for_task(task.id, task.progress.plan)
                 if task.progress is not None else [])
     return render_template("task.html", title=f"Task {task.id}", task=task,
-                           artifacts=_artifact_links(task), segments=segments)
+                           artifacts=_artifact_links(task),
+                           segments=[(s, _synthesized(s)) for s in segments],
+                           bars=_editing_bars(task))
 
 
 @bp.post("/tasks/<task_id>/resume")
@@ -81,6 +87,29 @@ def _task(task_id: str) -> Task:
     if task is None:
         raise NotFound(f"Task {task_id} does not exist.")
     return task
+
+
+def _synthesized(segment: Segment) -> SynthesizedSegmentOutput | None:
+    """What a finished dubbing segment recorded (engine, duration), if it is one."""
+    if segment.output is None:
+        return None
+    try:
+        return SynthesizedSegmentOutput.model_validate(segment.output)
+    except ValidationError:
+        return None
+
+
+def _editing_bars(task: Task) -> list[Bar]:
+    """The editing script's strip, when the task made one."""
+    result = task.results.get(Stage.EDITING)
+    if not isinstance(result, EditingResult):
+        return []
+    d = app_deps()
+    bucket, blob = location(d, task.tenant_id, result.output_file_path)
+    try:
+        return timeline_bars(EditingScript.model_validate_json(d.blobs.read(bucket, blob)))
+    except (NotFound, ValidationError):  # expired with its retention, or not ours to draw
+        return []
 
 
 def _artifact_links(task: Task) -> list[tuple[ArtifactDigest, str]]:
