@@ -21,7 +21,7 @@ TFVARS ?= $(TF_DIR)/terraform.tfvars
 BACKEND_CONFIG ?= $(TF_DIR)/backend.hcl
 SOURCES_TFVARS := build/functions/sources.tfvars.json
 
-.PHONY: setup deb deb-test up down status demo smoke test test-unit test-integration lint fmt schemas bench clean package deploy
+.PHONY: setup deb deb-test up down status demo screenshots smoke test test-unit test-integration lint fmt schemas bench clean package deploy
 
 # Everything: what `make test` and `make lint` need. `make up` and `make demo` need less.
 setup: deb deb-test $(STAMP) $(CHECKOV_STAMP)
@@ -78,6 +78,10 @@ status:
 # The whole job on the bundled sample, ending in build/demo/preview.mp4 (scripts/demo.py).
 demo: up
 	$(PY) scripts/demo.py
+
+# The console's pictures in the README: its browser test, saving each main page.
+screenshots: up
+	VSS_SCREENSHOTS_DIR=$(CURDIR)/docs/console $(PY) -m pytest -q tests/e2e/test_console_browser.py
 
 # `vss smoke` (the edge's whole workflow, every download checked) against the local stack; after
 # a deployment run `vss smoke DATASET --api-url ... --instance-id ... --api-key ...` instead.

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -36,3 +37,15 @@ def chromium() -> Iterator[webdriver.Chrome]:
             yield driver
         finally:
             driver.quit()
+
+
+def full_page_screenshot(browser: webdriver.Chrome, path: Path, max_height: int = 2400) -> None:
+    """A PNG of the page from its top, as tall as its content (at most `max_height` px)."""
+    width = browser.get_window_size()["width"]
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(width, min(max(int(height) + 120, 600), max_height))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(path))
+    finally:
+        browser.set_window_size(width, 900)

@@ -173,6 +173,17 @@ def test_revoking_and_adding_instances(client: FlaskClient, deps: Deps) -> None:
     assert _post(client, "/console/tenants/t_missing/instances").status_code == 404
 
 
+def test_finding_a_tenant_by_name_or_id(client: FlaskClient, deps: Deps) -> None:
+    acme, globex = auth.create_tenant(deps, "Acme Films"), auth.create_tenant(deps, "Globex")
+    _log_in(client, deps)
+    found = client.get("/console/tenants?q=acme").text
+    assert acme.tenant_id in found and globex.tenant_id not in found
+    assert f'aria-label="Rotate key of instance {acme.instance_id}"' in found
+    by_id = client.get(f"/console/tenants?q={globex.tenant_id}").text
+    assert globex.tenant_id in by_id and acme.tenant_id not in by_id
+    assert "No tenant matches." in client.get("/console/tenants?q=initech").text
+
+
 # Tasks
 
 def test_the_task_list_filters_and_pages(client: FlaskClient, deps: Deps) -> None:

@@ -18,12 +18,16 @@ bp = Blueprint("tenants", __name__)
 
 @bp.get("/tenants")
 def index() -> str:
+    """Tenants newest first; `q` keeps those whose name or id contains it (case ignored)."""
+    query = " ".join(request.args.get("q", "").split())[:200]
     instances: dict[str, list[Instance]] = defaultdict(list)
     for instance in sorted(app_deps().tenants.list_instances(), key=lambda i: i.created):
         instances[instance.tenant_id].append(instance)
     tenants = sorted(app_deps().tenants.list_tenants(), key=lambda t: t.created, reverse=True)
+    if query:
+        tenants = [t for t in tenants if query.casefold() in f"{t.name} {t.id}".casefold()]
     return render_template("tenants.html", title="Tenants", tenants=tenants,
-                           instances=instances)
+                           instances=instances, query=query)
 
 
 @bp.post("/tenants")
