@@ -293,7 +293,7 @@ locals {
     }
   }
 
-  # Composite indexes the queries in shared/vss/adapters/firestore_repos.py need (single-field
+  # Composite indexes the queries in shared/vss/adapters/firestore_*.py need (single-field
   # queries such as instances by tenant_id use the automatic indexes).
   firestore_indexes = {
     # FirestoreTaskRepository.list_for_tenant: tenant_id == X order by created desc, __name__ desc
@@ -332,6 +332,15 @@ locals {
         { path = "status", order = "ASCENDING" },
       ]
     }
+    # FirestoreUsageLedger.days (firestore_usage.py) for one tenant: tenant_id == X and
+    # since <= day <= until (every tenant's days need only day's automatic index).
+    usage_days_by_tenant = {
+      collection = "usage_days"
+      fields = [
+        { path = "tenant_id", order = "ASCENDING" },
+        { path = "day", order = "ASCENDING" },
+      ]
+    }
   }
 
   # Vector indexes of the find_nearest queries in shared/vss/adapters/firestore_vectors.py: each
@@ -355,7 +364,9 @@ locals {
   # cascade to subcollections (a TTL field is a collection-group setting). An idempotency
   # key of task creation expires 24 h after its first use (vss.domain.idempotency.LIFETIME;
   # the code ignores an expired key until it is deleted). An asset's story index record expires
-  # with the deploy task whose files it names, and so do the scene vectors of that deploy.
+  # with the deploy task whose files it names, and so do the scene vectors of that deploy. The
+  # usage ledger's daily counters expire 400 days after their day
+  # (vss.domain.usage.LEDGER_RETENTION).
   firestore_ttl = {
     tasks            = { collection = "tasks", field = "expire_at" }
     files            = { collection = "files", field = "expire_at" }
@@ -363,6 +374,7 @@ locals {
     idempotency_keys = { collection = "idempotency_keys", field = "expire_at" }
     assets           = { collection = "assets", field = "expire_at" }
     scene_vectors    = { collection = "scene_vectors", field = "expire_at" }
+    usage_days       = { collection = "usage_days", field = "expire_at" }
   }
 
   services = toset([

@@ -26,6 +26,7 @@ from vss.ports import (
     StructuredLlm,
     TaskRepository,
     TenantRepository,
+    UsageLedger,
 )
 from vss.stage_handler import SegmentHandler, StageHandler
 
@@ -54,6 +55,7 @@ class Deps:
     publisher: Publisher
     deadlines: DeadlineScheduler
     segments: SegmentRepository
+    usage: UsageLedger  # spend per tenant per UTC day
     idempotency: IdempotencyRepository
     assets: AssetRepository
     vectors: SceneVectorStore

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
-from vss.domain.usage import NO_USAGE, Usage
+from vss.domain.usage import NO_USAGE, TenantDay, Usage
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -126,6 +126,22 @@ class AssetRepository(Protocol):
     def list_for_tenant(self, tenant_id: str) -> list[AssetIndex]: ...
     def delete(self, tenant_id: str, asset_id: str) -> bool:
         """Remove the record; whether there was one."""
+        ...
+
+
+class UsageLedger(Protocol):
+    """What each tenant spent per UTC day: the one place spend per tenant per day is kept.
+    Every attempt's usage is charged once, after the task write that charged it committed
+    (`vss.service.spending`); the console's usage page reads it, and a daily quota would."""
+
+    def charge(self, tenant_id: str, at: datetime, usage: Usage) -> None:
+        """Add `usage` to the tenant's counters of `at`'s UTC day (zero usage adds nothing).
+        Not idempotent: each attempt is charged by exactly one call. Raises
+        `RetryableError` when the store cannot take it now."""
+        ...
+    def days(self, since: date, until: date, tenant_id: str | None = None) -> list[TenantDay]:
+        """The days from `since` to `until`, both included, on which the tenant (every tenant
+        when None) spent anything, oldest day first, then by tenant."""
         ...
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.support.paths import ROOT
 from tests.support.terraform import optional_defaults, root, string_constants
@@ -34,6 +35,9 @@ from vss.domain.tasks import Task
 REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
 SEGMENTS_REPO = ROOT / "shared" / "vss" / "adapters" / "firestore_segments.py"
 VECTORS = ROOT / "shared" / "vss" / "adapters" / "firestore_vectors.py"
+USAGE = ROOT / "shared" / "vss" / "adapters" / "firestore_usage.py"
+# The adapters whose queries the composite indexes serve.
+QUERYING = (REPOS, USAGE)
 
 
 @dataclass
@@ -62,9 +66,8 @@ def _normalised(orders: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], .
     return orders
 
 
-def _collections(tree: ast.Module) -> dict[str, str]:
+def _collections(tree: ast.Module, constants: dict[str, str]) -> dict[str, str]:
     """`self._x = client.collection(CONST)` -> {"_x": "value of CONST"}."""
-    constants = string_constants(REPOS)
     found = {}
     for node in ast.walk(tree):
         if (
@@ -105,8 +108,12 @@ def _apply(query: Query, calls: list[ast.Call]) -> None:
 
 
 def code_queries() -> list[Query]:
-    tree = ast.parse(REPOS.read_text())
-    collections = _collections(tree)
+    return [query for path in QUERYING for query in _file_queries(path)]
+
+
+def _file_queries(path: Path) -> list[Query]:
+    tree = ast.parse(path.read_text())
+    collections = _collections(tree, string_constants(path))
     queries = []
     for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
         for method in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
@@ -190,6 +197,7 @@ def test_the_query_reader_finds_the_queries():
     assert ("FirestoreTaskRepository.waiting_on", "tasks") in found
     assert ("FirestoreTaskRepository.list_all", "tasks") in found
     assert ("FirestoreTenantRepository.list_instances", "instances") in found
+    assert ("FirestoreUsageLedger.days", "usage_days") in found
 
 
 def test_every_query_that_needs_a_composite_index_has_one():
@@ -225,6 +233,7 @@ def test_ttl_policies_are_on_code_collections():
         (constants["IDEMPOTENCY_KEYS"], "expire_at"),
         (constants["ASSETS"], "expire_at"),
         (string_constants(VECTORS)["SCENE_VECTORS"], "expire_at"),
+        (string_constants(USAGE)["USAGE_DAYS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
@@ -313,6 +322,17 @@ def test_vector_indexes_are_built_for_the_vectors_the_code_stores():
     assert "2048" in str(root().variables["embeddings"]["validation"])
     assert FIRESTORE_MAX_DIMENSIONS == 2048
     assert root().calls["firestore"]["vector_indexes"] == "${local.firestore_vector_indexes}"
+
+
+def test_one_tenants_usage_days_need_their_index_and_every_tenants_none():
+    """The ledger's range on `day`, with the tenant's equality or without it."""
+    (days,) = [q for q in code_queries() if q.where == "FirestoreUsageLedger.days"]
+    assert days.filters == [("day", ">="), ("day", "<="), ("tenant_id", "==")]
+    assert days.index() is not None and _served(days, declared_indexes())
+    every_tenant = Query(days.where, days.collection, filters=days.filters[:2])
+    assert every_tenant.index() is None
+
+
 def test_a_list_filtered_on_any_fields_is_served_by_merged_indexes():
     (tasks,) = [q for q in code_queries() if q.where == "FirestoreTaskRepository.list_all"]
     assert {f for f, _ in tasks.filters} == {"status", "task_type", "tenant_id"}

@@ -28,6 +28,7 @@ from tests.support.fakes import (
     FakeSegmentRepository,
     FakeTaskRepository,
     FakeTenantRepository,
+    FakeUsageLedger,
 )
 from tests.support.paths import BLUEPRINT
 from tests.support.stack import stack_settings
@@ -86,7 +87,7 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
                 idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
-                vectors=FakeSceneVectors(), audit=FakeAuditLog())
+                vectors=FakeSceneVectors(), audit=FakeAuditLog(), usage=FakeUsageLedger())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -7,7 +7,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from google.api_core.exceptions import InvalidArgument
@@ -24,7 +24,7 @@ from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
-from vss.domain.usage import Usage
+from vss.domain.usage import NO_USAGE, TenantDay, Usage, utc_day
 from vss.errors import NotFound
 from vss.ports import LlmResult, TtsProviders
 
@@ -176,6 +176,28 @@ class FakeAssetRepository:
 
     def delete(self, tenant_id: str, asset_id: str) -> bool:
         return self.docs.pop(asset_record_id(tenant_id, asset_id), None) is not None
+
+
+class FakeUsageLedger:
+    """The usage ledger as one counter per (tenant, UTC day); `charges` records every call
+    (tenant, time, usage), so tests can count them."""
+
+    def __init__(self) -> None:
+        self.charges: list[tuple[str, datetime, Usage]] = []
+
+    def charge(self, tenant_id: str, at: datetime, usage: Usage) -> None:
+        utc_day(at)  # an aware time, as the adapter needs
+        if not usage.is_zero:
+            self.charges.append((tenant_id, at, usage))
+
+    def days(self, since: date, until: date, tenant_id: str | None = None) -> list[TenantDay]:
+        sums: dict[tuple[date, str], Usage] = {}
+        for tenant, at, usage in self.charges:
+            day = utc_day(at)
+            if since <= day <= until and tenant_id in (None, tenant):
+                sums[(day, tenant)] = sums.get((day, tenant), NO_USAGE) + usage
+        return [TenantDay(tenant_id=tenant, day=day, usage=usage)
+                for (day, tenant), usage in sorted(sums.items())]
 
 
 class FakeIdempotencyRepository:
@@ -331,7 +353,7 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, *,
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
         assets=FakeAssetRepository(), vectors=FakeSceneVectors(), audit=FakeAuditLog(),
-        clock=FakeClock(),
+        clock=FakeClock(), usage=FakeUsageLedger(),
     )
     embedder_for = fake_embedder_for(embedder, config.embedding_model)
     # Both workers' wiring on one Deps: unit tests run stages and segments in one process.

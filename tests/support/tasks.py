@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from vss.deps import Deps
 from vss.domain.files import FileStatus
 from vss.domain.messages import SegmentMessage
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
+from vss.domain.usage import NO_USAGE, Usage
 from vss.service import tasks, uploads
 
 
@@ -64,3 +67,22 @@ def deliver_published(deps: Deps, start: int = 0) -> int:
         except RetryableError:
             continue
     return cursor
+
+
+def assert_ledger_holds_what_tasks_were_charged(deps: Deps) -> None:
+    """Every attempt's spend reached its tenant's day in the usage ledger exactly once: per
+    tenant, the ledger's days add up to what the tenant's tasks were charged."""
+    stored, _ = deps.tasks.list_all(limit=10_000)
+    charged: dict[str, Usage] = {}
+    for task in stored:
+        if not task.usage.is_zero:
+            charged[task.tenant_id] = charged.get(task.tenant_id, NO_USAGE) + task.usage
+    ledger: dict[str, Usage] = {}
+    for day in deps.usage.days(date(2000, 1, 1), date(2100, 1, 1)):
+        ledger[day.tenant_id] = ledger.get(day.tenant_id, NO_USAGE) + day.usage
+    assert ledger.keys() == charged.keys()
+    for tenant, usage in charged.items():
+        # Sums of floats in another order: the cost to a millionth of a dollar.
+        assert ledger[tenant].model_copy(update={"cost_usd": 0.0}) == \
+            usage.model_copy(update={"cost_usd": 0.0})
+        assert abs(ledger[tenant].cost_usd - usage.cost_usd) < 1e-6

@@ -37,6 +37,7 @@ def cloud_ports(settings: Settings) -> Deps:
         FirestoreTenantRepository,
     )
     from vss.adapters.firestore_segments import FirestoreSegmentRepository
+    from vss.adapters.firestore_usage import FirestoreUsageLedger
     from vss.adapters.firestore_vectors import FirestoreSceneVectors
     from vss.adapters.gcs import GcsBlobStore
     from vss.adapters.pubsub import PubSubPublisher
@@ -49,6 +50,7 @@ def cloud_ports(settings: Settings) -> Deps:
         files=FirestoreFileRepository(db),
         tenants=FirestoreTenantRepository(db),
         segments=FirestoreSegmentRepository(db),
+        usage=FirestoreUsageLedger(db),
         idempotency=FirestoreIdempotencyRepository(db),
         assets=FirestoreAssetRepository(db),
         vectors=FirestoreSceneVectors(db),

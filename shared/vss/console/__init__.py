@@ -1,6 +1,7 @@
 """The operations console: server-rendered pages (Flask and Jinja2, no JavaScript needed) where
-operators manage tenants, instances and keys, inspect tasks and act on them; every change is
-written to the audit log. Served by `functions/console/` under `/console/`.
+operators manage tenants, instances and keys, inspect tasks and act on them, and see what each
+tenant spends per day; every change is written to the audit log. Served by
+`functions/console/` under `/console/`.
 
     app.py        create_console(deps): the app, its cookie settings and error pages
     access.py     who is asking (an IAP assertion in production, else the session a console
@@ -8,7 +9,8 @@ written to the audit log. Served by `functions/console/` under `/console/`.
     tokens.py     console tokens: signed, expiring (`vss admin console-token`)
     iap.py        verification of Identity-Aware Proxy assertions
     context.py    the app's Deps and the audit record of an action
-    routes/       one blueprint per page family: login, tenants, tasks, audit
+    routes/       one blueprint per page family: login, tenants, tasks, audit, usage
+    charts.py     bar charts as server-drawn SVG geometry (the usage page's cost per day)
 """
 
 from vss.console.app import create_console

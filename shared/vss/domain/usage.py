@@ -1,13 +1,15 @@
 """What work spent: model tokens and calls, speech characters and the estimated cost.
 
-One value type from a single model call up to a tenant's task: a call's usage, an attempt's
-(`Meter`), a segment's and a task's are all `Usage`, summed with `+`. Every attempt is paid
-for, so a failed or stale attempt's usage is added to its task too.
+One value type from a single model call up to a tenant's day: a call's usage, an attempt's
+(`Meter`), a segment's, a task's and a tenant's day's (`TenantDay`) are all `Usage`, summed
+with `+`. Every attempt is paid for, so a failed or stale attempt's usage is added to its task,
+and to its tenant's day, too.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,3 +58,31 @@ class Meter:
     def add(self, usage: Usage) -> None:
         with self._lock:
             self.total += usage
+
+
+# How long the usage ledger keeps a tenant's day (its TTL): over a year, so a month or a
+# season can be compared with the same one a year before.
+LEDGER_RETENTION = timedelta(days=400)
+
+
+class TenantDay(BaseModel):
+    """What one tenant spent on one UTC day: the unit of the usage ledger, and what a daily
+    quota of the tenant's (speech characters, model tokens) is checked against."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    day: date
+    usage: Usage
+
+
+def utc_day(at: datetime) -> date:
+    """The UTC day of an aware `at` (a naive time could be any day: refused)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at!r} has no time zone")
+    return at.astimezone(UTC).date()
+
+
+def ledger_expiry(day: date) -> datetime:
+    """When the ledger's record of `day` may be deleted (`LEDGER_RETENTION` after the day)."""
+    return datetime.combine(day, time(), UTC) + LEDGER_RETENTION

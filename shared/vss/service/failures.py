@@ -12,6 +12,7 @@ from vss.domain.tasks import Task, TaskError
 from vss.domain.usage import Usage
 from vss.errors import VssError
 from vss.redaction import redact, redact_json
+from vss.service.spending import charge_tenant
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +27,13 @@ def safe_error(settings: Settings, error: VssError) -> TaskError:
 
 def fail_task(deps: Deps, task_id: str, error: TaskError, spent: Usage,
               labels: dict[str, str]) -> None:
-    """Fail the task with `error` (unless it already ended), charging what the attempt spent."""
+    """Fail the task with `error` (unless it already ended), charging what the attempt spent
+    (even if it ended: the provider was paid all the same)."""
     def change(task: Task) -> Task:
         if task.is_terminal:
-            return task
+            return rules.charge(task, spent)
         return rules.charge(rules.fail(task, error, deps.clock()), spent)
 
-    deps.tasks.update(task_id, change)
+    _, after = deps.tasks.update(task_id, change)
+    charge_tenant(deps, after, spent)
     log.warning("task FAILED: %s", error.message, extra=labels)

@@ -37,7 +37,8 @@ class LeasedWork(Protocol[OutIn]):
     """One piece of leased work as the runner drives it. Every method after `claim` names the
     attempt's token and changes nothing if that token is no longer current; each charges the
     attempt's usage either way (what its meter counted, plus for an output what the output
-    reports besides) and returns whether the token was current."""
+    reports besides), to the task and then to its tenant's day (`vss.service.spending`), and
+    returns whether the token was current."""
 
     what: str  # for log lines: "stage narration", "segment 3"
     labels: dict[str, str]

@@ -32,6 +32,7 @@ from vss.domain.usage import NO_USAGE, Usage
 from vss.errors import NotFound, StageBusy, UnexpectedError
 from vss.service.failures import fail_task
 from vss.service.leased import Attempt, run_leased
+from vss.service.spending import charge_tenant
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage
 from vss.stage_handler import SegmentContext, SegmentHandler, SegmentOutput
@@ -106,6 +107,7 @@ class SegmentWork:
     def _charge(self, spent: Usage) -> None:
         if not spent.is_zero:
             self.deps.tasks.update(self.task.id, lambda t: rules.charge(t, spent))
+            charge_tenant(self.deps, self.task, spent)
 
     def claim(self, token: str) -> str:
         decision: list[SegmentClaim] = []
@@ -162,7 +164,9 @@ class SegmentWork:
         finished = self.deps.segments.finish(
             m.task_id, m.plan, m.index,
             lambda s: finish_segment(s, token, output.output, usage, output.artifacts), usage)
-        if not finished:  # stale: charge what it spent all the same
+        if finished:  # the fan-in's increments charged the task
+            charge_tenant(self.deps, self.task, usage)
+        else:  # stale: charge what it spent all the same
             self._charge(usage)
         return finished
 

@@ -32,6 +32,7 @@ from vss.service.segments import (
     republish_stalled,
     store_segments,
 )
+from vss.service.spending import charge_tenant
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage, schedule_watchdog
 from vss.stage_handler import StageContext, StageHandler, StageOutput
@@ -91,8 +92,9 @@ class StageWork:
 
     def release(self, token: str, error: TaskError, spent: Usage) -> bool:
         now = self.deps.clock()
-        before, _ = self._update(lambda t: rules.charge(
+        before, after = self._update(lambda t: rules.charge(
             rules.release(t, self.stage, token, error, now), spent))
+        charge_tenant(self.deps, after, spent)
         return rules.holds(before, self.stage, token)
 
     def fail(self, token: str, error: TaskError, spent: Usage) -> bool:
@@ -101,8 +103,9 @@ class StageWork:
         point_at_task_params(self.task, self.stage, details)
         error = error.model_copy(update={"details": details})
         now = self.deps.clock()
-        before, _ = self._update(lambda t: rules.charge(
+        before, after = self._update(lambda t: rules.charge(
             rules.fail_attempt(t, self.stage, token, error, now), spent))
+        charge_tenant(self.deps, after, spent)
         current = rules.holds(before, self.stage, token)
         if current:
             log.warning("task FAILED: %s", error.message, extra=self.labels)
@@ -122,6 +125,7 @@ class StageWork:
                                       fan_out=len(output.fan_out))
 
         before, self.done = self._update(record)
+        charge_tenant(self.deps, self.done, usage)
         return rules.holds(before, self.stage, token)
 
 
