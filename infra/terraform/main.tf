@@ -355,7 +355,8 @@ locals {
   # cascade to subcollections (a TTL field is a collection-group setting). An idempotency
   # key of task creation expires 24 h after its first use (vss.domain.idempotency.LIFETIME;
   # the code ignores an expired key until it is deleted). An asset's story index record expires
-  # with the deploy task whose files it names, and so do the scene vectors of that deploy.
+  # with the deploy task whose files it names, and so do the scene vectors of that deploy. A
+  # dead letter's record is kept 30 days (vss.domain.dead_letters.RETENTION).
   firestore_ttl = {
     tasks            = { collection = "tasks", field = "expire_at" }
     files            = { collection = "files", field = "expire_at" }
@@ -363,6 +364,7 @@ locals {
     idempotency_keys = { collection = "idempotency_keys", field = "expire_at" }
     assets           = { collection = "assets", field = "expire_at" }
     scene_vectors    = { collection = "scene_vectors", field = "expire_at" }
+    dead_letters     = { collection = "dead_letters", field = "expire_at" }
   }
 
   services = toset([

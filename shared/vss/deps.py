@@ -14,6 +14,7 @@ from vss.ports import (
     AssetRepository,
     AuditLog,
     BlobStore,
+    DeadLetterLog,
     DeadlineScheduler,
     Embedder,
     EmbedderFactory,
@@ -58,6 +59,7 @@ class Deps:
     assets: AssetRepository
     vectors: SceneVectorStore
     audit: AuditLog
+    dead_letters: DeadLetterLog
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # The story indexes' embedding models: what a deploy embeds with, what embeds a query.

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from vss.config import Settings, get_settings
 from vss.deps import Deps
+from vss.domain.dead_letters import Delivery
+from vss.domain.messages import SegmentMessage, StageMessage, StorageNotification
 from vss.errors import RetryableError
 from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
 
@@ -77,19 +79,36 @@ class RetriesAreWarnings(logging.Filter):
         return True
 
 
-def dropped_storage_notification(event: CloudEvent) -> bool:
-    """A dead-lettered GCS notification (the uploads topic's dead letters share the
-    dead_letter function): log which object it named and drop it. False for anything else.
-
-    A task waiting on that object's check is not left waiting: its deadline check fails it.
-    """
-    attributes = message_attributes(event)
+def storage_notification(attributes: Mapping[str, str]) -> StorageNotification | None:
+    """The object a Cloud Storage notification names, read from its attributes; None for a
+    message that is not one."""
     if "objectId" not in attributes or "bucketId" not in attributes:
-        return False
-    log.error("storage event dead-lettered, dropped: gs://%s/%s (%s)", attributes["bucketId"],
-              attributes["objectId"], attributes.get("eventType", "no eventType"),
-              extra={"event_id": event["id"]})
-    return True
+        return None
+    return StorageNotification(bucket=attributes["bucketId"], name=attributes["objectId"],
+                               event_type=attributes.get("eventType"))
+
+
+def dead_letter_entry(
+    handle: Callable[[Delivery, StageMessage | SegmentMessage | StorageNotification], None],
+) -> Callable[[CloudEvent], None]:
+    """The dead_letter function's entry: what Pub/Sub gave up on, with its delivery (message id
+    and attributes, which name the subscription that gave up). The stages', the segments'
+    and the uploads' dead letters share the function: a storage notification is told apart
+    by its attributes, the others decoded as a stage or segment message. No age cut-off: a
+    dead letter is old by nature, and its work is idempotent."""
+    @functools.wraps(handle)
+    def entry(event: CloudEvent) -> None:
+        delivery = Delivery(message_id=str(event["id"]), attributes=message_attributes(event))
+        with traced(event):
+            notification = storage_notification(delivery.attributes)
+            if notification is not None:
+                handle(delivery, notification)
+                return
+            message = pubsub_message(event, StageMessage, SegmentMessage)
+            if isinstance(message, StageMessage | SegmentMessage):  # else malformed, logged
+                handle(delivery, message)
+
+    return entry
 
 
 def pubsub_message(event: CloudEvent, *models: type[M]) -> M | None:

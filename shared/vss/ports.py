@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from vss.domain.assets import AssetIndex, VectorScope
 from vss.domain.audit import AuditEntry
+from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
@@ -57,6 +58,18 @@ class AuditLog(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
     def recent(self, *, limit: int, after: str | None = None
                ) -> tuple[list[AuditEntry], str | None]: ...
+
+
+class DeadLetterLog(Protocol):
+    """The messages Pub/Sub gave up delivering (`vss.domain.dead_letters`), kept a while."""
+
+    def record(self, letter: DeadLetter) -> bool:
+        """Store `letter` unless one with its id is stored (a redelivery of the same dead
+        letter); whether it was stored."""
+        ...
+    def since(self, at: datetime, *, limit: int) -> list[DeadLetter]:
+        """Dead letters received at `at` or later, newest first, at most `limit`."""
+        ...
 
 
 class IdempotencyRepository(Protocol):

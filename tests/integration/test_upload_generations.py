@@ -21,6 +21,7 @@ from google.cloud import firestore, storage  # type: ignore[attr-defined]
 from tests.support.fakes import (
     FakeAssetRepository,
     FakeAuditLog,
+    FakeDeadLetterLog,
     FakeIdempotencyRepository,
     FakePublisher,
     FakeSceneVectors,
@@ -86,7 +87,8 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
                 idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
-                vectors=FakeSceneVectors(), audit=FakeAuditLog())
+                vectors=FakeSceneVectors(), audit=FakeAuditLog(),
+                dead_letters=FakeDeadLetterLog())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

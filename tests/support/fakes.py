@@ -20,6 +20,7 @@ from vss.config import Settings
 from vss.deps import Deps, no_llm
 from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.audit import AuditEntry
+from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
@@ -112,6 +113,21 @@ class FakeAuditLog:
                ) -> tuple[list[AuditEntry], str | None]:
         newest = sorted(self.entries, key=lambda e: (e.at, e.id), reverse=True)
         return _page(newest, [e.id for e in newest], limit, after)
+
+
+class FakeDeadLetterLog:
+    def __init__(self) -> None:
+        self.letters: dict[str, DeadLetter] = {}
+
+    def record(self, letter: DeadLetter) -> bool:
+        if firestore_id(letter.id) in self.letters:
+            return False
+        self.letters[letter.id] = letter
+        return True
+
+    def since(self, at: datetime, *, limit: int) -> list[DeadLetter]:
+        found = [x for x in self.letters.values() if x.received_at >= at]
+        return sorted(found, key=lambda x: x.received_at, reverse=True)[:limit]
 
 
 class FakeSegmentRepository:
@@ -331,6 +347,7 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, *,
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
         assets=FakeAssetRepository(), vectors=FakeSceneVectors(), audit=FakeAuditLog(),
+        dead_letters=FakeDeadLetterLog(),
         clock=FakeClock(),
     )
     embedder_for = fake_embedder_for(embedder, config.embedding_model)

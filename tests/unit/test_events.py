@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from cloudevents.http import CloudEvent
 
 from tests.support.logs import captured
-from vss.domain.messages import SegmentMessage, StageMessage
+from vss.domain.dead_letters import SOURCE_DELIVERY_COUNT, Delivery
+from vss.domain.messages import SegmentMessage, StageMessage, StorageNotification
 from vss.errors import RetryableError, StageBusy
-from vss.events import RetriesAreWarnings, pubsub_entry
+from vss.events import RetriesAreWarnings, dead_letter_entry, pubsub_entry
 from vss.observability import TRACE_ATTRIBUTE, current_trace
 
 
@@ -80,3 +81,28 @@ def test_stale_malformed_or_dropped_events_never_reach_the_work():
     assert seen == []
     assert [line["message"] for line in lines] == ["stale message dropped",
                                                    "malformed message dropped"]
+
+
+def test_the_dead_letter_entry_hands_over_each_kind_with_its_delivery():
+    seen: list[tuple[Delivery, object]] = []
+
+    @dead_letter_entry
+    def on_dead_letter(delivery: Delivery, message: object) -> None:
+        seen.append((delivery, message))
+
+    stage = StageMessage(task_id="t1", stage="narration")
+    storage = {"bucketId": "b", "objectId": "tenants/t1/uploads/f/x.json",
+               "eventType": "OBJECT_FINALIZE"}
+    with captured() as lines:
+        # Hours old: a dead letter is not dropped for its age.
+        on_dead_letter(_event(stage.model_dump_json().encode(), age_seconds=86_400,
+                              attributes={SOURCE_DELIVERY_COUNT: "8"}))
+        on_dead_letter(_event(b"not an object resource", attributes=storage))
+        on_dead_letter(_event(b"{not json"))
+    assert seen == [
+        (Delivery("e1", {SOURCE_DELIVERY_COUNT: "8"}), stage),
+        (Delivery("e1", storage), StorageNotification(
+            bucket="b", name="tenants/t1/uploads/f/x.json", event_type="OBJECT_FINALIZE")),
+    ]
+    assert seen[0][0].delivery_attempts == 8
+    assert [line["message"] for line in lines] == ["malformed message dropped"]

@@ -135,6 +135,9 @@ def test_dead_lettered_storage_event_is_logged_and_dropped(monkeypatch: pytest.M
         "storage event dead-lettered, dropped: "
         "gs://vss-uploads/tenants/t1/uploads/f1/poison.json (OBJECT_FINALIZE)")
     assert deps.tasks.waiting_on("f1") == []  # nothing to do: waiting tasks fail at their deadline
+    [letter] = deps.dead_letters.since(deps.clock(), limit=10)  # kept for the console
+    assert (letter.message_id, letter.kind, letter.tenant_id) == ("1234", "storage", "t1")
+    assert letter.attributes == attributes
 
 
 def test_a_task_started_by_its_upload_check_keeps_the_trace_of_its_api_call(
