@@ -324,6 +324,16 @@ locals {
         { path = "__name__", order = "DESCENDING" },
       ]
     }
+    # FirestoreTaskRepository.latest_failures (the console's deadline failures): status == FAILED
+    # and error.code == X, order by modified desc
+    tasks_failed_by_code_latest_first = {
+      collection = "tasks"
+      fields = [
+        { path = "status", order = "ASCENDING" },
+        { path = "error.code", order = "ASCENDING" },
+        { path = "modified", order = "DESCENDING" },
+      ]
+    }
     # FirestoreTaskRepository.waiting_on: waiting_on array_contains X and status == Y
     tasks_waiting_on_file = {
       collection = "tasks"

@@ -50,6 +50,10 @@ class TaskRepository(Protocol):
         """Every tenant's tasks, newest first, with the given equal fields; the page after
         the task `after` (NotFound if that task is not in the list); the next page's token."""
         ...
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        """FAILED tasks whose latest error has `code`, the most recently changed (`modified`)
+        first, at most `limit`."""
+        ...
 
 
 class AuditLog(Protocol):

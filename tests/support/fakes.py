@@ -90,6 +90,11 @@ class FakeTaskRepository:
                        key=lambda t: (t.created, t.id), reverse=True)
         return _page(found, [t.id for t in found], limit, after)
 
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        found = [t for t in self.docs.values() if t.status == TaskStatus.FAILED
+                 and t.error is not None and t.error.code == code]
+        return sorted(found, key=lambda t: (t.modified, t.id), reverse=True)[:limit]
+
 
 def _page(items: list[T], ids: list[str], limit: int, after: str | None
           ) -> tuple[list[T], str | None]:

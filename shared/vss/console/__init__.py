@@ -8,7 +8,8 @@ written to the audit log. Served by `functions/console/` under `/console/`.
     tokens.py     console tokens: signed, expiring (`vss admin console-token`)
     iap.py        verification of Identity-Aware Proxy assertions
     context.py    the app's Deps and the audit record of an action
-    routes/       one blueprint per page family: login, tenants, tasks, audit
+    routes/       one blueprint per page family: login, tenants, tasks, audit, operations
+                  (failures and health)
 """
 
 from vss.console.app import create_console
