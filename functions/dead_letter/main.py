@@ -9,7 +9,7 @@ from vss.domain.dead_letters import Delivery
 from vss.events import dead_letter_entry, init_function
 from vss.service import dead_letters
 
-deps = init_function(for_dead_letter)
+deps = init_function(for_dead_letter, "dead_letter")
 
 
 @functions_framework.cloud_event

@@ -284,6 +284,11 @@ locals {
     { for k, v in var.app_settings : "VSS_${upper(k)}" => tostring(v) if v != null },
     local.wired_environment,
   )
+  # Each function's: the above and the digest of its source archive (Settings.source_sha256;
+  # the console's health page shows which archive runs).
+  function_environment = {
+    for k in keys(local.functions) : k => merge(local.app_environment, { VSS_SOURCE_SHA256 = var.function_sources[k].sha256 })
+  }
 
   # Secrets the functions read, by key (see local.functions[*].secrets).
   secrets = {
@@ -526,7 +531,7 @@ module "functions" {
       concurrency           = f.concurrency
       max_requests          = try(f.max_requests, null)
       ingress               = f.ingress
-      environment           = local.app_environment
+      environment           = local.function_environment[k]
       secret_environment    = { for name, secret in f.secrets : name => local.secrets[secret] }
       storage_trigger = f.trigger == "storage" ? {
         bucket                = module.storage.names.uploads

@@ -19,6 +19,7 @@ from vss.ports import (
     Embedder,
     EmbedderFactory,
     FileRepository,
+    FunctionStarts,
     IdempotencyRepository,
     LlmFactory,
     Publisher,
@@ -60,6 +61,7 @@ class Deps:
     vectors: SceneVectorStore
     audit: AuditLog
     dead_letters: DeadLetterLog
+    starts: FunctionStarts
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # The story indexes' embedding models: what a deploy embeds with, what embeds a query.

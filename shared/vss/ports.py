@@ -16,6 +16,7 @@ from vss.domain.assets import AssetIndex, VectorScope
 from vss.domain.audit import AuditEntry
 from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
@@ -73,6 +74,18 @@ class DeadLetterLog(Protocol):
         ...
     def since(self, at: datetime, *, limit: int) -> list[DeadLetter]:
         """Dead letters received at `at` or later, newest first, at most `limit`."""
+        ...
+
+
+class FunctionStarts(Protocol):
+    """Each function's latest start (`vss.domain.function_starts`)."""
+
+    def record(self, start: FunctionStart) -> None:
+        """Store `start` as its function's latest, in one attempt bounded in time: a starting
+        function waits on it."""
+        ...
+    def latest(self) -> list[FunctionStart]:
+        """The latest start recorded of each function that recorded one."""
         ...
 
 

@@ -22,6 +22,7 @@ from tests.support.fakes import (
     FakeAssetRepository,
     FakeAuditLog,
     FakeDeadLetterLog,
+    FakeFunctionStarts,
     FakeIdempotencyRepository,
     FakePublisher,
     FakeSceneVectors,
@@ -88,7 +89,7 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
                 idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
                 vectors=FakeSceneVectors(), audit=FakeAuditLog(),
-                dead_letters=FakeDeadLetterLog())
+                dead_letters=FakeDeadLetterLog(), starts=FakeFunctionStarts())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -22,6 +22,7 @@ from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.audit import AuditEntry
 from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
@@ -133,6 +134,20 @@ class FakeDeadLetterLog:
     def since(self, at: datetime, *, limit: int) -> list[DeadLetter]:
         found = [x for x in self.letters.values() if x.received_at >= at]
         return sorted(found, key=lambda x: x.received_at, reverse=True)[:limit]
+
+
+class FakeFunctionStarts:
+    def __init__(self) -> None:
+        self.starts: dict[str, FunctionStart] = {}
+        self.fail_with: Exception | None = None  # set to make the database unreachable
+
+    def record(self, start: FunctionStart) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.starts[firestore_id(start.function)] = start
+
+    def latest(self) -> list[FunctionStart]:
+        return list(self.starts.values())
 
 
 class FakeSegmentRepository:
@@ -352,7 +367,7 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, *,
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
         assets=FakeAssetRepository(), vectors=FakeSceneVectors(), audit=FakeAuditLog(),
-        dead_letters=FakeDeadLetterLog(),
+        dead_letters=FakeDeadLetterLog(), starts=FakeFunctionStarts(),
         clock=FakeClock(),
     )
     embedder_for = fake_embedder_for(embedder, config.embedding_model)

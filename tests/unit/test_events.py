@@ -1,16 +1,26 @@
-"""What the entry points' shared helpers do: decode and filter Pub/Sub events, and tame the
-framework's logs."""
+"""What the entry points' shared helpers do: decode and filter Pub/Sub events, tame the
+framework's logs, and record each instance's start."""
 
 from __future__ import annotations
 
+import ast
 import base64
+import importlib.metadata
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from cloudevents.http import CloudEvent
+from google.api_core.exceptions import PermissionDenied
 
+from tests.support.fakes import FakeFunctionStarts, fake_deps
 from tests.support.logs import captured
+from tests.support.paths import ROOT
+from vss import events
+from vss.config import Settings
+from vss.deps import Deps
 from vss.domain.dead_letters import SOURCE_DELIVERY_COUNT, Delivery
+from vss.domain.function_starts import DISTRIBUTION, FUNCTIONS
 from vss.domain.messages import SegmentMessage, StageMessage, StorageNotification
 from vss.errors import RetryableError, StageBusy
 from vss.events import RetriesAreWarnings, dead_letter_entry, pubsub_entry
@@ -106,3 +116,59 @@ def test_the_dead_letter_entry_hands_over_each_kind_with_its_delivery():
     ]
     assert seen[0][0].delivery_attempts == 8
     assert [line["message"] for line in lines] == ["malformed message dropped"]
+
+
+def _init(monkeypatch: pytest.MonkeyPatch, deps: Deps, name: str | None = "dead_letter",
+          **settings: object) -> list[dict[str, object]]:
+    """`init_function` as a function's import runs it, on `deps`; what it logged."""
+    monkeypatch.setattr(events, "get_settings", lambda: Settings(**settings))  # type: ignore[arg-type]
+    with captured() as lines:
+        assert events.init_function(lambda _: deps, name) is deps
+    return lines
+
+
+def test_a_function_records_its_start_once_when_it_starts(monkeypatch: pytest.MonkeyPatch):
+    deps = fake_deps()
+    monkeypatch.setenv("K_REVISION", "vss-dead-letter-00042-abc")
+    lines = _init(monkeypatch, deps, source_sha256="f" * 64)
+    assert isinstance(deps.starts, FakeFunctionStarts)
+    start = deps.starts.starts["dead_letter"]
+    assert (start.function, start.revision, start.source_sha256, start.started_at) == (
+        "dead_letter", "vss-dead-letter-00042-abc", "f" * 64, deps.clock())
+    # This checkout's installed distribution; the deployed archives carry none (None then).
+    assert start.version == importlib.metadata.version(DISTRIBUTION)
+    assert any(x["message"].startswith("dead_letter started: version ") for x in lines)
+
+
+def test_a_start_that_cannot_be_recorded_does_not_stop_the_function(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    deps = fake_deps()
+    monkeypatch.delenv("K_REVISION", raising=False)
+    assert isinstance(deps.starts, FakeFunctionStarts)
+    deps.starts.fail_with = PermissionDenied("datastore.entities.update")
+    lines = _init(monkeypatch, deps)
+    assert deps.starts.starts == {}
+    assert [(x["severity"], x["message"]) for x in lines] == [
+        ("WARNING", "start of dead_letter not recorded: PermissionDenied")]
+
+
+def test_no_start_is_recorded_when_told_not_to_or_without_a_name(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    deps = fake_deps()
+    _init(monkeypatch, deps, record_starts=False)
+    _init(monkeypatch, deps, name=None)
+    assert deps.starts.latest() == []
+
+
+def test_every_function_names_itself_as_its_folder():
+    """The name a function records its start under is its folder's, the name the topology,
+    Terraform and the console's health page use."""
+    for main in sorted((ROOT / "functions").glob("*/main.py")):
+        calls = [node for node in ast.walk(ast.parse(main.read_text()))
+                 if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "init_function"]
+        assert len(calls) == 1, main
+        assert [a.value for a in calls[0].args[1:] if isinstance(a, ast.Constant)] == [
+            main.parent.name], main
+        assert main.parent.name in FUNCTIONS

@@ -31,7 +31,7 @@ def function_client(
     name: str, target: str, deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> FlaskClient:
     """functions/<name>/main.py served by functions-framework, its deps replaced by fakes."""
-    monkeypatch.setattr(events, "init_function", lambda handlers=None: deps)
+    monkeypatch.setattr(events, "init_function", lambda build, name=None: deps)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the framework appends the source dir
     monkeypatch.delitem(sys.modules, "main", raising=False)
     app = functions_framework.create_app(target, str(ROOT / "functions" / name / "main.py"),
