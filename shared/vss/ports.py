@@ -190,10 +190,26 @@ class Publisher(Protocol):
     def publish(self, topic: str, data: bytes, **attributes: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class QueueBacklog:
+    """What a task queue's API reports of its backlog: the tasks in it and the estimated
+    arrival of the next one (the oldest, when it is late). None: not reported (the local
+    emulator keeps no statistics); `unavailable`: why nothing could be read."""
+
+    queue: str
+    tasks: int | None = None
+    next_arrival: datetime | None = None
+    unavailable: str | None = None
+
+
 class DeadlineScheduler(Protocol):
     def schedule(self, task_id: str, at: datetime) -> None:
         """Check task `task_id` at `at`; every call schedules a check of its own (the check is
         idempotent). Raise `RetryableError` when the queue cannot take it."""
+        ...
+    def backlog(self) -> QueueBacklog:
+        """The deadline queue's backlog as its API reports it; never raises (an error is
+        `unavailable`)."""
         ...
 
 

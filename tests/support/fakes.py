@@ -28,7 +28,7 @@ from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import Usage
 from vss.errors import NotFound
-from vss.ports import LlmResult, TtsProviders
+from vss.ports import LlmResult, QueueBacklog, TtsProviders
 
 T = TypeVar("T")
 
@@ -341,6 +341,13 @@ class FakeScheduler:
         if self.fail_with is not None:
             raise self.fail_with
         self.scheduled.append((task_id, at))
+
+    def backlog(self) -> QueueBacklog:
+        """As Cloud Tasks reports it: every check scheduled, the earliest first to arrive."""
+        if self.fail_with is not None:
+            return QueueBacklog("vss-deadlines", unavailable=type(self.fail_with).__name__)
+        return QueueBacklog("vss-deadlines", tasks=len(self.scheduled),
+                            next_arrival=min((at for _, at in self.scheduled), default=None))
 
 
 class FakeClock:

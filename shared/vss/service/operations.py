@@ -13,6 +13,7 @@ from vss.domain.dead_letters import DeadLetter
 from vss.domain.function_starts import FUNCTIONS, FunctionStart
 from vss.domain.tasks import Task
 from vss.errors import DeadlineExceeded
+from vss.ports import QueueBacklog
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +75,17 @@ def function_health(deps: Deps) -> list[FunctionHealth]:
     latest = {s.function: s for s in deps.starts.latest()}
     others = sorted(set(latest) - set(FUNCTIONS))
     return [FunctionHealth(name, latest.get(name)) for name in (*FUNCTIONS, *others)]
+
+
+@dataclass(frozen=True)
+class Health:
+    """Every function's latest start, and the deadline queue's backlog, as of `checked_at`."""
+
+    checked_at: datetime
+    functions: list[FunctionHealth]
+    deadline_queue: QueueBacklog
+
+
+def health(deps: Deps) -> Health:
+    return Health(checked_at=deps.clock(), functions=function_health(deps),
+                  deadline_queue=deps.deadlines.backlog())

@@ -1,4 +1,5 @@
-"""The console's pages about the pipeline itself, on fakes: the last 24 hours' failures."""
+"""The console's pages about the pipeline itself, on fakes: the last 24 hours' failures, and
+each function's latest start with the deadline queue's backlog."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from google.api_core import exceptions as gexc
 
 from tests.support.console import SECRET, signed_in
-from tests.support.fakes import FakeClock, fake_deps
+from tests.support.fakes import FakeClock, FakeScheduler, fake_deps
 from vss.deps import Deps
 from vss.domain import tasks as rules
 from vss.domain.dead_letters import (
@@ -19,9 +21,10 @@ from vss.domain.dead_letters import (
     new_dead_letter,
 )
 from vss.domain.failures import TaskError
+from vss.domain.function_starts import FUNCTIONS, FunctionStart
 from vss.domain.messages import StageMessage, StorageNotification
 from vss.domain.tasks import Stage, Task, TaskType
-from vss.service import dead_letters, stages
+from vss.service import dead_letters, operations, stages
 from vss.service.resume import resume_task
 
 
@@ -118,3 +121,52 @@ def test_a_flood_of_failures_shows_the_latest_and_says_so(deps: Deps) -> None:
     page = signed_in(deps).get("/console/failures").text
     assert "(the latest 100 only)" in page
     assert page.count("<td>stage</td>") == 100
+
+
+# Health
+
+def _row(html: str, header: str) -> str:
+    return html.split(f'<th scope="row">{header}</th>', 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_health_page_lists_every_function_and_the_ones_that_never_reported(
+    deps: Deps,
+) -> None:
+    started = deps.clock() - timedelta(minutes=5)
+    operations.record_start(deps, FunctionStart(
+        function="stage_worker", version="0.1.0", revision="vss-stage-worker-00007-xyz",
+        source_sha256="ab" * 32, started_at=started))
+    operations.record_start(deps, FunctionStart(function="api", started_at=started))
+    operations.record_start(deps, FunctionStart(function="retired", started_at=started))
+
+    page = signed_in(deps).get("/console/health")
+
+    assert page.status_code == 200
+    assert re.findall(r'<th scope="row">(\w+)</th>', page.text)[:8] == [*FUNCTIONS, "retired"]
+    worker = _row(page.text, "stage_worker")
+    assert "vss-stage-worker-00007-xyz" in worker and "0.1.0" in worker
+    assert "ab" * 32 in worker and str(started) in worker
+    api = _row(page.text, "api")
+    assert "not installed" in api and "none (not on Cloud Run)" in api and "not set" in api
+    for silent in set(FUNCTIONS) - {"stage_worker", "api"}:
+        assert "Never reported a start" in _row(page.text, silent), silent
+    assert 'href="/console/health"' in page.text  # in the navigation
+
+
+def test_the_health_page_shows_the_deadline_queue_backlog(deps: Deps) -> None:
+    late = deps.clock() - timedelta(minutes=1)
+    deps.deadlines.schedule("t1", late)
+    deps.deadlines.schedule("t2", deps.clock() + timedelta(minutes=30))
+    queue = _row(signed_in(deps).get("/console/health").text, "<code>vss-deadlines</code>")
+    assert "<td>2</td>" in queue and f"{late} <strong>(late)</strong>" in queue
+    assert "Cloud Monitoring" in signed_in(deps).get("/console/health").text
+
+
+def test_a_backlog_the_api_does_not_report_says_so(deps: Deps) -> None:
+    assert isinstance(deps.deadlines, FakeScheduler)
+    deps.deadlines.fail_with = gexc.MethodNotImplemented("v2 only")
+    page = signed_in(deps).get("/console/health").text
+    assert "Not reported: the local Cloud Tasks emulator keeps no statistics" in page
+    deps.deadlines.fail_with = None
+    empty = _row(signed_in(deps).get("/console/health").text, "<code>vss-deadlines</code>")
+    assert "<td>0</td>" in empty and "none waiting" in empty
