@@ -3,8 +3,10 @@ in integration)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -12,6 +14,8 @@ from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2beta3
 from google.protobuf import timestamp_pb2
 
+from tests.support.permissions import Use, missing_grants, role_permissions
+from vss.adapters import permissions
 from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
 from vss.errors import RetryableError
 from vss.ports import QueueBacklog
@@ -81,3 +85,18 @@ def test_a_queue_without_stats_or_an_api_error_reports_nothing():
     assert scheduler.backlog() == QueueBacklog("q")
     scheduler, _ = _with_stats(gexc.MethodNotImplemented("v2 only"))
     assert scheduler.backlog() == QueueBacklog("q", unavailable="MethodNotImplemented")
+
+
+def test_reading_the_backlog_is_in_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    ledger = tmp_path / "console.jsonl"
+    monkeypatch.setenv(permissions.LEDGER_ENV, str(ledger))
+    scheduler, _ = _with_stats(tasks_v2beta3.Queue(name="q"))
+    scheduler.backlog()
+    assert json.loads(ledger.read_text()) == {"permission": "cloudtasks.queues.get",
+                                              "resource": "queue/q"}
+    # The role a function reading it needs, as the ledger check would name it.
+    assert "roles/cloudtasks.viewer" in missing_grants(
+        [Use("console", "cloudtasks.queues.get", "queue/vss-deadlines")],
+        {"console": {}}, {"queues": {"deadlines": "vss-deadlines"}, "topics": {},
+                          "bucket_base_names": {}, "service_accounts": {}},
+        role_permissions())[0]
