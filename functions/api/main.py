@@ -8,7 +8,7 @@ from vss.api.app import create_app
 from vss.bootstrap.api import for_api
 from vss.events import init_function
 
-app = create_app(init_function(for_api))
+app = create_app(init_function(for_api, "api"))
 
 
 @functions_framework.errorhandler(HTTPException)

@@ -1,21 +1,18 @@
 """CloudEvent function: a stage or segment message ran out of attempts; fail its task with the
 cause (naming the segment). A dead-lettered storage event (an upload check that kept failing)
-is logged and dropped."""
+is logged and dropped. Each dead letter is recorded for the operations console."""
 
 import functions_framework
 
 from vss.bootstrap import for_dead_letter
-from vss.domain.messages import SegmentMessage, StageMessage
-from vss.events import dropped_storage_notification, init_function, pubsub_entry
-from vss.service import segments, stages
+from vss.domain.dead_letters import Delivery
+from vss.events import dead_letter_entry, init_function
+from vss.service import dead_letters
 
-deps = init_function(for_dead_letter)
+deps = init_function(for_dead_letter, "dead_letter")
 
 
 @functions_framework.cloud_event
-@pubsub_entry(StageMessage, SegmentMessage, drop=dropped_storage_notification)
-def on_dead_letter(message: StageMessage | SegmentMessage) -> None:
-    if isinstance(message, StageMessage):
-        stages.on_dead_letter(deps, message)
-    else:
-        segments.on_dead_segment(deps, message)
+@dead_letter_entry
+def on_dead_letter(delivery: Delivery, message: dead_letters.DeadMessage) -> None:
+    dead_letters.on_dead_letter(deps, delivery, message)

@@ -10,7 +10,7 @@ from vss.errors import BadRequest, NotFound
 from vss.events import init_function
 from vss.service.stages import check_deadline
 
-deps = init_function(for_deadline)
+deps = init_function(for_deadline, "deadline")
 
 
 @functions_framework.http

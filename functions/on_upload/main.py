@@ -9,7 +9,7 @@ from vss.bootstrap import for_on_upload
 from vss.events import init_function, object_generation, too_old
 from vss.service.uploads import check_landed_object
 
-deps = init_function(for_on_upload)
+deps = init_function(for_on_upload, "on_upload")
 log = logging.getLogger(__name__)
 
 

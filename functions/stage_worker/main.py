@@ -11,7 +11,7 @@ from vss.domain.messages import StageMessage
 from vss.events import init_function, pubsub_entry
 from vss.service.stages import run_stage
 
-deps = init_function(for_stage_worker)
+deps = init_function(for_stage_worker, "stage_worker")
 
 
 @functions_framework.cloud_event

@@ -11,7 +11,7 @@ from vss.domain.messages import SegmentMessage
 from vss.events import init_function, pubsub_entry
 from vss.service.segments import run_segment
 
-deps = init_function(for_tts_worker)
+deps = init_function(for_tts_worker, "tts_worker")
 
 
 @functions_framework.cloud_event

@@ -284,6 +284,11 @@ locals {
     { for k, v in var.app_settings : "VSS_${upper(k)}" => tostring(v) if v != null },
     local.wired_environment,
   )
+  # Each function's: the above and the digest of its source archive (Settings.source_sha256;
+  # the console's health page shows which archive runs).
+  function_environment = {
+    for k in keys(local.functions) : k => merge(local.app_environment, { VSS_SOURCE_SHA256 = var.function_sources[k].sha256 })
+  }
 
   # Secrets the functions read, by key (see local.functions[*].secrets).
   secrets = {
@@ -322,6 +327,16 @@ locals {
         { path = "task_type", order = "ASCENDING" },
         { path = "created", order = "DESCENDING" },
         { path = "__name__", order = "DESCENDING" },
+      ]
+    }
+    # FirestoreTaskRepository.latest_failures (the console's deadline failures): status == FAILED
+    # and error.code == X, order by modified desc
+    tasks_failed_by_code_latest_first = {
+      collection = "tasks"
+      fields = [
+        { path = "status", order = "ASCENDING" },
+        { path = "error.code", order = "ASCENDING" },
+        { path = "modified", order = "DESCENDING" },
       ]
     }
     # FirestoreTaskRepository.waiting_on: waiting_on array_contains X and status == Y
@@ -366,7 +381,8 @@ locals {
   # the code ignores an expired key until it is deleted). An asset's story index record expires
   # with the deploy task whose files it names, and so do the scene vectors of that deploy. The
   # usage ledger's daily counters expire 400 days after their day
-  # (vss.domain.usage.LEDGER_RETENTION).
+  # (vss.domain.usage.LEDGER_RETENTION). A dead letter's record is kept 30 days
+  # (vss.domain.dead_letters.RETENTION).
   firestore_ttl = {
     tasks            = { collection = "tasks", field = "expire_at" }
     files            = { collection = "files", field = "expire_at" }
@@ -375,6 +391,7 @@ locals {
     assets           = { collection = "assets", field = "expire_at" }
     scene_vectors    = { collection = "scene_vectors", field = "expire_at" }
     usage_days       = { collection = "usage_days", field = "expire_at" }
+    dead_letters     = { collection = "dead_letters", field = "expire_at" }
   }
 
   services = toset([
@@ -526,7 +543,7 @@ module "functions" {
       concurrency           = f.concurrency
       max_requests          = try(f.max_requests, null)
       ingress               = f.ingress
-      environment           = local.app_environment
+      environment           = local.function_environment[k]
       secret_environment    = { for name, secret in f.secrets : name => local.secrets[secret] }
       storage_trigger = f.trigger == "storage" ? {
         bucket                = module.storage.names.uploads

@@ -175,6 +175,16 @@ class Settings(BaseSettings):
         "Identity-Aware Proxy assertion for this audience (`/projects/NUMBER/global/"
         "backendServices/ID`) instead of admin tokens.",
     )
+    record_starts: bool = Field(
+        True, description="Each function instance records its start (version, Cloud Run "
+        "revision, source digest) in Firestore once, for the console's health page. `false` "
+        "skips it: the packaging check imports every function offline.",
+    )
+    source_sha256: str | None = Field(
+        None, description="sha256 of the function's source archive, which Terraform sets on "
+        "each function (`make package` names the archive after it); shown on the console's "
+        "health page.",
+    )
     gemini_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices(
             "VSS_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"

@@ -14,10 +14,12 @@ from vss.ports import (
     AssetRepository,
     AuditLog,
     BlobStore,
+    DeadLetterLog,
     DeadlineScheduler,
     Embedder,
     EmbedderFactory,
     FileRepository,
+    FunctionStarts,
     IdempotencyRepository,
     LlmFactory,
     Publisher,
@@ -60,6 +62,8 @@ class Deps:
     assets: AssetRepository
     vectors: SceneVectorStore
     audit: AuditLog
+    dead_letters: DeadLetterLog
+    starts: FunctionStarts
     clock: Callable[[], datetime] = field(default=utc_now)
     llm_for: LlmFactory = field(default=no_llm)
     # The story indexes' embedding models: what a deploy embeds with, what embeds a query.

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import importlib.metadata
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,22 +18,45 @@ from pydantic import BaseModel, ValidationError
 
 from vss.config import Settings, get_settings
 from vss.deps import Deps
+from vss.domain.dead_letters import Delivery
+from vss.domain.function_starts import DISTRIBUTION, FunctionStart
+from vss.domain.messages import SegmentMessage, StageMessage, StorageNotification
 from vss.errors import RetryableError
 from vss.observability import TRACE_ATTRIBUTE, configure_logging, current_trace
+from vss.service import operations
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
-def init_function(build: Callable[[Settings], Deps]) -> Deps:
+def init_function(build: Callable[[Settings], Deps], name: str | None = None) -> Deps:
     """Once per function instance: JSON logging, then what the function runs with, built by
-    its composition root (`vss.bootstrap.for_*`)."""
+    its composition root (`vss.bootstrap.for_*`), then the instance's start recorded for the
+    console's health page (`name`: the function, functions/<name>/; unless
+    VSS_RECORD_STARTS is false). A start that cannot be recorded is a warning, never a
+    function that does not start."""
     settings = get_settings()
     configure_logging(settings.project_id, secrets=settings.secret_values())
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RetriesAreWarnings) for f in handler.filters):
             handler.addFilter(RetriesAreWarnings())
-    return build(settings)
+    deps = build(settings)
+    if name is not None and settings.record_starts:
+        operations.record_start(deps, function_start(name, settings, deps.clock()))
+    return deps
+
+
+def function_start(name: str, settings: Settings, now: datetime) -> FunctionStart:
+    """What this instance runs: the distribution's version where it is installed (the
+    deployed archives carry the sources alone), Cloud Run's revision and the source digest
+    Terraform sets."""
+    try:
+        version: str | None = importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    return FunctionStart(function=name, version=version,
+                         revision=os.environ.get("K_REVISION") or None,
+                         source_sha256=settings.source_sha256, started_at=now)
 
 
 def too_old(event: CloudEvent, max_age_seconds: int) -> bool:
@@ -77,19 +102,36 @@ class RetriesAreWarnings(logging.Filter):
         return True
 
 
-def dropped_storage_notification(event: CloudEvent) -> bool:
-    """A dead-lettered GCS notification (the uploads topic's dead letters share the
-    dead_letter function): log which object it named and drop it. False for anything else.
-
-    A task waiting on that object's check is not left waiting: its deadline check fails it.
-    """
-    attributes = message_attributes(event)
+def storage_notification(attributes: Mapping[str, str]) -> StorageNotification | None:
+    """The object a Cloud Storage notification names, read from its attributes; None for a
+    message that is not one."""
     if "objectId" not in attributes or "bucketId" not in attributes:
-        return False
-    log.error("storage event dead-lettered, dropped: gs://%s/%s (%s)", attributes["bucketId"],
-              attributes["objectId"], attributes.get("eventType", "no eventType"),
-              extra={"event_id": event["id"]})
-    return True
+        return None
+    return StorageNotification(bucket=attributes["bucketId"], name=attributes["objectId"],
+                               event_type=attributes.get("eventType"))
+
+
+def dead_letter_entry(
+    handle: Callable[[Delivery, StageMessage | SegmentMessage | StorageNotification], None],
+) -> Callable[[CloudEvent], None]:
+    """The dead_letter function's entry: what Pub/Sub gave up on, with its delivery (message id
+    and attributes, which name the subscription that gave up). The stages', the segments'
+    and the uploads' dead letters share the function: a storage notification is told apart
+    by its attributes, the others decoded as a stage or segment message. No age cut-off: a
+    dead letter is old by nature, and its work is idempotent."""
+    @functools.wraps(handle)
+    def entry(event: CloudEvent) -> None:
+        delivery = Delivery(message_id=str(event["id"]), attributes=message_attributes(event))
+        with traced(event):
+            notification = storage_notification(delivery.attributes)
+            if notification is not None:
+                handle(delivery, notification)
+                return
+            message = pubsub_message(event, StageMessage, SegmentMessage)
+            if isinstance(message, StageMessage | SegmentMessage):  # else malformed, logged
+                handle(delivery, message)
+
+    return entry
 
 
 def pubsub_message(event: CloudEvent, *models: type[M]) -> M | None:

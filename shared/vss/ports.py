@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 from vss.domain.assets import AssetIndex, VectorScope
 from vss.domain.audit import AuditEntry
+from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
@@ -49,6 +51,10 @@ class TaskRepository(Protocol):
         """Every tenant's tasks, newest first, with the given equal fields; the page after
         the task `after` (NotFound if that task is not in the list); the next page's token."""
         ...
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        """FAILED tasks whose latest error has `code`, the most recently changed (`modified`)
+        first, at most `limit`."""
+        ...
 
 
 class AuditLog(Protocol):
@@ -57,6 +63,30 @@ class AuditLog(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
     def recent(self, *, limit: int, after: str | None = None
                ) -> tuple[list[AuditEntry], str | None]: ...
+
+
+class DeadLetterLog(Protocol):
+    """The messages Pub/Sub gave up delivering (`vss.domain.dead_letters`), kept a while."""
+
+    def record(self, letter: DeadLetter) -> bool:
+        """Store `letter` unless one with its id is stored (a redelivery of the same dead
+        letter); whether it was stored."""
+        ...
+    def since(self, at: datetime, *, limit: int) -> list[DeadLetter]:
+        """Dead letters received at `at` or later, newest first, at most `limit`."""
+        ...
+
+
+class FunctionStarts(Protocol):
+    """Each function's latest start (`vss.domain.function_starts`)."""
+
+    def record(self, start: FunctionStart) -> None:
+        """Store `start` as its function's latest, in one attempt bounded in time: a starting
+        function waits on it."""
+        ...
+    def latest(self) -> list[FunctionStart]:
+        """The latest start recorded of each function that recorded one."""
+        ...
 
 
 class IdempotencyRepository(Protocol):
@@ -176,10 +206,26 @@ class Publisher(Protocol):
     def publish(self, topic: str, data: bytes, **attributes: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class QueueBacklog:
+    """What a task queue's API reports of its backlog: the tasks in it and the estimated
+    arrival of the next one (the oldest, when it is late). None: not reported (the local
+    emulator keeps no statistics); `unavailable`: why nothing could be read."""
+
+    queue: str
+    tasks: int | None = None
+    next_arrival: datetime | None = None
+    unavailable: str | None = None
+
+
 class DeadlineScheduler(Protocol):
     def schedule(self, task_id: str, at: datetime) -> None:
         """Check task `task_id` at `at`; every call schedules a check of its own (the check is
         idempotent). Raise `RetryableError` when the queue cannot take it."""
+        ...
+    def backlog(self) -> QueueBacklog:
+        """The deadline queue's backlog as its API reports it; never raises (an error is
+        `unavailable`)."""
         ...
 
 

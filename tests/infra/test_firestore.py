@@ -1,8 +1,8 @@
 """Every composite index the Firestore queries need is declared, and nothing else; so is every
 vector index the vector searches need.
 
-The emulator does not enforce composite indexes, so the queries are read from the adapter's
-source: each chain of `.where(filter=FieldFilter(field, op, ...))` and
+The emulator does not enforce composite indexes, so the queries are read from the adapters'
+source (`QUERY_MODULES`): each chain of `.where(filter=FieldFilter(field, op, ...))` and
 `.order_by(field, direction=...)` on a collection, following `query = ...` reassignments.
 A query needs a composite index when it involves two or more fields, unless all of them are
 equality filters with no ordering (Firestore merges single-field indexes for those). A query
@@ -27,6 +27,7 @@ from pathlib import Path
 from tests.support.paths import ROOT
 from tests.support.terraform import optional_defaults, root, string_constants
 from vss.config import EMBEDDING_DIMENSIONS, FIRESTORE_MAX_DIMENSIONS, Settings
+from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
@@ -36,8 +37,9 @@ REPOS = ROOT / "shared" / "vss" / "adapters" / "firestore_repos.py"
 SEGMENTS_REPO = ROOT / "shared" / "vss" / "adapters" / "firestore_segments.py"
 VECTORS = ROOT / "shared" / "vss" / "adapters" / "firestore_vectors.py"
 USAGE = ROOT / "shared" / "vss" / "adapters" / "firestore_usage.py"
-# The adapters whose queries the composite indexes serve.
-QUERYING = (REPOS, USAGE)
+OPERATIONS = ROOT / "shared" / "vss" / "adapters" / "firestore_operations.py"
+# The adapters whose queries are checked (the vector searches are checked on their own below).
+QUERY_MODULES = (REPOS, USAGE, OPERATIONS)
 
 
 @dataclass
@@ -108,12 +110,13 @@ def _apply(query: Query, calls: list[ast.Call]) -> None:
 
 
 def code_queries() -> list[Query]:
-    return [query for path in QUERYING for query in _file_queries(path)]
+    return [q for module in QUERY_MODULES for q in _module_queries(module)]
 
 
-def _file_queries(path: Path) -> list[Query]:
-    tree = ast.parse(path.read_text())
-    collections = _collections(tree, string_constants(path))
+def _module_queries(module: Path) -> list[Query]:
+    tree = ast.parse(module.read_text())
+    # A module's collection names are its own constants or those of firestore_repos.
+    collections = _collections(tree, {**string_constants(REPOS), **string_constants(module)})
     queries = []
     for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
         for method in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
@@ -198,6 +201,7 @@ def test_the_query_reader_finds_the_queries():
     assert ("FirestoreTaskRepository.list_all", "tasks") in found
     assert ("FirestoreTenantRepository.list_instances", "instances") in found
     assert ("FirestoreUsageLedger.days", "usage_days") in found
+    assert ("FirestoreDeadLetterLog.since", "dead_letters") in found
 
 
 def test_every_query_that_needs_a_composite_index_has_one():
@@ -234,6 +238,7 @@ def test_ttl_policies_are_on_code_collections():
         (constants["ASSETS"], "expire_at"),
         (string_constants(VECTORS)["SCENE_VECTORS"], "expire_at"),
         (string_constants(USAGE)["USAGE_DAYS"], "expire_at"),
+        (string_constants(OPERATIONS)["DEAD_LETTERS"], "expire_at"),
     }
     assert root().calls["firestore"]["ttl_fields"] == "${local.firestore_ttl}"
     assert root().calls["firestore"]["composite_indexes"] == "${local.firestore_indexes}"
@@ -244,6 +249,7 @@ def test_ttl_fields_are_written_by_the_models():
     assert "expire_at" in FileRecord.model_fields
     assert "expire_at" in Segment.model_fields
     assert IdempotencyRecord.model_fields["expire_at"].is_required()
+    assert DeadLetter.model_fields["expire_at"].is_required()
 
 
 # --- vector searches ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from tests.support.terraform import (
     variable_default,
 )
 from vss.config import Settings
+from vss.domain.function_starts import FUNCTIONS
 
 # Pub/Sub's limits, which the messaging module validates too: the local stack must not depend on
 # a setting production cannot have.
@@ -344,3 +345,11 @@ def test_every_dead_letter_is_watched_where_dead_letter_drains_it():
     assert {names[k] for k in found} == {
         s.name for s in TOPOLOGY.subscriptions if s.dead_letter and s.local_only is None
     } == {"vss-stages-push", "vss-segments-push"}
+
+
+def test_the_health_page_knows_every_function():
+    """The console's health page lists `FUNCTIONS`: the stack's and Terraform's functions (the
+    console among them once it is deployed like the others)."""
+    for deployed in ({f.name for f in TOPOLOGY.functions}, set(root().locals["functions"]),
+                     set(entry_points())):
+        assert deployed <= set(FUNCTIONS) <= deployed | {"console"}

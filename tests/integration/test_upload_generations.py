@@ -21,6 +21,8 @@ from google.cloud import firestore, storage  # type: ignore[attr-defined]
 from tests.support.fakes import (
     FakeAssetRepository,
     FakeAuditLog,
+    FakeDeadLetterLog,
+    FakeFunctionStarts,
     FakeIdempotencyRepository,
     FakePublisher,
     FakeSceneVectors,
@@ -87,7 +89,8 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
                 tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
                 deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
                 idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
-                vectors=FakeSceneVectors(), audit=FakeAuditLog(), usage=FakeUsageLedger())
+                vectors=FakeSceneVectors(), audit=FakeAuditLog(), usage=FakeUsageLedger(),
+                dead_letters=FakeDeadLetterLog(), starts=FakeFunctionStarts())
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -20,13 +20,15 @@ from vss.config import Settings
 from vss.deps import Deps, no_llm
 from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.audit import AuditEntry
+from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
+from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import NO_USAGE, TenantDay, Usage, utc_day
 from vss.errors import NotFound
-from vss.ports import LlmResult, TtsProviders
+from vss.ports import LlmResult, QueueBacklog, TtsProviders
 
 T = TypeVar("T")
 
@@ -89,6 +91,11 @@ class FakeTaskRepository:
                        key=lambda t: (t.created, t.id), reverse=True)
         return _page(found, [t.id for t in found], limit, after)
 
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        found = [t for t in self.docs.values() if t.status == TaskStatus.FAILED
+                 and t.error is not None and t.error.code == code]
+        return sorted(found, key=lambda t: (t.modified, t.id), reverse=True)[:limit]
+
 
 def _page(items: list[T], ids: list[str], limit: int, after: str | None
           ) -> tuple[list[T], str | None]:
@@ -112,6 +119,35 @@ class FakeAuditLog:
                ) -> tuple[list[AuditEntry], str | None]:
         newest = sorted(self.entries, key=lambda e: (e.at, e.id), reverse=True)
         return _page(newest, [e.id for e in newest], limit, after)
+
+
+class FakeDeadLetterLog:
+    def __init__(self) -> None:
+        self.letters: dict[str, DeadLetter] = {}
+
+    def record(self, letter: DeadLetter) -> bool:
+        if firestore_id(letter.id) in self.letters:
+            return False
+        self.letters[letter.id] = letter
+        return True
+
+    def since(self, at: datetime, *, limit: int) -> list[DeadLetter]:
+        found = [x for x in self.letters.values() if x.received_at >= at]
+        return sorted(found, key=lambda x: x.received_at, reverse=True)[:limit]
+
+
+class FakeFunctionStarts:
+    def __init__(self) -> None:
+        self.starts: dict[str, FunctionStart] = {}
+        self.fail_with: Exception | None = None  # set to make the database unreachable
+
+    def record(self, start: FunctionStart) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.starts[firestore_id(start.function)] = start
+
+    def latest(self) -> list[FunctionStart]:
+        return list(self.starts.values())
 
 
 class FakeSegmentRepository:
@@ -328,6 +364,13 @@ class FakeScheduler:
             raise self.fail_with
         self.scheduled.append((task_id, at))
 
+    def backlog(self) -> QueueBacklog:
+        """As Cloud Tasks reports it: every check scheduled, the earliest first to arrive."""
+        if self.fail_with is not None:
+            return QueueBacklog("vss-deadlines", unavailable=type(self.fail_with).__name__)
+        return QueueBacklog("vss-deadlines", tasks=len(self.scheduled),
+                            next_arrival=min((at for _, at in self.scheduled), default=None))
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -353,6 +396,7 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, *,
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
         assets=FakeAssetRepository(), vectors=FakeSceneVectors(), audit=FakeAuditLog(),
+        dead_letters=FakeDeadLetterLog(), starts=FakeFunctionStarts(),
         clock=FakeClock(), usage=FakeUsageLedger(),
     )
     embedder_for = fake_embedder_for(embedder, config.embedding_model)

@@ -1,18 +1,29 @@
-"""What the entry points' shared helpers do: decode and filter Pub/Sub events, and tame the
-framework's logs."""
+"""What the entry points' shared helpers do: decode and filter Pub/Sub events, tame the
+framework's logs, and record each instance's start."""
 
 from __future__ import annotations
 
+import ast
 import base64
+import importlib.metadata
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from cloudevents.http import CloudEvent
+from google.api_core.exceptions import PermissionDenied
 
+from tests.support.fakes import FakeFunctionStarts, fake_deps
 from tests.support.logs import captured
-from vss.domain.messages import SegmentMessage, StageMessage
+from tests.support.paths import ROOT
+from vss import events
+from vss.config import Settings
+from vss.deps import Deps
+from vss.domain.dead_letters import SOURCE_DELIVERY_COUNT, Delivery
+from vss.domain.function_starts import DISTRIBUTION, FUNCTIONS
+from vss.domain.messages import SegmentMessage, StageMessage, StorageNotification
 from vss.errors import RetryableError, StageBusy
-from vss.events import RetriesAreWarnings, pubsub_entry
+from vss.events import RetriesAreWarnings, dead_letter_entry, pubsub_entry
 from vss.observability import TRACE_ATTRIBUTE, current_trace
 
 
@@ -80,3 +91,84 @@ def test_stale_malformed_or_dropped_events_never_reach_the_work():
     assert seen == []
     assert [line["message"] for line in lines] == ["stale message dropped",
                                                    "malformed message dropped"]
+
+
+def test_the_dead_letter_entry_hands_over_each_kind_with_its_delivery():
+    seen: list[tuple[Delivery, object]] = []
+
+    @dead_letter_entry
+    def on_dead_letter(delivery: Delivery, message: object) -> None:
+        seen.append((delivery, message))
+
+    stage = StageMessage(task_id="t1", stage="narration")
+    storage = {"bucketId": "b", "objectId": "tenants/t1/uploads/f/x.json",
+               "eventType": "OBJECT_FINALIZE"}
+    with captured() as lines:
+        # Hours old: a dead letter is not dropped for its age.
+        on_dead_letter(_event(stage.model_dump_json().encode(), age_seconds=86_400,
+                              attributes={SOURCE_DELIVERY_COUNT: "8"}))
+        on_dead_letter(_event(b"not an object resource", attributes=storage))
+        on_dead_letter(_event(b"{not json"))
+    assert seen == [
+        (Delivery("e1", {SOURCE_DELIVERY_COUNT: "8"}), stage),
+        (Delivery("e1", storage), StorageNotification(
+            bucket="b", name="tenants/t1/uploads/f/x.json", event_type="OBJECT_FINALIZE")),
+    ]
+    assert seen[0][0].delivery_attempts == 8
+    assert [line["message"] for line in lines] == ["malformed message dropped"]
+
+
+def _init(monkeypatch: pytest.MonkeyPatch, deps: Deps, name: str | None = "dead_letter",
+          **settings: object) -> list[dict[str, object]]:
+    """`init_function` as a function's import runs it, on `deps`; what it logged."""
+    monkeypatch.setattr(events, "get_settings", lambda: Settings(**settings))  # type: ignore[arg-type]
+    with captured() as lines:
+        assert events.init_function(lambda _: deps, name) is deps
+    return lines
+
+
+def test_a_function_records_its_start_once_when_it_starts(monkeypatch: pytest.MonkeyPatch):
+    deps = fake_deps()
+    monkeypatch.setenv("K_REVISION", "vss-dead-letter-00042-abc")
+    lines = _init(monkeypatch, deps, source_sha256="f" * 64)
+    assert isinstance(deps.starts, FakeFunctionStarts)
+    start = deps.starts.starts["dead_letter"]
+    assert (start.function, start.revision, start.source_sha256, start.started_at) == (
+        "dead_letter", "vss-dead-letter-00042-abc", "f" * 64, deps.clock())
+    # This checkout's installed distribution; the deployed archives carry none (None then).
+    assert start.version == importlib.metadata.version(DISTRIBUTION)
+    assert any(x["message"].startswith("dead_letter started: version ") for x in lines)
+
+
+def test_a_start_that_cannot_be_recorded_does_not_stop_the_function(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    deps = fake_deps()
+    monkeypatch.delenv("K_REVISION", raising=False)
+    assert isinstance(deps.starts, FakeFunctionStarts)
+    deps.starts.fail_with = PermissionDenied("datastore.entities.update")
+    lines = _init(monkeypatch, deps)
+    assert deps.starts.starts == {}
+    assert [(x["severity"], x["message"]) for x in lines] == [
+        ("WARNING", "start of dead_letter not recorded: PermissionDenied")]
+
+
+def test_no_start_is_recorded_when_told_not_to_or_without_a_name(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    deps = fake_deps()
+    _init(monkeypatch, deps, record_starts=False)
+    _init(monkeypatch, deps, name=None)
+    assert deps.starts.latest() == []
+
+
+def test_every_function_names_itself_as_its_folder():
+    """The name a function records its start under is its folder's, the name the topology,
+    Terraform and the console's health page use."""
+    for main in sorted((ROOT / "functions").glob("*/main.py")):
+        calls = [node for node in ast.walk(ast.parse(main.read_text()))
+                 if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "init_function"]
+        assert len(calls) == 1, main
+        assert [a.value for a in calls[0].args[1:] if isinstance(a, ast.Constant)] == [
+            main.parent.name], main
+        assert main.parent.name in FUNCTIONS

@@ -31,7 +31,7 @@ def function_client(
     name: str, target: str, deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> FlaskClient:
     """functions/<name>/main.py served by functions-framework, its deps replaced by fakes."""
-    monkeypatch.setattr(events, "init_function", lambda handlers=None: deps)
+    monkeypatch.setattr(events, "init_function", lambda build, name=None: deps)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the framework appends the source dir
     monkeypatch.delitem(sys.modules, "main", raising=False)
     app = functions_framework.create_app(target, str(ROOT / "functions" / name / "main.py"),
@@ -135,6 +135,9 @@ def test_dead_lettered_storage_event_is_logged_and_dropped(monkeypatch: pytest.M
         "storage event dead-lettered, dropped: "
         "gs://vss-uploads/tenants/t1/uploads/f1/poison.json (OBJECT_FINALIZE)")
     assert deps.tasks.waiting_on("f1") == []  # nothing to do: waiting tasks fail at their deadline
+    [letter] = deps.dead_letters.since(deps.clock(), limit=10)  # kept for the console
+    assert (letter.message_id, letter.kind, letter.tenant_id) == ("1234", "storage", "t1")
+    assert letter.attributes == attributes
 
 
 def test_a_task_started_by_its_upload_check_keeps_the_trace_of_its_api_call(

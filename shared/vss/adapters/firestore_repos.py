@@ -148,6 +148,17 @@ class FirestoreTaskRepository:
         tasks = [Task.model_validate(s.to_dict()) for s in snaps[:limit]]
         return tasks, (tasks[-1].id if len(snaps) > limit else None)
 
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        """By when they failed, not when they were created (a resumed task fails long after
+        it was created): the index `tasks_failed_by_code_latest_first`."""
+        permissions.datastore("list")
+        query = (
+            self._tasks.where(filter=firestore.FieldFilter("status", "==", TaskStatus.FAILED.value))
+            .where(filter=firestore.FieldFilter("error.code", "==", code))
+            .order_by("modified", direction=firestore.Query.DESCENDING)
+        )
+        return [Task.model_validate(s.to_dict()) for s in query.limit(limit).stream()]
+
 
 class FirestoreIdempotencyRepository:
     """One document per (tenant, key), written before the task it names; its `expire_at` is

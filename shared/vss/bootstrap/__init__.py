@@ -28,6 +28,7 @@ def cloud_ports(settings: Settings) -> Deps:
     from google.cloud import firestore
 
     from vss.adapters.cloud_tasks import CloudTasksDeadlineScheduler
+    from vss.adapters.firestore_operations import FirestoreDeadLetterLog, FirestoreFunctionStarts
     from vss.adapters.firestore_repos import (
         FirestoreAssetRepository,
         FirestoreAuditLog,
@@ -55,6 +56,8 @@ def cloud_ports(settings: Settings) -> Deps:
         assets=FirestoreAssetRepository(db),
         vectors=FirestoreSceneVectors(db),
         audit=FirestoreAuditLog(db),
+        dead_letters=FirestoreDeadLetterLog(db),
+        starts=FirestoreFunctionStarts(db),
         blobs=GcsBlobStore.connect(
             s.project_id, s.storage_emulator_host, s.storage_public_url, s.signer_key_file
         ),

@@ -9,7 +9,8 @@ tenant spends per day; every change is written to the audit log. Served by
     tokens.py     console tokens: signed, expiring (`vss admin console-token`)
     iap.py        verification of Identity-Aware Proxy assertions
     context.py    the app's Deps and the audit record of an action
-    routes/       one blueprint per page family: login, tenants, tasks, audit, usage
+    routes/       one blueprint per page family: login, tenants, tasks, audit, usage,
+                  operations (failures and health)
     charts.py     bar charts as server-drawn SVG geometry (the usage page's cost per day)
 """
 

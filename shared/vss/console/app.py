@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from vss.app_deps import install
 from vss.console import access
-from vss.console.routes import audit, login, tasks, tenants, usage
+from vss.console.routes import audit, login, operations, tasks, tenants, usage
 from vss.deps import Deps
 from vss.errors import VssError
 
@@ -36,7 +36,7 @@ def create_console(deps: Deps, *, iap_certs: Mapping[str, str] | None = None) ->
         SESSION_COOKIE_SECURE=deps.settings.storage_emulator_host is None,
     )
     app.jinja_env.globals["csrf_token"] = access.csrf_token
-    for module in (login, tenants, tasks, audit, usage):
+    for module in (login, tenants, tasks, audit, usage, operations):
         app.register_blueprint(module.bp, url_prefix=PREFIX)
     app.before_request(lambda: access.authenticate(iap_certs))
     # Audio players stream artifacts from their signed URLs: Cloud Storage's origin (the

@@ -29,3 +29,13 @@ class DeadlineCheck(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     task_id: str
+
+
+class StorageNotification(BaseModel):
+    """A Cloud Storage notification, as its attributes name the object (`bucketId`,
+    `objectId`, `eventType`): the uploads' dead letters reach the dead_letter function too."""
+
+    model_config = ConfigDict(frozen=True)
+    bucket: str
+    name: str
+    event_type: str | None = None
