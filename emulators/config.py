@@ -1,7 +1,7 @@
 """What the stack reads from the environment, and where it keeps its state.
 
 State lives in `.vss/` at the repository root, or in `VSS_STATE_DIR`: `local.env` (the settings
-the functions and tests read), `signer-key.json`, `logs/<component>.log` and
+the functions and tests read), `signer-key.json`, `console-secret`, `logs/<component>.log` and
 `pids/<component>.pid`.
 """
 
@@ -21,6 +21,9 @@ LOG_DIR = STATE_DIR / "logs"
 PID_DIR = STATE_DIR / "pids"
 ENV_FILE = STATE_DIR / "local.env"
 SIGNER_KEY_FILE = STATE_DIR / "signer-key.json"
+# The console's VSS_CONSOLE_SECRET, made once and kept across `up`s: it signs the console's
+# sessions and the tokens `vss admin console-token` prints, so both must keep seeing one value.
+CONSOLE_SECRET_FILE = STATE_DIR / "console-secret"
 # Each function process appends the IAM permissions its calls use to LEDGER_DIR/<function>.jsonl
 # (vss.adapters.permissions); tests/permissions checks them against the Terraform grants.
 LEDGER_DIR = STATE_DIR / "ledger"

@@ -3,9 +3,10 @@
     .venv/bin/python emulators/stack.py up|down|status
 
 What runs is data in topology.py; this file only sequences it. The modules beside it do the
-work: config.py (environment, state dir), localenv.py (`.vss/local.env`, the signer key),
-prerequisites.py, components.py (command lines), processes.py (pid files, logs, start, stop),
-probes.py (health) and provision.py (buckets, topics, subscriptions, queues).
+work: config.py (environment, state dir), localenv.py (`.vss/local.env`, the signer key, the
+console secret), prerequisites.py, components.py (command lines), processes.py (pid files,
+logs, start, stop), probes.py (health) and provision.py (buckets, topics, subscriptions,
+queues).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from emulators.config import (
     load_config,
     startup_timeout,
 )
-from emulators.localenv import ensure_signer_key, local_env, write_env_file
+from emulators.localenv import (
+    ensure_console_secret,
+    ensure_signer_key,
+    local_env,
+    write_env_file,
+)
 from emulators.prerequisites import missing_prerequisites
 from emulators.probes import http_status
 from emulators.processes import Launcher, pid_file, running_pid, running_record, stop_groups
@@ -48,7 +54,7 @@ def up(cfg: Config) -> None:
     check_ports_unchanged(components(cfg))
     for directory in (STATE_DIR, LOG_DIR, PID_DIR):
         directory.mkdir(parents=True, exist_ok=True)
-    env_values = local_env(cfg)
+    env_values = local_env(cfg, console_secret=ensure_console_secret())
     write_env_file(env_values)
     ensure_signer_key(cfg.project)
     # The google clients below find the emulators through these variables too.

@@ -233,6 +233,9 @@ TOPOLOGY = Topology(
         Function("deadline", "deadline_check", Trigger.HTTP, 8093),
         Function("dead_letter", "on_dead_letter", Trigger.PUSH, 8094),
         Function("tts_worker", "tts_worker", Trigger.PUSH, 8095, max_concurrency=TTS_CONCURRENCY),
+        # The login page answers 200 without a session once VSS_CONSOLE_SECRET is set (503
+        # without it), so the probe also proves the stack gave the console its secret.
+        Function("console", "console", Trigger.HTTP, 8096, health_path="/console/login"),
     ),
     buckets=(Bucket(UPLOADS_BUCKET), Bucket(ARTIFACTS_BUCKET)),
     topics=(

@@ -7,6 +7,7 @@
 #     tts_worker: Cloud TTS, WAV to artifacts; the last segment ──► vss-stages (assembly)
 #     ──after N attempts──► vss-segments-dead ──push──► dead_letter
 #   vss-deadlines (Cloud Tasks, OIDC) ──► deadline
+#   operators ──HTTPS──► load balancer (IAP: console_operators) ──serverless NEG──► console
 #
 # Every name is derived here, once. tests/infra checks these locals against the code
 # (shared/vss/config.py, emulators/topology.py, functions/, the Firestore queries).
@@ -52,7 +53,8 @@ locals {
   buckets         = { for k, base in local.bucket_base_names : k => "${local.bucket_prefix}-${base}" }
   bucket_location = coalesce(var.bucket_location, var.region)
 
-  gemini_secret_id = "vss-gemini-api-key"
+  gemini_secret_id  = "vss-gemini-api-key"
+  console_secret_id = "vss-console-secret"
 
   # --- functions ---------------------------------------------------------------------------
   # One entry per functions/<key>/main.py: the decorated entry point, how it is reached, its
@@ -60,9 +62,10 @@ locals {
   # size (override with var.function_settings) and, optionally, `max_requests`: a bound on
   # max_instances x concurrency (an API quota) the functions module refuses to exceed. Only the
   # public API takes traffic from outside; Pub/Sub push, Eventarc and Cloud Tasks in the same
-  # project count as internal.
+  # project count as internal, and the console takes it only through its load balancer.
   #   http    - plain HTTPS; api is public (it checks X-Instance-ID/X-Api-Key itself),
-  #             deadline is called only by Cloud Tasks with an OIDC token.
+  #             deadline is called only by Cloud Tasks with an OIDC token, console only through
+  #             the IAP-enabled load balancer of module.console_frontend.
   #   storage - Eventarc trigger on google.cloud.storage.object.v1.finalized in the uploads bucket.
   #   push    - a Pub/Sub push subscription with an OIDC token (see the messaging module for why
   #             not an Eventarc Pub/Sub trigger).
@@ -149,6 +152,23 @@ locals {
       min_instances   = 0
       concurrency     = 1
     }
+    # The operators' console. Its ingress admits the load balancer and nothing from outside, so
+    # the run.app URL stays closed; only IAP's service agent may invoke it (invokers below), and
+    # the code itself accepts only IAP's signed assertion for its backend
+    # (VSS_CONSOLE_IAP_AUDIENCE in local.function_environment).
+    console = {
+      ingress         = "ALLOW_INTERNAL_AND_GCLB"
+      secrets         = { VSS_CONSOLE_SECRET = "console" } # signs its sessions and CSRF tokens
+      entry_point     = "console"
+      trigger         = "http"
+      description     = "Operations console (Flask, HTTP), reached through Identity-Aware Proxy only."
+      memory          = "512Mi"
+      cpu             = "1"
+      timeout_seconds = 60
+      max_instances   = 3
+      min_instances   = 0
+      concurrency     = 8
+    }
   }
   function_names     = { for k in keys(local.functions) : k => "vss-${replace(k, "_", "-")}" }
   function_overrides = { for k, o in var.function_settings : k => { for attr, v in o : attr => v if v != null } }
@@ -169,6 +189,7 @@ locals {
     tts_worker       = { account_id = "vss-tts-worker", display_name = "VSS tts_worker function" }
     dead_letter      = { account_id = "vss-dead-letter", display_name = "VSS dead_letter function" }
     deadline         = { account_id = "vss-deadline", display_name = "VSS deadline function" }
+    console          = { account_id = "vss-console", display_name = "VSS console function" }
     deadline_invoker = { account_id = "vss-deadline-invoker", display_name = "VSS Cloud Tasks OIDC identity for deadline checks" }
     pubsub_push      = { account_id = "vss-pubsub-push", display_name = "VSS Pub/Sub push OIDC identity" }
     eventarc         = { account_id = "vss-eventarc", display_name = "VSS Eventarc trigger identity" }
@@ -235,6 +256,22 @@ locals {
       queues           = { deadlines = ["roles/cloudtasks.enqueuer"] } # the next check (watchdog)
       service_accounts = { deadline_invoker = ["roles/iam.serviceAccountUser"] }
     }
+    # Narrower than the api: no uploads bucket, no Gemini key, artifacts read-only. Everything
+    # it changes goes through the service layer: Firestore, and a resume's messages and check.
+    console = {
+      project = ["roles/datastore.user"]                       # tenants, instances, tasks, segments, the audit log
+      buckets = { artifacts = ["roles/storage.objectViewer"] } # signed GET links to a task's artifacts
+      topics = {
+        stages   = ["roles/pubsub.publisher"] # a resumed task's failed stage
+        segments = ["roles/pubsub.publisher"] # a resumed fan-out's unfinished segments
+      }
+      queues = { deadlines = ["roles/cloudtasks.enqueuer"] } # a resumed task's next check
+      service_accounts = {
+        console          = ["roles/iam.serviceAccountTokenCreator"] # signBlob: V4 signed URLs without a key
+        deadline_invoker = ["roles/iam.serviceAccountUser"]         # the check's OIDC identity
+      }
+      secrets = { console = ["roles/secretmanager.secretAccessor"] } # VSS_CONSOLE_SECRET
+    }
     deadline_invoker = {
       invokes = ["deadline"]
     }
@@ -284,17 +321,26 @@ locals {
     { for k, v in var.app_settings : "VSS_${upper(k)}" => tostring(v) if v != null },
     local.wired_environment,
   )
-  # Each function's: the above and the digest of its source archive (Settings.source_sha256;
-  # the console's health page shows which archive runs).
+  # Settings one function alone reads, on top of app_environment: the console trusts only the
+  # IAP assertions made for its own backend service.
   function_environment = {
-    for k in keys(local.functions) : k => merge(local.app_environment, { VSS_SOURCE_SHA256 = var.function_sources[k].sha256 })
+    console = {
+      VSS_CONSOLE_IAP_AUDIENCE = module.console_frontend.iap_audience
+    }
   }
+  # IAP calls the console with an ID token of its service agent (X-Serverless-Authorization).
+  iap_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-iap.iam.gserviceaccount.com"
 
   # Secrets the functions read, by key (see local.functions[*].secrets).
   secrets = {
     gemini = {
       secret  = google_secret_manager_secret.gemini.secret_id
       version = var.gemini_api_key_version == null ? "latest" : google_secret_manager_secret_version.gemini[0].version
+    }
+    # Pinned to the version Terraform wrote: bumping console_secret_version redeploys the console.
+    console = {
+      secret  = google_secret_manager_secret.console.secret_id
+      version = google_secret_manager_secret_version.console.version
     }
   }
 
@@ -400,10 +446,12 @@ locals {
     "cloudfunctions.googleapis.com",       # the functions
     "cloudresourcemanager.googleapis.com", # project lookups
     "cloudtasks.googleapis.com",           # deadline checks
+    "compute.googleapis.com",              # the console's load balancer
     "eventarc.googleapis.com",             # upload trigger
     "firestore.googleapis.com",            # the database
     "generativelanguage.googleapis.com",   # Gemini (API key)
     "iam.googleapis.com",                  # service accounts
+    "iap.googleapis.com",                  # Identity-Aware Proxy in front of the console
     "iamcredentials.googleapis.com",       # signBlob for signed URLs, OIDC tokens
     "logging.googleapis.com",
     "monitoring.googleapis.com",    # alert policies
@@ -443,6 +491,31 @@ resource "google_secret_manager_secret_version" "gemini" {
   secret                 = google_secret_manager_secret.gemini.id
   secret_data_wo         = var.gemini_api_key
   secret_data_wo_version = var.gemini_api_key_version
+}
+
+# The console's VSS_CONSOLE_SECRET (sessions, CSRF tokens). Nobody needs to know it, so
+# Terraform makes it: an ephemeral random value written write-only, in neither state nor plan.
+# A new value is written only when console_secret_version changes (rotation ends every session).
+resource "google_secret_manager_secret" "console" {
+  project   = var.project_id
+  secret_id = local.console_secret_id
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+ephemeral "random_password" "console_secret" {
+  length  = 64
+  special = false
+}
+
+resource "google_secret_manager_secret_version" "console" {
+  secret                 = google_secret_manager_secret.console.id
+  secret_data_wo         = ephemeral.random_password.console_secret.result
+  secret_data_wo_version = var.console_secret_version
 }
 
 module "storage" {
@@ -543,8 +616,11 @@ module "functions" {
       concurrency           = f.concurrency
       max_requests          = try(f.max_requests, null)
       ingress               = f.ingress
-      environment           = local.function_environment[k]
-      secret_environment    = { for name, secret in f.secrets : name => local.secrets[secret] }
+      # Each function also gets the digest of its source archive (Settings.source_sha256:
+      # the console's health page shows which archive runs).
+      environment = merge(local.app_environment, try(local.function_environment[k], {}),
+      { VSS_SOURCE_SHA256 = var.function_sources[k].sha256 })
+      secret_environment = { for name, secret in f.secrets : name => local.secrets[secret] }
       storage_trigger = f.trigger == "storage" ? {
         bucket                = module.storage.names.uploads
         region                = lower(local.bucket_location)
@@ -557,12 +633,35 @@ module "functions" {
     for k in keys(local.functions) : k => merge(
       module.iam.function_invokers[k],
       { for name, member in { public = "allUsers" } : name => member if k == "api" && var.api_public },
+      { for name, member in { iap = local.iap_agent } : name => member if k == "console" },
     )
   }
 
   # Grants first: a revision whose identity cannot read its secret, or a trigger whose
   # identity cannot receive events, fails to deploy.
   depends_on = [module.iam]
+}
+
+# The console's front door: an external HTTPS load balancer whose backend service has IAP on,
+# open to var.console_operators alone. IAP sits on the backend service, not on Cloud Run itself:
+# the google provider 7.x offers Cloud Run's direct IAP integration (`iap_enabled`) only on
+# google_cloud_run_v2_service, while the console is a Cloud Functions (2nd gen) function whose
+# Cloud Run service that resource owns; the direct integration also requires an organization.
+# The IAP service agent must exist before the first apply (README, Deploy).
+module "console_frontend" {
+  source = "./modules/iap_frontend"
+
+  project_id     = var.project_id
+  project_number = data.google_project.this.number
+  region         = var.region
+  name           = local.function_names.console
+  # A 2nd gen function runs as the Cloud Run service of its own name. Named here rather than
+  # taken from module.functions, whose console needs this module's audience in its environment.
+  cloud_run_service = local.function_names.console
+  domains           = [var.console_domain]
+  members           = var.console_operators
+
+  depends_on = [google_project_service.this]
 }
 
 module "messaging" {

@@ -38,8 +38,8 @@ variable "function_sources" {
   }))
 
   validation {
-    condition     = toset(keys(var.function_sources)) == toset(["api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline"])
-    error_message = "function_sources needs exactly one archive per function: api, on_upload, stage_worker, tts_worker, dead_letter, deadline (run `make package`)."
+    condition     = toset(keys(var.function_sources)) == toset(["api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline", "console"])
+    error_message = "function_sources needs exactly one archive per function: api, on_upload, stage_worker, tts_worker, dead_letter, deadline, console (run `make package`)."
   }
 
   validation {
@@ -72,8 +72,8 @@ variable "function_settings" {
   default = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.function_settings) : contains(["api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline"], k)])
-    error_message = "function_settings keys must be function names: api, on_upload, stage_worker, tts_worker, dead_letter, deadline."
+    condition     = alltrue([for k in keys(var.function_settings) : contains(["api", "on_upload", "stage_worker", "tts_worker", "dead_letter", "deadline", "console"], k)])
+    error_message = "function_settings keys must be function names: api, on_upload, stage_worker, tts_worker, dead_letter, deadline, console."
   }
 
   validation {
@@ -93,7 +93,7 @@ variable "function_settings" {
       coalesce(s.timeout_seconds, 1) >= 1 &&
       coalesce(s.timeout_seconds, 1) <= lookup({ stage_worker = 600, tts_worker = 600, dead_letter = 600, on_upload = 540 }, k, 3600)
     )])
-    error_message = "timeout_seconds must be 1-600 for stage_worker, tts_worker and dead_letter, 1-540 for on_upload and 1-3600 for api and deadline."
+    error_message = "timeout_seconds must be 1-600 for stage_worker, tts_worker and dead_letter, 1-540 for on_upload and 1-3600 for api, deadline and console."
   }
 
   validation {
@@ -171,9 +171,10 @@ variable "extra_environment" {
       "VSS_SEGMENTS_TOPIC", "VSS_DEADLINE_QUEUE", "VSS_DEADLINE_URL", "VSS_DEADLINE_SERVICE_ACCOUNT",
       "VSS_TASK_RETENTION_DAYS", "VSS_FILE_RETENTION_DAYS", "VSS_TTS_CONCURRENCY", "VSS_SEGMENT_LEASE_SECONDS",
       "VSS_SEGMENT_MAX_ATTEMPTS", "VSS_GEMINI_API_KEY", "VSS_EMBEDDING_MODEL", "VSS_EMBEDDING_DIMENSIONS",
+      "VSS_CONSOLE_SECRET", "VSS_CONSOLE_IAP_AUDIENCE",
       "VSS_STORAGE_EMULATOR_HOST", "VSS_STORAGE_PUBLIC_URL", "VSS_TASKS_EMULATOR_HOST", "VSS_SIGNER_KEY_FILE",
     ])) == 0
-    error_message = "extra_environment cannot set the wired names (project, region, buckets, topics, queue, deadline URL and identity, retention, the dubbing fan-out's concurrency, lease and attempts, the embedding model and length: see var.embeddings), the Gemini key (a secret) or the local-only emulator and signer settings."
+    error_message = "extra_environment cannot set the wired names (project, region, buckets, topics, queue, deadline URL and identity, retention, the dubbing fan-out's concurrency, lease and attempts, the embedding model and length: see var.embeddings), the Gemini key and the console secret (secrets), the console's IAP audience or the local-only emulator and signer settings."
   }
 }
 
@@ -399,5 +400,36 @@ variable "gemini_api_key_version" {
   validation {
     condition     = var.gemini_api_key_version == null || coalesce(var.gemini_api_key_version, 1) >= 1
     error_message = "gemini_api_key_version must be a positive integer."
+  }
+}
+
+variable "console_domain" {
+  description = "Domain name of the operations console, served at https://<console_domain>/console/. Point its DNS A record at the console_address output: the Google-managed certificate is issued once it resolves there."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.console_domain))
+    error_message = "console_domain must be a lowercase DNS name such as ops.example.com (no scheme, no path)."
+  }
+}
+
+variable "console_operators" {
+  description = "Who may open the operations console through Identity-Aware Proxy (roles/iap.httpsResourceAccessor on its backend service): `user:EMAIL` or `group:EMAIL`. The list is the whole allow-list: an apply removes anyone granted that role on the backend outside Terraform. With IAP's Google-managed OAuth client they must belong to the project's organization."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.console_operators) > 0 && alltrue([for m in var.console_operators : can(regex("^(user|group):[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", m))])
+    error_message = "console_operators needs at least one member, each user:EMAIL or group:EMAIL."
+  }
+}
+
+variable "console_secret_version" {
+  description = "Version of VSS_CONSOLE_SECRET, which Terraform generates and writes write-only (never in state or plan). Bump it to rotate the secret: every console session ends."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.console_secret_version >= 1 && floor(var.console_secret_version) == var.console_secret_version
+    error_message = "console_secret_version must be a positive whole number."
   }
 }

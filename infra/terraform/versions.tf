@@ -9,5 +9,10 @@ terraform {
       # `terraform init` on a machine with network; bump the major only after a clean plan.
       version = ">= 7.0, < 8.0"
     }
+    random = {
+      source = "hashicorp/random"
+      # 3.7: the ephemeral random_password (the console secret never lands in state).
+      version = ">= 3.7, < 4.0"
+    }
   }
 }

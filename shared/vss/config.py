@@ -288,6 +288,8 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """The secrets this process holds, for masking wherever their text could surface."""
         secrets = [self.gemini_api_key.get_secret_value()] if self.gemini_api_key else []
+        if self.console_secret:  # signs the console's sessions and admin tokens
+            secrets.append(self.console_secret.get_secret_value())
         return secrets + [key.get_secret_value() for key in self.tts_voice_cloning_keys.values()]
 
     @field_validator("embedding_model")

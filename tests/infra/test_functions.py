@@ -139,10 +139,60 @@ def test_app_settings_are_settings_fields():
 def test_secret_environment_reaches_the_code():
     functions = root().locals["functions"]
     secrets = {name: key for f in functions.values() for name, key in f["secrets"].items()}
-    assert secrets == {"GEMINI_API_KEY": "gemini"}
+    assert secrets == {"GEMINI_API_KEY": "gemini", "VSS_CONSOLE_SECRET": "console"}
     assert set(secrets.values()) <= set(root().locals["secrets"])
     code = "\n".join(p.read_text() for p in (ROOT / "shared" / "vss").rglob("*.py"))
-    assert all(f'"{name}"' in code for name in secrets), "the code no longer reads it"
+    # Read by name, or as a Settings field (VSS_ prefix).
+    unread = [name for name in secrets
+              if f'"{name}"' not in code and name not in settings_env_names()]
+    assert unread == [], "the code no longer reads it"
+
+
+def test_function_environment_sets_settings_only_that_function_reads():
+    """A name set for one function alone is a Settings name, never one every function gets,
+    and extra_environment cannot set it for all."""
+    wired = root().locals["wired_environment"]
+    rules = str(root().variables["extra_environment"]["validation"])
+    for function, env in root().locals["function_environment"].items():
+        assert function in root().locals["functions"]
+        assert set(env) <= settings_env_names(), function
+        assert set(env).isdisjoint(wired), function
+        assert all(f'"{name}"' in rules for name in env), function
+
+
+def test_the_console_trusts_only_its_own_iap_backend_and_reads_its_secret():
+    console = root().locals["functions"]["console"]
+    assert console["ingress"] == "ALLOW_INTERNAL_AND_GCLB" and console["trigger"] == "http"
+    assert root().locals["function_environment"]["console"] == {
+        "VSS_CONSOLE_IAP_AUDIENCE": "${module.console_frontend.iap_audience}"}
+    assert console["secrets"] == {"VSS_CONSOLE_SECRET": "console"}
+    assert {"console_secret", "console_iap_audience"} <= set(Settings.model_fields)
+    # IAP's service agent is the console's only invoker: no grant invokes it.
+    call = root().calls["functions"]["invokers"]
+    assert '{iap = local.iap_agent} : name => member if k == "console"' in call
+    assert "@gcp-sa-iap.iam.gserviceaccount.com" in root().locals["iap_agent"]
+    assert not [k for k, g in root().locals["grants"].items() if "console" in g.get("invokes", [])]
+
+
+def test_the_console_frontend_serves_the_console_function():
+    call = root().calls["console_frontend"]
+    assert call["cloud_run_service"] == "${local.function_names.console}"
+    assert call["members"] == "${var.console_operators}"
+    frontend = child_modules()["iap_frontend"]
+    backend = frontend.resources[("google_compute_backend_service", "this")]
+    assert backend["iap"] == [{"enabled": True}]
+    assert backend["load_balancing_scheme"] == "EXTERNAL_MANAGED"
+    neg = frontend.resources[("google_compute_region_network_endpoint_group", "this")]
+    assert neg["network_endpoint_type"] == "SERVERLESS"
+    assert neg["cloud_run"] == [{"service": "${var.cloud_run_service}"}]
+    (rule,) = [b for (t, _), b in frontend.resources.items()
+               if t == "google_compute_global_forwarding_rule"]
+    assert rule["port_range"] == "443"  # HTTPS only
+    policy = frontend.resources[("google_compute_ssl_policy", "this")]
+    assert policy["min_tls_version"] == "TLS_1_2"
+    assert frontend.outputs["iap_audience"]["value"] == (
+        "/projects/${var.project_number}/global/backendServices/"
+        "${google_compute_backend_service.this.generated_id}")
 
 
 def test_push_ack_deadline_covers_the_function_timeout():

@@ -40,6 +40,16 @@ IAM_RESOURCES = {
         "dead_letter_subscriber",
     ): "service agent",
     ("storage", "google_project_iam_audit_config", "storage"): "audit logs, not a grant",
+    (
+        "iap_frontend",
+        "google_iap_web_backend_service_iam_binding",
+        "operators",
+    ): "var.members: who IAP lets through to the console",
+}
+# Authoritative bindings, each on a resource only this configuration creates, where the list
+# must be the whole truth: a grant made by hand would silently let someone in.
+AUTHORITATIVE = {
+    ("iap_frontend", "google_iap_web_backend_service_iam_binding", "operators"),
 }
 
 
@@ -104,8 +114,40 @@ def test_project_level_roles_are_only_those_without_a_narrower_scope():
 def test_signing_and_acting_as_are_granted_on_service_accounts_not_the_project():
     for grant in root().locals["grants"].values():
         assert not {r for r in grant.get("project", []) if r.startswith("roles/iam.")}
-    api = root().locals["grants"]["api"]["service_accounts"]
-    assert api["api"] == ["roles/iam.serviceAccountTokenCreator"]  # signBlob on itself
+    grants = root().locals["grants"]
+    for signer in ("api", "console"):  # signBlob on itself, for V4 signed URLs
+        signing = grants[signer]["service_accounts"][signer]
+        assert signing == ["roles/iam.serviceAccountTokenCreator"]
+
+
+def _rows(key: str) -> set[tuple[str, str, str]]:
+    return {(role, scope, target) for k, _, role, target_scope in configured() if k == key
+            for scope, _, target in [target_scope.partition(":")]}
+
+
+def test_the_console_holds_less_than_the_api():
+    """Everything the console may do the API may do too (the console resumes and cancels
+    through the same service layer), except signing as itself and reading its own secret; it
+    has no uploads bucket, no Gemini key and no write to any bucket."""
+    own = {("roles/iam.serviceAccountTokenCreator", "service-account", "console"),
+           ("roles/secretmanager.secretAccessor", "secret", "console")}
+    console, api = _rows("console"), _rows("api")
+    assert console - own <= api
+    assert console - own < api
+    assert not [r for r in console if r[1] == "bucket" and r[2] != "artifacts"]
+    assert not [r for r in console if r[1] == "bucket" and r[0] != "roles/storage.objectViewer"]
+    assert ("roles/secretmanager.secretAccessor", "secret", "gemini") not in console
+
+
+def test_the_console_is_open_to_the_operators_alone():
+    frontend = child_modules()["iap_frontend"]
+    binding = frontend.resources[("google_iap_web_backend_service_iam_binding", "operators")]
+    assert binding["role"] == "roles/iap.httpsResourceAccessor"
+    assert binding["members"] == "${var.members}"
+    assert binding["web_backend_service"] == "${google_compute_backend_service.this.name}"
+    assert root().calls["console_frontend"]["members"] == "${var.console_operators}"
+    rules = str(root().variables["console_operators"]["validation"])
+    assert "(user|group):" in rules and "length(var.console_operators) > 0" in rules
 
 
 def test_secret_readers_are_the_functions_that_read_it():
@@ -135,8 +177,9 @@ def test_every_iam_resource_is_known():
     for address, source in IAM_RESOURCES.items():
         if source.startswith("local."):
             assert found[address]["for_each"] == f"${{{source}}}", address
-    # Authoritative bindings or policies would remove grants made by others.
-    assert not [a for a in found if a[1].endswith(("_iam_binding", "_iam_policy"))]
+    # Authoritative bindings or policies would remove grants made by others: only where the
+    # configuration owns the resource and the list is the allow-list itself.
+    assert {a for a in found if a[1].endswith(("_iam_binding", "_iam_policy"))} == AUTHORITATIVE
 
 
 def test_the_iam_module_grants_from_the_table():

@@ -49,3 +49,16 @@ def test_queues_the_code_names_exist():
     queue = tasks.resources[("google_cloud_tasks_queue", "this")]
     assert queue["for_each"] == "${var.queues}"
     assert queue["rate_limits"] and queue["retry_config"]
+
+
+def test_the_console_is_served_where_terraform_says():
+    """The console's URL (an output) ends in the prefix the app mounts its pages under, and its
+    function and identity are named as the other functions are."""
+    from vss.console.app import PREFIX
+
+    assert root().outputs["console_url"]["value"] == f"https://${{var.console_domain}}{PREFIX}/"
+    assert root().locals["function_names"] == (
+        '${{for k in keys(local.functions) : k => "vss-${replace(k, "_", "-")}"}}'
+    )
+    assert root().locals["service_accounts"]["console"]["account_id"] == "vss-console"
+    assert root().locals["console_secret_id"] == "vss-console-secret"

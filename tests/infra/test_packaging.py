@@ -13,6 +13,7 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
+import time
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -56,6 +57,16 @@ DEPLOYED_ENV = {
     "VSS_EMBEDDING_MODEL": "gemini-embedding-001",
     "VSS_EMBEDDING_DIMENSIONS": "768",
 }
+CONSOLE_AUDIENCE = "/projects/123456789012/global/backendServices/4242"
+# What Terraform gives one function alone on top: the console's secret (from Secret Manager)
+# and the audience of its IAP assertions (local.function_environment).
+FUNCTION_ENV = {
+    "console": {
+        "VSS_CONSOLE_SECRET": "packaging-check-secret",
+        "VSS_CONSOLE_IAP_AUDIENCE": CONSOLE_AUDIENCE,
+    },
+}
+CONSOLE_DIR = ROOT / "shared" / "vss" / "console"
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +148,29 @@ def test_functions_ship_only_the_shared_modules_they_reach(by_function):
         on_upload = set(z.namelist())
     assert "vss/api/app.py" in api and "vss/api/app.py" not in on_upload
     assert "vss/cli.py" not in api | on_upload  # the operator CLI runs on laptops only
+
+
+def test_the_console_ships_its_templates_and_static_files(by_function):
+    with zipfile.ZipFile(by_function["console"].path) as z:
+        names = set(z.namelist())
+        files = [p for folder in ("templates", "static") for p in (CONSOLE_DIR / folder).rglob("*")
+                 if p.is_file()]
+        assert any(p.suffix == ".html" for p in files) and any(p.suffix == ".css" for p in files)
+        for path in files:
+            name = path.relative_to(ROOT / "shared").as_posix()
+            assert name in names and z.read(name) == path.read_bytes(), name
+    assert "vss/api/app.py" not in names  # the console is not the edge API
+    assert "vss/cli.py" not in names
+
+
+def test_the_console_installs_what_verifying_iap_assertions_needs(by_function):
+    """IAP signs with ES256, which google-auth checks with `cryptography`: no import of ours
+    names it, so it must come with what the console's requirements install."""
+    requirements = by_function["console"].requirements
+    assert {"flask", "itsdangerous", "google-auth"} <= _names(requirements)
+    installed = set(clean_env.resolve(requirements))
+    assert {"cryptography", "jinja2", "itsdangerous"} <= installed
+    assert not installed & MEDIA_LIBRARIES
 
 
 def test_the_api_installs_no_audio_or_video_library(by_function):
@@ -225,7 +259,7 @@ def _deployed_env(function: str, credentials: Path, home: Path) -> dict[str, str
         "PATH": os.defpath, "HOME": str(home), "LANG": "C.UTF-8",
         "K_SERVICE": f"vss-{function.replace('_', '-')}",
         "GOOGLE_CLOUD_PROJECT": PROJECT, "GOOGLE_APPLICATION_CREDENTIALS": str(credentials),
-        **DEPLOYED_ENV,
+        **DEPLOYED_ENV, **FUNCTION_ENV.get(function, {}),
         # The one call a function makes at import is writing its start record: offline here.
         "VSS_RECORD_STARTS": "false",
     }
@@ -233,6 +267,11 @@ def _deployed_env(function: str, credentials: Path, home: Path) -> dict[str, str
 
 def test_the_import_check_sets_what_terraform_sets():
     assert set(DEPLOYED_ENV) == set(root().locals["wired_environment"])
+    functions = root().locals["functions"]
+    for function, env in FUNCTION_ENV.items():
+        own = set(root().locals["function_environment"].get(function, {}))
+        secrets = set(functions[function]["secrets"])
+        assert set(env) == own | secrets, function
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -381,3 +420,76 @@ def test_make_deploy_reads_the_file_the_packager_writes(packager):
     makefile = (ROOT / "Makefile").read_text()
     assert f"SOURCES_TFVARS := build/functions/{packager.TFVARS_NAME}" in makefile
     assert "-var-file=$(abspath $(SOURCES_TFVARS))" in makefile
+
+
+# --- the console, as deployed ----------------------------------------------------------------
+
+# Runs in the console's clean environment, under the settings Terraform gives it: pages render
+# from the packaged templates, the stylesheet is served, and an IAP assertion (ES256) is
+# verified, with Google's key set replaced by the test's key (no network).
+_CONSOLE_CHECK = textwrap.dedent("""
+    import json, site, socket, sys
+
+    def refuse(sock, address):
+        raise OSError("no network in the console check")
+
+    socket.socket.connect = socket.socket.connect_ex = refuse
+    site.addsitedir(sys.argv[1])
+    import functions_framework
+
+    app = functions_framework.create_app(target="console", source="main.py")
+    from vss.console import iap
+
+    iap.GOOGLE_KEYS = iap.IapKeys(fetch=lambda: iap.FetchedKeys({"k1": sys.argv[3]}, None))
+    client = app.test_client()
+    signed = {iap.HEADER: sys.argv[2]}
+    answers = {}
+    for name, path, headers in [("anonymous", "/console/login", {}),
+                                ("login", "/console/login", signed),
+                                ("css", "/console/static/console.css", signed)]:
+        answer = client.get(path, headers=headers)
+        answers[name] = [answer.status_code, answer.mimetype, answer.get_data(as_text=True)]
+    print(json.dumps(answers))
+""")
+
+
+def _iap_assertion(audience: str) -> tuple[str, str]:
+    """(an ES256 assertion as IAP signs them, the PEM of its public key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from google.auth import crypt, jwt
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    now = int(time.time())
+    claims = {"iss": "https://cloud.google.com/iap", "aud": audience, "iat": now,
+              "exp": now + 600, "sub": "accounts.google.com:1", "email": "ops@example.com"}
+    token = jwt.encode(crypt.ES256Signer.from_string(private, key_id="k1"), claims).decode()
+    return token, public.decode()
+
+
+def test_the_deployed_console_renders_and_trusts_only_iap(
+    by_function, credentials_file: Path, tmp_path: Path
+):
+    archive = by_function["console"]
+    deployed = _deploy(archive.path, archive.requirements, tmp_path)
+    assertion, public_key = _iap_assertion(CONSOLE_AUDIENCE)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", _CONSOLE_CHECK, str(deployed.site_packages),
+         assertion, public_key],
+        cwd=deployed.source, env=_deployed_env("console", credentials_file, tmp_path),
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    answers = json.loads(result.stdout.splitlines()[-1])
+    status, mimetype, page = answers["anonymous"]
+    assert (status, mimetype) == (401, "text/html")  # the error page, from its template
+    assert "Identity-Aware Proxy" in page
+    status, mimetype, page = answers["login"]
+    assert (status, mimetype) == (200, "text/html") and 'name="csrf_token"' in page
+    status, mimetype, css = answers["css"]
+    assert (status, mimetype) == (200, "text/css")
+    assert css == (CONSOLE_DIR / "static" / "console.css").read_text()

@@ -22,7 +22,9 @@ from tests.support.terraform import (
 
 MODULE_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf"}
 CALL_META_ARGS = {"source", "depends_on", "providers", "count", "for_each", "version"}
-EXPECTED_MODULES = {"storage", "firestore", "messaging", "functions", "iam", "tasks", "monitoring"}
+EXPECTED_MODULES = {
+    "storage", "firestore", "messaging", "functions", "iam", "tasks", "monitoring", "iap_frontend",
+}
 
 
 def _ids(modules: list[Module]) -> list[str]:
@@ -50,6 +52,10 @@ def test_versions_pin_terraform_and_the_google_provider():
     google = providers["google"]
     assert google["source"] == "hashicorp/google"
     assert re.fullmatch(r">= 7\.\d+, < 8\.0", google["version"]), google["version"]
+    # The console secret's ephemeral random_password needs random 3.7 or later.
+    random = providers["random"]
+    assert random["source"] == "hashicorp/random"
+    assert re.fullmatch(r">= 3\.([7-9]|\d\d+), < 4\.0", random["version"]), random["version"]
 
 
 def test_state_backend_is_gcs_with_partial_configuration():
@@ -89,7 +95,17 @@ def test_resource_references_resolve(module: Module):
     assert refs <= declared, refs - declared
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED_MODULES))
+# Module calls named for what they do rather than for the module they use.
+CALLS = {"console_frontend": "iap_frontend"}
+
+
+def test_every_module_is_called():
+    called = {(TF_DIR / c["source"]).resolve().name for c in root().calls.values()}
+    assert called == EXPECTED_MODULES
+    assert {n for n in root().calls if n not in EXPECTED_MODULES} == set(CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(set(root().calls)))
 def test_module_calls_match_module_interfaces(name: str):
     call = root().calls[name]
     callee = load_module((TF_DIR / call["source"]).resolve())
@@ -158,11 +174,12 @@ def test_checkov_skips_each_have_a_reason_and_live_in_one_list():
         assert "checkov:skip" not in path.read_text(), f"{path}: inline skip; use .checkov.yaml"
 
 
-def test_ingress_is_internal_except_for_the_api():
+def test_ingress_is_internal_except_for_the_api_and_the_console_load_balancer():
     functions = root().locals["functions"]
     public = {k for k, f in functions.items() if f["ingress"] != "ALLOW_INTERNAL_ONLY"}
-    assert public == {"api"}
+    assert public == {"api", "console"}
     assert functions["api"]["ingress"] == "ALLOW_ALL"
+    assert functions["console"]["ingress"] == "ALLOW_INTERNAL_AND_GCLB"
     call = root().calls["functions"]["functions"]
     assert "ingress = f.ingress" in call
 

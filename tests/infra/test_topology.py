@@ -8,11 +8,12 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from emulators.config import Config
-from emulators.localenv import local_env
+from emulators.config import Config, StackError
+from emulators.localenv import ensure_console_secret, local_env
 from emulators.topology import (
     HOST,
     MAX_DELIVERY_ATTEMPTS,
@@ -139,9 +140,11 @@ def test_the_tts_worker_synthesises_at_most_the_tts_quota_at_once(defaults: Sett
 def test_the_local_env_is_read_by_settings_as_the_topology_names_it(
     monkeypatch: pytest.MonkeyPatch, defaults: Settings
 ):
-    env = local_env(Config(PROJECT, TOPOLOGY.base_ports()))
-    # VSS_API_URL is for the clients of the stack (the demo, the tests), not for Settings.
-    known = {f"VSS_{name.upper()}" for name in Settings.model_fields} | {"VSS_API_URL"}
+    env = local_env(Config(PROJECT, TOPOLOGY.base_ports()), console_secret="s3cret")
+    # VSS_API_URL and VSS_CONSOLE_URL are for the clients of the stack (the demo, the tests,
+    # operators), not for Settings.
+    known = {f"VSS_{name.upper()}" for name in Settings.model_fields} | {
+        "VSS_API_URL", "VSS_CONSOLE_URL"}
     assert {k for k in env if k.startswith("VSS_")} - known == set(), "a name Settings ignores"
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -152,6 +155,61 @@ def test_the_local_env_is_read_by_settings_as_the_topology_names_it(
     # local redeliveries rather than after production's minutes.
     assert local.stage_lease_seconds < defaults.stage_lease_seconds
     assert local.segment_lease_seconds < defaults.segment_lease_seconds
+
+
+def test_the_console_is_an_http_function_probed_at_its_login_page():
+    """The login page answers 200 without a session only once the console has its secret:
+    `up` waits for that, and warns if the page does not answer 200."""
+    console = TOPOLOGY.function("console")
+    assert console.trigger is Trigger.HTTP and console.entry_point == "console"
+    assert console.health_path == "/console/login"
+    assert console.base_port == max(f.base_port for f in TOPOLOGY.functions)
+    env = local_env(Config(PROJECT, TOPOLOGY.base_ports()), console_secret="s")
+    assert env["VSS_CONSOLE_URL"] == f"http://{HOST}:{console.base_port}/console/"
+
+
+def test_the_stack_console_accepts_the_tokens_the_cli_prints_with_the_same_env(
+    monkeypatch: pytest.MonkeyPatch, defaults: Settings
+):
+    """`vss admin console-token` and the console read VSS_CONSOLE_SECRET from one local.env."""
+    from datetime import UTC, datetime
+
+    from vss.console.tokens import check_token, issue_token
+
+    env = local_env(Config(PROJECT, TOPOLOGY.base_ports()), console_secret="kept-secret")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    local = Settings()
+    assert local.console_secret is not None and local.console_iap_audience is None
+    secret = local.console_secret.get_secret_value()
+    assert secret == "kept-secret"
+    now = datetime.now(UTC)
+    assert check_token(secret, issue_token(secret, now, 5), now) > now
+
+
+def test_the_console_secret_is_made_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("VSS_CONSOLE_SECRET", raising=False)
+    kept = tmp_path / "console-secret"
+    first = ensure_console_secret(kept)
+    assert len(first) >= 40 and kept.stat().st_mode & 0o777 == 0o600
+    assert ensure_console_secret(kept) == first
+    # The same value from the environment (a restart with local.env exported) is fine.
+    monkeypatch.setenv("VSS_CONSOLE_SECRET", first)
+    assert ensure_console_secret(kept) == first
+
+
+def test_a_chosen_console_secret_is_taken_once_and_never_silently_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    kept = tmp_path / "console-secret"
+    monkeypatch.setenv("VSS_CONSOLE_SECRET", "chosen-by-the-operator")
+    assert ensure_console_secret(kept) == "chosen-by-the-operator"
+    monkeypatch.setenv("VSS_CONSOLE_SECRET", "another-one")
+    with pytest.raises(StackError, match="differs from the stack's own"):
+        ensure_console_secret(kept)
+    assert kept.read_text().strip() == "chosen-by-the-operator"
 
 
 def test_the_code_gives_up_on_a_segment_before_pubsub_does(defaults: Settings):

@@ -72,13 +72,33 @@ def unwatched_bucket(name: str) -> str:
     return name
 
 
-def vss_cli(*args: str) -> Any:
-    """Run the `vss` console script as an operator would; return its JSON output."""
+def vss_cli_text(*args: str) -> str:
+    """Run the `vss` console script as an operator would; return what it printed."""
     out = subprocess.run(
         [str(Path(sys.executable).parent / "vss"), *args], capture_output=True, text=True,
         check=True, cwd=ROOT, env=os.environ.copy(),
     )
-    return json.loads(out.stdout)
+    return out.stdout
+
+
+def vss_cli(*args: str) -> Any:
+    """Run the `vss` console script as an operator would; return its JSON output."""
+    return json.loads(vss_cli_text(*args))
+
+
+def console_token(minutes: int = 10) -> str:
+    """A token the stack's console accepts at its login page (`vss admin console-token`,
+    signed with the VSS_CONSOLE_SECRET of the stack's local.env)."""
+    stack_env()
+    return vss_cli_text("admin", "console-token", "--minutes", str(minutes)).strip()
+
+
+def console_url() -> str:
+    """The stack's console, without the trailing slash: `http://127.0.0.1:8096/console`."""
+    url = stack_env().get("VSS_CONSOLE_URL")
+    if not url:
+        pytest.fail("The stack has no console (an older local.env): run `make down; make up`.")
+    return url.rstrip("/")
 
 
 def new_tenant() -> tuple[EdgeClient, dict[str, str]]:

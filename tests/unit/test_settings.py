@@ -72,3 +72,9 @@ def test_an_embedding_model_must_be_priced_and_vectors_fit_firestore():
         Settings(embedding_model="text-embedding-004")
     with pytest.raises(ValidationError, match="embedding_dimensions"):
         Settings(embedding_dimensions=3072)  # the model's full size: Firestore takes 2048
+
+
+def test_the_console_secret_is_masked_like_the_other_secrets():
+    settings = Settings(gemini_api_key="g-key", console_secret="console-signing-secret")
+    assert {"g-key", "console-signing-secret"} <= set(settings.secret_values())
+    assert "console-signing-secret" not in repr(settings)
