@@ -234,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
              str(at.out / "dubbing_script.json"), env=env)
     _step("summary")
     print_summary(at)
+    _step("look at it")
+    print(f"review page         {(at.out / 'index.html').as_uri()}")
+    print(f"operations console  {env['VSS_CONSOLE_URL']}  (sign in with the token "
+          "`.venv/bin/vss admin console-token` prints)")
     return 0
 
 

@@ -40,6 +40,9 @@ def test_demo_ends_in_a_checked_video_and_a_second_run_redoes_nothing(tmp_path: 
     for figure in ("narration segments", "fit to slots", "segment loudness",
                    "cuts on their frame", "video loudness", "preview.mp4"):
         assert figure in first
+    console = stack_env()["VSS_CONSOLE_URL"]
+    assert f"review page         {(out / 'index.html').as_uri()}" in first
+    assert f"operations console  {console}" in first
     made = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
     second = _demo(out)

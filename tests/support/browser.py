@@ -39,8 +39,10 @@ def chromium() -> Iterator[webdriver.Chrome]:
             driver.quit()
 
 
-def full_page_screenshot(browser: webdriver.Chrome, path: Path, max_height: int = 2400) -> None:
+def full_page_screenshot(browser: webdriver.Chrome, path: Path, max_height: int = 1500) -> None:
     """A PNG of the page from its top, as tall as its content (at most `max_height` px)."""
+    browser.execute_script("document.activeElement && document.activeElement.blur();"
+                           "window.scrollTo(0, 0);")
     width = browser.get_window_size()["width"]
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width, min(max(int(height) + 120, 600), max_height))
