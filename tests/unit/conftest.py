@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from typing import Any
@@ -29,6 +30,18 @@ def _no_processes_or_servers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(subprocess.Popen, "__init__", _refuse("start a subprocess"))
     monkeypatch.setattr(socket.socket, "bind", _refuse("start a server"))
     monkeypatch.setattr(socket.socket, "connect", _refuse("open a connection"))
+
+
+@pytest.fixture(autouse=True)
+def _no_stack_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                       ) -> None:
+    """Settings come from each test alone: the local stack's (exported into this process by
+    an earlier stack test of the same run, or loaded from its `.vss/local.env` by the CLI)
+    never leak in."""
+    for name in list(os.environ):
+        if name.startswith("VSS_") or name.endswith("_EMULATOR_HOST"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("VSS_STATE_DIR", str(tmp_path_factory.getbasetemp() / "no-stack"))
 
 
 @pytest.fixture
