@@ -46,10 +46,12 @@ class TaskRepository(Protocol):
     def waiting_on(self, file_id: str) -> list[Task]: ...
     def list_all(
         self, *, status: TaskStatus | None = None, task_type: TaskType | None = None,
-        tenant_id: str | None = None, limit: int, after: str | None = None,
+        tenant_id: str | None = None, created_since: datetime | None = None,
+        created_before: datetime | None = None, limit: int, after: str | None = None,
     ) -> tuple[list[Task], str | None]:
-        """Every tenant's tasks, newest first, with the given equal fields; the page after
-        the task `after` (NotFound if that task is not in the list); the next page's token."""
+        """Every tenant's tasks, newest first, with the given equal fields, created at or
+        after `created_since` and before `created_before`; the page after the task `after`
+        (NotFound if that task is not in the list); the next page's token."""
         ...
     def latest_failures(self, *, code: int, limit: int) -> list[Task]:
         """FAILED tasks whose latest error has `code`, the most recently changed (`modified`)

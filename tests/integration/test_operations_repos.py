@@ -83,3 +83,31 @@ def test_the_emulator_reports_no_backlog():
     backlog = scheduler.backlog()
     assert backlog.queue == settings.deadline_queue
     assert backlog.tasks is None and backlog.unavailable is not None
+
+
+def test_the_task_list_windows_by_creation_time_with_cursors(db: firestore.Client):
+    """The console's time filter: `created_since` and `created_before` bound the newest-first
+    list of one tenant, its pages included, on the emulator's real cursors."""
+    repo = FirestoreTaskRepository(db)
+    tenant = f"t_{uuid.uuid4().hex[:12]}"
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for hour in range(6):
+        repo.add(rules.new_task(task_id=f"{tenant}_{hour}", tenant_id=tenant,
+                                task_type=TaskType.GENERATE_NARRATION, payload={},
+                                waiting_on=[], now=start + timedelta(hours=hour),
+                                deadline=timedelta(hours=1)))
+
+    def window(since: int | None, before: int | None, limit: int = 10,
+               after: str | None = None) -> tuple[list[str], str | None]:
+        tasks, token = repo.list_all(
+            tenant_id=tenant, limit=limit, after=after,
+            created_since=None if since is None else start + timedelta(hours=since),
+            created_before=None if before is None else start + timedelta(hours=before))
+        return [t.id.rsplit("_", 1)[1] for t in tasks], token
+
+    assert window(1, 4)[0] == ["3", "2", "1"]  # since included, before not
+    assert window(None, 2)[0] == ["1", "0"]
+    assert window(4, None)[0] == ["5", "4"]
+    page, token = window(1, 5, limit=2)
+    assert page == ["4", "3"] and token is not None
+    assert window(1, 5, limit=2, after=token) == (["2", "1"], None)

@@ -83,11 +83,14 @@ class FakeTaskRepository:
 
     def list_all(
         self, *, status: TaskStatus | None = None, task_type: TaskType | None = None,
-        tenant_id: str | None = None, limit: int, after: str | None = None,
+        tenant_id: str | None = None, created_since: datetime | None = None,
+        created_before: datetime | None = None, limit: int, after: str | None = None,
     ) -> tuple[list[Task], str | None]:
         found = sorted((t for t in self.docs.values()
                         if status in (None, t.status) and task_type in (None, t.task_type)
-                        and tenant_id in (None, t.tenant_id)),
+                        and tenant_id in (None, t.tenant_id)
+                        and (created_since is None or t.created >= created_since)
+                        and (created_before is None or t.created < created_before)),
                        key=lambda t: (t.created, t.id), reverse=True)
         return _page(found, [t.id for t in found], limit, after)
 

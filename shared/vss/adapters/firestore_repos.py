@@ -122,11 +122,13 @@ class FirestoreTaskRepository:
 
     def list_all(
         self, *, status: TaskStatus | None = None, task_type: TaskType | None = None,
-        tenant_id: str | None = None, limit: int, after: str | None = None,
+        tenant_id: str | None = None, created_since: datetime | None = None,
+        created_before: datetime | None = None, limit: int, after: str | None = None,
     ) -> tuple[list[Task], str | None]:
         """Equality filters over `created` descending: served by merging the one-field
         indexes `tasks_by_*_newest_first` (infra/terraform/main.tf), so any combination of
-        the three filters needs no index of its own."""
+        the three filters needs no index of its own. The time window is a pair of cursors
+        on the ordering field, not a range filter, so it needs none either."""
         permissions.datastore("list", "get")
         query = self._tasks.order_by("created", direction=firestore.Query.DESCENDING).order_by(
             "__name__", direction=firestore.Query.DESCENDING)
@@ -144,6 +146,10 @@ class FirestoreTaskRepository:
             ):
                 raise NotFound(f"No task {after} to continue after.", details={"after": after})
             query = query.start_after(cursor)
+        elif created_before is not None:
+            query = query.start_after({"created": created_before})
+        if created_since is not None:
+            query = query.end_at({"created": created_since})
         snaps = list(query.limit(limit + 1).stream())
         tasks = [Task.model_validate(s.to_dict()) for s in snaps[:limit]]
         return tasks, (tasks[-1].id if len(snaps) > limit else None)

@@ -214,6 +214,28 @@ def test_the_task_list_filters_and_pages(client: FlaskClient, deps: Deps) -> Non
     assert client.get("/console/tasks?page_token=unknown").status_code == 400
 
 
+def test_the_task_list_filters_by_the_days_tasks_were_created(
+    client: FlaskClient, deps: Deps,
+) -> None:
+    day = 24 * 60
+    for n in range(4):  # 2026-01-01 to 2026-01-04, one at midday and one at 23:59 each
+        _task(deps, f"noon{n}", minutes=n * day + 12 * 60)
+        _task(deps, f"late{n}", tenant="t_b", minutes=n * day + day - 1)
+    _log_in(client, deps)
+
+    def shown(query: str) -> list[str]:
+        return re.findall(r"/console/tasks/(\w+)\"", client.get(f"/console/tasks?{query}").text)
+
+    assert shown("from=2026-01-02&to=2026-01-03") == ["late2", "noon2", "late1", "noon1"]
+    assert shown("from=2026-01-04") == ["late3", "noon3"]
+    assert shown("to=2026-01-01") == ["late0", "noon0"]
+    assert shown("from=2026-01-02&to=2026-01-02&tenant=t_b") == ["late1"]
+    page = client.get("/console/tasks?from=2026-01-02").text
+    assert 'value="2026-01-02"' in page  # the form keeps the filter
+    assert client.get("/console/tasks?from=yesterday").status_code == 400
+    assert client.get("/console/tasks?from=2026-01-03&to=2026-01-02").status_code == 400
+
+
 def test_a_task_page_shows_errors_artifacts_and_stages(client: FlaskClient, deps: Deps) -> None:
     _task(deps, "t1")
     artifact = ArtifactDigest(path="tasks/t1/narration/script.json", sha256="a" * 64, size=12)

@@ -3,6 +3,7 @@ and the actions on it: resume a FAILED task, cancel a live one."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -36,9 +37,29 @@ def _choice(name: str, values: type[TaskStatus] | type[TaskType]) -> Any:
         raise BadRequest(f"Unknown {name} {text!r}.") from None
 
 
+def _day(name: str) -> date | None:
+    """A UTC day given as YYYY-MM-DD (what a date input sends)."""
+    text = request.args.get(name) or None
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{name} must be a day as YYYY-MM-DD, not {text[:40]!r}.") from None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
 @bp.get("/tasks")
 def index() -> str:
+    """Tasks newest first, filtered by status, type, tenant and the UTC days they were
+    created in (`from` and `to`, both included)."""
     status, task_type = _choice("status", TaskStatus), _choice("type", TaskType)
+    first, last = _day("from"), _day("to")
+    if first is not None and last is not None and first > last:
+        raise BadRequest("The first day comes after the last one.")
     tenant = request.args.get("tenant") or None
     after = request.args.get("page_token") or None
     if (tenant is not None and not is_valid_id(tenant)) or (
@@ -46,11 +67,14 @@ def index() -> str:
         raise BadRequest("Tenant ids and page tokens are ids of letters, digits, _ and -.")
     try:
         tasks, next_token = app_deps().tasks.list_all(
-            status=status, task_type=task_type, tenant_id=tenant, limit=PAGE, after=after)
+            status=status, task_type=task_type, tenant_id=tenant,
+            created_since=_start_of(first) if first else None,
+            created_before=_start_of(last + timedelta(days=1)) if last else None,
+            limit=PAGE, after=after)
     except NotFound:
         raise BadRequest("That page token is not from this list; start again.") from None
-    filters = {k: v for k, v in {"status": status, "type": task_type, "tenant": tenant}.items()
-               if v is not None}
+    filters = {k: v for k, v in {"status": status, "type": task_type, "tenant": tenant,
+                                 "from": first, "to": last}.items() if v is not None}
     return render_template("tasks.html", title="Tasks", tasks=tasks, next_token=next_token,
                            filters=filters, statuses=list(TaskStatus), types=list(TaskType))
 
