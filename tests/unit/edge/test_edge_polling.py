@@ -11,6 +11,7 @@ import requests
 
 from tests.support.fake_edge_api import FakeEdgeApi, fake_client
 from tests.support.fakes import fake_deps
+from tests.support.poll_load import poll_load
 from tests.support.wsgi_transport import API, WsgiTransport
 from vss.api.app import create_app
 from vss.deps import Deps
@@ -126,3 +127,19 @@ def test_an_api_without_etags_is_polled_unconditionally():
     assert done["status"] == "COMPLETED"
     assert sent and set(sent) == {None}
     assert client.polls.not_modified == 0 and client.polls.fetched == len(sent)
+
+
+def test_the_polling_benchmark_reports_its_figures(api, tenant, task_id):
+    """tests/bench/polling.py's measurement, in process for a fraction of a second: the figures
+    come out and the polls after each client's first are 304s (no timing is asserted)."""
+    def new_client() -> EdgeClient:
+        return EdgeClient(API, tenant.instance_id, tenant.api_key, session=api.session())
+
+    figures = poll_load(new_client, task_id, clients=2, seconds=0.2)
+    assert figures["clients"] == 2 and figures["requests"] >= 2  # each polls at least once
+    assert figures["not_modified"] == figures["requests"] - 2  # each one's first is a 200
+    assert figures["not_modified_share"] == round(figures["not_modified"] / figures["requests"],
+                                                  4)
+    assert {"p50_ms", "p99_ms", "requests_per_second", "body_bytes_per_poll"} <= set(figures)
+    unconditional = poll_load(new_client, task_id, clients=2, seconds=0.1, conditional=False)
+    assert unconditional["not_modified"] == 0 and unconditional["body_bytes_per_poll"] > 0
