@@ -124,6 +124,7 @@ schemas: setup
 
 bench: setup up
 	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.polling
 	$(PY) -m tests.bench.run_cli
 	$(PY) -m tests.bench.narration
 	$(PY) -m tests.bench.dubbing

@@ -24,7 +24,25 @@ def _completed(edge: EdgeClient, task: dict, timeout: float = 240) -> dict:
     done = edge.wait(task["id"], timeout=timeout)
     assert done["status"] == "COMPLETED", done["error"]
     assert done["download_url"].endswith(f"/files/tasks/{task['id']}/download/")
+    _revalidates(edge, task["id"])
     return done
+
+
+def _revalidates(edge: EdgeClient, task_id: str, tries: int = 3) -> None:
+    """A poll that names the task's current ETag, while nothing changed, is a 304 with no body
+    and the same tag (through the function and functions-framework, as the edge sees it)."""
+    url = f"{edge.base}/tasks/{task_id}/"
+    for _ in range(tries):
+        first = edge.session.get(url, timeout=30)
+        assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache"
+        etag = first.headers["ETag"]
+        again = edge.session.get(url, headers={"If-None-Match": etag}, timeout=30)
+        if again.status_code == 304:
+            assert again.content == b"" and again.headers["ETag"] == etag
+            return
+        # Something was written between the two polls: a new body under a new tag.
+        assert again.status_code == 200 and again.headers["ETag"] != etag, again.text
+    raise AssertionError(f"task {task_id} changed under each of {tries} pairs of polls")
 
 
 def _wav_seconds(data: bytes) -> float:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from vss.api.components import ID, RELATIVE_PATH, component_schemas, ref
+from vss.api.conditional import CACHE_CONTROL, ETAG_HEX_DIGITS
 from vss.api.views import (
     API_PREFIX,
     DEFAULT_K,
@@ -63,6 +64,25 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 }
 
 
+IF_NONE_MATCH: dict[str, Any] = {
+    "name": "If-None-Match", "in": "header", "required": False,
+    "schema": {"type": "string"},
+    "description": "The `ETag` of the task as you last read it (or a list of them, or `*`): "
+                   "while the task still answers with that body, the answer is a 304 without "
+                   "one. Compared weakly (a `W/` prefix is ignored); a value that names no "
+                   "entity tag matches nothing.",
+}
+# Headers of every answer of a conditional GET, the 304 included.
+_REVALIDATION_HEADERS: dict[str, Any] = {
+    "ETag": {"required": True,
+             "description": "A strong entity tag of the body (part of its sha256): send it "
+                            "back as If-None-Match.",
+             "schema": {"type": "string", "pattern": f'^"[0-9a-f]{{{ETAG_HEX_DIGITS}}}"$'}},
+    "Cache-Control": {"required": True, "description": "Keep it, but revalidate every use.",
+                      "schema": {"type": "string", "const": CACHE_CONTROL}},
+}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -88,6 +108,12 @@ def _redirect(description: str) -> dict[str, Any]:
 def _task_links(*targets: str) -> dict[str, Any]:
     return {target: {"operationId": target, "parameters": {"task_id": "$response.body#/id"}}
             for target in targets}
+
+
+def _revalidate_link() -> dict[str, Any]:
+    """Poll the task again, conditionally on the answer just read."""
+    return {"operationId": "getTask", "parameters": {
+        "task_id": "$response.body#/id", "header.If-None-Match": "$response.header.ETag"}}
 
 
 def _upload_links() -> dict[str, Any]:
@@ -180,9 +206,17 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
                             "page_token": "$response.body#/next_page_token"}}}},
                     **_errors(names, 400, 401)}}},
         f"{API_PREFIX}/tasks/{{task_id}}/": {"get": {
-            "operationId": "getTask", "summary": "Poll a task", "parameters": task_id,
-            "responses": {"200": {**_json(task, "The task."),
-                                  "links": _task_links("cancelTask", "downloadTaskResult")},
+            "operationId": "getTask", "summary": "Poll a task",
+            "description": "Send the last `ETag` as `If-None-Match` and a task that has not "
+                           "changed answers 304 with no body: polling transfers nothing "
+                           "until something happens.",
+            "parameters": [*task_id, IF_NONE_MATCH],
+            "responses": {"200": {**_json(task, "The task."), "headers": _REVALIDATION_HEADERS,
+                                  "links": {**_task_links("cancelTask", "downloadTaskResult"),
+                                            "revalidateTask": _revalidate_link()}},
+                          "304": {"description": "Not modified: the task is as the ETag in "
+                                                 "If-None-Match says. No body.",
+                                  "headers": _REVALIDATION_HEADERS},
                           **_errors(names, 401, 404)}}},
         f"{API_PREFIX}/tasks/{{task_id}}/cancel/": {"post": {
             "operationId": "cancelTask", "summary": "Cancel a task", "parameters": task_id,

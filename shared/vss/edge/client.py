@@ -3,12 +3,17 @@ cancel and download. Used by the `vss` CLI, the tests and the benchmarks.
 
 Calls to the API carry the instance's key; calls to a signed storage URL never do (the URL
 carries its own authorisation), so they go through a second session without our headers.
+
+Polls are conditional: the client keeps each task's last ETag and body and sends the tag as
+`If-None-Match`, so a task that has not changed answers 304 with no body.
 """
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +58,19 @@ def content_type_of(path: Path) -> str:
         or "application/octet-stream"
 
 
+@dataclass
+class PollCounts:
+    """What the client's task polls got: a body (200) or the one it had (304)."""
+
+    fetched: int = 0
+    not_modified: int = 0
+
+    @property
+    def not_modified_share(self) -> float:
+        total = self.fetched + self.not_modified
+        return self.not_modified / total if total else 0.0
+
+
 class EdgeClient:
     def __init__(self, base_url: str, instance_id: str, api_key: str, timeout: float = 30,
                  session: requests.Session | None = None,
@@ -62,6 +80,9 @@ class EdgeClient:
         self.session.headers.update({"X-Instance-ID": instance_id, "X-Api-Key": api_key})
         self.storage = storage or requests.Session()
         self.timeout = timeout
+        self.polls = PollCounts()
+        # task id -> (ETag, body) of its last 200; an API without ETags leaves it empty.
+        self._tasks: dict[str, tuple[str, bytes]] = {}
 
     def _check(self, response: requests.Response) -> dict[str, Any]:
         if response.status_code >= 400:
@@ -118,7 +139,24 @@ class EdgeClient:
         return self._check(response)
 
     def get_task(self, task_id: str) -> dict[str, Any]:
-        return self._check(self.session.get(f"{self.base}/tasks/{task_id}/", timeout=self.timeout))
+        """The task's view; sent with the ETag of the last one, a 304 (the task has not changed)
+        answers with that view again, parsed afresh so a caller's changes never leak into it."""
+        known = self._tasks.get(task_id)
+        headers = {"If-None-Match": known[0]} if known else {}
+        response = self.session.get(f"{self.base}/tasks/{task_id}/", headers=headers,
+                                    timeout=self.timeout)
+        if response.status_code == 304 and known:
+            self.polls.not_modified += 1
+            cached: dict[str, Any] = json.loads(known[1])
+            return cached
+        view = self._check(response)
+        self.polls.fetched += 1
+        etag = response.headers.get("ETag")
+        if etag:
+            self._tasks[task_id] = (etag, response.content)
+        else:  # an API without ETags (or a proxy that dropped it): poll unconditionally
+            self._tasks.pop(task_id, None)
+        return view
 
     def cancel_task(self, task_id: str) -> dict[str, Any]:
         return self._check(self.session.post(f"{self.base}/tasks/{task_id}/cancel/",
@@ -130,6 +168,7 @@ class EdgeClient:
                                              timeout=self.timeout))
 
     def wait(self, task_id: str, timeout: float = 300, interval: float = 0.5) -> dict[str, Any]:
+        """Poll (conditionally, see `get_task`) until the task ends; its last view."""
         deadline = time.monotonic() + timeout
         while True:
             task = self.get_task(task_id)

@@ -19,11 +19,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vss.edge.client import ApiError, EdgeClient
+from vss.edge.client import ApiError, EdgeClient, PollCounts
 from vss.edge.creation import create_task, new_key
 from vss.edge.downloads import DownloadError, RateLimit, Wanted, fetch_all, local_names
 from vss.edge.errors import EdgeError, server_error_line
@@ -92,6 +92,8 @@ class RunOutcome:
     resumed: bool = False
     downloaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: the task polls of this run: answered with a body, or 304 (nothing changed)
+    polls: PollCounts = field(default_factory=PollCounts)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class RunOutcome:
             "downloaded": sorted(self.downloaded), "skipped": sorted(self.skipped),
             "files": {rel: f.model_dump() for rel, f in sorted(self.state.files.items())},
             "timings": self.state.timings, "between_polls": self.state.between_polls,
+            "polls": asdict(self.polls),
             "usage": self.view.get("usage"),
             "results": self.view.get("results"), "error": self.view.get("error"),
         }
@@ -171,7 +174,7 @@ class CommentaryRun:
                 dataset.relative_path = state.dataset.relative_path  # other options, same bytes
             state = RunState(fingerprint=key, api_url=self.api_url,
                              instance_id=self.instance_id, dataset=dataset)
-        outcome = RunOutcome(view={}, state=state, out=options.out)
+        outcome = RunOutcome(view={}, state=state, out=options.out, polls=self.client.polls)
         view = self._existing_task(outcome)
         if view is None:
             self._ensure_upload(outcome)

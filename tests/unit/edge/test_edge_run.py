@@ -230,6 +230,9 @@ def test_run_json_summary(api: FakeEdgeApi, dataset: Path, tmp_path: Path,
     summary = json.loads(out)
     assert summary["status"] == "COMPLETED" and summary["created"]
     assert set(summary["results"]) == {"narration", "dubbing", "dubbing_assembly"}
+    # This fake sends no ETag: every poll fetched the task (tests/unit/edge/test_edge_polling.py
+    # polls the real app, which answers 304s).
+    assert summary["polls"] == {"fetched": api.calls["GET tasks/<id>"], "not_modified": 0}
     payload = api.tasks[summary["task_id"]].payload
     assert payload["stop_at"] == "dubbing" and payload["asset_name"] == "blueprint"
     assert payload["narration"] == {"lang": "en",

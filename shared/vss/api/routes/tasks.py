@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, jsonify, request
 
+from vss.api.conditional import revalidated
 from vss.api.context import base_url, caller, json_body
 from vss.api.views import API_PREFIX, TaskPage, TaskView
 from vss.app_deps import app_deps
@@ -44,9 +45,11 @@ def list_tasks() -> dict[str, Any]:
 
 
 @blueprint.get("/<task_id>/")
-def get_task(task_id: str) -> dict[str, Any]:
-    """One task of the caller."""
-    return _view(tasks.get_task(app_deps(), caller(), task_id))
+def get_task(task_id: str) -> Response:
+    """One task of the caller, with its ETag; 304 without a body when `If-None-Match` names it
+    (the task is found as the caller's first: another tenant's is the usual 404)."""
+    task = tasks.get_task(app_deps(), caller(), task_id)
+    return revalidated(jsonify(_view(task)))
 
 
 @blueprint.post("/<task_id>/resume/")
