@@ -265,7 +265,8 @@ locals {
         stages   = ["roles/pubsub.publisher"] # a resumed task's failed stage
         segments = ["roles/pubsub.publisher"] # a resumed fan-out's unfinished segments
       }
-      queues = { deadlines = ["roles/cloudtasks.enqueuer"] } # a resumed task's next check
+      # A resumed task's next check; the queue's statistics for the health page.
+      queues = { deadlines = ["roles/cloudtasks.enqueuer", "roles/cloudtasks.viewer"] }
       service_accounts = {
         console          = ["roles/iam.serviceAccountTokenCreator"] # signBlob: V4 signed URLs without a key
         deadline_invoker = ["roles/iam.serviceAccountUser"]         # the check's OIDC identity

@@ -127,10 +127,12 @@ def _rows(key: str) -> set[tuple[str, str, str]]:
 
 def test_the_console_holds_less_than_the_api():
     """Everything the console may do the API may do too (the console resumes and cancels
-    through the same service layer), except signing as itself and reading its own secret; it
-    has no uploads bucket, no Gemini key and no write to any bucket."""
+    through the same service layer), except signing as itself, reading its own secret and the
+    deadline queue's statistics (the health page); it has no uploads bucket, no Gemini key and
+    no write to any bucket."""
     own = {("roles/iam.serviceAccountTokenCreator", "service-account", "console"),
-           ("roles/secretmanager.secretAccessor", "secret", "console")}
+           ("roles/secretmanager.secretAccessor", "secret", "console"),
+           ("roles/cloudtasks.viewer", "queue", "deadlines")}
     console, api = _rows("console"), _rows("api")
     assert console - own <= api
     assert console - own < api
