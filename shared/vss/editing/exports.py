@@ -30,6 +30,7 @@ import otio_fcpx_xml_adapter  # noqa: F401
 from vss.domain.artifacts import BRollClip, EditingScript
 from vss.domain.dataset import Dataset
 from vss.domain.media_time import FrameRange, clip_source_range, frame_at_or_after, frame_rate
+from vss.editing._collector import collector_paused
 
 VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
 
@@ -145,6 +146,7 @@ FORMATS = {
 }
 
 
+@collector_paused()
 def export_files(script: EditingScript, dataset: Dataset, name: str) -> list[ExportFile]:
     timeline = build_timeline(script, dataset, name)
     files = []
