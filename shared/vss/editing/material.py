@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
+from typing import NamedTuple
 
 from vss.domain.dataset import Dataset, Scene, SceneContentType
 from vss.domain.language import HAN_CLASS
@@ -27,6 +29,10 @@ class CutQuality(IntEnum):
     MID_WORD = 2
 
 
+# A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
+_UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     index: int  # in the scene's dialogue list
@@ -34,11 +40,19 @@ class Line:
     end: int
     text: str
     speaker: str | None
-    words: tuple[int, ...]  # estimated word boundaries strictly inside (start, end)
+
+    @property
+    def words(self) -> tuple[int, ...]:
+        """Estimated word boundaries strictly inside (start, end): the line's spoken units
+        spread evenly over its time. Worked out when asked (through the scene's cached
+        `word_points`): only a cut that no silence allows needs them."""
+        units = max(1, len(_UNIT.findall(self.text)))
+        span = self.end - self.start
+        return tuple(sorted({self.start + round(i * span / units) for i in range(1, units)}
+                            - {self.start, self.end}))
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A window of a scene a clip may be cut from; `core` is what it is about (the line or
     lines), to be kept whole when the clip is trimmed."""
 
@@ -71,6 +85,15 @@ class SceneMaterial:
     def length(self) -> int:
         return max(0, self.end - self.start)
 
+    @cached_property
+    def word_points(self) -> tuple[int, ...]:
+        """Every line's word boundaries, line by line."""
+        return tuple(w for line in self.lines for w in line.words)
+
+    @cached_property
+    def _word_set(self) -> frozenset[int]:
+        return frozenset(self.word_points)
+
     def cut_positions(self, a: int, b: int, quality: CutQuality) -> list[tuple[int, int]]:
         """Closed intervals of positions in [a, b] where a cut is at least `quality`."""
         if quality >= CutQuality.MID_WORD:
@@ -86,14 +109,14 @@ class SceneMaterial:
         if cursor <= b:
             allowed.append((cursor, b))
         if quality == CutQuality.WORD:
-            points = [w for line in self.lines for w in line.words if a <= w <= b]
+            points = [w for w in self.word_points if a <= w <= b]
             allowed = _merge(allowed + [(w, w) for w in points])
         return allowed
 
     def quality_of(self, position: int) -> CutQuality:
         for start, end in self.blocks:
             if start < position < end:
-                if any(position in line.words for line in self.lines):
+                if position in self._word_set:
                     return CutQuality.WORD
                 return CutQuality.MID_WORD
         return CutQuality.CLEAN
@@ -109,22 +132,6 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-# A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
-_UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
-
-
-def _units(text: str) -> int:
-    return len(_UNIT.findall(text))
-
-
-def _line(index: int, start: int, end: int, text: str, speaker: str | None) -> Line:
-    units = max(1, _units(text))
-    span = end - start
-    words = tuple(sorted({start + round(i * span / units) for i in range(1, units)}
-                         - {start, end}))
-    return Line(index, start, end, text, speaker, words)
-
-
 def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
                    max_frames: int) -> SceneMaterial:
     start = clock.frame_at_or_after(scene.start.ms)
@@ -138,7 +145,7 @@ def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
         first = max(start, clock.nearest_frame(dialogue.start.seconds))
         last = min(end, clock.nearest_frame(dialogue.end.seconds))
         if last > first and re.search(r"\w", dialogue.content):
-            lines.append(_line(index, first, last, dialogue.content, dialogue.speaker))
+            lines.append(Line(index, first, last, dialogue.content, dialogue.speaker))
     lines.sort(key=lambda line: (line.start, line.end))
     blocks = tuple(_merge([(line.start, line.end) for line in lines]))
     material = SceneMaterial(scene, chapter_position, start, end, tuple(lines), blocks)
