@@ -27,6 +27,7 @@ from tests.support.synthetic import synthetic_blueprint
 from vss.domain.artifacts import DubbingScript
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.payloads import EditingServiceParams
+from vss.editing import collector_paused
 from vss.editing.exports import export_files
 from vss.editing.report import validate
 from vss.editing.script import build_editing_script, deterministic_rankings, prepare
@@ -60,11 +61,13 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 def _once(dataset: Dataset, dubbing: DubbingScript, params: EditingServiceParams
           ) -> dict[str, Any]:
-    prepare_s, prepared = _timed(lambda: prepare(dubbing, dataset, params))
-    rank_s, rankings = _timed(lambda: deterministic_rankings(prepared, dubbing))
-    solve_s, (script, _) = _timed(lambda: build_editing_script(
-        dubbing, dataset, params, prepared, rankings, "deterministic"))
-    validate_s, report = _timed(lambda: validate(script, dubbing, dataset, params))
+    # As the stage runs the steps: under one pause of the collector (vss.handlers.editing).
+    with collector_paused():
+        prepare_s, prepared = _timed(lambda: prepare(dubbing, dataset, params))
+        rank_s, rankings = _timed(lambda: deterministic_rankings(prepared, dubbing))
+        solve_s, (script, _) = _timed(lambda: build_editing_script(
+            dubbing, dataset, params, prepared, rankings, "deterministic"))
+        validate_s, report = _timed(lambda: validate(script, dubbing, dataset, params))
     return {"prepare_s": prepare_s, "rank_s": rank_s, "solve_s": solve_s,
             "validate_s": validate_s, "total_s": prepare_s + rank_s + solve_s + validate_s,
             "script": script, "report": report}
