@@ -109,7 +109,8 @@ class Relevance:
         words = keywords(narration)
         names = self.named(narration)
         views: dict[int, _SceneView] = {}
-        raw: list[tuple[float, Candidate, tuple[str, ...]]] = []
+        # (-score, source position, id: the order wanted, compared by the sort itself), ...
+        raw: list[tuple[float, tuple[int, int], str, Candidate, tuple[str, ...]]] = []
         for candidate in candidates:
             view = views.get(candidate.scene_id)
             if view is None:
@@ -136,11 +137,11 @@ class Relevance:
                      + KIND_PRIOR.get(candidate.kind, 0.0))
             shared = shared_lines | shared_captions if shared_captions else shared_lines
             matches = (*sorted(speaker), *sorted(shared))[:6] if speaker or shared else ()
-            raw.append((value, candidate, matches))
-        top = max((value for value, _, _ in raw), default=0.0) or 1.0
-        raw.sort(key=lambda item: (-item[0], item[1].position, item[1].id))
-        return [Scored(candidate, round(value / top, 4), matches)
-                for value, candidate, matches in raw]
+            raw.append((-value, candidate.position, candidate.id, candidate, matches))
+        raw.sort()
+        top = -raw[0][0] if raw and raw[0][0] else 1.0
+        return [Scored(candidate, round(-negative / top, 4), matches)
+                for negative, _, _, candidate, matches in raw]
 
 
 @dataclass(frozen=True, slots=True)
