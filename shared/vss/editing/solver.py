@@ -230,7 +230,7 @@ class Solver:
         for pick, length in zip(picks, chosen, strict=True):
             candidate = pick.scored.candidate
             placed = place(self.material[candidate.scene_id], pick.window, candidate.core,
-                           length, length, length)
+                           length)
             if placed is None:  # cannot happen: the length came from the window itself
                 raise AssertionError(f"no placement of {length} in {pick.window}")
             clips.append(ClipPlan(
