@@ -24,10 +24,10 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def figure(value: float, unit: str) -> dict[str, Any]:
+def figure(value: float, unit: str, **context: float) -> dict[str, Any]:
     """One measured value, with the load it was measured under (read now: call it as soon as
-    the measurement ends)."""
-    return {"value": value, "unit": unit, "load_average": load_average(),
+    the measurement ends) and any `context` that helps read it (`cpu_seconds=...`)."""
+    return {"value": value, "unit": unit, **context, "load_average": load_average(),
             "cores": os.cpu_count(),
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
