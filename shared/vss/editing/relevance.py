@@ -40,10 +40,12 @@ KIND_PRIOR = {"dialogue": 0.03, "dialogue_group": 0.02, "action": 0.01, "reactio
 
 
 def keywords(text: str) -> frozenset[str]:
-    words = set(_HAN_PAIR.findall(text))
-    words.update(_LONE_HAN.findall(text))
-    words.update(word for word in map(str.lower, _WORD.findall(text)) if word not in _STOP)
-    return frozenset(words)
+    found: list[str] = _HAN_PAIR.findall(text)
+    found += _LONE_HAN.findall(text)
+    latin = _WORD.findall(text)
+    if latin:
+        found += [word for word in map(str.lower, latin) if word not in _STOP]
+    return frozenset(found)
 
 
 _NONE: frozenset[str] = frozenset()
