@@ -8,13 +8,12 @@ few for clean cuts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vss.editing.material import CutQuality, SceneMaterial
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     start: int
     end: int
     quality: CutQuality  # the worse of its two cuts

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from vss.editing.material import Candidate, CutQuality, SceneMaterial
 from vss.editing.placement import lengths, place, sums
@@ -46,8 +47,10 @@ class SegmentInput:
     ranked: tuple[Scored, ...]  # the cited scenes' candidates, most relevant first
 
 
-@dataclass(frozen=True)
-class ClipPlan:
+class ClipPlan(NamedTuple):
+    """A clip as the solver plans it (a named tuple: a few are built per segment, and a
+    frozen dataclass costs several times as much to build)."""
+
     scene_id: int
     chapter_id: int
     start: int
