@@ -66,7 +66,14 @@ class _SceneWords:
 class Scored(NamedTuple):
     candidate: Candidate
     score: float
-    matches: tuple[str, ...]  # what it shares with the narration, for the clip's reason
+    # What it shares with the narration: the speakers it names, the words.
+    named: frozenset[str] = frozenset()
+    shared: frozenset[str] = frozenset()
+
+    @property
+    def matches(self) -> tuple[str, ...]:
+        """For the clip's reason: worked out for the few windows that become clips."""
+        return (*sorted(self.named), *sorted(self.shared))[:6]
 
 
 class Relevance:
@@ -109,15 +116,17 @@ class Relevance:
     def rank(self, narration: str, candidates: Iterable[Candidate]) -> list[Scored]:
         """The candidates, most relevant first."""
         words = keywords(narration)
-        names = self.named(narration)
+        # Each speaker the narration names, as the set a window that hears them shares.
+        named = {name: frozenset((name,)) for name in self.named(narration)}
         views: dict[int, _SceneView] = {}
         # (-score, source position, id: the order wanted, compared by the sort itself), ...
-        raw: list[tuple[float, tuple[int, int], str, Candidate, tuple[str, ...]]] = []
+        raw: list[tuple[float, tuple[int, int], str, Candidate, frozenset[str],
+                        frozenset[str]]] = []
         for candidate in candidates:
             view = views.get(candidate.scene_id)
             if view is None:
                 view = views[candidate.scene_id] = _SceneView.of(
-                    self._words(candidate.scene_id), words, names)
+                    self._words(candidate.scene_id), words, named)
             held = candidate.lines
             if not held:
                 shared_lines = speaker = lines = _NONE
@@ -138,12 +147,11 @@ class Relevance:
                      + view.scene_term
                      + KIND_PRIOR.get(candidate.kind, 0.0))
             shared = shared_lines | shared_captions if shared_captions else shared_lines
-            matches = (*sorted(speaker), *sorted(shared))[:6] if speaker or shared else ()
-            raw.append((-value, candidate.position, candidate.id, candidate, matches))
+            raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
         raw.sort()
         top = -raw[0][0] if raw and raw[0][0] else 1.0
-        return [Scored(candidate, round(-negative / top, 4), matches)
-                for negative, _, _, candidate, matches in raw]
+        return [Scored(candidate, round(-negative / top, 4), speaker, shared)
+                for negative, _, _, candidate, speaker, shared in raw]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +165,11 @@ class _SceneView:
     named: dict[int, frozenset[str]]  # by line index: the speaker, if the narration names them
 
     @classmethod
-    def of(cls, scene: _SceneWords, words: frozenset[str], names: frozenset[str]
+    def of(cls, scene: _SceneWords, words: frozenset[str], named: dict[str, frozenset[str]]
            ) -> _SceneView:
         return cls(scene, WEIGHTS["scene"] * _share(words & scene.context, scene.context),
                    {index: words & said for index, said in scene.said.items()},
-                   {index: frozenset({speaker}) if speaker in names else _NONE
+                   {index: named.get(speaker or "", _NONE)
                     for index, speaker in scene.speakers.items()})
 
 
