@@ -76,8 +76,15 @@ class Scored(NamedTuple):
         return (*sorted(self.named), *sorted(self.shared))[:6]
 
 
+# Scenes whose keywords are kept: a script cites the scenes of its story in turn (and extends
+# into their neighbours), so the last few hundred serve nearly every ranking; keeping every
+# scene's held a third of the memory of a long series.
+SCENES_KEPT = 512
+
+
 class Relevance:
-    """Keyword features of the dataset's scenes, each computed once, when first needed."""
+    """Keyword features of the dataset's scenes, computed when a scene is first ranked; the
+    last SCENES_KEPT scenes worked out are kept."""
 
     def __init__(self, dataset: Dataset, material: dict[int, SceneMaterial],
                  clock: FrameClock) -> None:
@@ -86,15 +93,17 @@ class Relevance:
                             key=lambda name: (-len(name), name))
         self._material = material
         self._clock = clock
-        self._scenes: dict[int, _SceneWords] = {}
+        self._kept: dict[int, _SceneWords] = {}  # oldest first
 
     def named(self, narration: str) -> frozenset[str]:
         return frozenset(name for name in self.names if name in narration)
 
     def _words(self, scene_id: int) -> _SceneWords:
-        found = self._scenes.get(scene_id)
+        found = self._kept.get(scene_id)
         if found is None:
-            found = self._scenes[scene_id] = self._scene_words(self._material[scene_id])
+            found = self._kept[scene_id] = self._scene_words(self._material[scene_id])
+            if len(self._kept) > SCENES_KEPT:
+                del self._kept[next(iter(self._kept))]
         return found
 
     def _scene_words(self, item: SceneMaterial) -> _SceneWords:
