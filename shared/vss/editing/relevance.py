@@ -143,8 +143,9 @@ class Relevance:
                 shared_lines, speaker = view.shared[held[0]], view.named[held[0]]
                 lines = view.words.said[held[0]]
             else:
-                shared_lines = frozenset().union(*(view.shared[i] for i in held))
-                speaker = frozenset().union(*(view.named[i] for i in held))
+                # (Nothing shared is the one empty set: ranked windows keep what they share.)
+                shared_lines = frozenset().union(*(view.shared[i] for i in held)) or _NONE
+                speaker = frozenset().union(*(view.named[i] for i in held)) or _NONE
                 # The lines' keywords together matter only when some are shared.
                 lines = frozenset().union(*(view.words.said[i] for i in held)) \
                     if shared_lines else _NONE
@@ -177,7 +178,7 @@ class _SceneView:
     def of(cls, scene: _SceneWords, words: frozenset[str], named: dict[str, frozenset[str]]
            ) -> _SceneView:
         return cls(scene, WEIGHTS["scene"] * _share(words & scene.context, scene.context),
-                   {index: words & said for index, said in scene.said.items()},
+                   {index: words & said or _NONE for index, said in scene.said.items()},
                    {index: named.get(speaker or "", _NONE)
                     for index, speaker in scene.speakers.items()})
 
