@@ -32,6 +32,8 @@ class CutQuality(IntEnum):
 
 # A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
 _UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
+_SPOKEN = re.compile(r"\w")  # a line with none of it says nothing
+_IN_TIME_ORDER = attrgetter("start", "end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,8 @@ class Line:
 
 class Candidate(NamedTuple):
     """A window of a scene a clip may be cut from; `core` is what it is about (the line or
-    lines), to be kept whole when the clip is trimmed."""
+    lines), to be kept whole when the clip is trimmed. (A named tuple: a series has tens of
+    thousands, and a frozen dataclass costs several times as much to build.)"""
 
     id: str
     scene_id: int
@@ -153,10 +156,6 @@ def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
                          tuple(_candidates(scene, chapter_position, start, end, lines, blocks,
                                            clock.nearest_frame(LINE_PADDING_SECONDS),
                                            max_frames)))
-
-
-_SPOKEN = re.compile(r"\w")
-_IN_TIME_ORDER = attrgetter("start", "end")
 
 
 def _candidates(scene: Scene, chapter_position: int, first: int, last: int, lines: list[Line],
