@@ -84,12 +84,12 @@ class _Writer:
                 lane: int) -> None:
         """Attach each clip of a lane to the spine clip playing when it starts (both lists
         are in timeline order, so one pass over each); its offset is in that clip's time."""
+        if not spine:
+            return  # no clip on screen: the script is empty, and so is every other track
         parent = 0
         for placed in clips:
             while parent + 1 < len(spine) and spine[parent + 1].start <= placed.start:
                 parent += 1
-            if not spine:
-                return  # nothing on screen: nothing to connect to (and nothing to hear)
             host = spine[parent]
             local = host.source_in + placed.start - host.start
             parents[parent].append(self.clip(placed, "audio", local, lane))
