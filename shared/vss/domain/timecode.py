@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-__all__ = ["Timecode"]
+__all__ = ["Timecode", "format_ms"]
 
 _CLOCK = re.compile(
     r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?$",
@@ -82,11 +82,14 @@ class Timecode:
         minutes, secs = int(match["m"]), int(match["s"])
         if secs >= 60 or (match["h"] is not None and minutes >= 60):
             raise ValueError(f"{text!r} is not a timecode (minutes and seconds must be < 60)")
+        whole = (hours * 3600 + minutes * 60 + secs) * 1000
+        digits = match["frac"] or ""
+        if len(digits) <= 3:  # whole milliseconds already (the usual case): nothing to round
+            return cls(whole + int(digits.ljust(3, "0")))
         try:
-            fraction = Decimal("0." + match["frac"]) if match["frac"] else Decimal(0)
+            fraction = Decimal("0." + digits)
         except InvalidOperation as exc:  # pragma: no cover - the regex admits digits only
             raise ValueError(f"{text!r} is not a timecode") from exc
-        whole = (hours * 3600 + minutes * 60 + secs) * 1000
         frac_ms = (fraction * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return cls(whole + int(frac_ms))
 
@@ -98,11 +101,7 @@ class Timecode:
 
     def format(self) -> str:
         """The canonical ``HH:MM:SS.mmm`` form (hours widen past 99; negatives get a ``-``)."""
-        sign = "-" if self.ms < 0 else ""
-        rest, millis = divmod(abs(self.ms), 1000)
-        rest, secs = divmod(rest, 60)
-        hours, minutes = divmod(rest, 60)
-        return f"{sign}{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+        return format_ms(self.ms)
 
     def __str__(self) -> str:
         return self.format()
@@ -150,3 +149,12 @@ def _validate(value: Any) -> Timecode:
         return Timecode.parse(value)
     except ValueError as exc:
         raise PydanticCustomError("timecode", "{reason}", {"reason": str(exc)}) from None
+
+
+def format_ms(ms: int) -> str:
+    """`Timecode(ms).format()` without the object, for writers of many timecodes."""
+    sign = "-" if ms < 0 else ""
+    rest, millis = divmod(abs(ms), 1000)
+    rest, secs = divmod(rest, 60)
+    hours, minutes = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"

@@ -10,5 +10,14 @@ import (the model that may rank candidates comes in through the StructuredLlm po
     audio       each clip's audio mode; key lines
     script      the whole script and its timeline
     report      validation of the finished script, composed of report_checks
-    exports     OTIO, FCPXML, FCP 7 XML, CMX 3600 EDL
+    exports     OTIO, FCPXML, FCP 7 XML, CMX 3600 EDL (the last three by our own writers,
+                _fcpxml, _fcp7_xml and _edl, over the OTIO timeline)
+
+The core builds hundreds of thousands of objects per thousand segments: its steps run with
+Python's cyclic collector paused (`collector_paused`, see `_collector`), and a caller running
+several steps in a row holds one pause over all of them.
 """
+
+from vss.editing._collector import collector_paused
+
+__all__ = ["collector_paused"]

@@ -1,35 +1,37 @@
 """The editing script as timelines an editor opens: OpenTimelineIO, FCPXML (Final Cut Pro),
 FCP 7 XML (Premiere, Resolve) and a CMX 3600 EDL.
 
-One OTIO timeline is built and handed to each format's adapter, found through OTIO's plugin
-registry (the adapters are written to be loaded by it, as `opentimelineio.adapters.<name>`):
+One OTIO timeline is built; OTIO's own JSON adapter writes it as `.otio`, and our writers
+(`_fcpxml`, `_fcp7_xml`, `_edl`) write the other three from the same timeline: OTIO's
+writers for those formats grew with the square of the script (a 1,000-segment export took
+minutes; each module says why). OTIO's readers read our files back to the same clips
+(tests/unit/editing/test_editing_exports.py). The timeline's tracks:
 - `V1`: the clips in order; a hold is its frame with a FreezeFrame effect; key lines follow
   their segment.
 - `Narration`: each segment's WAV for the segment's frames, a gap while a key line plays.
 - `Source audio`: the clips whose own sound is heard (ducked or original), their gain in the
   clip's metadata; a gap where the source is muted.
-The FCP writers need an `available_range` on every media reference and a `global_start_time`
-on the timeline. CMX 3600 holds one video track, so the EDL is `V1` alone.
+Every media reference has an `available_range` (the FCP formats describe each file's length)
+and the timeline a `global_start_time`. CMX 3600 holds one video track, so the EDL is `V1`
+alone.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import opentimelineio as otio
 
-# The adapter distributions register themselves as OTIO plugins and are never imported by
-# name; these imports (of empty packages) declare them, so packaging ships them with the
-# function (scripts/package_functions.py follows imports).
-import otio_cmx3600_adapter  # noqa: F401
-import otio_fcp_adapter  # noqa: F401
-import otio_fcpx_xml_adapter  # noqa: F401
-
 from vss.domain.artifacts import BRollClip, EditingScript
 from vss.domain.dataset import Dataset
 from vss.domain.media_time import FrameRange, clip_source_range, frame_at_or_after, frame_rate
+from vss.editing._collector import collector_paused
+from vss.editing._edl import write_edl
+from vss.editing._fcp7_xml import write_fcp7_xml
+from vss.editing._fcpxml import write_fcpxml
 
 VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
 
@@ -128,31 +130,23 @@ def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.s
     return timeline
 
 
-def _video_only(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
-    copy = timeline.deepcopy()
-    for track in list(copy.tracks):
-        if track.kind != otio.schema.TrackKind.Video:
-            copy.tracks.remove(track)
-    return copy
+def _otio_json(timeline: otio.schema.Timeline, fps: float) -> str:
+    return str(otio.adapters.write_to_string(timeline, "otio_json"))
 
 
-# format -> (OTIO adapter, artifact name, content type)
-FORMATS = {
-    "otio": ("otio_json", "editing/timeline.otio", "application/json"),
-    "fcpxml": ("fcpx_xml", "editing/timeline.fcpxml", "application/xml"),
-    "fcp7_xml": ("fcp_xml", "editing/timeline_fcp7.xml", "application/xml"),
-    "edl": ("cmx_3600", "editing/timeline.edl", "text/plain"),
+Writer = Callable[[otio.schema.Timeline, float], str]  # (timeline, its fps) -> the file's text
+
+# format -> (writer, artifact name, content type)
+FORMATS: dict[str, tuple[Writer, str, str]] = {
+    "otio": (_otio_json, "editing/timeline.otio", "application/json"),
+    "fcpxml": (write_fcpxml, "editing/timeline.fcpxml", "application/xml"),
+    "fcp7_xml": (write_fcp7_xml, "editing/timeline_fcp7.xml", "application/xml"),
+    "edl": (write_edl, "editing/timeline.edl", "text/plain"),
 }
 
 
+@collector_paused()
 def export_files(script: EditingScript, dataset: Dataset, name: str) -> list[ExportFile]:
     timeline = build_timeline(script, dataset, name)
-    files = []
-    for fmt, (adapter, artifact, content_type) in FORMATS.items():
-        if fmt == "edl":
-            text = otio.adapters.write_to_string(_video_only(timeline), adapter,
-                                                 rate=script.fps)
-        else:
-            text = otio.adapters.write_to_string(timeline, adapter)
-        files.append(ExportFile(fmt, artifact, text.encode(), content_type))
-    return files
+    return [ExportFile(fmt, artifact, write(timeline, script.fps).encode(), content_type)
+            for fmt, (write, artifact, content_type) in FORMATS.items()]

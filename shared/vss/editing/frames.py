@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from vss.domain.timecode import Timecode
+from vss.domain.timecode import format_ms
 
 _EPS = 1e-6
 
@@ -38,7 +38,7 @@ class FrameClock:
 
     def timecode(self, frame: int) -> str:
         """`HH:MM:SS.mmm` of a frame boundary, relative to its episode file."""
-        return Timecode(ms=self.ms(frame)).format()
+        return format_ms(self.ms(frame))
 
     def seconds(self, frames: int) -> float:
         return round(frames / self.fps, 6)

@@ -79,9 +79,8 @@ def _reorder(deterministic: list[Scored], ids: list[str]) -> list[Scored]:
     rest = [s for s in deterministic if s.candidate.id not in taken]
     n = len(chosen)
     # Ranked ones score 1.0 down to 0.5; the rest keep their order below them.
-    ranked = [Scored(s.candidate, round(1.0 - 0.5 * i / n, 4), s.matches)
-              for i, s in enumerate(chosen)]
-    return ranked + [Scored(s.candidate, round(0.5 * s.score, 4), s.matches) for s in rest]
+    ranked = [s._replace(score=round(1.0 - 0.5 * i / n, 4)) for i, s in enumerate(chosen)]
+    return ranked + [s._replace(score=round(0.5 * s.score, 4)) for s in rest]
 
 
 def rank_with_llm(llm: StructuredLlm, narrations: Sequence[str],

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
+from operator import attrgetter
+from typing import NamedTuple
 
 from vss.domain.dataset import Dataset, Scene, SceneContentType
 from vss.domain.language import HAN_CLASS
@@ -27,6 +30,12 @@ class CutQuality(IntEnum):
     MID_WORD = 2
 
 
+# A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
+_UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
+_SPOKEN = re.compile(r"\w")  # a line with none of it says nothing
+_IN_TIME_ORDER = attrgetter("start", "end")
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     index: int  # in the scene's dialogue list
@@ -34,13 +43,22 @@ class Line:
     end: int
     text: str
     speaker: str | None
-    words: tuple[int, ...]  # estimated word boundaries strictly inside (start, end)
+
+    @property
+    def words(self) -> tuple[int, ...]:
+        """Estimated word boundaries strictly inside (start, end): the line's spoken units
+        spread evenly over its time. Worked out when asked (through the scene's cached
+        `word_points`): only a cut that no silence allows needs them."""
+        units = max(1, len(_UNIT.findall(self.text)))
+        span = self.end - self.start
+        return tuple(sorted({self.start + round(i * span / units) for i in range(1, units)}
+                            - {self.start, self.end}))
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A window of a scene a clip may be cut from; `core` is what it is about (the line or
-    lines), to be kept whole when the clip is trimmed."""
+    lines), to be kept whole when the clip is trimmed. (A named tuple: a series has tens of
+    thousands, and a frozen dataclass costs several times as much to build.)"""
 
     id: str
     scene_id: int
@@ -71,6 +89,15 @@ class SceneMaterial:
     def length(self) -> int:
         return max(0, self.end - self.start)
 
+    @cached_property
+    def word_points(self) -> tuple[int, ...]:
+        """Every line's word boundaries, line by line."""
+        return tuple(w for line in self.lines for w in line.words)
+
+    @cached_property
+    def _word_set(self) -> frozenset[int]:
+        return frozenset(self.word_points)
+
     def cut_positions(self, a: int, b: int, quality: CutQuality) -> list[tuple[int, int]]:
         """Closed intervals of positions in [a, b] where a cut is at least `quality`."""
         if quality >= CutQuality.MID_WORD:
@@ -86,14 +113,14 @@ class SceneMaterial:
         if cursor <= b:
             allowed.append((cursor, b))
         if quality == CutQuality.WORD:
-            points = [w for line in self.lines for w in line.words if a <= w <= b]
+            points = [w for w in self.word_points if a <= w <= b]
             allowed = _merge(allowed + [(w, w) for w in points])
         return allowed
 
     def quality_of(self, position: int) -> CutQuality:
         for start, end in self.blocks:
             if start < position < end:
-                if any(position in line.words for line in self.lines):
+                if position in self._word_set:
                     return CutQuality.WORD
                 return CutQuality.MID_WORD
         return CutQuality.CLEAN
@@ -109,22 +136,6 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-# A spoken unit whatever the language: a hanzi, or a run of Latin letters or digits (a word).
-_UNIT = re.compile(f"{HAN_CLASS}|[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9]+)*")
-
-
-def _units(text: str) -> int:
-    return len(_UNIT.findall(text))
-
-
-def _line(index: int, start: int, end: int, text: str, speaker: str | None) -> Line:
-    units = max(1, _units(text))
-    span = end - start
-    words = tuple(sorted({start + round(i * span / units) for i in range(1, units)}
-                         - {start, end}))
-    return Line(index, start, end, text, speaker, words)
-
-
 def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
                    max_frames: int) -> SceneMaterial:
     start = clock.frame_at_or_after(scene.start.ms)
@@ -137,49 +148,47 @@ def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
         # (a clean cut) instead of overlapping by a frame; the error is half a frame at most.
         first = max(start, clock.nearest_frame(dialogue.start.seconds))
         last = min(end, clock.nearest_frame(dialogue.end.seconds))
-        if last > first and re.search(r"\w", dialogue.content):
-            lines.append(_line(index, first, last, dialogue.content, dialogue.speaker))
-    lines.sort(key=lambda line: (line.start, line.end))
+        if last > first and _SPOKEN.search(dialogue.content):
+            lines.append(Line(index, first, last, dialogue.content, dialogue.speaker))
+    lines.sort(key=_IN_TIME_ORDER)
     blocks = tuple(_merge([(line.start, line.end) for line in lines]))
-    material = SceneMaterial(scene, chapter_position, start, end, tuple(lines), blocks)
     return SceneMaterial(scene, chapter_position, start, end, tuple(lines), blocks,
-                         tuple(_candidates(material, clock, max_frames)))
+                         tuple(_candidates(scene, chapter_position, start, end, lines, blocks,
+                                           clock.nearest_frame(LINE_PADDING_SECONDS),
+                                           max_frames)))
 
 
-def _candidates(material: SceneMaterial, clock: FrameClock, max_frames: int
+def _candidates(scene: Scene, chapter_position: int, first: int, last: int, lines: list[Line],
+                blocks: tuple[tuple[int, int], ...], pad: int, max_frames: int
                 ) -> list[Candidate]:
-    scene = material.scene
-    pad = clock.nearest_frame(LINE_PADDING_SECONDS)
+    """The windows of a scene spanning frames [first, last): each line, each run of up to
+    MAX_GROUP_LINES lines that fits in a clip, and the silences in clip-long pieces."""
     found: list[Candidate] = []
-
-    def add(kind: str, start: int, end: int, core: tuple[int, int], lines: tuple[int, ...],
-            suffix: str) -> None:
-        if end > start:
-            found.append(Candidate(f"s{scene.id}.{suffix}", scene.id, scene.chapter_id, start,
-                                   end, core, kind, lines,
-                                   (material.chapter_position, start)))
-
-    lines = material.lines
+    scene_id, chapter_id, prefix = scene.id, scene.chapter_id, f"s{scene.id}."
     for i, line in enumerate(lines):
         # Reach into silence around the line, never into the neighbouring lines.
-        before = lines[i - 1].end if i else material.start
-        after = lines[i + 1].start if i + 1 < len(lines) else material.end
+        before = lines[i - 1].end if i else first
+        after = lines[i + 1].start if i + 1 < len(lines) else last
         low = max(min(before, line.start), line.start - pad)
         high = min(max(after, line.end), line.end + pad)
-        add("dialogue", low, high, (line.start, line.end), (line.index,), f"d{line.index}")
+        if high > low:
+            found.append(Candidate(f"{prefix}d{line.index}", scene_id, chapter_id, low, high,
+                                   (line.start, line.end), "dialogue", (line.index,),
+                                   (chapter_position, low)))
         for j in range(i + 1, min(len(lines), i + MAX_GROUP_LINES)):
-            last = lines[j]
-            if last.end - line.start > max_frames:
+            end_line = lines[j]
+            if end_line.end - line.start > max_frames:
                 break
-            after = lines[j + 1].start if j + 1 < len(lines) else material.end
-            high = min(max(after, last.end), last.end + pad)
-            members = tuple(lines[k].index for k in range(i, j + 1))
-            add("dialogue_group", low, high, (line.start, last.end), members,
-                f"g{line.index}-{last.index}")
-    gaps = _silences(material)
+            after = lines[j + 1].start if j + 1 < len(lines) else last
+            high = min(max(after, end_line.end), end_line.end + pad)
+            if high > low:
+                found.append(Candidate(
+                    f"{prefix}g{line.index}-{end_line.index}", scene_id, chapter_id, low, high,
+                    (line.start, end_line.end), "dialogue_group",
+                    tuple(member.index for member in lines[i:j + 1]), (chapter_position, low)))
     action = scene.content_type == SceneContentType.ACTION_DRIVEN
-    for start, end in gaps:
-        if start == material.start:
+    for start, end in _silences(first, last, blocks):
+        if start == first:
             kind = "establishing"
         elif action or not lines:
             kind = "action"
@@ -188,21 +197,24 @@ def _candidates(material: SceneMaterial, clock: FrameClock, max_frames: int
         # A long stretch is offered in pieces of one clip's length, so a segment can take
         # several moments of it instead of one long shot.
         for piece in range(start, end, max_frames):
-            add(kind if piece == start else "action", piece, min(end, piece + max_frames),
-                (piece, piece), (), f"n{piece}")
+            found.append(Candidate(f"{prefix}n{piece}", scene_id, chapter_id, piece,
+                                   min(end, piece + max_frames), (piece, piece),
+                                   kind if piece == start else "action", (),
+                                   (chapter_position, piece)))
     return found
 
 
-def _silences(material: SceneMaterial) -> list[tuple[int, int]]:
-    """The stretches of the scene with no dialogue."""
+def _silences(first: int, last: int, blocks: tuple[tuple[int, int], ...]
+              ) -> list[tuple[int, int]]:
+    """The stretches of [first, last) with no dialogue."""
     gaps: list[tuple[int, int]] = []
-    cursor = material.start
-    for start, end in material.blocks:
+    cursor = first
+    for start, end in blocks:
         if start > cursor:
             gaps.append((cursor, start))
         cursor = max(cursor, end)
-    if material.end > cursor:
-        gaps.append((cursor, material.end))
+    if last > cursor:
+        gaps.append((cursor, last))
     return gaps
 
 

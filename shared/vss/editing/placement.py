@@ -1,20 +1,19 @@
 """Where exactly a clip is cut inside its window.
 
-Given a window, the span it is about (its core) and the lengths it may have, `place` picks the
-cut points: the cleanest cuts first (see `CutQuality`), then the placement that keeps the core
-whole, then the length closest to the one wanted, then the core centred. Exhaustive over the
-intervals of allowed cut positions, which are few for clean cuts.
+Given a window, the span it is about (its core) and the clip's length, `place` picks the cut
+points: the cleanest cuts first (see `CutQuality`), then the placement that keeps the core
+whole, then the core centred. Exhaustive over the intervals of allowed cut positions, which are
+few for clean cuts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vss.editing.material import CutQuality, SceneMaterial
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     start: int
     end: int
     quality: CutQuality  # the worse of its two cuts
@@ -24,46 +23,44 @@ class Placement:
         return self.end - self.start
 
 
-def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int], lo: int,
-          hi: int, target: int, floor: CutQuality = CutQuality.CLEAN) -> Placement | None:
-    """A sub-span of `window` of length in [lo, hi] (as close to `target` as the cuts allow),
-    or None if the window is shorter than `lo`."""
+def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int],
+          length: int) -> Placement | None:
+    """A sub-span of `window` exactly `length` frames long, or None if the window is
+    shorter (the solver has already chosen each clip's length, from what its window can
+    give: `lengths`)."""
     first, last = window
-    hi = min(hi, last - first)
-    lo = max(lo, 1)
-    if lo > hi:
+    if not 1 <= length <= last - first:
         return None
     core_start, core_end = max(first, core[0]), min(last, core[1])
+    centred = core_start - max(0, length - (core_end - core_start)) // 2
     for quality in CutQuality:
-        if quality < floor:
-            continue
         positions = material.cut_positions(first, last, quality)
-        best: tuple[tuple[int, int, int, int], Placement] | None = None
+        best: tuple[int, int, int] | None = None  # (breaks the core, off centre, start)
         for s1, e1 in positions:
             for s2, e2 in positions:
-                if e2 <= s1:
-                    continue
-                shortest, longest = max(s2 - e1, lo), min(e2 - s1, hi)
-                if shortest > longest:
-                    continue
-                length = min(max(target, shortest), longest)
+                # The clip starts in [s1, e1] and ends `length` later in [s2, e2].
                 low, high = max(s1, s2 - length), min(e1, e2 - length)
-                centred = core_start - max(0, length - (core_end - core_start)) // 2
+                if low > high:
+                    continue
                 keep_low, keep_high = max(low, core_end - length), min(high, core_start)
-                keeps = keep_low <= keep_high
-                if keeps:
-                    start = min(max(centred, keep_low), keep_high)
+                if keep_low <= keep_high:
+                    key = (0, *_nearest(centred, keep_low, keep_high))
                 else:
-                    start = min(max(centred, low), high)
-                key = (0 if keeps else 1, abs(length - target), abs(start - centred), start)
-                if best is None or key < best[0]:
-                    best = (key, Placement(start, start + length, quality))
+                    key = (1, *_nearest(centred, low, high))
+                if best is None or key < best:
+                    best = key
         if best is not None:
-            found = best[1]
+            start = best[2]
             # The level searched bounds the cuts; report the cuts as they really fall.
-            worst = max(material.quality_of(found.start), material.quality_of(found.end))
-            return Placement(found.start, found.end, worst)
+            worst = max(material.quality_of(start), material.quality_of(start + length))
+            return Placement(start, start + length, worst)
     return None
+
+
+def _nearest(centred: int, low: int, high: int) -> tuple[int, int]:
+    """(distance from `centred`, start) of the start in [low, high] nearest `centred`."""
+    start = min(max(centred, low), high)
+    return abs(start - centred), start
 
 
 def span_bits(low: int, high: int) -> int:

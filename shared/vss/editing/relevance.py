@@ -14,13 +14,17 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from vss.domain.dataset import Dataset
 from vss.domain.language import HAN_CLASS
 from vss.editing.frames import FrameClock
 from vss.editing.material import Candidate, SceneMaterial
 
-_HAN_RUN = re.compile(f"{HAN_CLASS}+")
+# Every pair of adjacent hanzi, overlapping, in one pass of the regex engine (a Python loop
+# over each run's pairs cost half as much again); a hanzi alone between non-hanzi.
+_HAN_PAIR = re.compile(f"(?=({HAN_CLASS}{HAN_CLASS}))")
+_LONE_HAN = re.compile(f"(?<!{HAN_CLASS}){HAN_CLASS}(?!{HAN_CLASS})")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 _STOP = frozenset({
     "the", "and", "for", "with", "that", "this", "from", "into", "was", "were", "are", "his",
@@ -36,87 +40,147 @@ KIND_PRIOR = {"dialogue": 0.03, "dialogue_group": 0.02, "action": 0.01, "reactio
 
 
 def keywords(text: str) -> frozenset[str]:
-    words: set[str] = set()
-    for run in _HAN_RUN.findall(text):
-        words.update(run[i:i + 2] for i in range(len(run) - 1))
-        if len(run) == 1:
-            words.add(run)
-    words.update(w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP)
-    return frozenset(words)
+    found: list[str] = _HAN_PAIR.findall(text)
+    found += _LONE_HAN.findall(text)
+    latin = _WORD.findall(text)
+    if latin:
+        found += [word for word in map(str.lower, latin) if word not in _STOP]
+    return frozenset(found)
 
 
 _NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
-class Features:
-    # One set per line, shared by every window holding the line: a union per window would
-    # hold most of the memory on long series.
-    lines: tuple[frozenset[str], ...]
-    speakers: frozenset[str]
-    captions: frozenset[str]
-    scene: frozenset[str]
+class _SceneWords:
+    """A scene's keywords, worked out when one of its candidates is ranked. Kept per line,
+    not per window: a window is scored from the lines it holds, and a set per
+    window would hold most of the memory on long series."""
+
+    context: frozenset[str]  # summary, dynamics, highlights, location
+    said: dict[int, frozenset[str]]  # by line index
+    speakers: dict[int, str | None]  # by line index, as the dialogue names them
+    captions: dict[str, frozenset[str]]  # by candidate id: the captions on screen during it
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
+class Scored(NamedTuple):
     candidate: Candidate
     score: float
-    matches: tuple[str, ...]  # what it shares with the narration, for the clip's reason
+    # What it shares with the narration: the speakers it names, the words.
+    named: frozenset[str] = frozenset()
+    shared: frozenset[str] = frozenset()
+
+    @property
+    def matches(self) -> tuple[str, ...]:
+        """For the clip's reason: worked out for the few windows that become clips."""
+        return (*sorted(self.named), *sorted(self.shared))[:6]
+
+
+# Scenes whose keywords are kept: a script cites the scenes of its story in turn (and extends
+# into their neighbours), so the last few hundred serve nearly every ranking; keeping every
+# scene's held a third of the memory of a long series.
+SCENES_KEPT = 512
 
 
 class Relevance:
-    """Keyword features of every candidate, computed once per dataset."""
+    """Keyword features of the dataset's scenes, computed when a scene is first ranked; the
+    last SCENES_KEPT scenes worked out are kept."""
 
     def __init__(self, dataset: Dataset, material: dict[int, SceneMaterial],
                  clock: FrameClock) -> None:
         self.names = sorted({d.speaker.strip() for s in dataset.scenes.values()
                              for d in s.dialogues if d.speaker and len(d.speaker.strip()) > 1},
                             key=lambda name: (-len(name), name))
-        self.features: dict[str, Features] = {}
-        for item in material.values():
-            scene = item.scene
-            context = keywords(" ".join(filter(None, [
-                scene.narrative_summary, scene.character_dynamics, scene.location,
-                *scene.highlights])))
-            by_index = dict(enumerate(scene.dialogues))
-            said = {line.index: keywords(line.text) for line in item.lines}
-            for candidate in item.candidates:
-                spoken = tuple(said[i] for i in candidate.lines)
-                speakers = frozenset(filter(None, (by_index[i].speaker for i in candidate.lines)))
-                captions = [c.content for c in scene.captions
-                            if clock.frame_at_or_before(c.start.ms) < candidate.end
-                            and clock.frame_at_or_after(c.end.ms) > candidate.start]
-                self.features[candidate.id] = Features(
-                    spoken, speakers, keywords(" ".join(captions)) if captions else _NONE,
-                    context)
+        self._material = material
+        self._clock = clock
+        self._kept: dict[int, _SceneWords] = {}  # oldest first
 
     def named(self, narration: str) -> frozenset[str]:
         return frozenset(name for name in self.names if name in narration)
 
+    def _words(self, scene_id: int) -> _SceneWords:
+        found = self._kept.get(scene_id)
+        if found is None:
+            found = self._kept[scene_id] = self._scene_words(self._material[scene_id])
+            if len(self._kept) > SCENES_KEPT:
+                del self._kept[next(iter(self._kept))]
+        return found
+
+    def _scene_words(self, item: SceneMaterial) -> _SceneWords:
+        scene, clock = item.scene, self._clock
+        context = keywords(" ".join(filter(None, [
+            scene.narrative_summary, scene.character_dynamics, scene.location,
+            *scene.highlights])))
+        captions: dict[str, frozenset[str]] = {}
+        for candidate in item.candidates if scene.captions else ():
+            shown = [c.content for c in scene.captions
+                     if clock.frame_at_or_before(c.start.ms) < candidate.end
+                     and clock.frame_at_or_after(c.end.ms) > candidate.start]
+            if shown:
+                captions[candidate.id] = keywords(" ".join(shown))
+        return _SceneWords(context, {line.index: keywords(line.text) for line in item.lines},
+                           {line.index: scene.dialogues[line.index].speaker
+                            for line in item.lines}, captions)
+
     def rank(self, narration: str, candidates: Iterable[Candidate]) -> list[Scored]:
         """The candidates, most relevant first."""
         words = keywords(narration)
-        names = self.named(narration)
-        raw: list[tuple[float, Candidate, tuple[str, ...]]] = []
+        # Each speaker the narration names, as the set a window that hears them shares.
+        named = {name: frozenset((name,)) for name in self.named(narration)}
+        views: dict[int, _SceneView] = {}
+        # (-score, source position, id: the order wanted, compared by the sort itself), ...
+        raw: list[tuple[float, tuple[int, int], str, Candidate, frozenset[str],
+                        frozenset[str]]] = []
         for candidate in candidates:
-            f = self.features[candidate.id]
-            lines = f.lines[0] if len(f.lines) == 1 else frozenset().union(*f.lines)
-            shared_lines = words & lines
-            shared_captions = words & f.captions
-            shared_scene = words & f.scene
-            speaker = names & f.speakers
+            view = views.get(candidate.scene_id)
+            if view is None:
+                view = views[candidate.scene_id] = _SceneView.of(
+                    self._words(candidate.scene_id), words, named)
+            held = candidate.lines
+            if not held:
+                shared_lines = speaker = lines = _NONE
+            elif len(held) == 1:
+                shared_lines, speaker = view.shared[held[0]], view.named[held[0]]
+                lines = view.words.said[held[0]]
+            else:
+                # (Nothing shared is the one empty set: ranked windows keep what they share.)
+                shared_lines = frozenset().union(*(view.shared[i] for i in held)) or _NONE
+                speaker = frozenset().union(*(view.named[i] for i in held)) or _NONE
+                # The lines' keywords together matter only when some are shared.
+                lines = frozenset().union(*(view.words.said[i] for i in held)) \
+                    if shared_lines else _NONE
+            captions = view.words.captions.get(candidate.id, _NONE)
+            shared_captions = words & captions if captions else _NONE
             value = (WEIGHTS["lines"] * _share(shared_lines, lines)
                      + WEIGHTS["speaker"] * (1.0 if speaker else 0.0)
-                     + WEIGHTS["captions"] * _share(shared_captions, f.captions)
-                     + WEIGHTS["scene"] * _share(shared_scene, f.scene)
+                     + WEIGHTS["captions"] * _share(shared_captions, captions)
+                     + view.scene_term
                      + KIND_PRIOR.get(candidate.kind, 0.0))
-            matches = tuple(sorted(speaker)) + tuple(sorted(shared_lines | shared_captions))
-            raw.append((value, candidate, matches[:6]))
-        top = max((value for value, _, _ in raw), default=0.0) or 1.0
-        raw.sort(key=lambda item: (-item[0], item[1].position, item[1].id))
-        return [Scored(candidate, round(value / top, 4), matches)
-                for value, candidate, matches in raw]
+            shared = shared_lines | shared_captions if shared_captions else shared_lines
+            raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
+        raw.sort()
+        top = -raw[0][0] if raw and raw[0][0] else 1.0
+        return [Scored(candidate, round(-negative / top, 4), speaker, shared)
+                for negative, _, _, candidate, speaker, shared in raw]
+
+
+@dataclass(frozen=True, slots=True)
+class _SceneView:
+    """What one narration shares with one scene: its context's term of the score, and the
+    keywords and speakers it shares with each line (the same for every window holding it)."""
+
+    words: _SceneWords
+    scene_term: float
+    shared: dict[int, frozenset[str]]  # by line index
+    named: dict[int, frozenset[str]]  # by line index: the speaker, if the narration names them
+
+    @classmethod
+    def of(cls, scene: _SceneWords, words: frozenset[str], named: dict[str, frozenset[str]]
+           ) -> _SceneView:
+        return cls(scene, WEIGHTS["scene"] * _share(words & scene.context, scene.context),
+                   {index: words & said or _NONE for index, said in scene.said.items()},
+                   {index: named.get(speaker or "", _NONE)
+                    for index, speaker in scene.speakers.items()})
 
 
 def _share(shared: frozenset[str], have: frozenset[str]) -> float:

@@ -22,6 +22,7 @@ from vss.domain.editing_report import (
 )
 from vss.domain.media_time import clip_source_range, frame_rate
 from vss.domain.payloads import EditingServiceParams
+from vss.editing._collector import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
 from vss.editing.report_checks import (
     CLIP_CHECKS,
@@ -39,6 +40,7 @@ _BUCKETS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 8.0)
 _CUT_NAMES = ("clean", "word", "mid_word")
 
 
+@collector_paused()
 def validate(script: EditingScript, dubbing: DubbingScript, dataset: Dataset,
              params: EditingServiceParams) -> EditingReport:
     """Check a finished editing script against its dubbing script and dataset."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
 from vss.domain.dataset import Dataset
 from vss.domain.payloads import EditingServiceParams
+from vss.editing._collector import collector_paused
 from vss.editing.audio import key_line, mode_of
 from vss.editing.frames import FrameClock, segment_frames
 from vss.editing.material import Candidate, CutQuality, SceneMaterial, dataset_material
@@ -40,6 +41,7 @@ class Prepared:
     cited: list[list[Candidate]]
 
 
+@collector_paused()
 def prepare(dubbing: DubbingScript, dataset: Dataset, params: EditingServiceParams
             ) -> Prepared:
     clock = FrameClock(params.fps)
@@ -54,11 +56,13 @@ def prepare(dubbing: DubbingScript, dataset: Dataset, params: EditingServicePara
     return Prepared(clock, solver_params, material, Relevance(dataset, material, clock), cited)
 
 
+@collector_paused()
 def deterministic_rankings(prepared: Prepared, dubbing: DubbingScript) -> list[list[Scored]]:
     return [prepared.relevance.rank(segment.narration, candidates)
             for segment, candidates in zip(dubbing.dubbing_script, prepared.cited, strict=True)]
 
 
+@collector_paused()
 def build_editing_script(
     dubbing: DubbingScript, dataset: Dataset, params: EditingServiceParams,
     prepared: Prepared, rankings: Sequence[Sequence[Scored]], ranking_name: str,

@@ -19,8 +19,9 @@ segment never overlap or touch, and each segment's clips are returned in source 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from vss.editing.material import Candidate, CutQuality, SceneMaterial
 from vss.editing.placement import lengths, place, sums
@@ -46,8 +47,10 @@ class SegmentInput:
     ranked: tuple[Scored, ...]  # the cited scenes' candidates, most relevant first
 
 
-@dataclass(frozen=True)
-class ClipPlan:
+class ClipPlan(NamedTuple):
+    """A clip as the solver plans it (a named tuple: a few are built per segment, and a
+    frozen dataclass costs several times as much to build)."""
+
     scene_id: int
     chapter_id: int
     start: int
@@ -98,9 +101,13 @@ class Solver:
         self.rank_neighbours = rank_neighbours
         self.used = used or UsedRanges()
         self.extent: dict[int, tuple[int, int]] = {}
+        # Each episode's scenes, so that a segment looks only at its own episodes' scenes
+        # (a look at every scene of the series per segment grows with the square).
+        self.episodes: dict[int, list[SceneMaterial]] = {}
         for item in material.values():
             low, high = self.extent.get(item.scene.chapter_id, (item.start, item.end))
             self.extent[item.scene.chapter_id] = (min(low, item.start), max(high, item.end))
+            self.episodes.setdefault(item.scene.chapter_id, []).append(item)
 
     # -- one segment ---------------------------------------------------------------------------
 
@@ -111,14 +118,12 @@ class Solver:
         target = segment.frames
         if target <= 0:
             return plan
-        m, big = self.params.min_frames, self.params.max_frames
+        m = self.params.min_frames
         slots = max(1, target // m)
         low = min(m, target)
         ranked = list(enumerate(segment.ranked, start=1))
-        by_size = sorted(ranked, key=lambda item: (-min(item[1].candidate.length, big),
-                                                   item[0]))
         picks: list[_Pick] = []
-        for pool, long_ok in ((ranked, False), (by_size, False), (ranked, True)):
+        for pool, long_ok in self._pools(ranked):
             attempt = self._greedy(pool, target, slots, low, long_ok, [], "cited")
             if sum(p.capacity for p in attempt) > sum(p.capacity for p in picks):
                 picks = attempt
@@ -144,6 +149,17 @@ class Solver:
                 self.used.add(clip.chapter_id, clip.start, clip.end)
         plan.clips = sorted(clips, key=self._source_order)
         return plan
+
+    def _pools(self, ranked: list[tuple[int, Scored]]
+               ) -> Iterator[tuple[list[tuple[int, Scored]], bool]]:
+        """The orders `solve` takes candidates in, and whether a clip may pass `max_frames`:
+        ranking order; the largest windows first (sorted only when ranking order fell short,
+        which is seldom); ranking order with long clips allowed."""
+        yield ranked, False
+        big = self.params.max_frames
+        yield sorted(ranked, key=lambda item: (-min(item[1].candidate.length, big), item[0])), \
+            False
+        yield ranked, True
 
     def _greedy(self, pool: Sequence[tuple[int, Scored]], need: int, slots: int, low: int,
                 long_ok: bool, earlier: list[_Pick], origin: str) -> list[_Pick]:
@@ -181,10 +197,11 @@ class Solver:
     def _neighbours(self, segment: SegmentInput) -> list[tuple[int, Scored]]:
         """Candidates of the uncited scenes of the cited scenes' episodes, nearest first."""
         cited = [self.material[i] for i in segment.scene_ids if i in self.material]
-        chapters = {item.scene.chapter_id for item in cited}
+        chapters = dict.fromkeys(item.scene.chapter_id for item in cited)
         distance: dict[int, int] = {}
-        for item in self.material.values():
-            if item.scene.chapter_id not in chapters or item.scene.id in segment.scene_ids:
+        # The pool's order does not matter: the ranking orders candidates completely.
+        for item in (item for chapter in chapters for item in self.episodes[chapter]):
+            if item.scene.id in segment.scene_ids:
                 continue
             distance[item.scene.id] = min(
                 max(item.start - c.end, c.start - item.end, 0)
@@ -216,7 +233,7 @@ class Solver:
         for pick, length in zip(picks, chosen, strict=True):
             candidate = pick.scored.candidate
             placed = place(self.material[candidate.scene_id], pick.window, candidate.core,
-                           length, length, length)
+                           length)
             if placed is None:  # cannot happen: the length came from the window itself
                 raise AssertionError(f"no placement of {length} in {pick.window}")
             clips.append(ClipPlan(
@@ -228,25 +245,31 @@ class Solver:
     def _lengths(self, picks: list[_Pick], target: int) -> list[int]:
         """Clean cuts everywhere if they reach the target; else one clip (silence first,
         then the least relevant) may cut between words, then anywhere; else all may."""
+        planned = [p.length for p in picks]
+        for attempt in self._length_options(picks):
+            chosen = _subset_sum(attempt, planned, target)
+            if chosen is not None:
+                return chosen
+        raise AssertionError("lengths within the windows cannot reach the target")
+
+    def _length_options(self, picks: list[_Pick]) -> Iterator[list[int]]:
+        """Each clip's reachable lengths, in the order `_lengths` tries them. Lazy: clean
+        cuts nearly always reach the target, and the lengths with cuts between words (every
+        pair of word boundaries of a window) would otherwise be most of the solver's time."""
         def options(quality: CutQuality) -> list[int]:
             return [lengths(self.material[p.scored.candidate.scene_id], p.window, quality,
                             p.low, p.capacity) for p in picks]
 
         clean = options(CutQuality.CLEAN)
-        tries = [clean]
+        yield clean
         order = sorted(range(len(picks)), key=lambda i: (
             picks[i].scored.candidate.kind in ("dialogue", "dialogue_group"),
             picks[i].scored.score))
         for quality in (CutQuality.WORD, CutQuality.MID_WORD):
             worse = options(quality)
-            tries += [[worse[i] if i == one else clean[i] for i in range(len(picks))]
-                      for one in order]
-            tries.append(worse)
-        for attempt in tries:
-            chosen = _subset_sum(attempt, [p.length for p in picks], target)
-            if chosen is not None:
-                return chosen
-        raise AssertionError("lengths within the windows cannot reach the target")
+            for one in order:
+                yield [worse[i] if i == one else clean[i] for i in range(len(picks))]
+            yield worse
 
     def _hold(self, segment: SegmentInput, clips: list[ClipPlan], frames: int) -> ClipPlan:
         """Freeze the last frame shown; chosen so that reading `frames` frames from it (as a
@@ -261,8 +284,7 @@ class Solver:
         if frame + frames > end:
             frame = max(first, end - frames)
         # The frame must belong to a scene: the nearest scene of the episode that has one.
-        scenes = [item for item in self.material.values()
-                  if item.scene.chapter_id == chapter_id and item.end > item.start]
+        scenes = [item for item in self.episodes.get(chapter_id, ()) if item.end > item.start]
         if scenes:
             item = min(scenes, key=lambda i: (max(i.start - frame, frame - (i.end - 1), 0),
                                               i.scene.id))
@@ -274,13 +296,13 @@ class Solver:
         return (self.material[clip.scene_id].chapter_position, clip.start, clip.end)
 
 
-def _bits(value: int) -> list[int]:
-    found = []
-    while value:
-        low = value & -value
-        found.append(low.bit_length() - 1)
-        value ^= low
-    return found
+def _outward(centre: int, high: int) -> Iterator[int]:
+    """0..high by distance from `centre`, the lower first on a tie."""
+    for distance in range(max(centre, high - centre) + 1):
+        if 0 <= centre - distance <= high:
+            yield centre - distance
+        if distance and 0 <= centre + distance <= high:
+            yield centre + distance
 
 
 def _subset_sum(options: list[int], planned: list[int], target: int) -> list[int] | None:
@@ -293,9 +315,11 @@ def _subset_sum(options: list[int], planned: list[int], target: int) -> list[int
     chosen: list[int] = []
     remaining = target
     for i in range(len(options) - 1, -1, -1):
-        best = min((n for n in _bits(options[i])
-                    if remaining >= n and (layers[i] >> (remaining - n)) & 1),
-                   key=lambda n: (abs(n - planned[i]), n))
+        option, reachable = options[i], layers[i]
+        # Searched outwards from the plan, which is nearly always reachable itself: listing
+        # every length a window can give was a third of the solver's time.
+        best = next(n for n in _outward(planned[i], min(remaining, option.bit_length() - 1))
+                    if (option >> n) & 1 and (reachable >> (remaining - n)) & 1)
         chosen.append(best)
         remaining -= best
     return chosen[::-1]

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from vss.domain.artifacts import DubbingScript
 from vss.domain.payloads import GenerateEditingPayload
 from vss.domain.results import EditingResult
+from vss.editing import collector_paused
 from vss.editing.exports import export_files
 from vss.editing.inputs import check_dubbing, check_params
 from vss.editing.llm_ranking import rank_with_llm
@@ -36,6 +37,9 @@ def _write(ctx: StageContext, name: str, model: BaseModel) -> str:
     return ctx.files.write(name, data, "application/json")
 
 
+# One pause of the collector over the whole stage, not one per step of the core: between
+# the steps a collection would walk everything the steps before had built.
+@collector_paused()
 def run(ctx: StageContext) -> StageOutput:
     payload = ctx.inputs_as(GenerateEditingPayload)
     params = payload.service_params

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,6 +11,7 @@ from tests.support.editing import edge_copy, solve
 from vss.domain.artifacts import DubbingScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.payloads import EditingServiceParams
+from vss.editing import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
 from vss.editing.ranges import UsedRanges
 
@@ -95,3 +98,20 @@ def test_the_totals_name_the_narration_and_the_video_and_agree(blueprint_bytes):
     key_seconds = sum(k.frames for k in keys) / script.fps
     assert abs(script.timeline_duration - script.narration_duration - key_seconds) \
         <= 1 / script.fps
+
+
+def test_the_collector_is_paused_inside_and_left_as_it_was_found():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # a step of the core inside the stage's pause
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

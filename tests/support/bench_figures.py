@@ -1,0 +1,40 @@
+"""Named figures in build/bench.json, each with the machine's load average beside it.
+
+`make bench` runs `tests.bench.run` first, which writes build/bench.json afresh; a benchmark
+after it adds its figures to the same file under their names (`editing.seconds_10000`), so
+one file holds a run's figures. A figure is measured on a shared machine: its load average
+(1, 5 and 15 minutes) and core count are recorded with it, and when it was taken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.support.paths import ROOT
+
+OUTPUT = ROOT / "build" / "bench.json"
+
+
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def figure(value: float, unit: str, **context: float) -> dict[str, Any]:
+    """One measured value, with the load it was measured under (read now: call it as soon as
+    the measurement ends) and any `context` that helps read it (`cpu_seconds=...`)."""
+    return {"value": value, "unit": unit, **context, "load_average": load_average(),
+            "cores": os.cpu_count(),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def record(figures: Mapping[str, dict[str, Any]], path: Path = OUTPUT) -> None:
+    """Add (or replace) named figures in the bench file, keeping whatever else it holds."""
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    existing.update(figures)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
