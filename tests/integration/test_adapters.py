@@ -21,7 +21,7 @@ from vss.adapters.firestore_repos import FirestoreTaskRepository
 from vss.adapters.gcs import GcsBlobStore
 from vss.domain import tasks as rules
 from vss.domain.tasks import TaskType
-from vss.errors import NotFound
+from vss.errors import NotFound, RetryableError
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +66,7 @@ def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskReposit
     task = _task()
     repo.add(task)
     outcomes: list[str] = []
+    gave_up: list[RetryableError] = []
 
     def worker() -> None:
         def take(t: rules.Task) -> rules.Task:
@@ -76,7 +77,10 @@ def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskReposit
             return rules.claim(t, t.current.stage, uuid.uuid4().hex, datetime.now(UTC),
                                timedelta(minutes=1))
 
-        repo.update(task.id, take)
+        try:
+            repo.update(task.id, take)
+        except RetryableError as exc:  # contention outlasted the retries: redelivered later
+            gave_up.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
@@ -86,7 +90,10 @@ def test_concurrent_claims_let_exactly_one_worker_run(repo: FirestoreTaskReposit
     final = repo.get(task.id)
     assert final is not None and final.current.attempts == 1
     # Transactions retried on contention re-run `take`; the committed result is one claim.
-    assert outcomes.count(rules.StageClaim.BUSY) >= 3
+    # Each other worker saw it (BUSY) or, when the emulator's lock timeouts outlast the
+    # retries on a loaded machine, gave up with a retryable error (its message comes back).
+    assert outcomes.count(rules.StageClaim.BUSY) + len(gave_up) >= 3
+    assert len(gave_up) <= 3
 
 
 def test_list_is_scoped_and_paginated(repo: FirestoreTaskRepository):
