@@ -11,7 +11,8 @@ tenant spends per day; every change is written to the audit log. Served by
     context.py    the app's Deps and the audit record of an action
     routes/       one blueprint per page family: login, tenants, tasks, audit, usage,
                   operations (failures and health)
-    charts.py     bar charts as server-drawn SVG geometry (the usage page's cost per day)
+    charts.py     server-drawn SVG geometry: the usage page's cost per day, the task page's
+                  editing strip
 """
 
 from vss.console.app import create_console

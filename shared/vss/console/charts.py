@@ -1,4 +1,5 @@
-"""Bar charts drawn on the server as SVG geometry for a template: no JavaScript, and no `style`
+"""Charts drawn on the server as SVG geometry for a template (the usage page's bar chart, the
+task page's editing strip): no JavaScript, and no `style`
 attribute (the console's CSP allows its stylesheet alone; colours and fonts are classes in
 console.css, positions are SVG attributes)."""
 
@@ -6,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from vss.domain.artifacts import EditingScript
 
 WIDTH, HEIGHT = 720, 240  # the viewBox; the stylesheet scales the drawing to the page
 LEFT, RIGHT, TOP, BOTTOM = 80, 8, 12, 28  # room for the value labels and the day labels
@@ -62,3 +65,38 @@ def bar_chart(values: Sequence[tuple[str, float]], show: Callable[[float], str])
         y_labels.append(Label(x=LEFT - 6, y=TOP + 4, text=show(top)))
     return BarChart(width=WIDTH, height=HEIGHT, bars=bars, x_labels=x_labels,
                     y_labels=y_labels, baseline=baseline, left=LEFT, top=TOP)
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str  # "narration" | "key-line"
+    start: float  # seconds on the timeline
+    duration: float
+    x: float  # percent of the strip's width
+    width: float
+    label: str
+
+
+def timeline_spans(script: EditingScript) -> list[Span]:
+    """The editing script as a strip for the task page: each segment's narration and the key
+    lines it pauses for, placed by their time on the timeline (the review page's layout).
+    Spans of every segment and key line; a script without timeline positions is laid end
+    to end in its order."""
+    spans: list[tuple[str, float, float, str]] = []
+    cursor = 0.0
+    for number, segment in enumerate(script.editing_script, start=1):
+        start = segment.timeline_start if segment.timeline_start is not None else cursor
+        spans.append(("narration", start, segment.narration_duration,
+                      f"Segment {number}: {segment.narration[:60]}"))
+        cursor = start + segment.narration_duration
+        for line in segment.key_lines:
+            line_start = line.timeline_start if line.timeline_start is not None else cursor
+            spans.append(("key-line", line_start, line.duration,
+                          f"Key line after segment {number} (scene {line.scene_id})"))
+            cursor = line_start + line.duration
+    total = max((start + length for _, start, length, _ in spans), default=0.0)
+    if total <= 0:
+        return []
+    return [Span(kind, start, length, round(100 * start / total, 3),
+                max(round(100 * length / total, 3), 0.1), label)
+            for kind, start, length, label in spans]

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from vss.app_deps import app_deps
+from vss.console.charts import Span, timeline_spans
 from vss.console.context import record
-from vss.console.strip import Bar, timeline_bars
 from vss.domain.artifacts import EditingScript
 from vss.domain.ids import is_valid_id
 from vss.domain.results import ArtifactDigest, EditingResult
@@ -87,7 +87,7 @@ def show(task_id: str) -> str:
     return render_template("task.html", title=f"Task {task.id}", task=task,
                            artifacts=_artifact_links(task),
                            segments=[(s, _synthesized(s)) for s in segments],
-                           bars=_editing_bars(task))
+                           bars=_editing_spans(task))
 
 
 @bp.post("/tasks/<task_id>/resume")
@@ -123,7 +123,7 @@ def _synthesized(segment: Segment) -> SynthesizedSegmentOutput | None:
         return None
 
 
-def _editing_bars(task: Task) -> list[Bar]:
+def _editing_spans(task: Task) -> list[Span]:
     """The editing script's strip, when the task made one."""
     result = task.results.get(Stage.EDITING)
     if not isinstance(result, EditingResult):
@@ -131,7 +131,7 @@ def _editing_bars(task: Task) -> list[Bar]:
     d = app_deps()
     bucket, blob = location(d, task.tenant_id, result.output_file_path)
     try:
-        return timeline_bars(EditingScript.model_validate_json(d.blobs.read(bucket, blob)))
+        return timeline_spans(EditingScript.model_validate_json(d.blobs.read(bucket, blob)))
     except (NotFound, ValidationError):  # expired with its retention, or not ours to draw
         return []
 
