@@ -3,6 +3,7 @@ extra environment of each emulator, of the Eventarc bridge and of every function
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,12 +39,17 @@ class Component:
         return self.source is None or self.source.is_file()
 
 
-def components(cfg: Config, topology: Topology = TOPOLOGY) -> list[Component]:
-    """Every component, in start-up order: emulators, the bridge, the functions."""
+def components(cfg: Config, topology: Topology = TOPOLOGY,
+               env: Mapping[str, str] | None = None) -> list[Component]:
+    """Every component, in start-up order: emulators, the bridge, the functions, the push
+    relay (last: it delivers to functions). `env` is the stack's environment (the process's
+    own by default): it may change a function's concurrency."""
+    env = os.environ if env is None else env
     return [
         *(emulator_component(cfg, emulator, topology) for emulator in topology.emulators),
         bridge_component(cfg, topology),
-        *(function_component(cfg, function) for function in topology.functions),
+        *(function_component(cfg, function, env) for function in topology.functions),
+        relay_component(cfg, topology, env),
     ]
 
 
@@ -111,7 +117,30 @@ def bridge_component(cfg: Config, topology: Topology) -> Component:
     return Component(name, command, port, partial(probes.port_open, port))
 
 
-def function_component(cfg: Config, function: Function) -> Component:
+def relay_component(cfg: Config, topology: Topology, env: Mapping[str, str]) -> Component:
+    name = topology.relay.name
+    port = cfg.ports[name]
+    relays = [
+        f"{s.name}={cfg.url(s.push_to)}/={_push_window(topology.function(s.push_to), env)}"
+        f"={s.ack_deadline_seconds}"
+        for s in topology.subscriptions if s.relayed
+    ]
+    command = [sys.executable, str(REPO / "emulators" / "push_relay.py"), "--port", str(port),
+               "--project", cfg.project, *(part for r in relays for part in ("--relay", r))]
+    return Component(name, command, port, partial(probes.port_open, port))
+
+
+def _push_window(function: Function, env: Mapping[str, str]) -> int:
+    # Production's push window grows to what the endpoint accepts: its concurrency.
+    concurrency = function.concurrency(env)
+    if concurrency is None:
+        raise StackError(f"{function.name}: a relayed subscription's endpoint needs a "
+                         "max_concurrency, the push window")
+    return concurrency
+
+
+def function_component(cfg: Config, function: Function,
+                       env: Mapping[str, str] | None = None) -> Component:
     port = cfg.ports[function.name]
     flags = {
         "--source": str(function.source),
@@ -128,6 +157,8 @@ def function_component(cfg: Config, function: Function) -> Component:
     )
     # functions-framework serves one worker process with THREADS threads: the requests the
     # function handles at once.
-    env = {} if function.max_concurrency is None else {"THREADS": str(function.max_concurrency)}
-    env[LEDGER_ENV] = str(LEDGER_DIR / f"{function.name}.jsonl")
-    return Component(function.name, command, port, probe, source=REPO / function.source, env=env)
+    concurrency = function.concurrency(os.environ if env is None else env)
+    extra = {} if concurrency is None else {"THREADS": str(concurrency)}
+    extra[LEDGER_ENV] = str(LEDGER_DIR / f"{function.name}.jsonl")
+    return Component(function.name, command, port, probe, source=REPO / function.source,
+                     env=extra)

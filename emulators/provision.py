@@ -56,7 +56,9 @@ def subscription_request(cfg: Config, subscription: Subscription) -> pubsub_v1.t
     return pubsub_v1.types.Subscription(
         name=paths.subscription_path(cfg.project, subscription.name),
         topic=paths.topic_path(cfg.project, subscription.topic),
-        push_config=pubsub_v1.types.PushConfig(push_endpoint=cfg.url(subscription.push_to) + "/"),
+        # A relayed subscription is pulled by the push relay, which pushes it (topology.PushRelay).
+        push_config=None if subscription.relayed else pubsub_v1.types.PushConfig(
+            push_endpoint=cfg.url(subscription.push_to) + "/"),
         ack_deadline_seconds=subscription.ack_deadline_seconds,
         retry_policy=pubsub_v1.types.RetryPolicy(
             minimum_backoff=duration_pb2.Duration(seconds=retry.minimum_backoff_seconds),

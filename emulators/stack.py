@@ -1,4 +1,5 @@
-"""The local stack: official emulators, the Eventarc bridge and the functions, one process each.
+"""The local stack: official emulators, the Eventarc bridge, the functions and the push relay,
+one process each.
 
     .venv/bin/python emulators/stack.py up|down|status
 

@@ -14,7 +14,7 @@ Every port is a base port; `VSS_PORT_OFFSET` moves them all (see `config.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -82,12 +82,28 @@ class Bridge:
 
 
 @dataclass(frozen=True)
+class PushRelay:
+    """The local stand-in for Pub/Sub's push delivery where an endpoint serves more than two
+    requests at once (push_relay.py).
+
+    The emulator pushes each subscription through two serial loops: at most two requests in
+    flight, where production widens its push window to what the endpoint accepts. A `relayed`
+    subscription is created as a pull subscription, and the relay pushes its messages with as
+    many in flight as its endpoint's concurrency.
+    """
+
+    name: str
+    base_port: int
+
+
+@dataclass(frozen=True)
 class Function:
     """One functions/<name>/main.py, run under functions-framework.
 
     `name` is also the component name and the key in Terraform's `local.functions`.
     `max_concurrency` bounds the requests it serves at once (its functions-framework threads;
-    None keeps functions-framework's default, four per CPU), e.g. to stay within an API quota.
+    None keeps functions-framework's default, four per CPU), e.g. to stay within an API quota;
+    `concurrency_env` names the setting that changes it when the stack starts.
     `health_path` is a route that must answer 200 once it is up; without one, an open port is
     enough.
     """
@@ -98,6 +114,13 @@ class Function:
     base_port: int
     max_concurrency: int | None = None
     health_path: str | None = None
+    concurrency_env: str | None = None
+
+    def concurrency(self, env: Mapping[str, str]) -> int | None:
+        """The requests it serves at once in a stack started with `env`."""
+        if self.concurrency_env and env.get(self.concurrency_env):
+            return int(env[self.concurrency_env])
+        return self.max_concurrency
 
     @property
     def source(self) -> PurePosixPath:
@@ -143,7 +166,9 @@ class DeadLetter:
 class Subscription:
     """A push subscription: messages of `topic` are POSTed to the component `push_to`.
 
-    `local_only` says why production has no such subscription (None: it has).
+    `local_only` says why production has no such subscription (None: it has). A `relayed`
+    subscription is pushed locally by the push relay, with as many requests in flight as its
+    endpoint serves (see PushRelay); production pushes it like any other.
     """
 
     name: str
@@ -153,6 +178,7 @@ class Subscription:
     retry: RetryPolicy
     dead_letter: DeadLetter | None = None
     local_only: str | None = None
+    relayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +198,7 @@ class Topology:
 
     emulators: tuple[Emulator, ...]
     bridge: Bridge
+    relay: PushRelay
     functions: tuple[Function, ...]
     buckets: tuple[Bucket, ...]
     topics: tuple[Topic, ...]
@@ -180,7 +207,8 @@ class Topology:
 
     def base_ports(self) -> dict[str, int]:
         """Component name -> port before VSS_PORT_OFFSET."""
-        return {c.name: c.base_port for c in (*self.emulators, self.bridge, *self.functions)}
+        components = (*self.emulators, self.bridge, *self.functions, self.relay)
+        return {c.name: c.base_port for c in components}
 
     def function(self, name: str) -> Function:
         return _one([f for f in self.functions if f.name == name], f"function {name!r}")
@@ -226,13 +254,15 @@ TOPOLOGY = Topology(
         Emulator("gcs", 4443),
     ),
     bridge=Bridge("eventarc_bridge", 8089, topic=NOTIFICATIONS_TOPIC, bucket=UPLOADS_BUCKET),
+    relay=PushRelay("push_relay", 8088),
     functions=(
         Function("api", "api", Trigger.HTTP, 8090, health_path="/api/v1/health/"),
         Function("on_upload", "on_upload", Trigger.STORAGE, 8091),
         Function("stage_worker", "stage_worker", Trigger.PUSH, 8092),
         Function("deadline", "deadline_check", Trigger.HTTP, 8093),
         Function("dead_letter", "on_dead_letter", Trigger.PUSH, 8094),
-        Function("tts_worker", "tts_worker", Trigger.PUSH, 8095, max_concurrency=TTS_CONCURRENCY),
+        Function("tts_worker", "tts_worker", Trigger.PUSH, 8095, max_concurrency=TTS_CONCURRENCY,
+                 concurrency_env="VSS_TTS_CONCURRENCY"),
         # The login page answers 200 without a session once VSS_CONSOLE_SECRET is set (503
         # without it), so the probe also proves the stack gave the console its secret.
         Function("console", "console", Trigger.HTTP, 8096, health_path="/console/login"),
@@ -259,10 +289,12 @@ TOPOLOGY = Topology(
         ),
         # One message per dubbing segment. Pub/Sub waits as long as production does for a
         # synthesis of up to two minutes (tts_worker's timeout + 30 s); a segment that keeps
-        # failing is dead-lettered, and dead_letter fails its task naming the segment.
+        # failing is dead-lettered, and dead_letter fails its task naming the segment. Relayed:
+        # the fan-out runs as many segments at once as tts_worker serves, as in production.
         Subscription(
             "vss-segments-push", SEGMENTS_TOPIC, push_to="tts_worker", ack_deadline_seconds=150,
             retry=LOCAL_RETRY, dead_letter=DeadLetter(SEGMENTS_DEAD_TOPIC, MAX_DELIVERY_ATTEMPTS),
+            relayed=True,
         ),
         Subscription(
             "vss-segments-dead-push", SEGMENTS_DEAD_TOPIC, push_to="dead_letter",

@@ -59,7 +59,8 @@ def _production(subscriptions: tuple[Subscription, ...]) -> dict[str, Subscripti
 
 def test_components_have_distinct_names_and_ports():
     ports = TOPOLOGY.base_ports()
-    names = [c.name for c in (*TOPOLOGY.emulators, TOPOLOGY.bridge, *TOPOLOGY.functions)]
+    names = [c.name for c in (*TOPOLOGY.emulators, TOPOLOGY.bridge, *TOPOLOGY.functions,
+                                TOPOLOGY.relay)]
     assert len(names) == len(ports), Counter(names)
     assert len(set(ports.values())) == len(ports), ports
 

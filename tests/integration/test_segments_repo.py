@@ -92,7 +92,7 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
         token = tokens[index]
         if repo.finish(task.id, PLAN, index,
                        lambda s: finish_segment(s, token, {"i": index},
-                                                Usage(tts_characters=10), []),
+                                                Usage(tts_characters=10), [], datetime.now(UTC)),
                        Usage(tts_characters=10)):
             with lock:
                 finished.append(index)

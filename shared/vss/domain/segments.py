@@ -8,7 +8,7 @@ can record the segment's output. The last one to finish moves the task on to ass
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,7 @@ class Segment(Lease):
     artifacts: list[ArtifactDigest] = Field(
         default_factory=list, description="The files the winning attempt wrote.")
     usage: Usage = NO_USAGE
+    finished_at: datetime | None = None
     expire_at: datetime | None = None
 
 
@@ -96,13 +97,27 @@ def waits_on_segments(task: Task) -> bool:
 
 
 def finish_segment(segment: Segment, token: str, output: dict[str, Any],
-                   usage: Usage, artifacts: list[ArtifactDigest]) -> Segment:
+                   usage: Usage, artifacts: list[ArtifactDigest], now: datetime) -> Segment:
     """Attempt `token`'s output; a stale attempt (another holds it, or it is done) changes
     nothing."""
     if not segment.holds(token):
         return segment
-    return segment.ended(token).model_copy(update={"output": output, "usage": usage,
-                                                   "artifacts": artifacts})
+    return segment.ended(token).model_copy(update={
+        "output": output, "usage": usage, "artifacts": artifacts, "finished_at": now})
+
+
+def stalled_segments(segments: list[Segment], now: datetime, idle: timedelta
+                     ) -> list[Segment]:
+    """The segments whose message may be lost: those nobody works on, once the whole fan-out
+    has stood still for `idle` (no segment under a live lease, none finished within it).
+
+    While the fan-out moves, a queued segment is waiting its turn in the subscription's
+    backlog (Pub/Sub keeps a published message until it is acknowledged or dead-lettered),
+    so publishing it again would only queue a duplicate behind it: at every watchdog period,
+    as many duplicates as segments waiting."""
+    moving = any(s.is_live(now) or (s.finished_at is not None and now - s.finished_at < idle)
+                 for s in segments)
+    return [] if moving else [s for s in segments if s.is_stalled(now)]
 
 
 def exhausted_error(segment: Segment) -> TaskError:

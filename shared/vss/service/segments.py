@@ -25,6 +25,7 @@ from vss.domain.segments import (
     exhausted_error,
     finish_segment,
     segment_claim_decision,
+    stalled_segments,
     waits_on_segments,
 )
 from vss.domain.tasks import Task, TaskError, TaskStatus
@@ -78,10 +79,11 @@ def publish_current(deps: Deps, task: Task) -> None:
 
 
 def republish_stalled(deps: Deps, task: Task) -> int:
-    """Publish again every segment that nobody is working on: queued, or running under a
-    lease that ran out. A duplicate of a message still on its way is dropped by the claim."""
-    now = deps.clock()
-    stalled = [s for s in _segments(deps, task) if s.is_stalled(now)]
+    """Publish again every segment that nobody is working on (queued, or running under a
+    lease that ran out) once the fan-out stood still for a watchdog period. A duplicate of a
+    message still on its way is dropped by the claim."""
+    idle = timedelta(seconds=deps.settings.watchdog_seconds)
+    stalled = stalled_segments(_segments(deps, task), deps.clock(), idle)
     for segment in stalled:
         _publish(deps, task, segment.index)
     if stalled:
@@ -163,7 +165,8 @@ class SegmentWork:
         usage = spent + output.usage
         finished = self.deps.segments.finish(
             m.task_id, m.plan, m.index,
-            lambda s: finish_segment(s, token, output.output, usage, output.artifacts), usage)
+            lambda s: finish_segment(s, token, output.output, usage, output.artifacts,
+                                     self.deps.clock()), usage)
         if finished:  # the fan-in's increments charged the task
             charge_tenant(self.deps, self.task, usage)
         else:  # stale: charge what it spent all the same
