@@ -55,6 +55,8 @@ def local_env(cfg: Config, topology: Topology = TOPOLOGY, *, console_secret: str
         "VSS_API_URL": cfg.url("api"),
         # Where an operator opens the console (tests and the CLI's users; not a setting).
         "VSS_CONSOLE_URL": cfg.url("console") + "/console/",
+        # The push relay's counters (benchmarks; not a setting).
+        "VSS_PUSH_RELAY_URL": cfg.url(topology.relay.name) + "/",
         "VSS_STAGES_TOPIC": STAGES_TOPIC,
         "VSS_SEGMENTS_TOPIC": SEGMENTS_TOPIC,
         "VSS_UPLOADS_BUCKET": UPLOADS_BUCKET,

@@ -4,11 +4,12 @@ The Pub/Sub emulator pushes each subscription's messages through two serial loop
 endpoint never sees more than two requests at once, whatever it serves. Production Pub/Sub
 widens its push window while the endpoint answers 2xx and narrows it on errors, so a Cloud Run
 service gets as many requests at once as it accepts (the TTS worker: `VSS_TTS_CONCURRENCY`).
-The relay reads a pull subscription of the emulator with the real client library (streaming
-pull, at most WINDOW messages outstanding) and POSTs each message to the endpoint in the push
-envelope the emulator and production send. A 2xx acks it; anything else, or no answer within
-the subscription's ack deadline, nacks it, and the emulator's retry and dead-letter policies
-apply as they do to a push.
+The relay runs WINDOW loops over a pull subscription of the emulator, as the emulator's own push
+loops do: pull one message (with the real client library), POST it to the endpoint in the push
+envelope the emulator and production send, then ack it on a 2xx or nack it on anything else or
+no answer within the ack deadline; the emulator's retry and dead-letter policies apply as they
+do to a push. (Unary pulls, not a streaming pull: the emulator keeps sending to the stream of a
+relay that was killed, so a restarted relay would wait out the ack deadline.)
 
     .venv/bin/python emulators/push_relay.py --port 8088 --project P \\
         --relay vss-segments-push=http://127.0.0.1:8095/=4=150
@@ -23,16 +24,16 @@ import base64
 import json
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
-from google.cloud.pubsub_v1.subscriber.message import Message
-from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
+from google.pubsub_v1.types import ReceivedMessage
 
 log = logging.getLogger("push_relay")
 
@@ -61,10 +62,16 @@ class Counters:
     nacked: int = 0
 
 
-def envelope(message: Message, subscription_path: str) -> dict[str, Any]:
+# How long a loop waits before pulling again from an empty subscription (the emulator's own
+# push loops wait 100 ms).
+IDLE_S = 0.05
+
+
+def envelope(received: ReceivedMessage, subscription_path: str) -> dict[str, Any]:
     """The JSON body Pub/Sub pushes: the message with both spellings of its id and publish
-    time (as the emulator and production send them), the subscription and, because the
+    time (as the emulator and production send them), the subscription and, when the
     subscription has a dead-letter policy, the delivery attempt."""
+    message = received.message
     published = _push_time(message.publish_time)
     body: dict[str, Any] = {
         "message": {
@@ -75,8 +82,8 @@ def envelope(message: Message, subscription_path: str) -> dict[str, Any]:
         },
         "subscription": subscription_path,
     }
-    if message.delivery_attempt is not None:
-        body["deliveryAttempt"] = message.delivery_attempt
+    if received.delivery_attempt:
+        body["deliveryAttempt"] = received.delivery_attempt
     return body
 
 
@@ -85,20 +92,46 @@ def _push_time(when: datetime) -> str:
 
 
 class Deliverer:
-    """Pushes one relay's messages and keeps its counters."""
+    """Pushes one relay's messages on WINDOW threads and keeps its counters."""
 
-    def __init__(self, relay: Relay, subscription_path: str) -> None:
-        self.relay, self.path = relay, subscription_path
+    def __init__(self, project: str, relay: Relay) -> None:
+        self.relay = relay
+        self.subscriber = pubsub_v1.SubscriberClient()
+        self.path = self.subscriber.subscription_path(project, relay.subscription)
         self.counters = Counters()
         self._lock = threading.Lock()
         self._session = requests.Session()
 
-    def __call__(self, message: Message) -> None:
+    def start(self) -> None:
+        for slot in range(self.relay.window):
+            threading.Thread(target=self._loop, daemon=True,
+                             name=f"{self.relay.subscription}-{slot}").start()
+        log.info("relaying %s to %s, %s at once", self.relay.subscription,
+                 self.relay.endpoint, self.relay.window)
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                # An empty pull that waits is not woken by a publish on the emulator: ask,
+                # and look again shortly, as the emulator's push loops do.
+                pulled = self.subscriber.pull(request={
+                    "subscription": self.path, "max_messages": 1, "return_immediately": True,
+                }, timeout=30).received_messages
+            except gexc.GoogleAPICallError as exc:
+                log.warning("%s: pull failed: %s", self.relay.subscription, exc)
+                pulled = []
+            if not pulled:
+                time.sleep(IDLE_S)
+                continue
+            self._deliver(pulled[0])
+
+    def _deliver(self, received: ReceivedMessage) -> None:
         with self._lock:
             self.counters.in_flight += 1
             self.counters.peak = max(self.counters.peak, self.counters.in_flight)
+        delivered = False
         try:
-            delivered = self._push(message)
+            delivered = self._push(received)
         finally:
             with self._lock:
                 self.counters.in_flight -= 1
@@ -106,12 +139,17 @@ class Deliverer:
                     self.counters.acked += 1
                 else:
                     self.counters.nacked += 1
-        if delivered:
-            message.ack()
-        else:
-            message.nack()
+        try:
+            if delivered:
+                self.subscriber.acknowledge(subscription=self.path, ack_ids=[received.ack_id])
+            else:  # redelivered after the subscription's retry backoff
+                self.subscriber.modify_ack_deadline(
+                    subscription=self.path, ack_ids=[received.ack_id], ack_deadline_seconds=0)
+        except gexc.GoogleAPICallError as exc:  # redelivered after the ack deadline
+            log.warning("%s: ack failed: %s", self.relay.subscription, exc)
 
-    def _push(self, message: Message) -> bool:
+    def _push(self, received: ReceivedMessage) -> bool:
+        message = received.message
         headers = {
             "Content-Type": "application/json",
             "x-goog-pubsub-message-id": message.message_id,
@@ -120,30 +158,12 @@ class Deliverer:
         }
         try:
             response = self._session.post(
-                self.relay.endpoint, data=json.dumps(envelope(message, self.path)),
+                self.relay.endpoint, data=json.dumps(envelope(received, self.path)),
                 headers=headers, timeout=self.relay.ack_deadline_seconds)
         except requests.RequestException as exc:
             log.warning("%s: endpoint unreachable: %s", self.relay.subscription, exc)
             return False
         return 200 <= response.status_code < 300
-
-
-def start(project: str, relay: Relay) -> Deliverer:
-    """Stream `relay`'s subscription into its endpoint, on threads of its own."""
-    subscriber = pubsub_v1.SubscriberClient()
-    path = subscriber.subscription_path(project, relay.subscription)
-    deliverer = Deliverer(relay, path)
-    subscriber.subscribe(
-        path, deliverer,
-        flow_control=pubsub_v1.types.FlowControl(
-            max_messages=relay.window,
-            # Production redelivers a push unanswered within the ack deadline; so does a
-            # lease that is not extended past it.
-            max_lease_duration=relay.ack_deadline_seconds),
-        scheduler=ThreadScheduler(ThreadPoolExecutor(
-            max_workers=relay.window, thread_name_prefix=relay.subscription)))
-    log.info("relaying %s to %s, %s at once", relay.subscription, relay.endpoint, relay.window)
-    return deliverer
 
 
 def serve_counters(port: int, deliverers: list[Deliverer]) -> ThreadingHTTPServer:
@@ -171,7 +191,9 @@ def main() -> None:
                         help="SUBSCRIPTION=ENDPOINT=WINDOW=ACK_DEADLINE_SECONDS")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    deliverers = [start(args.project, relay) for relay in args.relay]
+    deliverers = [Deliverer(args.project, relay) for relay in args.relay]
+    for deliverer in deliverers:
+        deliverer.start()
     serve_counters(args.port, deliverers).serve_forever()
 
 

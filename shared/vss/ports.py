@@ -121,15 +121,10 @@ class SegmentRepository(Protocol):
         """Apply `change` to one segment in a transaction; return (before, after). Raise
         `NotFound` if it is missing."""
         ...
-    def finish(
-        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
-        usage: Usage,
-    ) -> bool:
-        """The fan-in step, in one transaction: apply `change`, which marks the segment done
-        or, for a stale attempt or a finished segment, returns it unchanged (the same object);
-        if it changed, add one to the task's `progress.done` and `usage` to its usage, as
-        increments (the task is written, never read: finishing segments do not contend for
-        it). Return whether this call finished the segment."""
+    def count_done(self, task_id: str, plan: str) -> int:
+        """How many of the plan's segments are done, counted from their documents (an
+        aggregation query: one index read per thousand segments, and no document that every
+        finishing segment writes)."""
         ...
 
 

@@ -90,21 +90,21 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
 
     def finish(index: int) -> None:
         token = tokens[index]
-        if repo.finish(task.id, PLAN, index,
-                       lambda s: finish_segment(s, token, {"i": index},
-                                                Usage(tts_characters=10), [], datetime.now(UTC)),
-                       Usage(tts_characters=10)):
+        before, after = repo.update(task.id, PLAN, index, lambda s: finish_segment(
+            s, token, {"i": index}, Usage(tts_characters=10), [], datetime.now(UTC)))
+        if after is not before:
             with lock:
                 finished.append(index)
-        # Then, as the TTS worker does, whoever reads all done starts the waiting stage (in a
-        # transaction, so only one of them does).
-        seen = tasks.get(task.id)
-        if seen is None or seen.progress is None or seen.progress.done < seen.progress.total \
-                or seen.current.state != "waiting":
+        # Then, as the TTS worker does (vss.service.segments.fan_in), whoever counts every
+        # segment done starts the waiting stage with what they spent (in a transaction, so
+        # only one of them does).
+        done = repo.count_done(task.id, PLAN)
+        if done < N:
             return
-        before, after = tasks.update(task.id, lambda t: rules.start_when_fanned_in(
-            t, datetime.now(UTC)))
-        if before.current.state == "waiting" and after.current.state == "queued":
+        spent = sum((s.usage for s in repo.list_for_task(task.id, PLAN)), NO_USAGE)
+        before_task, after_task = tasks.update(task.id, lambda t: rules.start_when_fanned_in(
+            t, PLAN, done, spent, datetime.now(UTC)))
+        if before_task.current.state == "waiting" and after_task.current.state == "queued":
             with lock:
                 transitions.append(index)
 
@@ -115,6 +115,6 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
     final = FirestoreTaskRepository(db).get(task.id)
     assert final is not None and final.progress is not None
     assert final.progress.done == N and final.current.state == "queued"
-    assert final.usage.tts_characters == 10 * N
+    assert final.spent.tts_characters == 10 * N and final.usage.is_zero
     assert sorted(finished) == list(range(N)) and len(transitions) == 1
     assert all(s.state == LeaseState.DONE for s in repo.list_for_task(task.id, PLAN))

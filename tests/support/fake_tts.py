@@ -36,6 +36,8 @@ class TtsCall:
     path: str
     body: dict[str, Any]
     status: int
+    started: float = 0.0  # time.time() when the request arrived and when it was answered
+    answered: float = 0.0
 
     @property
     def text(self) -> str:
@@ -74,14 +76,15 @@ class FakeTts(LoopbackServer):
     def succeeded(self) -> list[TtsCall]:
         return [c for c in self.calls if c.status == 200]
 
-    def _answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _answer(self, path: str, body: dict[str, Any], started: float
+                ) -> tuple[int, dict[str, Any]]:
         text = str(body.get("input", {}).get("text", ""))
         with self._lock:
             status = self._burst.popleft() if self._burst else 200
             for marker, refused in self._refuse.items():
                 if marker in text:
                     status = refused
-            self.calls.append(TtsCall(path, body, status))
+            self.calls.append(TtsCall(path, body, status, started, time.time()))
         if not path.rstrip("/").endswith("text:synthesize"):
             return 404, _error(404, f"FakeTts: no route {path}")
         if status != 200:
@@ -103,6 +106,7 @@ class FakeTts(LoopbackServer):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
+                started = time.time()
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b"{}"
                 try:
@@ -111,7 +115,7 @@ class FakeTts(LoopbackServer):
                     body = {}
                 if fake.latency_s:
                     time.sleep(fake.latency_s)
-                status, answer = fake._answer(self.path.split("?", 1)[0], body)
+                status, answer = fake._answer(self.path.split("?", 1)[0], body, started)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")

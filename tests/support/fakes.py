@@ -24,6 +24,7 @@ from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
+from vss.domain.leases import LeaseState
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import NO_USAGE, TenantDay, Usage, utc_day
@@ -154,8 +155,7 @@ class FakeFunctionStarts:
 
 
 class FakeSegmentRepository:
-    """Segments beside the fake tasks, one set per plan; `finish` counts on the task as the
-    increments do."""
+    """Segments beside the fake tasks, one set per plan."""
 
     def __init__(self, tasks: FakeTaskRepository) -> None:
         self.tasks = tasks
@@ -181,19 +181,8 @@ class FakeSegmentRepository:
         self.docs[(task_id, plan, index)] = change(before)
         return before, self.docs[(task_id, plan, index)]
 
-    def finish(self, task_id: str, plan: str, index: int,
-               change: Callable[[Segment], Segment], usage: Usage) -> bool:
-        segment = self._get(task_id, plan, index)
-        after = change(segment)
-        if after is segment:
-            return False
-        self.docs[(task_id, plan, index)] = after
-        task = self.tasks.docs[task_id]
-        assert task.progress is not None
-        self.tasks.docs[task_id] = task.model_copy(update={
-            "progress": task.progress.model_copy(update={"done": task.progress.done + 1}),
-            "usage": task.usage + usage})
-        return True
+    def count_done(self, task_id: str, plan: str) -> int:
+        return sum(s.state == LeaseState.DONE for s in self.list_for_task(task_id, plan))
 
 
 class FakeAssetRepository:

@@ -75,8 +75,8 @@ def assert_ledger_holds_what_tasks_were_charged(deps: Deps) -> None:
     stored, _ = deps.tasks.list_all(limit=10_000)
     charged: dict[str, Usage] = {}
     for task in stored:
-        if not task.usage.is_zero:
-            charged[task.tenant_id] = charged.get(task.tenant_id, NO_USAGE) + task.usage
+        if not task.spent.is_zero:
+            charged[task.tenant_id] = charged.get(task.tenant_id, NO_USAGE) + task.spent
     ledger: dict[str, Usage] = {}
     for day in deps.usage.days(date(2000, 1, 1), date(2100, 1, 1)):
         ledger[day.tenant_id] = ledger.get(day.tenant_id, NO_USAGE) + day.usage

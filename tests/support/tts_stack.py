@@ -13,10 +13,15 @@ from tests.support.stack import function_pid, restart_stack, wait_until
 
 
 def _restart_tts_worker(**env: str) -> None:
-    pid = function_pid("tts_worker")
-    with suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    wait_until(lambda: not _alive(pid), timeout=10, interval=0.05)
+    """Restart tts_worker with `env`, and the push relay too when the concurrency changes
+    (its push window is the worker's concurrency)."""
+    names = ["tts_worker", "push_relay"]
+    pids = [function_pid(name) for name in names]
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    for pid in pids:
+        wait_until(lambda pid=pid: not _alive(pid), timeout=10, interval=0.05)
     restart_stack(**env)
 
 

@@ -4,9 +4,10 @@ the documents they read, so check-and-set (and the event-id record) is atomic.""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -20,6 +21,7 @@ from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.errors import NotFound, RetryableError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 TASKS = "tasks"
 FILES = "files"
@@ -40,7 +42,17 @@ def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], 
     """Run the `@firestore.transactional` function `apply`, retried on contention. A document
     so contended that every attempt lost (many deliveries of one task's work at once) is a
     "try later", as is an aborted or unavailable backend: a RetryableError, so the message is
-    redelivered with backoff instead of crashing the request."""
+    redelivered with backoff instead of crashing the request. A commit that needed more than
+    one attempt is logged with how many: contention is what a hot document costs."""
+    attempts = 0
+    body = apply.to_wrap  # type: ignore[attr-defined]  # what each attempt runs
+
+    def counted(transaction: firestore.Transaction, *args: Any, **kwargs: Any) -> T:
+        nonlocal attempts
+        attempts += 1
+        return cast(T, body(transaction, *args, **kwargs))
+
+    apply.to_wrap = counted  # type: ignore[attr-defined]
     try:
         return apply(db.transaction(max_attempts=TRANSACTION_ATTEMPTS))
     except ValueError as exc:  # the client's "Failed to commit transaction in N attempts."
@@ -51,6 +63,10 @@ def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], 
     except (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded) as exc:
         raise RetryableError(f"{what} could not be changed now; try again.",
                              details={"document": what, "cause": type(exc).__name__}) from exc
+    finally:
+        if attempts > 1:
+            log.info("transaction on %s ran %s times", what, attempts,
+                     extra={"transaction_retries": attempts - 1})
 
 
 def to_doc(model: Any) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 `tasks/<id>/plans/<plan>/segments/<index>`, one folder per planning attempt, so a stale
 planner's segments can never mix with the plan whose commit won.
 
-Finishing a segment and counting it on its task happen in one transaction; the task's counters
-are increments the transaction writes without reading the task, so segments that finish at the
-same moment do not contend for the task's document.
+A segment's document is written by its own attempts only (claim, heartbeats, finish), so
+segments that finish at the same moment write different documents; the fan-in counts the done
+ones with an aggregation query instead of a counter on the task's document, which Firestore
+would serialise at about one write a second.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.aggregation import AggregationQuery
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from vss.adapters import permissions
 from vss.adapters.firestore_repos import TASKS, to_doc, transact
+from vss.domain.leases import LeaseState
 from vss.domain.segments import Segment
-from vss.domain.usage import Usage
 from vss.errors import NotFound
 
 PLANS = "plans"
@@ -85,25 +88,9 @@ class FirestoreSegmentRepository:
 
         return transact(self._db, apply, f"segment {index} of task {task_id}")
 
-    def finish(
-        self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment],
-        usage: Usage,
-    ) -> bool:
-        permissions.datastore("get", "update")
-        ref = self._ref(task_id, plan, index)
-        task_ref = self._tasks.document(task_id)
-
-        @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> bool:
-            segment = self._read(ref, transaction, task_id, index)
-            after = change(segment)
-            if after is segment:  # a stale attempt, or done already: nothing to count
-                return False
-            transaction.set(ref, to_doc(after))
-            counters: dict[str, object] = {"progress.done": firestore.Increment(1)}
-            counters.update({f"usage.{key}": firestore.Increment(value)
-                             for key, value in usage.counters().items()})
-            transaction.update(task_ref, counters)
-            return True
-
-        return transact(self._db, apply, f"segment {index} of task {task_id}")
+    def count_done(self, task_id: str, plan: str) -> int:
+        permissions.datastore("list")
+        done = self._collection(task_id, plan).where(
+            filter=FieldFilter("state", "==", LeaseState.DONE.value))
+        results = AggregationQuery(done).count(alias="done").get()
+        return int(results[0][0].value)

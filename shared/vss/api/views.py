@@ -78,7 +78,7 @@ class TaskView(BaseModel):
             stage=None if task.is_terminal else task.current.stage,
             result=task.main_result.as_seed_result() if task.main_result else None,
             results={stage.value: r.as_seed_result() for stage, r in task.results.items()},
-            error=task.error, errors=task.errors, usage=task.usage, waiting_on=task.waiting_on,
+            error=task.error, errors=task.errors, usage=task.spent, waiting_on=task.waiting_on,
             progress=ProgressView(stage=task.progress.stage, done=task.progress.done,
                                   total=task.progress.total) if task.progress else None,
             created=task.created, modified=task.modified, deadline_at=task.deadline_at,

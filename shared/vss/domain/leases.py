@@ -35,6 +35,7 @@ class Lease(BaseModel):
     attempts: int = Field(0, description="Claims since the work was (re)started.")
     attempt: str | None = Field(None, description="Fencing token of the latest claim.")
     lease_until: datetime | None = None
+    claimed_at: datetime | None = Field(None, description="When the latest claim was made.")
     last_error: TaskError | None = None
 
     def is_live(self, now: datetime) -> bool:
@@ -54,7 +55,7 @@ class Lease(BaseModel):
     def claimed(self, token: str, now: datetime, lease: timedelta) -> Self:
         return self.model_copy(update={"state": LeaseState.RUNNING,
                                        "attempts": self.attempts + 1, "attempt": token,
-                                       "lease_until": now + lease})
+                                       "lease_until": now + lease, "claimed_at": now})
 
     def renewed(self, token: str, until: datetime) -> Self:
         return self.model_copy(update={"lease_until": until}) if self.holds(token) else self

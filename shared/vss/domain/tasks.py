@@ -69,14 +69,27 @@ PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
 }
 
 
+# How often a fan-out's progress may be written to its task: Firestore sustains about one
+# write a second to one document, and at a high concurrency many segments finish each second.
+PROGRESS_EVERY = timedelta(seconds=1)
+
+
 class Progress(BaseModel):
-    """Work items of a fanned-out step: `stage` starts when `done` reaches `total`."""
+    """Work items of a fanned-out step: `stage` starts when `done` reaches `total`.
+
+    The items are counted from their own documents (a segment is written by its own attempts
+    only), and the count is copied here at most once per PROGRESS_EVERY, at the fan-in and
+    when the task fails during the fan-out: the task's document is never a counter that every
+    finishing item writes."""
 
     stage: Stage
-    done: int = Field(ge=0)
+    done: int = Field(ge=0, description="Items done, as last counted.")
     total: int = Field(ge=1)
     plan: str = Field(description="Fencing token of the planning attempt whose commit won: "
                       "its segments are the ones counted.")
+    usage: Usage = Field(NO_USAGE, description="What the finished items spent, as last summed "
+                         "(at the fan-in, or when the task failed during the fan-out).")
+    counted_at: datetime | None = None
 
 
 class StageEventKind(StrEnum):
@@ -129,7 +142,8 @@ class Task(BaseModel):
     errors: list[TaskError] = Field(
         default_factory=list, description="Every error the task failed with, oldest first "
         "(a resumed task keeps the causes of its earlier failures).")
-    usage: Usage = NO_USAGE
+    usage: Usage = Field(NO_USAGE, description="What the stages' attempts spent (a fan-out's "
+                         "items keep theirs on their own documents: `progress.usage`).")
     progress: Progress | None = Field(None, description="Fanned-out work done so far.")
     timeline: list[StageEvent] = Field(
         default_factory=list, description="What happened to each stage and attempt, oldest "
@@ -145,6 +159,11 @@ class Task(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def spent(self) -> Usage:
+        """Everything the task spent: its stages and its fanned-out items."""
+        return self.usage + self.progress.usage if self.progress else self.usage
 
     @property
     def main_result(self) -> StageResult | None:
@@ -364,13 +383,40 @@ def finish_stage(
     })
 
 
-def start_when_fanned_in(task: Task, now: datetime) -> Task:
-    """The stage that waited on fanned-out work becomes ready to run once every item is done.
-    Applied in a transaction, so exactly one caller sees it change."""
+def _waits_on(task: Task, plan: str) -> bool:
     progress = task.progress
-    if task.is_terminal or progress is None or task.current.state != LeaseState.WAITING \
-            or task.current.stage != progress.stage or progress.done < progress.total:
+    return not task.is_terminal and progress is not None and progress.plan == plan \
+        and task.current.state == LeaseState.WAITING and task.current.stage == progress.stage
+
+
+def progress_due(task: Task, plan: str, done: int, now: datetime) -> bool:
+    """Whether a count of `done` items is news worth a write of the task: it waits on that
+    plan, the count grew, and the last was written at least PROGRESS_EVERY ago."""
+    progress = task.progress
+    return _waits_on(task, plan) and progress is not None and done > progress.done \
+        and (progress.counted_at is None or now - progress.counted_at >= PROGRESS_EVERY)
+
+
+def counted(task: Task, plan: str, done: int, now: datetime, usage: Usage | None = None
+            ) -> Task:
+    """The plan's items as counted from their documents (with what they spent, when summed);
+    the count of another plan changes nothing."""
+    progress = task.progress
+    if progress is None or progress.plan != plan:
         return task
-    return task.model_copy(update={
+    update: dict[str, Any] = {"done": done, "counted_at": now}
+    if usage is not None:
+        update["usage"] = usage
+    return task.model_copy(update={"progress": progress.model_copy(update=update)})
+
+
+def start_when_fanned_in(task: Task, plan: str, done: int, usage: Usage, now: datetime
+                         ) -> Task:
+    """The stage that waited on fanned-out work becomes ready to run once every item of its
+    plan is done (`done`, counted from the items, with what they spent). Applied in a
+    transaction, so exactly one caller sees it change."""
+    if not _waits_on(task, plan) or task.progress is None or done < task.progress.total:
+        return task
+    return counted(task, plan, done, now, usage).model_copy(update={
         "current": task.current.model_copy(update={"state": LeaseState.QUEUED}),
         "modified": now, "timeline": task.noted(StageEventKind.QUEUED, now)})

@@ -18,7 +18,7 @@ from vss.domain.paths import owner_id
 from vss.domain.payloads import input_paths
 from vss.domain.tasks import Task, TaskError, TaskStatus
 from vss.errors import PayloadInvalid
-from vss.service.segments import publish_current
+from vss.service.segments import fan_in, publish_current
 from vss.service.tasks import get_task, input_problem, parse_payload, schedule_watchdog
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ def resume_task(deps: Deps, tenant_id: str, task_id: str) -> Task:
     schedule_watchdog(deps, task)
     if task.status == TaskStatus.RUNNING:
         publish_current(deps, task)  # nothing while a live attempt keeps the stage
+        # Every segment may have finished after the count the failure kept: start the stage.
+        fan_in(deps, task_id)
     log.info("task resumed at %s", task.current.stage.value, extra={"task_id": task_id})
     return task
 

@@ -1,5 +1,6 @@
-"""The TTS fan-out: storing and publishing a stage's segments, and running one segment per
-segment message (claimed with a lease, retried alone, counted on the task when it finishes).
+"""The TTS fan-out: storing and publishing a stage's segments, running one segment per
+segment message (claimed with a lease, retried alone), and the fan-in: counting the finished
+segments from their documents until every one is done.
 
 Idempotency is keyed on the segment's state, as for stages: a duplicate of a finished segment
 is dropped (never counted twice, never synthesised again), a twin of a live one is sent back,
@@ -135,8 +136,9 @@ class SegmentWork:
             raise StageBusy("The segment is being synthesised elsewhere.", details=labels)
         if outcome == SegmentClaim.EXHAUSTED:
             fail_task(self.deps, task.id, exhausted_error(self.segment), NO_USAGE, labels)
+            count_failed_fan_out(self.deps, task.id)
         elif outcome == SegmentClaim.DONE_ALREADY:
-            _start_waiting_stage(self.deps, task.id, republish=True)  # its finisher may have died
+            fan_in(self.deps, task.id, republish=True)  # its finisher may have died
             log.info("segment message dropped: done already", extra=labels)
         elif outcome != SegmentClaim.RUN:
             log.info("segment message dropped: %s", outcome.value, extra=labels)
@@ -158,20 +160,19 @@ class SegmentWork:
         fail_task(self.deps, self.task.id, TaskError(
             code=error.code, message=f"Segment {self.message.index}: {error.message}",
             details={"segment": self.message.index, **error.details}), spent, self.labels)
+        count_failed_fan_out(self.deps, self.task.id)
         return True
 
     def finish(self, token: str, output: SegmentOutput, spent: Usage) -> bool:
-        m = self.message
         usage = spent + output.usage
-        finished = self.deps.segments.finish(
-            m.task_id, m.plan, m.index,
-            lambda s: finish_segment(s, token, output.output, usage, output.artifacts,
-                                     self.deps.clock()), usage)
-        if finished:  # the fan-in's increments charged the task
-            charge_tenant(self.deps, self.task, usage)
-        else:  # stale: charge what it spent all the same
+        now = self.deps.clock()
+        before, after = self._update(lambda s: finish_segment(
+            s, token, output.output, usage, output.artifacts, now))
+        if after is before:  # stale: nothing recorded, so the task is charged directly
             self._charge(usage)
-        return finished
+            return False
+        charge_tenant(self.deps, self.task, usage)  # the task sums it from the segment
+        return True
 
 
 def run_segment(deps: Deps, message: SegmentMessage,
@@ -199,29 +200,58 @@ def run_segment(deps: Deps, message: SegmentMessage,
     outcome = run_leased(deps, work, body)
     if outcome.committed:
         log.info("segment %s done", message.index, extra=labels)
-        _start_waiting_stage(deps, task.id, republish=False)
+        fan_in(deps, task.id)
     return SegmentClaim(outcome.decision)
 
 
-def _start_waiting_stage(deps: Deps, task_id: str, *, republish: bool) -> None:
-    """Once every segment is done, make the waiting stage ready (in a transaction: exactly
-    one caller does) and publish it. With `republish`, also publish it when another worker
-    made it ready but may have died before publishing (the stage claim drops duplicates)."""
+def fan_in(deps: Deps, task_id: str, *, republish: bool = False) -> None:
+    """Count the fan-out's done segments from their documents. Once every one is done, make
+    the waiting stage ready with what they spent (in a transaction: exactly one caller does)
+    and publish it; until then, copy the count to the task at most once per
+    `rules.PROGRESS_EVERY`. With `republish`, also publish the stage when another worker made
+    it ready but may have died before publishing (the stage claim drops duplicates)."""
     task = deps.tasks.get(task_id)
     progress = task.progress if task else None
-    if task is None or progress is None or progress.done < progress.total \
-            or task.status != TaskStatus.RUNNING or task.current.stage != progress.stage:
+    if task is None or progress is None or task.status != TaskStatus.RUNNING \
+            or task.current.stage != progress.stage:
         return
-    if task.current.state == LeaseState.WAITING:
-        before, after = deps.tasks.update(task_id,
-                                          lambda t: rules.start_when_fanned_in(t, deps.clock()))
-        if before.current.state == LeaseState.WAITING \
-                and after.current.state == LeaseState.QUEUED:
-            log.info("all %s segments done: %s starts", progress.total, after.current.stage,
-                     extra={"task_id": task_id})
-            publish_stage(deps, task_id, after.current.stage)
-    elif republish and task.current.state == LeaseState.QUEUED:
-        publish_stage(deps, task_id, task.current.stage)
+    if task.current.state == LeaseState.QUEUED:
+        if republish:
+            publish_stage(deps, task_id, task.current.stage)
+        return
+    if task.current.state != LeaseState.WAITING:
+        return
+    plan, now = progress.plan, deps.clock()
+    done = deps.segments.count_done(task_id, plan)
+    if done < progress.total:
+        if rules.progress_due(task, plan, done, now):
+            deps.tasks.update(task_id, lambda t: rules.counted(t, plan, done, now)
+                              if rules.progress_due(t, plan, done, now) else t)
+        return
+    spent = _spent(deps.segments.list_for_task(task_id, plan))
+    before, after = deps.tasks.update(
+        task_id, lambda t: rules.start_when_fanned_in(t, plan, done, spent, now))
+    if before.current.state == LeaseState.WAITING and after.current.state == LeaseState.QUEUED:
+        log.info("all %s segments done: %s starts", progress.total, after.current.stage,
+                 extra={"task_id": task_id})
+        publish_stage(deps, task_id, after.current.stage)
+
+
+def _spent(segments: list[Segment]) -> Usage:
+    return sum((s.usage for s in segments if s.state == LeaseState.DONE), NO_USAGE)
+
+
+def count_failed_fan_out(deps: Deps, task_id: str) -> None:
+    """A task that failed during its fan-out keeps the count of its done segments and what
+    they spent (its progress is otherwise copied at most once a second, and their usage only
+    at the fan-in)."""
+    task = deps.tasks.get(task_id)
+    if task is None or task.progress is None:
+        return
+    plan, now = task.progress.plan, deps.clock()
+    segments = deps.segments.list_for_task(task_id, plan)
+    done = sum(s.state == LeaseState.DONE for s in segments)
+    deps.tasks.update(task_id, lambda t: rules.counted(t, plan, done, now, _spent(segments)))
 
 
 def on_dead_segment(deps: Deps, message: SegmentMessage) -> bool:
@@ -248,4 +278,5 @@ def on_dead_segment(deps: Deps, message: SegmentMessage) -> bool:
     if failed:
         log.error("task FAILED: segment %s dead-lettered", message.index,
                   extra={"task_id": message.task_id})
+        count_failed_fan_out(deps, message.task_id)
     return failed

@@ -27,6 +27,7 @@ from vss.errors import DeadlineExceeded, NotFound, StageBusy
 from vss.service import assets
 from vss.service.leased import Attempt, run_leased
 from vss.service.segments import (
+    count_failed_fan_out,
     publish_current,
     publish_pending,
     republish_stalled,
@@ -241,6 +242,8 @@ def check_deadline(deps: Deps, task_id: str) -> bool:
     failed = after.status == TaskStatus.FAILED and before.status != TaskStatus.FAILED
     if failed:
         log.warning("task FAILED: deadline exceeded", extra={"task_id": task_id})
+        if after.progress is not None:
+            count_failed_fan_out(deps, task_id)
     elif not after.is_terminal:
         # The successor first: should publishing fail, the chain of checks goes on.
         schedule_watchdog(deps, after)

@@ -32,8 +32,7 @@ def test_a_retried_then_resumed_dubbing_task_shows_every_step_in_order():
     task = rules.finish_stage(task, Stage.DUBBING, "a2", plan, NO_USAGE, _at(4), fan_out=2)
     task = rules.fail(task, TaskError(code=2004, message="deadline"), _at(5))
     task = rules.resume(task, _at(6), timedelta(minutes=5), [])
-    task = task.model_copy(update={"progress": task.progress.model_copy(update={"done": 2})})
-    task = rules.start_when_fanned_in(task, _at(7))
+    task = rules.start_when_fanned_in(task, "a2", 2, NO_USAGE, _at(7))
     task = rules.claim(task, Stage.DUBBING_ASSEMBLY, "b1", _at(8), LEASE)
     done = DubbingResult(output_file_path="tasks/t/d.json", segments=2, total_duration=3.0,
                          engine="espeak-ng")

@@ -25,7 +25,7 @@ from vss.api.views import TaskView
 from vss.deps import Deps
 from vss.domain.messages import StageMessage
 from vss.domain.segments import SegmentClaim
-from vss.domain.tasks import Stage, StageClaim, Task, TaskStatus
+from vss.domain.tasks import PROGRESS_EVERY, Stage, StageClaim, Task, TaskStatus
 from vss.errors import BadRequest, RetryableError, StageBusy, TtsError
 from vss.service import segments, stages, tasks
 
@@ -58,10 +58,22 @@ def test_the_plan_fans_out_one_message_per_segment_and_the_task_shows_progress(p
     assert speech.requests == []  # nothing spoken by the planner
 
 
+def _done(deps: Deps, task: Task) -> int:
+    """The segments done, counted from their documents as the fan-in counts them."""
+    assert task.progress is not None
+    return deps.segments.count_done(task.id, task.progress.plan)
+
+
+def _clock(deps: Deps) -> FakeClock:
+    assert isinstance(deps.clock, FakeClock)
+    return deps.clock
+
+
 def test_the_last_segment_starts_the_assembly_exactly_once(planned, speech):
     deps, task = planned
     total = task.progress.total if task.progress else 0
     for index in range(total):
+        _clock(deps).advance(PROGRESS_EVERY.total_seconds())
         assert segments.run_segment(deps, segment_message(deps, task.id, index)) \
             == SegmentClaim.RUN
         progress = _task(deps, task.id).progress
@@ -73,7 +85,31 @@ def test_the_last_segment_starts_the_assembly_exactly_once(planned, speech):
     done = _task(deps, task.id)
     assert done.status == TaskStatus.COMPLETED and done.main_result is not None
     assert done.main_result.output_file_path.endswith("dubbing_script.json")
-    assert done.usage.tts_characters == sum(len(t) for t in _spoken(speech))
+    assert done.spent.tts_characters == sum(len(t) for t in _spoken(speech))
+    assert TaskView.of(done, "http://x").usage == done.spent
+
+
+def test_segments_finishing_together_write_the_task_once_a_second_and_fan_in_once(
+        planned, speech):
+    deps, task = planned
+    total = task.progress.total if task.progress else 0
+    writes = []
+    update = deps.tasks.update
+
+    def counting(task_id, change):  # type: ignore[no-untyped-def]
+        before, after = update(task_id, change)
+        writes.extend([after] if after is not before else [])
+        return before, after
+
+    deps.tasks.update = counting  # type: ignore[method-assign]
+    for index in range(total):  # all within one second
+        segments.run_segment(deps, segment_message(deps, task.id, index))
+    shown = [w.progress.done for w in writes if w.progress and w.current.state == "waiting"]
+    assert shown == [1]  # the first count; the rest waited for the next second
+    started = [w for w in writes if w.current.state == "queued"]
+    assert len(started) == 1 and started[0].progress is not None
+    assert started[0].progress.done == total
+    assert started[0].spent.tts_characters == sum(len(t) for t in _spoken(speech)) > 0
 
 
 def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, speech):
@@ -82,8 +118,7 @@ def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, s
     assert segments.run_segment(deps, message) == SegmentClaim.RUN
     assert segments.run_segment(deps, message) == SegmentClaim.DONE_ALREADY
     assert len(speech.requests) == 1
-    progress = _task(deps, task.id).progress
-    assert progress is not None and progress.done == 1
+    assert _done(deps, task) == 1
 
 
 def test_a_failing_segment_is_retried_alone(planned, speech):
@@ -92,7 +127,7 @@ def test_a_failing_segment_is_retried_alone(planned, speech):
     speech.failures[text] = [RetryableError("503 from TTS"), RetryableError("429")]
     deliver_published(deps, start=1)  # after the dubbing stage's own message: segment 2 fails
     after = _task(deps, task.id)
-    assert after.progress is not None and after.progress.done == after.progress.total - 1
+    assert after.progress is not None and _done(deps, task) == after.progress.total - 1
     retried = segment_message(deps, task.id, 2)
     with pytest.raises(RetryableError):
         segments.run_segment(deps, retried)  # the redelivery fails again

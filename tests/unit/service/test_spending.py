@@ -87,7 +87,7 @@ def test_a_dubbing_fan_out_charges_each_segments_speech_to_the_tenants_day(
     done = _task(deps, task.id)
     assert done.status == TaskStatus.COMPLETED and done.progress is not None
     (day,) = deps.usage.days(_today(deps), _today(deps), task.tenant_id)
-    assert day.usage.tts_characters == done.usage.tts_characters > 0
+    assert day.usage.tts_characters == done.spent.tts_characters > 0
     speaking = [u for tenant, _, u in _ledger(deps).charges if u.tts_characters]
     assert len(speaking) == done.progress.total  # one charge per segment
     assert_ledger_holds_what_tasks_were_charged(deps)
