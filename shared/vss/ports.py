@@ -37,6 +37,12 @@ class TaskRepository(Protocol):
         """Apply `change` in one transaction; return (before, after). Raise `NotFound` if the
         task is missing."""
         ...
+    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
+        """Apply `change` without a transaction: read the task, then write `change`'s result
+        only if the document is still as read. False when it changed meanwhile, `change`
+        changed nothing or the task is missing. For notes that may be skipped (a fan-out's
+        progress): they neither hold a lock on a busy document nor retry against its writers."""
+        ...
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
     ) -> tuple[list[Task], str | None]:

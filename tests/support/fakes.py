@@ -66,6 +66,14 @@ class FakeTaskRepository:
         self.docs[task_id] = after
         return before, after
 
+    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
+        if task_id not in self.docs:
+            return False
+        before = self.docs[task_id]
+        after = change(before)
+        self.docs[task_id] = after
+        return after is not before
+
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
     ) -> tuple[list[Task], str | None]:

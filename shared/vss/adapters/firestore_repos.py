@@ -65,8 +65,7 @@ def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], 
                              details={"document": what, "cause": type(exc).__name__}) from exc
     finally:
         if attempts > 1:
-            log.info("transaction on %s ran %s times", what, attempts,
-                     extra={"transaction_retries": attempts - 1})
+            log.info("transaction on %s ran %s times", what, attempts)
 
 
 def to_doc(model: Any) -> dict[str, Any]:
@@ -109,6 +108,23 @@ class FirestoreTaskRepository:
             return before, after
 
         return transact(self._db, apply, f"task {task_id}")
+
+    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
+        permissions.datastore("get", "update")
+        ref = self._tasks.document(task_id)
+        snap = ref.get()
+        if not snap.exists:
+            return False
+        before = Task.model_validate(snap.to_dict())
+        after = change(before)
+        if after is before:
+            return False
+        unchanged = self._db.write_option(last_update_time=snap.update_time)
+        try:
+            ref.update(to_doc(after), option=unchanged)
+        except (gexc.FailedPrecondition, gexc.Aborted):
+            return False  # another writer came first: this note is stale anyway
+        return True
 
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None

@@ -224,9 +224,9 @@ def fan_in(deps: Deps, task_id: str, *, republish: bool = False) -> None:
     plan, now = progress.plan, deps.clock()
     done = deps.segments.count_done(task_id, plan)
     if done < progress.total:
-        if rules.progress_due(task, plan, done, now):
-            deps.tasks.update(task_id, lambda t: rules.counted(t, plan, done, now)
-                              if rules.progress_due(t, plan, done, now) else t)
+        if rules.progress_due(task, plan, done, now):  # a note: skipped if another came first
+            deps.tasks.update_if_unchanged(task_id, lambda t: rules.counted(t, plan, done, now)
+                                           if rules.progress_due(t, plan, done, now) else t)
         return
     spent = _spent(deps.segments.list_for_task(task_id, plan))
     before, after = deps.tasks.update(
