@@ -38,3 +38,12 @@ def record(figures: Mapping[str, dict[str, Any]], path: Path = OUTPUT) -> None:
     existing.update(figures)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
+
+
+def describe(name: str, measured: Mapping[str, Any]) -> str:
+    """One line for a named figure, as a benchmark prints it after its table: the value, the
+    CPU time beside it if it has one, and the load it was measured under."""
+    cpu = f", {measured['cpu_seconds']} s of CPU" if "cpu_seconds" in measured else ""
+    load = ", ".join(f"{x:.2f}" for x in measured["load_average"])
+    return (f"{name} = {measured['value']} {measured['unit']}{cpu} (load average {load} on "
+            f"{measured['cores']} cores)")
