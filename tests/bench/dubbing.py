@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support.bench_figures import OUTPUT, describe, figure, load_average, record
+from tests.support.bench_figures import OUTPUT, describe, figure, load_average, peak_rss_mib, record
 from tests.support.paths import ROOT
 
 RUNS = 3
@@ -116,23 +115,6 @@ def _slug(engine: str) -> str:
     return engine.replace("-", "_")
 
 
-def _peak_rss_mib() -> float:
-    """This process's peak resident memory, with its children's (espeak-ng runs as one).
-
-    Not getrusage(RUSAGE_SELF): Linux carries a process's peak across the exec that started
-    it, so a process the benchmark starts would report the benchmark's own peak (the 60 s
-    of audio it post-processed) when that is higher than its own. VmHWM is the peak of this
-    process's memory alone. A child's getrusage peak starts from this process's at its
-    start, so it can only add the child's own excess."""
-    try:
-        status = Path("/proc/self/status").read_text()
-        own_kib = next(int(line.split()[1]) for line in status.splitlines()
-                       if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):  # not Linux: the process's peak as getrusage tells it
-        own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return max(own_kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-
-
 def engine_figures(name: str) -> dict[str, Any]:
     """Runs in the child process: load, then each language twice (the second is measured).
     Its figures are taken here, each as its measurement ends."""
@@ -156,7 +138,7 @@ def engine_figures(name: str) -> dict[str, Any]:
         figures[f"dubbing.{slug}_rtf_{lang}"] = figure(
             rows[lang]["rtf"], "x", audio_seconds=rows[lang]["audio_seconds"],
             synthesis_seconds=rows[lang]["synthesis_seconds"])
-    peak = _peak_rss_mib()
+    peak = peak_rss_mib()  # espeak-ng runs as a child process: counted with it
     figures[f"dubbing.{slug}_peak_rss_mib"] = figure(round(peak, 1), "MiB")
     return {"engine": name, "load_seconds": round(load, 2), "peak_rss_mib": round(peak, 1),
             "languages": rows, "figures": figures}
