@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,3 +39,30 @@ def record(figures: Mapping[str, dict[str, Any]], path: Path = OUTPUT) -> None:
     existing.update(figures)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
+
+
+def describe(name: str, measured: Mapping[str, Any]) -> str:
+    """One line for a named figure, as a benchmark prints it after its table: the value, the
+    CPU time beside it if it has one, and the load it was measured under."""
+    cpu = f", {measured['cpu_seconds']} s of CPU" if "cpu_seconds" in measured else ""
+    load = ", ".join(f"{x:.2f}" for x in measured["load_average"])
+    return (f"{name} = {measured['value']} {measured['unit']}{cpu} (load average {load} on "
+            f"{measured['cores']} cores)")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory, or its children's if one of them (waited for)
+    peaked higher, in MiB.
+
+    Not getrusage(RUSAGE_SELF) alone: Linux carries a process's peak across the exec that
+    started it, so a process a benchmark starts would report the benchmark's own peak when
+    that is higher than its own. VmHWM is the peak of this process's memory alone. A child's
+    getrusage peak starts from this process's at the child's start, so it adds only a child
+    that outgrew this process."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        own_kib = next(int(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # not Linux: the peak as getrusage tells it
+        own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return max(own_kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
