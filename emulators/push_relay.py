@@ -25,6 +25,7 @@ import json
 import logging
 import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,9 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1.types import ReceivedMessage
 
 log = logging.getLogger("push_relay")
+# The emulator needs `return_immediately` (see _loop); production's deprecation of it is moot.
+warnings.filterwarnings("ignore", message="The return_immediately flag is deprecated",
+                        category=DeprecationWarning)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,11 @@ class Deliverer:
         self.counters = Counters()
         self._lock = threading.Lock()
         self._session = requests.Session()
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        """Let each loop end after its current message (the relay process never stops them)."""
+        self._stopped.set()
 
     def start(self) -> None:
         for slot in range(self.relay.window):
@@ -110,7 +119,7 @@ class Deliverer:
                  self.relay.endpoint, self.relay.window)
 
     def _loop(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             try:
                 # An empty pull that waits is not woken by a publish on the emulator: ask,
                 # and look again shortly, as the emulator's push loops do.

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import queue
 import threading
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,14 +73,16 @@ def test_buckets_topics_subscriptions_and_queue_exist(clients_env: dict[str, str
     )
     assert stages.dead_letter_policy.max_delivery_attempts == 8
     assert stages.ack_deadline_seconds == 60
-    # One message per dubbing segment, pushed to tts_worker (not stage_worker), waited on as
-    # long as a synthesis may take, and dead-lettered to its own topic.
+    # One message per dubbing segment, pushed to tts_worker by the push relay (a pull
+    # subscription locally: the emulator would push two at a time), waited on as long as a
+    # synthesis may take, and dead-lettered to its own topic.
     segments = subscriber.get_subscription(
         subscription=f"projects/{project}/subscriptions/vss-segments-push"
     )
     assert segments.topic == f"projects/{project}/topics/{env['VSS_SEGMENTS_TOPIC']}"
-    assert segments.push_config.push_endpoint.startswith("http://127.0.0.1:")
-    assert segments.push_config.push_endpoint != stages.push_config.push_endpoint
+    assert segments.push_config.push_endpoint == ""
+    with urllib.request.urlopen(env["VSS_PUSH_RELAY_URL"], timeout=5) as answer:
+        assert "vss-segments-push" in json.load(answer)
     assert segments.dead_letter_policy.dead_letter_topic == (
         f"projects/{project}/topics/vss-segments-dead"
     )
