@@ -37,11 +37,15 @@ class TaskRepository(Protocol):
         """Apply `change` in one transaction; return (before, after). Raise `NotFound` if the
         task is missing."""
         ...
-    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
-        """Apply `change` without a transaction: read the task, then write `change`'s result
-        only if the document is still as read. False when it changed meanwhile, `change`
-        changed nothing or the task is missing. For notes that may be skipped (a fan-out's
-        progress): they neither hold a lock on a busy document nor retry against its writers."""
+    def update_if_unchanged(
+        self, task_id: str, change: Callable[[Task], Task]
+    ) -> tuple[Task, Task] | None:
+        """Apply `change` without a transaction (compare and set): read the task, then write
+        `change`'s result only if the document is still as read. (before, after) as `update`
+        returns them, or None when another writer changed the document in between. For the
+        many writers of a busy document (a fan-out's workers): none holds a lock on it, and
+        of those that read one version exactly one can write. Raise `NotFound` if the task is
+        missing."""
         ...
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None

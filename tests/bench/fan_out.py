@@ -189,11 +189,15 @@ def _print(run: Run, f: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="one small run (make test)")
+    parser.add_argument("--concurrency", type=int, nargs="*",
+                        help="only the full runs at these concurrencies")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     load_local_env(ENV_FILE)
     named: dict[str, dict[str, Any]] = {}
-    for run in SMOKE if args.smoke else FULL:
+    runs = SMOKE if args.smoke else [
+        r for r in FULL if not args.concurrency or r.concurrency in args.concurrency]
+    for run in runs:
         measured = measure(run)
         _print(run, measured)
         prefix = f"fan_out.c{run.concurrency}"

@@ -96,14 +96,17 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
             with lock:
                 finished.append(index)
         # Then, as the TTS worker does (vss.service.segments.fan_in), whoever counts every
-        # segment done starts the waiting stage with what they spent (in a transaction, so
+        # segment done starts the waiting stage with what they spent (compare and set, so
         # only one of them does).
         done = repo.count_done(task.id, PLAN)
         if done < N:
             return
         spent = sum((s.usage for s in repo.list_for_task(task.id, PLAN)), NO_USAGE)
-        before_task, after_task = tasks.update(task.id, lambda t: rules.start_when_fanned_in(
-            t, PLAN, done, spent, datetime.now(UTC)))
+        outcome = None
+        while outcome is None:  # compare and set: a lost race means another writer won
+            outcome = tasks.update_if_unchanged(task.id, lambda t: rules.start_when_fanned_in(
+                t, PLAN, done, spent, datetime.now(UTC)))
+        before_task, after_task = outcome
         if before_task.current.state == "waiting" and after_task.current.state == "queued":
             with lock:
                 transitions.append(index)

@@ -66,13 +66,10 @@ class FakeTaskRepository:
         self.docs[task_id] = after
         return before, after
 
-    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
-        if task_id not in self.docs:
-            return False
-        before = self.docs[task_id]
-        after = change(before)
-        self.docs[task_id] = after
-        return after is not before
+    def update_if_unchanged(
+        self, task_id: str, change: Callable[[Task], Task]
+    ) -> tuple[Task, Task] | None:
+        return self.update(task_id, change)  # one writer at a time: never a lost race
 
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None

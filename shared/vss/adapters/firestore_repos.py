@@ -109,22 +109,23 @@ class FirestoreTaskRepository:
 
         return transact(self._db, apply, f"task {task_id}")
 
-    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
+    def update_if_unchanged(
+        self, task_id: str, change: Callable[[Task], Task]
+    ) -> tuple[Task, Task] | None:
         permissions.datastore("get", "update")
         ref = self._tasks.document(task_id)
         snap = ref.get()
         if not snap.exists:
-            return False
+            raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
         before = Task.model_validate(snap.to_dict())
         after = change(before)
-        if after is before:
-            return False
-        unchanged = self._db.write_option(last_update_time=snap.update_time)
-        try:
-            ref.update(to_doc(after), option=unchanged)
-        except (gexc.FailedPrecondition, gexc.Aborted):
-            return False  # another writer came first: this note is stale anyway
-        return True
+        if after is not before:
+            unchanged = self._db.write_option(last_update_time=snap.update_time)
+            try:
+                ref.update(to_doc(after), option=unchanged)
+            except (gexc.FailedPrecondition, gexc.Aborted):
+                return None  # another writer came first
+        return before, after
 
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None

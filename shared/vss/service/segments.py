@@ -31,7 +31,7 @@ from vss.domain.segments import (
 )
 from vss.domain.tasks import Task, TaskError, TaskStatus
 from vss.domain.usage import NO_USAGE, Usage
-from vss.errors import NotFound, StageBusy, UnexpectedError
+from vss.errors import NotFound, RetryableError, StageBusy, UnexpectedError
 from vss.service.failures import fail_task
 from vss.service.leased import Attempt, run_leased
 from vss.service.spending import charge_tenant
@@ -40,6 +40,8 @@ from vss.service.tasks import publish_stage
 from vss.stage_handler import SegmentContext, SegmentHandler, SegmentOutput
 
 log = logging.getLogger(__name__)
+# Each lost compare-and-set means another writer succeeded: a handful of rounds is plenty.
+_START_ATTEMPTS = 20
 
 
 def store_segments(deps: Deps, task: Task, plan: str, requests: list[dict[str, object]]
@@ -229,12 +231,27 @@ def fan_in(deps: Deps, task_id: str, *, republish: bool = False) -> None:
                                            if rules.progress_due(t, plan, done, now) else t)
         return
     spent = _spent(deps.segments.list_for_task(task_id, plan))
-    before, after = deps.tasks.update(
-        task_id, lambda t: rules.start_when_fanned_in(t, plan, done, spent, now))
-    if before.current.state == LeaseState.WAITING and after.current.state == LeaseState.QUEUED:
-        log.info("all %s segments done: %s starts", progress.total, after.current.stage,
+    if _start_once(deps, task_id, lambda t: rules.start_when_fanned_in(t, plan, done, spent,
+                                                                        now)):
+        log.info("all %s segments done: %s starts", progress.total, progress.stage,
                  extra={"task_id": task_id})
-        publish_stage(deps, task_id, after.current.stage)
+        publish_stage(deps, task_id, progress.stage)
+
+
+def _start_once(deps: Deps, task_id: str, start: Callable[[Task], Task]) -> bool:
+    """Whether this caller made the waiting stage ready. Compare and set rather than a
+    transaction: the last workers of a fan-out count the total at about the same moment,
+    and transactions that all read then write one document abort each other; of the writers
+    that read one version, exactly one succeeds, and the others read again and find the
+    stage started."""
+    for _ in range(_START_ATTEMPTS):
+        outcome = deps.tasks.update_if_unchanged(task_id, start)
+        if outcome is not None:
+            before, after = outcome
+            return before.current.state == LeaseState.WAITING \
+                and after.current.state == LeaseState.QUEUED
+    raise RetryableError(f"task {task_id} is being changed by others; try again.",
+                         details={"task_id": task_id})
 
 
 def _spent(segments: list[Segment]) -> Usage:
