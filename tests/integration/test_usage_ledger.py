@@ -41,7 +41,7 @@ def test_racing_charges_add_up_across_the_shards(db: firestore.Client):
     assert found.usage.cost_usd == pytest.approx(0.5)
     shards = list(db.collection(USAGE_DAYS).where(
         filter=firestore.FieldFilter("tenant_id", "==", tenant)).stream())
-    assert 1 < len(shards) <= SHARDS  # 40 random picks of 8 use more than one
+    assert 1 < len(shards) <= SHARDS  # 40 random picks of SHARDS use more than one
 
 
 def test_a_shard_carries_its_query_fields_and_a_ttl_timestamp(db: firestore.Client):

@@ -28,9 +28,10 @@ from vss.domain.usage import NO_USAGE, TenantDay, Usage, ledger_expiry, utc_day
 from vss.errors import RetryableError
 
 USAGE_DAYS = "usage_days"
-# Documents a tenant's day is spread over: 8 take a few writes a second each, more than the
-# segments of one tenant's fan-outs finish at (their TTS quota bounds them).
-SHARDS = 8
+# Documents a tenant's day is spread over. A fan-out finishes at most `tts_concurrency` (at
+# most 100) segments per synthesis, which takes a second or more, and each charges once: over
+# 100 documents that stays under about one write a second each. Reading a day is one query.
+SHARDS = 100
 _TRANSIENT = (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded,
               gexc.InternalServerError, gexc.TooManyRequests)
 
