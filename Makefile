@@ -122,6 +122,8 @@ fmt: setup
 schemas: setup
 	$(PY) -m vss.schemas
 
+# The last, tests.bench.demo, times a fresh clone's `make demo` (demo.fresh_seconds): its own
+# stack runs beside this one, its ports moved.
 bench: setup up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.polling
@@ -132,6 +134,7 @@ bench: setup up
 	$(PY) -m tests.bench.render
 	$(PY) -m tests.bench.editing
 	$(PY) -m tests.bench.retrieval
+	$(PY) -m tests.bench.demo --port-offset 1000 --quiet
 
 # One zip per function, named by content hash: its folder, the vss modules it imports and a
 # requirements.txt of the pyproject.toml dependencies it imports (see scripts/package_functions.py).

@@ -2,11 +2,13 @@
 
     vss admin create-tenant     (once: the credentials are kept in the stack's state folder)
     vss run examples/blueprint_contract_girlfriend.json --out build/demo --minutes 1
-    vss demo-media ... --chapters <the episodes the editing script uses>
+    vss demo-media ... --editing-script build/demo/editing_script.json --chapters <those to make>
     vss render build/demo/editing_script.json --media build/demo/media --out build/demo/preview.mp4
 
-then a summary of what came out and where. Each step is skipped when its output is already
-there and current, so a second `make demo` takes seconds. Expects the stack up (`make up`).
+then a summary of what came out and where. The placeholder episodes hold only the ranges the
+editing script reads (plus a second either side): a few seconds each to write, not the whole
+episodes. Each step is skipped when its output is already there and current, so a second
+`make demo` takes seconds. Expects the stack up (`make up`).
 """
 
 from __future__ import annotations
@@ -101,14 +103,21 @@ def chapters_used(editing: dict[str, Any]) -> set[int]:
             for clip in segment["b_roll_clips"] + segment.get("key_lines", [])}
 
 
-def missing_media(chapters: set[int], media: Path) -> set[int]:
+def missing_media(chapters: set[int], media: Path, cut: Path | None = None) -> set[int]:
+    """The chapters without an episode file; with `cut` (the editing script), also those whose
+    file is older than it: written for an earlier cut, it may lack this one's ranges."""
     from vss.domain.dataset import parse_dataset
     from vss.edge.naming import candidate_names
 
     dataset = parse_dataset(EXAMPLE.read_bytes())
     sources = {c.id: c.source_file for c in dataset.chapters}
+    since = cut.stat().st_mtime if cut is not None else None
+
+    def current(path: Path) -> bool:
+        return path.is_file() and (since is None or path.stat().st_mtime >= since)
+
     return {c for c in chapters
-            if not any((media / name).is_file() for name in candidate_names(c, sources.get(c)))}
+            if not any(current(media / name) for name in candidate_names(c, sources.get(c)))}
 
 
 def render_is_current(at: Layout) -> bool:
@@ -217,19 +226,19 @@ def main(argv: list[str] | None = None) -> int:
 
     _step(f"vss run {_where(EXAMPLE)} --out {_where(at.out)} --minutes {args.minutes}")
     _vss("run", str(EXAMPLE), "--out", str(at.out), "--minutes", args.minutes, env=env)
-    editing = json.loads((at.out / "editing_script.json").read_text(encoding="utf-8"))
-    chapters = chapters_used(editing)
-    missing = missing_media(chapters, at.media)
+    cut = at.out / "editing_script.json"
+    chapters = chapters_used(json.loads(cut.read_text(encoding="utf-8")))
+    missing = missing_media(chapters, at.media, cut)
     _step(f"vss demo-media: episodes {','.join(map(str, sorted(chapters)))} "
-          f"({len(missing)} to make)")
+          f"({len(missing)} to make, the cut's ranges only)")
     if missing:
-        _vss("demo-media", str(EXAMPLE), "--out", str(at.media), "--chapters",
-             ",".join(map(str, sorted(missing))), env=env)
+        _vss("demo-media", str(EXAMPLE), "--out", str(at.media), "--editing-script", str(cut),
+             "--chapters", ",".join(map(str, sorted(missing))), env=env)
     _step(f"vss render -> {_where(at.video)}")
     if render_is_current(at):
         print("already rendered and checked")
     else:
-        _vss("render", str(at.out / "editing_script.json"), "--media", str(at.media), "--out",
+        _vss("render", str(cut), "--media", str(at.media), "--out",
              str(at.video), "--dataset", str(EXAMPLE), "--dubbing",
              str(at.out / "dubbing_script.json"), env=env)
     _step("summary")

@@ -9,7 +9,9 @@
                                              -> a NarrativeDataset built from subtitle files
     vss render EDITING_SCRIPT --media DIR --out OUT.mp4 [--audio DIR] [--dataset D] [--dubbing S]
                                              -> the video, checked, its report and review page
-    vss demo-media DATASET --out DIR         -> a placeholder episode file per chapter
+    vss demo-media DATASET --out DIR [--editing-script S]
+                                             -> a placeholder episode file per chapter (with
+                                                S: only the ranges its clips read, handles too)
     vss upload FILE                          -> its relative_path (signed-URL upload)
     vss task create TYPE --payload JSON|@FILE | get | wait | cancel | resume ID
     vss run DATASET --out DIR [--until narration|dubbing|editing] [--lang --minutes --style

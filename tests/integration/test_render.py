@@ -117,6 +117,31 @@ def test_every_frame_lands_and_the_mix_follows_the_audio_modes(tmp_path: Path, f
     assert _db(_level(samples, mid(91, 20), VOICE_HZ), voice) < -30  # narration paused
 
 
+@pytest.mark.parametrize(("fps", "rate"), [(25.0, "25"), (29.97, "30000/1001")])
+def test_episodes_of_the_cut_s_ranges_render_the_same_video(tmp_path: Path, fps: float,
+                                                             rate: str):
+    """`vss demo-media --editing-script`: the render from the cut's ranges (plus handles) is
+    the render from the whole episodes, frame for frame, and its checks pass the same."""
+    case = write_case(tmp_path / "case", fps=fps)
+    outputs = []
+    for cut_only in (False, True):
+        media = demo_media(case, rate, cut_only=cut_only)
+        out = tmp_path / f"{media.name}.mp4"
+        run = run_vss("render", case.script, "--media", media, "--out", out, "--no-review")
+        assert run.returncode == 0, run.stderr
+        assert "check cuts: 9 of 9 clip edges on their frame OK" in run.stdout
+        outputs.append(out)
+    whole, cut = (_frames(out) for out in outputs)
+    assert len(whole) == len(cut) == 111
+    for i in range(111):  # the nearest of its neighbours (a frozen clip's are all alike)
+        near = {j: np.abs(cut[i] - whole[j]).mean() for j in range(max(0, i - 1), min(111, i + 2))}
+        assert near[i] < min(2.0, min(near.values()) + 0.05), (i, near)
+    sound = [_audio(out) for out in outputs]
+    assert sound[0].size == sound[1].size and np.corrcoef(*sound)[0, 1] > 0.99
+    assert sorted(p.name for p in (case.folder / "media-cut").iterdir()) == [
+        "11_ep01_l1.mp4", "13_ep02_l1.mp4"]
+
+
 def test_a_long_timeline_renders_in_chunks_just_as_exactly(tmp_path: Path):
     case = write_case(tmp_path / "case")
     media = demo_media(case)

@@ -37,10 +37,10 @@ def _tc(frame: int, fps: float = FPS) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
 
-def blueprint() -> dict[str, Any]:
+def blueprint(scene_list: list[tuple[int, int, float, float]] = SCENES) -> dict[str, Any]:
     chapters: dict[str, Any] = {}
     scenes: dict[str, Any] = {}
-    for scene_id, chapter, start, end in SCENES:
+    for scene_id, chapter, start, end in scene_list:
         chapters.setdefault(str(chapter), {
             "id": chapter, "name": f"第{chapter}集", "source_file": SOURCE_FILES[chapter],
             "scene_ids": []})["scene_ids"].append(scene_id)
@@ -51,7 +51,7 @@ def blueprint() -> dict[str, Any]:
     return {"project_metadata": {"project_name": "render-case"}, "chapters": chapters,
             "scenes": scenes,
             "narrative_timeline": {"type": "linear", "sequence": {
-                str(s[0]): {"narrative_index": i} for i, s in enumerate(SCENES, 1)}}}
+                str(s[0]): {"narrative_index": i} for i, s in enumerate(scene_list, 1)}}}
 
 
 def speech_wav(path: Path, seconds: float, rate: int = 24_000, seed: int = 0) -> None:
@@ -145,8 +145,12 @@ def run_vss(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
                           timeout=240, cwd=cwd, env=dict(os.environ), check=False)
 
 
-def demo_media(case: Case, fps: str = "25") -> Path:
-    media = case.folder / "media"
-    run = run_vss("demo-media", case.dataset, "--out", media, "--size", "320x180", "--fps", fps)
+def demo_media(case: Case, fps: str = "25", *, cut_only: bool = False) -> Path:
+    """The case's episodes at 320x180: whole, or (`cut_only`) only the ranges its script
+    reads, in `media` or `media-cut`."""
+    media = case.folder / ("media-cut" if cut_only else "media")
+    cut = ["--editing-script", case.script] if cut_only else []
+    run = run_vss("demo-media", case.dataset, "--out", media, "--size", "320x180", "--fps", fps,
+                  *cut)
     assert run.returncode == 0, run.stderr
     return media

@@ -39,6 +39,18 @@ def test_episodes_already_there_are_not_made_again(demo: ModuleType, tmp_path: P
     assert demo.missing_media({1}, tmp_path) == set()
 
 
+def test_an_episode_written_for_an_earlier_cut_is_made_again(demo: ModuleType, tmp_path: Path):
+    # The episodes hold only the ranges of the cut they were written for.
+    cut = tmp_path / "editing_script.json"
+    cut.write_text("{}")
+    (tmp_path / "29_ep01_l1.mp4").write_bytes(b"")
+    (tmp_path / "31_ep02_l1.mp4").write_bytes(b"")
+    earlier = cut.stat().st_mtime - 10
+    os.utime(tmp_path / "29_ep01_l1.mp4", (earlier, earlier))
+    assert demo.missing_media({1, 2}, tmp_path, cut) == {1}
+    assert demo.missing_media({1, 2}, tmp_path) == set()
+
+
 def _rendered(at, ok: bool = True) -> None:
     at.media.mkdir(parents=True)
     for name in ("editing_script.json", "dubbing_script.json"):

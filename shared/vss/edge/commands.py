@@ -10,7 +10,11 @@ import argparse
 import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vss.domain.dataset import Dataset
+    from vss.edge.media import Span
 
 USAGE_ERROR = 2
 CHECK_FAILED = 1
@@ -42,6 +46,16 @@ def _chapters(text: str) -> set[int]:
         raise argparse.ArgumentTypeError(f"expected chapter ids like 1,2,5, got {text}") from None
 
 
+def _handles(text: str) -> Fraction:
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected seconds (1, 0.5), got {text}") from None
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"handles between 0 and 60 seconds, got {text}")
+    return value
+
+
 def add_edge_commands(commands: Any) -> None:
     render = commands.add_parser(
         "render", help="render an editing script to a checked MP4 (FFmpeg)",
@@ -71,12 +85,20 @@ def add_edge_commands(commands: Any) -> None:
     demo = commands.add_parser(
         "demo-media", help="write placeholder episodes for a dataset",
         description="One test-pattern episode per chapter, as long as its scenes, showing the "
-        "episode, the scene, the timecode and the frame number, with a tone.")
+        "episode, the scene, the timecode and the frame number, with a tone. Given an editing "
+        "script, only the episodes it uses, and of each only the ranges its clips read (with "
+        "handles): the rest of the episode is a black frame per gap, at the same timestamps, "
+        "so `vss render` cuts the same frames as from the whole episode.")
     demo.add_argument("dataset", type=Path, help="the dataset (blueprint or NarrativeDataset)")
     demo.add_argument("--out", required=True, type=Path, help="the media folder to write")
     demo.add_argument("--size", type=_size, default=(640, 360), help="default: 640x360")
     demo.add_argument("--fps", type=_fps, default=Fraction(25), help="default: 25")
     demo.add_argument("--chapters", type=_chapters, help="only these chapter ids (1,2,5)")
+    demo.add_argument("--editing-script", type=Path,
+                      help="editing_script.json: write only the ranges its clips read")
+    demo.add_argument("--handles", type=_handles, metavar="SECONDS",
+                      help="with --editing-script: seconds kept either side of each clip "
+                      "(default: 1)")
 
 
 def _fail(command: str, problems: list[str]) -> int:
@@ -120,6 +142,7 @@ def _demo_media(args: argparse.Namespace) -> int:
 
     from vss.domain.dataset import parse_dataset
     from vss.edge.media import Episode, write_demo_media
+    from vss.edge.render import RenderError
     from vss.errors import PayloadInvalid
 
     try:
@@ -131,22 +154,61 @@ def _demo_media(args: argparse.Namespace) -> int:
                                     for e in exc.details.get("errors", [])] or [exc.message])
     if args.chapters and not args.chapters & {c.id for c in dataset.chapters}:
         return _fail("demo-media", [f"the dataset has no chapter {sorted(args.chapters)}"])
+    if args.handles is not None and args.editing_script is None:
+        return _fail("demo-media", ["--handles needs --editing-script (whole episodes have "
+                                    "no handles)"])
+    ranges = None
+    if args.editing_script is not None:
+        try:
+            ranges = _cut_ranges(args.editing_script, dataset, args.handles)
+        except RenderError as exc:
+            return _fail("demo-media", exc.problems)
+        if args.chapters and not args.chapters & set(ranges):
+            return _fail("demo-media", [
+                f"{args.editing_script} uses none of chapters {sorted(args.chapters)} (it uses "
+                f"{', '.join(map(str, ranges))})"])
 
     def done(episode: Episode) -> None:
+        written = "" if episode.ranges is None else (
+            f" ({episode.written_seconds:.1f} s of it in {len(episode.ranges)} ranges)")
         print(f"{args.out / episode.name}  episode {episode.chapter.id}, "
-              f"{episode.seconds:.3f} s, {len(episode.scenes)} scenes")
+              f"{episode.seconds:.3f} s{written}, {len(episode.scenes)} scenes")
 
     try:
         made = write_demo_media(dataset, args.out, size=args.size, fps=args.fps,
-                                chapters=args.chapters, done=done)
+                                chapters=args.chapters, ranges=ranges, done=done)
     except subprocess.CalledProcessError as exc:
         return _fail("demo-media", [f"ffmpeg failed: {(exc.stderr or '').strip()[-300:]}"])
     except FileNotFoundError as exc:
         return _fail("demo-media", [f"{exc.filename} not found (Debian: apt-get install ffmpeg)"])
     total = sum(e.seconds for e in made)
-    print(f"vss demo-media: {len(made)} episodes, {total:.1f} s in all -> {args.out}",
+    written = sum(e.written_seconds for e in made)
+    cut = "" if ranges is None else f" ({written:.1f} s of it written: the cut's ranges)"
+    print(f"vss demo-media: {len(made)} episodes, {total:.1f} s in all{cut} -> {args.out}",
           file=sys.stderr)
     return 0
+
+
+def _cut_ranges(script: Path, dataset: Dataset, handles: Fraction | None
+                ) -> dict[int, tuple[Span, ...]]:
+    """The ranges of each episode the editing script reads, its clips laid out as `vss render`
+    lays them out (`vss.edge.media.cut_ranges`); RenderError naming what is wrong with the
+    script, or each episode it uses that the dataset does not have."""
+    from vss.edge.media import HANDLE_SECONDS, cut_ranges
+    from vss.edge.render.plan import RenderError, build_timeline, load_script
+
+    try:
+        raw = script.read_bytes()
+    except OSError as exc:
+        raise RenderError([f"cannot read {script}: {exc.strerror}"]) from None
+    files = {c.id: c.source_file for c in dataset.chapters if c.source_file}
+    timeline = build_timeline(load_script(raw), episode_files=files)
+    ranges = cut_ranges(timeline, HANDLE_SECONDS if handles is None else handles)
+    unknown = sorted(set(ranges) - {c.id for c in dataset.chapters})
+    if unknown:
+        raise RenderError([f"the editing script uses episode {chapter}, which the dataset "
+                           "does not have" for chapter in unknown])
+    return ranges
 
 
 def run_edge_command(args: argparse.Namespace) -> int:

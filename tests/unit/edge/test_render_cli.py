@@ -3,6 +3,7 @@ problem on its own line of stderr, exit code 2, nothing written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,4 +66,54 @@ def test_a_bad_dataset_is_reported_with_pointers(capsys: pytest.CaptureFixture[s
     lines = _fails(capsys, "demo-media", str(dataset), "--out", str(tmp_path / "m"))
     assert lines and all(line.startswith("vss demo-media: ") and "(/" in line for line in lines)
     assert any("(/scenes/1/start_time)" in line for line in lines), lines
+    assert not (tmp_path / "m").exists()
+
+
+def test_demo_media_names_what_is_wrong_with_the_editing_script(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path):
+    case = write_case(tmp_path / "case")
+    media = tmp_path / "m"
+
+    def fails(script: Path, *more: str) -> list[str]:
+        return _fails(capsys, "demo-media", str(case.dataset), "--out", str(media),
+                      "--editing-script", str(script), *more)
+
+    (line,) = fails(tmp_path / "none.json")
+    assert line == (f"vss demo-media: cannot read {tmp_path / 'none.json'}: No such file or "
+                    "directory")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"editing_script": [')
+    (line,) = fails(broken)
+    assert line.startswith("vss demo-media: the editing script is not valid: Invalid JSON")
+    broken.write_text('{"editing_script": [{"narration": "x"}], "fps": "fast"}')
+    lines = fails(broken)
+    assert "vss demo-media: the editing script is not valid: Field required " \
+           "(/editing_script/0/narration_duration)" in lines
+    assert any(line.endswith("(/fps)") for line in lines), lines
+    other = json.loads(case.script.read_text())
+    clips = [c for s in other["editing_script"] for c in s["b_roll_clips"] + s["key_lines"]]
+    for clip in clips:
+        clip.update(chapter_id=1, source_file=None)
+    clips[0]["chapter_id"] = 9
+    broken.write_text(json.dumps(other))
+    (line,) = fails(broken)
+    assert line == ("vss demo-media: the editing script uses episode 9, which the dataset "
+                    "does not have")
+    clips[0]["chapter_id"] = 1
+    broken.write_text(json.dumps(other))
+    (line,) = fails(broken, "--chapters", "2")
+    assert line == f"vss demo-media: {broken} uses none of chapters [2] (it uses 1)"
+    assert not media.exists()
+
+
+def test_demo_media_handles_go_with_an_editing_script(capsys: pytest.CaptureFixture[str],
+                                                      tmp_path: Path):
+    case = write_case(tmp_path / "case")
+    (line,) = _fails(capsys, "demo-media", str(case.dataset), "--out", str(tmp_path / "m"),
+                     "--handles", "2")
+    assert line == "vss demo-media: --handles needs --editing-script (whole episodes have no " \
+                   "handles)"
+    (line,) = _fails(capsys, "demo-media", str(case.dataset), "--out", str(tmp_path / "m"),
+                     "--editing-script", str(case.script), "--handles", "-1")
+    assert "handles between 0 and 60 seconds, got -1" in line
     assert not (tmp_path / "m").exists()
