@@ -120,9 +120,11 @@ class GcsBlobStore:
         permissions.used("storage.objects.create", permissions.bucket(bucket))
         conditions = {"x-goog-content-length-range": f"{size},{size}",
                       "x-goog-if-generation-match": "0"}
+        # A copy: the library adds Content-Type and Host to the dict it is given, and Host is
+        # not the client's to send (browsers may not; any other client derives it from the URL).
         url = self._blob(bucket, name).generate_signed_url(
             version="v4", expiration=timedelta(seconds=ttl_seconds), method="PUT",
-            content_type=content_type, headers=conditions,
+            content_type=content_type, headers=dict(conditions),
             api_access_endpoint=self._public_url, **self._signing_kwargs(),
         )
         return url, {"Content-Type": content_type, **conditions}
