@@ -31,7 +31,7 @@ from vss.domain.files import FileRecord
 from vss.domain.messages import SegmentMessage, StageMessage
 from vss.domain.tasks import Task, TaskStatus
 from vss.edge.client import EdgeClient
-from vss.ports import FileRepository, Publisher, TaskRepository
+from vss.ports import FileRepository, Publisher, QueueBacklog, TaskRepository
 from vss.service.auth import Credentials, create_tenant
 from vss.service.segments import run_segment
 from vss.service.stages import run_stage
@@ -180,6 +180,12 @@ class CountingTasks:
             self._tally.bump("tasks.update.unchanged")
         return before, after
 
+    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
+        # A note without a transaction (a fan-out's progress): a write only when it is made.
+        written = self._inner.update_if_unchanged(task_id, change)
+        self._tally.bump("tasks.note" if written else "tasks.note.skipped")
+        return written
+
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
     ) -> tuple[list[Task], str | None]:
@@ -187,6 +193,12 @@ class CountingTasks:
 
     def waiting_on(self, file_id: str) -> list[Task]:
         return self._inner.waiting_on(file_id)
+
+    def list_all(self, **query: Any) -> tuple[list[Task], str | None]:
+        return self._inner.list_all(**query)
+
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        return self._inner.latest_failures(code=code, limit=limit)
 
 
 class CountingFiles:
@@ -233,6 +245,9 @@ class CountingDeadlines:
         # in-process task's work to the stack's real workers.
         self._tally.bump("cloudtasks.create")
 
+    def backlog(self) -> QueueBacklog:
+        return QueueBacklog(queue="bench", unavailable="counted, not sent")
+
 
 # ---------------------------------------------------------------- 3. per-task counts
 
@@ -247,7 +262,8 @@ class TaskRow:
     @property
     def firestore_writes(self) -> int:
         return sum(n for key, n in self.counts.items()
-                   if key.startswith(("tasks.", "files.")) and key != "tasks.update.unchanged")
+                   if key.startswith(("tasks.", "files."))
+                   and key not in ("tasks.update.unchanged", "tasks.note.skipped"))
 
 
 def counting_deps(deps: Deps, tally: Tally) -> tuple[Deps, CountingPublisher]:
