@@ -1,10 +1,24 @@
 """Pipeline benchmark against the running local stack (`make bench`): cold start of each
 function module, API status-poll latency, and Firestore writes / Pub/Sub messages / Cloud Tasks
-per task type. Measures, never asserts. Prints a report and writes the same figures as JSON to
-build/bench.json. Run: `python -m tests.bench.run` with the stack up."""
+per task type. Measures, never asserts.
+
+`make bench` runs it first: it starts build/bench.json afresh, and the benchmarks after it add
+their figures to it. Named figures (`tests.support.bench_figures`), each with the load average,
+one per number printed: `run.cold_import_seconds_<function>` (median of the fresh processes'
+import), `run.cold_import_process_seconds_<function>` (the whole process, interpreter start-up
+included) and `run.cold_import_peak_rss_mib_<function>` (the fresh process's own peak);
+`run.status_poll_p50_ms`, `run.status_poll_p99_ms`, `run.status_poll_max_ms` and
+`run.status_poll_requests_per_second`; per task (`<kind>`: `upload`, `narration`, `dubbing`,
+`editing`) `run.<kind>.firestore_writes`, `run.<kind>.lease_heartbeat_writes`,
+`run.<kind>.pubsub_messages`, `run.<kind>.cloud_tasks`, `run.<kind>.seconds` and
+`run.<kind>.stage_seconds_<stage>`; and `run.unchanged_updates` (updates that committed no write).
+Run: `python -m tests.bench.run` with the stack up; `--smoke` for a small run, `--help` for
+other sizes.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -13,9 +27,9 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -23,6 +37,9 @@ from typing import Any
 
 import requests
 
+from tests.support.bench_figures import OUTPUT, describe, figure, record, start
+from tests.support.paths import BLUEPRINT, ROOT
+from tests.support.stack import ENV_FILE
 from vss.bootstrap.stage_worker import for_stage_worker
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import get_settings, load_local_env
@@ -31,7 +48,7 @@ from vss.domain.files import FileRecord
 from vss.domain.messages import SegmentMessage, StageMessage
 from vss.domain.tasks import Task, TaskStatus
 from vss.edge.client import EdgeClient
-from vss.ports import FileRepository, Publisher, TaskRepository
+from vss.ports import FileRepository, Publisher, QueueBacklog, TaskRepository
 from vss.service.auth import Credentials, create_tenant
 from vss.service.segments import run_segment
 from vss.service.stages import run_stage
@@ -39,10 +56,6 @@ from vss.service.storage import location
 from vss.service.tasks import CreateTask, create_task
 from vss.service.uploads import check_landed_object, store_upload
 
-ROOT = Path(__file__).resolve().parents[2]
-ENV_FILE = Path(os.environ.get("VSS_STATE_DIR") or ROOT / ".vss") / "local.env"
-BLUEPRINT = ROOT / "examples" / "blueprint_contract_girlfriend.json"
-OUTPUT = ROOT / "build" / "bench.json"
 FUNCTIONS = ("api", "on_upload", "stage_worker", "deadline", "dead_letter")
 IMPORT_RUNS = 3
 POLLS = 500
@@ -50,14 +63,37 @@ POLL_CLIENTS = 16
 TASK_TIMEOUT = 180.0
 LEASE_THREAD = "lease-"  # name prefix of the heartbeat threads (vss.service.leased)
 
-# Runs in a fresh interpreter: only the stdlib is imported before the clock starts.
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much the benchmark does: the function modules imported and fresh processes per
+    module, status polls and their clients, and the narrations' target minutes (None: the
+    service's default)."""
+
+    functions: tuple[str, ...] = FUNCTIONS
+    import_runs: int = IMPORT_RUNS
+    polls: int = POLLS
+    clients: int = POLL_CLIENTS
+    minutes: float | None = None
+
+
+# A small run (the test suite's): one import of the API's module, a few polls, 1-minute
+# narrations.
+SMOKE = Sizes(functions=("api",), import_runs=1, polls=40, clients=4, minutes=1.0)
+
+Figures = dict[str, dict[str, Any]]
+
+# Runs in a fresh interpreter: only the stdlib is imported before the clock starts. Its peak
+# memory is its own (bench_figures.peak_rss_mib: getrusage would report this benchmark's peak,
+# which Linux carries into the processes it starts), read once the clock has stopped.
 _COLD_IMPORT = """\
-import json, resource, runpy, sys, time
+import json, runpy, sys, time
 started = time.perf_counter()
 runpy.run_path(sys.argv[1], run_name="main")
 seconds = time.perf_counter() - started
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print("BENCH " + json.dumps({"seconds": seconds, "rss_kib": rss}), flush=True)
+sys.path.insert(0, sys.argv[2])
+from tests.support.bench_figures import peak_rss_mib
+print("BENCH " + json.dumps({"seconds": seconds, "rss_mib": peak_rss_mib()}), flush=True)
 """
 
 
@@ -67,37 +103,52 @@ def _cold_import_once(name: str) -> dict[str, float]:
     main = ROOT / "functions" / name / "main.py"
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _COLD_IMPORT, str(main)], cwd=main.parent,
-        env=os.environ.copy(), capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-c", _COLD_IMPORT, str(main), str(ROOT)], cwd=main.parent,
+        env=os.environ.copy(), capture_output=True, text=True, timeout=120, check=False,
     )
     process = time.perf_counter() - started
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"importing {main} failed:\n{done.stderr[-2000:]}")
-    figures = json.loads(lines[-1][len("BENCH "):])
-    return {"seconds": figures["seconds"], "rss_mib": figures["rss_kib"] / 1024,
+    measured = json.loads(lines[-1][len("BENCH "):])
+    return {"seconds": measured["seconds"], "rss_mib": measured["rss_mib"],
             "process_seconds": process}
 
 
-def cold_imports() -> list[dict[str, Any]]:
-    """Median over IMPORT_RUNS fresh processes of each function module's import."""
-    rows = []
-    for name in FUNCTIONS:
-        runs = [_cold_import_once(name) for _ in range(IMPORT_RUNS)]
-        rows.append({"function": name, "runs": IMPORT_RUNS, **{
-            key: round(statistics.median(r[key] for r in runs), 3)
-            for key in ("seconds", "rss_mib", "process_seconds")
-        }})
-    return rows
+def cold_imports(functions: Sequence[str] = FUNCTIONS, runs: int = IMPORT_RUNS
+                 ) -> tuple[list[dict[str, Any]], Figures]:
+    """Median over `runs` fresh processes of each function module's import: the rows of the
+    table, and their figures (each taken as its function's runs end)."""
+    rows: list[dict[str, Any]] = []
+    figures: Figures = {}
+    for name in functions:
+        measured = [_cold_import_once(name) for _ in range(runs)]
+        medians = {key: round(statistics.median(r[key] for r in measured), 3)
+                   for key in ("seconds", "rss_mib", "process_seconds")}
+        rows.append({"function": name, "runs": runs, **medians})
+        figures[f"run.cold_import_seconds_{name}"] = figure(medians["seconds"], "s", runs=runs)
+        figures[f"run.cold_import_process_seconds_{name}"] = figure(
+            medians["process_seconds"], "s", runs=runs)
+        figures[f"run.cold_import_peak_rss_mib_{name}"] = figure(
+            round(medians["rss_mib"], 1), "MiB", runs=runs)
+    return rows, figures
 
 
 # ---------------------------------------------------------------- 2. API status-poll latency
 
-def narration_over_api(base_url: str, creds: Credentials) -> str:
+def narration_payload(blueprint_path: str, minutes: float | None) -> dict[str, Any]:
+    """A narration of the blueprint: the service's default length, or `minutes`."""
+    payload: dict[str, Any] = {"blueprint_path": blueprint_path}
+    if minutes is not None:
+        payload["service_params"] = {"control_params": {"target_duration_minutes": minutes}}
+    return payload
+
+
+def narration_over_api(base_url: str, creds: Credentials, minutes: float | None = None) -> str:
     """Upload the blueprint, run a narration task through the stack; return its id."""
     edge = EdgeClient(base_url, creds.instance_id, creds.api_key)
     rel = edge.upload(BLUEPRINT)["relative_path"]
-    task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": rel})
+    task = edge.create_task("GENERATE_NARRATION", narration_payload(rel, minutes))
     done = edge.wait(task["id"], timeout=TASK_TIMEOUT)
     if done["status"] != "COMPLETED":
         raise RuntimeError(f"narration over the API ended {done['status']}: {done['error']}")
@@ -109,8 +160,10 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
-def poll_latency(base_url: str, creds: Credentials, task_id: str) -> dict[str, Any]:
-    """POLLS `GET /tasks/<id>/` from POLL_CLIENTS threads, one session per thread."""
+def poll_latency(base_url: str, creds: Credentials, task_id: str, polls: int = POLLS,
+                 clients: int = POLL_CLIENTS) -> tuple[dict[str, Any], Figures]:
+    """`polls` x `GET /tasks/<id>/` from `clients` threads, one session per thread: the
+    figures as printed, and named."""
     url = f"{base_url.rstrip('/')}/api/v1/tasks/{task_id}/"
     headers = {"X-Instance-ID": creds.instance_id, "X-Api-Key": creds.api_key}
     local = threading.local()
@@ -124,18 +177,25 @@ def poll_latency(base_url: str, creds: Credentials, task_id: str) -> dict[str, A
         return time.perf_counter() - started, status
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=POLL_CLIENTS) as pool:
-        results = list(pool.map(poll, range(POLLS)))
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(poll, range(polls)))
     wall = time.perf_counter() - started
     latencies = sorted(seconds * 1000 for seconds, _ in results)
-    return {
-        "requests": POLLS, "clients": POLL_CLIENTS,
+    measured = {
+        "requests": polls, "clients": clients,
         "non_200": sum(1 for _, status in results if status != 200),
         "p50_ms": round(_percentile(latencies, 50), 1),
         "p99_ms": round(_percentile(latencies, 99), 1),
         "max_ms": round(latencies[-1], 1),
-        "wall_seconds": round(wall, 2), "requests_per_second": round(POLLS / wall, 1),
+        "wall_seconds": round(wall, 2), "requests_per_second": round(polls / wall, 1),
     }
+    context = {"requests": polls, "clients": clients, "non_200": measured["non_200"]}
+    figures = {f"run.status_poll_{key}": figure(measured[key], "ms", **context)
+               for key in ("p50_ms", "p99_ms", "max_ms")}
+    figures["run.status_poll_requests_per_second"] = figure(
+        measured["requests_per_second"], "req/s", wall_seconds=measured["wall_seconds"],
+        **context)
+    return measured, figures
 
 
 # ---------------------------------------------------------------- 3. counting adapters
@@ -180,6 +240,12 @@ class CountingTasks:
             self._tally.bump("tasks.update.unchanged")
         return before, after
 
+    def update_if_unchanged(self, task_id: str, change: Callable[[Task], Task]) -> bool:
+        # A note without a transaction (a fan-out's progress): a write only when it is made.
+        written = self._inner.update_if_unchanged(task_id, change)
+        self._tally.bump("tasks.note" if written else "tasks.note.skipped")
+        return written
+
     def list_for_tenant(
         self, tenant_id: str, *, limit: int, after: str | None
     ) -> tuple[list[Task], str | None]:
@@ -187,6 +253,12 @@ class CountingTasks:
 
     def waiting_on(self, file_id: str) -> list[Task]:
         return self._inner.waiting_on(file_id)
+
+    def list_all(self, **query: Any) -> tuple[list[Task], str | None]:
+        return self._inner.list_all(**query)
+
+    def latest_failures(self, *, code: int, limit: int) -> list[Task]:
+        return self._inner.latest_failures(code=code, limit=limit)
 
 
 class CountingFiles:
@@ -233,12 +305,16 @@ class CountingDeadlines:
         # in-process task's work to the stack's real workers.
         self._tally.bump("cloudtasks.create")
 
+    def backlog(self) -> QueueBacklog:
+        return QueueBacklog(queue="bench", unavailable="counted, not sent")
+
 
 # ---------------------------------------------------------------- 3. per-task counts
 
 @dataclass
 class TaskRow:
     kind: str
+    key: str  # the kind in the figures' names
     counts: dict[str, int]
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -247,7 +323,25 @@ class TaskRow:
     @property
     def firestore_writes(self) -> int:
         return sum(n for key, n in self.counts.items()
-                   if key.startswith(("tasks.", "files.")) and key != "tasks.update.unchanged")
+                   if key.startswith(("tasks.", "files."))
+                   and key not in ("tasks.update.unchanged", "tasks.note.skipped"))
+
+    def figures(self, stage_lease_seconds: float) -> Figures:
+        """This task's named figures: its counts, its time and each stage's."""
+        prefix = f"run.{self.key}"
+        figures = {
+            f"{prefix}.firestore_writes": figure(self.firestore_writes, "writes"),
+            f"{prefix}.lease_heartbeat_writes": figure(
+                self.counts.get("tasks.update.heartbeat", 0), "writes",
+                stage_lease_seconds=stage_lease_seconds),
+            f"{prefix}.pubsub_messages": figure(self.counts.get("pubsub.publish", 0),
+                                                "messages"),
+            f"{prefix}.cloud_tasks": figure(self.counts.get("cloudtasks.create", 0), "tasks"),
+            f"{prefix}.seconds": figure(round(self.seconds, 3), "s"),
+        }
+        for stage, seconds in self.stage_seconds.items():
+            figures[f"{prefix}.stage_seconds_{stage}"] = figure(seconds, "s")
+        return figures
 
 
 def counting_deps(deps: Deps, tally: Tally) -> tuple[Deps, CountingPublisher]:
@@ -262,12 +356,13 @@ def counting_deps(deps: Deps, tally: Tally) -> tuple[Deps, CountingPublisher]:
 def upload_in_process(deps: Deps, tally: Tally, tenant_id: str) -> tuple[str, TaskRow]:
     """store_upload + the on_upload check of the blueprint; (relative path, counts)."""
     started = time.perf_counter()
-    record = store_upload(deps, tenant_id, BLUEPRINT.name, BLUEPRINT.read_bytes())
-    bucket, blob = location(deps, tenant_id, record.relative_path)
-    assert record.generation is not None
-    check_landed_object(deps, bucket, blob, record.generation)
-    row = TaskRow("upload (dataset)", dict(tally.take()), time.perf_counter() - started)
-    return record.relative_path, row
+    stored = store_upload(deps, tenant_id, BLUEPRINT.name, BLUEPRINT.read_bytes())
+    bucket, blob = location(deps, tenant_id, stored.relative_path)
+    assert stored.generation is not None
+    check_landed_object(deps, bucket, blob, stored.generation)
+    row = TaskRow("upload (dataset)", "upload", dict(tally.take()),
+                  time.perf_counter() - started)
+    return stored.relative_path, row
 
 
 def _drain_stages(deps: Deps, outbox: deque[tuple[str, bytes]]) -> dict[str, float]:
@@ -291,7 +386,7 @@ def _drain_stages(deps: Deps, outbox: deque[tuple[str, bytes]]) -> dict[str, flo
 
 def task_in_process(
     deps: Deps, tally: Tally, outbox: deque[tuple[str, bytes]], tenant_id: str,
-    task_type: str, payload: dict[str, Any],
+    task_type: str, key: str, payload: dict[str, Any],
 ) -> TaskRow:
     started = time.perf_counter()
     task = create_task(deps, tenant_id, CreateTask(task_type=task_type, payload=payload))
@@ -302,21 +397,34 @@ def task_in_process(
         status = done.status if done else "missing"
         error = done.error if done else None
         raise RuntimeError(f"{task_type} ended {status}: {error}")
-    return TaskRow(task_type, dict(tally.take()), seconds,
+    return TaskRow(task_type, key, dict(tally.take()), seconds,
                    {k: round(v, 3) for k, v in stage_seconds.items()},
                    done.main_result.output_file_path)
 
 
-def per_task_counts(deps: Deps, tenant_id: str) -> list[TaskRow]:
+def per_task_counts(deps: Deps, tenant_id: str, minutes: float | None = None
+                    ) -> tuple[list[TaskRow], Figures]:
+    """A dataset upload, then a narration, its dubbing and its editing script, in process:
+    their rows, and their figures (each task's taken as it ends)."""
     tally = Tally()
     counted, publisher = counting_deps(deps, tally)
+    lease = deps.settings.stage_lease_seconds
     blueprint, upload = upload_in_process(counted, tally, tenant_id)
+    figures = upload.figures(lease)
     run = partial(task_in_process, counted, tally, publisher.outbox, tenant_id)
-    narration = run("GENERATE_NARRATION", {"blueprint_path": blueprint})
-    dubbing = run("GENERATE_DUBBING", {"input_narration_path": narration.output_file_path})
-    editing = run("GENERATE_EDITING_SCRIPT", {"dubbing_script_path": dubbing.output_file_path,
-                                              "blueprint_path": blueprint})
-    return [upload, narration, dubbing, editing]
+    narration = run("GENERATE_NARRATION", "narration", narration_payload(blueprint, minutes))
+    figures.update(narration.figures(lease))
+    dubbing = run("GENERATE_DUBBING", "dubbing",
+                  {"input_narration_path": narration.output_file_path})
+    figures.update(dubbing.figures(lease))
+    editing = run("GENERATE_EDITING_SCRIPT", "editing",
+                  {"dubbing_script_path": dubbing.output_file_path,
+                   "blueprint_path": blueprint})
+    figures.update(editing.figures(lease))
+    rows = [upload, narration, dubbing, editing]
+    figures["run.unchanged_updates"] = figure(
+        sum(row.counts.get("tasks.update.unchanged", 0) for row in rows), "updates")
+    return rows, figures
 
 
 # ---------------------------------------------------------------- report
@@ -331,34 +439,25 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     return "\n".join(lines)
 
 
-def _task_json(row: TaskRow) -> dict[str, Any]:
-    data = asdict(row)
-    data.update(
-        firestore_writes=row.firestore_writes,
-        lease_heartbeat_writes=row.counts.get("tasks.update.heartbeat", 0),
-        pubsub_messages=row.counts.get("pubsub.publish", 0),
-        cloud_tasks_created=row.counts.get("cloudtasks.create", 0),
-        seconds=round(row.seconds, 3),
-    )
-    return data
-
-
-def report(figures: dict[str, Any]) -> str:
+def report(cold_import: list[dict[str, Any]], poll: dict[str, Any], per_task: list[TaskRow],
+           stage_lease_seconds: float) -> str:
+    runs = cold_import[0]["runs"]
     cold = _table(
         ("function", "import s", "peak RSS MiB", "process s"),
         ((r["function"], f"{r['seconds']:.3f}", f"{r['rss_mib']:.1f}",
-          f"{r['process_seconds']:.3f}") for r in figures["cold_import"]))
-    poll = figures["status_poll"]
+          f"{r['process_seconds']:.3f}") for r in cold_import))
     tasks = _table(
         ("task type", "FS writes", "of which lease", "Pub/Sub msgs", "Cloud Tasks",
          "stage s", "total s"),
-        ((t["kind"], t["firestore_writes"], t["lease_heartbeat_writes"], t["pubsub_messages"],
-          t["cloud_tasks_created"], " ".join(f"{v:.2f}" for v in t["stage_seconds"].values())
-          or "-", f"{t['seconds']:.2f}") for t in figures["per_task"]))
-    unchanged = sum(t["counts"].get("tasks.update.unchanged", 0) for t in figures["per_task"])
+        ((t.kind, t.firestore_writes, t.counts.get("tasks.update.heartbeat", 0),
+          t.counts.get("pubsub.publish", 0), t.counts.get("cloudtasks.create", 0),
+          " ".join(f"{v:.2f}" for v in t.stage_seconds.values()) or "-", f"{t.seconds:.2f}")
+         for t in per_task))
+    unchanged = sum(t.counts.get("tasks.update.unchanged", 0) for t in per_task)
     return "\n".join([
-        f"1. Cold import of each function module (median of {IMPORT_RUNS} fresh processes)",
-        cold, "   process s = whole subprocess incl. interpreter start-up", "",
+        f"1. Cold import of each function module (median of {runs} fresh processes)",
+        cold, "   process s = whole subprocess incl. interpreter start-up; peak RSS = the "
+        "fresh process's own", "",
         f"2. API status poll: {poll['requests']} x GET /api/v1/tasks/<id>/ from "
         f"{poll['clients']} clients",
         f"   p50 {poll['p50_ms']} ms   p99 {poll['p99_ms']} ms   max {poll['max_ms']} ms   "
@@ -367,25 +466,64 @@ def report(figures: dict[str, Any]) -> str:
         "3. Per task, in-process through the service layer (emulator-backed adapters)",
         tasks,
         "   FS writes = add + update transaction commits (1 doc each); lease = heartbeat "
-        f"renewals;\n   updates that changed nothing (commit without a write): {unchanged}",
+        f"renewals (stage lease {stage_lease_seconds:g} s);\n"
+        f"   updates that changed nothing (commit without a write): {unchanged}",
     ])
 
 
-def main() -> None:
+def measure(sizes: Sizes, output: Path) -> None:
+    """Every measurement, printed and recorded in `output` as each part ends."""
     load_local_env(ENV_FILE)
     base_url = os.environ["VSS_API_URL"]
-    figures: dict[str, Any] = {"cold_import": cold_imports()}
+    cold_import, figures = cold_imports(sizes.functions, sizes.import_runs)
+    record(figures, output)
     settings = get_settings()
     deps = for_tts_worker(settings, for_stage_worker(settings))
     creds = create_tenant(deps, "bench")
-    task_id = narration_over_api(base_url, creds)
-    figures["status_poll"] = poll_latency(base_url, creds, task_id)
-    figures["per_task"] = [_task_json(row) for row in per_task_counts(deps, creds.tenant_id)]
-    figures["stage_lease_seconds"] = deps.settings.stage_lease_seconds
-    print(report(figures))
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"\nfigures written to {OUTPUT.relative_to(ROOT)}")
+    task_id = narration_over_api(base_url, creds, sizes.minutes)
+    poll, measured = poll_latency(base_url, creds, task_id, sizes.polls, sizes.clients)
+    figures.update(measured)
+    record(measured, output)
+    per_task, measured = per_task_counts(deps, creds.tenant_id, sizes.minutes)
+    figures.update(measured)
+    record(measured, output)
+    print(report(cold_import, poll, per_task, deps.settings.stage_lease_seconds))
+    print()
+    for name, value in figures.items():
+        print(describe(name, value))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true",
+                        help="a small run (the test suite's): one import of the api module, "
+                             "40 polls from 4 clients, 1-minute narrations")
+    parser.add_argument("--functions", nargs="+", choices=FUNCTIONS,
+                        help="the function modules imported (default: all)")
+    parser.add_argument("--import-runs", type=int,
+                        help=f"fresh processes per function module (default: {IMPORT_RUNS})")
+    parser.add_argument("--polls", type=int, help=f"status polls (default: {POLLS})")
+    parser.add_argument("--clients", type=int,
+                        help=f"threads polling at once (default: {POLL_CLIENTS})")
+    parser.add_argument("--minutes", type=float,
+                        help="the narrations' target minutes (default: the service's)")
+    parser.add_argument("--output", type=Path, default=OUTPUT,
+                        help="the bench file, started afresh: the benchmarks after this one "
+                             "add to it (default: build/bench.json)")
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else Sizes()
+    chosen = {key: getattr(args, key) for key in ("import_runs", "polls", "clients", "minutes")
+              if getattr(args, key) is not None}
+    if args.functions:
+        chosen["functions"] = tuple(dict.fromkeys(args.functions))
+    sizes = replace(sizes, **chosen)
+    if min(sizes.import_runs, sizes.polls, sizes.clients) < 1:
+        parser.error("--import-runs, --polls and --clients must be 1 or more")
+    # First in `make bench`: a new file, which the benchmarks after this one add to.
+    start(args.output)
+    measure(sizes, args.output)
+    print(f"figures written to {args.output}")
 
 
 if __name__ == "__main__":

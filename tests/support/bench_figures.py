@@ -33,6 +33,13 @@ def figure(value: float, unit: str, **context: float) -> dict[str, Any]:
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+def start(path: Path = OUTPUT) -> None:
+    """A new, empty bench file: what the first benchmark of `make bench` (tests.bench.run)
+    does, so figures of an earlier run never mix with this run's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{}\n")
+
+
 def record(figures: Mapping[str, dict[str, Any]], path: Path = OUTPUT) -> None:
     """Add (or replace) named figures in the bench file, keeping whatever else it holds."""
     existing = json.loads(path.read_text()) if path.exists() else {}
