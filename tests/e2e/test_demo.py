@@ -47,7 +47,7 @@ def test_demo_ends_in_a_checked_video_and_a_second_run_redoes_nothing(tmp_path: 
 
     second = _demo(out)
     assert "task reused" in second and "0 downloaded" in second
-    assert "(0 to make)" in second and "already rendered and checked" in second
+    assert "(0 to make," in second and "already rendered and checked" in second
     assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*")
             if p.is_file() and p.name != ".vss-run.json"} == {
         n: t for n, t in made.items() if n != ".vss-run.json"}

@@ -10,8 +10,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.fake_tts import FakeTts
+from tests.support.stack import stack_settings, wait_until
+from tests.support.tasks import segments_of
 from tests.support.tts_stack import tts_worker_speaking_through
+from vss.bootstrap import ports_alone
 from vss.domain.artifacts import DubbingScript
+from vss.domain.leases import LeaseState
 from vss.edge.client import EdgeClient
 from vss.errors import TtsError
 
@@ -61,6 +65,11 @@ def test_a_permanent_400_fails_the_task_naming_the_segment_and_a_resume_finishes
     assert done["error"]["code"] == TtsError.code and "segment" in done["error"]["details"]
     assert f"Segment {done['error']['details']['segment']}" in done["error"]["message"]
 
+    # Segments running when the task failed still finish (their outcome counts): wait for
+    # them, so that what was spoken before the resume is all of it.
+    deps = ports_alone(stack_settings())
+    wait_until(lambda: not any(s.state == LeaseState.RUNNING
+                               for s in segments_of(deps, task["id"])), timeout=120)
     # The fault is gone: the edge resumes, and the API publishes the unfinished segments again.
     spoken_before = fake.succeeded[earlier_tests:]
     resumed = edge.resume_task(task["id"])

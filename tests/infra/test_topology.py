@@ -142,10 +142,10 @@ def test_the_local_env_is_read_by_settings_as_the_topology_names_it(
     monkeypatch: pytest.MonkeyPatch, defaults: Settings
 ):
     env = local_env(Config(PROJECT, TOPOLOGY.base_ports()), console_secret="s3cret")
-    # VSS_API_URL and VSS_CONSOLE_URL are for the clients of the stack (the demo, the tests,
-    # operators), not for Settings.
+    # VSS_API_URL, VSS_CONSOLE_URL and VSS_PUSH_RELAY_URL are for the clients of the stack
+    # (the demo, the tests, operators, benchmarks), not for Settings.
     known = {f"VSS_{name.upper()}" for name in Settings.model_fields} | {
-        "VSS_API_URL", "VSS_CONSOLE_URL"}
+        "VSS_API_URL", "VSS_CONSOLE_URL", "VSS_PUSH_RELAY_URL"}
     assert {k for k in env if k.startswith("VSS_")} - known == set(), "a name Settings ignores"
     for name, value in env.items():
         monkeypatch.setenv(name, value)
