@@ -12,6 +12,9 @@ from typing import NamedTuple
 
 from vss.editing.material import CutQuality, SceneMaterial
 
+# Best first. (Iterating the enum itself costs several times as much, once per clip.)
+_QUALITIES = tuple(CutQuality)
+
 
 class Placement(NamedTuple):
     start: int
@@ -33,7 +36,7 @@ def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int
         return None
     core_start, core_end = max(first, core[0]), min(last, core[1])
     centred = core_start - max(0, length - (core_end - core_start)) // 2
-    for quality in CutQuality:
+    for quality in _QUALITIES:
         positions = material.cut_positions(first, last, quality)
         best: tuple[int, int, int] | None = None  # (breaks the core, off centre, start)
         for s1, e1 in positions:
@@ -51,6 +54,8 @@ def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int
                     best = key
         if best is not None:
             start = best[2]
+            if quality == CutQuality.CLEAN:  # both cuts among clean positions: clean
+                return Placement(start, start + length, quality)
             # The level searched bounds the cuts; report the cuts as they really fall.
             worst = max(material.quality_of(start), material.quality_of(start + length))
             return Placement(start, start + length, worst)
