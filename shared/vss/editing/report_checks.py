@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from vss.domain.artifacts import BRollClip, EditingScript, EditingSegment
 from vss.domain.dataset import Dataset
@@ -57,24 +58,24 @@ class Scope:
     extent: dict[int, tuple[int, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class PlacedClip:
-    """A clip of a segment with the source frames it reads."""
+class PlacedClip(NamedTuple):
+    """A clip of a segment with the source frames it reads, and what the checks ask of it,
+    worked out once (every check asks; a named tuple, as one is built per clip)."""
 
     segment: EditingSegment
     segment_index: int
     index: int | None  # in b_roll_clips; None for a key line
     clip: BRollClip
     span: FrameRange
+    cited: bool  # from a scene the segment cites
+    footage: bool  # moving footage under the narration (not a hold, not a key line)
 
-    @property
-    def cited(self) -> bool:
-        return self.clip.scene_id in self.segment.source_scene_ids
-
-    @property
-    def footage(self) -> bool:
-        """Moving footage under the narration (not a hold, not a key line)."""
-        return self.index is not None and not self.clip.freeze_frame
+    @classmethod
+    def of(cls, segment: EditingSegment, segment_index: int, index: int | None,
+           clip: BRollClip, span: FrameRange) -> PlacedClip:
+        return cls(segment, segment_index, index, clip, span,
+                   clip.scene_id in segment.source_scene_ids,
+                   index is not None and not clip.freeze_frame)
 
 
 @dataclass(frozen=True, slots=True)
