@@ -97,10 +97,11 @@ def sums(reachable: int, options: int, limit: int) -> int:
     while bits:
         low = bits & -bits
         shift = low.bit_length() - 1
-        # A run of consecutive lengths is one OR of shifted copies, doubled up.
-        run = 1
-        while (bits >> (shift + run)) & 1:
-            run += 1
+        # A run of consecutive lengths is one OR of shifted copies, doubled up. Its length
+        # is the count of trailing ones from `shift` (adding 1 carries through them):
+        # counted bit by bit, a run of a clip's worth of lengths cost a hundred steps.
+        carried = (bits >> shift) + 1
+        run = (carried & -carried).bit_length() - 1
         spread, width = reachable << shift, 1
         while width * 2 <= run:
             spread |= spread << width

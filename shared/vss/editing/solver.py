@@ -317,6 +317,9 @@ def _outward(bits: int, centre: int) -> Iterator[int]:
 
 def _subset_sum(options: list[int], planned: list[int], target: int) -> list[int] | None:
     """One length from each bitset of `options`, summing to `target`, nearest the plan."""
+    if sum(planned) == target and all(
+            (option >> length) & 1 for option, length in zip(options, planned, strict=True)):
+        return list(planned)  # every window gives its planned length: nothing is nearer
     layers = [1]  # bit n of layers[i]: the first i clips can sum to n
     for option in options:
         layers.append(sums(layers[-1], option, target))
