@@ -158,8 +158,17 @@ class Relevance:
             raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
         raw.sort()
         top = -raw[0][0] if raw and raw[0][0] else 1.0
-        return [Scored(candidate, round(-negative / top, 4), speaker, shared)
-                for negative, _, _, candidate, speaker, shared in raw]
+        # Windows of a scene often score alike (its silences, its lines by one speaker), and
+        # sorted they come together: each score is normalised once, as rounding a float to
+        # 4 places costs more than building the Scored.
+        ranked: list[Scored] = []
+        last: float | None = None
+        score = 0.0
+        for negative, _, _, candidate, speaker, shared in raw:
+            if negative != last:
+                last, score = negative, round(-negative / top, 4)
+            ranked.append(Scored(candidate, score, speaker, shared))
+        return ranked
 
 
 @dataclass(frozen=True, slots=True)
