@@ -41,7 +41,7 @@ class Line(NamedTuple):
     """A line of dialogue in frames. (A named tuple, as `Candidate`: a series has hundreds of
     thousands, and a frozen dataclass costs several times as much to build.)"""
 
-    index: int  # in the scene's dialogue list
+    dialogue_index: int  # in the scene's dialogue list (`index` is a tuple's method)
     start: int
     end: int
     text: str
@@ -187,13 +187,13 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
     add = found.append  # (bound once: a long series has hundreds of thousands of windows)
     scene_id, chapter_id, prefix = scene.id, scene.chapter_id, f"s{scene.id}."
     reach = _reach(lines, first, last, pad)
-    indexes = tuple(line.index for line in lines)
+    indexes = tuple(line.dialogue_index for line in lines)
     for i, line in enumerate(lines):
         low, high = reach[i]
         position = (chapter_position, low)
         if high > low:
-            add(Candidate(f"{prefix}d{line.index}", scene_id, chapter_id, low, high,
-                          (line.start, line.end), "dialogue", (line.index,), position))
+            add(Candidate(f"{prefix}d{line.dialogue_index}", scene_id, chapter_id, low, high,
+                          (line.start, line.end), "dialogue", (line.dialogue_index,), position))
         for j in range(i + 1, min(len(lines), i + MAX_GROUP_LINES)):
             end_line = lines[j]
             if end_line.end - line.start > max_frames:
@@ -201,7 +201,7 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
             # From where the first line's window starts to where the last line's ends.
             high = reach[j][1]
             if high > low:
-                add(Candidate(f"{prefix}g{line.index}-{end_line.index}", scene_id, chapter_id,
+                add(Candidate(f"{prefix}g{indexes[i]}-{indexes[j]}", scene_id, chapter_id,
                               low, high, (line.start, end_line.end), "dialogue_group",
                               indexes[i:j + 1], position))
     action = scene.content_type == SceneContentType.ACTION_DRIVEN

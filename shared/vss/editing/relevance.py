@@ -118,8 +118,9 @@ class Relevance:
                      and clock.frame_at_or_after(c.end.ms) > candidate.start]
             if shown:
                 captions[candidate.id] = keywords(" ".join(shown))
-        return _SceneWords(context, {line.index: keywords(line.text) for line in item.lines},
-                           {line.index: scene.dialogues[line.index].speaker
+        return _SceneWords(context,
+                           {line.dialogue_index: keywords(line.text) for line in item.lines},
+                           {line.dialogue_index: scene.dialogues[line.dialogue_index].speaker
                             for line in item.lines}, captions)
 
     def rank(self, narration: str, candidates: Iterable[Candidate]) -> list[Scored]:

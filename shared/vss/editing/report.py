@@ -167,7 +167,7 @@ def _reused_frames(placed: list[PlacedClip]) -> int:
     which may be shown again)."""
     shown: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for p in placed:
-        if p.footage or p.index is None:
+        if p.footage or p.clip_index is None:
             shown[p.clip.chapter_id].append((p.span.start, p.span.end))
     return sum(_overlapping(ranges) for ranges in shown.values())
 
