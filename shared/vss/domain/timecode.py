@@ -27,6 +27,9 @@ _CLOCK = re.compile(
     r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?$",
 )
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
+# The form `format` writes, which datasets and scripts nearly always use: read without the
+# general pattern's optional parts and named groups (a script's report parses one per clip).
+_CANONICAL = re.compile(r"(\d\d):([0-5]\d):([0-5]\d)\.(\d\d\d)")
 # What the JSON schema promises for input: every form `parse` accepts (it also trims spaces).
 _INPUT_PATTERN = r"^\s*(?:(?:\d+:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,9})?|\d+(?:\.\d+)?)\s*$"
 
@@ -73,6 +76,10 @@ class Timecode:
 
     @classmethod
     def _parse_text(cls, text: str) -> Timecode:
+        canonical = _CANONICAL.fullmatch(text)
+        if canonical is not None:
+            hours, minutes, secs, millis = map(int, canonical.groups())
+            return cls(((hours * 60 + minutes) * 60 + secs) * 1000 + millis)
         if _SECONDS.match(text):
             return cls.from_seconds(Decimal(text))
         match = _CLOCK.match(text)

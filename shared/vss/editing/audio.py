@@ -31,7 +31,7 @@ def mode_of(clip: ClipPlan, material: SceneMaterial, params: EditingAudioParams
         return ORIGINAL, 0.0
     if clip.origin == "hold":
         return NARRATION_ONLY, None
-    speech = any(start < clip.end and end > clip.start for start, end in material.blocks)
+    speech = material.has_speech(clip.start, clip.end)
     mode = params.dialogue_mode if speech else params.ambient_mode
     return mode, (params.duck_db if mode == DUCKED else None)
 

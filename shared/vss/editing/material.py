@@ -9,6 +9,7 @@ evenly over the line's time) are the next best place; anywhere else would cut a 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
@@ -36,9 +37,11 @@ _SPOKEN = re.compile(r"\w")  # a line with none of it says nothing
 _IN_TIME_ORDER = attrgetter("start", "end")
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    index: int  # in the scene's dialogue list
+class Line(NamedTuple):
+    """A line of dialogue in frames. (A named tuple, as `Candidate`: a series has hundreds of
+    thousands, and a frozen dataclass costs several times as much to build.)"""
+
+    dialogue_index: int  # in the scene's dialogue list (`index` is a tuple's method)
     start: int
     end: int
     text: str
@@ -98,15 +101,27 @@ class SceneMaterial:
     def _word_set(self) -> frozenset[int]:
         return frozenset(self.word_points)
 
+    @cached_property
+    def _block_ends(self) -> tuple[int, ...]:
+        """Where each block ends: sorted like the blocks (they are disjoint), for bisecting."""
+        return tuple(end for _, end in self.blocks)
+
+    def _blocks_from(self, position: int) -> int:
+        """The index of the first block ending after `position`: the one it may be inside,
+        or the next one after it."""
+        return bisect_right(self._block_ends, position)
+
     def cut_positions(self, a: int, b: int, quality: CutQuality) -> list[tuple[int, int]]:
         """Closed intervals of positions in [a, b] where a cut is at least `quality`."""
         if quality >= CutQuality.MID_WORD:
             return [(a, b)]
         allowed: list[tuple[int, int]] = []
         cursor = a
-        for start, end in self.blocks:
-            if end <= a or start >= b:
-                continue
+        blocks = self.blocks
+        for index in range(self._blocks_from(a), len(blocks)):
+            start, end = blocks[index]
+            if start >= b:
+                break
             if start >= cursor:
                 allowed.append((cursor, start))
             cursor = max(cursor, end)
@@ -118,12 +133,17 @@ class SceneMaterial:
         return allowed
 
     def quality_of(self, position: int) -> CutQuality:
-        for start, end in self.blocks:
-            if start < position < end:
-                if position in self._word_set:
-                    return CutQuality.WORD
-                return CutQuality.MID_WORD
+        index = self._blocks_from(position)
+        if index < len(self.blocks) and self.blocks[index][0] < position:  # inside speech
+            if position in self._word_set:
+                return CutQuality.WORD
+            return CutQuality.MID_WORD
         return CutQuality.CLEAN
+
+    def has_speech(self, start: int, end: int) -> bool:
+        """Whether a block of speech overlaps [start, end)."""
+        index = self._blocks_from(start)
+        return index < len(self.blocks) and self.blocks[index][0] < end
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -164,28 +184,26 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
     """The windows of a scene spanning frames [first, last): each line, each run of up to
     MAX_GROUP_LINES lines that fits in a clip, and the silences in clip-long pieces."""
     found: list[Candidate] = []
+    add = found.append  # (bound once: a long series has hundreds of thousands of windows)
     scene_id, chapter_id, prefix = scene.id, scene.chapter_id, f"s{scene.id}."
+    reach = _reach(lines, first, last, pad)
+    indexes = tuple(line.dialogue_index for line in lines)
     for i, line in enumerate(lines):
-        # Reach into silence around the line, never into the neighbouring lines.
-        before = lines[i - 1].end if i else first
-        after = lines[i + 1].start if i + 1 < len(lines) else last
-        low = max(min(before, line.start), line.start - pad)
-        high = min(max(after, line.end), line.end + pad)
+        low, high = reach[i]
+        position = (chapter_position, low)
         if high > low:
-            found.append(Candidate(f"{prefix}d{line.index}", scene_id, chapter_id, low, high,
-                                   (line.start, line.end), "dialogue", (line.index,),
-                                   (chapter_position, low)))
+            add(Candidate(f"{prefix}d{line.dialogue_index}", scene_id, chapter_id, low, high,
+                          (line.start, line.end), "dialogue", (line.dialogue_index,), position))
         for j in range(i + 1, min(len(lines), i + MAX_GROUP_LINES)):
             end_line = lines[j]
             if end_line.end - line.start > max_frames:
                 break
-            after = lines[j + 1].start if j + 1 < len(lines) else last
-            high = min(max(after, end_line.end), end_line.end + pad)
+            # From where the first line's window starts to where the last line's ends.
+            high = reach[j][1]
             if high > low:
-                found.append(Candidate(
-                    f"{prefix}g{line.index}-{end_line.index}", scene_id, chapter_id, low, high,
-                    (line.start, end_line.end), "dialogue_group",
-                    tuple(member.index for member in lines[i:j + 1]), (chapter_position, low)))
+                add(Candidate(f"{prefix}g{indexes[i]}-{indexes[j]}", scene_id, chapter_id,
+                              low, high, (line.start, end_line.end), "dialogue_group",
+                              indexes[i:j + 1], position))
     action = scene.content_type == SceneContentType.ACTION_DRIVEN
     for start, end in _silences(first, last, blocks):
         if start == first:
@@ -197,11 +215,23 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
         # A long stretch is offered in pieces of one clip's length, so a segment can take
         # several moments of it instead of one long shot.
         for piece in range(start, end, max_frames):
-            found.append(Candidate(f"{prefix}n{piece}", scene_id, chapter_id, piece,
-                                   min(end, piece + max_frames), (piece, piece),
-                                   kind if piece == start else "action", (),
-                                   (chapter_position, piece)))
+            add(Candidate(f"{prefix}n{piece}", scene_id, chapter_id, piece,
+                          min(end, piece + max_frames), (piece, piece),
+                          kind if piece == start else "action", (), (chapter_position, piece)))
     return found
+
+
+def _reach(lines: list[Line], first: int, last: int, pad: int) -> list[tuple[int, int]]:
+    """The span each line's window covers: the line and up to `pad` frames of the silence
+    on either side, never into the neighbouring lines (a window of several lines reaches
+    from its first line's start to its last line's end)."""
+    reach: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        before = lines[i - 1].end if i else first
+        after = lines[i + 1].start if i + 1 < len(lines) else last
+        reach.append((max(min(before, line.start), line.start - pad),
+                      min(max(after, line.end), line.end + pad)))
+    return reach
 
 
 def _silences(first: int, last: int, blocks: tuple[tuple[int, int], ...]

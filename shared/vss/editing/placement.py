@@ -12,6 +12,9 @@ from typing import NamedTuple
 
 from vss.editing.material import CutQuality, SceneMaterial
 
+# Best first. (Iterating the enum itself costs several times as much, once per clip.)
+_QUALITIES = tuple(CutQuality)
+
 
 class Placement(NamedTuple):
     start: int
@@ -33,7 +36,7 @@ def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int
         return None
     core_start, core_end = max(first, core[0]), min(last, core[1])
     centred = core_start - max(0, length - (core_end - core_start)) // 2
-    for quality in CutQuality:
+    for quality in _QUALITIES:
         positions = material.cut_positions(first, last, quality)
         best: tuple[int, int, int] | None = None  # (breaks the core, off centre, start)
         for s1, e1 in positions:
@@ -51,6 +54,8 @@ def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int
                     best = key
         if best is not None:
             start = best[2]
+            if quality == CutQuality.CLEAN:  # both cuts among clean positions: clean
+                return Placement(start, start + length, quality)
             # The level searched bounds the cuts; report the cuts as they really fall.
             worst = max(material.quality_of(start), material.quality_of(start + length))
             return Placement(start, start + length, worst)
@@ -92,10 +97,11 @@ def sums(reachable: int, options: int, limit: int) -> int:
     while bits:
         low = bits & -bits
         shift = low.bit_length() - 1
-        # A run of consecutive lengths is one OR of shifted copies, doubled up.
-        run = 1
-        while (bits >> (shift + run)) & 1:
-            run += 1
+        # A run of consecutive lengths is one OR of shifted copies, doubled up. Its length
+        # is the count of trailing ones from `shift` (adding 1 carries through them):
+        # counted bit by bit, a run of a clip's worth of lengths cost a hundred steps.
+        carried = (bits >> shift) + 1
+        run = (carried & -carried).bit_length() - 1
         spread, width = reachable << shift, 1
         while width * 2 <= run:
             spread |= spread << width

@@ -118,8 +118,9 @@ class Relevance:
                      and clock.frame_at_or_after(c.end.ms) > candidate.start]
             if shown:
                 captions[candidate.id] = keywords(" ".join(shown))
-        return _SceneWords(context, {line.index: keywords(line.text) for line in item.lines},
-                           {line.index: scene.dialogues[line.index].speaker
+        return _SceneWords(context,
+                           {line.dialogue_index: keywords(line.text) for line in item.lines},
+                           {line.dialogue_index: scene.dialogues[line.dialogue_index].speaker
                             for line in item.lines}, captions)
 
     def rank(self, narration: str, candidates: Iterable[Candidate]) -> list[Scored]:
@@ -143,12 +144,10 @@ class Relevance:
                 shared_lines, speaker = view.shared[held[0]], view.named[held[0]]
                 lines = view.words.said[held[0]]
             else:
-                # (Nothing shared is the one empty set: ranked windows keep what they share.)
-                shared_lines = frozenset().union(*(view.shared[i] for i in held)) or _NONE
-                speaker = frozenset().union(*(view.named[i] for i in held)) or _NONE
+                shared_lines = _union(view.shared, held)
+                speaker = _union(view.named, held)
                 # The lines' keywords together matter only when some are shared.
-                lines = frozenset().union(*(view.words.said[i] for i in held)) \
-                    if shared_lines else _NONE
+                lines = _union(view.words.said, held) if shared_lines else _NONE
             captions = view.words.captions.get(candidate.id, _NONE)
             shared_captions = words & captions if captions else _NONE
             value = (WEIGHTS["lines"] * _share(shared_lines, lines)
@@ -160,8 +159,17 @@ class Relevance:
             raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
         raw.sort()
         top = -raw[0][0] if raw and raw[0][0] else 1.0
-        return [Scored(candidate, round(-negative / top, 4), speaker, shared)
-                for negative, _, _, candidate, speaker, shared in raw]
+        # Windows of a scene often score alike (its silences, its lines by one speaker), and
+        # sorted they come together: each score is normalised once, as rounding a float to
+        # 4 places costs more than building the Scored.
+        ranked: list[Scored] = []
+        last: float | None = None
+        score = 0.0
+        for negative, _, _, candidate, speaker, shared in raw:
+            if negative != last:
+                last, score = negative, round(-negative / top, 4)
+            ranked.append(Scored(candidate, score, speaker, shared))
+        return ranked
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +189,17 @@ class _SceneView:
                    {index: words & said or _NONE for index, said in scene.said.items()},
                    {index: named.get(speaker or "", _NONE)
                     for index, speaker in scene.speakers.items()})
+
+
+def _union(by_line: dict[int, frozenset[str]], held: tuple[int, ...]) -> frozenset[str]:
+    """What the lines of a window of several have together. Nothing is the one empty set
+    (ranked windows keep what they share). A loop: a window holds a few lines, and
+    unpacking them into `frozenset().union` cost three times as much."""
+    together = _NONE
+    for index in held:
+        if by_line[index]:
+            together = together | by_line[index]
+    return together
 
 
 def _share(shared: frozenset[str], have: frozenset[str]) -> float:

@@ -102,19 +102,26 @@ def _segment_issues(index: int, segment: EditingSegment, clips: list[PlacedClip]
 def _place(index: int, segment: EditingSegment, scope: Scope
            ) -> tuple[list[PlacedClip], list[PlacedClip]]:
     """The segment's clips and key lines with the source frames each reads."""
-    clips = [PlacedClip(segment, index, c, clip, clip_source_range(clip, scope.rate))
+    clips = [PlacedClip.of(segment, index, c, clip, clip_source_range(clip, scope.rate))
              for c, clip in enumerate(segment.b_roll_clips)]
-    keys = [PlacedClip(segment, index, None, key, clip_source_range(key, scope.rate))
+    keys = [PlacedClip.of(segment, index, None, key, clip_source_range(key, scope.rate))
             for key in segment.key_lines]
     return clips, keys
 
 
 def _tally(clips: list[PlacedClip]) -> Tally:
     """Frames of the segment's clips (key lines play outside the narration: not counted)."""
-    covered = sum(p.span.duration for p in clips)
-    held = sum(p.span.duration for p in clips if p.clip.freeze_frame)
-    cited = sum(p.span.duration for p in clips if p.footage and p.cited)
-    extended = sum(p.span.duration for p in clips if p.footage and not p.cited)
+    covered = cited = extended = held = 0
+    for p in clips:
+        frames = p.span.duration
+        covered += frames
+        if p.clip.freeze_frame:
+            held += frames
+        if p.footage:
+            if p.cited:
+                cited += frames
+            else:
+                extended += frames
     return Tally(covered=covered, cited=cited, extended=extended, held=held)
 
 
@@ -160,7 +167,7 @@ def _reused_frames(placed: list[PlacedClip]) -> int:
     which may be shown again)."""
     shown: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for p in placed:
-        if p.footage or p.index is None:
+        if p.footage or p.clip_index is None:
             shown[p.clip.chapter_id].append((p.span.start, p.span.end))
     return sum(_overlapping(ranges) for ranges in shown.values())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from vss.domain.artifacts import BRollClip, EditingScript, EditingSegment
 from vss.domain.dataset import Dataset
@@ -57,24 +58,24 @@ class Scope:
     extent: dict[int, tuple[int, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class PlacedClip:
-    """A clip of a segment with the source frames it reads."""
+class PlacedClip(NamedTuple):
+    """A clip of a segment with the source frames it reads, and what the checks ask of it,
+    worked out once (every check asks; a named tuple, as one is built per clip)."""
 
     segment: EditingSegment
     segment_index: int
-    index: int | None  # in b_roll_clips; None for a key line
+    clip_index: int | None  # in b_roll_clips; None for a key line
     clip: BRollClip
     span: FrameRange
+    cited: bool  # from a scene the segment cites
+    footage: bool  # moving footage under the narration (not a hold, not a key line)
 
-    @property
-    def cited(self) -> bool:
-        return self.clip.scene_id in self.segment.source_scene_ids
-
-    @property
-    def footage(self) -> bool:
-        """Moving footage under the narration (not a hold, not a key line)."""
-        return self.index is not None and not self.clip.freeze_frame
+    @classmethod
+    def of(cls, segment: EditingSegment, segment_index: int, clip_index: int | None,
+           clip: BRollClip, span: FrameRange) -> PlacedClip:
+        return cls(segment, segment_index, clip_index, clip, span,
+                   clip.scene_id in segment.source_scene_ids,
+                   clip_index is not None and not clip.freeze_frame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +108,9 @@ def out_of_bounds(placed: PlacedClip, scope: Scope) -> ReportIssue | None:
     problem = _bounds(placed.clip, scope)
     if problem is None:
         return None
-    if placed.index is None:
+    if placed.clip_index is None:
         problem = f"key line: {problem}"
-    return ReportIssue(kind="out_of_bounds", segment=placed.segment_index, clip=placed.index,
+    return ReportIssue(kind="out_of_bounds", segment=placed.segment_index, clip=placed.clip_index,
                        message=problem)
 
 
@@ -118,7 +119,7 @@ def hold(placed: PlacedClip, scope: Scope) -> ReportIssue | None:
     clip = placed.clip
     if not clip.freeze_frame:
         return None
-    return ReportIssue(kind="hold", segment=placed.segment_index, clip=placed.index, message=(
+    return ReportIssue(kind="hold", segment=placed.segment_index, clip=placed.clip_index, message=(
         f"freeze-frame of {clip.start_time} in scene {clip.scene_id} for "
         f"{clip.duration:.3f} s"))
 
@@ -127,7 +128,7 @@ def mid_word_cut(placed: PlacedClip, scope: Scope) -> ReportIssue | None:
     """A cut inside a word: the solver only makes one when no clean cut covers."""
     if not placed.footage or placed.clip.cut_quality != "mid_word":
         return None
-    return ReportIssue(kind="mid_word_cut", segment=placed.segment_index, clip=placed.index,
+    return ReportIssue(kind="mid_word_cut", segment=placed.segment_index, clip=placed.clip_index,
                        message=f"a cut inside a word of scene {placed.clip.scene_id}")
 
 
@@ -136,7 +137,7 @@ def extension(placed: PlacedClip, scope: Scope) -> ReportIssue | None:
     if not placed.footage or placed.cited:
         return None
     clip = placed.clip
-    return ReportIssue(kind="extension", segment=placed.segment_index, clip=placed.index,
+    return ReportIssue(kind="extension", segment=placed.segment_index, clip=placed.clip_index,
                        message=f"{clip.duration:.3f} s from scene {clip.scene_id}, which the "
                                f"segment does not cite")
 
@@ -145,7 +146,7 @@ def long_clip(placed: PlacedClip, scope: Scope) -> ReportIssue | None:
     """Footage longer than `max_clip_seconds`."""
     if not placed.footage or placed.clip.duration <= scope.params.max_clip_seconds + _TOLERANCE_S:
         return None
-    return ReportIssue(kind="long_clip", segment=placed.segment_index, clip=placed.index,
+    return ReportIssue(kind="long_clip", segment=placed.segment_index, clip=placed.clip_index,
                        message=f"{placed.clip.duration:.3f} s")
 
 
@@ -155,7 +156,7 @@ def short_clip(placed: PlacedClip, scope: Scope) -> ReportIssue | None:
     if not placed.footage or placed.clip.duration >= minimum - _TOLERANCE_S \
             or placed.segment.narration_duration < minimum:
         return None
-    return ReportIssue(kind="short_clip", segment=placed.segment_index, clip=placed.index,
+    return ReportIssue(kind="short_clip", segment=placed.segment_index, clip=placed.clip_index,
                        message=f"{placed.clip.duration:.3f} s")
 
 

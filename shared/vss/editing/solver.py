@@ -19,12 +19,12 @@ segment never overlap or touch, and each segment's clips are returned in source 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from vss.editing.material import Candidate, CutQuality, SceneMaterial
-from vss.editing.placement import lengths, place, sums
+from vss.editing.placement import lengths, place, span_bits, sums
 from vss.editing.ranges import UsedRanges
 from vss.editing.relevance import Scored
 
@@ -121,9 +121,8 @@ class Solver:
         m = self.params.min_frames
         slots = max(1, target // m)
         low = min(m, target)
-        ranked = list(enumerate(segment.ranked, start=1))
         picks: list[_Pick] = []
-        for pool, long_ok in self._pools(ranked):
+        for pool, long_ok in self._pools(segment.ranked):
             attempt = self._greedy(pool, target, slots, low, long_ok, [], "cited")
             if sum(p.capacity for p in attempt) > sum(p.capacity for p in picks):
                 picks = attempt
@@ -150,18 +149,20 @@ class Solver:
         plan.clips = sorted(clips, key=self._source_order)
         return plan
 
-    def _pools(self, ranked: list[tuple[int, Scored]]
-               ) -> Iterator[tuple[list[tuple[int, Scored]], bool]]:
-        """The orders `solve` takes candidates in, and whether a clip may pass `max_frames`:
-        ranking order; the largest windows first (sorted only when ranking order fell short,
-        which is seldom); ranking order with long clips allowed."""
-        yield ranked, False
+    def _pools(self, ranked: Sequence[Scored]
+               ) -> Iterator[tuple[Iterable[tuple[int, Scored]], bool]]:
+        """The orders `solve` takes candidates in, with their ranks, and whether a clip may
+        pass `max_frames`: ranking order; the largest windows first (sorted only when ranking
+        order fell short, which is seldom); ranking order with long clips allowed. Ranking
+        order is enumerated as it is taken: the greedy pass seldom reads past the first few of
+        the dozens of windows ranked."""
+        yield enumerate(ranked, start=1), False
         big = self.params.max_frames
-        yield sorted(ranked, key=lambda item: (-min(item[1].candidate.length, big), item[0])), \
-            False
-        yield ranked, True
+        yield sorted(enumerate(ranked, start=1),
+                     key=lambda item: (-min(item[1].candidate.length, big), item[0])), False
+        yield enumerate(ranked, start=1), True
 
-    def _greedy(self, pool: Sequence[tuple[int, Scored]], need: int, slots: int, low: int,
+    def _greedy(self, pool: Iterable[tuple[int, Scored]], need: int, slots: int, low: int,
                 long_ok: bool, earlier: list[_Pick], origin: str) -> list[_Pick]:
         picks: list[_Pick] = []
         total = 0
@@ -296,17 +297,29 @@ class Solver:
         return (self.material[clip.scene_id].chapter_position, clip.start, clip.end)
 
 
-def _outward(centre: int, high: int) -> Iterator[int]:
-    """0..high by distance from `centre`, the lower first on a tie."""
-    for distance in range(max(centre, high - centre) + 1):
-        if 0 <= centre - distance <= high:
-            yield centre - distance
-        if distance and 0 <= centre + distance <= high:
-            yield centre + distance
+def _outward(bits: int, centre: int) -> Iterator[int]:
+    """The set bits of `bits` by distance from `centre`, the lower first on a tie. Only the
+    lengths a window can give are visited: a window of one clean length far from the plan
+    took a step per frame between them."""
+    centre = max(centre, 0)
+    below = bits & span_bits(0, centre)  # the bits at or below the centre
+    above = bits >> (centre + 1)  # those above it, bit 0 standing for centre + 1
+    while below or above:
+        lower = below.bit_length() - 1  # the nearest below, -1 when none is left
+        upper = centre + (above & -above).bit_length() if above else -1  # the nearest above
+        if upper < 0 or (lower >= 0 and centre - lower <= upper - centre):
+            yield lower
+            below ^= 1 << lower
+        else:
+            yield upper
+            above &= above - 1  # its lowest set bit cleared
 
 
 def _subset_sum(options: list[int], planned: list[int], target: int) -> list[int] | None:
     """One length from each bitset of `options`, summing to `target`, nearest the plan."""
+    if sum(planned) == target and all(
+            (option >> length) & 1 for option, length in zip(options, planned, strict=True)):
+        return list(planned)  # every window gives its planned length: nothing is nearer
     layers = [1]  # bit n of layers[i]: the first i clips can sum to n
     for option in options:
         layers.append(sums(layers[-1], option, target))
@@ -318,8 +331,8 @@ def _subset_sum(options: list[int], planned: list[int], target: int) -> list[int
         option, reachable = options[i], layers[i]
         # Searched outwards from the plan, which is nearly always reachable itself: listing
         # every length a window can give was a third of the solver's time.
-        best = next(n for n in _outward(planned[i], min(remaining, option.bit_length() - 1))
-                    if (option >> n) & 1 and (reachable >> (remaining - n)) & 1)
+        best = next(n for n in _outward(option & span_bits(0, remaining), planned[i])
+                    if (reachable >> (remaining - n)) & 1)
         chosen.append(best)
         remaining -= best
     return chosen[::-1]
