@@ -12,10 +12,11 @@ import numpy as np
 import pysubs2
 import pytest
 
-from tests.support.render import editing_script
+from tests.support.render import editing_script, speech_wav
 from vss.domain.artifacts import EditingScript
 from vss.edge.render.captions import pieces, subtitles
 from vss.edge.render.check import _output_take, _reference_take, _takes
+from vss.edge.render.ffmpeg import audio_seconds
 from vss.edge.render.graph import (
     OutputFormat,
     Piece,
@@ -271,3 +272,9 @@ def test_the_review_page_content():
     assert second["clips"][2]["reason"] == "scene 2 for the test"  # from the key line itself
     assert first["clips"][0]["width"] == pytest.approx(100 * 30 / 25 / 4.44, abs=1e-3)
     assert context["lang"] == "zh" and context["dubbing_engine"] == "kokoro"
+
+
+def test_a_pcm_wavs_length_is_read_from_its_header(tmp_path: Path):
+    path = tmp_path / "seg.wav"
+    speech_wav(path, 2.5)
+    assert audio_seconds(path) == 2.5  # no ffprobe: unit tests refuse to start a process

@@ -8,7 +8,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +26,7 @@ from vss.edge.render.verify import Thumb
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
 _TAIL = 12  # lines of FFmpeg's stderr quoted when it fails
+PROBES = 4
 # The output options of a file of thumbnails: raw frames, passed through as they come (never
 # a frame duplicated into a gap between picked ones).
 RAW_THUMBS = ["-fps_mode", "passthrough", "-f", "rawvideo"]
@@ -69,6 +72,23 @@ def probe(path: Path) -> MediaInfo:
         height=int(video.get("height", 0)) if video else 0,
         fps=_rate(video.get("r_frame_rate")) if video else None,
         has_video=video is not None, has_audio=audio is not None)
+
+
+def audio_seconds(path: Path) -> float:
+    """How long a sound file lasts: a PCM WAV's from its header (no process started), any
+    other through ffprobe."""
+    try:
+        with wave.open(str(path)) as wav:
+            frames, rate = int(wav.getnframes()), int(wav.getframerate())
+    except (OSError, EOFError, wave.Error):  # not a PCM WAV (float samples, another format)
+        return probe(path).duration
+    return frames / rate
+
+
+def probe_all(paths: Sequence[Path]) -> list[MediaInfo]:
+    """`probe` of each file, a few at once: each mostly waits for ffprobe to start."""
+    with ThreadPoolExecutor(PROBES) as pool:
+        return list(pool.map(probe, paths))
 
 
 def stream_facts(path: Path) -> dict[str, Any]:

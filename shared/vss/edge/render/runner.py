@@ -28,8 +28,9 @@ from vss.edge.render.check import References, check_render, pick
 from vss.edge.render.ffmpeg import (
     RAW_THUMBS,
     FfmpegError,
+    audio_seconds,
     loudness_summary,
-    probe,
+    probe_all,
     read_thumbs,
     require_tools,
     run_ffmpeg,
@@ -144,7 +145,9 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
     audio_dir = options.audio_dir or script_path.parent
     names = clip_files(timeline, _listing(options.media_dir), str(options.media_dir))
     voices = narration_files(timeline, _listing(audio_dir), str(audio_dir))
-    infos = {name: probe(options.media_dir / name) for name in dict.fromkeys(names)}
+    unique = list(dict.fromkeys(names))
+    infos = dict(zip(unique, probe_all([options.media_dir / name for name in unique]),
+                     strict=True))
     check_clips(timeline, names, infos)
     notes = list(timeline.notes) + _narration_overruns(timeline, audio_dir, voices)
     fmt = _output_format(timeline, infos[names[0]], options.size)
@@ -193,7 +196,7 @@ def _narration_overruns(timeline: Timeline, folder: Path, names: list[str]) -> l
     """A narration longer than its slot is cut where the next segment starts: say so."""
     notes = []
     for cue, name in zip(timeline.cues, names, strict=True):
-        spoken = probe(folder / name).duration
+        spoken = audio_seconds(folder / name)
         slot = timeline.seconds(cue.frames)
         if spoken > slot + timeline.seconds(1):
             notes.append(f"segment {cue.segment + 1}: {name} lasts {spoken:.3f} s, its slot "
