@@ -30,3 +30,4 @@ def test_the_render_benchmark_writes_its_named_figures(tmp_path: Path):
         assert name in done.stdout
     speedup = figures["render.speedup_vs_naive"]
     assert speedup["cuts_on_frame"] == speedup["cuts"] == 16  # 8 clips, both edges on frame
+    assert 0 <= speedup["naive_cuts_on_frame"] <= 16
