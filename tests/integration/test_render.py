@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from tests.support.render import (
     CLIPS,
@@ -23,7 +24,10 @@ from tests.support.render import (
     write_case,
 )
 from vss.edge.render import RenderOptions, render
-from vss.edge.render.plan import build_timeline, load_script
+from vss.edge.render.check import check_cuts, check_duration, check_loudness
+from vss.edge.render.graph import OutputFormat
+from vss.edge.render.plan import Timeline, build_timeline, load_script
+from vss.edge.render.verify import cuts_summary
 
 TONE_EP1, TONE_EP2 = 275.0, 330.0  # vss.edge.media: 220 + 55 x (chapter id mod 8)
 
@@ -149,7 +153,8 @@ def test_a_long_timeline_renders_in_chunks_just_as_exactly(tmp_path: Path):
     out = tmp_path / "chunked.mp4"
     report = render(case.script, RenderOptions(media_dir=media, out=out, chunk_clips=2,
                                                subtitles=False))
-    assert report.passes == 3 + 2  # three chunks of at most two clips, measure, final
+    # three runs of at most two clips, each its picture and bed; the mix, the sound, the join
+    assert report.passes == 3 * 2 + 3
     assert report.ok, report.model_dump_json(indent=1)
     assert report.cuts.on_frame == report.cuts.checked == 9
     assert report.duration_check.video_frames == 111
@@ -216,3 +221,52 @@ def test_a_source_at_another_frame_rate_is_put_on_the_timeline_grid(tmp_path: Pa
     # timeline frame 30 is episode 2's 25 fps frame 7, which is its 50 fps frame 14
     distance = {f: np.abs(output[30] - ep2[f]).mean() for f in range(11, 18)}
     assert min(distance, key=distance.__getitem__) == 14
+
+
+def _spoil(good: Path, out: Path, *args: str) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(good), *args, str(out)], check=True)
+    return out
+
+
+def test_the_self_check_finds_what_a_bad_render_gets_wrong(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    """The render's own check, and the same check of any file against the sources
+    (`check_cuts`), on renders gone wrong three ways: every clip read a frame late, two frames
+    lost, the sound 6 dB too loud."""
+    case = write_case(tmp_path / "case")
+    media = demo_media(case)
+    timeline = build_timeline(load_script(case.script.read_bytes()))
+    paths = [media / ("11_ep01_l1.mp4" if c.chapter_id == 1 else "13_ep02_l1.mp4")
+             for c in timeline.clips]
+    fmt = OutputFormat(320, 180, timeline.fps)
+    quiet = Console(stderr=True, quiet=True)
+    good = tmp_path / "good.mp4"
+    assert render(case.script, RenderOptions(media_dir=media, out=good, subtitles=False,
+                                             console=quiet)).ok
+
+    # A seek a frame late: the render's check picks its reference frames from the same
+    # decode, but by their own timestamps, so the cut it relies on shows.
+    with monkeypatch.context() as patch:
+        seek = Timeline.seek_seconds
+        patch.setattr(Timeline, "seek_seconds", lambda self, frame: seek(self, frame + 1))
+        late = render(case.script, RenderOptions(media_dir=media, out=tmp_path / "late.mp4",
+                                                 subtitles=False, console=quiet))
+    assert late.duration_check.ok and late.loudness.ok and not late.ok
+    assert [(c.status, c.offset) for c in late.cut_checks] == [("off", 1)] * 9
+    assert [(c.status, c.offset) for c in check_cuts(timeline, tmp_path / "late.mp4", paths,
+                                                     fmt)] == [("off", 1)] * 9
+
+    lost = _spoil(good, tmp_path / "lost.mp4", "-vf", "select='not(between(n,60,61))',"
+                  "setpts=N/25/TB", "-c:a", "copy")
+    duration = check_duration(timeline, lost)
+    assert not duration.ok and duration.video_frames == 109
+    key_line = [c for c in check_cuts(timeline, lost, paths, fmt) if c.clip == 4]
+    # timeline frames 91-110 now show what was at 93-112: the last is not there at all
+    assert [(c.status, c.offset, c.difference is None) for c in key_line] == [
+        ("off", 2, False), ("off", 0, True)]
+
+    loud = _spoil(good, tmp_path / "loud.mp4", "-c:v", "copy", "-af", "volume=6dB")
+    loudness = check_loudness(loud)
+    assert not loudness.ok and loudness.integrated_lufs == pytest.approx(-10, abs=1)
+    assert check_duration(timeline, loud).ok
+    assert cuts_summary(check_cuts(timeline, loud, paths, fmt)).ok

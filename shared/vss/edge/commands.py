@@ -78,7 +78,9 @@ def add_edge_commands(commands: Any) -> None:
                         help="do not burn the narration in as subtitles")
     render.add_argument("--duck-db", type=float, default=-18.0,
                         help="gain of a ducked clip that names none (default: -18)")
-    render.add_argument("--preset", default="veryfast", help="x264 preset (default: veryfast)")
+    render.add_argument("--preset", default="ultrafast",
+                        help="x264 preset (default: ultrafast; veryfast: a file about half the "
+                        "size at the same CRF, encoded 2.5x slower)")
     render.add_argument("--crf", type=int, default=20, help="x264 quality (default: 20)")
     render.add_argument("--no-review", dest="review", action="store_false",
                         help="do not write the review page")

@@ -4,16 +4,29 @@ content: no FFmpeg runs here."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pysubs2
 import pytest
 
-from tests.support.render import editing_script
+from tests.support.render import editing_script, speech_wav
 from vss.domain.artifacts import EditingScript
 from vss.edge.render.captions import pieces, subtitles
-from vss.edge.render.graph import OutputFormat, Piece, escape, loudnorm, render_graph
+from vss.edge.render.check import _output_take, _reference_take, _takes
+from vss.edge.render.ffmpeg import audio_seconds
+from vss.edge.render.graph import (
+    OutputFormat,
+    Piece,
+    bed_graph,
+    escape,
+    final_audio,
+    loudness_gain,
+    mix_graph,
+    picture_graph,
+)
 from vss.edge.render.plan import build_timeline
 from vss.edge.render.report import (
     RenderReport,
@@ -39,71 +52,105 @@ def _timeline():
 
 
 def _pieces(timeline, has_audio: bool = True):
-    return [Piece(path=f"/m/{c.chapter_id}.mp4", seek=timeline.seek_seconds(c.source_in),
-                  frames=c.frames, start=c.start, source_frames=c.source_frames_needed,
-                  freeze=c.freeze, gain_db=c.gain_db if has_audio else None)
+    return [Piece(path=f"/m/{c.chapter_id}.mp4", source_in=c.source_in, frames=c.frames,
+                  start=c.start, source_frames=c.source_frames_needed, freeze=c.freeze,
+                  gain_db=c.gain_db if has_audio else None)
             for c in timeline.clips]
 
 
 def test_each_clip_is_read_from_its_seek_point_and_trimmed_to_its_frames():
     timeline = _timeline()
-    graph = render_graph(timeline, _pieces(timeline), ["/a/0.wav", "/a/1.wav"], FMT,
-                         mix=loudnorm(), subtitles="/tmp/x/narration.ass")
-    clip_inputs = graph.inputs[:5]
-    assert [group[:2] for group in clip_inputs] == [["-ss", "0.520000"], ["-ss", "0.280000"],
-                                                    ["-ss", "6.800000"], ["-ss", "5.600000"],
-                                                    ["-ss", "8.000000"]]
-    assert graph.inputs[5:] == [["-i", "/a/0.wav"], ["-i", "/a/1.wav"]]
+    graph = picture_graph(timeline, _pieces(timeline), FMT, subtitles="/tmp/x/narration.ass")
+    assert [group[:2] for group in graph.inputs] == [["-ss", "0.520000"], ["-ss", "0.280000"],
+                                                     ["-ss", "6.800000"], ["-ss", "5.600000"],
+                                                     ["-ss", "8.000000"]]
     text = graph.graph
     assert text.count("trim=end_frame=30,") == 1 and "trim=end_frame=20," in text
     assert "trim=end_frame=1,tpad=stop=15:stop_mode=clone" in text  # the freeze-frame
     assert "scale=320:180:force_original_aspect_ratio=decrease,pad=320:180" in text
-    assert "concat=n=5:v=1:a=1[vcat][bed]" in text
-    assert "subtitles=filename=/tmp/x/narration.ass" in text
-    assert graph.maps == ["[vout]", "[aout]"]
-    # the muted clips read no source audio; the others carry their gain
-    assert "[1:a:0]" not in text and "[3:a:0]" not in text
+    assert "[v0][v1][v2][v3][v4]concat=n=5:v=1:a=0[vcat]" in text and ":a:0]" not in text
+    # the subtitles see the timeline's time, the file's frames count from 0
+    assert ("[vcat]setpts=(N+0)*1/25/TB,subtitles=filename=/tmp/x/narration.ass,"
+            "setpts=N*1/25/TB[vout]") in text
+    assert graph.maps == ["[vout]"] and graph.options == ()
+
+
+def test_a_clip_read_from_before_its_first_frame_also_gives_the_cut_checks_reference():
+    timeline = _timeline()  # its first clip: source frames 13-42
+    piece = replace(_pieces(timeline)[0], lead=3, reference=(11, 12, 13, 14, 15, 40, 41))
+    graph = picture_graph(timeline, [piece], FMT)
+    assert graph.inputs == [["-ss", "0.400000", "-t", "1.400000", "-i", "/m/1.mp4"]]  # from 10
+    assert graph.options == ("-copyts",) and graph.maps == ["[vout]", "[r0]"]
+    text = graph.graph
+    # the picture: the clip's 30 frames after the 3 read before it, timed from 0
+    assert text.startswith("[0:v:0]split[c0][s0];")
+    assert "[c0]setpts=PTS-STARTPTS,trim=start_frame=3:end_frame=33,setpts=PTS-STARTPTS," in text
+    # the reference: source frames by their own time, shaped like the output, then shrunk
+    assert "[s0]select='between(t\\,0.420000\\,0.460000)+" in text
+    assert "between(t\\,1.620000\\,1.660000)',scale=320:180" in text
+    assert "format=yuv420p,scale=96:54:flags=area,format=gray[r0]" in text
+
+
+def test_a_later_run_of_clips_has_its_subtitles_at_its_place_on_the_timeline():
+    timeline = _timeline()
+    text = picture_graph(timeline, _pieces(timeline)[2:], FMT, subtitles="/s.ass").graph
+    assert "[vcat]setpts=(N+50)*1/25/TB,subtitles=filename=/s.ass,setpts=N*1/25/TB[vout]" in text
+    assert picture_graph(timeline, _pieces(timeline), FMT).graph.endswith(
+        "[vcat]setpts=N*1/25/TB[vout]")  # no subtitles
+
+
+def test_the_bed_reads_only_the_clips_with_sound_each_from_its_first_frame():
+    timeline = _timeline()
+    graph = bed_graph(timeline, _pieces(timeline))
+    assert graph.inputs == [["-ss", "0.520000", "-t", "1.280000", "-i", "/m/1.mp4"],
+                            ["-ss", "6.800000", "-t", "1.080000", "-i", "/m/1.mp4"],
+                            ["-ss", "8.000000", "-t", "0.880000", "-i", "/m/1.mp4"]]
+    text = graph.graph
+    assert ":v:" not in text and graph.maps == ["[bed]"]
+    assert text.count("anullsrc") == 2  # the muted clips
     assert "volume=-18.00dB" in text and "volume=-12.00dB" in text and "volume=0.00dB" in text
+    assert text.endswith("[a0][a1][a2][a3][a4]concat=n=5:v=0:a=1[bed]")
 
 
 def test_audio_lengths_add_up_to_the_timeline_exactly():
     timeline = _timeline()
-    text = render_graph(timeline, _pieces(timeline), ["a.wav", "b.wav"], FMT,
-                        mix=loudnorm()).graph
+    text = bed_graph(timeline, _pieces(timeline)).graph
     total = timeline.sample(timeline.total_frames)
     bed = sum(int(n) for n in re.findall(r"atrim=end_sample=(\d+),apad=whole_len=\1,volume",
                                          text))
     silent = sum(int(n) for n in re.findall(r"anullsrc=r=48000:cl=stereo,atrim=end_sample="
                                             r"(\d+)\[a", text))
     assert bed + silent == total == 111 * 1920
+    mixed = mix_graph(timeline, ["bed0.wav"], ["a.wav", "b.wav"]).graph
     narration = sum(int(n) for n in re.findall(r"atrim=end_sample=(\d+),apad=whole_len=\1\[n",
-                                               text))
+                                               mixed))
     assert narration == total
-    assert text.endswith(f"apad=whole_len={total},atrim=end_sample={total}[aout]")
+    assert final_audio(timeline, -20.0, -9.0).endswith(
+        f"apad=whole_len={total},atrim=end_sample={total}")
 
 
-def test_the_measuring_pass_reads_no_picture_and_no_muted_clip():
+def test_the_mix_pass_reads_the_beds_and_the_narration_and_no_picture():
     timeline = _timeline()
-    graph = render_graph(timeline, _pieces(timeline), ["a.wav", "b.wav"], FMT, mix=loudnorm(),
-                         video=False)
-    assert len(graph.inputs) == 3 + 2  # three clips with sound, two narrations
-    assert ":v:0]" not in graph.graph and graph.maps == ["[aout]"]
-    assert "print_format=json" in graph.graph
+    graph = mix_graph(timeline, ["bed0.wav", "bed3.wav"], ["a.wav", "b.wav"])
+    assert graph.inputs == [["-i", "bed0.wav"], ["-i", "bed3.wav"], ["-i", "a.wav"],
+                            ["-i", "b.wav"]]
+    assert ":v:" not in graph.graph and graph.maps == ["[mix]", "[measure]"]
+    assert graph.graph.startswith("[0:a:0][1:a:0]concat=n=2:v=0:a=1[bed]")
+    assert "asplit[mix][tomeasure];[tomeasure]ebur128=peak=true" in graph.graph
 
 
 def test_a_source_without_sound_is_silence():
     timeline = _timeline()
-    text = render_graph(timeline, _pieces(timeline, has_audio=False), ["a", "b"], FMT,
-                        mix=None).graph
-    assert text.count("anullsrc") == 5 and "[bed]anull[aout]" in text and "[narr]" not in text
+    graph = bed_graph(timeline, _pieces(timeline, has_audio=False))
+    assert graph.inputs == [] and graph.graph.count("anullsrc") == 5
 
 
-def test_the_second_loudness_pass_is_linear_with_the_measurements():
-    measured = {"input_i": "-23.1", "input_tp": "-4.2", "input_lra": "3.0",
-                "input_thresh": "-33.5", "target_offset": "0.3"}
-    text = loudnorm(measured)
-    assert "I=-16.0:TP=-1.5:LRA=11.0:measured_I=-23.1:measured_TP=-4.2" in text
-    assert "offset=0.3:linear=true" in text
+def test_the_loudness_gain_is_linear_unless_it_would_lift_the_peak_over_the_ceiling():
+    assert loudness_gain(-23.1, -9.0) == "volume=7.10dB"
+    assert loudness_gain(-12.0, -0.5) == "volume=-4.00dB"
+    # +7.1 dB would put a -4.2 dBTP peak at +2.9: loudnorm's dynamic mode, as its linear
+    # mode would fall back to
+    assert loudness_gain(-23.1, -4.2) == "loudnorm=I=-16.0:TP=-1.5:LRA=11.0"
 
 
 def test_file_names_are_escaped_for_the_filtergraph():
@@ -134,6 +181,25 @@ def test_edges_are_every_clips_first_and_last_frame():
     frozen = [e for e in found if e.clip == 3]
     assert [(e.side, e.at, e.source) for e in frozen] == [("in", 75, 140)]
     assert len(found) == 9
+
+
+def test_the_cut_check_decodes_each_clips_edges_together_only_when_they_are_close():
+    timeline = _timeline()
+    first = timeline.clips[0]  # source frames 13-42: edges 25 frames (1 s) apart
+    assert _takes(timeline, first) == [[11, 12, 13, 14, 15, 40, 41, 42, 43, 44]]
+    longer = replace(first, frames=60)  # 13-72
+    assert _takes(timeline, longer) == [[11, 12, 13, 14, 15], [70, 71, 72, 73, 74]]
+    assert _takes(timeline, timeline.clips[3]) == [[138, 139, 140, 141, 142]]  # frozen
+    take = _reference_take(timeline, [70, 71, 72, 73, 74], Path("/m/ep.mp4"), FMT, False)
+    # a few frames early, as far as two past the last: each frame picked by its own time
+    assert take.input_args == ["-ss", "2.680000", "-t", "0.360000", "-i", "/m/ep.mp4"]
+    assert take.video_filter.startswith("select='between(t\\,2.780000\\,2.820000)+")
+
+
+def test_the_cut_check_picks_the_outputs_frames_at_their_times_before_scaling_them():
+    take = _output_take(Path("/o.mp4"), [0, 29, 30], FMT)
+    assert take.video_filter == ("fps=25/1:start_time=0,"
+                                 "select='eq(n\\,0)+eq(n\\,29)+eq(n\\,30)'")
 
 
 def test_a_cut_is_located_among_its_neighbours():
@@ -206,3 +272,9 @@ def test_the_review_page_content():
     assert second["clips"][2]["reason"] == "scene 2 for the test"  # from the key line itself
     assert first["clips"][0]["width"] == pytest.approx(100 * 30 / 25 / 4.44, abs=1e-3)
     assert context["lang"] == "zh" and context["dubbing_engine"] == "kokoro"
+
+
+def test_a_pcm_wavs_length_is_read_from_its_header(tmp_path: Path):
+    path = tmp_path / "seg.wav"
+    speech_wav(path, 2.5)
+    assert audio_seconds(path) == 2.5  # no ffprobe: unit tests refuse to start a process

@@ -8,7 +8,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+import wave
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,12 +19,17 @@ from typing import Any
 import numpy as np
 
 from vss.edge.errors import EdgeError
+from vss.edge.render.graph import MEASURE, thumb_scale
 from vss.edge.render.sources import MediaInfo
 from vss.edge.render.verify import Thumb
 
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
 _TAIL = 12  # lines of FFmpeg's stderr quoted when it fails
+PROBES = 4
+# The output options of a file of thumbnails: raw frames, passed through as they come (never
+# a frame duplicated into a gap between picked ones).
+RAW_THUMBS = ["-fps_mode", "passthrough", "-f", "rawvideo"]
 
 
 class FfmpegError(EdgeError):
@@ -66,10 +74,30 @@ def probe(path: Path) -> MediaInfo:
         has_video=video is not None, has_audio=audio is not None)
 
 
+def audio_seconds(path: Path) -> float:
+    """How long a sound file lasts: a PCM WAV's from its header (no process started), any
+    other through ffprobe."""
+    try:
+        with wave.open(str(path)) as wav:
+            frames, rate = int(wav.getnframes()), int(wav.getframerate())
+    except (OSError, EOFError, wave.Error):  # not a PCM WAV (float samples, another format)
+        return probe(path).duration
+    return frames / rate
+
+
+def probe_all(paths: Sequence[Path]) -> list[MediaInfo]:
+    """`probe` of each file, a few at once: each mostly waits for ffprobe to start."""
+    with ThreadPoolExecutor(PROBES) as pool:
+        return list(pool.map(probe, paths))
+
+
 def stream_facts(path: Path) -> dict[str, Any]:
-    """The output's streams as ffprobe reports them (frame counts from the container)."""
+    """The output's streams as ffprobe reports them, each with its packets counted
+    (`nb_read_packets`: the file read through, no frame decoded), not the count the container
+    claims."""
     run = subprocess.run(
-        [FFPROBE, "-v", "error", "-print_format", "json", "-show_streams", str(path)],
+        [FFPROBE, "-v", "error", "-count_packets", "-print_format", "json", "-show_streams",
+         str(path)],
         capture_output=True, text=True, check=True)
     streams = json.loads(run.stdout)["streams"]
     return {s["codec_type"]: s for s in streams if s.get("codec_type") in ("video", "audio")}
@@ -98,56 +126,71 @@ def run_ffmpeg(args: list[str], *, what: str, seconds: float,
     return text
 
 
-def loudnorm_measurement(stderr: str) -> dict[str, str]:
-    """The JSON block `loudnorm=print_format=json` prints last."""
-    match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", stderr)
-    if match is None:
-        raise FfmpegError("loudnorm printed no measurement")
-    values: dict[str, str] = json.loads(match.group(0))
-    # Silence measures -inf; loudnorm accepts measured values down to -99.
-    return {k: ("-99" if v in ("-inf", "inf") else v) for k, v in values.items()}
-
-
 def ebur128(path: Path) -> tuple[float, float, float | None]:
     """(integrated LUFS, true peak dBTP, loudness range LU) of a file's audio (BS.1770)."""
     run = subprocess.run(
-        [FFMPEG, "-hide_banner", "-nostats", "-nostdin", "-i", str(path), "-map", "0:a:0",
-         "-af", "ebur128=peak=true", "-f", "null", "-"],
+        # -vn: the picture is not even read
+        [FFMPEG, "-hide_banner", "-nostats", "-nostdin", "-vn", "-i", str(path), "-map", "0:a:0",
+         "-af", MEASURE, "-f", "null", "-"],
         capture_output=True, text=True, check=False)
-    summary = run.stderr.rsplit("Summary:", 1)[-1]
+    measured = loudness_summary(run.stderr) if run.returncode == 0 else None
+    if measured is None:
+        raise FfmpegError(f"cannot measure the loudness of {path}: {_last_line(run.stderr)}")
+    return measured
+
+
+def loudness_summary(stderr: str) -> tuple[float, float, float | None] | None:
+    """(integrated LUFS, true peak dBTP, loudness range LU) from the summary ebur128 prints
+    last; None without one."""
+    summary = stderr.rsplit("Summary:", 1)[-1]
     found = {key: re.search(rf"{key}:\s+(-?[\d.]+|-inf)", summary) for key in ("I", "LRA",
                                                                                 "Peak")}
-    if run.returncode != 0 or found["I"] is None or found["Peak"] is None:
-        raise FfmpegError(f"cannot measure the loudness of {path}: {_last_line(run.stderr)}")
+    if found["I"] is None or found["Peak"] is None:
+        return None
     lra = found["LRA"]
     return (float(found["I"].group(1)), float(found["Peak"].group(1)),
             float(lra.group(1)) if lra else None)
 
 
-def thumbnails(input_args: list[str], video_filter: str, size: tuple[int, int],
-               keep: Iterable[int] | None = None, limit: int | None = None) -> dict[int, Thumb]:
-    """Greyscale thumbnails of the frames a decode yields, by their index in it (all of
-    them, or those in `keep`)."""
+@dataclass(frozen=True, slots=True)
+class Take:
+    """One decode for thumbnails: the input's options ending with `-i FILE`, and the filter
+    that picks and shapes its frames."""
+
+    input_args: list[str]
+    video_filter: str
+
+
+def thumbnails(takes: Sequence[Take], size: tuple[int, int], threads: int = 1
+               ) -> list[dict[int, Thumb]]:
+    """Greyscale thumbnails of the frames each take's decode yields, by their index in it.
+    The takes share one FFmpeg process (its start-up costs more than a short decode), each
+    with its own input, decoder (`threads` each: 0 lets FFmpeg choose) and output file, so a
+    take that yields fewer frames than asked cannot shift another's."""
+    chains = [f"[{k}:v:0]{take.video_filter},{thumb_scale(size)}[t{k}]"
+              for k, take in enumerate(takes)]
+    with tempfile.TemporaryDirectory(prefix="vss-thumbs-") as tmp:
+        outputs = [Path(tmp) / f"take{k}.gray" for k in range(len(takes))]
+        args = [FFMPEG, "-v", "error", "-nostdin", "-copyts",
+                *[arg for take in takes for arg in ("-threads", str(threads), *take.input_args)],
+                "-filter_complex", ";".join(chains)]
+        for k, out in enumerate(outputs):
+            args += ["-map", f"[t{k}]", *RAW_THUMBS, str(out)]
+        run = subprocess.run(args, capture_output=True, check=False)
+        if run.returncode != 0:
+            raise FfmpegError(f"cannot decode frames: "
+                              f"{_last_line(run.stderr.decode(errors='replace'))}")
+        return [read_thumbs(out, size) for out in outputs]
+
+
+def read_thumbs(path: Path, size: tuple[int, int]) -> dict[int, Thumb]:
+    """The thumbnails in a raw file (`RAW_THUMBS`), by their index in it; none if it is
+    missing (an output FFmpeg never got a frame for)."""
     width, height = size
-    args = [FFMPEG, "-v", "error", "-nostdin", *input_args, "-vf",
-            f"{video_filter},scale={width}:{height}:flags=area,format=gray",
-            *(["-frames:v", str(limit)] if limit else []), "-f", "rawvideo", "-"]
-    wanted = set(keep) if keep is not None else None
-    frame_bytes = width * height
-    found: dict[int, Thumb] = {}
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None
-    index = 0
-    while chunk := process.stdout.read(frame_bytes):
-        if len(chunk) < frame_bytes:
-            break
-        if wanted is None or index in wanted:
-            found[index] = np.frombuffer(chunk, np.uint8).reshape(height, width).astype(np.int16)
-        index += 1
-    _, stderr = process.communicate()
-    if process.returncode != 0:
-        raise FfmpegError(f"cannot decode frames: {_last_line(stderr.decode(errors='replace'))}")
-    return found
+    raw = path.read_bytes() if path.exists() else b""
+    count = len(raw) // (width * height)
+    frames = np.frombuffer(raw, np.uint8, count * width * height).reshape(count, height, width)
+    return {index: frame.astype(np.int16) for index, frame in enumerate(frames)}
 
 
 def _last_line(text: str) -> str:

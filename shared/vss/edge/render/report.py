@@ -47,7 +47,8 @@ class RenderReport(BaseModel):
     total_frames: int
     duration: float
     subtitles: bool
-    passes: int = Field(description="FFmpeg passes over the sources (chunks, loudness, final).")
+    passes: int = Field(description="FFmpeg passes: each run of clips' picture (its sources "
+                        "decoded once) and sound bed, the mix, the sound, the join.")
     render_seconds: float
     speed_x_realtime: float
     verify_seconds: float

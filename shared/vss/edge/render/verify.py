@@ -52,10 +52,11 @@ def edges(timeline: Timeline) -> list[Edge]:
     return found
 
 
-def source_window(clip: Clip) -> tuple[int, int]:
-    """The source frames to decode for a clip's edges: [first, last]."""
-    last = clip.source_in + (0 if clip.freeze else clip.frames - 1)
-    return max(0, clip.source_in - WINDOW), last + WINDOW
+def windows(clip: Clip) -> list[list[int]]:
+    """The source frames a clip's edges are compared with: those around its first frame and
+    (unless it is frozen) around its last."""
+    around = [clip.source_in] if clip.freeze else [clip.source_in, clip.source_in + clip.frames - 1]
+    return [[f for f in range(at - WINDOW, at + WINDOW + 1) if f >= 0] for at in around]
 
 
 class CutCheck(BaseModel):
