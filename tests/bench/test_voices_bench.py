@@ -28,13 +28,18 @@ def test_the_voices_benchmark_writes_its_named_figures(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(output.read_text())
     assert "cold_import" in figures  # kept: the benchmarks share one file
-    names = ["voices.zh.espeak-ng.cer", "voices.zh.espeak-ng.syllable_error_rate",
-             "voices.zh.espeak-ng.toneless_syllable_error_rate", "voices.en.espeak-ng.cer",
-             "voices.fr.espeak-ng.cer"]
+    names = [f"voices.{lang}.espeak-ng.{pace}{metric}" for lang in ("zh", "en", "fr")
+             for pace in ("", "paced.")
+             for metric in ("cer", *(("syllable_error_rate", "toneless_syllable_error_rate")
+                                   if lang == "zh" else ()))]
     for name in names:
         measured = figures[name]
         assert measured["unit"] == "ratio" and measured["value"] >= 0, name
-        assert measured["sentences"] == 1, name
+        assert measured["sentences"] == 1 and measured["rate"] >= 1, name
         assert len(measured["load_average"]) == 3 and measured["cores"] >= 1, name
         assert name in done.stdout
-    assert not [name for name in figures if name.startswith("voices.") and name not in names]
+    paces = {f"voices.{lang}.espeak-ng.units_per_second": unit
+             for lang, unit in (("zh", "chars/s"), ("en", "words/s"), ("fr", "words/s"))}
+    for name, unit in paces.items():
+        assert figures[name]["unit"] == unit and figures[name]["value"] > 0, name
+    assert sorted(n for n in figures if n.startswith("voices.")) == sorted([*names, *paces])

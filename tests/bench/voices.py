@@ -3,14 +3,21 @@ Kokoro voice that ships, and espeak-ng) speaks the same sentences, a speech reco
 (Whisper base, tests.support.recogniser) writes down what it hears, and the transcript is
 scored against the text (tests.support.intelligibility). Measures, never asserts.
 
+Each voice is heard at two paces. Natural: the engine at rate 1.0. The product's: a voice
+slower than the pacing model the narration was written to (4.5 hanzi/s, 2.5 English and 2.6
+French words/s) sped up to it, as the dubbing stage must to fit its slots (a voice that is
+only easy to follow because it is slow does not get that time in the product).
+
 Named figures go to build/bench.json (`tests.support.bench_figures`), each with the load
 average: `voices.<lang>.<voice>.cer` (character error rate, all sentences together) and, for
 Chinese, `voices.zh.<voice>.syllable_error_rate` and `.toneless_syllable_error_rate` (pinyin
-syllables with and without tones: a homophone is no error of the voice). The best voice of
-a language has the lowest syllable error rate in Chinese and the lowest CER elsewhere; it is
-what `local_<lang>` narrates with (shared/vss/dubbing/voices/templates.json).
-Run: `python -m tests.bench.voices` (no emulator needed; about 20 minutes on 2 cores);
-`--help` to take fewer sentences or voices.
+syllables with and without tones: a homophone is no error of the voice), at the natural pace,
+with `voices.<lang>.<voice>.units_per_second` (hanzi or words); the same under
+`voices.<lang>.<voice>.paced.*` at the product's pace. The best voice of a language has the
+lowest syllable error rate in Chinese and the lowest CER elsewhere, at the product's pace; it
+is what `local_<lang>` narrates with (shared/vss/dubbing/voices/templates.json).
+Run: `python -m tests.bench.voices` (no emulator needed; about an hour on 2 cores);
+`--help` to take fewer sentences, voices or paces.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,8 @@ from tests.support.recogniser import Recogniser
 from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.kokoro import KokoroSpeechEngine
 from vss.config import Settings
-from vss.ports import SpeechRequest
+from vss.domain.language import language_profile, speech_units
+from vss.ports import SpeechAudio, SpeechRequest
 
 ESPEAK = "espeak-ng"
 
@@ -80,17 +88,31 @@ FR = (
 SENTENCES: dict[str, tuple[str, ...]] = {"zh": ZH, "en": EN, "fr": FR}
 
 
+PACES = ("natural", "product")
+# The engines' own bounds on `rate` (Kokoro's speed; espeak-ng's is wider).
+MAX_RATE = 2.0
+# Sentences a voice's natural pace is measured on when only the product's pace is scored.
+CALIBRATION = 2
+
+
 @dataclass
 class Score:
-    """One voice in one language, over all its sentences."""
+    """One voice in one language at one pace, over all its sentences."""
 
     lang: str
     voice: str
+    pace: str
+    rate: float = 1.0
     cer: Tally = field(default_factory=Tally)
     syllables: Tally = field(default_factory=Tally)
     toneless: Tally = field(default_factory=Tally)
     speech_seconds: float = 0.0
+    units: int = 0
     transcripts: list[str] = field(default_factory=list)
+
+    @property
+    def units_per_second(self) -> float:
+        return self.units / self.speech_seconds if self.speech_seconds else 0.0
 
     @property
     def rank_key(self) -> tuple[float, ...]:
@@ -113,15 +135,35 @@ def offline_voices(kokoro: KokoroSpeechEngine, only: Sequence[str] = ()) -> list
     return list(only)
 
 
-def score_voice(lang: str, voice: str, sentences: Sequence[str], kokoro: KokoroSpeechEngine,
-                espeak: EspeakSpeechEngine, recogniser: Recogniser) -> Score:
-    score = Score(lang, voice)
-    for text in sentences:
-        engine = espeak if voice == ESPEAK else kokoro
-        speech = engine.speak(SpeechRequest(text=text, lang=lang,
-                                            voice=None if voice == ESPEAK else voice))
+@dataclass(frozen=True)
+class Voices:
+    kokoro: KokoroSpeechEngine
+    espeak: EspeakSpeechEngine
+
+    def speak(self, voice: str, texts: Sequence[str], lang: str, rate: float = 1.0
+              ) -> list[SpeechAudio]:
+        if voice == ESPEAK:
+            return [self.espeak.speak(SpeechRequest(text=t, lang=lang, rate=rate)) for t in texts]
+        return [self.kokoro.speak(SpeechRequest(text=t, lang=lang, voice=voice, rate=rate))
+                for t in texts]
+
+
+def product_rate(texts: Sequence[str], speeches: Sequence[SpeechAudio], lang: str) -> float:
+    """The rate that brings a voice slower than the pacing model down to its seconds, as the
+    dubbing stage must (a tempo change, else a shorter text) to fit the slots the narration
+    was written for; a voice at or above that pace is left as it is, as the stage leaves it."""
+    budget = sum(speech_units(t, lang) for t in texts) / language_profile(lang).units_per_second
+    spoken = sum(s.duration_seconds for s in speeches[:len(texts)])
+    return min(max(1.0, spoken / budget), MAX_RATE)
+
+
+def score_speech(lang: str, voice: str, pace: str, rate: float, texts: Sequence[str],
+                 speeches: Sequence[SpeechAudio], recogniser: Recogniser) -> Score:
+    score = Score(lang, voice, pace, rate=rate)
+    for text, speech in zip(texts, speeches, strict=True):
         heard = recogniser.transcribe(speech.wav, lang)
         score.speech_seconds += speech.duration_seconds
+        score.units += speech_units(text, lang)
         score.transcripts.append(heard)
         score.cer += character_tally(text, heard, lang)
         if lang == "zh":
@@ -130,44 +172,77 @@ def score_voice(lang: str, voice: str, sentences: Sequence[str], kokoro: KokoroS
     return score
 
 
+def score_voice(lang: str, voice: str, texts: Sequence[str], paces: Sequence[str],
+                voices: Voices, recogniser: Recogniser) -> list[Score]:
+    """The voice at each pace asked for. The product's pace is measured against the voice's
+    natural one: all its sentences when those are scored too, else the first few."""
+    scores: list[Score] = []
+    measured = texts if "natural" in paces else texts[:CALIBRATION]
+    natural = voices.speak(voice, measured, lang)
+    if "natural" in paces:
+        scores.append(score_speech(lang, voice, "natural", 1.0, texts, natural, recogniser))
+    if "product" in paces:
+        rate = round(product_rate(measured, natural, lang), 3)
+        if rate == 1.0 and scores:  # the same speech: heard the same
+            scores.append(replace(scores[0], pace="product"))
+        else:
+            paced = natural if rate == 1.0 and len(natural) == len(texts) else \
+                voices.speak(voice, texts, lang, rate)
+            scores.append(score_speech(lang, voice, "product", rate, texts, paced, recogniser))
+    return scores
+
+
 def figures_of(score: Score, sentences: int) -> dict[str, dict[str, Any]]:
-    """The voice's named figures, each with the size of the sample it was measured on."""
-    prefix = f"voices.{score.lang}.{score.voice}"
-    named = {f"{prefix}.cer": figure(round(score.cer.rate, 4), "ratio",
-                                     sentences=sentences, characters=score.cer.units)}
+    """The voice's named figures, each with the size of the sample it was measured on and the
+    pace it spoke at: `voices.<lang>.<voice>.*` at its natural pace (what the engine does at
+    rate 1.0), `voices.<lang>.<voice>.paced.*` at the product's."""
+    prefix = f"voices.{score.lang}.{score.voice}" + (".paced" if score.pace == "product" else "")
+    pace = {"sentences": sentences, "rate": score.rate,
+            "units_per_second": round(score.units_per_second, 2)}
+    named = {f"{prefix}.cer": figure(round(score.cer.rate, 4), "ratio", **pace,
+                                     characters=score.cer.units)}
     if score.lang == "zh":
         for name, tally in (("syllable_error_rate", score.syllables),
                             ("toneless_syllable_error_rate", score.toneless)):
-            named[f"{prefix}.{name}"] = figure(round(tally.rate, 4), "ratio",
-                                               sentences=sentences, syllables=tally.units)
+            named[f"{prefix}.{name}"] = figure(round(tally.rate, 4), "ratio", **pace,
+                                               syllables=tally.units)
+    if score.pace == "natural":
+        unit = "chars/s" if score.lang == "zh" else "words/s"
+        named[f"{prefix}.units_per_second"] = figure(round(score.units_per_second, 2), unit,
+                                                     sentences=sentences)
     return named
 
 
-def run(langs: Sequence[str], sentences: int, only: Sequence[str] = ()
-        ) -> tuple[list[Score], dict[str, dict[str, Any]]]:
+def run(langs: Sequence[str], sentences: int, only: Sequence[str] = (),
+        paces: Sequence[str] = PACES) -> tuple[list[Score], dict[str, dict[str, Any]]]:
     kokoro = KokoroSpeechEngine(Settings().kokoro_model_dir)
-    espeak, recogniser = EspeakSpeechEngine(), Recogniser()
+    voices, recogniser = Voices(kokoro, EspeakSpeechEngine()), Recogniser()
     scores: list[Score] = []
     figures: dict[str, dict[str, Any]] = {}
     for lang in langs:
         texts = SENTENCES[lang][:sentences]
         for voice in offline_voices(kokoro, only):
             started = time.perf_counter()
-            score = score_voice(lang, voice, texts, kokoro, espeak, recogniser)
-            figures.update(figures_of(score, len(texts)))
-            scores.append(score)
-            print(f"{lang} {voice:<14} CER {score.cer.rate:6.1%}"
-                  + (f"  syllables {score.syllables.rate:6.1%}  toneless "
-                     f"{score.toneless.rate:6.1%}" if lang == "zh" else "")
-                  + f"  ({score.speech_seconds:.0f} s of speech, "
-                    f"{time.perf_counter() - started:.0f} s)", flush=True)
+            for score in score_voice(lang, voice, texts, paces, voices, recogniser):
+                figures.update(figures_of(score, len(texts)))
+                scores.append(score)
+                print(f"{lang} {voice:<14} {score.pace:<8} rate {score.rate:4.2f}  "
+                      f"CER {score.cer.rate:6.1%}"
+                      + (f"  syllables {score.syllables.rate:6.1%}  toneless "
+                         f"{score.toneless.rate:6.1%}" if lang == "zh" else "")
+                      + f"  ({score.speech_seconds:.0f} s of speech, "
+                        f"{score.units_per_second:.2f} units/s; "
+                        f"{time.perf_counter() - started:.0f} s)", flush=True)
     return scores, figures
 
 
 def best_voices(scores: Sequence[Score]) -> dict[str, Score]:
+    """Per language, the best voice at the product's pace when it was measured (what the
+    listener gets), else at the natural one."""
     best: dict[str, Score] = {}
-    for score in scores:
-        if score.lang not in best or score.rank_key < best[score.lang].rank_key:
+    for score in sorted(scores, key=lambda s: s.pace != "product"):
+        held = best.get(score.lang)
+        if held is None or (held.pace == score.pace and score.rank_key < held.rank_key):
             best[score.lang] = score
     return best
 
@@ -181,18 +256,21 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="the first N sentences of each language (default: %(default)s)")
     parser.add_argument("--voices", nargs="+", default=[],
                         help=f"only these voices (Kokoro voice ids, {ESPEAK}; default: all)")
+    parser.add_argument("--paces", nargs="+", choices=PACES, default=list(PACES),
+                        help="natural: rate 1.0; product: a voice slower than the pacing model "
+                             "sped up to it (default: both)")
     parser.add_argument("--transcripts", action="store_true",
                         help="print what the recogniser heard, sentence by sentence")
     parser.add_argument("--output", type=Path, default=OUTPUT,
                         help="the bench file the named figures go to (default: build/bench.json)")
     args = parser.parse_args(argv)
-    scores, figures = run(args.langs, args.sentences, args.voices)
+    scores, figures = run(args.langs, args.sentences, args.voices, args.paces)
     if args.transcripts:
         for score in scores:
             for text, heard in zip(SENTENCES[score.lang], score.transcripts, strict=False):
-                print(f"{score.lang} {score.voice}: {text}\n    heard: {heard}")
+                print(f"{score.lang} {score.voice} {score.pace}: {text}\n    heard: {heard}")
     for lang, score in best_voices(scores).items():
-        print(f"best {lang}: {score.voice}")
+        print(f"best {lang}: {score.voice} (at the {score.pace} pace)")
     for name, value in figures.items():
         print(f"{name} = {value['value']} (load average "
               f"{', '.join(f'{x:.2f}' for x in value['load_average'])} on {value['cores']} cores)")
