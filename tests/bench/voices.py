@@ -214,7 +214,10 @@ def figures_of(score: Score, sentences: int) -> dict[str, dict[str, Any]]:
 
 
 def run(langs: Sequence[str], sentences: int, only: Sequence[str] = (),
-        paces: Sequence[str] = PACES) -> tuple[list[Score], dict[str, dict[str, Any]]]:
+        paces: Sequence[str] = PACES, output: Path | None = None
+        ) -> tuple[list[Score], dict[str, dict[str, Any]]]:
+    """Every voice's scores and named figures; each voice's figures are added to `output` as
+    soon as they are measured, so a long run that is stopped keeps what it measured."""
     kokoro = KokoroSpeechEngine(Settings().kokoro_model_dir)
     voices, recogniser = Voices(kokoro, EspeakSpeechEngine()), Recogniser()
     scores: list[Score] = []
@@ -223,8 +226,9 @@ def run(langs: Sequence[str], sentences: int, only: Sequence[str] = (),
         texts = SENTENCES[lang][:sentences]
         for voice in offline_voices(kokoro, only):
             started = time.perf_counter()
+            measured: dict[str, dict[str, Any]] = {}
             for score in score_voice(lang, voice, texts, paces, voices, recogniser):
-                figures.update(figures_of(score, len(texts)))
+                measured.update(figures_of(score, len(texts)))
                 scores.append(score)
                 print(f"{lang} {voice:<14} {score.pace:<8} rate {score.rate:4.2f}  "
                       f"CER {score.cer.rate:6.1%}"
@@ -233,6 +237,9 @@ def run(langs: Sequence[str], sentences: int, only: Sequence[str] = (),
                       + f"  ({score.speech_seconds:.0f} s of speech, "
                         f"{score.units_per_second:.2f} units/s; "
                         f"{time.perf_counter() - started:.0f} s)", flush=True)
+            figures.update(measured)
+            if output is not None:
+                record(measured, output)
     return scores, figures
 
 
@@ -264,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT,
                         help="the bench file the named figures go to (default: build/bench.json)")
     args = parser.parse_args(argv)
-    scores, figures = run(args.langs, args.sentences, args.voices, args.paces)
+    scores, figures = run(args.langs, args.sentences, args.voices, args.paces, args.output)
     if args.transcripts:
         for score in scores:
             for text, heard in zip(SENTENCES[score.lang], score.transcripts, strict=False):
@@ -274,7 +281,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, value in figures.items():
         print(f"{name} = {value['value']} (load average "
               f"{', '.join(f'{x:.2f}' for x in value['load_average'])} on {value['cores']} cores)")
-    record(figures, args.output)
     print(f"figures written to {args.output}")
 
 
