@@ -16,7 +16,7 @@ with `voices.<lang>.<voice>.units_per_second` (hanzi or words); the same under
 `voices.<lang>.<voice>.paced.*` at the product's pace. The best voice of a language has the
 lowest syllable error rate in Chinese and the lowest CER elsewhere, at the product's pace; it
 is what `local_<lang>` narrates with (shared/vss/dubbing/voices/templates.json).
-Run: `python -m tests.bench.voices` (no emulator needed; about an hour on 2 cores);
+Run: `python -m tests.bench.voices` (no emulator needed; one to two hours on 2 cores);
 `--help` to take fewer sentences, voices or paces.
 """
 
