@@ -6,7 +6,8 @@ mode) under any prefix (`/v1beta/models/...` in API-key mode,
 `/v1beta1/projects/{p}/locations/{l}/publishers/google/models/...` in Vertex mode) from a
 queue of scripted replies, and records every request. An unscripted request gets a 500 naming
 the problem, so a test that under-scripts fails loudly; embedding calls may instead be
-answered by a function of their texts (`embed_with`) whenever no reply is queued.
+answered by a function of their texts (`embed_with`), and generation calls by a function of
+their prompt (`generate_with`), whenever no reply is queued.
 
     with FakeGemini() as fake:
         fake.reply_json({"items": []}, usage=(120, 30))
@@ -62,6 +63,13 @@ class RecordedRequest:
         return match["rpc"] if match else None
 
     @property
+    def prompt(self) -> str:
+        """The user text of a generateContent request."""
+        body = self.body if isinstance(self.body, dict) else {}
+        return "".join(part.get("text", "") for content in body.get("contents", [])
+                       for part in content.get("parts", []))
+
+    @property
     def texts(self) -> list[str]:
         """The texts of an embedding request, in order (one per request of a batch)."""
         body = self.body if isinstance(self.body, dict) else {}
@@ -87,6 +95,7 @@ class FakeGemini(LoopbackServer):
         self._replies: deque[_Reply] = deque()
         self._lock = threading.Lock()
         self._embed: Callable[[str], list[float]] | None = None
+        self._generate: Callable[[str], Any] | None = None
         self._count_tokens = True
         super().__init__()
 
@@ -158,6 +167,12 @@ class FakeGemini(LoopbackServer):
             self._embed = embed
             self._count_tokens = count_tokens
 
+    def generate_with(self, answer: Callable[[str], Any] | None) -> None:
+        """Answer generateContent calls with `answer(prompt)` as JSON whenever no reply is
+        queued (for calls whose count or order depends on the code under test)."""
+        with self._lock:
+            self._generate = answer
+
     def reply_blocked(self, reason: str = "SAFETY", *, usage: tuple[int, int] = (10, 0)) -> None:
         """No candidates: the prompt itself was blocked."""
         self.reply_body(
@@ -212,6 +227,9 @@ class FakeGemini(LoopbackServer):
             if not self._replies and self._embed is not None and \
                     request.rpc in EMBEDDING_RPCS:
                 return self._embedded(request, self._embed)
+            if not self._replies and self._generate is not None and \
+                    request.rpc == "generateContent":
+                return self._generated(request, self._generate)
             if not self._replies:
                 msg = f"FakeGemini: no scripted reply left for request #{len(self.requests)}"
                 return _Reply(
@@ -232,6 +250,15 @@ class FakeGemini(LoopbackServer):
         if self._count_tokens:
             tokens = sum(len(text) for text in texts)
             body["usageMetadata"] = {"promptTokenCount": tokens, "totalTokenCount": tokens}
+        return _Reply(200, json.dumps(body).encode())
+
+    def _generated(self, request: RecordedRequest, answer: Callable[[str], Any]) -> _Reply:
+        text = json.dumps(answer(request.prompt), ensure_ascii=False)
+        body = {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
+                                "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10,
+                                  "totalTokenCount": 110},
+                "modelVersion": self.model_version}
         return _Reply(200, json.dumps(body).encode())
 
     # -- serving --------------------------------------------------------------------------

@@ -72,19 +72,21 @@ def cast_of(dataset: Dataset, names: Sequence[str]) -> list[str]:
     if not names:
         return roster
     seen = appearances(dataset, [*roster, *(n.strip() for n in names)])
-    errors = []
+    errors, unknown = [], []
     for index, raw in enumerate(names):
         name = raw.strip()
         if not name:
             reason = "empty name"
         elif not seen.get(name):
             reason = f"{name!r} appears in no scene (neither speaks nor is named)"
+            unknown.append(name)
         else:
             continue
         errors.append({"pointer": f"{CHARACTERS_POINTER}/{index}", "reason": reason})
     if errors:
         raise PayloadInvalid(
-            "The analysis names characters the dataset does not have.",
+            "The analysis names characters the dataset does not have"
+            + (f": {', '.join(unknown)}." if unknown else " (an empty name)."),
             details={"errors": errors, "characters": roster})
     return list(dict.fromkeys(n.strip() for n in names))
 
