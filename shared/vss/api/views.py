@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from vss.domain.assets import AssetIndex
 from vss.domain.files import FileRecord, FileStatus
+from vss.domain.story_index import IndexReport
 from vss.domain.tasks import Stage, Task, TaskError, TaskStatus, TaskType
 from vss.domain.usage import Usage
 
@@ -113,10 +114,13 @@ class AssetView(BaseModel):
     task_id: str = Field(description="The DEPLOY_RAG_CORPUS task that built it.")
     requested_at: datetime
     manifest_path: str = Field(description="What a narration of the asset is pinned to.")
+    report: IndexReport | None = Field(None, description="What the deploy's build did: "
+                                       "documents, tokenizer, build time, size, embedding "
+                                       "model and cost.")
 
     @classmethod
     def of(cls, record: AssetIndex) -> AssetView:
-        return cls.model_validate(record.model_dump(exclude={"tenant_id"}))
+        return cls.model_validate(record.model_dump(exclude={"tenant_id", "expire_at"}))
 
 
 class AssetPage(BaseModel):

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, model_validator
 
-from vss.domain.story_index import IndexKind
+from vss.domain.story_index import IndexKind, IndexReport
 
 
 class AssetIndex(BaseModel):
@@ -28,6 +28,8 @@ class AssetIndex(BaseModel):
                                    "finish in.")
     total_scene_count: int
     index_kind: str
+    report: IndexReport | None = Field(None, description="What the deploy's build did "
+                                       "(absent in records of older versions).")
     expire_at: datetime | None = Field(
         None, description="When the deploy's files expire (its task's retention): the record "
         "goes with them (a Firestore TTL policy).")

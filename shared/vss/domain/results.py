@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vss.domain.story_index import IndexReport
+
 
 class ArtifactDigest(BaseModel):
     """A published file as its attempt wrote it: the bytes under `path` are exactly these."""
@@ -121,6 +123,8 @@ class StoryIndexResult(StageResult):
     documents: int
     index_kind: str
     index_path: str
+    report: IndexReport | None = Field(None, description="The build's report, as in "
+                                       "`output_file_path` (absent in tasks of older versions).")
 
 
 AnyStageResult = Annotated[

@@ -115,8 +115,10 @@ class IndexReport(_Frozen):
     documents: int = Field(ge=0, description="Scenes indexed: those with at least one term.")
     index_kind: IndexKind = Field("bm25", description="What answers the index's searches.")
     tokenizer: str = Field(description="The tokenizer, as `TokenizerSpec.describe` says it.")
-    build_seconds: float = Field(ge=0, description="Documents, terms, scores and artifact; "
-                                 "for embeddings also embedding and storing the vectors.")
+    build_seconds: float = Field(ge=0, description="Terms, scores and artifact (and the "
+                                 "documents, unless the caller made them first, as the deploy "
+                                 "stage does to name the vectors' scope); for embeddings also "
+                                 "embedding and storing the vectors.")
     bytes: int = Field(ge=0, description="Size of the serialised lexical artifact.")
     embedding_model: str | None = Field(None, description="The model that embedded the "
                                         "documents (embeddings only).")

@@ -62,4 +62,4 @@ def deploy_story_index(ctx: StageContext) -> StageOutput:
     return StageOutput(result=StoryIndexResult(
         output_file_path=report_path, asset_id=payload.asset_id,
         total_scene_count=built.report.total_scene_count, documents=built.report.documents,
-        index_kind=built.report.index_kind, index_path=manifest_path))
+        index_kind=built.report.index_kind, index_path=manifest_path, report=built.report))

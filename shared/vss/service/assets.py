@@ -32,7 +32,7 @@ def register(deps: Deps, task: Task) -> bool:
         tenant_id=task.tenant_id, asset_id=result.asset_id, manifest_path=result.index_path,
         task_id=task.id, requested_at=task.created,
         total_scene_count=result.total_scene_count, index_kind=result.index_kind,
-        expire_at=task.expire_at)
+        report=result.report, expire_at=task.expire_at)
     stored = deps.assets.put(record)
     log.info("story index of asset %s %s", result.asset_id,
              "registered" if stored else "kept: a later deploy holds it",

@@ -61,6 +61,7 @@ def test_the_edges_analysis_flow_end_to_end(edge: FakeEdge, blueprint_bytes: byt
     assert built.total_scene_count == deployed["result"]["total_scene_count"] == 63
     listed = edge.client.get("/api/v1/assets/", headers=edge.headers).get_json()["results"]
     assert [(a["asset_id"], a["task_id"]) for a in listed] == [(ASSET, deployed["id"])]
+    assert IndexReport.model_validate(listed[0]["report"]) == built  # the build, as listed
 
     found = _search(edge, "车小小 海晏集团职员")
     assert found.status_code == 200

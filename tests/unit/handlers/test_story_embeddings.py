@@ -92,6 +92,8 @@ def test_a_deploy_embeds_its_scenes_under_its_own_scope(edge: FakeEdge, embedder
     assert usage["llm_input_tokens"] == report.embedding_tokens
     listed = edge.client.get("/api/v1/assets/", headers=edge.headers).get_json()["results"]
     assert [a["index_kind"] for a in listed] == ["embeddings"]
+    assert listed[0]["report"]["embedding_model"] == report.embedding_model
+    assert listed[0]["report"]["cost_usd"] == pytest.approx(report.cost_usd)
 
 
 def test_the_search_embeds_the_query_and_finds_the_scenes_that_say_it(
