@@ -16,6 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
+from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fakes import fake_deps
 from vss.api.app import create_app
 from vss.service import auth
@@ -187,3 +188,38 @@ def test_every_check_schemathesis_has_is_on() -> None:
     load_all_checks()
     for name in CHECKS.get_all_names():
         assert schema.config.checks_config_for().get_by_name(name=name).enabled, name
+
+
+def test_a_deployed_indexs_answers_keep_the_contract(blueprint_bytes: bytes) -> None:
+    """The fuzzer cannot deploy an index (a deploy completes in the stage worker), so the
+    asset routes' answers about a real one are held to the document here: the list, a search
+    with hits, the delete, and what another tenant and a deleted index get."""
+    edge = FakeEdge.of(fake_deps())
+    dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
+    deployed = edge.run(edge_request("deploy_rag_corpus", blueprint_input_path=dataset,
+                                     facts_input_path=None, asset_id="drama-31"))
+    assert deployed["status"] == "COMPLETED", deployed.get("error")
+    other = auth.create_tenant(edge.deps, "other")
+    stranger = {"X-Instance-ID": other.instance_id, "X-Api-Key": other.api_key}
+    document = schemathesis.openapi.from_dict(_served_document(), config=_config(SEEDS[0]))
+    document.app = edge.client.application
+    asset = {"asset_id": "drama-31"}
+    search = {"q": "车小小 海晏集团", "k": 3}
+    calls = [
+        ("/api/v1/assets/", "GET", {}, {}, edge.headers, 200),
+        ("/api/v1/assets/{asset_id}/search/", "GET", asset, search, edge.headers, 200),
+        ("/api/v1/assets/{asset_id}/search/", "GET", asset, search, stranger, 404),
+        ("/api/v1/assets/{asset_id}/", "DELETE", asset, {}, stranger, 404),
+        ("/api/v1/assets/{asset_id}/", "DELETE", asset, {}, edge.headers, 204),
+        ("/api/v1/assets/{asset_id}/search/", "GET", asset, search, edge.headers, 404),
+    ]
+    for path, method, parameters, query, headers, status in calls:
+        case = document[path][method].Case(path_parameters=parameters, query=query,
+                                           headers=headers)
+        response = case.call_and_validate()
+        assert response.status_code == status, (method, path, response.text)
+        if (method, status) == ("GET", 200) and "search" in path:
+            hits = response.json()["hits"]
+            assert len(hits) == 3 and all("车小小" in hit["text"] for hit in hits)
+        elif (method, status) == ("GET", 200):
+            assert [a["asset_id"] for a in response.json()["results"]] == ["drama-31"]
