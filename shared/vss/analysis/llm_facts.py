@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from vss.analysis.verbatim import normalise, quoted_in
-from vss.domain.cast import appearances, footage_order
+from vss.analysis.verbatim import normalise, quoted_in, says_more_than_names
+from vss.domain.cast import appearances, footage_order, speakers
 from vss.domain.character_facts import CharacterFact
 from vss.domain.dataset import Dataset, Scene
 from vss.domain.fact_vocabulary import (
@@ -250,6 +250,7 @@ def extract_with_model(dataset: Dataset, cast: Sequence[str], lang: str, llm: St
     frame = estimate_tokens(SYSTEM + REPAIR + _prompt(vocabulary, cast, []))
     asker = _Asker(llm, answer_schema(lang), out)
     keys: set[tuple[str, int, str, str]] = set()
+    names = [*cast, *speakers(dataset)]  # a quote of these alone states nothing
     for chunk in chunk_scenes(dataset, scenes, max(prompt_budget_tokens - frame, 1)):
         ids = {scene.id for scene, _ in chunk}
         asked = [name for name in cast if seen[name] & ids]
@@ -260,7 +261,7 @@ def extract_with_model(dataset: Dataset, cast: Sequence[str], lang: str, llm: St
             continue
         out.answered += 1
         for fact in proposed:
-            checked = _checked(fact, dataset, set(asked), ids, vocabulary, out)
+            checked = _checked(fact, dataset, set(asked), ids, vocabulary, out, names)
             if checked is None:
                 continue
             key = (fact.character, checked.scene_id, checked.attribute, normalise(checked.value))
@@ -276,13 +277,14 @@ def extract_with_model(dataset: Dataset, cast: Sequence[str], lang: str, llm: St
 
 
 def _checked(fact: ProposedFact, dataset: Dataset, asked: set[str], ids: set[int],
-             vocabulary: FactVocabulary, out: ModelFacts) -> CharacterFact | None:
+             vocabulary: FactVocabulary, out: ModelFacts, names: Sequence[str]
+             ) -> CharacterFact | None:
     value = fact.value.strip()
     if fact.character not in asked or fact.scene_id not in ids or not value:
         out.rejected += 1
         return None
     quote = quoted_in(fact.source_text, dataset.scenes[fact.scene_id])
-    if quote is None:
+    if quote is None or not says_more_than_names(quote, names):
         out.dropped_unquoted += 1
         return None
     is_other = fact.attribute == vocabulary.attributes[Attribute.OTHER]

@@ -10,12 +10,14 @@ location. Normalising touches only
 - the width of punctuation: full-width marks become their ASCII forms (，→, ！→! ：→:),
   half-width CJK marks their full forms (｡→。), and curly quotes straight ones (“”→", ‘’→').
 
-Letters, digits and words are compared as written: a paraphrase is not a quote.
+Letters, digits and words are compared as written: a paraphrase is not a quote. A quote of
+nothing but names (says_more_than_names) is no quote either: it states no fact.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from vss.domain.dataset import Scene
 from vss.domain.language import CJK_CLASS, unquoted
@@ -28,6 +30,7 @@ _WIDTH = {
     ord("“"): '"', ord("”"): '"', ord("‘"): "'", ord("’"): "'",
 }
 _SPACES = re.compile(r"\s+")
+_NOT_A_WORD = re.compile(r"[\W_]+")
 # A space goes when a CJK character or a mark (anything neither a word character nor a
 # space) is on either side of it.
 _LOOSE_SPACE = re.compile(rf"(?<={CJK_CLASS}|[^\w\s]) | (?={CJK_CLASS}|[^\w\s])")
@@ -45,6 +48,15 @@ def scene_texts(scene: Scene) -> list[str]:
     texts = [*lines, " ".join(lines), *(c.content for c in scene.captions), *scene.highlights,
              scene.narrative_summary, scene.character_dynamics, scene.location]
     return [t for t in texts if t]
+
+
+def says_more_than_names(quote: str, names: Iterable[str]) -> bool:
+    """Whether `quote` holds words besides `names` and punctuation: a bare name is in many
+    scenes and states no fact."""
+    rest = normalise(quote)
+    for name in sorted(filter(None, map(normalise, names)), key=len, reverse=True):
+        rest = rest.replace(name, "")
+    return bool(_NOT_A_WORD.sub("", rest))
 
 
 def quoted_in(quote: str, scene: Scene) -> str | None:

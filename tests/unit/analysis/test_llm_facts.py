@@ -14,6 +14,8 @@ from tests.support.fakes import ScriptedLlm, model_call
 from tests.support.synthetic import story
 from vss.analysis import answer_schema, identify_facts
 from vss.analysis.llm_facts import REPAIR, SYSTEM
+from vss.analysis.verbatim import says_more_than_names
+from vss.domain.cast import appearances, speakers
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.language import estimate_tokens
 from vss.errors import LlmError
@@ -55,7 +57,8 @@ def test_facts_are_checked_against_their_scenes(blueprint: Dataset):
         if 1 in ids:
             found += [fact(1, "职业", "海晏集团职员", "车小小 海晏集团职员"),
                       fact(1, "技能", "演技", "我演技天下第一"),  # not in scene 1
-                      fact(1, "爱好", "相亲", "车小小，好戏开场了")]  # not an attribute
+                      fact(1, "爱好", "相亲", "车小小，好戏开场了"),  # not an attribute
+                      fact(1, "性别", "女", "宋安娜")]  # a line of scene 1, but a bare name
         return [*found, fact(999, "职业", "总裁", "我是总裁"),  # not a scene shown
                 fact(ids[0], "职业", "总裁", "车小小 海晏集团职员", character="楚昊轩")]
 
@@ -70,7 +73,12 @@ def test_facts_are_checked_against_their_scenes(blueprint: Dataset):
         ("职业", "海晏集团职员", "车小小 海晏集团职员")]
     assert [f.scene_id for f in found] == sorted(f.scene_id for f in found)
     assert {f.source for f in found} == {"model"}
-    assert report.dropped_unquoted == 1
+    shown = appearances(blueprint, ["车小小"])["车小小"]
+    bare_first_lines = sum(not says_more_than_names(blueprint.scenes[i].dialogues[0].content,
+                                                    speakers(blueprint))
+                           for i in shown if blueprint.scenes[i].dialogues)
+    assert bare_first_lines >= 1  # lines such as "宋安娜" alone: no fact can rest on them
+    assert report.dropped_unquoted == 2 + bare_first_lines
     assert "楚昊轩" not in report.identified_facts_by_character
     assert any("rejected" in note for note in report.notes)
     assert report.engine == "scripted"
@@ -107,7 +115,7 @@ def test_every_line_of_a_long_scene_is_shown_once():
 
 def test_other_keeps_its_suggested_attribute_and_only_other_does(blueprint: Dataset):
     def facts(ids: list[int]) -> list[dict[str, Any]]:
-        return [fact(1, "其他", "不是宋安娜", "宋安娜", kind="情境性",
+        return [fact(1, "其他", "不是宋安娜", "我就是和风集团继承人", kind="情境性",
                      suggested_attribute="真实身份"),
                 fact(1, "职业", "海晏集团职员", "车小小 海晏集团职员",
                      suggested_attribute="工作")] if 1 in ids else []

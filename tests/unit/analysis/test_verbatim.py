@@ -9,6 +9,7 @@ import pytest
 from tests.support.paths import DATA
 from tests.support.synthetic import story
 from vss.analysis import normalise, quoted_in
+from vss.analysis.verbatim import says_more_than_names
 from vss.domain.dataset import Dataset, parse_dataset
 
 
@@ -61,3 +62,12 @@ def test_the_seeds_quotes_are_verbatim_but_one_that_elides_lines(blueprint: Data
 
     # Scene 37 says "尤其是别暴露 / 我在他公司上班的事情"; the seed quoted it without them.
     assert failing == [("车小小", 37, "千万别暴露 我在他公司上班的事情")]
+
+
+def test_a_quote_of_names_alone_states_nothing():
+    names = ["车小小", "宋安娜", "Mara"]
+    assert not says_more_than_names("宋安娜", names)
+    assert not says_more_than_names("车小小，宋安娜！", names)
+    assert not says_more_than_names(" Mara. ", names)
+    assert says_more_than_names("我就是和风集团继承人 宋安娜", names)
+    assert says_more_than_names("Mara climbs", names)
