@@ -421,7 +421,8 @@ class CharacterIdentifierParams(_Open):
                                                                  max_length=100)]] = Field(
         default_factory=list, max_length=50,
         description="Names as the dataset spells them; none: everyone who speaks.")
-    lang: Lang = Lang.ZH
+    lang: Lang | None = Field(None, description="The report's language (its attribute and "
+                              "type labels, and the values); the dataset's own when absent.")
     model: str | None = None
     temp: float | None = Field(None, ge=0, le=2, description="Sampling temperature.")
 

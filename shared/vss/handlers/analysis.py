@@ -16,6 +16,7 @@ from vss.domain.payloads import CharacterIdentifierPayload, DeployRagCorpusPaylo
 from vss.domain.results import CharacterFactsResult, StoryIndexResult
 from vss.domain.story_index import SceneDocuments
 from vss.handlers._io import read_dataset, read_facts, write_json
+from vss.narration.language import dataset_language
 from vss.retrieval.documents import scene_documents
 from vss.retrieval.report import index_dataset
 from vss.stage_handler import StageContext, StageOutput
@@ -32,7 +33,8 @@ def identify_characters(ctx: StageContext, *, config: NarrationConfig) -> StageO
     params = payload.service_params
     dataset = read_dataset(ctx.files, payload.input_file_path)
     report = identify_facts(
-        dataset, params.characters_to_analyze, params.lang.value, ctx.llm(params.model),
+        dataset, params.characters_to_analyze,
+        params.lang.value if params.lang else dataset_language(dataset), ctx.llm(params.model),
         prompt_budget_tokens=config.prompt_budget_tokens,
         source_file=PurePosixPath(payload.input_file_path).name)
     path = write_json(ctx.files, FACTS_NAME, report)

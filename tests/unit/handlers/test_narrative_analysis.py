@@ -11,7 +11,9 @@ import pytest
 
 from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fakes import FakeClock, fake_deps
+from tests.support.synthetic import story
 from vss.domain.character_facts import CharacterFactsReport
+from vss.domain.fact_vocabulary import FACT_VOCABULARIES
 from vss.domain.story_index import IndexReport
 
 ASSET = "7d4b3a1e-5c2f-4e8a-9b6d-1f0e2c3a4b5c"
@@ -164,3 +166,23 @@ def test_the_edges_requests_parse_as_their_payloads():
     for name in ("character_identifier", "deploy_rag_corpus"):
         body = edge_request(name)
         assert json.dumps(body)
+
+
+@pytest.mark.parametrize(("lines", "labels"), [
+    ([("Mara", "I'm a junior clerk at Haiyan Group."), ("Tom", "Nice to meet you all today.")],
+     "en"),
+    ([("Mara", "Je suis l'héritière du groupe Hefeng."), ("Tom", "Moi, c'est Mara.")], "fr"),
+])
+def test_without_a_language_the_facts_are_labelled_in_the_datasets(edge: FakeEdge, lines,
+                                                                   labels):
+    dataset = edge.upload("story.json", json.dumps(story({"lines": lines})).encode())
+    body = edge_request("character_identifier", input_file_path=dataset)
+    body["payload"]["service_params"] = {"characters_to_analyze": ["Mara"]}
+    done = edge.run(body)
+    assert done["status"] == "COMPLETED", done.get("error")
+    report = CharacterFactsReport.model_validate_json(
+        edge.read(done["id"], done["result"]["output_file_path"]))
+    vocabulary = FACT_VOCABULARIES[labels]
+    found = report.identified_facts_by_character["Mara"]
+    assert found and all(f.attribute in vocabulary.attributes.values()
+                         and f.type in vocabulary.types.values() for f in found)
