@@ -252,9 +252,10 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
             "responses": {"204": {"description": "Deleted."}, **_errors(names, 401, 404)}}},
         f"{API_PREFIX}/assets/{{asset_id}}/search/": {"get": {
             "operationId": "searchAsset", "summary": "Search an asset's story index",
-            "description": "The scenes that best match `q` (BM25 over the scenes' documents: "
-                           "summary, lines, captions, highlights and the facts about their "
-                           "characters), best first.",
+            "description": "The scenes that best match `q` over the scenes' documents "
+                           "(summary, lines, captions, highlights and the facts about their "
+                           "characters), best first: by BM25, or for an index of the "
+                           "embeddings kind by the cosine similarity of `q`'s embedding.",
             "parameters": [*asset_id,
                            {"name": "q", "in": "query", "required": True,
                             "schema": {"type": "string", "minLength": 1,

@@ -133,8 +133,9 @@ class SearchHit(BaseModel):
                          "similarity of scene and query: comparable within one search only.")
     matched: list[str] = Field(description="The query's terms found in the scene (none for an "
                                "embeddings index).")
-    text: str = Field(description="The start of the scene's indexed document (summary, "
-                      "lines, captions...).")
+    text: str = Field(description="The lines of the scene's indexed document (summary, "
+                      "lines, captions, facts...) that hold a matched term, else the document's "
+                      "start; at most 300 characters.")
 
 
 class SearchResults(BaseModel):

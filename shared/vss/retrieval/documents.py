@@ -85,3 +85,12 @@ def _document(scene: Scene, names: list[str], facts: list[tuple[str, CharacterFa
         scene_id=scene.id, episode=scene.chapter_id,
         text="\n".join(line.strip() for line in lines if line and line.strip()),
         characters=present)
+
+
+def passage(text: str, terms: Sequence[str], width: int) -> str:
+    """What of a found scene's document to show: its lines that hold one of the matched
+    `terms` (all of it when none does, as for a search by embeddings), cut at `width`."""
+    wanted = [term.casefold() for term in terms if term.strip()]
+    lines = [line for line in text.split("\n")
+             if any(term in line.casefold() for term in wanted)]
+    return ("\n".join(lines) if lines else text)[:width]

@@ -10,7 +10,7 @@ import pytest
 from tests.support.paths import DATA
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.errors import PayloadInvalid
-from vss.retrieval.documents import cast, parse_facts, scene_documents
+from vss.retrieval.documents import cast, parse_facts, passage, scene_documents
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,11 @@ def test_an_english_dataset(english: Dataset):
 @pytest.fixture(scope="module")
 def english() -> Dataset:
     return parse_dataset((DATA / "narrative_dataset_small.json").read_bytes())
+
+
+def test_a_found_scene_shows_the_lines_that_matched():
+    text = "A quiet morning at the café.\nMara: I'm a junior clerk.\nTom: Coffee?\nClerk Mara"
+    assert passage(text, ["clerk"], 300) == "Mara: I'm a junior clerk.\nClerk Mara"
+    assert passage(text, ["clerk"], 10) == "Mara: I'm "
+    assert passage(text, [], 14) == "A quiet mornin"  # an embeddings search matches no term
+    assert passage(text, ["tea"], 300) == text

@@ -22,9 +22,10 @@ from vss.api.views import (
 from vss.app_deps import app_deps
 from vss.domain.payloads import ASSET_ID_PATTERN, MAX_RAG_TOP_K
 from vss.errors import BadRequest, NotFound
+from vss.retrieval.documents import passage
 from vss.service import assets
 
-SNIPPET_CHARS = 300  # of a found scene's document
+SNIPPET_CHARS = 300  # of a found scene's passage
 blueprint = Blueprint("assets", __name__, url_prefix=f"{API_PREFIX}/assets")
 
 
@@ -46,7 +47,8 @@ def search(asset_id: str) -> dict[str, Any]:
     k = _k(request.args.get("k", str(DEFAULT_K)))
     found = assets.search(app_deps(), tenant_id, asset_id, query, k)
     hits = [SearchHit(scene_id=f.hit.scene_id, score=round(f.hit.score, 4),
-                      matched=f.hit.matched, text=f.text[:SNIPPET_CHARS]) for f in found.scenes]
+                      matched=f.hit.matched, text=passage(f.text, f.hit.matched, SNIPPET_CHARS))
+            for f in found.scenes]
     return SearchResults(asset_id=asset_id, query=query, k=k, hits=hits,
                          index_kind=found.index_kind, fallback=found.fallback,
                          ).model_dump(mode="json")
