@@ -4,6 +4,7 @@ and delete routes; tenants kept apart; a redeploy while a narration reads."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -14,7 +15,9 @@ from tests.support.fakes import FakeClock, fake_deps
 from tests.support.synthetic import story
 from vss.domain.character_facts import CharacterFactsReport
 from vss.domain.fact_vocabulary import FACT_VOCABULARIES
+from vss.domain.paths import owner_id
 from vss.domain.story_index import IndexReport
+from vss.service import uploads
 
 ASSET = "7d4b3a1e-5c2f-4e8a-9b6d-1f0e2c3a4b5c"
 
@@ -186,3 +189,29 @@ def test_without_a_language_the_facts_are_labelled_in_the_datasets(edge: FakeEdg
     found = report.identified_facts_by_character["Mara"]
     assert found and all(f.attribute in vocabulary.attributes.values()
                          and f.type in vocabulary.types.values() for f in found)
+
+
+def test_an_unknown_character_in_a_task_waiting_on_its_upload_fails_listing_the_cast(
+        edge: FakeEdge, blueprint_bytes: bytes):
+    """Created before its dataset's upload is checked, the task cannot be refused with a
+    400: it waits, and fails with the same pointer and cast once the dataset lands."""
+    uploaded = edge.client.post("/api/v1/files/upload/", headers=edge.headers, data={
+        "file": (io.BytesIO(blueprint_bytes), "blueprint_contract_girlfriend.json")})
+    dataset = uploaded.get_json()["relative_path"]
+    body = edge_request("character_identifier", input_file_path=dataset)
+    body["payload"]["service_params"]["characters_to_analyze"] = ["车小小", "无名氏"]
+    created = edge.create(body)
+    assert created.status_code == 202 and created.get_json()["status"] == "PENDING"
+
+    record = edge.deps.files.get(owner_id(dataset))
+    assert record is not None and record.generation is not None
+    uploads.check_landed_object(edge.deps, edge.deps.settings.uploads_bucket,
+                                f"tenants/{edge.tenant}/{dataset}", record.generation)
+    edge.run_stages()
+    failed = edge.task(created.get_json()["id"])
+    assert failed["status"] == "FAILED"
+    error = failed["error"]
+    assert "无名氏" in error["message"]
+    assert [e["pointer"] for e in error["details"]["errors"]] == [
+        "/payload/service_params/characters_to_analyze/1"]
+    assert "宋安娜" in error["details"]["characters"]
