@@ -184,6 +184,27 @@ def test_a_storyline_query_finds_mostly_that_characters_scenes(
     assert sum(f["p@10"] for f in figures.values()) / len(figures) >= 0.85, figures
 
 
+def test_the_seeds_own_narration_finds_the_scenes_it_was_written_from(index: StoryIndex,
+                                                                      blueprint: Dataset):
+    """Relevance judged independently of our index: each snippet of the seed's narration of
+    this blueprint (tests/data/upstream_dubbing_script_example.json, written by the seed's own
+    model) cites the scenes it tells; used as a query, it should find them. Chance would
+    pick a cited scene as often as cited scenes are among all the scenes."""
+    snippets = json.loads((DATA / "upstream_dubbing_script_example.json").read_text(
+        "utf-8"))["dubbing_script"]
+    precision_5 = recall_10 = chance = 0.0
+    for snippet in snippets:
+        cited = set(snippet["source_scene_ids"])
+        hits = [h.scene_id for h in index.search(snippet["narration"], 10)]
+        precision_5 += sum(h in cited for h in hits[:5]) / 5 / len(snippets)
+        recall_10 += sum(h in cited for h in hits) / len(cited) / len(snippets)
+        chance += len(cited) / len(blueprint.scenes) / len(snippets)
+    print(f"the seed's narration as queries ({len(snippets)}): p@5 {precision_5:.2f} "
+          f"(chance {chance:.2f}), recall@10 {recall_10:.2f}")
+    assert precision_5 >= 0.75 and precision_5 >= 4 * chance
+    assert recall_10 >= 0.65
+
+
 def test_an_english_index(english: Dataset):
     built = index_dataset(english)
     assert built.index.header.tokenizer.kind == "words"
