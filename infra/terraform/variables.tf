@@ -137,9 +137,9 @@ variable "app_settings" {
 }
 
 variable "embeddings" {
-  description = "Story indexes of the embeddings kind: the Gemini embedding model their scene documents are embedded with (null: lexical BM25 indexes, the default) and the vectors' length, which the Firestore vector index is built for."
+  description = "Story indexes of the embeddings kind: the Gemini embedding model their scene documents are embedded with (gemini-embedding-001 by default; null: lexical BM25 indexes only) and the vectors' length, which the Firestore vector index is built for."
   type = object({
-    model      = optional(string)
+    model      = optional(string, "gemini-embedding-001")
     dimensions = optional(number, 768)
   })
   default = {}

@@ -346,3 +346,13 @@ def test_a_list_filtered_on_any_fields_is_served_by_merged_indexes():
     assert _served(tasks, declared_indexes())
     without_status = [(c, f) for c, f in declared_indexes().values() if f[0][0] != "status"]
     assert not _served(tasks, {str(i): cf for i, cf in enumerate(without_status)})
+
+
+def test_production_story_indexes_are_embedded_with_a_priced_model():
+    """Production searches story indexes by meaning (the issue's production design); local
+    runs stay lexical, as Settings has no model by default. The default model must be one the
+    code prices, or its deploys would cost nothing in the usage ledger."""
+    model = optional_defaults("embeddings")["model"]
+    assert model == "gemini-embedding-001"
+    assert model in Settings.model_fields["embedding_prices"].default_factory()
+    assert Settings.model_fields["embedding_model"].default is None
