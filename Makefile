@@ -4,24 +4,31 @@ PY_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# What the stack and the demo need (`pip install -e .[stack]`): no test or lint tools.
+# What the stack and the demo need (the stack extra, requirements/stack.lock): no test or lint tools.
 RUN_STAMP := $(VENV)/.installed-run
 # Debian packages the pipeline shells out to (offline TTS, audio/video tools) and the edge
 # renderer's fonts for the demo media's labels and burned-in Chinese subtitles.
 DEB_PACKAGES := espeak-ng ffmpeg fonts-dejavu-core fonts-wqy-zenhei
 # Only the tests: a headless Chromium (with its WebDriver) for the review page test.
 DEB_TEST_PACKAGES := chromium chromium-driver
+# Every Python package is installed from a lock file with hashes (requirements/*.lock, made
+# by `make lock` from pyproject.toml and requirements/*.in): pip refuses anything else.
+LOCKS := requirements
 # checkov lives in its own venv: it requires bc-python-hcl2, which installs the same `hcl2`
 # module as python-hcl2 (tests/infra) and would shadow it, and it pins packaging<24.
 CHECKOV_VENV := .venv-checkov
-CHECKOV_SPEC := checkov>=3.2,<4
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# `make lock` resolves with uv (in its own venv); the locks are for CPython 3.11 on Linux.
+LOCK_VENV := .venv-lock
+UV := $(LOCK_VENV)/bin/uv
+UV_SPEC := uv==0.13.9
+LOCK_FLAGS := --generate-hashes --python-version 3.11.7 --python-platform x86_64-unknown-linux-gnu --quiet
 TF_DIR := infra/terraform
 TFVARS ?= $(TF_DIR)/terraform.tfvars
 BACKEND_CONFIG ?= $(TF_DIR)/backend.hcl
 SOURCES_TFVARS := build/functions/sources.tfvars.json
 
-.PHONY: setup deb deb-test up down status demo screenshots smoke test test-unit test-integration lint fmt schemas bench clean package deploy
+.PHONY: setup deb deb-test up down status demo screenshots smoke test test-unit test-integration lint fmt schemas bench clean package deploy lock
 
 # Everything: what `make test` and `make lint` need. `make up` and `make demo` need less.
 setup: deb deb-test $(STAMP) $(CHECKOV_STAMP)
@@ -42,29 +49,42 @@ deb:
 deb-test:
 	$(call apt_install,$(DEB_TEST_PACKAGES))
 
-# pip_install(extras): the package with those extras, then the Cloud Tasks emulator, which
-# pins protobuf<5 and would break Firestore: without its dependencies.
+# pip_install(lock): pip and the build tools, the lock's packages, the project itself (built
+# with those tools, no download), then the Cloud Tasks emulator, which pins protobuf<5 and
+# would break Firestore: without its dependencies. Every download is checked against its hash.
 define pip_install
 	@test -x $(PY) || $(PY_SYS) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[$(1)]'
-	$(PY) -m pip install -q --no-deps 'gcloud-tasks-emulator>=0.6,<0.7'
+	$(PY) -m pip install -q --require-hashes -r $(LOCKS)/build.lock
+	$(PY) -m pip install -q --require-hashes -r $(LOCKS)/$(1).lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -q --no-deps --require-hashes -r $(LOCKS)/tasks-emulator.lock
 endef
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCKS)/dev.lock $(LOCKS)/build.lock $(LOCKS)/tasks-emulator.lock
 	$(call pip_install,dev)
 	@touch $(STAMP) $(RUN_STAMP)
 
-$(RUN_STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml $(LOCKS)/stack.lock $(LOCKS)/build.lock $(LOCKS)/tasks-emulator.lock
 	$(call pip_install,stack)
 	@touch $(RUN_STAMP)
 
-$(CHECKOV_STAMP):
+$(CHECKOV_STAMP): $(LOCKS)/checkov.lock $(LOCKS)/build.lock
 	@test -x $(CHECKOV_VENV)/bin/python || $(PY_SYS) -m venv $(CHECKOV_VENV)
 	@echo '*' > $(CHECKOV_VENV)/.gitignore
-	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install -q '$(CHECKOV_SPEC)'
+	$(CHECKOV_VENV)/bin/python -m pip install -q --require-hashes -r $(LOCKS)/build.lock
+	$(CHECKOV_VENV)/bin/python -m pip install -q --require-hashes -r $(LOCKS)/checkov.lock
 	@touch $(CHECKOV_STAMP)
+
+# The lock files again after a change to pyproject.toml or requirements/*.in; pins that still
+# fit are kept (UPGRADE=1 takes the newest that fit instead). stack.lock is held to dev.lock's
+# versions, so `make up` runs what `make test` tested.
+lock:
+	@test -x $(UV) || ($(PY_SYS) -m venv $(LOCK_VENV) && echo '*' > $(LOCK_VENV)/.gitignore && $(LOCK_VENV)/bin/python -m pip install -q '$(UV_SPEC)')
+	$(UV) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o $(LOCKS)/dev.lock
+	$(UV) pip compile pyproject.toml --extra stack $(LOCK_FLAGS) -c $(LOCKS)/dev.lock -o $(LOCKS)/stack.lock
+	$(UV) pip compile $(LOCKS)/build.in $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o $(LOCKS)/build.lock
+	$(UV) pip compile $(LOCKS)/tasks-emulator.in --no-deps $(LOCK_FLAGS) -o $(LOCKS)/tasks-emulator.lock
+	$(UV) pip compile $(LOCKS)/checkov.in $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o $(LOCKS)/checkov.lock
 
 up: deb $(RUN_STAMP)
 	$(PY) emulators/stack.py up
