@@ -134,6 +134,8 @@ lint: setup
 	@command -v terraform >/dev/null || { echo "lint: terraform (>= 1.11) is not on PATH"; exit 1; }
 	terraform fmt -check -recursive -diff $(TF_DIR)
 	$(CHECKOV_VENV)/bin/checkov -d $(TF_DIR) --config-file $(TF_DIR)/.checkov.yaml
+	$(PY) scripts/check_secrets.py
+	$(PY) scripts/audit_dependencies.py $(if $(AUDIT_STRICT),--strict)
 
 fmt: setup
 	$(VENV)/bin/ruff format shared functions emulators tests
