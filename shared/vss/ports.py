@@ -1,4 +1,4 @@
-"""Every port of the project: the small interfaces the service layer and the engines need.
+"""Every port of the project: the small interfaces the service layer and the handlers need.
 Adapters implement them (`vss.adapters`), tests fake them (`tests/support/fakes.py`); nothing
 above the domain reaches Google, a model or a subprocess except through one of these.
 """

@@ -88,7 +88,7 @@ def test_a_permanent_400_is_a_tts_error_at_once(fake):
     assert len(fake.calls) == 1 and caught.value.details["status"] == 400
 
 
-def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
+def test_the_edges_gemini_payload_is_synthesised_through_the_real_client(fake):
     """Settings with an endpoint select Cloud TTS; the segment is post-processed to spec."""
     payload = GenerateDubbingPayload.model_validate({
         "input_narration_path": "p", "service_params": {
@@ -112,7 +112,7 @@ def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
     assert fake.succeeded[0].voice["modelName"] == "gemini-2.5-pro-tts"
 
 
-def test_a_refused_segment_fails_with_its_name_and_the_others_still_render(fake):
+def test_a_refused_segment_fails_with_its_name_and_the_others_are_still_synthesised(fake):
     script = NarrationScript.model_validate({"narration_script": [
         {"narration": f"第{n}段解说。她转身离开。", "source_scene_ids": [n]} for n in range(3)]})
     providers = tts_providers_from_settings(Settings(tts_endpoint=fake.url))

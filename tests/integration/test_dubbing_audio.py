@@ -1,4 +1,4 @@
-"""Real engines and tools: Kokoro and espeak-ng speak, FFmpeg changes tempo, and the rendered
+"""Real engines and tools: Kokoro and espeak-ng speak, FFmpeg changes tempo, and the synthesised
 segments are checked with independent measurements (FFmpeg's ebur128 and ffprobe)."""
 
 from __future__ import annotations
@@ -199,14 +199,14 @@ def test_the_edge_can_join_the_segments_with_concat_copy(tmp_path):
     engines = [RecordingSpeechEngine("a", sample_rate=22_050),
                RecordingSpeechEngine("b", sample_rate=24_000),
                RecordingSpeechEngine("c", sample_rate=48_000)]
-    rendered = [synthesize_segment(r, TtsProviders(offline=[engine]), FakeAudioTools())
+    synthesized = [synthesize_segment(r, TtsProviders(offline=[engine]), FakeAudioTools())
                 for r, engine in zip(requests, engines, strict=True)]
     listing = tmp_path / "list.txt"
-    for segment in rendered:
+    for segment in synthesized:
         (tmp_path / segment.record.basename).write_bytes(segment.wav)
-    listing.write_text("".join(f"file '{s.record.basename}'\n" for s in rendered))
+    listing.write_text("".join(f"file '{s.record.basename}'\n" for s in synthesized))
     joined = tmp_path / "joined.wav"
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0",
                     "-i", str(listing), "-c", "copy", str(joined)], check=True, timeout=60)
-    total = sum(s.record.duration_seconds for s in rendered)
+    total = sum(s.record.duration_seconds for s in synthesized)
     assert float(ffprobe(joined.read_bytes())["duration"]) == pytest.approx(total, abs=0.01)

@@ -1,4 +1,5 @@
-"""Choosing the TTS engines of a process from Settings (called by bootstrap and the workers).
+"""Choosing the TTS engines of a process from Settings (called by the TTS worker's
+composition root, `vss.bootstrap.tts_worker`).
 
 Cloud Text-to-Speech is used when asked for (`VSS_TTS_PROVIDER=google`), or under `auto` when
 credentials are there without asking the network: an endpoint override (a local fake), a

@@ -1,4 +1,4 @@
-"""Rendering one segment on fakes: engines chosen and why, post-processing, fitting."""
+"""Synthesising one segment on fakes: engines chosen and why, post-processing, fitting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The basic engines on the real blueprint, through the stage runner with fake ports."""
+"""The stage handlers on the real blueprint, through the stage runner with fake ports."""
 
 from __future__ import annotations
 
