@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.paths import DATA
 from tests.support.synthetic import story
-from vss.analysis import normalise, quoted_in
+from vss.analysis.verbatim import normalise, quoted_in
 from vss.domain.dataset import Dataset, parse_dataset
 
 
