@@ -12,7 +12,6 @@ import pytest
 from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fakes import fake_deps
-from vss.bootstrap.models import gemini_factory
 from vss.domain.character_facts import CharacterFactsReport
 
 
@@ -37,10 +36,10 @@ def test_facts_from_gemini_are_quoted_verbatim_and_merged(fake: FakeGemini,
         _fact(1, "性格特征", "冷酷", "她从来不笑", "恒定"),  # not in scene 1: dropped
     ]}, usage=(30_000, 600))
     # One call: the budget holds every scene 宋安娜 is in.
-    deps = fake_deps(gemini_api_key="AIza-facts-test", gemini_base_url=fake.url,
-                     gemini_attempts=1, narration_prompt_budget_tokens=400_000)
-    deps.llm_for = gemini_factory(deps.settings)
-    edge = FakeEdge.of(deps)
+    # llm_for=None: the roots' own model factory, Gemini as these settings configure it.
+    edge = FakeEdge.of(fake_deps(llm_for=None, gemini_api_key="AIza-facts-test",
+                                 gemini_base_url=fake.url, gemini_attempts=1,
+                                 narration_prompt_budget_tokens=400_000))
     dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     body = edge_request("character_identifier", input_file_path=dataset)
     body["payload"]["service_params"]["characters_to_analyze"] = ["宋安娜"]
