@@ -13,12 +13,12 @@ from tests.support.fake_gemini import FakeGemini
 from tests.support.stack import stack_settings
 from vss.adapters.gemini import GeminiWriter
 from vss.bootstrap.stage_worker import for_stage_worker
-from vss.config import NarrationConfig
 from vss.domain import tasks as rules
 from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.payloads import NarrationServiceParams
 from vss.domain.tasks import Stage, TaskStatus, TaskType
+from vss.handler_config import NarrationConfig
 from vss.narration.compose import plan_for
 from vss.service import stages, uploads
 from vss.service.storage import TaskFiles

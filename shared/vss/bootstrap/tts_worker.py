@@ -8,8 +8,9 @@ from functools import partial
 from vss.adapters.tts import audio_tools_from_settings, tts_providers_from_settings
 from vss.bootstrap import cloud_ports
 from vss.bootstrap.models import gemini_factory
-from vss.config import Settings, SynthesisConfig
+from vss.config import Settings
 from vss.deps import Deps
+from vss.handler_config import SynthesisConfig
 from vss.handlers import dubbing
 from vss.ports import AudioTools, LlmFactory, TtsProviders
 

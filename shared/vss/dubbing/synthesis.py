@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vss.config import SynthesisConfig
 from vss.domain.artifacts import SegmentFit, SegmentLoudness
 from vss.domain.language import SpeechRate, language_profile, speech_units, split_sentences
 from vss.domain.segments import SegmentRecord
@@ -24,6 +23,7 @@ from vss.dubbing.providers import price_family
 from vss.dubbing.speakers import split_speakers
 from vss.dubbing.templates import VoiceRef, load_templates
 from vss.errors import TtsError
+from vss.handler_config import SynthesisConfig
 from vss.narration.pacing import cut_to_budget
 from vss.ports import AudioTools, SpeechEngine, SpeechRequest, TtsProviders
 

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
-from vss.config import SynthesisConfig
 from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import GenerateDubbingPayload
 from vss.domain.results import DubbingPlanResult, DubbingResult
@@ -21,6 +20,7 @@ from vss.dubbing.director import llm_director, llm_rewriter
 from vss.dubbing.plan import SegmentRequest, characters_of, plan_segments
 from vss.dubbing.synthesis import synthesize_segment
 from vss.dubbing.templates import check_dubbing_params
+from vss.handler_config import SynthesisConfig
 from vss.handlers._io import read_dataset, read_model, write_json
 from vss.ports import AudioTools, TtsProviders
 from vss.stage_handler import SegmentContext, SegmentOutput, StageContext, StageOutput

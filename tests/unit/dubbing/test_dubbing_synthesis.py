@@ -10,8 +10,9 @@ from vss.domain.audio import wav_facts
 from vss.domain.payloads import DubbingServiceParams
 from vss.dubbing.audio import decode_wav, measure
 from vss.dubbing.plan import SegmentRequest, plan_segments
-from vss.dubbing.synthesis import SynthesisConfig, synthesize_segment
+from vss.dubbing.synthesis import synthesize_segment
 from vss.errors import TtsError
+from vss.handler_config import SynthesisConfig
 from vss.ports import LlmResult, TtsProviders
 
 LINE = "车小小走进咖啡厅。她看见了楚昊轩。两人都愣住了。"  # 19 units: ~4.2 s at 4.5/s
