@@ -380,7 +380,7 @@ class SpeechEngine(Protocol):
 
 
 @dataclass(frozen=True)
-class TtsProviders:
+class SpeechEngines:
     """The speech engines of a process, in the order the dubbing core tries them: `cloud`
     for cloud voice templates (None: why in `cloud_missing`), then the offline engines
     (Kokoro, then espeak-ng as the last fallback)."""

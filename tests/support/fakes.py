@@ -37,7 +37,7 @@ from vss.ports import (
     LlmResult,
     QueueBacklog,
     SpeechEngine,
-    TtsProviders,
+    SpeechEngines,
 )
 
 T = TypeVar("T")
@@ -424,7 +424,7 @@ def fake_deps(speech: SpeechEngine | None = None, *, audio: AudioTools | None = 
     # Every root on one Deps: unit tests run the API, stages and segments in one process.
     stage_worker = for_stage_worker(config, ports, llm_for=llm_for, embedder_for=embedder_for)
     workers = for_tts_worker(config, stage_worker, llm_for=llm_for,
-                             speech=TtsProviders(offline=[speech or RecordingSpeechEngine()]),
+                             speech=SpeechEngines(offline=[speech or RecordingSpeechEngine()]),
                              audio=audio or FakeAudioTools())
     return for_api(config, workers, embedder_for=embedder_for)
 

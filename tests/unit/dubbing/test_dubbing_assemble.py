@@ -28,7 +28,7 @@ from vss.dubbing.audio import (
 from vss.dubbing.plan import plan_segments
 from vss.dubbing.synthesis import SynthesizedSegment, synthesize_segment
 from vss.errors import TtsError
-from vss.ports import TtsProviders
+from vss.ports import SpeechEngines
 
 LINES = ["车小小走进咖啡厅，一眼就看见了坐在窗边的楚昊轩，心里咯噔一下。她强装镇定。",
          "楚昊轩递上名片。她这才发现，眼前的相亲对象竟是自己公司的新总裁。",
@@ -41,8 +41,8 @@ def synthesized() -> list[SynthesizedSegment]:
         {"narration": text, "source_scene_ids": [i + 1],
          "pacing": {"footage_seconds": 20, "budget_seconds": 18, "estimated_seconds": 8,
                     "speech_rate": 4.5, "action": "fits"}} for i, text in enumerate(LINES)]})
-    providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")])
-    return [synthesize_segment(r, providers, FakeAudioTools())
+    engines = SpeechEngines(offline=[RecordingSpeechEngine("kokoro")])
+    return [synthesize_segment(r, engines, FakeAudioTools())
             for r in plan_segments(script, DubbingServiceParams(template_name="local_zh"))]
 
 
