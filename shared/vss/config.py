@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,35 +16,13 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vss.domain.language import CHINESE, ENGLISH, FRENCH, SpeechRate
+from vss.domain.language import CHINESE, ENGLISH, FRENCH
+from vss.handler_config import NarrationConfig, SynthesisConfig
 
 LOCAL_ENV_FILE = Path(".vss") / "local.env"  # relative to the repository root
 
 
-@dataclass(frozen=True)
-class NarrationConfig:
-    """What the narration writers (writing and localising) are configured with; its defaults
-    are the settings' defaults."""
-
-    rate: SpeechRate = field(default_factory=SpeechRate)
-    prompt_budget_tokens: int = 24_000  # the largest scene excerpt per model call
-    max_rewrites: int = 2  # rewrite requests per over-budget snippet before a cut
-    snippet_seconds: float = 20.0
-
-
-@dataclass(frozen=True)
-class SynthesisConfig:
-    """What the synthesis of one dubbing segment is configured with (loudness, fitting its
-    slot); its defaults are the settings' defaults."""
-
-    target_lufs: float = -16.0
-    tolerance_lu: float = 1.0
-    true_peak_dbtp: float = -1.0
-    fit_tolerance: float = 0.05
-    max_tempo: float = 1.15
-    fit_attempts: int = 3
-
-
+# The settings the roots build the handlers' configs from default to those configs' defaults.
 _NARRATION = NarrationConfig()
 _SYNTHESIS = SynthesisConfig()
 

@@ -69,7 +69,7 @@ class Deps:
     # The story indexes' embedding models: what a deploy embeds with, what embeds a query.
     embedder_for: EmbedderFactory = field(default=no_embedder)
     # Only the stage worker runs stages; other functions leave this empty (and so do not
-    # import the engines and what they depend on).
+    # import the handlers and what they depend on).
     handlers: Mapping[Stage, StageHandler] = field(default_factory=dict)
     # Only the TTS worker synthesises segments.
     segment_handler: SegmentHandler | None = None

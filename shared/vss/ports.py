@@ -1,4 +1,4 @@
-"""Every port of the project: the small interfaces the service layer and the engines need.
+"""Every port of the project: the small interfaces the service layer and the handlers need.
 Adapters implement them (`vss.adapters`), tests fake them (`tests/support/fakes.py`); nothing
 above the domain reaches Google, a model or a subprocess except through one of these.
 """
@@ -380,7 +380,7 @@ class SpeechEngine(Protocol):
 
 
 @dataclass(frozen=True)
-class TtsProviders:
+class SpeechEngines:
     """The speech engines of a process, in the order the dubbing core tries them: `cloud`
     for cloud voice templates (None: why in `cloud_missing`), then the offline engines
     (Kokoro, then espeak-ng as the last fallback)."""

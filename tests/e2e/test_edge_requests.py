@@ -12,9 +12,11 @@ import pytest
 
 from tests.support.edge_api import edge_request, with_service_params
 from tests.support.fake_gemini import FakeGemini
+from tests.support.fakes import SwitchableFactory
 from tests.support.stack import stack_settings
 from tests.support.translation import english, rendering
 from vss.adapters.gemini import GeminiWriter
+from vss.bootstrap.models import gemini_factory
 from vss.bootstrap.stage_worker import for_stage_worker, narration_config
 from vss.domain import tasks as rules
 from vss.domain.artifacts import NarrationScript
@@ -69,7 +71,9 @@ def test_the_edges_localisation_without_gemini_fails_saying_what_to_configure(
 
 
 def test_a_localisation_with_gemini_against_the_emulators(blueprint_bytes: bytes):
-    deps = for_stage_worker(stack_settings())
+    settings = stack_settings()
+    models = SwitchableFactory(gemini_factory(settings))  # the master: as the stack has it
+    deps = for_stage_worker(settings, llm_for=models)
     tenant = f"t_{uuid.uuid4().hex[:8]}"
     dataset = parse_dataset(blueprint_bytes)
     record = uploads.store_upload(deps, tenant, "blueprint.json", blueprint_bytes)
@@ -94,7 +98,7 @@ def test_a_localisation_with_gemini_against_the_emulators(blueprint_bytes: bytes
     plan = slots(master, dataset, "en", -0.15,
                  narration_config(deps.settings).rate.with_rate("en", 2.5))
     with FakeGemini() as fake:
-        deps.llm_for = lambda model: GeminiWriter(
+        models.factory = lambda model: GeminiWriter(
             model=model or "gemini-2.5-flash", api_key="test-key", base_url=fake.url,
             initial_delay_s=0.01, max_delay_s=0.02)
         fake.reply_json({"entries": [{"source": t, "target": rendering(t)} for t in terms]})

@@ -13,12 +13,12 @@ from tests.support.fake_gemini import FakeGemini
 from tests.support.stack import stack_settings
 from vss.adapters.gemini import GeminiWriter
 from vss.bootstrap.stage_worker import for_stage_worker
-from vss.config import NarrationConfig
 from vss.domain import tasks as rules
 from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
 from vss.domain.payloads import NarrationServiceParams
 from vss.domain.tasks import Stage, TaskStatus, TaskType
+from vss.handler_config import NarrationConfig
 from vss.narration.compose import plan_for
 from vss.service import stages, uploads
 from vss.service.storage import TaskFiles
@@ -31,16 +31,15 @@ SERVICE_PARAMS = {"lang": "zh", "control_params": {
 
 
 def test_narration_stage_with_gemini(blueprint_bytes: bytes):
-    deps = for_stage_worker(stack_settings())
-    tenant = f"t_{uuid.uuid4().hex[:8]}"
-    record = uploads.store_upload(deps, tenant, "blueprint.json", blueprint_bytes)
-    plan = plan_for(parse_dataset(blueprint_bytes),
-                    NarrationServiceParams.model_validate(SERVICE_PARAMS), NarrationConfig())
-    first, *rest = plan.snippets
     with FakeGemini() as fake:
-        deps.llm_for = lambda model: GeminiWriter(
+        deps = for_stage_worker(stack_settings(), llm_for=lambda model: GeminiWriter(
             model=model or "gemini-2.5-flash", api_key="test-key", base_url=fake.url,
-            initial_delay_s=0.01, max_delay_s=0.02)
+            initial_delay_s=0.01, max_delay_s=0.02))
+        tenant = f"t_{uuid.uuid4().hex[:8]}"
+        record = uploads.store_upload(deps, tenant, "blueprint.json", blueprint_bytes)
+        plan = plan_for(parse_dataset(blueprint_bytes),
+                        NarrationServiceParams.model_validate(SERVICE_PARAMS), NarrationConfig())
+        first, *rest = plan.snippets
         fake.reply_status(429, "slow down")  # retried by the client
         fake.reply_text("I think the answer is {not json", usage=(100, 10))  # malformed
         fake.reply_json({"snippets": [

@@ -14,7 +14,6 @@ import pytest
 from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fakes import fake_deps
-from vss.bootstrap.models import gemini_factory
 from vss.domain.character_facts import CharacterFactsReport
 
 
@@ -39,10 +38,10 @@ def test_facts_from_gemini_are_quoted_verbatim_and_merged(fake: FakeGemini,
         _fact(1, "性格特征", "冷酷", "她从来不笑", "恒定"),  # not in scene 1: dropped
     ]}, usage=(30_000, 600))
     # One call: the budget holds every scene 宋安娜 is in.
-    deps = fake_deps(gemini_api_key="AIza-facts-test", gemini_base_url=fake.url,
-                     gemini_attempts=1, narration_prompt_budget_tokens=400_000)
-    deps.llm_for = gemini_factory(deps.settings)
-    edge = FakeEdge.of(deps)
+    # llm_for=None: the roots' own model factory, Gemini as these settings configure it.
+    edge = FakeEdge.of(fake_deps(llm_for=None, gemini_api_key="AIza-facts-test",
+                                 gemini_base_url=fake.url, gemini_attempts=1,
+                                 narration_prompt_budget_tokens=400_000))
     dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     body = edge_request("character_identifier", input_file_path=dataset)
     body["payload"]["service_params"]["characters_to_analyze"] = ["宋安娜"]
@@ -74,10 +73,9 @@ def test_a_scene_split_across_calls_keeps_a_fact_found_in_each_part_once(
     heir = _fact(1, "社会属性", "和风集团继承人", "她的目的是假扮闺蜜和风集团继承人宋安娜")
     fake.generate_with(lambda prompt: {"facts": [heir] if re.search(
         r"^scene 1\b", prompt, re.M) else []})
-    deps = fake_deps(gemini_api_key="AIza-facts-test", gemini_base_url=fake.url,
-                     gemini_attempts=1, narration_prompt_budget_tokens=2_000)
-    deps.llm_for = gemini_factory(deps.settings)
-    edge = FakeEdge.of(deps)
+    edge = FakeEdge.of(fake_deps(llm_for=None, gemini_api_key="AIza-facts-test",
+                                 gemini_base_url=fake.url, gemini_attempts=1,
+                                 narration_prompt_budget_tokens=2_000))
     dataset = edge.upload("long_scene.json", json.dumps(blueprint, ensure_ascii=False).encode())
     body = edge_request("character_identifier", input_file_path=dataset)
     body["payload"]["service_params"]["characters_to_analyze"] = ["宋安娜"]
@@ -95,9 +93,8 @@ def test_a_scene_split_across_calls_keeps_a_fact_found_in_each_part_once(
 
 def test_an_unknown_character_is_a_400_before_the_model_is_asked(fake: FakeGemini,
                                                                  blueprint_bytes: bytes):
-    deps = fake_deps(gemini_api_key="AIza-facts-test", gemini_base_url=fake.url)
-    deps.llm_for = gemini_factory(deps.settings)
-    edge = FakeEdge.of(deps)
+    edge = FakeEdge.of(fake_deps(llm_for=None, gemini_api_key="AIza-facts-test",
+                                 gemini_base_url=fake.url))
     dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     body = edge_request("character_identifier", input_file_path=dataset)
     body["payload"]["service_params"]["characters_to_analyze"] = ["宋安娜", "无名氏"]

@@ -8,7 +8,7 @@ import pytest
 from tests.support.fake_audio import FakeAudioTools
 from tests.support.fake_tts import FakeTts
 from vss.adapters.cloud_tts import CloudTtsSpeechEngine
-from vss.adapters.tts import tts_providers_from_settings
+from vss.adapters.tts import speech_engines_from_settings
 from vss.config import Settings
 from vss.domain.artifacts import NarrationScript
 from vss.domain.audio import wav_facts
@@ -88,7 +88,7 @@ def test_a_permanent_400_is_a_tts_error_at_once(fake):
     assert len(fake.calls) == 1 and caught.value.details["status"] == 400
 
 
-def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
+def test_the_edges_gemini_payload_is_synthesised_through_the_real_client(fake):
     """Settings with an endpoint select Cloud TTS; the segment is post-processed to spec."""
     payload = GenerateDubbingPayload.model_validate({
         "input_narration_path": "p", "service_params": {
@@ -98,11 +98,11 @@ def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
     script = NarrationScript.model_validate({"narration_script": [{
         "narration": "车小小走进咖啡厅，一眼就看见了楚昊轩。她强装镇定。",
         "source_scene_ids": [1]}]})
-    providers = tts_providers_from_settings(Settings(tts_endpoint=fake.url))
-    assert providers.cloud is not None
+    engines = speech_engines_from_settings(Settings(tts_endpoint=fake.url))
+    assert engines.cloud is not None
     (request,) = plan_segments(script, payload.service_params)
     fake.burst(429)
-    out = synthesize_segment(request, providers, FakeAudioTools())
+    out = synthesize_segment(request, engines, FakeAudioTools())
     assert out.record.engine == "google-tts" and out.record.voice == "Puck"
     assert out.record.fallback_reason is None
     assert out.record.tts_characters == {"gemini-2.5-pro-tts": len(request.text)}
@@ -112,10 +112,10 @@ def test_the_edges_gemini_payload_renders_through_the_real_client(fake):
     assert fake.succeeded[0].voice["modelName"] == "gemini-2.5-pro-tts"
 
 
-def test_a_refused_segment_fails_with_its_name_and_the_others_still_render(fake):
+def test_a_refused_segment_fails_with_its_name_and_the_others_are_still_synthesised(fake):
     script = NarrationScript.model_validate({"narration_script": [
         {"narration": f"第{n}段解说。她转身离开。", "source_scene_ids": [n]} for n in range(3)]})
-    providers = tts_providers_from_settings(Settings(tts_endpoint=fake.url))
+    engines = speech_engines_from_settings(Settings(tts_endpoint=fake.url))
     requests = plan_segments(script, GenerateDubbingPayload.model_validate(
         {"input_narration_path": "p", "service_params": {
             "template_name": "chinese_paieas_replication", "speed": 1.0}}).service_params)
@@ -124,7 +124,7 @@ def test_a_refused_segment_fails_with_its_name_and_the_others_still_render(fake)
     outcomes = []
     for request in requests:
         try:
-            outcomes.append(synthesize_segment(request, providers, FakeAudioTools()).record.engine)
+            outcomes.append(synthesize_segment(request, engines, FakeAudioTools()).record.engine)
         except TtsError as exc:
             outcomes.append(exc.details["basename"])
     assert outcomes == ["google-tts", "narration_001.wav", "google-tts"]

@@ -1,4 +1,4 @@
-"""Real engines and tools: Kokoro and espeak-ng speak, FFmpeg changes tempo, and the rendered
+"""Real engines and tools: Kokoro and espeak-ng speak, FFmpeg changes tempo, and the synthesised
 segments are checked with independent measurements (FFmpeg's ebur128 and ffprobe)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.ffmpeg import FfmpegAudioTools
 from vss.adapters.kokoro import KokoroSpeechEngine, default_voice
-from vss.adapters.tts import audio_tools_from_settings, tts_providers_from_settings
+from vss.adapters.tts import audio_tools_from_settings, speech_engines_from_settings
 from vss.config import Settings
 from vss.domain.artifacts import NarrationScript
 from vss.domain.audio import wav_facts
@@ -153,8 +153,8 @@ def test_ffmpeg_changes_tempo_and_keeps_the_pitch():
 def test_offline_dubbing_meets_loudness_format_and_fit_by_independent_measures():
     settings = Settings(tts_provider="offline", tts_offline_engines="kokoro,espeak-ng",
                         kokoro_model_dir=Path(tempfile.gettempdir()) / "vss-kokoro-tests")
-    providers = tts_providers_from_settings(settings)
-    assert [e.name for e in providers.offline] == ["kokoro", "espeak-ng"]
+    engines = speech_engines_from_settings(settings)
+    assert [e.name for e in engines.offline] == ["kokoro", "espeak-ng"]
     script = NarrationScript.model_validate({"lang": "zh", "narration_script": [
         {"narration": ZH, "source_scene_ids": [1],
          "pacing": {"footage_seconds": 12, "budget_seconds": 11, "estimated_seconds": 7,
@@ -165,7 +165,7 @@ def test_offline_dubbing_meets_loudness_format_and_fit_by_independent_measures()
                     "speech_rate": 4.5, "action": "fits"}}]})
     requests = plan_segments(script, DubbingServiceParams(template_name="chinese_chirp3_hd",
                                                           speed=1.0))
-    out = [synthesize_segment(r, providers, audio_tools_from_settings(settings)) for r in requests]
+    out = [synthesize_segment(r, engines, audio_tools_from_settings(settings)) for r in requests]
     for segment, request in zip(out, requests, strict=True):
         stream = ffprobe(segment.wav)
         assert (stream["sample_rate"], stream["channels"], stream["codec_name"]) == \
@@ -190,7 +190,7 @@ def test_the_edge_can_join_the_segments_with_concat_copy(tmp_path):
     """The edge saves each WAV under its basename and runs `ffmpeg -f concat -c copy`: that
     works only when every segment has the same format, whatever engine spoke it."""
     from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
-    from vss.ports import TtsProviders
+    from vss.ports import SpeechEngines
 
     script = NarrationScript.model_validate({"narration_script": [
         {"narration": text, "source_scene_ids": [i + 1]}
@@ -199,14 +199,14 @@ def test_the_edge_can_join_the_segments_with_concat_copy(tmp_path):
     engines = [RecordingSpeechEngine("a", sample_rate=22_050),
                RecordingSpeechEngine("b", sample_rate=24_000),
                RecordingSpeechEngine("c", sample_rate=48_000)]
-    rendered = [synthesize_segment(r, TtsProviders(offline=[engine]), FakeAudioTools())
+    synthesized = [synthesize_segment(r, SpeechEngines(offline=[engine]), FakeAudioTools())
                 for r, engine in zip(requests, engines, strict=True)]
     listing = tmp_path / "list.txt"
-    for segment in rendered:
+    for segment in synthesized:
         (tmp_path / segment.record.basename).write_bytes(segment.wav)
-    listing.write_text("".join(f"file '{s.record.basename}'\n" for s in rendered))
+    listing.write_text("".join(f"file '{s.record.basename}'\n" for s in synthesized))
     joined = tmp_path / "joined.wav"
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0",
                     "-i", str(listing), "-c", "copy", str(joined)], check=True, timeout=60)
-    total = sum(s.record.duration_seconds for s in rendered)
+    total = sum(s.record.duration_seconds for s in synthesized)
     assert float(ffprobe(joined.read_bytes())["duration"]) == pytest.approx(total, abs=0.01)

@@ -15,7 +15,7 @@ from vss.dubbing.director import llm_director, llm_rewriter
 from vss.dubbing.plan import plan_segments
 from vss.dubbing.synthesis import synthesize_segment
 from vss.metering import MeteredLlm
-from vss.ports import TtsProviders
+from vss.ports import SpeechEngines
 
 LINE = "楚昊轩冷冷地说：“你给我站住！”车小小转身就跑。"
 
@@ -40,14 +40,14 @@ def planned(slot: float | None = None):
 
 def test_the_director_notes_each_line_and_the_words_stay_the_scripts():
     cloud = RecordingSpeechEngine("google-tts")
-    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
+    engines = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
     with FakeGemini() as fake:
         fake.reply_json({"notes": [
             {"line": 1, "note": "Cold, clipped, low voice."},
             {"line": 2, "note": "Sharp shout, urgent."},
             {"line": 3, "note": "Quick and breathless, rising tension."}]}, usage=(200, 40))
         llm = writer(fake)
-        out = synthesize_segment(planned(), providers, FakeAudioTools(),
+        out = synthesize_segment(planned(), engines, FakeAudioTools(),
                              director=llm_director(llm))
         (call,) = fake.requests
     prompt = str(call.body)
@@ -61,10 +61,10 @@ def test_the_director_notes_each_line_and_the_words_stay_the_scripts():
 
 
 def test_the_model_rewrite_shortens_a_line_that_overruns_its_slot():
-    providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")])
+    engines = SpeechEngines(offline=[RecordingSpeechEngine("kokoro")])
     with FakeGemini() as fake:
         fake.reply_json({"text": "楚昊轩喝令她站住，她扭头就跑。"})
-        out = synthesize_segment(planned(slot=3.2), providers, FakeAudioTools(),
+        out = synthesize_segment(planned(slot=3.2), engines, FakeAudioTools(),
                              rewrite=llm_rewriter(writer(fake)))
         (call,) = fake.requests
     asked = re.search(r"at most (\d+) Chinese characters \(it now has 19\)", str(call.body))
@@ -75,10 +75,10 @@ def test_the_model_rewrite_shortens_a_line_that_overruns_its_slot():
 
 def test_a_director_the_model_cannot_serve_costs_only_the_notes():
     cloud = RecordingSpeechEngine("google-tts")
-    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
+    engines = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
     with FakeGemini() as fake:
         fake.reply_status(503)
         fake.reply_status(503)
-        out = synthesize_segment(planned(), providers, FakeAudioTools(),
+        out = synthesize_segment(planned(), engines, FakeAudioTools(),
                              director=llm_director(writer(fake)))
     assert out.record.delivery_notes == [] and len(cloud.requests) == 3

@@ -13,13 +13,14 @@ import pytest
 
 from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fake_gemini import FakeGemini
-from tests.support.fakes import fake_deps
+from tests.support.fakes import SwitchableFactory, fake_deps
 from tests.support.translation import english, rendering
 from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.tts import audio_tools_from_settings
 from vss.bootstrap.models import gemini_factory
 from vss.bootstrap.stage_worker import narration_config
-from vss.bootstrap.tts_worker import for_tts_worker
+from vss.config import Settings
+from vss.deps import no_llm
 from vss.domain.artifacts import DubbingScript, EditingScript, NarrationScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.payloads import GenerateNarrationPayload
@@ -27,7 +28,7 @@ from vss.narration.compose import plan_for
 from vss.narration.localize import slots
 from vss.narration.pacing import speech_seconds
 from vss.narration.translate import glossary_terms
-from vss.ports import TtsProviders
+from vss.ports import LlmFactory
 
 pytestmark = pytest.mark.integration
 
@@ -38,10 +39,14 @@ def fake() -> Iterator[FakeGemini]:
         yield server
 
 
-def _edge(fake: FakeGemini) -> FakeEdge:
-    deps = fake_deps(gemini_api_key="test-key", gemini_base_url=fake.url, gemini_attempts=2)
-    deps.llm_for = gemini_factory(deps.settings)
-    return FakeEdge.of(deps)
+def _gemini_settings(fake: FakeGemini) -> dict[str, Any]:
+    return {"gemini_api_key": "test-key", "gemini_base_url": fake.url, "gemini_attempts": 2}
+
+
+def _edge(fake: FakeGemini, llm_for: LlmFactory | None = None, **wiring: Any) -> FakeEdge:
+    """The API and the workers on fake ports; their models are Gemini's as the settings
+    configure it (the roots' own factory) unless `llm_for` is given."""
+    return FakeEdge.of(fake_deps(llm_for=llm_for, **wiring, **_gemini_settings(fake)))
 
 
 def _prompt(request: Any) -> str:
@@ -94,19 +99,16 @@ def test_the_edges_narration_request_with_gemini(fake: FakeGemini, blueprint_byt
 
 def test_the_edges_localisation_end_to_end_on_the_real_blueprint(fake: FakeGemini,
                                                                  blueprint_bytes: bytes):
-    edge = _edge(fake)
-    settings = edge.deps.settings
+    settings = Settings(**_gemini_settings(fake))
+    models = SwitchableFactory(no_llm)  # the master is written offline
     # The TTS worker speaks with espeak-ng and assembles with FFmpeg, as the local stack does.
-    espeak = TtsProviders(offline=[EspeakSpeechEngine(settings.espeak_binary)])
-    edge.deps.segment_handler = for_tts_worker(
-        settings, edge.deps, speech=espeak, audio=audio_tools_from_settings(settings),
-    ).segment_handler
+    edge = _edge(fake, llm_for=models, speech=EspeakSpeechEngine(settings.espeak_binary),
+                 audio=audio_tools_from_settings(settings))
     dataset = parse_dataset(blueprint_bytes)
     path = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
-    edge.deps.llm_for = lambda model: None  # the master is written offline
     narrated = edge.run(edge_request("generate_narration", blueprint_path=path))
     master = _script(edge, narrated)
-    edge.deps.llm_for = gemini_factory(settings)
+    models.factory = gemini_factory(settings)
 
     # What the stage will ask: the glossary of the names the master uses, then every snippet
     # at its slot narrowed by 15%, at 2.5 English words per second.
@@ -148,7 +150,7 @@ def test_the_edges_localisation_end_to_end_on_the_real_blueprint(fake: FakeGemin
 
     # The edge sends the localised script to dubbing, then to editing (without a model: what
     # those stages ask of one is theirs to test).
-    edge.deps.llm_for = lambda model: None
+    models.factory = no_llm
     dubbed = edge.run({"task_type": "GENERATE_DUBBING", "payload": {
         "input_narration_path": localised["result"]["output_file_path"],
         "service_params": {"target_lang": "en"}}})

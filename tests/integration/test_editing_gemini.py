@@ -12,7 +12,6 @@ from tests.support.editing import edge_copy
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fakes import fake_deps
 from tests.support.tasks import valid_dataset
-from vss.bootstrap.models import gemini_factory
 from vss.domain.artifacts import DubbingScript, EditingScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.messages import StageMessage
@@ -42,9 +41,9 @@ def test_gemini_ranks_the_candidates_and_the_solver_still_covers_exactly(
     fake.reply_json({"segments": [{"segment": i, "candidate_ids": ids[::-1]}
                                   for i, ids in enumerate(shown)]}, usage=(5200, 400))
 
-    deps = fake_deps(gemini_api_key="AIza-editing-test", gemini_base_url=fake.url,
-                     gemini_attempts=1)
-    deps.llm_for = gemini_factory(deps.settings)
+    # llm_for=None: the roots' own model factory, Gemini as these settings configure it.
+    deps = fake_deps(llm_for=None, gemini_api_key="AIza-editing-test",
+                     gemini_base_url=fake.url, gemini_attempts=1)
     blueprint = valid_dataset(deps, blueprint_bytes)
     record = store_upload(deps, "t1", "dubbing.json",
                           json.dumps(edge_copy(), ensure_ascii=False).encode())

@@ -1,4 +1,4 @@
-"""The espeak-ng adapter behind the Synthesizer port: real subprocess, real WAV facts."""
+"""The espeak-ng adapter behind the SpeechEngine port: real subprocess, real WAV facts."""
 
 from __future__ import annotations
 

@@ -121,8 +121,6 @@ def test_the_edges_flow_on_an_embeddings_index(client: firestore.Client,
     """A deploy and its search as the API runs them, the vectors in the emulator and the
     embeddings from the real Gemini client against the loopback fake (the rest on fakes)."""
     model = "gemini-embedding-001"
-    deps = fake_deps(embedding_model=model)
-    deps.vectors = FirestoreSceneVectors(client)
     with FakeGemini() as gemini:
         gemini.embed_with(lambda text: bag_of_words(text, 768))
 
@@ -130,7 +128,8 @@ def test_the_edges_flow_on_an_embeddings_index(client: firestore.Client,
             return GeminiEmbedder(model=name or model, dimensions=dimensions or 768,
                                   api_key="k", base_url=gemini.url, attempts=1)
 
-        deps.embedder_for = embedder_for
+        deps = fake_deps(embedder_for=embedder_for, embedding_model=model)
+        deps.vectors = FirestoreSceneVectors(client)
         edge = FakeEdge.of(deps)
         dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
         asset = f"asset-{uuid.uuid4().hex[:8]}"

@@ -9,6 +9,7 @@ bucket and would check these objects too, racing the test.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Callable
 
@@ -18,26 +19,13 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage  # type: ignore[attr-defined]
 
-from tests.support.fakes import (
-    FakeAssetRepository,
-    FakeAuditLog,
-    FakeDeadLetterLog,
-    FakeFunctionStarts,
-    FakeIdempotencyRepository,
-    FakePublisher,
-    FakeSceneVectors,
-    FakeScheduler,
-    FakeSegmentRepository,
-    FakeTaskRepository,
-    FakeTenantRepository,
-    FakeUsageLedger,
-)
+from tests.support.fakes import fake_ports
 from tests.support.paths import BLUEPRINT
 from tests.support.stack import stack_settings
 from vss.adapters.firestore_repos import FirestoreFileRepository, FirestoreTaskRepository
 from vss.adapters.gcs import GcsBlobStore
-from vss.config import Settings
-from vss.deps import Deps
+from vss.bootstrap import for_on_upload
+from vss.deps import Deps, utc_now
 from vss.domain.files import FileRecord, FileStatus
 from vss.errors import NotFound
 from vss.service import uploads
@@ -84,13 +72,10 @@ def _deps(store: GcsBlobStore, uploads_bucket: str) -> Deps:
     """The upload check on the emulators: records in Firestore (tasks too: the check looks
     for the tasks waiting on the file there), bytes in fake-gcs, fakes for the rest."""
     db = firestore.Client(project=stack_settings().project_id)
-    return Deps(settings=Settings(uploads_bucket=uploads_bucket),
-                tasks=FirestoreTaskRepository(db), files=FirestoreFileRepository(db),
-                tenants=FakeTenantRepository(), blobs=store, publisher=FakePublisher(),
-                deadlines=FakeScheduler(), segments=FakeSegmentRepository(FakeTaskRepository()),
-                idempotency=FakeIdempotencyRepository(), assets=FakeAssetRepository(),
-                vectors=FakeSceneVectors(), audit=FakeAuditLog(), usage=FakeUsageLedger(),
-                dead_letters=FakeDeadLetterLog(), starts=FakeFunctionStarts())
+    ports = dataclasses.replace(
+        fake_ports(uploads_bucket=uploads_bucket), tasks=FirestoreTaskRepository(db),
+        files=FirestoreFileRepository(db), blobs=store, clock=utc_now)
+    return for_on_upload(ports.settings, ports)
 
 
 def _signed_put(gcs: storage.Client, deps: Deps, data: bytes) -> tuple[str, str, str, int]:

@@ -8,16 +8,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 from google.api_core.exceptions import InvalidArgument
 
 from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
 from tests.support.fake_vectors import FakeEmbedder, FakeSceneVectors, fake_embedder_for
+from vss.bootstrap.api import for_api
 from vss.bootstrap.stage_worker import for_stage_worker
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
-from vss.deps import Deps, no_llm
+from vss.deps import Deps, no_embedder, no_llm
 from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.audit import AuditEntry
 from vss.domain.dead_letters import DeadLetter
@@ -29,9 +30,19 @@ from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import NO_USAGE, TenantDay, Usage, utc_day
 from vss.errors import NotFound
-from vss.ports import LlmResult, QueueBacklog, TtsProviders
+from vss.ports import (
+    AudioTools,
+    EmbedderFactory,
+    LlmFactory,
+    LlmResult,
+    QueueBacklog,
+    SpeechEngine,
+    SpeechEngines,
+)
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def firestore_id(doc_id: str) -> str:
@@ -380,15 +391,11 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def fake_deps(speech: RecordingSpeechEngine | None = None, *,
-              embedder: FakeEmbedder | None = None, **settings: object) -> Deps:
-    """Deps of fakes; the TTS worker's handler speaks through `speech` (a recording engine);
-    `embedder` is the one embedding model there is (deploys embed with it when the settings'
-    `embedding_model` names it)."""
+def fake_ports(**settings: object) -> Deps:
+    """The fake ports with `settings`, nothing wired: what the composition roots build on."""
     tasks = FakeTaskRepository()
-    config = Settings(**settings)  # type: ignore[arg-type]
-    ports = Deps(
-        settings=config,
+    return Deps(
+        settings=Settings(**settings),  # type: ignore[arg-type]
         tasks=tasks, files=FakeFileRepository(), tenants=FakeTenantRepository(),
         blobs=FakeBlobStore(), publisher=FakePublisher(), deadlines=FakeScheduler(),
         segments=FakeSegmentRepository(tasks), idempotency=FakeIdempotencyRepository(),
@@ -396,14 +403,48 @@ def fake_deps(speech: RecordingSpeechEngine | None = None, *,
         dead_letters=FakeDeadLetterLog(), starts=FakeFunctionStarts(),
         clock=FakeClock(), usage=FakeUsageLedger(),
     )
-    embedder_for = fake_embedder_for(embedder, config.embedding_model)
-    # Both workers' wiring on one Deps: unit tests run stages and segments in one process.
-    workers = for_tts_worker(config, for_stage_worker(config, ports, llm_for=no_llm,
-                                                      embedder_for=embedder_for),
-                             llm_for=no_llm,
-                             speech=TtsProviders(offline=[speech or RecordingSpeechEngine()]),
-                             audio=FakeAudioTools())
-    return workers
+
+
+def fake_deps(speech: SpeechEngine | None = None, *, audio: AudioTools | None = None,
+              llm_for: LlmFactory | None = no_llm, embedder: FakeEmbedder | None = None,
+              embedder_for: EmbedderFactory | None = None, **settings: object) -> Deps:
+    """Fake ports wired by the composition roots of both workers and of the API.
+
+    speech        the one offline speech engine (default: a RecordingSpeechEngine)
+    audio         the audio tools (default: FakeAudioTools)
+    llm_for       the model factory (default: no model, the offline writers write; None: the
+                  roots' own, Gemini from the settings)
+    embedder      the one embedding model there is: deploys embed with it when the settings'
+                  `embedding_model` names it
+    embedder_for  the embedding models' factory, instead of `embedder`'s
+    """
+    ports = fake_ports(**settings)
+    config = ports.settings
+    embedder_for = embedder_for or fake_embedder_for(embedder, config.embedding_model)
+    # Every root on one Deps: unit tests run the API, stages and segments in one process.
+    stage_worker = for_stage_worker(config, ports, llm_for=llm_for, embedder_for=embedder_for)
+    workers = for_tts_worker(config, stage_worker, llm_for=llm_for,
+                             speech=SpeechEngines(offline=[speech or RecordingSpeechEngine()]),
+                             audio=audio or FakeAudioTools())
+    return for_api(config, workers, embedder_for=embedder_for)
+
+
+def fake_api_deps(**settings: object) -> Deps:
+    """The API's Deps on fake ports, wired by its composition root: no stage or segment
+    handler, and no embedding model (searches are lexical)."""
+    ports = fake_ports(**settings)
+    return for_api(ports.settings, ports, embedder_for=no_embedder)
+
+
+class SwitchableFactory(Generic[P, R]):
+    """A model factory the roots wire once, whose models a test changes between tasks, as a
+    redeployment with a key added or lost would."""
+
+    def __init__(self, factory: Callable[P, R]) -> None:
+        self.factory = factory
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.factory(*args, **kwargs)
 
 
 def model_call(input_tokens: int, output_tokens: int, cost_usd: float) -> Usage:

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from tests.support.fakes import fake_deps
+from tests.support.fakes import fake_api_deps
 from tests.support.logs import captured
 from vss.api.app import create_app
 from vss.observability import CloudLoggingFormatter, current_trace
@@ -47,7 +47,7 @@ def test_library_text_quoting_a_secret_is_masked_in_message_and_stack_trace():
 
 def test_api_requests_log_json_and_no_secret(blueprint_bytes: bytes):
     with captured(logging.DEBUG) as lines:
-        deps = fake_deps()
+        deps = fake_api_deps()
         creds = auth.create_tenant(deps, "acme")
         client = create_app(deps).test_client()
         headers = {"X-Instance-ID": creds.instance_id, "X-Api-Key": creds.api_key,

@@ -71,8 +71,8 @@ def default_voice(lang: str) -> str:
 
 
 class KokoroSpeechEngine:
-    """Kokoro behind the SpeechEngine port (and the older Synthesizer port). Loads lazily:
-    the first call costs about a second and ~300 MB."""
+    """Kokoro behind the SpeechEngine port. Loads lazily: the first call costs about a second
+    and ~300 MB."""
 
     name = "kokoro"
 

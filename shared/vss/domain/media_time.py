@@ -22,6 +22,7 @@ __all__ = [
     "FrameRange",
     "clip_source_range",
     "frame_at_or_after",
+    "frame_at_or_before",
     "frame_ms",
     "frame_rate",
     "frame_seconds",
@@ -54,6 +55,11 @@ def frame_rate(fps: float | Fraction) -> Fraction:
 def frame_at_or_after(ms: int, rate: Fraction) -> int:
     """The first frame that starts at or after `ms` milliseconds."""
     return math.ceil(ms * rate / 1000 - _EPS)
+
+
+def frame_at_or_before(ms: int, rate: Fraction) -> int:
+    """The last frame boundary at or before `ms` milliseconds."""
+    return math.floor(ms * rate / 1000 + _EPS)
 
 
 def nearest_frame(seconds: float, rate: Fraction) -> int:

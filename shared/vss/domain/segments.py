@@ -56,7 +56,7 @@ class SegmentRecord(BaseModel):
 
 
 class SynthesizedSegmentOutput(BaseModel):
-    """What a rendered segment leaves on its segment record (`Segment.output`) for assembly."""
+    """What a synthesised segment leaves on its segment record (`Segment.output`) for assembly."""
 
     audio_file_path: str
     record: SegmentRecord = Field(description="Fit, loudness, engine and voice of the segment.")

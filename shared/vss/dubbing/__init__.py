@@ -1,8 +1,8 @@
-"""The dubbing core: voice templates, segment planning, rendering one segment (synthesis,
+"""The dubbing core: voice templates, segment planning, synthesising one segment (speech,
 post-processing, fit) and assembly. Pure except through ports (SpeechEngine, AudioTools,
 StructuredLlm); the fan-out/fan-in that runs it lives in the service layer and the workers.
 
     requests = plan_segments(script, params, load_templates(), characters)
-    rendered = synthesize_segment(request, providers, audio_tools, rewrite, config)
+    synthesized = synthesize_segment(request, engines, audio_tools, rewrite, config)
     assembly = assemble(records, wavs, audio_paths=..., template_name=..., prices=...)
 """

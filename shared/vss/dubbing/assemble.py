@@ -1,4 +1,4 @@
-"""Assembly: from the rendered segments, in order, the dubbing script, the full narration
+"""Assembly: from the synthesised segments, in order, the dubbing script, the full narration
 track, SRT and WebVTT subtitles, and the usage.
 
 Segments follow each other with no gap, as the edge joins them (`ffmpeg -f concat -c copy`),

@@ -1,5 +1,5 @@
 """Planning a dubbing task: one `SegmentRequest` per narration line, each self-contained so a
-TTS worker can render it alone (the fan-out sends one per message).
+TTS worker can synthesise it alone (the fan-out sends one per message).
 
 The slot a segment must fit is its footage budget from the narration script's pacing:
 `pacing.budget_seconds` (the speech time the writer aimed at, never more than the footage),
@@ -40,7 +40,7 @@ class SpeechPart(BaseModel):
 
 
 class SegmentRequest(BaseModel):
-    """Everything needed to render one segment, and nothing task-wide."""
+    """Everything needed to synthesise one segment, and nothing task-wide."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vss.config import SynthesisConfig
 from vss.domain.artifacts import SegmentFit, SegmentLoudness
 from vss.domain.language import SpeechRate, language_profile, speech_units, split_sentences
 from vss.domain.segments import SegmentRecord
 from vss.dubbing import audio as post
 from vss.dubbing.plan import SegmentRequest, SpeechPart
-from vss.dubbing.providers import price_family
+from vss.dubbing.prices import price_family
 from vss.dubbing.speakers import split_speakers
 from vss.dubbing.templates import VoiceRef, load_templates
 from vss.errors import TtsError
+from vss.handler_config import SynthesisConfig
 from vss.narration.pacing import cut_to_budget
-from vss.ports import AudioTools, SpeechEngine, SpeechRequest, TtsProviders
+from vss.ports import AudioTools, SpeechEngine, SpeechEngines, SpeechRequest
 
 # (text, seconds it must fit, lang) -> a shorter text saying the same.
 Rewrite = Callable[[str, float, str], str]
@@ -76,27 +76,27 @@ def _offline_voice(request: SegmentRequest, speaker: str) -> str | None:
 
 
 def _attempts(request: SegmentRequest, voice: VoiceRef, speaker: str, text: str,
-              providers: TtsProviders, prompt: str | None
+              engines: SpeechEngines, prompt: str | None
               ) -> list[tuple[SpeechEngine, SpeechRequest, str, str | None]]:
     """(engine, request, price family, why not the template's engine) in the order to try."""
-    if request.engine == "google" and providers.cloud is not None:
-        key = providers.cloning_keys.get(request.template) if voice.clone else None
+    if request.engine == "google" and engines.cloud is not None:
+        key = engines.cloning_keys.get(request.template) if voice.clone else None
         why = (f"no instant custom voice key is configured for {request.template}; "
                f"{voice.voice} spoke" if voice.clone and not key else None)
         speech = SpeechRequest(text=text, lang=request.lang, voice=voice.voice,
                                rate=request.tempo, language_code=voice.language_code,
                                model=voice.model, prompt=prompt, cloning_key=key)
-        return [(providers.cloud, speech, price_family("google", voice, cloned=bool(key)),
+        return [(engines.cloud, speech, price_family("google", voice, cloned=bool(key)),
                  why)]
     why = None if request.engine == "offline" else \
-        f"{providers.cloud_missing}: {request.template} was spoken offline"
+        f"{engines.cloud_missing}: {request.template} was spoken offline"
     offline_voice = _offline_voice(request, speaker)
     return [(engine, SpeechRequest(text=text, lang=request.lang, voice=offline_voice,
                                    rate=request.tempo), engine.name, why)
-            for engine in providers.offline]
+            for engine in engines.offline]
 
 
-def _speak(request: SegmentRequest, part: SpeechPart, providers: TtsProviders,
+def _speak(request: SegmentRequest, part: SpeechPart, engines: SpeechEngines,
            note: str | None, take: _Take) -> np.ndarray:
     voice = request.voice_of(part.speaker)
     prompt = voice.prompt
@@ -104,19 +104,19 @@ def _speak(request: SegmentRequest, part: SpeechPart, providers: TtsProviders,
         prompt = f"{prompt}\n{note}" if prompt else note
     failures: list[str] = []
     for engine, speech, family, why in _attempts(request, voice, part.speaker, part.text,
-                                                 providers, prompt):
+                                                 engines, prompt):
         try:
             audio = engine.speak(speech)
         except TtsError as exc:
-            if engine is providers.cloud:  # a refusal: the task fails naming the segment
+            if engine is engines.cloud:  # a refusal: the task fails naming the segment
                 raise TtsError(f"Segment {request.index} ({request.basename}): {exc.message}",
                                details={**_as_dict(exc.details), "segment": request.index,
                                         "basename": request.basename}) from exc
             failures.append(f"{engine.name} failed ({exc.message})")
             continue
         reasons = [r for r in (why, *failures) if r]
-        if engine is not providers.cloud:  # a preferred offline engine is not installed
-            reasons.extend(providers.offline_missing.values())
+        if engine is not engines.cloud:  # a preferred offline engine is not installed
+            reasons.extend(engines.offline_missing.values())
         take.reasons.extend(r for r in reasons if r not in take.reasons)
         take.engine, take.voice = audio.engine, audio.voice
         take.speakers[part.speaker] = audio.voice
@@ -142,14 +142,14 @@ def _bounded(parts: Sequence[SpeechPart], lang: str) -> list[SpeechPart]:
     return out
 
 
-def _synthesise(request: SegmentRequest, text: str, providers: TtsProviders,
+def _synthesise(request: SegmentRequest, text: str, engines: SpeechEngines,
                 director: Director | None, previous: _Take | None) -> _Take:
     parts = _bounded(request.parts if text == request.text else [
         SpeechPart(speaker=p.speaker, text=p.text)
         for p in split_speakers(text, request.lang, request.characters, request.speaker)],
         request.lang)
     notes: list[str | None] = [None] * len(parts)
-    if director is not None and request.director and providers.cloud is not None:
+    if director is not None and request.director and engines.cloud is not None:
         notes = (director(request, parts) + notes)[: len(parts)]
     take = _Take(np.zeros(0), characters=dict(previous.characters) if previous else {})
     gap = np.zeros(int(_PART_GAP_SECONDS * post.SAMPLE_RATE))
@@ -157,7 +157,7 @@ def _synthesise(request: SegmentRequest, text: str, providers: TtsProviders,
     for part, note in zip(parts, notes, strict=True):
         if pieces:
             pieces.append(gap)
-        pieces.append(_speak(request, part, providers, note, take))
+        pieces.append(_speak(request, part, engines, note, take))
         if note:
             take.notes.append(note)
     take.samples = np.concatenate(pieces) if pieces else np.zeros(0)
@@ -186,7 +186,7 @@ def _shorten(text: str, lang: str, slot: float, spoken_seconds: float, config: S
         "cut"
 
 
-def synthesize_segment(request: SegmentRequest, providers: TtsProviders, audio: AudioTools,
+def synthesize_segment(request: SegmentRequest, engines: SpeechEngines, audio: AudioTools,
                    rewrite: Rewrite | None = None, config: SynthesisConfig | None = None, *,
                    director: Director | None = None) -> SynthesizedSegment:
     """The segment's final WAV (48 kHz mono PCM16, trimmed, loudness-normalised, fitted) and
@@ -200,7 +200,7 @@ def synthesize_segment(request: SegmentRequest, providers: TtsProviders, audio: 
     take: _Take | None = None
     tempo, attempts = 1.0, 0
     for attempts in range(1, config.fit_attempts + 1):
-        take = _synthesise(request, text, providers, director, take)
+        take = _synthesise(request, text, engines, director, take)
         raw = take.samples.size / post.SAMPLE_RATE
         if raw <= allowed:
             break

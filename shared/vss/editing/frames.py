@@ -1,47 +1,57 @@
 """Media time in whole frames.
 
-Every decision of the solver is made in integer frames at one frame rate, so coverage is exact
-by construction; milliseconds and seconds appear only at the edges (reading the dataset,
-writing timecodes the edge hands to ffmpeg).
+Every decision of the solver is made in integer frames at one exact frame rate
+(`vss.domain.media_time`: 29.97 is 30000/1001), so coverage is exact by construction, and every
+`start_time` and `duration` the core writes reads back under `clip_source_range` as the frames
+it wrote; milliseconds and seconds appear only at the edges (reading the dataset, writing
+timecodes the edge hands to ffmpeg).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from fractions import Fraction
 
+from vss.domain import media_time
 from vss.domain.timecode import format_ms
-
-_EPS = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
 class FrameClock:
-    fps: float
+    """`vss.domain.media_time` at one exact rate: the editing core's only frame arithmetic."""
+
+    rate: Fraction
+
+    @classmethod
+    def at(cls, fps: float) -> FrameClock:
+        """The clock of a script's `fps`, at the exact rate behind it."""
+        return cls(media_time.frame_rate(fps))
 
     def frame_at_or_after(self, ms: int) -> int:
         """The first frame that starts at or after `ms`."""
-        return math.ceil(ms * self.fps / 1000 - _EPS)
+        return media_time.frame_at_or_after(ms, self.rate)
 
     def frame_at_or_before(self, ms: int) -> int:
         """The last frame boundary at or before `ms`."""
-        return math.floor(ms * self.fps / 1000 + _EPS)
+        return media_time.frame_at_or_before(ms, self.rate)
 
     def nearest_frame(self, seconds: float) -> int:
         """Half-up rounding of a duration or position in seconds."""
-        return math.floor(seconds * self.fps + 0.5 + _EPS)
+        return media_time.nearest_frame(seconds, self.rate)
 
     def ms(self, frame: int) -> int:
         """The millisecond a frame starts at, rounded down: `ffmpeg -ss` at this time keeps
-        the frame (its timestamp is not before the seek point by more than a millisecond)."""
-        return math.floor(frame * 1000 / self.fps + _EPS)
+        the frame."""
+        return media_time.frame_ms(frame, self.rate)
 
     def timecode(self, frame: int) -> str:
         """`HH:MM:SS.mmm` of a frame boundary, relative to its episode file."""
         return format_ms(self.ms(frame))
 
     def seconds(self, frames: int) -> float:
-        return round(frames / self.fps, 6)
+        """A position or duration in frames as seconds, to the microsecond (written to the
+        script; `nearest_frame` reads it back as `frames`)."""
+        return round(media_time.frame_seconds(frames, self.rate), 6)
 
 
 def segment_frames(durations: list[float], clock: FrameClock) -> list[tuple[int, int]]:

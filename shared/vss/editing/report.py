@@ -20,7 +20,7 @@ from vss.domain.editing_report import (
     ReportIssue,
     SegmentCheck,
 )
-from vss.domain.media_time import clip_source_range, frame_rate
+from vss.domain.media_time import clip_source_range
 from vss.domain.payloads import EditingServiceParams
 from vss.editing._collector import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
@@ -84,8 +84,7 @@ def _scope(script: EditingScript, dataset: Dataset, params: EditingServiceParams
     for scene in dataset.scenes.values():
         low, high = extent.get(scene.chapter_id, (scene.start.ms, scene.end.ms))
         extent[scene.chapter_id] = (min(low, scene.start.ms), max(high, scene.end.ms))
-    return Scope(script, dataset, params, FrameClock(script.fps), frame_rate(script.fps),
-                 extent)
+    return Scope(script, dataset, params, FrameClock.at(script.fps), extent)
 
 
 def _segment_issues(index: int, segment: EditingSegment, clips: list[PlacedClip],
@@ -102,9 +101,9 @@ def _segment_issues(index: int, segment: EditingSegment, clips: list[PlacedClip]
 def _place(index: int, segment: EditingSegment, scope: Scope
            ) -> tuple[list[PlacedClip], list[PlacedClip]]:
     """The segment's clips and key lines with the source frames each reads."""
-    clips = [PlacedClip.of(segment, index, c, clip, clip_source_range(clip, scope.rate))
+    clips = [PlacedClip.of(segment, index, c, clip, clip_source_range(clip, scope.clock.rate))
              for c, clip in enumerate(segment.b_roll_clips)]
-    keys = [PlacedClip.of(segment, index, None, key, clip_source_range(key, scope.rate))
+    keys = [PlacedClip.of(segment, index, None, key, clip_source_range(key, scope.clock.rate))
             for key in segment.key_lines]
     return clips, keys
 
@@ -131,7 +130,7 @@ def _segment_check(index: int, segment: EditingSegment, tally: Tally, target: in
     return SegmentCheck(
         index=index, narration_seconds=segment.narration_duration, target_frames=target,
         covered_frames=tally.covered, coverage_error_frames=round(error_frames, 4),
-        coverage_error_seconds=round(error_frames / scope.script.fps, 6),
+        coverage_error_seconds=round(error_frames / scope.clock.rate, 6),
         clips=len(segment.b_roll_clips), cited_share=round(tally.cited_share, 4),
         extended_frames=tally.extended, hold_frames=tally.held,
         long_clips=_count(issues, "long_clip"), short_clips=_count(issues, "short_clip"),

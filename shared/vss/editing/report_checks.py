@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import NamedTuple
 
 from vss.domain.artifacts import BRollClip, EditingScript, EditingSegment
@@ -50,10 +49,10 @@ class Scope:
     script: EditingScript
     dataset: Dataset
     params: EditingServiceParams
-    # The solver's clock: `start_time` must be its timecode of `source_in_frame`.
+    # The script's clock, at the exact rate the solver and the renderer use: `start_time`
+    # must be its timecode of `source_in_frame`, and a clip that does not list its frames is
+    # read at its rate.
     clock: FrameClock
-    # The exact rate: the frames of a clip that does not list them, as the renderer cuts them.
-    rate: Fraction
     # Each episode's first and last millisecond in the dataset: where a hold may be.
     extent: dict[int, tuple[int, int]]
 
@@ -196,8 +195,8 @@ def reuse(reused_frames: int, scope: Scope) -> ReportIssue | None:
 
 
 def coverage_error_frames(segment: EditingSegment, tally: Tally, scope: Scope) -> float:
-    """The segment's clip frames minus its audio's length in frames (at the script's fps)."""
-    return tally.covered - segment.narration_duration * scope.script.fps
+    """The segment's clip frames minus its audio's length in frames (at the exact rate)."""
+    return tally.covered - segment.narration_duration * scope.clock.rate
 
 
 def _bounds(clip: BRollClip, scope: Scope) -> str | None:

@@ -44,10 +44,10 @@ class Prepared:
 @collector_paused()
 def prepare(dubbing: DubbingScript, dataset: Dataset, params: EditingServiceParams
             ) -> Prepared:
-    clock = FrameClock(params.fps)
+    clock = FrameClock.at(params.fps)
     solver_params = SolverParams(
-        min_frames=max(1, math.ceil(params.min_clip_seconds * clock.fps - 1e-6)),
-        max_frames=max(1, math.floor(params.max_clip_seconds * clock.fps + 1e-6)),
+        min_frames=max(1, math.ceil(params.min_clip_seconds * clock.rate - 1e-6)),
+        max_frames=max(1, math.floor(params.max_clip_seconds * clock.rate + 1e-6)),
         allow_reuse=params.allow_reuse)
     material = dataset_material(dataset, clock, solver_params.max_frames)
     cited = [[c for scene_id in dict.fromkeys(segment.source_scene_ids)
@@ -69,7 +69,7 @@ def build_editing_script(
 ) -> tuple[EditingScript, list[SegmentPlan]]:
     clock = prepared.clock
     solver = Solver(prepared.material, prepared.params, prepared.relevance.rank)
-    key_max = math.floor(params.audio.key_line_max_seconds * clock.fps + 1e-6)
+    key_max = math.floor(params.audio.key_line_max_seconds * clock.rate + 1e-6)
     durations = [segment.duration_seconds for segment in dubbing.dubbing_script]
     plans: list[SegmentPlan] = []
     for index, (segment, (_, frames)) in enumerate(
@@ -105,7 +105,7 @@ def build_editing_script(
     notes = [f"segment {plan.index}: {note}" for plan in plans for note in plan.notes]
     narration_seconds = round(math.fsum(durations), 3)
     script = EditingScript(
-        editing_script=segments, fps=clock.fps,
+        editing_script=segments, fps=params.fps,
         # The seed's pair, kept for the edge: the narration's seconds and the video's frames.
         total_duration=narration_seconds, total_frames=cursor,
         narration_duration=narration_seconds, timeline_duration=clock.seconds(cursor),

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from vss.analysis import identify_facts
-from vss.config import NarrationConfig
 from vss.domain.assets import VectorScope
 from vss.domain.payloads import CharacterIdentifierPayload, DeployRagCorpusPayload
 from vss.domain.results import CharacterFactsResult, StoryIndexResult
 from vss.domain.story_index import SceneDocuments
+from vss.handler_config import NarrationConfig
 from vss.handlers._io import read_dataset, read_facts, write_json
 from vss.narration.language import dataset_language
 from vss.retrieval.documents import scene_documents

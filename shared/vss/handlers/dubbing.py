@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
-from vss.config import SynthesisConfig
 from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import GenerateDubbingPayload
 from vss.domain.results import DubbingPlanResult, DubbingResult
@@ -21,8 +20,9 @@ from vss.dubbing.director import llm_director, llm_rewriter
 from vss.dubbing.plan import SegmentRequest, characters_of, plan_segments
 from vss.dubbing.synthesis import synthesize_segment
 from vss.dubbing.templates import check_dubbing_params
+from vss.handler_config import SynthesisConfig
 from vss.handlers._io import read_dataset, read_model, write_json
-from vss.ports import AudioTools, TtsProviders
+from vss.ports import AudioTools, SpeechEngines
 from vss.stage_handler import SegmentContext, SegmentOutput, StageContext, StageOutput
 
 
@@ -49,13 +49,13 @@ def plan(ctx: StageContext) -> StageOutput:
     )
 
 
-def synthesize(ctx: SegmentContext, *, providers: TtsProviders, audio: AudioTools,
+def synthesize(ctx: SegmentContext, *, engines: SpeechEngines, audio: AudioTools,
                config: SynthesisConfig) -> SegmentOutput:
-    """One segment, spoken through `providers` (built once per TTS worker instance)."""
+    """One segment, spoken through `engines` (built once per TTS worker instance)."""
     request = SegmentRequest.model_validate(ctx.segment.request)
     llm = ctx.llm()
     synthesized = synthesize_segment(
-        request, providers, audio, llm_rewriter(llm) if llm else None, config,
+        request, engines, audio, llm_rewriter(llm) if llm else None, config,
         director=llm_director(llm) if llm and request.director else None,
     )
     # A deterministic name: a retried segment overwrites its own file.

@@ -3,10 +3,10 @@ out (`narration_<target_lang>.json`), fitted to the same footage."""
 
 from __future__ import annotations
 
-from vss.config import NarrationConfig
 from vss.domain.artifacts import NarrationScript
 from vss.domain.payloads import LocalizeNarrationPayload
 from vss.domain.results import LocalizationResult
+from vss.handler_config import NarrationConfig
 from vss.handlers._io import read_dataset, read_model, write_json
 from vss.narration.localize import UNCHANGED, localize
 from vss.stage_handler import StageContext, StageOutput

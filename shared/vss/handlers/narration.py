@@ -4,11 +4,11 @@ it retrieves for the narration's focus and its characters' facts go to the write
 
 from __future__ import annotations
 
-from vss.config import NarrationConfig
 from vss.domain.assets import IndexManifest
 from vss.domain.dataset import Dataset
 from vss.domain.payloads import DEFAULT_RAG_TOP_K, MAX_RAG_TOP_K, GenerateNarrationPayload
 from vss.domain.results import NarrationResult, RetrievalSummary
+from vss.handler_config import NarrationConfig
 from vss.handlers._io import read_dataset, read_facts, read_model, write_json
 from vss.narration.compose import narrate
 from vss.narration.retrieval import Retrieved, retrieved_facts

@@ -7,12 +7,12 @@ sentence boundary).
 
 from __future__ import annotations
 
-from vss.config import NarrationConfig
 from vss.domain.artifacts import NarrationScript, NarrationSnippet, NarrationUsage
 from vss.domain.dataset import Dataset
 from vss.domain.language import SpeechRate
 from vss.domain.payloads import NarrationServiceParams
 from vss.errors import PayloadInvalid, VssError
+from vss.handler_config import NarrationConfig
 from vss.narration.fit import fit
 from vss.narration.focus import FocusLens, read_focus
 from vss.narration.language import dataset_language

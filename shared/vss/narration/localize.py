@@ -17,7 +17,6 @@ cuts).
 
 from __future__ import annotations
 
-from vss.config import NarrationConfig
 from vss.domain.artifacts import (
     GlossaryEntry,
     NarrationScript,
@@ -29,6 +28,7 @@ from vss.domain.language import SpeechRate
 from vss.domain.payloads import ControlParams, LocalizationServiceParams
 from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid
+from vss.handler_config import NarrationConfig
 from vss.narration.fit import Rewriter, fit
 from vss.narration.llm_writer import LlmWriter, style_rule
 from vss.narration.pacing import budget_units

@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.support.paths import DATA
-from vss.analysis import CHARACTERS_POINTER, identify_facts, speakers
+from vss.analysis.identify import identify_facts
+from vss.domain.cast import CHARACTERS_POINTER, speakers
 from vss.domain.character_facts import CharacterFact, CharacterFactsReport
 from vss.domain.dataset import Dataset
 from vss.errors import PayloadInvalid

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from tests.support.fakes import ScriptedLlm, model_call
 from tests.support.synthetic import story
-from vss.analysis import answer_schema, identify_facts
-from vss.analysis.llm_facts import REPAIR, SYSTEM
+from vss.analysis.identify import identify_facts
+from vss.analysis.llm_facts import REPAIR, SYSTEM, answer_schema
 from vss.analysis.verbatim import says_more_than_names
 from vss.domain.cast import appearances, speakers
 from vss.domain.dataset import Dataset, parse_dataset

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.synthetic import story
-from vss.analysis import appearances, metrics, speakers
+from vss.analysis.metrics import metrics
+from vss.domain.cast import appearances, speakers
 from vss.domain.dataset import Dataset, parse_dataset
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.synthetic import story
-from vss.analysis import offline_facts, quoted_in, read_title, speakers
+from vss.analysis.offline import offline_facts, read_title
+from vss.analysis.verbatim import quoted_in
+from vss.domain.cast import speakers
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.fact_vocabulary import Attribute
 

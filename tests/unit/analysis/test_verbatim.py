@@ -8,8 +8,7 @@ import pytest
 
 from tests.support.paths import DATA
 from tests.support.synthetic import story
-from vss.analysis import normalise, quoted_in
-from vss.analysis.verbatim import says_more_than_names
+from vss.analysis.verbatim import normalise, quoted_in, says_more_than_names
 from vss.domain.dataset import Dataset, parse_dataset
 
 

@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from tests.support.fakes import fake_deps
+from tests.support.fakes import fake_api_deps
 from vss.api.app import create_app
 from vss.deps import Deps
 from vss.service import auth
@@ -14,7 +14,7 @@ from vss.service import auth
 
 @pytest.fixture
 def deps() -> Deps:
-    return fake_deps(max_upload_bytes=4096)
+    return fake_api_deps(max_upload_bytes=4096)
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_unknown_route_and_method_are_json(client, headers):
 
 def test_apps_built_from_the_same_blueprints_each_answer_from_their_own_deps(deps, headers):
     """The routes are module-level blueprints: a second app must not see the first's ports."""
-    other = fake_deps(max_upload_bytes=4096)
+    other = fake_api_deps(max_upload_bytes=4096)
     ours, theirs = create_app(deps).test_client(), create_app(other).test_client()
     assert ours.get("/api/v1/tasks/", headers=headers).status_code == 200
     assert theirs.get("/api/v1/tasks/", headers=headers).status_code == 401
@@ -119,7 +119,7 @@ def test_a_model_without_a_known_price_is_refused_before_any_work(client, header
 
 
 def _routes() -> list[tuple[str, str]]:
-    app = create_app(fake_deps())
+    app = create_app(fake_api_deps())
     return sorted((rule.rule, method) for rule in app.url_map.iter_rules()
                   if rule.endpoint != "static"
                   for method in (rule.methods or set()) - {"HEAD", "OPTIONS"})
@@ -321,7 +321,7 @@ def test_the_document_has_one_create_branch_per_task_type_and_no_other(client):
 
 
 def test_the_document_reads_its_limits_from_the_settings():
-    deps = fake_deps(max_upload_bytes=1234, page_size_max=7)
+    deps = fake_api_deps(max_upload_bytes=1234, page_size_max=7)
     doc = create_app(deps).test_client().get("/api/v1/openapi.json").get_json()
     schemas = doc["components"]["schemas"]
     assert schemas["SignedUploadRequest"]["properties"]["size"]["maximum"] == 1234

@@ -17,15 +17,15 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
 from tests.support.edge_api import FakeEdge, edge_request
-from tests.support.fakes import fake_deps
+from tests.support.fakes import fake_api_deps, fake_deps
 from vss.api.app import create_app
 from vss.service import auth
 
-_TENANTS = fake_deps().tenants
+_TENANTS = fake_api_deps().tenants
 
 
 def _headers(tenant: str) -> dict[str, str]:
-    creds = auth.create_tenant(dataclasses.replace(fake_deps(), tenants=_TENANTS), tenant)
+    creds = auth.create_tenant(dataclasses.replace(fake_api_deps(), tenants=_TENANTS), tenant)
     return {"X-Instance-ID": creds.instance_id, "X-Api-Key": creds.api_key}
 
 
@@ -42,7 +42,7 @@ class FreshApi:
         self.reset()
 
     def reset(self) -> None:
-        deps = dataclasses.replace(fake_deps(max_upload_bytes=4096), tenants=_TENANTS)
+        deps = dataclasses.replace(fake_api_deps(max_upload_bytes=4096), tenants=_TENANTS)
         self.app = create_app(deps)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -9,7 +9,7 @@ import hashlib
 import pytest
 from flask.testing import FlaskClient
 
-from tests.support.fakes import fake_deps
+from tests.support.fakes import fake_api_deps
 from vss.api.app import create_app
 from vss.api.conditional import CACHE_CONTROL
 from vss.deps import Deps
@@ -18,7 +18,7 @@ from vss.service import auth, tasks, uploads
 
 @pytest.fixture
 def deps() -> Deps:
-    return fake_deps(max_upload_bytes=4096)
+    return fake_api_deps(max_upload_bytes=4096)
 
 
 @pytest.fixture

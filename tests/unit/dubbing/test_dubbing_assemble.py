@@ -1,4 +1,4 @@
-"""Assembly of rendered segments: timeline, narration track, subtitles, usage; and the audio
+"""Assembly of synthesised segments: timeline, narration track, subtitles, usage; and the audio
 maths the segments rely on."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from vss.dubbing.audio import (
 from vss.dubbing.plan import plan_segments
 from vss.dubbing.synthesis import SynthesizedSegment, synthesize_segment
 from vss.errors import TtsError
-from vss.ports import TtsProviders
+from vss.ports import SpeechEngines
 
 LINES = ["车小小走进咖啡厅，一眼就看见了坐在窗边的楚昊轩，心里咯噔一下。她强装镇定。",
          "楚昊轩递上名片。她这才发现，眼前的相亲对象竟是自己公司的新总裁。",
@@ -36,26 +36,26 @@ LINES = ["车小小走进咖啡厅，一眼就看见了坐在窗边的楚昊轩�
 
 
 @pytest.fixture(scope="module")
-def rendered() -> list[SynthesizedSegment]:
+def synthesized() -> list[SynthesizedSegment]:
     script = NarrationScript.model_validate({"lang": "zh", "narration_script": [
         {"narration": text, "source_scene_ids": [i + 1],
          "pacing": {"footage_seconds": 20, "budget_seconds": 18, "estimated_seconds": 8,
                     "speech_rate": 4.5, "action": "fits"}} for i, text in enumerate(LINES)]})
-    providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")])
-    return [synthesize_segment(r, providers, FakeAudioTools())
+    engines = SpeechEngines(offline=[RecordingSpeechEngine("kokoro")])
+    return [synthesize_segment(r, engines, FakeAudioTools())
             for r in plan_segments(script, DubbingServiceParams(template_name="local_zh"))]
 
 
-def built(rendered: list[SynthesizedSegment]):
-    return assemble([r.record for r in rendered], [r.wav for r in rendered],
-                    audio_paths=[f"t1/dubbing/{r.record.basename}" for r in rendered],
+def built(synthesized: list[SynthesizedSegment]):
+    return assemble([r.record for r in synthesized], [r.wav for r in synthesized],
+                    audio_paths=[f"t1/dubbing/{r.record.basename}" for r in synthesized],
                     template_name="local_zh", prices=Settings().tts_prices,
                     track_path="t1/dubbing/narration_track.wav",
                     srt_path="t1/dubbing/subtitles.srt", vtt_path="t1/dubbing/subtitles.vtt")
 
 
-def test_segments_lie_back_to_back_on_the_track(rendered):
-    assembly = built(rendered)
+def test_segments_lie_back_to_back_on_the_track(synthesized):
+    assembly = built(synthesized)
     items = assembly.script.dubbing_script
     assert items[0].start_seconds == 0.0
     for before, after in itertools.pairwise(items):
@@ -70,8 +70,8 @@ def test_segments_lie_back_to_back_on_the_track(rendered):
     assert items[1].fit is not None and items[1].loudness is not None
 
 
-def test_subtitles_parse_and_follow_the_audio(rendered):
-    assembly = built(rendered)
+def test_subtitles_parse_and_follow_the_audio(synthesized):
+    assembly = built(synthesized)
     items = assembly.script.dubbing_script
     for text, fmt in ((assembly.srt, "srt"), (assembly.vtt, "vtt")):
         subs = pysubs2.SSAFile.from_string(text, format_=fmt)
@@ -87,8 +87,8 @@ def test_subtitles_parse_and_follow_the_audio(rendered):
         assert "她强装镇定。" in [e.plaintext for e in subs]
 
 
-def test_cue_boundaries_fall_in_the_pauses_of_the_speech(rendered):
-    assembly = built(rendered)
+def test_cue_boundaries_fall_in_the_pauses_of_the_speech(synthesized):
+    assembly = built(synthesized)
     subs = pysubs2.SSAFile.from_string(assembly.srt, format_="srt")
     track, rate = decode_wav(assembly.track_wav)
     loud = np.abs(track).max()
@@ -116,8 +116,8 @@ def test_usage_counts_characters_per_family_and_prices_them():
     assert usage.cost_usd == pytest.approx(30.0)
 
 
-def test_the_edges_own_copy_with_its_extra_keys_still_validates(rendered):
-    data = built(rendered).script.model_dump(mode="json")
+def test_the_edges_own_copy_with_its_extra_keys_still_validates(synthesized):
+    data = built(synthesized).script.model_dump(mode="json")
     for item in data["dubbing_script"]:
         item.update(local_audio_path=f"/edge/media/{item['audio_file_path']}", error=None)
     copy = DubbingScript.model_validate(data)
@@ -125,8 +125,8 @@ def test_the_edges_own_copy_with_its_extra_keys_still_validates(rendered):
         "local_audio_path": "/edge/media/t1/dubbing/narration_000.wav", "error": None}
 
 
-def test_repeated_basenames_are_refused(rendered):
-    twice = [rendered[0], rendered[0]]
+def test_repeated_basenames_are_refused(synthesized):
+    twice = [synthesized[0], synthesized[0]]
     with pytest.raises(ValueError, match="basenames repeat"):
         assemble([r.record for r in twice], [r.wav for r in twice], audio_paths=["a", "b"],
                  template_name="x", prices={})

@@ -1,4 +1,4 @@
-"""Rendering one segment on fakes: engines chosen and why, post-processing, fitting."""
+"""Synthesising one segment on fakes: engines chosen and why, post-processing, fitting."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from vss.domain.audio import wav_facts
 from vss.domain.payloads import DubbingServiceParams
 from vss.dubbing.audio import decode_wav, measure
 from vss.dubbing.plan import SegmentRequest, plan_segments
-from vss.dubbing.synthesis import SynthesisConfig, synthesize_segment
+from vss.dubbing.synthesis import synthesize_segment
 from vss.errors import TtsError
-from vss.ports import LlmResult, TtsProviders
+from vss.handler_config import SynthesisConfig
+from vss.ports import LlmResult, SpeechEngines
 
 LINE = "车小小走进咖啡厅。她看见了楚昊轩。两人都愣住了。"  # 19 units: ~4.2 s at 4.5/s
 
@@ -28,8 +29,8 @@ def request(slot: float, template: str = "local_zh", text: str = LINE,
     return planned
 
 
-def offline(*engines: RecordingSpeechEngine, **kwargs: object) -> TtsProviders:
-    return TtsProviders(offline=list(engines) or [RecordingSpeechEngine("kokoro")],
+def offline(*engines: RecordingSpeechEngine, **kwargs: object) -> SpeechEngines:
+    return SpeechEngines(offline=list(engines) or [RecordingSpeechEngine("kokoro")],
                         **kwargs)  # type: ignore[arg-type]
 
 
@@ -105,9 +106,9 @@ def test_a_cloud_template_without_credentials_is_spoken_offline_and_says_why():
 
 def test_a_cloud_template_with_cloud_tts_sends_model_voice_and_style_prompt():
     cloud = RecordingSpeechEngine("google-tts")
-    providers = TtsProviders(offline=[RecordingSpeechEngine("kokoro")], cloud=cloud)
+    engines = SpeechEngines(offline=[RecordingSpeechEngine("kokoro")], cloud=cloud)
     out = synthesize_segment(request(6.0, "chinese_gemini_emotional", voice_name="Kore",
-                                 model_name="gemini-2.5-flash-tts"), providers,
+                                 model_name="gemini-2.5-flash-tts"), engines,
                          FakeAudioTools())
     sent = cloud.requests[0]
     assert (sent.voice, sent.model, sent.language_code) == \
@@ -119,12 +120,12 @@ def test_a_cloud_template_with_cloud_tts_sends_model_voice_and_style_prompt():
 
 def test_the_cloned_voice_uses_its_key_or_says_which_voice_spoke_instead():
     cloud = RecordingSpeechEngine("google-tts")
-    keyed = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud,
+    keyed = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud,
                          cloning_keys={"chinese_paieas_replication": "key-123"})
     out = synthesize_segment(request(6.0, "chinese_paieas_replication"), keyed, FakeAudioTools())
     assert cloud.requests[-1].cloning_key == "key-123"
     assert out.record.tts_characters == {"instant-custom-voice": len(LINE)}
-    unkeyed = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
+    unkeyed = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
     out = synthesize_segment(request(6.0, "chinese_paieas_replication"), unkeyed, FakeAudioTools())
     assert cloud.requests[-1].cloning_key is None
     assert cloud.requests[-1].voice == "cmn-CN-Chirp3-HD-Leda"
@@ -148,9 +149,9 @@ def test_a_missing_kokoro_is_named_when_espeak_speaks():
 
 def test_a_refusal_by_cloud_tts_fails_the_segment_rather_than_falling_back():
     cloud = RecordingSpeechEngine("google-tts", refuse="咖啡")
-    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
+    engines = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
     with pytest.raises(TtsError) as caught:
-        synthesize_segment(request(6.0, "chinese_chirp3_hd"), providers, FakeAudioTools())
+        synthesize_segment(request(6.0, "chinese_chirp3_hd"), engines, FakeAudioTools())
     assert caught.value.message.startswith("Segment 0 (narration_000.wav): ")
     assert caught.value.details["segment"] == 0
     assert caught.value.details["basename"] == "narration_000.wav"
@@ -174,8 +175,8 @@ def test_the_director_adds_delivery_notes_to_the_prompt_and_never_changes_the_wo
             {"line": 1, "note": "Hushed, then a beat of silence before the last sentence."}]}),
         text=""))
     cloud = RecordingSpeechEngine("google-tts")
-    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
+    engines = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
+    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"), engines, FakeAudioTools(),
                          director=llm_director(llm))
     sent = cloud.requests[0]
     assert sent.text == LINE and "Hushed" in (sent.prompt or "")
@@ -193,8 +194,8 @@ def test_a_director_that_fails_leaves_the_template_style():
         raise LlmError("blocked")
 
     cloud = RecordingSpeechEngine("google-tts")
-    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"), providers, FakeAudioTools(),
+    engines = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
+    out = synthesize_segment(request(6.0, "chinese_gemini_emotional"), engines, FakeAudioTools(),
                          director=llm_director(ScriptedLlm(refuse)))
     assert out.record.delivery_notes == [] and cloud.requests[0].prompt
 
@@ -216,8 +217,8 @@ def test_a_part_too_long_for_one_cloud_request_is_sent_in_sentences():
     long_text = "楚昊轩抬起头，淡淡一笑，什么也没有说。" * 80  # ~4.5 kB of UTF-8
     assert len(long_text.encode()) > MAX_PART_BYTES
     cloud = RecordingSpeechEngine("google-tts")
-    providers = TtsProviders(offline=[RecordingSpeechEngine()], cloud=cloud)
-    synthesize_segment(request(400.0, "chinese_chirp3_hd", text=long_text), providers,
+    engines = SpeechEngines(offline=[RecordingSpeechEngine()], cloud=cloud)
+    synthesize_segment(request(400.0, "chinese_chirp3_hd", text=long_text), engines,
                    FakeAudioTools())
     assert len(cloud.requests) == 2
     assert all(len(r.text.encode()) <= MAX_PART_BYTES for r in cloud.requests)

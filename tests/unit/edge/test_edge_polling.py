@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.support.fake_edge_api import FakeEdgeApi, fake_client
-from tests.support.fakes import fake_deps
+from tests.support.fakes import fake_api_deps
 from tests.support.poll_load import poll_load
 from tests.support.wsgi_transport import API, WsgiTransport
 from vss.api.app import create_app
@@ -38,7 +38,7 @@ class _Recording(WsgiTransport):
 
 @pytest.fixture
 def deps() -> Deps:
-    return fake_deps()
+    return fake_api_deps()
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from tests.support.edge_api import (
     with_service_params,
 )
 from tests.support.fake_audio import RecordingSpeechEngine
-from tests.support.fakes import ScriptedLlm, fake_deps
+from tests.support.fakes import ScriptedLlm, SwitchableFactory, fake_deps
 from tests.support.paths import BLUEPRINT
 from tests.support.translation import translator
+from vss.deps import no_llm
 from vss.domain.artifacts import NarrationScript
 from vss.domain.language import speech_units
 from vss.domain.payloads import GenerateNarrationPayload
@@ -150,12 +151,12 @@ def test_the_edges_localisation_request_without_gemini_fails_saying_what_to_conf
 def test_the_edges_localisation_request_translates_and_paces_to_the_same_slots(
         blueprint_bytes):
     speech = RecordingSpeechEngine()
-    deps = fake_deps(speech)
-    edge = FakeEdge.of(deps)
+    models = SwitchableFactory(no_llm)
+    edge = FakeEdge.of(fake_deps(speech, llm_for=models))
     path = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     narrated = edge.run(edge_request("generate_narration", blueprint_path=path))
     master = _script(edge, narrated)
-    deps.llm_for = lambda model: ScriptedLlm(translator())  # Gemini, from now on
+    models.factory = lambda model: ScriptedLlm(translator())  # Gemini, from now on
     body = edge_request("localize_narration", blueprint_path=path,
                         master_script_path=narrated["result"]["output_file_path"])
     task = edge.run(body)
@@ -176,7 +177,7 @@ def test_the_edges_localisation_request_translates_and_paces_to_the_same_slots(
         assert ours.pacing.estimated_seconds <= ours.pacing.budget_seconds
     # The edge then sends the localised script to GENERATE_DUBBING in English, then to
     # GENERATE_EDITING_SCRIPT (without a model: what those stages ask of one is theirs).
-    deps.llm_for = lambda model: None
+    models.factory = no_llm
     dubbed = edge.run({"task_type": "GENERATE_DUBBING", "payload": {
         "input_narration_path": result["output_file_path"],
         "service_params": {"target_lang": "en"}}})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 
-from hypothesis import given
+import pytest
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.support.editing import edge_copy, solve
-from vss.domain.artifacts import DubbingScript
+from vss.domain.artifacts import BRollClip, DubbingScript
 from vss.domain.dataset import parse_dataset
+from vss.domain.media_time import FrameRange, clip_source_range
 from vss.domain.payloads import EditingServiceParams
 from vss.editing import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
@@ -19,12 +21,12 @@ from vss.editing.ranges import UsedRanges
 @given(st.lists(st.floats(0, 60, allow_nan=False), min_size=1, max_size=200),
        st.sampled_from([23.976, 24.0, 25.0, 29.97, 30.0, 60.0]))
 def test_segments_never_drift_from_the_concatenated_narration(durations, fps):
-    clock = FrameClock(fps)
+    clock = FrameClock.at(fps)
     spans = segment_frames(durations, clock)
     elapsed = 0.0
     for (start, frames), duration in zip(spans, durations, strict=True):
-        assert abs(start - elapsed * fps) <= 0.5 + 1e-6  # where the audio really is
-        assert abs(frames - duration * fps) <= 1 + 1e-6  # each segment within a frame
+        assert abs(start - elapsed * clock.rate) <= 0.5 + 1e-6  # where the audio really is
+        assert abs(frames - duration * clock.rate) <= 1 + 1e-6  # each segment within a frame
         elapsed += duration
     assert sum(frames for _, frames in spans) == clock.nearest_frame(elapsed)
 
@@ -44,6 +46,38 @@ def _script(blueprint_bytes: bytes, **params: object):
     dubbing = DubbingScript.model_validate(edge_copy())
     dubbing.dubbing_script[2].narration += "楚昊轩问：“你不冷吗？”"
     return solve(dubbing, dataset, EditingServiceParams.model_validate(params))
+
+
+# NTSC's rates, where a float clock and the exact one part, and two whole ones.
+EXACT_RATES = [23.976, 24.0, 25.0, 29.97, 59.94]
+
+
+def _read_back(clip: BRollClip, clock: FrameClock) -> FrameRange:
+    """The frames the shared rule reads from the clip's times alone, as it does for a clip
+    that does not list them (an edge's edit, an NLE's import)."""
+    return clip_source_range(
+        clip.model_copy(update={"source_in_frame": None, "frames": None}), clock.rate)
+
+
+@given(st.sampled_from(EXACT_RATES), st.integers(0, 4 * 3600 * 60), st.integers(1, 3600 * 60))
+@example(29.97, 1009, 1)  # a float clock wrote 00:00:33.667, which is frame 1010
+def test_the_times_the_clock_writes_read_back_as_its_frames(fps, start, frames):
+    clock = FrameClock.at(fps)
+    clip = BRollClip(scene_id=1, chapter_id=1, start_time=clock.timecode(start),
+                     end_time=clock.timecode(start + frames), duration=clock.seconds(frames))
+    assert _read_back(clip, clock) == FrameRange(start, frames, clock.rate)
+
+
+@pytest.mark.parametrize("fps", EXACT_RATES)
+def test_every_clip_of_a_script_reads_back_as_the_frames_it_lists(blueprint_bytes, fps):
+    script = _script(blueprint_bytes, fps=fps)
+    clock = FrameClock.at(script.fps)
+    clips = [c for s in script.editing_script for c in [*s.b_roll_clips, *s.key_lines]]
+    assert clips and any(s.key_lines for s in script.editing_script)  # key lines too
+    for clip in clips:
+        assert clip.source_in_frame is not None and clip.frames is not None
+        assert _read_back(clip, clock) == FrameRange(clip.source_in_frame, clip.frames,
+                                                     clock.rate)
 
 
 def test_audio_modes_follow_the_rules_and_their_overrides(blueprint_bytes):
@@ -91,7 +125,7 @@ def test_the_totals_name_the_narration_and_the_video_and_agree(blueprint_bytes):
     # The narration: the seed's name and ours, the audio added up; its frames are the clips'.
     assert script.narration_duration == script.total_duration == round(
         sum(s.narration_duration for s in script.editing_script), 3)
-    clock = FrameClock(script.fps)
+    clock = FrameClock.at(script.fps)
     assert sum(s.narration_frames for s in script.editing_script) == \
         clock.nearest_frame(script.narration_duration)
     # What lies between them is the key lines, to the frame.

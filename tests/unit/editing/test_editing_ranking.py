@@ -64,9 +64,8 @@ def _run(deps: Deps, service_params: dict[str, Any], blueprint_bytes: bytes
 
 
 def test_the_models_order_decides_which_clips_are_cut(blueprint_bytes):
-    deps = fake_deps()
     llm = ScriptedLlm(reversed_ranking)
-    deps.llm_for = lambda model: llm
+    deps = fake_deps(llm_for=lambda model: llm)
     done, script = _run(deps, {}, blueprint_bytes)
     assert script is not None and script.ranking == "scripted:scripted-1"
     _, plain = _run(fake_deps(), {}, blueprint_bytes)
@@ -94,8 +93,7 @@ def test_the_models_order_decides_which_clips_are_cut(blueprint_bytes):
 
 def test_an_unreadable_or_refused_answer_keeps_the_deterministic_order(blueprint_bytes):
     answers = iter([LlmResult(None, "not json", model_call(100, 5, 0.001))])
-    deps = fake_deps()
-    deps.llm_for = lambda model: ScriptedLlm(lambda *_: next(answers))
+    deps = fake_deps(llm_for=lambda model: ScriptedLlm(lambda *_: next(answers)))
     _, script = _run(deps, {}, blueprint_bytes)
     baseline = _run(fake_deps(), {}, blueprint_bytes)[1]
     assert script is not None and baseline is not None
@@ -109,16 +107,14 @@ def test_an_unreadable_or_refused_answer_keeps_the_deterministic_order(blueprint
     def refuse(*_: object) -> LlmResult[Any]:
         raise LlmError("blocked: SAFETY")
 
-    deps = fake_deps()
-    deps.llm_for = lambda model: ScriptedLlm(refuse)
+    deps = fake_deps(llm_for=lambda model: ScriptedLlm(refuse))
     _, refused = _run(deps, {}, blueprint_bytes)
     assert refused is not None and any("refused" in note for note in refused.notes)
 
 
 def test_ranking_can_be_pinned_deterministic_or_required(blueprint_bytes):
-    deps = fake_deps()
     llm = ScriptedLlm(reversed_ranking)
-    deps.llm_for = lambda model: llm
+    deps = fake_deps(llm_for=lambda model: llm)
     _, script = _run(deps, {"ranking": "deterministic"}, blueprint_bytes)
     assert script is not None and script.ranking == "deterministic" and not llm.prompts
     failed, _ = _run(fake_deps(), {"ranking": "gemini"}, blueprint_bytes)

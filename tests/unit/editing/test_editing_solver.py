@@ -98,7 +98,7 @@ def _ranges(script: EditingScript) -> dict[int, list[tuple[int, int]]]:
 def test_solver_invariants(case: tuple[Dataset, DubbingScript, EditingServiceParams]) -> None:
     dataset, dubbing, params = case
     script = solve(dubbing, dataset, params)
-    clock = FrameClock(params.fps)
+    clock = FrameClock.at(params.fps)
     m = math.ceil(params.min_clip_seconds * params.fps - 1e-6)
     big = math.floor(params.max_clip_seconds * params.fps + 1e-6)
     targets = segment_frames([s.duration_seconds for s in dubbing.dubbing_script], clock)

@@ -1,4 +1,4 @@
-"""The basic engines on the real blueprint, through the stage runner with fake ports."""
+"""The stage handlers on the real blueprint, through the stage runner with fake ports."""
 
 from __future__ import annotations
 
@@ -152,8 +152,8 @@ def test_tokens_spent_by_failed_attempts_are_charged_to_the_task(blueprint_bytes
             raise next(failures)
         return LlmResult(None, "not json", model_call(1000, 100, 0.01))
 
-    deps = fake_deps(narration_prompt_budget_tokens=2_000)
-    deps.llm_for = lambda model: ScriptedLlm(respond)
+    deps = fake_deps(llm_for=lambda model: ScriptedLlm(respond),
+                     narration_prompt_budget_tokens=2_000)
     task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     with pytest.raises(RetryableError):

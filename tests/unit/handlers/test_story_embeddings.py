@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fake_vectors import FakeEmbedder, FakeSceneVectors, fake_embedder_for
-from tests.support.fakes import FakeClock, fake_deps
+from tests.support.fakes import FakeClock, SwitchableFactory, fake_deps
 from vss.deps import no_embedder
 from vss.domain.assets import IndexManifest
 from vss.domain.messages import StageMessage
@@ -159,10 +159,12 @@ def test_tenants_deploying_the_same_asset_never_share_vectors(embedder: FakeEmbe
 
 
 def test_without_an_embedder_here_the_deploys_bm25_artifact_answers_and_says_so(
-        edge: FakeEdge, blueprint_bytes: bytes):
+        embedder: FakeEmbedder, blueprint_bytes: bytes):
+    models = SwitchableFactory(fake_embedder_for(embedder, MODEL))
+    edge = FakeEdge.of(fake_deps(embedder_for=models, embedding_model=MODEL))
     dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     _deploy(edge, dataset)
-    edge.deps.embedder_for = no_embedder  # e.g. the API lost its key
+    models.factory = no_embedder  # e.g. the API lost its key
     found = _search(edge, "车小小 海晏集团职员")
     assert found["index_kind"] == "bm25" and MODEL in found["fallback"]
     assert found["hits"] and found["hits"][0]["matched"]
@@ -203,9 +205,10 @@ def test_by_default_indexes_are_lexical_and_nothing_is_embedded(embedder: FakeEm
 
 def test_a_lexical_index_stays_lexical_when_a_model_is_configured_later(
         embedder: FakeEmbedder, blueprint_bytes: bytes):
-    edge = FakeEdge.of(fake_deps(embedder=embedder))
+    models = SwitchableFactory(fake_embedder_for(embedder, None))  # VSS_EMBEDDING_MODEL unset
+    edge = FakeEdge.of(fake_deps(embedder_for=models))
     dataset = edge.upload("blueprint_contract_girlfriend.json", blueprint_bytes)
     _deploy(edge, dataset)
-    edge.deps.embedder_for = fake_embedder_for(embedder, MODEL)
+    models.factory = fake_embedder_for(embedder, MODEL)
     assert _search(edge, "车小小")["index_kind"] == "bm25"
     assert embedder.calls == []

@@ -9,11 +9,11 @@ import pytest
 from tests.support.fakes import ScriptedLlm, model_call
 from tests.support.paths import DATA
 from tests.support.synthetic import synthetic_blueprint
-from vss.config import NarrationConfig
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import ControlParams, NarrationServiceParams
 from vss.domain.usage import Usage
 from vss.errors import LlmError, PayloadInvalid
+from vss.handler_config import NarrationConfig
 from vss.narration.compose import narrate
 from vss.narration.llm_writer import (
     Draft,

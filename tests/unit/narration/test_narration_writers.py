@@ -9,7 +9,8 @@ from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.payloads import NarrationServiceParams
 from vss.domain.usage import Usage
 from vss.errors import LlmError
-from vss.narration.compose import NarrationConfig, focus_lens, speech_rate
+from vss.handler_config import NarrationConfig
+from vss.narration.compose import focus_lens, speech_rate
 from vss.narration.writers import (
     OFFLINE,
     ModelNarrationWriter,

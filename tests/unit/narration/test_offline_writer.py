@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from vss.config import NarrationConfig
 from vss.domain.dataset import Dataset, NarrativeFunction, parse_dataset
 from vss.domain.payloads import ControlParams, NarrationServiceParams
+from vss.handler_config import NarrationConfig
 from vss.narration.compose import narrate, plan_for
 from vss.narration.first_person import Narrator, agree_with_i
 from vss.narration.language import dataset_language

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.support.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
+from tests.support.fakes import FakeClock, FakePublisher, FakeScheduler, fake_api_deps
 from tests.support.tasks import valid_dataset
 from vss.api.app import create_app
 from vss.deps import Deps
@@ -24,7 +24,7 @@ KEY = "3f1c-retry-me"
 
 @pytest.fixture
 def deps() -> Deps:
-    return fake_deps()
+    return fake_api_deps()
 
 
 def _published(deps: Deps) -> list[str]:
@@ -155,7 +155,7 @@ def test_a_retry_after_the_publish_failed_gets_the_stored_task_and_publishes_not
 ):
     """The stored-but-unpublished task is the watchdog's to publish; a retry must only not
     make a second one."""
-    deps = fake_deps()
+    deps = fake_api_deps()
     deps.publisher = _FailingOnce()
     body = _body(valid_dataset(deps, blueprint_bytes))
     with pytest.raises(RetryableError):

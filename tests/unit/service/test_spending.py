@@ -60,15 +60,9 @@ def _not_json(system: str, prompt: str, schema: type) -> LlmResult:
     return LlmResult(None, "not json", model_call(1000, 100, 0.01))
 
 
-def _scripted(deps: Deps, respond: Callable[[str, str, type], LlmResult]) -> ScriptedLlm:
-    llm = ScriptedLlm(respond)
-    deps.llm_for = lambda model: llm
-    return llm
-
-
 def test_a_narrations_model_calls_are_charged_to_its_tenants_day(blueprint_bytes: bytes):
-    deps = fake_deps(narration_prompt_budget_tokens=2_000)
-    llm = _scripted(deps, _not_json)
+    llm = ScriptedLlm(_not_json)
+    deps = fake_deps(llm_for=lambda model: llm, narration_prompt_budget_tokens=2_000)
     path = valid_dataset(deps, blueprint_bytes, tenant="t_acme")
     task = narration_task(deps, path, tenant="t_acme")
     stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.NARRATION))
@@ -101,8 +95,8 @@ def test_a_failed_attempts_spend_is_charged(blueprint_bytes: bytes):
             raise next(failures)
         return _not_json(system, prompt, schema)
 
-    deps = fake_deps(narration_prompt_budget_tokens=2_000)
-    _scripted(deps, respond)
+    deps = fake_deps(llm_for=lambda model: ScriptedLlm(respond),
+                     narration_prompt_budget_tokens=2_000)
     task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     message = StageMessage(task_id=task.id, stage=Stage.NARRATION)
     with pytest.raises(RetryableError):
@@ -130,9 +124,9 @@ class ConflictingTasks(FakeTaskRepository):
 
 
 def test_a_stage_retried_after_a_transaction_conflict_is_charged_once(blueprint_bytes: bytes):
-    deps = fake_deps(narration_prompt_budget_tokens=2_000)
+    llm = ScriptedLlm(_not_json)
+    deps = fake_deps(llm_for=lambda model: llm, narration_prompt_budget_tokens=2_000)
     deps.tasks = ConflictingTasks()
-    llm = _scripted(deps, _not_json)
     task = narration_task(deps, valid_dataset(deps, blueprint_bytes))
     stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.NARRATION))
     assert _task(deps, task.id).status == TaskStatus.COMPLETED

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from vss.adapters.tts import google_credentials, tts_providers_from_settings
+from vss.adapters.tts import google_credentials, speech_engines_from_settings
 from vss.config import Settings
-from vss.dubbing.providers import price_family
+from vss.dubbing.prices import price_family
 from vss.dubbing.templates import VoiceRef
 
 
@@ -17,24 +17,24 @@ def _no_ambient_credentials(monkeypatch):
 
 
 def test_without_credentials_cloud_templates_go_offline_kokoro_first():
-    providers = tts_providers_from_settings(Settings())
-    assert providers.cloud is None
-    assert providers.cloud_missing == "no Google credentials are configured"
-    assert [e.name for e in providers.offline] == ["kokoro", "espeak-ng"]
+    engines = speech_engines_from_settings(Settings())
+    assert engines.cloud is None
+    assert engines.cloud_missing == "no Google credentials are configured"
+    assert [e.name for e in engines.offline] == ["kokoro", "espeak-ng"]
 
 
 def test_an_endpoint_override_selects_cloud_tts_with_its_cloning_keys():
-    providers = tts_providers_from_settings(Settings(
+    engines = speech_engines_from_settings(Settings(
         tts_endpoint="http://127.0.0.1:9", tts_voice_cloning_keys={"chinese_paieas_replication":
                                                                    "k-1"}))
-    assert providers.cloud is not None and providers.cloud.name == "google-tts"
-    assert providers.cloning_keys == {"chinese_paieas_replication": "k-1"}
+    assert engines.cloud is not None and engines.cloud.name == "google-tts"
+    assert engines.cloning_keys == {"chinese_paieas_replication": "k-1"}
 
 
 def test_offline_can_be_forced_even_with_credentials():
-    providers = tts_providers_from_settings(Settings(tts_provider="offline",
+    engines = speech_engines_from_settings(Settings(tts_provider="offline",
                                                      tts_endpoint="http://127.0.0.1:9"))
-    assert providers.cloud is None and "offline" in providers.cloud_missing
+    assert engines.cloud is None and "offline" in engines.cloud_missing
 
 
 def test_credentials_are_found_without_asking_the_network(monkeypatch, tmp_path):

@@ -1,4 +1,4 @@
-"""What each voice costs. Which engines speak is `vss.ports.TtsProviders`:
+"""What each voice costs. Which engines speak is `vss.ports.SpeechEngines`:
 
 Cloud templates are spoken by Cloud Text-to-Speech when it is configured; otherwise, and for
 offline templates, by the offline engines in order (Kokoro, then espeak-ng as the last
