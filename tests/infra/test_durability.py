@@ -1,9 +1,11 @@
 """Production data stays restorable: Firestore keeps 7 days of versions (point-in-time
 recovery) and a daily backup kept at least a week, and the uploads and artifacts buckets keep
-a deleted or overwritten object recoverable (soft delete or versioning)."""
+a deleted or overwritten object recoverable (soft delete or versioning). The procedure that
+uses them is in the README (Deploy: restore a tenant)."""
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
 from tests.support.terraform import child_modules, optional_defaults, root, variable_default
 
 WEEK_SECONDS = 7 * 86400
@@ -58,3 +60,11 @@ def test_uploads_and_artifacts_keep_deleted_and_overwritten_objects():
         assert optional_defaults("storage")["soft_delete_retention_seconds"] >= WEEK_SECONDS
         assert variable_default("soft_delete_retention_seconds", storage) >= WEEK_SECONDS
 
+
+def test_the_readme_says_how_to_restore_a_tenant():
+    readme = (ROOT / "README.md").read_text()
+    procedure = readme.split("**Restore a tenant's tasks and artifacts to a point in time.**",
+                             1)[1].split("\n**", 1)[0]
+    for step in ("--snapshot-time", "read_time", "gcloud firestore databases restore",
+                 "gcloud storage restore", "--soft-deleted"):
+        assert step in procedure, step
