@@ -554,6 +554,7 @@ module "firestore" {
   project_id             = var.project_id
   location_id            = var.firestore.location_id
   point_in_time_recovery = var.firestore.point_in_time_recovery
+  backup_retention_days  = var.firestore.backup_retention_days
   delete_protection      = var.firestore.delete_protection
   deletion_policy        = var.firestore.deletion_policy
   composite_indexes      = local.firestore_indexes

@@ -63,6 +63,11 @@ output "firestore_database" {
   value       = module.firestore.database
 }
 
+output "firestore_backup_schedule" {
+  description = "The database's daily backup schedule (backups: gcloud firestore backups list)."
+  value       = module.firestore.backup_schedule
+}
+
 output "service_accounts" {
   description = "Service account e-mail of each function and caller identity by key."
   value       = module.iam.emails

@@ -235,14 +235,20 @@ variable "cors_origins" {
 }
 
 variable "firestore" {
-  description = "The Firestore (native mode) database: location, point-in-time recovery and what destroy does to it."
+  description = "The Firestore (native mode) database: location, point-in-time recovery (7 days of versions), the days each daily backup is kept, and what destroy does to it."
   type = object({
     location_id            = optional(string, "nam5")
     point_in_time_recovery = optional(bool, true)
+    backup_retention_days  = optional(number, 14)
     delete_protection      = optional(bool, true)
     deletion_policy        = optional(string, "ABANDON")
   })
   default = {}
+
+  validation {
+    condition     = var.firestore.backup_retention_days >= 7 && var.firestore.backup_retention_days <= 98 && floor(var.firestore.backup_retention_days) == var.firestore.backup_retention_days
+    error_message = "firestore.backup_retention_days must be a whole number of days from 7 to 98 (Firestore keeps a backup at most 14 weeks)."
+  }
 
   validation {
     condition     = contains(["ABANDON", "DELETE"], var.firestore.deletion_policy)

@@ -12,6 +12,20 @@ resource "google_firestore_database" "this" {
   deletion_policy                   = var.deletion_policy
 }
 
+# A daily backup of the whole database, each kept backup_retention_days. Point-in-time recovery
+# (above) reaches back 7 days; backups reach further and outlive the database itself. Chosen
+# over scheduled exports (Cloud Scheduler calling exportDocuments into a bucket with a
+# retention policy): no job, bucket, service account or grant to keep, and a restore is one
+# command (into a new database). A copy outside Firestore stays one `gcloud firestore export`
+# away (README, Deploy: restore a tenant).
+resource "google_firestore_backup_schedule" "daily" {
+  project   = var.project_id
+  database  = google_firestore_database.this.name
+  retention = "${var.backup_retention_days * 86400}s"
+
+  daily_recurrence {}
+}
+
 resource "google_firestore_index" "this" {
   for_each = var.composite_indexes
 

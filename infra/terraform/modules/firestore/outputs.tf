@@ -3,6 +3,11 @@ output "database" {
   value       = google_firestore_database.this.name
 }
 
+output "backup_schedule" {
+  description = "The daily backup schedule, as projects/P/databases/D/backupSchedules/ID."
+  value       = google_firestore_backup_schedule.daily.name
+}
+
 output "index_ids" {
   description = "Composite index ids by key."
   value       = { for k, i in google_firestore_index.this : k => i.id }

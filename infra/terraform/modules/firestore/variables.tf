@@ -20,6 +20,17 @@ variable "point_in_time_recovery" {
   default     = true
 }
 
+variable "backup_retention_days" {
+  description = "Days each daily backup is kept: 7 to 98 (Firestore keeps a backup at most 14 weeks)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.backup_retention_days >= 7 && var.backup_retention_days <= 98 && floor(var.backup_retention_days) == var.backup_retention_days
+    error_message = "backup_retention_days must be a whole number of days from 7 to 98."
+  }
+}
+
 variable "delete_protection" {
   description = "Refuse to delete the database (through Terraform or otherwise) while set."
   type        = bool
