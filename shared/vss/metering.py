@@ -23,8 +23,10 @@ class MeteredLlm:
         self.name = llm.name
         self.model = llm.model
 
-    def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]:
-        result = self.llm.generate(system=system, prompt=prompt, schema=schema)
+    def generate(self, *, system: str, prompt: str, schema: type[M],
+                 temperature: float | None = None) -> LlmResult[M]:
+        result = self.llm.generate(system=system, prompt=prompt, schema=schema,
+                                   temperature=temperature)
         self.meter.add(result.usage)
         return result
 

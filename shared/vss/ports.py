@@ -265,7 +265,10 @@ class StructuredLlm(Protocol):
     name: str
     model: str
 
-    def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]: ...
+    def generate(self, *, system: str, prompt: str, schema: type[M],
+                 temperature: float | None = None) -> LlmResult[M]:
+        """`temperature`: the request's sampling temperature (None: the model's own)."""
+        ...
 
 
 # The model a task asked for by name (None: the configured default); None when no model is

@@ -49,6 +49,7 @@ def test_facts_from_gemini_are_quoted_verbatim_and_merged(fake: FakeGemini,
     assert done["status"] == "COMPLETED", done.get("error")
 
     (call,) = fake.requests
+    assert call.body["generationConfig"]["temperature"] == 0.1  # the edge's `temp`
     schema = call.body["generationConfig"]["responseSchema"]
     fact_schema = schema["properties"]["facts"]["items"]["properties"]
     assert "职业" in fact_schema["attribute"]["enum"] and "恒定" in fact_schema["type"]["enum"]

@@ -463,7 +463,10 @@ class ScriptedLlm:
     def __init__(self, respond: Callable[[str, str, type], LlmResult]) -> None:
         self.respond = respond
         self.prompts: list[tuple[str, str, str]] = []
+        self.temperatures: list[float | None] = []  # as each call asked
 
-    def generate(self, *, system: str, prompt: str, schema: type) -> LlmResult:
+    def generate(self, *, system: str, prompt: str, schema: type,
+                 temperature: float | None = None) -> LlmResult:
         self.prompts.append((system, prompt, schema.__name__))
+        self.temperatures.append(temperature)
         return self.respond(system, prompt, schema)

@@ -68,12 +68,13 @@ class GeminiWriter:
             initial_delay_s=initial_delay_s, max_delay_s=max_delay_s, credentials=credentials,
         )
 
-    def generate(self, *, system: str, prompt: str, schema: type[M]) -> LlmResult[M]:
+    def generate(self, *, system: str, prompt: str, schema: type[M],
+                 temperature: float | None = None) -> LlmResult[M]:
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
             response_schema=schema,
-            temperature=self._temperature,
+            temperature=self._temperature if temperature is None else temperature,
         )
         with translated(self.model, self._scrub):
             response = self._client.models.generate_content(

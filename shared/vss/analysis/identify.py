@@ -27,7 +27,7 @@ LANG_POINTER = "/payload/service_params/lang"
 def identify_facts(dataset: Dataset, names: Sequence[str], lang: str,
                    llm: StructuredLlm | None, *, prompt_budget_tokens: int,
                    source_file: str = "", generated_at: datetime | None = None,
-                   ) -> CharacterFactsReport:
+                   temperature: float | None = None) -> CharacterFactsReport:
     """The facts about each of `names` (every speaker when empty), labelled in `lang`, and
     their metrics. PayloadInvalid when `lang` has no vocabulary or a name appears in no scene
     (`vss.domain.cast.cast_of`)."""
@@ -43,7 +43,8 @@ def identify_facts(dataset: Dataset, names: Sequence[str], lang: str,
     facts: dict[str, list[CharacterFact]] | None = None
     if llm is not None:
         found = extract_with_model(dataset, cast, lang, llm,
-                                   prompt_budget_tokens=prompt_budget_tokens)
+                                   prompt_budget_tokens=prompt_budget_tokens,
+                                   temperature=temperature)
         notes += found.notes
         usage = found.usage
         dropped = found.dropped_unquoted

@@ -216,8 +216,10 @@ class ModelFacts:
 
 
 class _Asker:
-    def __init__(self, llm: StructuredLlm, schema: AnswerSchema, out: ModelFacts) -> None:
+    def __init__(self, llm: StructuredLlm, schema: AnswerSchema, out: ModelFacts,
+                 temperature: float | None) -> None:
         self.llm, self.schema, self.out = llm, schema, out
+        self.temperature = temperature
 
     def ask(self, prompt: str, span: str) -> list[ProposedFact] | None:
         """The chunk's facts; None (noted) when the model refused or answered unreadably
@@ -225,7 +227,8 @@ class _Asker:
         for attempt in (prompt, REPAIR + prompt):
             try:
                 result = self.llm.generate(system=SYSTEM, prompt=attempt,
-                                           schema=self.schema.answer)
+                                           schema=self.schema.answer,
+                                           temperature=self.temperature)
             except LlmError as exc:
                 self.out.notes.append(f"{span}: the model refused ({exc.message})")
                 return None
@@ -240,15 +243,17 @@ class _Asker:
 
 
 def extract_with_model(dataset: Dataset, cast: Sequence[str], lang: str, llm: StructuredLlm,
-                       *, prompt_budget_tokens: int) -> ModelFacts:
-    """Facts about each of `cast` found by `llm`, checked and merged (see the module)."""
+                       *, prompt_budget_tokens: int, temperature: float | None = None
+                       ) -> ModelFacts:
+    """Facts about each of `cast` found by `llm` (sampled at `temperature`, None: the
+    model's own), checked and merged (see the module)."""
     vocabulary = FACT_VOCABULARIES[lang]
     out = ModelFacts(facts={name: [] for name in cast})
     seen = appearances(dataset, cast) if cast else {}
     featured = set().union(*seen.values()) if seen else set()
     scenes = [s for s in footage_order(dataset) if s.id in featured]
     frame = estimate_tokens(SYSTEM + REPAIR + _prompt(vocabulary, cast, []))
-    asker = _Asker(llm, answer_schema(lang), out)
+    asker = _Asker(llm, answer_schema(lang), out, temperature)
     keys: set[tuple[str, int, str, str]] = set()
     names = [*cast, *speakers(dataset)]  # a quote of these alone states nothing
     for chunk in chunk_scenes(dataset, scenes, max(prompt_budget_tokens - frame, 1)):

@@ -36,7 +36,7 @@ def identify_characters(ctx: StageContext, *, config: NarrationConfig) -> StageO
         dataset, params.characters_to_analyze,
         params.lang.value if params.lang else dataset_language(dataset), ctx.llm(params.model),
         prompt_budget_tokens=config.prompt_budget_tokens,
-        source_file=PurePosixPath(payload.input_file_path).name)
+        source_file=PurePosixPath(payload.input_file_path).name, temperature=params.temp)
     path = write_json(ctx.files, FACTS_NAME, report)
     facts = report.identified_facts_by_character
     return StageOutput(result=CharacterFactsResult(
