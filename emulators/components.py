@@ -12,6 +12,7 @@ from pathlib import Path
 
 from emulators import probes
 from emulators.config import (
+    CALLS_DIR,
     FIRESTORE_BIN,
     LEDGER_DIR,
     PUBSUB_BIN,
@@ -22,7 +23,7 @@ from emulators.config import (
 )
 from emulators.prerequisites import fake_gcs_binary
 from emulators.topology import HOST, TOPOLOGY, Emulator, Function, Topology
-from vss.adapters.permissions import LEDGER_ENV
+from vss.adapters.permissions import CALL_LOG_ENV, LEDGER_ENV
 
 
 @dataclass(frozen=True)
@@ -160,5 +161,6 @@ def function_component(cfg: Config, function: Function,
     concurrency = function.concurrency(os.environ if env is None else env)
     extra = {} if concurrency is None else {"THREADS": str(concurrency)}
     extra[LEDGER_ENV] = str(LEDGER_DIR / f"{function.name}.jsonl")
+    extra[CALL_LOG_ENV] = str(CALLS_DIR / f"{function.name}.log")
     return Component(function.name, command, port, probe, source=REPO / function.source,
                      env=extra)

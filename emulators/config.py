@@ -27,6 +27,9 @@ CONSOLE_SECRET_FILE = STATE_DIR / "console-secret"
 # Each function process appends the IAM permissions its calls use to LEDGER_DIR/<function>.jsonl
 # (vss.adapters.permissions); tests/permissions checks them against the Terraform grants.
 LEDGER_DIR = STATE_DIR / "ledger"
+# ... and every call, one line each, to CALLS_DIR/<function>.log (the load benchmark counts
+# Firestore writes and Pub/Sub publishes per task from them).
+CALLS_DIR = STATE_DIR / "calls"
 # The interpreter running the stack is the venv's; its scripts sit beside it.
 VENV_BIN = Path(sys.executable).parent
 

@@ -5,7 +5,10 @@ that call needs in production (the emulators check nothing). Outside a test stac
 looks up an environment variable. When `VSS_PERMISSION_LEDGER` names a file — the local stack
 gives each function process its own — each distinct pair is appended to it as one JSON line,
 so a run of the e2e suite leaves, per function, the permissions its code really used;
-`tests/permissions/` checks them against the roles Terraform grants that function.
+`tests/permissions/` checks them against the roles Terraform grants that function. When
+`VSS_CALL_LOG` names a file as well, every call is appended to it as a line
+`<permission> <resource>`, so the load benchmark can count what each task costs in Firestore
+writes and Pub/Sub publishes.
 
 Resources: `project`, `bucket/<name>`, `topic/<name>`, `queue/<name>`,
 `service-account/<email>`, and `service-account/self` for the function's own identity (V4
@@ -21,6 +24,7 @@ import threading
 
 log = logging.getLogger(__name__)
 LEDGER_ENV = "VSS_PERMISSION_LEDGER"
+CALL_LOG_ENV = "VSS_CALL_LOG"
 SELF = "service-account/self"
 
 _seen: set[tuple[str, str, str]] = set()
@@ -29,6 +33,9 @@ _lock = threading.Lock()
 
 def used(permission: str, resource: str) -> None:
     """Record that the calling code needs `permission` on `resource` (see the module doc)."""
+    calls = os.environ.get(CALL_LOG_ENV)
+    if calls:
+        _append(calls, f"{permission} {resource}\n")
     path = os.environ.get(LEDGER_ENV)
     if not path:
         return
@@ -44,6 +51,21 @@ def used(permission: str, resource: str) -> None:
             log.warning("permission ledger not written: %s", exc)
             return
         _seen.add(key)
+
+
+_call_logs: set[str] = set()  # those whose folder exists
+
+
+def _append(path: str, line: str) -> None:
+    try:
+        with _lock:
+            if path not in _call_logs:
+                os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+                _call_logs.add(path)
+            with open(path, "a", encoding="utf-8") as log_file:
+                log_file.write(line)
+    except OSError as exc:  # a measuring aid must never fail the call it counts
+        log.warning("call log not written: %s", exc)
 
 
 PROJECT = "project"

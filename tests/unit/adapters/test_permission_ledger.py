@@ -81,3 +81,14 @@ def test_the_ledger_records_each_pair_once(tmp_path: Path, monkeypatch: pytest.M
                      {"permission": "datastore.entities.get", "resource": "project"},
                      {"permission": "datastore.entities.update", "resource": "project"}]
     assert read_ledgers(ledger.parent)[0] == Use("api", "datastore.entities.get", "project")
+
+
+def test_the_call_log_records_every_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    calls = tmp_path / "calls" / "api.log"
+    monkeypatch.setenv(permissions.CALL_LOG_ENV, str(calls))
+    monkeypatch.delenv(permissions.LEDGER_ENV, raising=False)
+    for _ in range(3):
+        permissions.used("pubsub.topics.publish", permissions.topic("vss-stages"))
+    permissions.datastore("update")
+    assert calls.read_text().splitlines() == [
+        "pubsub.topics.publish topic/vss-stages"] * 3 + ["datastore.entities.update project"]
