@@ -200,7 +200,7 @@ locals {
   # secrets and service accounts by key; `invokes` = roles/run.invoker on those functions.
   grants = {
     api = {
-      project = ["roles/datastore.user"] # Firestore: tenants, instances, files, tasks, idempotency keys
+      project = ["roles/datastore.user"] # Firestore: tenants, instances, files, tasks, idempotency keys, usage ledger (quotas)
       buckets = {
         uploads   = ["roles/storage.objectCreator", "roles/storage.objectViewer"] # multipart writes, signed PUT/GET
         artifacts = ["roles/storage.objectViewer"]                                # exists + signed GET
@@ -355,6 +355,15 @@ locals {
         { path = "tenant_id", order = "ASCENDING" },
         { path = "created", order = "DESCENDING" },
         { path = "__name__", order = "DESCENDING" },
+      ]
+    }
+    # FirestoreTaskRepository.count_created_after and oldest_created_after (the tasks-per-hour
+    # quota): tenant_id == X and created > an hour ago, counted or oldest first
+    tasks_by_tenant_oldest_first = {
+      collection = "tasks"
+      fields = [
+        { path = "tenant_id", order = "ASCENDING" },
+        { path = "created", order = "ASCENDING" },
       ]
     }
     # FirestoreTaskRepository.list_all (the console's task list): any of status, task_type,

@@ -5,6 +5,11 @@
     vss admin list-tenants | list-instances [--tenant ID]
     vss admin rotate-key INSTANCE_ID | revoke-key INSTANCE_ID
     vss admin console-token [--minutes N]    -> a token the console's login page accepts
+    vss admin set-quota TENANT_ID [--running-tasks N] [--tasks-per-hour N]
+            [--upload-bytes-per-day N] [--tts-characters-per-day N] [--llm-tokens-per-day N]
+                                             -> the tenant's limits, overridden (N, `unlimited`,
+                                                or `default` to take VSS_QUOTA_* again)
+    vss admin show-quota TENANT_ID           -> its limits, overrides and what it uses now
     vss import-subtitles EP1.srt EP2.ass ... --out dataset.json [--gap SECONDS] [--title T]
                                              -> a NarrativeDataset built from subtitle files
     vss render EDITING_SCRIPT --media DIR --out OUT.mp4 [--audio DIR] [--dataset D] [--dubbing S]
@@ -65,8 +70,9 @@ def _print(value: Any) -> None:
 def _admin(args: argparse.Namespace, deps: Deps | None) -> int:
     from vss.bootstrap import ports_alone
     from vss.config import get_settings
-    from vss.errors import NotFound
-    from vss.service import auth
+    from vss.domain.quotas import Quota
+    from vss.errors import BadRequest, NotFound
+    from vss.service import auth, quotas
 
     if args.action == "console-token":
         return _console_token(args.minutes, deps)
@@ -82,6 +88,17 @@ def _admin(args: argparse.Namespace, deps: Deps | None) -> int:
     elif args.action == "revoke-key":
         instance = auth.revoke_key(deps, args.instance_id)
         _print({"instance_id": instance.id, "active": instance.active})
+        return 0
+    elif args.action == "set-quota":
+        changes = {quota: getattr(args, quota.value) for quota in Quota
+                   if getattr(args, quota.value) is not _UNCHANGED}
+        if not changes:
+            raise BadRequest("Name at least one quota to set (see --help).")
+        quotas.set_quotas(deps, args.tenant_id, changes)
+        _print(quotas.report(deps, args.tenant_id).as_json())
+        return 0
+    elif args.action == "show-quota":
+        _print(quotas.report(deps, args.tenant_id).as_json())
         return 0
     elif args.action == "list-tenants":
         _print([t.model_dump(mode="json") for t in deps.tenants.list_tenants()])
@@ -108,6 +125,21 @@ def _console_token(minutes: int, deps: Deps | None) -> int:
     now = deps.clock() if deps else datetime.now(UTC)
     print(issue_token(settings.console_secret.get_secret_value(), now, minutes))
     return 0
+
+
+_UNCHANGED = object()  # a quota option not given: the override stays as it is
+
+
+def _override(text: str) -> int | str | None:
+    """A quota option's value: N (0 or more), `unlimited`, or `default` (None)."""
+    from vss.domain.quotas import parse_override
+
+    try:
+        return parse_override(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a limit: a number (0 or more), 'unlimited' or 'default'"
+        ) from None
 
 
 def _minutes(text: str) -> int:
@@ -154,6 +186,19 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list-instances").add_argument("--tenant", type=_record_id)
     actions.add_parser("rotate-key").add_argument("instance_id", type=_record_id)
     actions.add_parser("revoke-key").add_argument("instance_id", type=_record_id)
+    set_quota = actions.add_parser(
+        "set-quota", help="override a tenant's quotas",
+        description="Each option takes a number (0 refuses everything), `unlimited`, or "
+                    "`default` (the VSS_QUOTA_* setting applies again); quotas not named keep "
+                    "their override. Prints the tenant's quotas afterwards.")
+    set_quota.add_argument("tenant_id", type=_record_id)
+    from vss.domain.quotas import Quota
+
+    for quota in Quota:
+        set_quota.add_argument(f"--{quota.value.replace('_', '-')}", dest=quota.value,
+                               type=_override, default=_UNCHANGED, metavar="N")
+    actions.add_parser("show-quota", help="a tenant's quotas and what it uses now").add_argument(
+        "tenant_id", type=_record_id)
     actions.add_parser("console-token").add_argument(
         "--minutes", type=_minutes, default=30, help="how long it opens the console (default 30)")
     subs = commands.add_parser(

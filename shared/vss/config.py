@@ -140,6 +140,28 @@ class Settings(BaseSettings):
         "it (match the uploads bucket's lifecycle).",
     )
     page_size_max: int = Field(100, description="Largest page the task list returns.")
+    quota_running_tasks: int = Field(
+        50, ge=0, description="Default quota: a tenant's tasks PENDING or RUNNING at once; a "
+        "creation beyond it is a 429 (1101). `vss admin set-quota` overrides it per tenant.",
+    )
+    quota_tasks_per_hour: int = Field(
+        600, ge=0, description="Default quota: tasks a tenant creates in any sliding hour "
+        "(429, 1102).",
+    )
+    quota_upload_bytes_per_day: int = Field(
+        50 * 1024**3, ge=0, description="Default quota: bytes a tenant uploads per UTC day, "
+        "multipart or signed (429, 1103).",
+    )
+    quota_tts_characters_per_day: int = Field(
+        5_000_000, ge=0, description="Default quota: speech characters a tenant's dubbings "
+        "synthesise per UTC day (429 at creation, or the task fails with 1104 before it "
+        "synthesises).",
+    )
+    quota_llm_tokens_per_day: int = Field(
+        50_000_000, ge=0, description="Default quota: model tokens (input and output) a "
+        "tenant's tasks spend per UTC day (429 at creation, or the task fails with 1105 "
+        "before the call).",
+    )
     espeak_binary: str = Field("espeak-ng", description="Offline TTS engine binary.")
 
     console_secret: SecretStr | None = Field(

@@ -15,6 +15,7 @@
         ├── PathTraversal        1007
         ├── MethodNotAllowed     1008
         ├── IdempotencyKeyReused 1009 (HTTP 422) the key came with another body
+        ├── QuotaExceeded   1101-1105 (HTTP 429 + Retry-After) a tenant's quota, one code each
         ├── UnknownTaskType      2001
         ├── TaskNotReady         2003 (HTTP 425)
         ├── DeadlineExceeded     2004
@@ -43,6 +44,10 @@ class VssError(Exception):
         self.details = details if details is not None else {}
         if code is not None:
             self.code = code  # type: ignore[misc]
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers an answer with this error carries besides its body."""
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         return error_body(self.code, self.message, self.details)
@@ -132,6 +137,57 @@ class IdempotencyKeyReused(PermanentError):
 
     code = 1009
     http_status = 422
+
+
+class QuotaExceeded(PermanentError):
+    """A tenant's quota (`vss.domain.quotas`) would be exceeded: the API answers 429 with
+    `Retry-After`, and a stage about to spend past a daily quota fails the task with it
+    (permanent: retrying the stage cannot help before the day ends). `details` is
+    `{quota, limit, used, requested, retry_after_seconds}`. One subclass, and code, per quota."""
+
+    code = 1100
+    http_status = 429
+    quota: ClassVar[str] = ""
+
+    def __init__(self, message: str, *, details: Any = None, retry_after_seconds: int) -> None:
+        super().__init__(message, details=details)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class RunningTasksQuotaExceeded(QuotaExceeded):
+    code = 1101
+    quota = "running_tasks"
+
+
+class TasksPerHourQuotaExceeded(QuotaExceeded):
+    code = 1102
+    quota = "tasks_per_hour"
+
+
+class UploadBytesQuotaExceeded(QuotaExceeded):
+    code = 1103
+    quota = "upload_bytes_per_day"
+
+
+class TtsCharactersQuotaExceeded(QuotaExceeded):
+    code = 1104
+    quota = "tts_characters_per_day"
+
+
+class LlmTokensQuotaExceeded(QuotaExceeded):
+    code = 1105
+    quota = "llm_tokens_per_day"
+
+
+# The error of each quota, by the quota's name (`vss.domain.quotas.Quota`).
+QUOTA_ERRORS: dict[str, type[QuotaExceeded]] = {
+    cls.quota: cls for cls in (RunningTasksQuotaExceeded, TasksPerHourQuotaExceeded,
+                               UploadBytesQuotaExceeded, TtsCharactersQuotaExceeded,
+                               LlmTokensQuotaExceeded)
+}
 
 
 class UnknownTaskType(PermanentError):

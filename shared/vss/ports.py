@@ -18,6 +18,7 @@ from vss.domain.dead_letters import DeadLetter
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
+from vss.domain.quotas import QuotaOverrides
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import NO_USAGE, TenantDay, Usage
@@ -66,6 +67,18 @@ class TaskRepository(Protocol):
     def latest_failures(self, *, code: int, limit: int) -> list[Task]:
         """FAILED tasks whose latest error has `code`, the most recently changed (`modified`)
         first, at most `limit`."""
+        ...
+    def count_active(self, tenant_id: str) -> int:
+        """The tenant's tasks PENDING or RUNNING (its running-tasks quota), counted from the
+        task documents themselves (aggregation queries): no counter to keep or drift."""
+        ...
+    def count_created_after(self, tenant_id: str, after: datetime) -> int:
+        """How many of the tenant's tasks were created after `after` (an aggregation query),
+        whatever their status."""
+        ...
+    def oldest_created_after(self, tenant_id: str, after: datetime) -> datetime | None:
+        """The `created` of the tenant's oldest task created after `after`; None if there is
+        none."""
         ...
 
 
@@ -169,21 +182,33 @@ class AssetRepository(Protocol):
 class UsageLedger(Protocol):
     """What each tenant spent per UTC day: the one place spend per tenant per day is kept.
     Every attempt's usage is charged once, after the task write that charged it committed
-    (`vss.service.spending`); the console's usage page reads it, and a daily quota would."""
+    (`vss.service.spending`), and so are uploaded bytes; the console's usage page and the
+    daily quotas (`vss.service.quotas`) read it."""
 
     def charge(self, tenant_id: str, at: datetime, usage: Usage) -> None:
         """Add `usage` to the tenant's counters of `at`'s UTC day (zero usage adds nothing).
         Not idempotent: each attempt is charged by exactly one call. Raises
         `RetryableError` when the store cannot take it now."""
         ...
+    def charge_upload(self, tenant_id: str, at: datetime, size: int) -> None:
+        """Add `size` uploaded bytes to the tenant's `upload_bytes` of `at`'s UTC day, as
+        `charge` adds usage (not idempotent; `RetryableError` when the store cannot take it)."""
+        ...
     def days(self, since: date, until: date, tenant_id: str | None = None) -> list[TenantDay]:
         """The days from `since` to `until`, both included, on which the tenant (every tenant
-        when None) spent anything, oldest day first, then by tenant."""
+        when None) spent or uploaded anything, oldest day first, then by tenant."""
         ...
 
 
 class TenantRepository(Protocol):
     def add_tenant(self, tenant: Tenant) -> None: ...
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+    def update_quotas(
+        self, tenant_id: str, change: Callable[[QuotaOverrides], QuotaOverrides]
+    ) -> Tenant:
+        """Apply `change` to the tenant's quota overrides in one transaction; the tenant as
+        stored. Raise `NotFound` if the tenant is missing."""
+        ...
     def add_instance(self, instance: Instance) -> None: ...
     def get_instance(self, instance_id: str) -> Instance | None: ...
     def save_instance(self, instance: Instance) -> None: ...

@@ -18,7 +18,7 @@ from vss.domain.results import AnyStageResult, ArtifactDigest
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
 from vss.domain.usage import NO_USAGE, Meter, Usage
-from vss.metering import MeteredEmbedder, MeteredLlm
+from vss.metering import Allowance, MeteredEmbedder, MeteredLlm, no_daily_limits
 from vss.ports import (
     Embedder,
     EmbedderFactory,
@@ -39,12 +39,21 @@ class HandlerContext:
     # What the attempt has spent on model calls so far; charged to the task even when the
     # attempt fails. Calls made through `llm` are added to it as they return.
     spent: Meter = field(default_factory=Meter)
+    # The tenant's daily quotas (speech characters, model tokens), read on first use: every
+    # model call is checked against them before it is made, and a handler checks what it is
+    # about to synthesise (`check_tts_characters`) before it spends.
+    allowance: Allowance = no_daily_limits
 
     def llm(self, model: str | None = None) -> StructuredLlm | None:
         """The model the task asked for (None: the configured default), metered into
-        `spent`; None when no model is configured (the offline writers then write)."""
+        `spent` and checked against the day's token quota; None when no model is configured
+        (the offline writers then write)."""
         llm = self.llm_for(model)
-        return MeteredLlm(llm, self.spent) if llm is not None else None
+        return MeteredLlm(llm, self.spent, self.allowance) if llm is not None else None
+
+    def check_tts_characters(self, characters: int) -> None:
+        """Raise `TtsCharactersQuotaExceeded` unless `characters` more fit in today's."""
+        self.allowance().check_tts_characters(self.spent.total, characters)
 
 
 @dataclass(kw_only=True)
@@ -62,7 +71,8 @@ class StageContext(HandlerContext):
         """The embedding model asked for (None: the configured one), metered into `spent`;
         None when none is configured (story indexes are lexical then)."""
         embedder = self.embedder_for(model, dimensions)
-        return MeteredEmbedder(embedder, self.spent) if embedder is not None else None
+        return MeteredEmbedder(embedder, self.spent, self.allowance) \
+            if embedder is not None else None
 
     def inputs_as(self, model: type[P]) -> P:
         """The inputs as the payload model this handler was registered for."""

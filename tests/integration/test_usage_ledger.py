@@ -76,3 +76,16 @@ def test_days_are_utc_days_read_in_a_range_for_one_or_every_tenant(db: firestore
     assert ledger.days(DAY, DAY, first) == [
         TenantDay(tenant_id=first, day=DAY, usage=Usage(tts_characters=5))]
     assert ledger.days(DAY - timedelta(days=2), DAY - timedelta(days=1), first) == []
+
+
+def test_upload_bytes_add_up_beside_the_usage_of_the_same_day(db: firestore.Client):
+    ledger, tenant = FirestoreUsageLedger(db), _tenant()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: ledger.charge_upload(tenant, NOON, 1000), range(20)))
+    ledger.charge(tenant, NOON, Usage(tts_characters=5))
+    (found,) = ledger.days(DAY, DAY, tenant)
+    assert found.upload_bytes == 20_000 and found.usage == Usage(tts_characters=5)
+    uploads_only = _tenant()
+    ledger.charge_upload(uploads_only, NOON, 7)
+    assert ledger.days(DAY, DAY, uploads_only) == [
+        TenantDay(tenant_id=uploads_only, day=DAY, usage=NO_USAGE, upload_bytes=7)]

@@ -34,6 +34,7 @@ from vss.errors import (
     NotFound,
     PayloadInvalid,
     RetryableError,
+    RunningTasksQuotaExceeded,
     TtsError,
     Unauthenticated,
     UnknownTaskType,
@@ -89,6 +90,9 @@ class FakeEdgeApi(BaseAdapter):
         # What the next creations do after storing their task, one entry each: answer this
         # status (a publish that failed), or raise this exception (an answer that never came).
         self.after_create: list[int | BaseException] = []
+        # Quota refusals: route ("POST tasks", "POST files/upload") -> the Retry-After of each
+        # next request's 429, answered before anything is created.
+        self.over_quota: dict[str, list[int]] = {}
 
     # ---------------------------------------------------------------- plumbing
 
@@ -158,6 +162,14 @@ class FakeEdgeApi(BaseAdapter):
     def _route(self, request: requests.PreparedRequest, method: str, path: str, body: Any,
                query: dict[str, str]) -> requests.Response:
         parts = [p for p in path.split("/") if p]
+        if refusals := self.over_quota.get(f"{method} {'/'.join(parts)}"):
+            seconds = refusals.pop(0)
+            error = RunningTasksQuotaExceeded(
+                "The tenant's running_tasks quota (1) would be exceeded.",
+                details={"quota": "running_tasks", "limit": 1, "used": 1, "requested": 1,
+                         "retry_after_seconds": seconds}, retry_after_seconds=seconds)
+            return self._response(request, 429, json.dumps(error.to_dict()).encode(),
+                                  {"Content-Type": "application/json", **error.headers()})
         if method == "POST" and parts == ["files", "upload"]:
             relative = f"uploads/{uuid.uuid4().hex}/{body['filename']}"
             return self._json(request, 201, {

@@ -26,6 +26,7 @@ from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.function_starts import FunctionStart
 from vss.domain.idempotency import IdempotencyRecord
 from vss.domain.leases import LeaseState
+from vss.domain.quotas import QuotaOverrides
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.domain.usage import NO_USAGE, TenantDay, Usage, utc_day
@@ -115,6 +116,21 @@ class FakeTaskRepository:
         found = [t for t in self.docs.values() if t.status == TaskStatus.FAILED
                  and t.error is not None and t.error.code == code]
         return sorted(found, key=lambda t: (t.modified, t.id), reverse=True)[:limit]
+
+    def count_active(self, tenant_id: str) -> int:
+        return sum(t.tenant_id == tenant_id and not t.is_terminal for t in self.docs.values())
+
+    def _created_after(self, tenant_id: str, after: datetime) -> list[Task]:
+        return sorted((t for t in self.docs.values()
+                       if t.tenant_id == tenant_id and t.created > after),
+                      key=lambda t: (t.created, t.id))
+
+    def count_created_after(self, tenant_id: str, after: datetime) -> int:
+        return len(self._created_after(tenant_id, after))
+
+    def oldest_created_after(self, tenant_id: str, after: datetime) -> datetime | None:
+        found = self._created_after(tenant_id, after)
+        return found[0].created if found else None
 
 
 def _page(items: list[T], ids: list[str], limit: int, after: str | None
@@ -224,23 +240,37 @@ class FakeAssetRepository:
 
 class FakeUsageLedger:
     """The usage ledger as one counter per (tenant, UTC day); `charges` records every call
-    (tenant, time, usage), so tests can count them."""
+    (tenant, time, usage) and `uploads` every upload charge (tenant, time, bytes), so tests
+    can count them."""
 
     def __init__(self) -> None:
         self.charges: list[tuple[str, datetime, Usage]] = []
+        self.uploads: list[tuple[str, datetime, int]] = []
 
     def charge(self, tenant_id: str, at: datetime, usage: Usage) -> None:
         utc_day(at)  # an aware time, as the adapter needs
         if not usage.is_zero:
             self.charges.append((tenant_id, at, usage))
 
+    def charge_upload(self, tenant_id: str, at: datetime, size: int) -> None:
+        utc_day(at)
+        if size > 0:
+            self.uploads.append((tenant_id, at, size))
+
     def days(self, since: date, until: date, tenant_id: str | None = None) -> list[TenantDay]:
         sums: dict[tuple[date, str], Usage] = {}
+        uploaded: dict[tuple[date, str], int] = {}
         for tenant, at, usage in self.charges:
             day = utc_day(at)
             if since <= day <= until and tenant_id in (None, tenant):
                 sums[(day, tenant)] = sums.get((day, tenant), NO_USAGE) + usage
-        return [TenantDay(tenant_id=tenant, day=day, usage=usage)
+        for tenant, at, size in self.uploads:
+            day = utc_day(at)
+            if since <= day <= until and tenant_id in (None, tenant):
+                uploaded[(day, tenant)] = uploaded.get((day, tenant), 0) + size
+                sums.setdefault((day, tenant), NO_USAGE)
+        return [TenantDay(tenant_id=tenant, day=day, usage=usage,
+                          upload_bytes=uploaded.get((day, tenant), 0))
                 for (day, tenant), usage in sorted(sums.items())]
 
 
@@ -287,6 +317,18 @@ class FakeTenantRepository:
 
     def add_tenant(self, tenant: Tenant) -> None:
         self.tenants[tenant.id] = tenant
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return self.tenants.get(firestore_id(tenant_id))
+
+    def update_quotas(
+        self, tenant_id: str, change: Callable[[QuotaOverrides], QuotaOverrides]
+    ) -> Tenant:
+        if firestore_id(tenant_id) not in self.tenants:
+            raise NotFound(f"Tenant {tenant_id} does not exist.")
+        tenant = self.tenants[tenant_id]
+        self.tenants[tenant_id] = tenant.model_copy(update={"quotas": change(tenant.quotas)})
+        return self.tenants[tenant_id]
 
     def add_instance(self, instance: Instance) -> None:
         self.instances[instance.id] = instance

@@ -79,6 +79,8 @@ def assert_ledger_holds_what_tasks_were_charged(deps: Deps) -> None:
             charged[task.tenant_id] = charged.get(task.tenant_id, NO_USAGE) + task.spent
     ledger: dict[str, Usage] = {}
     for day in deps.usage.days(date(2000, 1, 1), date(2100, 1, 1)):
+        if day.usage.is_zero:  # a day of uploads alone
+            continue
         ledger[day.tenant_id] = ledger.get(day.tenant_id, NO_USAGE) + day.usage
     assert ledger.keys() == charged.keys()
     for tenant, usage in charged.items():

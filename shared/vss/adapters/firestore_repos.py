@@ -11,12 +11,14 @@ from typing import Any, TypeVar, cast
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.aggregation import AggregationQuery
 
 from vss.adapters import permissions
 from vss.domain.assets import AssetIndex, asset_record_id, newer
 from vss.domain.audit import AuditEntry
 from vss.domain.files import FileRecord, Instance, Tenant
 from vss.domain.idempotency import IdempotencyRecord
+from vss.domain.quotas import QuotaOverrides
 from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.errors import NotFound, RetryableError
 
@@ -198,6 +200,37 @@ class FirestoreTaskRepository:
         )
         return [Task.model_validate(s.to_dict()) for s in query.limit(limit).stream()]
 
+    def count_active(self, tenant_id: str) -> int:
+        """One count per non-terminal status: equality filters only, which Firestore serves
+        by merging single-field indexes (an `in` on status would need a composite index)."""
+        permissions.datastore("list")
+        total = 0
+        for status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+            query = self._tasks.where(
+                filter=firestore.FieldFilter("tenant_id", "==", tenant_id)
+            ).where(filter=firestore.FieldFilter("status", "==", status.value))
+            total += int(AggregationQuery(query).count(alias="n").get()[0][0].value)
+        return total
+
+    def count_created_after(self, tenant_id: str, after: datetime) -> int:
+        """The index `tasks_by_tenant_oldest_first` (tenant_id, created ascending)."""
+        permissions.datastore("list")
+        query = self._tasks.where(
+            filter=firestore.FieldFilter("tenant_id", "==", tenant_id)
+        ).where(filter=firestore.FieldFilter("created", ">", after))
+        return int(AggregationQuery(query).count(alias="n").get()[0][0].value)
+
+    def oldest_created_after(self, tenant_id: str, after: datetime) -> datetime | None:
+        """A range on `created` orders by it, oldest first: the same index as the count."""
+        permissions.datastore("list")
+        query = self._tasks.where(
+            filter=firestore.FieldFilter("tenant_id", "==", tenant_id)
+        ).where(filter=firestore.FieldFilter("created", ">", after))
+        for snap in query.select(["created"]).limit(1).stream():
+            created: datetime = snap.get("created")
+            return created
+        return None
+
 
 class FirestoreIdempotencyRepository:
     """One document per (tenant, key), written before the task it names; its `expire_at` is
@@ -280,12 +313,37 @@ class FirestoreFileRepository:
 
 class FirestoreTenantRepository:
     def __init__(self, client: firestore.Client) -> None:
+        self._db = client
         self._tenants = client.collection(TENANTS)
         self._instances = client.collection(INSTANCES)
 
     def add_tenant(self, tenant: Tenant) -> None:
         permissions.datastore("create")
         self._tenants.document(tenant.id).create(to_doc(tenant))
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        permissions.datastore("get")
+        snap = self._tenants.document(tenant_id).get()
+        return Tenant.model_validate(snap.to_dict()) if snap.exists else None
+
+    def update_quotas(
+        self, tenant_id: str, change: Callable[[QuotaOverrides], QuotaOverrides]
+    ) -> Tenant:
+        permissions.datastore("get", "update")
+        ref = self._tenants.document(tenant_id)
+
+        @firestore.transactional
+        def apply(transaction: firestore.Transaction) -> Tenant:
+            snap = ref.get(transaction=transaction)
+            if not snap.exists:
+                raise NotFound(f"Tenant {tenant_id} does not exist.",
+                               details={"tenant_id": tenant_id})
+            before = Tenant.model_validate(snap.to_dict())
+            after = before.model_copy(update={"quotas": change(before.quotas)})
+            transaction.update(ref, {"quotas": to_doc(after.quotas)})
+            return after
+
+        return transact(self._db, apply, f"tenant {tenant_id}")
 
     def add_instance(self, instance: Instance) -> None:
         permissions.datastore("create")

@@ -2,7 +2,8 @@
 
 `usage_days/<tenant>.<YYYY-MM-DD>.<shard>` holds `tenant_id`, `day` (ISO text: it sorts as
 the days do), `shard`, `expire_at` (a TTL policy: `vss.domain.usage.LEDGER_RETENTION` after
-the day) and `usage`, the `Usage` counters under their own names. A charge is one write of
+the day), `usage`, the `Usage` counters under their own names, and `upload_bytes`, the bytes
+the tenant's uploads were charged (its daily upload quota). A charge is one write of
 `firestore.Increment`s to one shard picked at random: no read, no transaction, so charges
 never conflict, and a tenant finishing many segments a second spreads them over `SHARDS`
 documents (Firestore sustains about one write a second per document). Reading a day sums its
@@ -62,11 +63,25 @@ class FirestoreUsageLedger:
             "usage": {name: firestore.Increment(value)
                       for name, value in usage.counters().items()},
         }
+        self._increment(day_document_id(tenant_id, day, shard), document)
+
+    def charge_upload(self, tenant_id: str, at: datetime, size: int) -> None:
+        """`upload_bytes` beside `usage` in the same shards (an upload is no task's usage)."""
+        permissions.datastore("create", "update")
+        if size <= 0:
+            return
+        day = utc_day(at)
+        shard = self._pick(self._shards)
+        self._increment(day_document_id(tenant_id, day, shard), {
+            "tenant_id": tenant_id, "day": day.isoformat(), "shard": shard,
+            "expire_at": ledger_expiry(day), "upload_bytes": firestore.Increment(size),
+        })
+
+    def _increment(self, document_id: str, document: dict[str, Any]) -> None:
         try:
             # A merge of increments: the missing shard starts at zero, and racing charges all
             # add up (the server applies each increment to the value it holds).
-            self._days.document(day_document_id(tenant_id, day, shard)).set(document,
-                                                                             merge=True)
+            self._days.document(document_id).set(document, merge=True)
         except _TRANSIENT as exc:
             raise RetryableError("The usage ledger could not be charged now; try again.",
                                  details={"cause": type(exc).__name__}) from exc
@@ -78,13 +93,17 @@ class FirestoreUsageLedger:
         if tenant_id is not None:
             query = query.where(filter=firestore.FieldFilter("tenant_id", "==", tenant_id))
         sums: dict[tuple[str, str], Usage] = {}
+        uploads: dict[tuple[str, str], int] = {}
         try:
-            for snap in query.select(["tenant_id", "day", "usage"]).stream():
+            for snap in query.select(["tenant_id", "day", "usage", "upload_bytes"]).stream():
                 key = (snap.get("day"), snap.get("tenant_id"))
-                shard = Usage.model_validate((snap.to_dict() or {}).get("usage") or {})
+                fields = snap.to_dict() or {}
+                shard = Usage.model_validate(fields.get("usage") or {})
                 sums[key] = sums.get(key, NO_USAGE) + shard
+                uploads[key] = uploads.get(key, 0) + int(fields.get("upload_bytes") or 0)
         except _TRANSIENT as exc:
             raise RetryableError("The usage ledger could not be read now; try again.",
                                  details={"cause": type(exc).__name__}) from exc
-        return [TenantDay(tenant_id=tenant, day=date.fromisoformat(day), usage=usage)
+        return [TenantDay(tenant_id=tenant, day=date.fromisoformat(day), usage=usage,
+                          upload_bytes=uploads[(day, tenant)])
                 for (day, tenant), usage in sorted(sums.items())]

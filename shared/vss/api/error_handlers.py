@@ -21,7 +21,9 @@ def vss_error(exc: VssError) -> tuple[Response, int]:
     """An error of the tree, with its own status and body."""
     if exc.http_status >= 500:
         log.error("request failed: %s", exc.message)
-    return jsonify(exc.to_dict()), exc.http_status
+    response = jsonify(exc.to_dict())
+    response.headers.update(exc.headers())  # a quota's Retry-After
+    return response, exc.http_status
 
 
 def http_error(exc: HTTPException) -> Response:

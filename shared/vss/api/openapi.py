@@ -28,7 +28,15 @@ from vss.api.views import (
 from vss.config import Settings
 from vss.domain.idempotency import HEADER, KEY_PATTERN, LIFETIME, MAX_KEY_LENGTH, POINTER
 from vss.domain.payloads import ASSET_ID_PATTERN, MAX_RAG_TOP_K, PAYLOADS
-from vss.errors import IdempotencyKeyReused, PayloadInvalid
+from vss.errors import (
+    IdempotencyKeyReused,
+    LlmTokensQuotaExceeded,
+    PayloadInvalid,
+    RunningTasksQuotaExceeded,
+    TasksPerHourQuotaExceeded,
+    TtsCharactersQuotaExceeded,
+    UploadBytesQuotaExceeded,
+)
 from vss.service.uploads import SIGNABLE_TYPES, SignedUpload, SignedUploadRequest
 
 VERSION = "0.1.0"
@@ -44,11 +52,17 @@ _WHY = {
     422: f"The {HEADER} was used with another body (code {IdempotencyKeyReused.code}); "
          "`details.idempotency_key` names it.",
     425: "The task has not completed yet: poll it and come back.",
+    429: "A quota of your tenant would be exceeded: `code` names it, `details` is `{quota, "
+         "limit, used, requested, retry_after_seconds}`. Nothing was created; try again after "
+         "`Retry-After` seconds.",
     500: "An unexpected error.",
     503: "A dependency is briefly unavailable: retry with backoff. Nothing was created.",
 }
 
 
+RUNNING, PER_HOUR = RunningTasksQuotaExceeded.code, TasksPerHourQuotaExceeded.code
+UPLOAD, TTS = UploadBytesQuotaExceeded.code, TtsCharactersQuotaExceeded.code
+TOKENS = LlmTokensQuotaExceeded.code
 _HOURS = int(LIFETIME.total_seconds() // 3600)
 IDEMPOTENCY_KEY: dict[str, Any] = {
     "name": HEADER, "in": "header", "required": False,
@@ -58,7 +72,7 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
                    f"{_HOURS} h after its first use, the same key with the same body (compared "
                    "as canonical JSON) answers 200 with the task the first request created, in "
                    "whatever state it is, and creates nothing; with another body it is a 422. "
-                   "Keys are per tenant. A request refused with 400 or 404 does not use its "
+                   "Keys are per tenant. A request refused with 400, 404 or 429 does not use its "
                    f"key. 1-{MAX_KEY_LENGTH} printable ASCII characters, no space at either "
                    f"end; else a 400 pointing at `{POINTER}`.",
 }
@@ -93,8 +107,18 @@ def _errors(names: dict[Any, str], *statuses: int,
     from `_WHY`."""
     body = ref(names[ErrorBody])
     reasons = {**_WHY, **(why or {})}
-    return {str(s): _json(body, f"`{{code, message, details}}`. {reasons[s]}")
-            for s in (*statuses, 500)}
+    answers = {str(s): _json(body, f"`{{code, message, details}}`. {reasons[s]}")
+               for s in (*statuses, 500)}
+    if "429" in answers:
+        answers["429"]["headers"] = _RETRY_AFTER
+    return answers
+
+
+_RETRY_AFTER: dict[str, Any] = {"Retry-After": {
+    "required": True, "schema": {"type": "integer", "minimum": 1},
+    "description": "Seconds until the request could fit: 30 for running tasks, until the "
+                   "oldest task of the last hour leaves it for tasks per hour, until the next "
+                   "UTC midnight for the daily quotas."}}
 
 
 def _redirect(description: str) -> dict[str, Any]:
@@ -133,7 +157,12 @@ def _upload_links() -> dict[str, Any]:
 
 
 def _create_errors(names: dict[Any, str]) -> dict[str, Any]:
-    errors = _errors(names, 400, 401, 404, 413, 415, 422, 503)
+    errors = _errors(names, 400, 401, 404, 413, 415, 422, 429, 503, why={429: (
+        f"A quota of your tenant would be exceeded: running tasks ({RUNNING}), tasks per hour "
+        f"({PER_HOUR}), or today's speech characters ({TTS}) or model tokens ({TOKENS}) are "
+        "already at their limit. `details` is `{quota, limit, used, requested, "
+        "retry_after_seconds}`; nothing was created and the Idempotency-Key is not used: "
+        "try again after `Retry-After` seconds.")})
     # The task may be stored when its first stage could not be published: a retry with the
     # same key gets it, where one without a key would create a second task.
     errors["503"]["description"] = (
@@ -175,7 +204,11 @@ def _paths(names: dict[Any, str], page_size_max: int) -> dict[str, Any]:
                 "201": {**_json({"oneOf": [ref(names[UploadedFile]), ref(names[SignedUpload])]},
                                 "Stored (multipart) or signed (JSON)."),
                         "links": _upload_links()},
-                **_errors(names, 400, 401, 413, 415)}}},
+                **_errors(names, 400, 401, 413, 415, 429, why={429: (
+                    f"Today's upload bytes would pass your tenant's quota (code {UPLOAD}; a "
+                    "signed upload counts its declared size when the URL is issued). "
+                    "`details` is `{quota, limit, used, requested, retry_after_seconds}`; "
+                    "try again after `Retry-After` seconds (the next UTC day).")})}}},
         f"{API_PREFIX}/tasks/": {
             "post": {
                 "operationId": "createTask", "summary": "Create a task",

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vss.domain.quotas import QuotaOverrides
+
 
 class FileStatus(StrEnum):
     AWAITING_UPLOAD = "AWAITING_UPLOAD"  # signed URL issued, bytes not there yet
@@ -78,6 +80,8 @@ class Tenant(BaseModel):
     id: str
     name: str
     created: datetime
+    # The tenant's own quota limits; a field left None takes the default (`VSS_QUOTA_*`).
+    quotas: QuotaOverrides = Field(default_factory=QuotaOverrides)
 
 
 class Instance(BaseModel):

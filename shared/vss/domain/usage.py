@@ -66,14 +66,16 @@ LEDGER_RETENTION = timedelta(days=400)
 
 
 class TenantDay(BaseModel):
-    """What one tenant spent on one UTC day: the unit of the usage ledger, and what a daily
-    quota of the tenant's (speech characters, model tokens) is checked against."""
+    """What one tenant spent and uploaded on one UTC day: the unit of the usage ledger, and
+    what the tenant's daily quotas (speech characters, model tokens, upload bytes) are checked
+    against. Uploads are the tenant's, not a task's: they are counted here, not in `Usage`."""
 
     model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     day: date
     usage: Usage
+    upload_bytes: int = 0
 
 
 def utc_day(at: datetime) -> date:

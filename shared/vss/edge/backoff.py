@@ -33,12 +33,23 @@ class Backoff:
         self._current = self.initial
 
 
-def retry_after(header: str | None, default: float) -> float:
-    """Seconds to wait from a `Retry-After` header (seconds only; a date counts as absent)."""
+# The longest `Retry-After` the edge waits out: a quota that frees later (the next UTC day)
+# is reported at once, with the server's message naming it, rather than slept on.
+MAX_RETRY_AFTER = 60.0
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """The seconds a `Retry-After` header asks for (seconds only; a date counts as absent)."""
     if header is None:
-        return default
+        return None
     try:
-        seconds = float(header)
+        return max(float(header), 0.0)
     except ValueError:
-        return default
-    return min(max(seconds, 0.0), 60.0)
+        return None
+
+
+def retry_after(header: str | None, default: float) -> float:
+    """Seconds to wait from a `Retry-After` header, at most `MAX_RETRY_AFTER`; `default`
+    without one."""
+    seconds = retry_after_seconds(header)
+    return default if seconds is None else min(seconds, MAX_RETRY_AFTER)

@@ -13,13 +13,19 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
+from vss.edge.backoff import MAX_RETRY_AFTER, Backoff, retry_after, retry_after_seconds
 from vss.edge.errors import EdgeError, server_error_line
+
+T = TypeVar("T")
+# Tries of an upload refused with 429 (a quota): nothing was stored, so it is safe to repeat.
+UPLOAD_ATTEMPTS = 3
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
 
@@ -53,6 +59,33 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, requests.ConnectionError | requests.Timeout)
 
 
+def is_too_many_requests(exc: BaseException) -> bool:
+    """A 429: the API refused before doing anything (a quota), so any request may be repeated."""
+    return isinstance(exc, ApiError) and exc.status == 429
+
+
+def retry_call(call: Callable[[], T], *, attempts: int, backoff: Backoff,
+               sleep: Callable[[float], None],
+               retry_if: Callable[[BaseException], bool] = is_transient) -> T:
+    """`call()`, tried again after the failures `retry_if` accepts, up to `attempts` tries.
+    Between tries it waits the backoff's next delay, or the answer's `Retry-After`; an answer
+    asking for more than `MAX_RETRY_AFTER` seconds (a daily quota) is raised at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == attempts or not retry_if(exc):
+                raise
+            delay = backoff.next()
+            if isinstance(exc, ApiError):
+                asked = retry_after_seconds(exc.retry_after)
+                if asked is not None and asked > MAX_RETRY_AFTER:
+                    raise
+                delay = retry_after(exc.retry_after, delay)
+            sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 def content_type_of(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] \
         or "application/octet-stream"
@@ -74,12 +107,14 @@ class PollCounts:
 class EdgeClient:
     def __init__(self, base_url: str, instance_id: str, api_key: str, timeout: float = 30,
                  session: requests.Session | None = None,
-                 storage: requests.Session | None = None) -> None:
+                 storage: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
         self.session = session or requests.Session()
         self.session.headers.update({"X-Instance-ID": instance_id, "X-Api-Key": api_key})
         self.storage = storage or requests.Session()
         self.timeout = timeout
+        self.sleep = sleep  # between the tries of an upload refused with 429
         self.polls = PollCounts()
         # task id -> (ETag, body) of its last 200; an API without ETags leaves it empty.
         self._tasks: dict[str, tuple[str, bytes]] = {}
@@ -99,20 +134,28 @@ class EdgeClient:
 
     # ------------------------------------------------------------------ uploads
 
+    def _retried_on_429(self, call: Callable[[], T]) -> T:
+        """An upload call, tried again while the API answers 429 (only then: after a 5xx or
+        no answer, the file may have been recorded and charged to the day already)."""
+        return retry_call(call, attempts=UPLOAD_ATTEMPTS, backoff=Backoff(initial=1.0,
+                          maximum=8.0), sleep=self.sleep, retry_if=is_too_many_requests)
+
     def upload(self, path: Path) -> dict[str, Any]:
         """Multipart upload: `{relative_path, size, sha256, content_type, status}`."""
-        with path.open("rb") as handle:
-            response = self.session.post(f"{self.base}/files/upload/",
-                                         files={"file": (path.name, handle)},
-                                         timeout=self.timeout)
-        return self._check(response)
+        def send() -> dict[str, Any]:
+            with path.open("rb") as handle:
+                return self._check(self.session.post(f"{self.base}/files/upload/",
+                                                     files={"file": (path.name, handle)},
+                                                     timeout=self.timeout))
+
+        return self._retried_on_429(send)
 
     def sign_upload(self, filename: str, content_type: str, size: int) -> dict[str, Any]:
         """A signed PUT: `{relative_path, upload_url, method, headers, expires_at}`."""
-        return self._check(self.session.post(
+        return self._retried_on_429(lambda: self._check(self.session.post(
             f"{self.base}/files/upload/",
             json={"filename": filename, "content_type": content_type, "size": size},
-            timeout=self.timeout))
+            timeout=self.timeout)))
 
     def upload_signed(self, path: Path, content_type: str | None = None) -> dict[str, Any]:
         """Upload through a signed URL, as the workbench does for large files: ask for the URL,

@@ -10,8 +10,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from vss.edge.backoff import Backoff, retry_after
-from vss.edge.client import ApiError, EdgeClient, is_transient
+from vss.edge.backoff import Backoff
+from vss.edge.client import EdgeClient, retry_call
 
 # Tries of one creation: with the backoff below, about 10 s of waiting on an API that fails.
 ATTEMPTS = 5
@@ -25,16 +25,8 @@ def new_key() -> str:
 def create_task(client: EdgeClient, task_type: str, payload: dict[str, Any], key: str, *,
                 attempts: int = ATTEMPTS, backoff: Backoff | None = None,
                 sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """The task's view; transient failures are retried with `key`, anything else raised."""
-    backoff = backoff or Backoff(initial=1.0, maximum=8.0)
-    for attempt in range(1, attempts + 1):
-        try:
-            return client.create_task(task_type, payload, idempotency_key=key)
-        except Exception as exc:
-            if attempt == attempts or not is_transient(exc):
-                raise
-            delay = backoff.next()
-            if isinstance(exc, ApiError):
-                delay = retry_after(exc.retry_after, delay)
-            (sleep or time.sleep)(delay)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    """The task's view; transient failures (a 429 of a quota included, waiting its
+    `Retry-After`) are retried with `key`, anything else raised."""
+    return retry_call(lambda: client.create_task(task_type, payload, idempotency_key=key),
+                      attempts=attempts, backoff=backoff or Backoff(initial=1.0, maximum=8.0),
+                      sleep=sleep or time.sleep)

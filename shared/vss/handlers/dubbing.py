@@ -41,6 +41,10 @@ def plan(ctx: StageContext) -> StageOutput:
     characters = characters_of(read_dataset(ctx.files, payload.blueprint_path)) \
         if payload.blueprint_path else []
     requests = plan_segments(script, params, characters=characters)
+    # Before a segment is fanned out: a dubbing that would pass the day's speech quota fails
+    # now, not after half of it was paid for. Re-syntheses while fitting a segment to its slot
+    # are not foreseen here (at most `fit_attempts` takes of a segment, usually one).
+    ctx.check_tts_characters(sum(len(request.text) for request in requests))
     path = write_json(ctx.files, "dubbing/plan.json",
                       DubbingPlan(template_name=params.template_name, segments=requests))
     return StageOutput(

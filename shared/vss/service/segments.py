@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
@@ -32,6 +33,7 @@ from vss.domain.segments import (
 from vss.domain.tasks import Task, TaskError, TaskStatus
 from vss.domain.usage import NO_USAGE, Usage
 from vss.errors import NotFound, RetryableError, StageBusy, UnexpectedError
+from vss.service import quotas
 from vss.service.failures import fail_task
 from vss.service.leased import Attempt, run_leased
 from vss.service.spending import charge_tenant
@@ -194,8 +196,10 @@ def run_segment(deps: Deps, message: SegmentMessage,
     def body(attempt: Attempt) -> SegmentOutput:
         assert work.segment is not None
         files = TaskFiles(deps, task.tenant_id, task.id, attempt=attempt.token)
-        output = handler(SegmentContext(task=task, segment=work.segment, files=files,
-                                        llm_for=deps.llm_for, spent=attempt.spent))
+        output = handler(SegmentContext(
+            task=task, segment=work.segment, files=files, llm_for=deps.llm_for,
+            spent=attempt.spent,
+            allowance=cache(lambda: quotas.daily_allowance(deps, task.tenant_id))))
         output.artifacts = files.written
         return output
 

@@ -1,4 +1,5 @@
-"""Charging an attempt's spend to its tenant's day in the usage ledger: the one way it is done.
+"""Charging an attempt's spend, or an upload's bytes, to its tenant's day in the usage ledger:
+the one way it is done.
 
 Every place that charges an attempt's usage to its task (`vss.domain.tasks.charge`, a
 segment's fan-in increments) calls `charge_tenant` once that write has committed, and only
@@ -33,3 +34,13 @@ def charge_tenant(deps: Deps, task: Task, spent: Usage) -> None:
         # The counters (no payload) are in the line, so the day can be corrected by hand.
         log.error("usage not charged to the tenant's day: %s: %s; %s", type(exc).__name__,
                   exc, spent.counters(), extra={"task_id": task.id, "tenant_id": task.tenant_id})
+
+
+def charge_upload(deps: Deps, tenant_id: str, size: int) -> None:
+    """Add an accepted upload's bytes to its tenant's day (its daily upload quota); a ledger
+    that cannot take them is logged, as `charge_tenant` does: the upload was accepted."""
+    try:
+        deps.usage.charge_upload(tenant_id, deps.clock(), size)
+    except Exception as exc:
+        log.error("upload not charged to the tenant's day: %s: %s; %s bytes",
+                  type(exc).__name__, exc, size, extra={"tenant_id": tenant_id})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 
 from vss.deps import Deps
 from vss.domain import tasks as rules
@@ -24,7 +25,7 @@ from vss.domain.segments import Segment
 from vss.domain.tasks import Stage, StageClaim, Task, TaskError, TaskStatus
 from vss.domain.usage import Usage
 from vss.errors import DeadlineExceeded, NotFound, StageBusy
-from vss.service import assets
+from vss.service import assets, quotas
 from vss.service.leased import Attempt, run_leased
 from vss.service.segments import (
     count_failed_fan_out,
@@ -146,6 +147,7 @@ def run_stage(
         context = StageContext(
             task=task, inputs=stage_inputs(task, message.stage), files=files,
             llm_for=deps.llm_for, spent=attempt.spent,
+            allowance=cache(lambda: quotas.daily_allowance(deps, task.tenant_id)),
             fanned_in=[segment.output or {} for segment in segments],
             embedder_for=deps.embedder_for, vectors=deps.vectors,
         )

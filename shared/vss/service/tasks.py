@@ -43,7 +43,7 @@ from vss.errors import (
     UnknownTaskType,
 )
 from vss.observability import TRACE_ATTRIBUTE, current_trace
-from vss.service import assets
+from vss.service import assets, quotas
 from vss.service.storage import location, read_file
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,8 @@ class CheckedRequest:
 
 
 def check_request(deps: Deps, tenant_id: str, body: CreateTask) -> CheckedRequest:
-    """Validate a creation request (400, 404 naming the problem) and look at its inputs."""
+    """Validate a creation request (400, 404 naming the problem), look at its inputs and
+    check the tenant's quotas (429)."""
     task_type = _task_type(body.task_type)
     payload = parse_payload(task_type, body.payload)
     check_params(deps, payload)
@@ -186,6 +187,8 @@ def check_request(deps: Deps, tenant_id: str, body: CreateTask) -> CheckedReques
     waiting, problem = _resolve_inputs(deps, tenant_id, input_paths(payload))
     if not waiting and not problem:
         _check_cast(deps, tenant_id, payload)
+    # Last: a request that is wrong is a 400 or 404 whatever the tenant's quotas.
+    quotas.check_task_creation(deps, tenant_id)
     return CheckedRequest(task_type, payload, waiting, problem)
 
 

@@ -17,6 +17,8 @@ from vss.domain.ids import is_valid_id
 from vss.domain.paths import UPLOADS, owner_id, split_blob_name, upload_path
 from vss.domain.sniff import sniff_content_type
 from vss.errors import NotFound, PayloadInvalid, PayloadTooLarge, UnsupportedMedia
+from vss.service import quotas
+from vss.service.spending import charge_upload
 from vss.service.storage import location
 from vss.service.tasks import release_waiting_tasks
 
@@ -67,8 +69,10 @@ def _new_record(deps: Deps, tenant_id: str, filename: str, content_type: str,
 
 
 def store_upload(deps: Deps, tenant_id: str, filename: str, data: bytes) -> FileRecord:
-    """Multipart upload: size cap, sniffed type, sha256; the finalize event checks it."""
+    """Multipart upload: size cap, daily upload quota, sniffed type, sha256; the finalize
+    event checks it. Its bytes are charged to the tenant's day once stored."""
     _check_size(deps, len(data))
+    quotas.check_upload(deps, tenant_id, len(data))
     content_type = sniff_content_type(data, filename)
     record = _new_record(
         deps, tenant_id, filename, content_type, FileStatus.UPLOADED,
@@ -87,17 +91,22 @@ def store_upload(deps: Deps, tenant_id: str, filename: str, data: bytes) -> File
         return current.model_copy(update={"generation": generation})
 
     record = deps.files.update(record.id, written)
+    charge_upload(deps, tenant_id, len(data))
     log.info("file uploaded", extra={"tenant_id": tenant_id, "file_id": record.id})
     return record
 
 
 def request_signed_upload(deps: Deps, tenant_id: str, req: SignedUploadRequest) -> SignedUpload:
+    """A URL to PUT exactly `req.size` bytes to. The declared size counts against the daily
+    upload quota when the URL is issued: that is the API's last word on the upload (the bytes
+    go to storage directly), and a URL admits no other size. A URL never used still counts."""
     _check_size(deps, req.size)
     if req.content_type not in SIGNABLE_TYPES:
         raise UnsupportedMedia(
             f"content_type {req.content_type!r} cannot be uploaded.",
             details={"accepted": list(SIGNABLE_TYPES)},
         )
+    quotas.check_upload(deps, tenant_id, req.size)
     record = _new_record(
         deps, tenant_id, req.filename, req.content_type, FileStatus.AWAITING_UPLOAD,
         size=req.size, declared_size=req.size,
@@ -109,6 +118,7 @@ def request_signed_upload(deps: Deps, tenant_id: str, req: SignedUploadRequest) 
     url, headers = deps.blobs.signed_upload_url(
         bucket, blob, content_type=req.content_type, size=req.size, ttl_seconds=ttl,
     )
+    charge_upload(deps, tenant_id, req.size)
     return SignedUpload(
         relative_path=record.relative_path, upload_url=url, headers=headers,
         expires_at=(deps.clock() + timedelta(seconds=ttl)).isoformat(),

@@ -19,6 +19,7 @@ from vss.domain.artifacts import EditingScript
 from vss.domain.failures import TaskError
 from vss.domain.results import ArtifactDigest, NarrationResult
 from vss.domain.tasks import Stage, StageEventKind, Task, TaskStatus, TaskType
+from vss.domain.usage import Usage
 from vss.errors import Unauthenticated
 from vss.service import auth, tasks
 from vss.service.storage import location
@@ -332,3 +333,27 @@ def test_every_action_is_in_the_audit_log(client: FlaskClient, deps: Deps) -> No
     assert not any("vss_" in str(e.model_dump()) for e in entries)  # never key material
     page = client.get("/console/audit").text
     assert "key.rotate" in page and instance_id in page and "task.cancel" in page
+
+
+def test_a_tenants_quotas_are_shown_and_set_with_an_audit_entry(
+        client: FlaskClient, deps: Deps) -> None:
+    creds = auth.create_tenant(deps, "Acme")
+    deps.usage.charge(creds.tenant_id, deps.clock(), Usage(tts_characters=1234))
+    _log_in(client, deps)
+    assert f"/console/tenants/{creds.tenant_id}/quotas" in client.get("/console/tenants").text
+    page = client.get(f"/console/tenants/{creds.tenant_id}/quotas").text
+    assert "tts_characters_per_day" in page and "1234" in page
+    assert str(deps.settings.quota_running_tasks) in page
+    path = f"/console/tenants/{creds.tenant_id}/quotas"
+    assert client.post(path, data={"running_tasks": "3"}).status_code == 400  # no CSRF token
+    answer = _post(client, path, running_tasks="3", tasks_per_hour="unlimited")
+    assert answer.status_code == 303
+    tenant = deps.tenants.get_tenant(creds.tenant_id)
+    assert tenant is not None
+    assert (tenant.quotas.running_tasks, tenant.quotas.tasks_per_hour) == (3, "unlimited")
+    assert tenant.quotas.upload_bytes_per_day is None  # empty: the default
+    (entry,) = [e for e in deps.audit.recent(limit=10)[0] if e.action == "tenant.quotas"]
+    assert entry.target == creds.tenant_id
+    assert entry.details == {"running_tasks": "3", "tasks_per_hour": "unlimited"}
+    assert _post(client, path, running_tasks="-2").status_code == 400
+    assert _post(client, "/console/tenants/t_missing/quotas", running_tasks="1").status_code == 404

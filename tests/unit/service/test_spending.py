@@ -69,7 +69,8 @@ def test_a_narrations_model_calls_are_charged_to_its_tenants_day(blueprint_bytes
     done = _task(deps, task.id)
     assert done.status == TaskStatus.COMPLETED and done.usage.llm_calls == len(llm.prompts) > 1
     assert deps.usage.days(_today(deps), _today(deps)) == [
-        TenantDay(tenant_id="t_acme", day=_today(deps), usage=done.usage)]
+        TenantDay(tenant_id="t_acme", day=_today(deps), usage=done.usage,
+                  upload_bytes=len(blueprint_bytes))]  # the dataset's upload
     assert len(_ledger(deps).charges) == 1  # one attempt, one charge
 
 
@@ -152,8 +153,9 @@ def test_an_attempt_is_charged_to_the_utc_day_it_ended_on(blueprint_bytes: bytes
     started = _today(deps)
     stages.run_stage(deps, StageMessage(task_id=task.id, stage=Stage.NARRATION), {
         Stage.NARRATION: _spending(Usage(llm_calls=1), lambda: clock.advance(2))})
-    assert deps.usage.days(*EVER) == [TenantDay(tenant_id="t1", day=started + timedelta(days=1),
-                                                usage=Usage(llm_calls=1))]
+    assert deps.usage.days(*EVER) == [
+        TenantDay(tenant_id="t1", day=started, usage=Usage(), upload_bytes=len(blueprint_bytes)),
+        TenantDay(tenant_id="t1", day=started + timedelta(days=1), usage=Usage(llm_calls=1))]
 
 
 def test_work_that_spent_nothing_charges_nothing(blueprint_bytes: bytes):

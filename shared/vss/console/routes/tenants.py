@@ -1,4 +1,5 @@
-"""Tenants, their edge instances and API keys (`vss.service.auth`); a new key is shown once."""
+"""Tenants, their edge instances and API keys (`vss.service.auth`); a new key is shown once.
+Each tenant's quotas (`vss.service.quotas`): its limits and use, and a form to override them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from werkzeug.wrappers import Response
 from vss.app_deps import app_deps
 from vss.console.context import record
 from vss.domain.files import Instance
+from vss.domain.quotas import Quota, parse_override
 from vss.errors import BadRequest, NotFound
-from vss.service import auth
+from vss.service import auth, quotas
 
 bp = Blueprint("tenants", __name__)
 
@@ -61,6 +63,31 @@ def revoke(instance_id: str) -> Response:
     instance = auth.revoke_key(app_deps(), instance_id)
     record("key.revoke", instance_id, tenant_id=instance.tenant_id)
     return redirect(url_for("tenants.index"), code=303)
+
+
+@bp.get("/tenants/<tenant_id>/quotas")
+def show_quotas(tenant_id: str) -> str:
+    """The tenant's limits, its overrides and what it uses now."""
+    report = quotas.report(app_deps(), tenant_id)
+    return render_template("quotas.html", title=f"Quotas of {tenant_id}", report=report,
+                           quotas=list(Quota))
+
+
+@bp.post("/tenants/<tenant_id>/quotas")
+def set_quotas(tenant_id: str) -> Response:
+    """Each field: a number, `unlimited`, or empty / `default` for the default."""
+    changes: dict[Quota, int | str | None] = {}
+    for quota in Quota:
+        text = request.form.get(quota.value, "").strip() or "default"
+        try:
+            changes[quota] = parse_override(text)
+        except ValueError:
+            raise BadRequest(f"{quota.value}: {text!r} is not a number (0 or more), "
+                             "'unlimited' or 'default'.") from None
+    quotas.set_quotas(app_deps(), tenant_id, changes)
+    record("tenant.quotas", tenant_id, **{q.value: str(v) for q, v in changes.items()
+                                           if v is not None})
+    return redirect(url_for("tenants.show_quotas", tenant_id=tenant_id), code=303)
 
 
 def _key_page(title: str, creds: auth.Credentials) -> str:
