@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +26,10 @@ from functools import cache
 from types import MappingProxyType
 from typing import Final
 
-import jieba
+with warnings.catch_warnings():
+    # jieba tries pkg_resources first (deprecated in setuptools), then reads its files by path.
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import jieba
 
 from vss.domain.language import CHINESE, ENGLISH, FRENCH, language_profile
 from vss.domain.story_index import TokenizerSpec
