@@ -158,6 +158,9 @@ bench: setup up
 	$(PY) -m tests.bench.editing
 	$(PY) -m tests.bench.retrieval
 	$(PY) -m tests.bench.demo --port-offset 1000 --quiet
+	$(MAKE) down
+	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(MAKE) up
+	$(PY) -m tests.bench.load
 
 # One zip per function, named by content hash: its folder, the vss modules it imports and a
 # requirements.txt of the pyproject.toml dependencies it imports (see scripts/package_functions.py).

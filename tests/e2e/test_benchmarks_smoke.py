@@ -125,3 +125,23 @@ def test_the_polling_benchmark_adds_its_figures_to_the_bench_file(tmp_path: Path
     assert 0 <= figures["polling.not_modified_share"]["value"] <= 1
     for name in units:
         assert figures[name]["clients"] >= 1 and figures[name]["requests"] >= 1, name
+
+
+def test_the_load_benchmark_runs_an_edge_workflow_and_adds_its_figures(tmp_path: Path):
+    output = tmp_path / "bench.json"
+    output.write_text(json.dumps(EARLIER))
+    figures, printed = bench("load", output)
+    assert figures["editing.seconds_20"] == EARLIER["editing.seconds_20"]
+    units = {"load.edges": "edges", "load.tasks_completed": "tasks", "load.tasks_lost": "tasks",
+             "load.http_5xx": "responses", "load.p99_ms": "ms", "load.knee_edges": "edges"}
+    step = {"tasks_per_minute": "tasks/min", "p50_ms": "ms", "p99_ms": "ms",
+            "task_p50_seconds": "s", "firestore_writes_per_task": "writes",
+            "pubsub_publishes_per_task": "messages"}
+    units |= {f"load.edges_1.{key}": unit for key, unit in step.items()}
+    assert {name for name in figures if name.startswith("load.")} == set(units)
+    check(figures, printed, units, positive={
+        "load.edges", "load.tasks_completed", "load.p99_ms", *(
+            f"load.edges_1.{key}" for key in step)})
+    # The one workflow completed, with its artifacts verified: nothing lost, no 5xx.
+    assert figures["load.tasks_completed"]["value"] == 1
+    assert figures["load.tasks_lost"]["value"] == figures["load.http_5xx"]["value"] == 0
