@@ -163,8 +163,13 @@ def link_exports_for(exports_dir: Path, out_dir: Path, media: Path, audio: Path,
                      dataset: Path | None) -> LinkedExports:
     from vss.edge.exports import MediaFolders, link_exports
     from vss.edge.render.runner import episode_files
+    from vss.edge.state import record_rewritten
 
-    return link_exports(exports_dir, out_dir, MediaFolders(media, audio, episode_files(dataset)))
+    linked = link_exports(exports_dir, out_dir,
+                          MediaFolders(media, audio, episode_files(dataset)))
+    # Where `vss run` downloaded them: it keeps these bytes, not the cloud's, from now on.
+    record_rewritten(out_dir, linked.written)
+    return linked
 
 
 def print_linked(command: str, linked: LinkedExports) -> None:

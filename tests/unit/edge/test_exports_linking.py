@@ -4,6 +4,7 @@ renderer's lookup, each narration by its WAV's basename; what is missing is list
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
@@ -14,7 +15,16 @@ from tests.support.exports import EXPORTS, references
 from vss.domain.artifacts import DubbingScript, EditingScript
 from vss.domain.dataset import Dataset, parse_dataset
 from vss.domain.media_names import VIDEO_EXTENSIONS, media_name
+from vss.edge.commands import link_exports_for
 from vss.edge.exports import MediaFolders, link_exports
+from vss.edge.state import (
+    DatasetState,
+    FileState,
+    RunState,
+    is_present,
+    load_state,
+    save_state,
+)
 from vss.editing.exports import export_files
 
 
@@ -101,3 +111,22 @@ def test_a_missing_episode_or_narration_is_listed(downloaded, tmp_path):
 def test_no_otio_export_nothing_to_link(tmp_path):
     linked = link_exports(tmp_path, tmp_path, MediaFolders(tmp_path, tmp_path))
     assert not linked.written and not linked.missing
+
+
+def test_a_later_run_keeps_the_linked_exports_it_downloaded(downloaded, tmp_path):
+    """`vss run` records what it downloaded; linking records the linked bytes, so the next
+    run finds them present and does not fetch the cloud's copy over them."""
+    out, script, dataset = downloaded
+    _media(tmp_path / "media", script, dataset)
+    names = {f"tasks/t/editing/{name}": out / name for name in EXPORTS}
+    state = RunState(fingerprint="f", api_url="u", instance_id="i",
+                     dataset=DatasetState(file="d", sha256="s"), files={
+                         rel: FileState(name=path.name, size=path.stat().st_size,
+                                        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                                        checked="record") for rel, path in names.items()})
+    save_state(out, state)
+    link_exports_for(out, out, tmp_path / "media", out, None)
+    saved = load_state(out)
+    assert saved is not None
+    assert all(is_present(out, record) for record in saved.files.values())
+    assert all("file://" in (out / name).read_text(encoding="utf-8") for name in EXPORTS)
