@@ -107,7 +107,7 @@ def missing_media(chapters: set[int], media: Path, cut: Path | None = None) -> s
     """The chapters without an episode file; with `cut` (the editing script), also those whose
     file is older than it: written for an earlier cut, it may lack this one's ranges."""
     from vss.domain.dataset import parse_dataset
-    from vss.edge.naming import candidate_names
+    from vss.domain.media_names import candidate_names
 
     dataset = parse_dataset(EXAMPLE.read_bytes())
     sources = {c.id: c.source_file for c in dataset.chapters}

@@ -13,15 +13,21 @@
     vss import-subtitles EP1.srt EP2.ass ... --out dataset.json [--gap SECONDS] [--title T]
                                              -> a NarrativeDataset built from subtitle files
     vss render EDITING_SCRIPT --media DIR --out OUT.mp4 [--audio DIR] [--dataset D] [--dubbing S]
-                                             -> the video, checked, its report and review page
+                                             -> the video, checked, its report and review page;
+                                                the timeline exports beside the script linked
+                                                to the media beside the video
+    vss export DIR --media DIR [--audio DIR] [--dataset D] [--out DIR]
+                                             -> the timeline exports in DIR linked to the media
     vss demo-media DATASET --out DIR [--editing-script S]
                                              -> a placeholder episode file per chapter (with
                                                 S: only the ranges its clips read, handles too)
     vss upload FILE                          -> its relative_path (signed-URL upload)
     vss task create TYPE --payload JSON|@FILE | get | wait | cancel | resume ID
     vss run DATASET --out DIR [--until narration|dubbing|editing] [--lang --minutes --style
-            --focus --template --voice ...]  -> narration, dubbing and editing artifacts in DIR,
-                                                verified; run again to continue or resume
+            --focus --template --voice ... --media DIR]
+                                             -> narration, dubbing and editing artifacts in DIR,
+                                                verified; run again to continue or resume (with
+                                                --media: the timeline exports linked)
 
 The API commands take --api-url, --instance-id, --api-key, else VSS_API_URL, VSS_INSTANCE_ID,
 VSS_API_KEY, and --json to print JSON for scripts.
@@ -226,7 +232,7 @@ def main(argv: list[str] | None = None, deps: Deps | None = None) -> int:
     try:
         if args.command == "import-subtitles":
             return _import_subtitles(args)
-        if args.command in ("render", "demo-media"):
+        if args.command in ("render", "export", "demo-media"):
             from vss.edge.commands import run_edge_command
 
             return run_edge_command(args)

@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 
+from tests.support.exports import EXPORTS, references
 from tests.support.paths import ROOT
 from tests.support.stack import stack_env
 
@@ -43,6 +45,11 @@ def test_demo_ends_in_a_checked_video_and_a_second_run_redoes_nothing(tmp_path: 
     console = stack_env()["VSS_CONSOLE_URL"]
     assert f"review page         {(out / 'index.html').as_uri()}" in first
     assert f"operations console  {console}" in first
+    # The NLE exports beside the preview link every clip to a file here.
+    for name in EXPORTS:
+        urls = references(out / name)
+        assert urls and all(url.startswith("file:///") for url in urls), name
+        assert all(Path(unquote(urlparse(url).path)).is_file() for url in urls), name
     made = {p.name: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
     second = _demo(out)

@@ -137,6 +137,16 @@ class DubbingScript(_Artifact):
 AudioMode = Literal["narration_only", "ducked", "original"]
 
 
+class DeliveryFormat(BaseModel):
+    """The sequence an editor opens the exports in: its frame rate and frame size. As a task
+    parameter `fps` may be left out (the episodes' rate); in an editing script it is set."""
+
+    fps: float | None = Field(None, gt=0, le=120, description="Frames per second of the "
+                              "sequence; default: the episodes' (the editing `fps`).")
+    width: int = Field(1920, ge=16, le=8192, description="Frame width in pixels.")
+    height: int = Field(1080, ge=16, le=8192, description="Frame height in pixels.")
+
+
 class BRollClip(_Artifact):
     """One source clip. The edge renders `ffmpeg -ss <start_time> -i <episode> -t <duration>`."""
 
@@ -144,6 +154,10 @@ class BRollClip(_Artifact):
     chapter_id: int
     source_file: str | None = Field(None, description="The episode's media file (its chapter's "
                                     "source_file).")
+    source_media: str | None = Field(
+        None, description="The stem of the episode's video as the edge finds it "
+        "(vss.domain.media_names): `31_ep02_l1` for a chapter annotated from "
+        "`31_ep02_l1.ass`, `ep02` for one that names no file. The exports name the media so.")
     start_time: str = Field(description="HH:MM:SS.mmm in the episode file: the first frame.")
     end_time: str
     duration: float = Field(description="Seconds: frames / fps.")
@@ -200,3 +214,5 @@ class EditingScript(_Artifact):
     ranking: str | None = None
     lang: str | None = None
     notes: list[str] = Field(default_factory=list)
+    delivery: DeliveryFormat | None = Field(
+        None, description="The sequence format every timeline export carries (fps set).")

@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from vss.domain.artifacts import DeliveryFormat
 from vss.domain.language import language_profile
 from vss.domain.pointers import validated
 from vss.domain.tasks import Stage, TaskType
@@ -336,6 +337,9 @@ class EditingServiceParams(_Open):
     max_segment_seconds: float = Field(600.0, gt=0, le=3600, description="Longest narration "
                                        "segment accepted; longer is taken for a bad input.")
     audio: EditingAudioParams = Field(default_factory=EditingAudioParams)
+    delivery: DeliveryFormat = Field(
+        default_factory=DeliveryFormat, description="The sequence format of the timeline "
+        "exports: fps (default: `fps`), width and height (default 1920x1080).")
 
 
 class GenerateNarrationPayload(_Strict):

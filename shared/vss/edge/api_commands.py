@@ -130,6 +130,9 @@ def add_api_commands(commands: Any) -> None:
     voice.add_argument("--speed", type=_positive, help="tempo multiplier, 0.5-2.0")
     editing = run.add_argument_group("editing")
     editing.add_argument("--fps", type=_positive, help="frame rate of the episodes (default: 25)")
+    editing.add_argument("--media", type=Path,
+                         help="folder of the episode files: link the timeline exports to them "
+                         "(and to the narration WAVs) once downloaded, as `vss export` does")
     run.add_argument("--param", type=_param, action="append", default=[],
                      metavar="STAGE.KEY=VALUE",
                      help="any other service parameter, e.g. editing.max_clip_seconds=4 or "
@@ -324,4 +327,10 @@ def _run(args: argparse.Namespace) -> int:
         _print_json(outcome.summary())
     else:
         print_run_summary(outcome)
+    if args.media is not None:
+        from vss.edge.commands import CHECK_FAILED, link_exports_for, print_linked
+
+        linked = link_exports_for(args.out, args.out, args.media, args.out, args.dataset)
+        print_linked("run", linked)
+        return CHECK_FAILED if linked.missing else 0
     return 0

@@ -1,4 +1,5 @@
-"""The edge's rendering commands of the `vss` console script: `render` and `demo-media`.
+"""The edge's rendering commands of the `vss` console script: `render`, `export` and
+`demo-media`.
 
 Exit codes: 0 done (and every check passed), 1 rendered but a check failed (the video, its
 report and review page are kept to look at), 2 nothing rendered: each problem on its own line.
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vss.domain.dataset import Dataset
+    from vss.edge.exports import LinkedExports
     from vss.edge.media import Span
 
 USAGE_ERROR = 2
@@ -84,6 +86,20 @@ def add_edge_commands(commands: Any) -> None:
     render.add_argument("--crf", type=int, default=20, help="x264 quality (default: 20)")
     render.add_argument("--no-review", dest="review", action="store_false",
                         help="do not write the review page")
+    export = commands.add_parser(
+        "export", help="link the timeline exports to the media files on this machine",
+        description="Rewrite the timeline exports in DIR (timeline.otio, timeline.fcpxml, "
+        "timeline_fcp7.xml, timeline.edl, as `vss run` downloads them) with absolute file "
+        "URLs to the episodes in --media (found as `vss render` finds them) and the narration "
+        "WAVs in --audio, so an NLE opens them with every clip linked. Exit code 1 when a "
+        "clip's media is missing (each is listed).")
+    export.add_argument("dir", type=Path, help="the folder holding the exports")
+    export.add_argument("--media", required=True, type=Path, help="folder of episode files")
+    export.add_argument("--audio", type=Path,
+                        help="folder of the narration WAVs (default: DIR)")
+    export.add_argument("--dataset", type=Path,
+                        help="the dataset, for episode file names clips do not carry")
+    export.add_argument("--out", type=Path, help="write the linked exports here (default: DIR)")
     demo = commands.add_parser(
         "demo-media", help="write placeholder episodes for a dataset",
         description="One test-pattern episode per chapter, as long as its scenes, showing the "
@@ -121,6 +137,9 @@ def _render(args: argparse.Namespace) -> int:
     try:
         report = render(args.script, options)
         page = write_review(args.out, report, args.script, args.dubbing) if args.review else None
+        # The exports `vss run` downloaded beside the script, linked beside the preview.
+        linked = link_exports_for(args.script.parent, args.out.parent, args.media,
+                                  args.audio or args.script.parent, args.dataset)
     except RenderError as exc:
         return _fail("render", exc.problems)
     except FfmpegError as exc:
@@ -136,7 +155,46 @@ def _render(args: argparse.Namespace) -> int:
         print(line)
     if page is not None:
         print(f"review page: {page}")
+    print_linked("render", linked)
     return 0 if report.ok else CHECK_FAILED
+
+
+def link_exports_for(exports_dir: Path, out_dir: Path, media: Path, audio: Path,
+                     dataset: Path | None) -> LinkedExports:
+    from vss.edge.exports import MediaFolders, link_exports
+    from vss.edge.render.runner import episode_files
+    from vss.edge.state import record_rewritten
+
+    linked = link_exports(exports_dir, out_dir,
+                          MediaFolders(media, audio, episode_files(dataset)))
+    # Where `vss run` downloaded them: it keeps these bytes, not the cloud's, from now on.
+    record_rewritten(out_dir, linked.written)
+    return linked
+
+
+def print_linked(command: str, linked: LinkedExports) -> None:
+    if not linked.written:
+        return
+    print(f"vss {command}: NLE exports {', '.join(str(p) for p in linked.written)}: "
+          f"{len(linked.linked)} media files linked", file=sys.stderr)
+    for line in linked.missing:
+        print(f"vss {command}: {line}", file=sys.stderr)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from vss.edge.exports import OTIO_NAME
+    from vss.edge.render import RenderError
+
+    if not (args.dir / OTIO_NAME).is_file():
+        return _fail("export", [f"{args.dir} holds no {OTIO_NAME} (the editing stage's "
+                                "exports, as `vss run` downloads them)"])
+    try:
+        linked = link_exports_for(args.dir, args.out or args.dir, args.media,
+                                  args.audio or args.dir, args.dataset)
+    except RenderError as exc:  # the dataset cannot be read
+        return _fail("export", exc.problems)
+    print_linked("export", linked)
+    return CHECK_FAILED if linked.missing else 0
 
 
 def _demo_media(args: argparse.Namespace) -> int:
@@ -214,4 +272,6 @@ def _cut_ranges(script: Path, dataset: Dataset, handles: Fraction | None
 
 
 def run_edge_command(args: argparse.Namespace) -> int:
+    if args.command == "export":
+        return _export(args)
     return _render(args) if args.command == "render" else _demo_media(args)

@@ -1,9 +1,10 @@
 """`vss demo-media`: placeholder episodes, so a render works without the real footage.
 
-One file per chapter, named as the renderer looks for it (`vss.edge.naming.media_name`), as long
-as its last scene plus a short tail. Each frame shows a test pattern, the episode, the scene
-playing at that time, the running timecode and the frame number, so every cut of a render can
-be checked by eye; the sound is a tone (its pitch differs per episode) with a beep each second.
+One file per chapter, named as the renderer looks for it
+(`vss.domain.media_names.media_name`), as long as its last scene plus a short tail. Each frame
+shows a test pattern, the episode, the scene playing at that time, the running timecode and the
+frame number, so every cut of a render can be checked by eye; the sound is a tone (its pitch
+differs per episode) with a beep each second.
 
 Given the ranges a cut reads (`cut_ranges`), an episode holds only those: there its frames and
 its sound are the whole episode's, at the same timestamps, so the renderer's seeks land on the
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from vss.domain.dataset import Chapter, Dataset
-from vss.edge.naming import media_name
+from vss.domain.media_names import media_name
 from vss.edge.render.plan import Timeline
 
 TAIL_SECONDS = 2.0

@@ -92,3 +92,22 @@ def is_present(folder: Path, record: FileState) -> bool:
         return hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256
     except OSError:
         return False
+
+
+def record_rewritten(folder: Path, paths: list[Path]) -> None:
+    """Downloaded files of the folder the edge has rewritten (the timeline exports, linked to
+    the media here): their new bytes are recorded as theirs, so a later run keeps them rather
+    than fetching the cloud's copy again over them."""
+    state = load_state(folder)
+    if state is None:
+        return
+    rewritten = {p.name: p for p in paths if p.parent.resolve() == folder.resolve()}
+    changed = False
+    for record in state.files.values():
+        path = rewritten.get(record.name)
+        if path is not None:
+            data = path.read_bytes()
+            record.size, record.sha256 = len(data), hashlib.sha256(data).hexdigest()
+            changed = True
+    if changed:
+        save_state(folder, state)

@@ -6,7 +6,9 @@ Why not OTIO's `cmx_3600` writer: it asks OTIO for each clip's place on the time
 script. This writer carries the record position along (`_tracks.placed_clips`) and writes
 the same lines that writer did, in the style its reader reads back (`otio.adapters.
 read_from_string(text, "cmx_3600", rate=fps)`): one event per clip, its name and file as
-`FROM CLIP` comments, and a freeze-frame as an `M2` speed-0 line.
+`FROM CLIP` comments, and a freeze-frame as an `M2` speed-0 line. CMX 3600 has no place for
+the narration track or a level, so each event says how its source audio is heard in the
+preview's mix in a comment of its own (`* SOURCE AUDIO: DUCKED -18 DB`), which readers skip.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import opentimelineio as otio
 
 from vss.editing._tracks import Placed, basename, placed_clips
 
+SOURCE_AUDIO_COMMENT = "* SOURCE AUDIO:"
 REEL_CHARACTERS = 8  # CMX 3600 reel names are at most 8 characters
 _EXTENSION = re.compile(r"[.][a-zA-Z]+$")
 _NOT_IN_REEL = re.compile(r"[^ a-zA-Z0-9]+")
@@ -44,7 +47,23 @@ def _event(number: int, placed: Placed, fps: float) -> str:
     else:
         lines.append(f"* FROM CLIP NAME:  {name}")
     lines += [f"* FROM CLIP: {url}", f"* OTIO TRUNCATED REEL NAME FROM: {basename(url)}"]
+    heard = _source_audio(placed)
+    if heard:
+        lines.append(f"{SOURCE_AUDIO_COMMENT} {heard}")
     return "\n".join(lines)
+
+
+def _source_audio(placed: Placed) -> str | None:
+    """How the clip's own sound is heard under the narration, from its metadata."""
+    vss = placed.clip.metadata.get("vss") or {}
+    mode = vss.get("audio_mode")
+    if placed.frozen or mode == "narration_only":
+        return "MUTED"
+    if mode not in ("ducked", "original"):
+        return None
+    gain = vss.get("source_gain_db")
+    level = f" {round(float(gain), 2):g} DB" if gain is not None else ""
+    return f"{str(mode).upper()}{level}"
 
 
 def _reel(url: str) -> str:

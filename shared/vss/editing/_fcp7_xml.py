@@ -9,7 +9,9 @@ document once. What it writes is what OTIO's reader (`fcp_xml`) reads back into 
 tracks and clips: one `track` per OTIO track, each clip a `clipitem` with its record
 `start`/`end` and source `in`/`out` in frames, each media file described in full the first
 time (`file id=...`) and referred to by its id after that; gaps are where no clip is.
-Effects are not written (a freeze-frame plays as footage from its frame), as before.
+The sequence's video `format` has the delivery's frame size; each audio clip with a level in
+the preview's mix (`Volume`) has it as FCP 7's `Audio Levels` filter (a linear gain: -18 dB is
+0.1259). A freeze-frame is not written (it plays as footage from its frame), as before.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import xml.etree.ElementTree as ET
 
 import opentimelineio as otio
 
-from vss.editing._tracks import Placed, basename, placed_clips
+from vss.editing._tracks import Placed, basename, delivery_of, placed_clips
 
 
 def write_fcp7_xml(timeline: otio.schema.Timeline, fps: float) -> str:
@@ -37,6 +39,8 @@ def write_fcp7_xml(timeline: otio.schema.Timeline, fps: float) -> str:
         if not tracks:
             continue
         group = ET.SubElement(media, tag)
+        if tag == "video":
+            group.append(writer.video_format(*_frame_size(timeline, fps)))
         for track in tracks:
             element = ET.SubElement(group, "track")
             _text(element, "name", track.name)
@@ -75,6 +79,15 @@ class _Writer:
         _text(timecode, "displayformat", "NDF")
         return timecode
 
+    def video_format(self, width: int, height: int) -> ET.Element:
+        video_format = ET.Element("format")
+        characteristics = ET.SubElement(video_format, "samplecharacteristics")
+        characteristics.append(self.rate())
+        _text(characteristics, "width", str(width))
+        _text(characteristics, "height", str(height))
+        _text(characteristics, "pixelaspectratio", "square")
+        return video_format
+
     def clipitem(self, placed: Placed, kind: str) -> ET.Element:
         self.items += 1
         item = ET.Element("clipitem", id=f"clipitem-{self.items}")
@@ -85,6 +98,8 @@ class _Writer:
                            ("in", placed.source_in), ("out", placed.source_in + placed.frames)):
             _text(item, tag, str(frame))
         item.append(self.file(placed, kind))
+        if kind == "audio" and placed.volume_db is not None:
+            item.append(_audio_levels(placed.volume_db))
         return item
 
     def file(self, placed: Placed, kind: str) -> ET.Element:
@@ -104,6 +119,26 @@ class _Writer:
         for tag in ("video", "audio") if kind == "video" else ("audio",):
             ET.SubElement(media, tag)
         return file
+
+
+def _frame_size(timeline: otio.schema.Timeline, fps: float) -> tuple[int, int]:
+    delivery = delivery_of(timeline, fps)
+    return delivery.width, delivery.height
+
+
+def _audio_levels(gain_db: float) -> ET.Element:
+    """FCP 7's clip level: the `audiolevels` filter, its `level` a linear gain."""
+    filter_element = ET.Element("filter")
+    effect = ET.SubElement(filter_element, "effect")
+    for tag, text in (("name", "Audio Levels"), ("effectid", "audiolevels"),
+                      ("effectcategory", "audiolevels"), ("effecttype", "audiolevels"),
+                      ("mediatype", "audio")):
+        _text(effect, tag, text)
+    parameter = ET.SubElement(effect, "parameter")
+    for tag, text in (("parameterid", "level"), ("name", "Level"), ("valuemin", "0"),
+                      ("valuemax", "3.98109"), ("value", f"{10 ** (gain_db / 20):.6g}")):
+        _text(parameter, tag, text)
+    return filter_element
 
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:

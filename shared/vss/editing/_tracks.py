@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import opentimelineio as otio
 
+from vss.domain.artifacts import DeliveryFormat
+
 
 @dataclass(frozen=True, slots=True)
 class Placed:
@@ -37,6 +39,14 @@ class Placed:
         """A freeze-frame: shows frame `source_in` for `frames` frames."""
         return any(isinstance(effect, otio.schema.FreezeFrame) for effect in self.clip.effects)
 
+    @property
+    def volume_db(self) -> float | None:
+        """The clip's level in the mix (its `Volume` effect), None when it has none."""
+        for effect in self.clip.effects:
+            if effect.effect_name == "Volume":
+                return float(effect.metadata["vss"]["gain_db"])
+        return None
+
 
 def frame_count(time: otio.opentime.RationalTime, fps: float) -> int:
     return round(float(time.value_rescaled_to(fps)))
@@ -52,6 +62,19 @@ def placed_clips(track: otio.schema.Track, fps: float) -> Iterator[Placed]:
             media = frame_count(available.duration, fps) if available is not None else 0
             yield Placed(at, length, frame_count(item.source_range.start_time, fps), media, item)
         at += length
+
+
+def delivery_of(timeline: otio.schema.Timeline, fps: float) -> DeliveryFormat:
+    """The sequence format the timeline carries; the timeline's rate at 1920x1080 without."""
+    known = (timeline.metadata.get("vss") or {}).get("delivery")
+    delivery = DeliveryFormat.model_validate(dict(known)) if known else DeliveryFormat()
+    return delivery.model_copy(update={"fps": delivery.fps or fps})
+
+
+def audio_role(track: otio.schema.Track) -> str | None:
+    """The track's audio role (`dialogue`, `source`), when it names one."""
+    role = (track.metadata.get("vss") or {}).get("audio_role")
+    return str(role) if role else None
 
 
 def basename(url: str) -> str:

@@ -8,12 +8,19 @@ minutes; each module says why). OTIO's readers read our files back to the same c
 (tests/unit/editing/test_editing_exports.py). The timeline's tracks:
 - `V1`: the clips in order; a hold is its frame with a FreezeFrame effect; key lines follow
   their segment.
-- `Narration`: each segment's WAV for the segment's frames, a gap while a key line plays.
-- `Source audio`: the clips whose own sound is heard (ducked or original), their gain in the
-  clip's metadata; a gap where the source is muted.
-Every media reference has an `available_range` (the FCP formats describe each file's length)
-and the timeline a `global_start_time`. CMX 3600 holds one video track, so the EDL is `V1`
-alone.
+- `Narration` (audio role `dialogue`): each segment's WAV for the segment's frames, a gap
+  while a key line plays.
+- `Source audio` (audio role `source`): the clips whose own sound is heard, ducked or
+  original, each with a `Volume` effect of its gain (the preview's mix); a gap where the
+  source is muted.
+Media are named as the edge finds them, relative to the folder it downloads the exports to:
+each episode by `vss.domain.media_names.media_reference` (`31_ep02_l1.mp4`, not the subtitle
+file the dataset names), each narration by its WAV's basename (`narration_000.wav`); the edge
+rewrites them to the files it found (`vss.edge.exports`). Every media reference has an
+`available_range` (the FCP formats describe each file's length), the timeline a
+`global_start_time` and its delivery format (`metadata["vss"]["delivery"]`: fps, width,
+height), which every format writes as its sequence format. CMX 3600 holds one video track, so
+the EDL is `V1` alone, each event's source audio as a comment.
 """
 
 from __future__ import annotations
@@ -25,15 +32,19 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from vss.domain.artifacts import BRollClip, EditingScript
+from vss.domain.artifacts import BRollClip, DeliveryFormat, EditingScript
 from vss.domain.dataset import Dataset
+from vss.domain.media_names import media_reference
 from vss.domain.media_time import FrameRange, clip_source_range, frame_at_or_after, frame_rate
+from vss.domain.payloads import EditingAudioParams
 from vss.editing._collector import collector_paused
 from vss.editing._edl import write_edl
 from vss.editing._fcp7_xml import write_fcp7_xml
 from vss.editing._fcpxml import write_fcpxml
 
 VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
+# Final Cut's audio roles of the two audio tracks: the narrator's voice, the episodes' sound.
+NARRATION_ROLE, SOURCE_ROLE = "dialogue", "source"
 
 
 @dataclass(frozen=True)
@@ -69,21 +80,30 @@ def _clip_frames(clip: BRollClip, rate: Fraction) -> int:
     return clip_source_range(clip, rate).duration
 
 
-def _media(clip: BRollClip, span: FrameRange, fps: float, episodes: dict[int, int]
-           ) -> otio.schema.ExternalReference:
+def _media(source_file: str | None, clip: BRollClip, span: FrameRange, fps: float,
+           episodes: dict[int, int]) -> otio.schema.ExternalReference:
     length = max(episodes.get(clip.chapter_id, 0), span.end)
     return otio.schema.ExternalReference(
-        target_url=clip.source_file or f"chapter_{clip.chapter_id}",
+        target_url=media_reference(clip.chapter_id, source_file),
         available_range=_range(0, length, fps))
 
 
+def volume_effect(gain_db: float) -> otio.schema.Effect:
+    """A clip's level in the preview's mix: OTIO has no audio-level schema, so an effect of
+    this name with the gain in its metadata (our FCP writers write it as the format's level)."""
+    return otio.schema.Effect(name="Volume", effect_name="Volume",
+                              metadata={"vss": {"gain_db": gain_db}})
+
+
 def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
-                episodes: dict[int, int]) -> otio.schema.Clip:
+                episodes: dict[int, int], sources: dict[int, str]) -> otio.schema.Clip:
     span = clip_source_range(clip, rate)
+    source_file = clip.source_file or sources.get(clip.chapter_id)
     item = otio.schema.Clip(
-        name=name, media_reference=_media(clip, span, fps, episodes),
+        name=name, media_reference=_media(source_file, clip, span, fps, episodes),
         source_range=_range(span.start, span.duration, fps),
         metadata={"vss": {"scene_id": clip.scene_id, "chapter_id": clip.chapter_id,
+                          "source_file": source_file, "source_media": clip.source_media,
                           "kind": clip.kind, "origin": clip.origin,
                           "audio_mode": clip.audio_mode, "source_gain_db": clip.source_gain_db,
                           "reason": clip.reason}})
@@ -92,34 +112,47 @@ def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
     return item
 
 
+def _delivery(script: EditingScript) -> DeliveryFormat:
+    delivery = script.delivery or DeliveryFormat()
+    return delivery.model_copy(update={"fps": delivery.fps or script.fps})
+
+
 def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.schema.Timeline:
     # Frame numbers follow the exact rate, as the renderer cuts them; OTIO keeps the script's
     # own fps as the rate it writes, as before.
     fps, rate = script.fps, frame_rate(script.fps)
     episodes = _episode_frames(dataset, rate)
-    timeline = otio.schema.Timeline(name=name, global_start_time=_rt(0, fps))
+    sources = {c.id: c.source_file for c in dataset.chapters if c.source_file}
+    timeline = otio.schema.Timeline(
+        name=name, global_start_time=_rt(0, fps),
+        metadata={"vss": {"delivery": _delivery(script).model_dump(mode="json")}})
     video = otio.schema.Track(name=VIDEO_TRACK, kind=otio.schema.TrackKind.Video)
-    narration = otio.schema.Track(name=NARRATION_TRACK, kind=otio.schema.TrackKind.Audio)
-    source = otio.schema.Track(name=SOURCE_AUDIO_TRACK, kind=otio.schema.TrackKind.Audio)
+    narration = otio.schema.Track(name=NARRATION_TRACK, kind=otio.schema.TrackKind.Audio,
+                                  metadata={"vss": {"audio_role": NARRATION_ROLE}})
+    source = otio.schema.Track(name=SOURCE_AUDIO_TRACK, kind=otio.schema.TrackKind.Audio,
+                               metadata={"vss": {"audio_role": SOURCE_ROLE}})
     for s, segment in enumerate(script.editing_script):
         frames = segment.narration_frames or sum(_clip_frames(c, rate)
                                                  for c in segment.b_roll_clips)
         audio_frames = max(frames, math.ceil(segment.narration_duration * fps - 1e-6))
+        wav = _basename(segment.narration_audio_path)
         narration.append(otio.schema.Clip(
-            name=_basename(segment.narration_audio_path),
+            name=wav,
+            # The WAV beside the export, where the edge downloads both.
             media_reference=otio.schema.ExternalReference(
-                target_url=segment.narration_audio_path,
-                available_range=_range(0, audio_frames, fps)),
+                target_url=wav, available_range=_range(0, audio_frames, fps)),
             source_range=_range(0, frames, fps),
             metadata={"vss": {"segment": s, "narration": segment.narration}}))
         clips = [(f"seg{s:03d}_{c:02d} scene {clip.scene_id}", clip)
                  for c, clip in enumerate(segment.b_roll_clips)]
         clips += [(f"seg{s:03d}_key scene {clip.scene_id}", clip) for clip in segment.key_lines]
         for clip_name, clip in clips:
-            video.append(_video_clip(clip, clip_name, fps, rate, episodes))
+            video.append(_video_clip(clip, clip_name, fps, rate, episodes, sources))
             heard = clip.audio_mode in ("ducked", "original") and not clip.freeze_frame
             if heard:
-                source.append(_video_clip(clip, clip_name, fps, rate, episodes))
+                sound = _video_clip(clip, clip_name, fps, rate, episodes, sources)
+                sound.effects.append(volume_effect(_gain_db(clip)))
+                source.append(sound)
             else:
                 gap = _clip_frames(clip, rate)
                 source.append(otio.schema.Gap(source_range=_range(0, gap, fps)))
@@ -128,6 +161,14 @@ def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.s
             narration.append(otio.schema.Gap(source_range=_range(0, keys, fps)))
     timeline.tracks.extend([video, narration, source])
     return timeline
+
+
+def _gain_db(clip: BRollClip) -> float:
+    """The source's gain as the renderer mixes it (`vss.edge.render.plan`): the clip's own, else
+    the editing default of its mode."""
+    if clip.source_gain_db is not None:
+        return clip.source_gain_db
+    return EditingAudioParams().duck_db if clip.audio_mode == "ducked" else 0.0
 
 
 def _otio_json(timeline: otio.schema.Timeline, fps: float) -> str:

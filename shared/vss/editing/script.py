@@ -12,8 +12,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
+from vss.domain.artifacts import (
+    BRollClip,
+    DeliveryFormat,
+    DubbingScript,
+    EditingScript,
+    EditingSegment,
+)
 from vss.domain.dataset import Dataset
+from vss.domain.media_names import media_stem
 from vss.domain.payloads import EditingServiceParams
 from vss.editing._collector import collector_paused
 from vss.editing.audio import key_line, mode_of
@@ -109,8 +116,14 @@ def build_editing_script(
         # The seed's pair, kept for the edge: the narration's seconds and the video's frames.
         total_duration=narration_seconds, total_frames=cursor,
         narration_duration=narration_seconds, timeline_duration=clock.seconds(cursor),
-        ranking=ranking_name, lang=params.lang.value if params.lang else None, notes=notes)
+        ranking=ranking_name, lang=params.lang.value if params.lang else None, notes=notes,
+        delivery=delivery_format(params))
     return script, plans
+
+
+def delivery_format(params: EditingServiceParams) -> DeliveryFormat:
+    """The task's delivery format, its frame rate the episodes' unless it names one."""
+    return params.delivery.model_copy(update={"fps": params.delivery.fps or params.fps})
 
 
 def _clip(clip: ClipPlan, at: int, clock: FrameClock, source_file: str | None,
@@ -119,6 +132,7 @@ def _clip(clip: ClipPlan, at: int, clock: FrameClock, source_file: str | None,
     mode, gain = mode_of(clip, material[clip.scene_id], params.audio)
     return BRollClip(
         scene_id=clip.scene_id, chapter_id=clip.chapter_id, source_file=source_file,
+        source_media=media_stem(clip.chapter_id, source_file),
         start_time=clock.timecode(clip.start), end_time=clock.timecode(clip.end),
         duration=clock.seconds(clip.frames), frames=clip.frames, source_in_frame=clip.start,
         timeline_start=clock.seconds(at), timeline_start_frame=at, kind=clip.kind,

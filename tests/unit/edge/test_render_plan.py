@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.render import CLIPS, FPS, SOURCE_FILES, editing_script
 from vss.domain.artifacts import EditingScript
-from vss.edge.naming import candidate_names, find_media, media_name
+from vss.domain.media_names import candidate_names, find_media, media_name
 from vss.edge.render.plan import RenderError, build_timeline, frame_rate, load_script
 from vss.edge.render.sources import MediaInfo, check_clips, clip_files, narration_files
 

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from fractions import Fraction
+from pathlib import PurePosixPath
 
 import opentimelineio as otio
 import pytest
+from pydantic import ValidationError
 
 from tests.support.editing import edge_copy, solve
 from tests.support.synthetic import synthetic_blueprint
-from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript
+from vss.domain.artifacts import BRollClip, DeliveryFormat, DubbingScript, EditingScript
 from vss.domain.dataset import parse_dataset
+from vss.domain.media_names import media_reference
 from vss.domain.payloads import EditingServiceParams
+from vss.editing._edl import SOURCE_AUDIO_COMMENT
 from vss.editing.exports import (
     NARRATION_TRACK,
     SOURCE_AUDIO_TRACK,
@@ -49,6 +53,13 @@ def _cuts(track: otio.schema.Track) -> list[tuple[int, int, int]]:
 
 def _expected(script: EditingScript) -> list[tuple[int, int, int]]:
     return [(c.timeline_start_frame, c.source_in_frame, c.frames) for c in _clips(script)]
+
+
+def _fcpxml_timeline(text: str) -> otio.schema.Timeline:
+    """The project OTIO's reader finds in our FCPXML: a library's event is a collection."""
+    event = otio.adapters.read_from_string(text, "fcpx_xml")
+    (timeline,) = event
+    return timeline
 
 
 def test_the_script_has_a_key_line_in_original_audio(solved):
@@ -94,12 +105,13 @@ def test_fcpxml_holds_the_exact_cuts_and_reads_back_within_the_readers_rounding(
     exact = [(Fraction(c.get("offset", "0s").rstrip("s")) * int(script.fps),
               Fraction(c.get("start", "0s").rstrip("s")) * int(script.fps),
               Fraction(c.get("duration", "0s").rstrip("s")) * int(script.fps))
-             for c in spine.findall("clip")]
+             for c in spine.findall("asset-clip")]
     assert exact == [tuple(Fraction(v) for v in cut) for cut in _expected(script)]
     # OTIO's FCPXML reader truncates `n/25s * 25` through a float (`int(1708 / 25 * 25)` is
     # 1707), so a value it reads back can be one frame short; the file itself is exact.
-    timeline = otio.adapters.read_from_string(files["fcpxml"], "fcpx_xml")
-    got = _cuts(timeline.video_tracks()[0])
+    timeline = _fcpxml_timeline(files["fcpxml"])
+    # The reader names each track by its lane: the spine is "0".
+    got = _cuts(next(t for t in timeline.tracks if t.name == "0"))
     want = _expected(script)
     assert len(got) == len(want)
     assert all(0 <= w - g <= 1 for cut, expected in zip(got, want, strict=True)
@@ -152,7 +164,7 @@ def _read_back(fmt: str, text: str, fps: float) -> dict[str, list[Placed]]:
         # The reader names each track by its lane: the spine is 0, connected lanes -1, -2;
         # a lane with no clip is not there at all.
         # (The timeline is kept in a name: its tracks die with it.)
-        timeline = otio.adapters.read_from_string(text, "fcpx_xml")
+        timeline = _fcpxml_timeline(text)
         lanes = {t.name: t for t in timeline.tracks}
         return {name: _placed(lanes[lane]) if lane in lanes else [] for name, lane in (
             (VIDEO_TRACK, "0"), (NARRATION_TRACK, "-1"), (SOURCE_AUDIO_TRACK, "-2"))}
@@ -201,4 +213,83 @@ def test_the_edl_is_the_one_otios_own_writer_wrote(solved, blueprint_bytes):
     timeline = build_timeline(script, dataset, dataset.title)
     for track in [t for t in timeline.tracks if t.kind != otio.schema.TrackKind.Video]:
         timeline.tracks.remove(track)
-    assert files["edl"] == otio.adapters.write_to_string(timeline, "cmx_3600", rate=script.fps)
+    # Less our own comment of each event's source audio, which OTIO's writer does not know.
+    ours = "".join(line for line in files["edl"].splitlines(keepends=True)
+                   if not line.startswith(SOURCE_AUDIO_COMMENT))
+    assert ours == otio.adapters.write_to_string(timeline, "cmx_3600", rate=script.fps)
+
+
+def test_media_are_named_as_the_edge_finds_them(solved, blueprint_bytes):
+    """Each episode by its video's name (not the subtitle file the dataset names), each
+    narration by its WAV's basename, beside the export."""
+    script, files = solved
+    dataset = parse_dataset(blueprint_bytes)
+    sources = {c.id: c.source_file for c in dataset.chapters}
+    timeline = otio.adapters.read_from_string(files["otio"], "otio_json")
+    video, narration, source = timeline.tracks
+    for clip in [*video.find_clips(), *source.find_clips()]:
+        chapter = clip.metadata["vss"]["chapter_id"]
+        assert clip.media_reference.target_url == media_reference(chapter, sources[chapter])
+        assert clip.media_reference.target_url.endswith(".mp4")
+        assert clip.metadata["vss"]["source_media"] == \
+            clip.media_reference.target_url.removesuffix(".mp4")
+    assert [c.media_reference.target_url for c in narration.find_clips()] == \
+        [PurePosixPath(s.narration_audio_path.replace("\\", "/")).name
+         for s in script.editing_script]
+    assert not any(".ass" in files[fmt] for fmt in ("fcpxml", "fcp7_xml", "edl"))
+
+
+def test_every_export_carries_the_delivery_format(blueprint_bytes):
+    dataset = parse_dataset(blueprint_bytes)
+    dubbing = DubbingScript.model_validate(edge_copy())
+    params = EditingServiceParams.model_validate({"delivery": {"width": 1280, "height": 720}})
+    script = solve(dubbing, dataset, params)
+    assert script.delivery == DeliveryFormat(fps=25.0, width=1280, height=720)
+    files = {f.format: f.data.decode() for f in export_files(script, dataset, "delivery")}
+    timeline = otio.adapters.read_from_string(files["otio"], "otio_json")
+    assert timeline.metadata["vss"]["delivery"] == {"fps": 25.0, "width": 1280, "height": 720}
+    fcpxml_format = ET.fromstring(files["fcpxml"]).find("./resources/format")
+    assert fcpxml_format is not None
+    assert (fcpxml_format.get("width"), fcpxml_format.get("height"),
+            fcpxml_format.get("frameDuration")) == ("1280", "720", "1/25s")
+    size = ET.fromstring(files["fcp7_xml"]).find(
+        "./sequence/media/video/format/samplecharacteristics")
+    assert size is not None and (size.findtext("width"), size.findtext("height")) == \
+        ("1280", "720")
+
+
+@pytest.mark.parametrize("delivery", [{"width": 0}, {"height": -1080}, {"fps": 0},
+                                      {"fps": 500}, {"width": 100_000}])
+def test_a_delivery_format_out_of_range_is_refused(delivery):
+    with pytest.raises(ValidationError):
+        EditingServiceParams.model_validate({"delivery": delivery})
+
+
+def test_the_preview_mix_is_in_every_export_that_can_hold_it(blueprint_bytes):
+    dataset = parse_dataset(blueprint_bytes)
+    dubbing = DubbingScript.model_validate(edge_copy())
+    dubbing.dubbing_script[2].narration += "楚昊轩问：“你不冷吗？”"  # a key line, at 0 dB
+    params = EditingServiceParams.model_validate({"audio": {"dialogue_mode": "ducked"}})
+    script = solve(dubbing, dataset, params)
+    files = {f.format: f.data.decode() for f in export_files(script, dataset, "mix")}
+    heard = [c for c in _clips(script) if c.audio_mode in ("ducked", "original")
+             and not c.freeze_frame]
+    gains = [c.source_gain_db for c in heard]
+    assert -18.0 in gains and 0.0 in gains  # ducked clips and the key line
+    timeline = otio.adapters.read_from_string(files["otio"], "otio_json")
+    source = timeline.tracks[2]
+    assert [e.metadata["vss"]["gain_db"] for c in source.find_clips() for e in c.effects
+            if e.effect_name == "Volume"] == gains
+    assert [c.metadata["vss"]["source_gain_db"] for c in source.find_clips()] == gains
+    fcpxml = ET.fromstring(files["fcpxml"])
+    lane = [c for c in fcpxml.iter("asset-clip") if c.get("audioRole") == "source"]
+    assert [c.find("adjust-volume").get("amount") for c in lane] == \
+        [f"{g:g}dB" for g in gains]
+    assert {c.get("audioRole") for c in fcpxml.iter("asset-clip") if c.get("lane")} == \
+        {"dialogue", "source"}
+    levels = [float(v.text or "") for v in ET.fromstring(files["fcp7_xml"]).iter("value")]
+    assert levels == pytest.approx([10 ** (g / 20) for g in gains], rel=1e-5)
+    comments = [line for line in files["edl"].splitlines()
+                if line.startswith(SOURCE_AUDIO_COMMENT)]
+    assert len(comments) == len(_clips(script))
+    assert sum("DUCKED -18 DB" in line for line in comments) == gains.count(-18.0)

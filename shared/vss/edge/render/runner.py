@@ -94,7 +94,8 @@ def _listing(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir() if p.is_file()}
 
 
-def _episode_files(dataset: Path | None) -> dict[int, str]:
+def episode_files(dataset: Path | None) -> dict[int, str]:
+    """Each chapter's `source_file` in the dataset (none without one)."""
     if dataset is None:
         return {}
     try:
@@ -147,7 +148,7 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
     except OSError as exc:
         raise RenderError([f"cannot read {script_path}: {exc.strerror}"]) from None
     timeline = build_timeline(script, duck_db=options.duck_db,
-                              episode_files=_episode_files(options.dataset))
+                              episode_files=episode_files(options.dataset))
     audio_dir = options.audio_dir or script_path.parent
     names = clip_files(timeline, _listing(options.media_dir), str(options.media_dir))
     voices = narration_files(timeline, _listing(audio_dir), str(audio_dir))

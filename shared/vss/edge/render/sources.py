@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from vss.edge.naming import candidate_names, find_media
+from vss.domain.media_names import candidate_names, find_media
 from vss.edge.render.plan import RenderError, Timeline
 
 _MAX_LISTED = 12

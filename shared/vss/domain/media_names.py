@@ -1,4 +1,5 @@
-"""Which media file in the media folder holds an episode.
+"""Which media file in the media folder holds an episode: one rule for the cloud, which names
+each clip's media in the timeline exports by it, and the edge, which finds the files by it.
 
 The dataset names each chapter's `source_file`, but real datasets often name the subtitle file
 the chapter was annotated from (`29_ep01_l1.ass`), not the video. So a chapter's media is, in
@@ -25,6 +26,18 @@ def media_name(chapter_id: int, source_file: str | None) -> str:
     if source_file and _basename(source_file).strip():
         return PurePath(_basename(source_file)).stem + ".mp4"
     return f"ep{chapter_id:02d}.mp4"
+
+
+def media_reference(chapter_id: int, source_file: str | None) -> str:
+    """The name the timeline exports give an episode's media: the first name the edge looks
+    for (the episode's video under its own name, else its source's stem as an `.mp4`)."""
+    return candidate_names(chapter_id, source_file)[0]
+
+
+def media_stem(chapter_id: int, source_file: str | None) -> str:
+    """The media's name without extension (`31_ep02_l1`, `ep02`): what every candidate shares
+    but the extension."""
+    return PurePath(media_reference(chapter_id, source_file)).stem
 
 
 def candidate_names(chapter_id: int, source_file: str | None) -> list[str]:
