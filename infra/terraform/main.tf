@@ -145,9 +145,9 @@ locals {
       entry_point     = "deadline_check"
       trigger         = "http"
       description     = "Fails a task still unfinished at its deadline (called by Cloud Tasks)."
-      memory          = "512Mi"
+      memory          = "1Gi" # as on_upload: it may run the check of an upload whose event was lost
       cpu             = "0.333"
-      timeout_seconds = 60
+      timeout_seconds = 120
       max_instances   = 5
       min_instances   = 0
       concurrency     = 1
@@ -255,6 +255,7 @@ locals {
       }
       queues           = { deadlines = ["roles/cloudtasks.enqueuer"] } # the next check (watchdog)
       service_accounts = { deadline_invoker = ["roles/iam.serviceAccountUser"] }
+      buckets          = { uploads = ["roles/storage.objectViewer"] } # checks an upload whose event was lost
     }
     # Narrower than the api: no uploads bucket, no Gemini key, artifacts read-only. Everything
     # it changes goes through the service layer: Firestore, and a resume's messages and check.

@@ -6,6 +6,10 @@ every artifact matches the sha256 and size its result records.
 
 The edges retry what any edge retries (no answer, 429, 5xx) with one Idempotency-Key per task,
 as `vss run` does, so a request the dead API never answered is not a second task.
+
+Killing the upload function can lose an upload's storage event (the emulated Eventarc does not
+deliver it again in time): the task's watchdog then runs the upload's check itself, which
+`test_a_lost_upload_event_is_made_up_by_the_watchdog` proves on its own.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.support.paths import DATA
-from tests.support.stack import function_pid, new_tenant, restart_stack
+from tests.support.stack import (
+    function_pid,
+    log_file,
+    logged_since,
+    new_tenant,
+    restart_stack,
+    stack_settings,
+)
 from vss.edge.backoff import Backoff
 from vss.edge.client import EdgeClient, retry_call
 from vss.edge.run import recorded_artifacts
@@ -91,6 +102,26 @@ def _verified(edge: EdgeClient, task: dict[str, Any]) -> None:
             (recorded["sha256"], recorded["size"]), (task["id"], path)
 
 
+def test_a_lost_upload_event_is_made_up_by_the_watchdog():
+    """The upload function frozen while a dataset lands: its task waits, and its watchdog (the
+    deadline function) checks the upload itself; the late event then changes nothing."""
+    edge = new_tenant()[0]
+    watchdog = stack_settings().watchdog_seconds
+    offset = log_file("deadline").stat().st_size
+    os.killpg(function_pid("on_upload"), signal.SIGSTOP)
+    try:
+        dataset = edge.upload(DATASET)["relative_path"]
+        task = edge.create_task("GENERATE_NARRATION", {"blueprint_path": dataset})
+        assert task["status"] == "PENDING"
+        done = edge.wait(task["id"], timeout=watchdog * 4 + 60)
+    finally:
+        os.killpg(function_pid("on_upload"), signal.SIGCONT)
+    assert done["status"] == "COMPLETED", done["error"]
+    assert any("its storage event did not come" in line
+               for line in logged_since("deadline", offset))
+
+
+@pytest.mark.timeout(900)
 def test_tasks_survive_every_function_killed_and_pubsub_paused_under_load():
     edges = [new_tenant()[0] for _ in range(EDGES)]
     created: list[tuple[EdgeClient, str]] = []

@@ -384,6 +384,10 @@ class FakeBlobStore:
     def exists(self, bucket: str, name: str) -> bool:
         return (bucket, name) in self.blobs
 
+    def generation(self, bucket: str, name: str) -> int | None:
+        stored = self.blobs.get((bucket, name))
+        return stored.generation if stored is not None else None
+
     def signed_download_url(self, bucket: str, name: str, ttl_seconds: int) -> str:
         return f"https://signed.example/{bucket}/{name}?ttl={ttl_seconds}"
 

@@ -79,6 +79,14 @@ class GcsBlobStore:
         except _TRANSIENT as exc:
             raise FileIoError(f"Reading {name} failed: {exc}", details={"blob": name}) from exc
 
+    def generation(self, bucket: str, name: str) -> int | None:
+        permissions.used("storage.objects.get", permissions.bucket(bucket))
+        try:
+            blob = self._client.bucket(bucket).get_blob(name)
+        except _TRANSIENT as exc:
+            raise FileIoError(f"Reading {name} failed: {exc}", details={"blob": name}) from exc
+        return int(blob.generation) if blob is not None and blob.generation else None
+
     def exists(self, bucket: str, name: str) -> bool:
         permissions.used("storage.objects.get", permissions.bucket(bucket))
         return self._blob(bucket, name).exists()

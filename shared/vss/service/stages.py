@@ -37,6 +37,7 @@ from vss.service.segments import (
 from vss.service.spending import charge_tenant
 from vss.service.storage import TaskFiles
 from vss.service.tasks import publish_stage, schedule_watchdog
+from vss.service.uploads import check_late_uploads
 from vss.stage_handler import StageContext, StageHandler, StageOutput
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,8 @@ def _republish_stalled(deps: Deps, task: Task) -> None:
     dropped by the claim, so erring towards publishing is safe; a stage is left alone until
     it has been idle for a watchdog period, so a busy queue is not flooded with duplicates."""
     if task.waiting_on:
-        return  # the upload's check starts it
+        check_late_uploads(deps, task)  # the upload's check starts it
+        return
     if task.current.state == LeaseState.WAITING:
         republish_stalled(deps, task)
         return

@@ -12,10 +12,18 @@ from pydantic import BaseModel, Field
 
 from vss.deps import Deps
 from vss.domain.documents import classify_json
-from vss.domain.files import FileKind, FileRecord, FileStatus, record_check, supersedes
+from vss.domain.files import (
+    CHECKED,
+    FileKind,
+    FileRecord,
+    FileStatus,
+    record_check,
+    supersedes,
+)
 from vss.domain.ids import is_valid_id
-from vss.domain.paths import UPLOADS, owner_id, split_blob_name, upload_path
+from vss.domain.paths import UPLOADS, blob_name, owner_id, split_blob_name, upload_path
 from vss.domain.sniff import sniff_content_type
+from vss.domain.tasks import Task
 from vss.errors import NotFound, PayloadInvalid, PayloadTooLarge, UnsupportedMedia
 from vss.service import quotas
 from vss.service.spending import charge_upload
@@ -220,3 +228,23 @@ def check_landed_object(
     release_waiting_tasks(deps, record)
     return record
 
+
+
+def check_late_uploads(deps: Deps, task: Task) -> None:
+    """Run the check of each upload `task` waits on whose storage event is late: an object
+    that landed a watchdog period ago and is still unchecked had its event lost (the upload
+    function died with it, or the event expired). The check is the event's own, idempotent
+    (`check_landed_object`), so an event arriving after it changes nothing."""
+    late = deps.clock() - timedelta(seconds=deps.settings.watchdog_seconds)
+    bucket = deps.settings.uploads_bucket
+    for file_id in task.waiting_on:
+        record = deps.files.get(file_id)
+        if record is None or record.status in CHECKED or record.modified > late:
+            continue
+        name = blob_name(record.tenant_id, record.relative_path)
+        generation = record.generation or deps.blobs.generation(bucket, name)
+        if generation is None:
+            continue  # not landed yet: a signed upload still on its way
+        log.warning("upload checked by the task's watchdog: its storage event did not come",
+                    extra={"task_id": task.id, "file_id": file_id})
+        check_landed_object(deps, bucket, name, generation)

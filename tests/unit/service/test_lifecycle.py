@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import traceback
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.edge_api import FakeEdge, edge_request
 from tests.support.fakes import FakeClock, FakePublisher, FakeScheduler, fake_deps
 from tests.support.logs import captured
 from tests.support.tasks import narration_task, valid_dataset
@@ -327,3 +329,55 @@ def test_a_signed_upload_that_lands_with_another_size_is_invalid(
         checked = uploads.check_landed_object(deps, bucket, name, generation)
         assert checked is not None and checked.status == FileStatus.INVALID
         assert "were declared" in checked.errors[0]["reason"]
+
+
+def _waiting_on_an_upload_whose_event_is_lost(edge: FakeEdge, blueprint_bytes: bytes,
+                                               signed: bool = False) -> tuple[str, str]:
+    """A narration created on an upload whose storage event never comes (its check never
+    runs): the task, waiting, and the upload's path."""
+    if signed:
+        answer = edge.client.post("/api/v1/files/upload/", headers=edge.headers, json={
+            "filename": "blueprint.json", "content_type": "application/json",
+            "size": len(blueprint_bytes)}).get_json()
+        dataset = answer["relative_path"]
+    else:
+        dataset = edge.client.post("/api/v1/files/upload/", headers=edge.headers, data={
+            "file": (io.BytesIO(blueprint_bytes), "blueprint.json")}).get_json()["relative_path"]
+    created = edge.create(edge_request("generate_narration", blueprint_path=dataset))
+    assert created.get_json()["status"] == "PENDING"
+    return str(created.get_json()["id"]), dataset
+
+
+def test_the_watchdog_checks_an_upload_whose_event_was_lost(blueprint_bytes: bytes):
+    edge = FakeEdge.of(fake_deps())
+    clock = edge.deps.clock
+    assert isinstance(clock, FakeClock)
+    task_id, _ = _waiting_on_an_upload_whose_event_is_lost(edge, blueprint_bytes)
+
+    stages.check_deadline(edge.deps, task_id)  # within a watchdog period the event may come
+    assert edge.task(task_id)["status"] == "PENDING"
+
+    clock.advance(edge.deps.settings.watchdog_seconds + 1)
+    with captured(logging.WARNING) as logs:
+        stages.check_deadline(edge.deps, task_id)
+    assert any("its storage event did not come" in line["message"] for line in logs)
+    edge.run_stages()
+    assert edge.task(task_id)["status"] == "COMPLETED"
+
+
+def test_the_watchdog_waits_for_a_signed_upload_that_has_not_landed(blueprint_bytes: bytes):
+    edge = FakeEdge.of(fake_deps())
+    clock = edge.deps.clock
+    assert isinstance(clock, FakeClock)
+    task_id, dataset = _waiting_on_an_upload_whose_event_is_lost(edge, blueprint_bytes,
+                                                                 signed=True)
+    clock.advance(edge.deps.settings.watchdog_seconds + 1)
+    stages.check_deadline(edge.deps, task_id)
+    edge.run_stages()
+    assert edge.task(task_id)["status"] == "PENDING"  # nothing to check yet
+
+    edge.deps.blobs.write(edge.deps.settings.uploads_bucket, f"tenants/{edge.tenant}/{dataset}",
+                          blueprint_bytes, "application/json")  # it lands; its event is lost
+    stages.check_deadline(edge.deps, task_id)
+    edge.run_stages()
+    assert edge.task(task_id)["status"] == "COMPLETED"
