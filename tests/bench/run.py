@@ -260,6 +260,16 @@ class CountingTasks:
     def latest_failures(self, *, code: int, limit: int) -> list[Task]:
         return self._inner.latest_failures(code=code, limit=limit)
 
+    # The quota checks' reads (counts, not writes).
+    def count_active(self, tenant_id: str) -> int:
+        return self._inner.count_active(tenant_id)
+
+    def count_created_after(self, tenant_id: str, after: datetime) -> int:
+        return self._inner.count_created_after(tenant_id, after)
+
+    def oldest_created_after(self, tenant_id: str, after: datetime) -> datetime | None:
+        return self._inner.oldest_created_after(tenant_id, after)
+
 
 class CountingFiles:
     def __init__(self, inner: FileRepository, tally: Tally) -> None:

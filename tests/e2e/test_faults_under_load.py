@@ -39,7 +39,7 @@ from vss.edge.backoff import Backoff
 from vss.edge.client import EdgeClient, retry_call
 from vss.edge.run import recorded_artifacts
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
 T = TypeVar("T")
 
 EDGES, WORKFLOWS = 4, 2

@@ -4,7 +4,6 @@ only when strict. pip-audit's own lookups are its business: its reports are give
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,16 +11,12 @@ from typing import Any
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.scripts import load_script
 
 
 @pytest.fixture
 def auditor() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("audit_dependencies",
-                                                  ROOT / "scripts" / "audit_dependencies.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("audit_dependencies")
 
 
 def _reporting(auditor: ModuleType, monkeypatch: pytest.MonkeyPatch,

@@ -5,7 +5,6 @@ Terraform reads."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -24,6 +23,7 @@ import pytest
 
 from tests.support import clean_env
 from tests.support.paths import ROOT
+from tests.support.scripts import load_script
 from tests.support.terraform import entry_points, root
 
 SCRIPT = ROOT / "scripts" / "package_functions.py"
@@ -71,12 +71,7 @@ CONSOLE_DIR = ROOT / "shared" / "vss" / "console"
 
 @pytest.fixture(scope="module")
 def packager() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("package_functions", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while building
-    spec.loader.exec_module(module)
-    return module
+    return load_script("package_functions")
 
 
 @pytest.fixture(scope="module")

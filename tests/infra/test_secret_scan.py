@@ -3,7 +3,6 @@ made-up values its baseline lists wherever they move, and passes on the reposito
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -12,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.scripts import load_script
 
 # A made-up key in the shape detect-secrets knows (an AWS access key id), split so that this
 # file itself holds none.
@@ -20,12 +20,7 @@ PLANTED = "AKIA" + "ZQ3VXK7PLM2TY5WN"
 
 @pytest.fixture(scope="module")
 def checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("check_secrets",
-                                                  ROOT / "scripts" / "check_secrets.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_secrets")
 
 
 def test_a_planted_key_is_found_and_a_listed_one_is_not(checker: ModuleType, tmp_path: Path):
