@@ -26,7 +26,6 @@ from tests.support.paths import ROOT
 from tests.support.scripts import load_script
 from tests.support.terraform import entry_points, root
 
-SCRIPT = ROOT / "scripts" / "package_functions.py"
 FUNCTIONS = sorted(entry_points())
 CLOUD_EVENT_FUNCTIONS = sorted(n for n, (_, kind) in entry_points().items() if kind != "http")
 # Audio, video and subtitle libraries: the dubbing and editing side, never the edge API (it
