@@ -11,6 +11,7 @@ rules find.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".m4v", ".webm", ".avi", ".ts", ".mxf")
@@ -34,13 +35,15 @@ def media_reference(chapter_id: int, source_file: str | None) -> str:
     return candidate_names(chapter_id, source_file)[0]
 
 
+@cache
 def media_stem(chapter_id: int, source_file: str | None) -> str:
     """The media's name without extension (`31_ep02_l1`, `ep02`): what every candidate shares
     but the extension."""
     return PurePath(media_reference(chapter_id, source_file)).stem
 
 
-def candidate_names(chapter_id: int, source_file: str | None) -> list[str]:
+@cache  # a script has a few episodes and tens of thousands of clips naming them
+def candidate_names(chapter_id: int, source_file: str | None) -> tuple[str, ...]:
     """Names to look for, best first."""
     names: list[str] = []
     if source_file and _basename(source_file).strip():
@@ -50,7 +53,7 @@ def candidate_names(chapter_id: int, source_file: str | None) -> list[str]:
         names += [base.stem + ext for ext in VIDEO_EXTENSIONS if base.stem + ext not in names]
     names += [f"ep{chapter_id:02d}{ext}" for ext in VIDEO_EXTENSIONS if f"ep{chapter_id:02d}{ext}"
               not in names]
-    return names
+    return tuple(names)
 
 
 def find_media(chapter_id: int, source_file: str | None, available: set[str]) -> str | None:

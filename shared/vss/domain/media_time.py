@@ -52,29 +52,35 @@ def frame_rate(fps: float | Fraction) -> Fraction:
     return Fraction(fps).limit_denominator(1000)
 
 
+# Each function computes on the rate's numerator and denominator as plain integers: a quotient
+# of two ints is correctly rounded, exactly as converting the Fraction result would be, so the
+# results are the Fraction arithmetic's, at a fraction of its cost (the editing core calls
+# these millions of times at 10,000 segments).
+
+
 def frame_at_or_after(ms: int, rate: Fraction) -> int:
     """The first frame that starts at or after `ms` milliseconds."""
-    return math.ceil(ms * rate / 1000 - _EPS)
+    return math.ceil(ms * rate.numerator / (1000 * rate.denominator) - _EPS)
 
 
 def frame_at_or_before(ms: int, rate: Fraction) -> int:
     """The last frame boundary at or before `ms` milliseconds."""
-    return math.floor(ms * rate / 1000 + _EPS)
+    return math.floor(ms * rate.numerator / (1000 * rate.denominator) + _EPS)
 
 
 def nearest_frame(seconds: float, rate: Fraction) -> int:
     """A duration or position in seconds as whole frames, rounded half up."""
-    return math.floor(seconds * rate + 0.5 + _EPS)
+    return math.floor(seconds * (rate.numerator / rate.denominator) + 0.5 + _EPS)
 
 
 def frame_seconds(frame: int, rate: Fraction) -> float:
     """Where a frame starts, in seconds."""
-    return float(frame / rate)
+    return frame * rate.denominator / rate.numerator
 
 
 def frame_ms(frame: int, rate: Fraction) -> int:
     """The millisecond a frame starts at, rounded down: `ffmpeg -ss` at this time keeps it."""
-    return math.floor(frame * 1000 / rate)
+    return (frame * 1000 * rate.denominator) // rate.numerator
 
 
 @dataclass(frozen=True, slots=True)
