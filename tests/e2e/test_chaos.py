@@ -97,6 +97,7 @@ def _verify(edge: EdgeClient, deps: Deps, task_id: str) -> None:
     assert max(s.attempts for s in segments_of(deps, task_id)) <= 2
 
 
+@pytest.mark.timeout(1200)
 def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consistent(
     edge: EdgeClient, narration_path: str,
 ):
@@ -135,7 +136,9 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
         assert resumed["status"] == "RUNNING"
 
     for task_id in ids:
-        done = edge.wait(task_id, timeout=300)
+        # 480 s: a worker killed inside a transaction leaves its locks in the emulator for
+        # about 5 minutes (emulators/README.md).
+        done = edge.wait(task_id, timeout=480)
         assert done["status"] == "COMPLETED", (task_id, done["error"])
         _verify(edge, deps, task_id)
     final = deps.tasks.get(victim)
