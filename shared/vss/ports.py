@@ -141,7 +141,7 @@ class SegmentRepository(Protocol):
     def update(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:
-        """Apply `change` to one segment in a transaction; return (before, after). Raise
+        """Apply `change` to one segment atomically; return (before, after). Raise
         `NotFound` if it is missing."""
         ...
     def count_done(self, task_id: str, plan: str) -> int:

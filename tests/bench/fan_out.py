@@ -6,8 +6,8 @@ where the time goes, read from what the run leaves behind rather than from timer
 - each segment's claim and finish (`claimed_at`, `finished_at` on its document);
 - each synthesis request's arrival and answer (the fake records them);
 - the fan-out and the fan-in (`waiting` and `queued` on the task's timeline);
-- transactions that had to run again (the workers log each one) and redeliveries (the relay's
-  nacks).
+- writes that had to run again, transactions and compare-and-set changes (the workers log
+  each one) and redeliveries (the relay's nacks).
 
 Per segment the slot's time splits into: before synthesis (claim committed → TTS request:
 reading the task, building the request), synthesis (the fake's L), after synthesis (answer →
@@ -78,14 +78,16 @@ def _event_at(task: Task, kind: StageEventKind) -> datetime:
 
 
 def _retries(task_id: str) -> int:
-    """Transaction attempts on this task's documents beyond the first, as the workers log
-    them ("transaction on task <id> ran 3 times")."""
-    ran = re.compile(rf"transaction on [^\"]*{task_id}[^\"]* ran (\d+) times")
+    """Write attempts on this task's documents beyond the first, as the workers log them
+    ("transaction on task <id> ran 3 times", "change of segment 4 of task <id> took 2
+    rounds")."""
+    ran = re.compile(rf"(?:transaction on|change of) [^\"]*{task_id}[^\"]* "
+                     rf"(?:ran (\d+) times|took (\d+) rounds)")
     total = 0
     for component in ("tts_worker", "stage_worker"):
         for line in log_file(component).read_text(errors="replace").splitlines():
             if (found := ran.search(line)) is not None:
-                total += int(found.group(1)) - 1
+                total += int(found.group(1) or found.group(2)) - 1
     return total
 
 

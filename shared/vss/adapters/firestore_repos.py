@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -12,6 +14,7 @@ from typing import Any, TypeVar, cast
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.aggregation import AggregationQuery
+from pydantic import BaseModel
 
 from vss.adapters import permissions
 from vss.domain.assets import AssetIndex, asset_record_id, newer
@@ -23,6 +26,7 @@ from vss.domain.tasks import Task, TaskStatus, TaskType
 from vss.errors import NotFound, RetryableError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
 
 TASKS = "tasks"
@@ -35,6 +39,13 @@ IDEMPOTENCY_KEYS = "idempotency_keys"  # task creation's keys, by digest of tena
 # Workers racing on one task (twin deliveries, the last segments of a fan-out) conflict on its
 # document; the loser runs its transaction again, as often as this (the client's default is 5).
 TRANSACTION_ATTEMPTS = 12
+# Before each attempt after the first, a pause drawn at random below BACKOFF_SECONDS doubled
+# per attempt (capped): rivals that aborted each other then retry apart instead of together.
+# Production keeps a retried transaction's place in line; the emulator does not, and there
+# eight transactions retried at once on one document aborted each other until none committed
+# (a test in tests/integration/test_firestore_contention.py).
+BACKOFF_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 2.0
 # Rounds of create-or-read an idempotency key may take: more than one only while an expired
 # record of the key is being replaced by racing requests.
 CLAIM_ATTEMPTS = 5
@@ -52,6 +63,8 @@ def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], 
     def counted(transaction: firestore.Transaction, *args: Any, **kwargs: Any) -> T:
         nonlocal attempts
         attempts += 1
+        if attempts > 1:
+            time.sleep(retry_pause(attempts))
         return cast(T, body(transaction, *args, **kwargs))
 
     apply.to_wrap = counted  # type: ignore[attr-defined]
@@ -68,6 +81,45 @@ def transact(db: firestore.Client, apply: Callable[[firestore.Transaction], T], 
     finally:
         if attempts > 1:
             log.info("transaction on %s ran %s times", what, attempts)
+
+
+def retry_pause(attempt: int) -> float:
+    """Seconds to wait before `attempt` (2 and up) of a write that lost a race: full jitter
+    under an exponential cap."""
+    return random.uniform(0, min(BACKOFF_SECONDS * 2 ** (attempt - 2), MAX_BACKOFF_SECONDS))
+
+
+def compare_and_set(db: firestore.Client, ref: firestore.DocumentReference,
+                    read: Callable[[dict[str, Any]], M], change: Callable[[M], M], *,
+                    missing: NotFound, what: str, attempts: int = TRANSACTION_ATTEMPTS
+                    ) -> tuple[M, M]:
+    """Change one document atomically without a transaction: read it, apply `change`, write
+    on the condition that the document is still the version read, and on losing that race
+    read again (after a random pause). A conditional write holds no lock, so rivals cannot
+    keep one another waiting: the emulator's transactions, retried at once on one document,
+    aborted each other until none committed (tests/integration/test_firestore_contention.py).
+    `missing` is raised if there is no such document; losing every round is a
+    RetryableError."""
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            time.sleep(retry_pause(attempt))
+        snap = ref.get()
+        if not snap.exists:
+            raise missing
+        before = read(cast(dict[str, Any], snap.to_dict()))
+        after = change(before)
+        if after is before:
+            return before, after
+        unchanged = db.write_option(last_update_time=snap.update_time)
+        try:
+            ref.update(to_doc(after), option=unchanged)
+        except (gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound):
+            continue  # another write came first: read it and decide again
+        if attempt > 1:
+            log.info("change of %s took %s rounds", what, attempt)
+        return before, after
+    raise RetryableError(f"{what} is being changed by others; try again.",
+                         details={"document": what})
 
 
 def to_doc(model: Any) -> dict[str, Any]:
@@ -96,20 +148,10 @@ class FirestoreTaskRepository:
         self, task_id: str, change: Callable[[Task], Task]
     ) -> tuple[Task, Task]:
         permissions.datastore("get", "update")
-        ref = self._tasks.document(task_id)
-
-        @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> tuple[Task, Task]:
-            snap = ref.get(transaction=transaction)
-            if not snap.exists:
-                raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
-            before = Task.model_validate(snap.to_dict())
-            after = change(before)
-            if after is not before:
-                transaction.set(ref, to_doc(after))
-            return before, after
-
-        return transact(self._db, apply, f"task {task_id}")
+        return compare_and_set(self._db, self._tasks.document(task_id), Task.model_validate,
+                               change, what=f"task {task_id}", missing=NotFound(
+                                   f"Task {task_id} does not exist.",
+                                   details={"task_id": task_id}))
 
     def update_if_unchanged(
         self, task_id: str, change: Callable[[Task], Task]

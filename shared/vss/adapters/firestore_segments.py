@@ -6,6 +6,13 @@ A segment's document is written by its own attempts only (claim, heartbeats, fin
 segments that finish at the same moment write different documents; the fan-in counts the done
 ones with an aggregation query instead of a counter on the task's document, which Firestore
 would serialise at about one write a second.
+
+A segment changes by compare and set (a read, then a write on the condition that the document
+is still the version read), not in a transaction: its only rivals are duplicate deliveries of
+the same segment, and a conditional write holds no lock, so they cannot keep one another
+waiting. Transactions did: on the emulator, four deliveries of one segment retrying their
+claims at once aborted each other for as long as duplicates kept arriving (half an hour, until
+the task's deadline), while the worker's every thread was busy with them.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from google.cloud.firestore_v1.aggregation import AggregationQuery
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from vss.adapters import permissions
-from vss.adapters.firestore_repos import TASKS, to_doc, transact
+from vss.adapters.firestore_repos import TASKS, compare_and_set, to_doc
 from vss.domain.leases import LeaseState
 from vss.domain.segments import Segment
 from vss.errors import NotFound
@@ -64,29 +71,15 @@ class FirestoreSegmentRepository:
         collection = self._collection(task_id, plan)
         return [Segment.model_validate(s.to_dict()) for s in collection.order_by("index").stream()]
 
-    def _read(self, ref: firestore.DocumentReference, transaction: firestore.Transaction,
-              task_id: str, index: int) -> Segment:
-        snap = ref.get(transaction=transaction)
-        if not snap.exists:
-            raise NotFound(f"Segment {index} of task {task_id} does not exist.",
-                           details={"task_id": task_id, "segment": index})
-        return Segment.model_validate(snap.to_dict())
-
     def update(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:
         permissions.datastore("get", "update")
-        ref = self._ref(task_id, plan, index)
-
-        @firestore.transactional
-        def apply(transaction: firestore.Transaction) -> tuple[Segment, Segment]:
-            before = self._read(ref, transaction, task_id, index)
-            after = change(before)
-            if after is not before:
-                transaction.set(ref, to_doc(after))
-            return before, after
-
-        return transact(self._db, apply, f"segment {index} of task {task_id}")
+        return compare_and_set(
+            self._db, self._ref(task_id, plan, index), Segment.model_validate, change,
+            what=f"segment {index} of task {task_id}", missing=NotFound(
+                f"Segment {index} of task {task_id} does not exist.",
+                details={"task_id": task_id, "segment": index}))
 
     def count_done(self, task_id: str, plan: str) -> int:
         permissions.datastore("list")
