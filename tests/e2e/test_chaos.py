@@ -43,6 +43,24 @@ pytestmark = pytest.mark.integration
 TASKS = 5
 
 
+def _create(edge: EdgeClient, narration_path: str) -> list[str]:
+    return [edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})["id"]
+            for _ in range(TASKS)]
+
+
+def _describe(deps: Deps, task_id: str) -> str:
+    """Where a task that did not end stands, and what the workers last logged about it."""
+    task = deps.tasks.get(task_id)
+    assert task is not None
+    lines = [f"task {task_id} {task.status}: {task.current!r}", f"progress: {task.progress!r}"]
+    lines += [f"segment {s.index}: {s.state} attempts={s.attempts} until={s.lease_until}"
+              for s in segments_of(deps, task_id)]
+    for name in ("stage_worker", "tts_worker", "deadline", "push_relay"):
+        lines += [f"{name}: {line[:300]}" for line in logged_since(name, 0)
+                  if task_id in line or "WARN" in line or "ERROR" in line][-15:]
+    return "\n".join(lines)
+
+
 def _any_running(deps: Deps, ids: list[str], stage: bool) -> bool:
     for task_id in ids:
         task = deps.tasks.get(task_id)
@@ -98,14 +116,13 @@ def _verify(edge: EdgeClient, deps: Deps, task_id: str) -> None:
 
 
 @pytest.mark.timeout(1200)
-def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consistent(
+def test_faults_during_dubbing_tasks_leave_every_task_complete_and_consistent(
     edge: EdgeClient, narration_path: str,
 ):
     deps = ports_alone(stack_settings())
     lease = deps.settings.segment_lease_seconds
     offsets = {name: log_file(name).stat().st_size for name in ("stage_worker", "tts_worker")}
-    ids = [edge.create_task("GENERATE_DUBBING", {"input_narration_path": narration_path})["id"]
-           for _ in range(TASKS)]
+    ids = _create(edge, narration_path)
 
     # The stage worker dies mid-stage (a plan, most likely); redelivery retakes it.
     wait_until(lambda: _any_running(deps, ids, stage=True), timeout=60, interval=0.02)
@@ -114,8 +131,10 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
 
     # The TTS worker freezes with segments in hand, longer than their lease; another worker
     # instance (this process) retakes them as the watchdog's republish would, and finishes
-    # them; then the frozen worker wakes and finishes its now stale attempts.
-    frozen = _freeze_tts_worker_holding_segments(deps, ids)
+    # them; then the frozen worker wakes and finishes its now stale attempts. A second wave of
+    # tasks: the first may have synthesised every segment while the stage worker restarted.
+    ids += _create(edge, narration_path)
+    frozen = _freeze_tts_worker_holding_segments(deps, ids[TASKS:])
     time.sleep(lease + 1)
     twin = for_tts_worker(deps.settings)
     for task_id, plan, index in frozen:
@@ -138,7 +157,10 @@ def test_faults_during_five_dubbing_tasks_leave_every_task_complete_and_consiste
     for task_id in ids:
         # 480 s: a worker killed inside a transaction leaves its locks in the emulator for
         # about 5 minutes (emulators/README.md).
-        done = edge.wait(task_id, timeout=480)
+        try:
+            done = edge.wait(task_id, timeout=480)
+        except TimeoutError as exc:
+            raise AssertionError(_describe(deps, task_id)) from exc
         assert done["status"] == "COMPLETED", (task_id, done["error"])
         _verify(edge, deps, task_id)
     final = deps.tasks.get(victim)
