@@ -49,15 +49,17 @@ deb:
 deb-test:
 	$(call apt_install,$(DEB_TEST_PACKAGES))
 
-# pip_install(lock): pip and the build tools, the lock's packages, the project itself (built
-# with those tools, no download), then the Cloud Tasks emulator, which pins protobuf<5 and
-# would break Firestore: without its dependencies. Every download is checked against its hash.
+# pip_install(lock): pip, the build tools and uv (with pip), then with uv the lock's packages,
+# the project itself (built with those tools, no download), then the Cloud Tasks emulator,
+# which pins protobuf<5 and would break Firestore: without its dependencies. Every download is
+# checked against its hash. uv installs into the venv it finds beside it (VIRTUAL_ENV).
+VENV_UV := VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv
 define pip_install
 	@test -x $(PY) || $(PY_SYS) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r $(LOCKS)/build.lock
-	$(PY) -m pip install -q --require-hashes -r $(LOCKS)/$(1).lock
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
-	$(PY) -m pip install -q --no-deps --require-hashes -r $(LOCKS)/tasks-emulator.lock
+	$(VENV_UV) pip install -q --require-hashes -r $(LOCKS)/$(1).lock
+	$(VENV_UV) pip install -q --no-deps --no-build-isolation -e .
+	$(VENV_UV) pip install -q --no-deps --require-hashes -r $(LOCKS)/tasks-emulator.lock
 endef
 
 $(STAMP): pyproject.toml $(LOCKS)/dev.lock $(LOCKS)/build.lock $(LOCKS)/tasks-emulator.lock
