@@ -20,7 +20,8 @@ rewrites them to the files it found (`vss.edge.exports`). Every media reference 
 `available_range` (the FCP formats describe each file's length), the timeline a
 `global_start_time` and its delivery format (`metadata["vss"]["delivery"]`: fps, width,
 height), which every format writes as its sequence format. CMX 3600 holds one video track, so
-the EDL is `V1` alone, each event's source audio as a comment.
+the EDL is `V1` alone, each event's source audio as a comment. The tracks' names and roles and
+the `Volume` effect are `vss.timeline_layout`'s, which the edge reads the timeline back by.
 """
 
 from __future__ import annotations
@@ -41,10 +42,14 @@ from vss.editing._collector import collector_paused
 from vss.editing._edl import write_edl
 from vss.editing._fcp7_xml import write_fcp7_xml
 from vss.editing._fcpxml import write_fcpxml
-
-VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
-# Final Cut's audio roles of the two audio tracks: the narrator's voice, the episodes' sound.
-NARRATION_ROLE, SOURCE_ROLE = "dialogue", "source"
+from vss.timeline_layout import (
+    NARRATION_ROLE,
+    NARRATION_TRACK,
+    SOURCE_AUDIO_TRACK,
+    SOURCE_ROLE,
+    VIDEO_TRACK,
+    volume_effect,
+)
 
 
 @dataclass(frozen=True)
@@ -86,13 +91,6 @@ def _media(source_file: str | None, clip: BRollClip, span: FrameRange, fps: floa
     return otio.schema.ExternalReference(
         target_url=media_reference(clip.chapter_id, source_file),
         available_range=_range(0, length, fps))
-
-
-def volume_effect(gain_db: float) -> otio.schema.Effect:
-    """A clip's level in the preview's mix: OTIO has no audio-level schema, so an effect of
-    this name with the gain in its metadata (our FCP writers write it as the format's level)."""
-    return otio.schema.Effect(name="Volume", effect_name="Volume",
-                              metadata={"vss": {"gain_db": gain_db}})
 
 
 def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
