@@ -11,26 +11,22 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
+import opentimelineio as otio
 import pytest
 
-from tests.support.render import demo_media, run_vss, write_case, write_exports
+from tests.support.render import (
+    cut_frames,
+    demo_media,
+    render_report,
+    run_vss,
+    write_case,
+    write_exports,
+)
 from vss.edge.render.ffmpeg import ebur128
 from vss.edge.render.sources import local_path
 
 LOUDNESS_LU = 0.5
-
-
-def _report(video: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads(
-        video.with_name(video.stem + ".render.json").read_text(encoding="utf-8"))
-    return report
-
-
-def _cuts(report: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(c["clip"], c["side"], c["timeline_frame"], c["source_frame"], c["status"],
-             c["offset"]) for c in report["cut_checks"]]
 
 
 def _picture(video: Path) -> list[str]:
@@ -66,7 +62,7 @@ def test_the_exported_timeline_renders_the_preview(tmp_path: Path, fps: float, r
     assert run.returncode == 0, run.stderr
     assert not (renders["unlinked"].parent / "timeline.fcpxml").exists()  # nothing linked
 
-    want = _report(preview)
+    want = render_report(preview)
     assert want["duration_check"]["video_frames"] == case.total_frames
     assert len(want["cut_checks"]) == 9 and {c["status"] for c in want["cut_checks"]} == \
         {"on_frame"}
@@ -74,10 +70,10 @@ def test_the_exported_timeline_renders_the_preview(tmp_path: Path, fps: float, r
     preview_picture = _picture(preview)
     assert len(preview_picture) == case.total_frames
     for how, video in renders.items():
-        got = _report(video)
+        got = render_report(video)
         assert got["duration_check"]["video_frames"] == want["duration_check"]["video_frames"]
         assert got["duration_check"]["ok"] and got["cuts"]["ok"] and got["loudness"]["ok"], how
-        assert _cuts(got) == _cuts(want), how
+        assert cut_frames(got) == cut_frames(want), how
         assert [{k: v for k, v in clip.items() if k != "file"} for clip in got["clips"]] == \
             [{k: v for k, v in clip.items() if k != "file"} for clip in want["clips"]], how
         assert got["cues"] == want["cues"], how
@@ -90,7 +86,5 @@ def test_the_exported_timeline_renders_the_preview(tmp_path: Path, fps: float, r
 
 
 def _urls(otio_path: Path) -> set[str]:
-    import opentimelineio as otio
-
     timeline = otio.adapters.read_from_file(str(otio_path), "otio_json")
     return {str(c.media_reference.target_url) for t in timeline.tracks for c in t.find_clips()}

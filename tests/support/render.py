@@ -168,3 +168,18 @@ def write_exports(case: Case) -> Path:
     for export in export_files(script, dataset, "render case"):
         (case.folder / export.name.rsplit("/", 1)[-1]).write_bytes(export.data)
     return case.folder / "timeline.otio"
+
+
+def render_report(video: Path) -> dict[str, Any]:
+    """The report `vss render` wrote beside a video (`<video>.render.json`)."""
+    report: dict[str, Any] = json.loads(
+        video.with_name(video.stem + ".render.json").read_text(encoding="utf-8"))
+    return report
+
+
+def cut_frames(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A render report's cut checks: each clip edge's timeline frame, the source frame it
+    should show, and what the check found there."""
+    return [(c["clip"], c["side"], c["timeline_frame"], c["source_frame"], c["status"],
+             c["offset"]) for c in report["cut_checks"]]
+
