@@ -20,7 +20,8 @@ was exported from, so both render the same video:
 
 A picture clip whose own sound the source-audio track plays (its clip of the same frames of
 the same episode) is heard at that clip's `Volume` effect's gain, ducked or original as its
-metadata says; where the source-audio track has a gap, the clip is narration only.
+metadata says; where the source-audio track has a gap (or there is no such track), the clip is
+narration only.
 
 Each clip's and each cue's media reference is kept beside the timeline, as the file it links
 to (`vss export` writes absolute file URLs) or the name the cloud wrote (relative to the
@@ -120,7 +121,7 @@ class _Reader:
             return float(start.rate)
         for track in self.otio.tracks:
             for item in track:
-                if item.source_range is not None:
+                if getattr(item, "source_range", None) is not None:
                     return float(item.source_range.duration.rate)
         raise RenderError(["the OTIO timeline has no clip"])
 
