@@ -16,6 +16,9 @@
                                              -> the video, checked, its report and review page;
                                                 the timeline exports beside the script linked
                                                 to the media beside the video
+    vss render TIMELINE.otio --out OUT.mp4 [--media DIR] [--audio DIR]
+                                             -> the same of the exported OTIO timeline (its
+                                                linked files, else those in --media)
     vss export DIR --media DIR [--audio DIR] [--dataset D] [--out DIR]
                                              -> the timeline exports in DIR linked to the media
     vss demo-media DATASET --out DIR [--editing-script S]

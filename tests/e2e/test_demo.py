@@ -1,5 +1,6 @@
 """`make demo`'s script on the test stack (espeak-ng voices, a half-minute narration): it ends
-in a checked video and a summary, and a second run redoes nothing."""
+in a checked video and a summary, and a second run redoes nothing; the OTIO timeline it
+exported renders to that video (`vss render timeline.otio`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 
 from tests.support.exports import EXPORTS, references
 from tests.support.paths import ROOT
+from tests.support.render import cut_frames, render_report, run_vss
 from tests.support.stack import stack_env
+from vss.edge.render.ffmpeg import ebur128
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +58,24 @@ def test_demo_ends_in_a_checked_video_and_a_second_run_redoes_nothing(tmp_path: 
     second = _demo(out)
     assert "task reused" in second and "0 downloaded" in second
     assert "(0 to make," in second and "already rendered and checked" in second
+    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*")
+            if p.is_file() and p.name != ".vss-run.json"} == {
+        n: t for n, t in made.items() if n != ".vss-run.json"}
+
+    # The exported timeline, linked beside the preview, renders to the preview: the same
+    # frames, every cut on the same frame, the loudness within 0.5 LU (issue 22).
+    video = tmp_path / "otio" / "video.mp4"
+    run = run_vss("render", out / "timeline.otio", "--out", video, "--no-review")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rendered = render_report(video)
+    assert rendered["duration_check"]["video_frames"] == \
+        report["duration_check"]["video_frames"] == editing["total_frames"]
+    assert cut_frames(rendered) == cut_frames(report)
+    assert rendered["clips"] and [{k: v for k, v in c.items() if k != "file"}
+                                  for c in rendered["clips"]] == \
+        [{k: v for k, v in c.items() if k != "file"} for c in report["clips"]]
+    assert abs(ebur128(video)[0] - ebur128(out / "preview.mp4")[0]) <= 0.5
+    # Nothing of the demo's was touched.
     assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*")
             if p.is_file() and p.name != ".vss-run.json"} == {
         n: t for n, t in made.items() if n != ".vss-run.json"}

@@ -154,3 +154,32 @@ def demo_media(case: Case, fps: str = "25", *, cut_only: bool = False) -> Path:
                   *cut)
     assert run.returncode == 0, run.stderr
     return media
+
+
+def write_exports(case: Case) -> Path:
+    """The editing stage's four timeline exports of the case, beside its script under the
+    names `vss run` downloads them by; the OTIO timeline's path."""
+    from vss.domain.artifacts import EditingScript
+    from vss.domain.dataset import parse_dataset
+    from vss.editing.exports import export_files
+
+    script = EditingScript.model_validate_json(case.script.read_bytes())
+    dataset = parse_dataset(case.dataset.read_bytes())
+    for export in export_files(script, dataset, "render case"):
+        (case.folder / export.name.rsplit("/", 1)[-1]).write_bytes(export.data)
+    return case.folder / "timeline.otio"
+
+
+def render_report(video: Path) -> dict[str, Any]:
+    """The report `vss render` wrote beside a video (`<video>.render.json`)."""
+    report: dict[str, Any] = json.loads(
+        video.with_name(video.stem + ".render.json").read_text(encoding="utf-8"))
+    return report
+
+
+def cut_frames(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A render report's cut checks: each clip edge's timeline frame, the source frame it
+    should show, and what the check found there."""
+    return [(c["clip"], c["side"], c["timeline_frame"], c["source_frame"], c["status"],
+             c["offset"]) for c in report["cut_checks"]]
+

@@ -60,14 +60,20 @@ def _handles(text: str) -> Fraction:
 
 def add_edge_commands(commands: Any) -> None:
     render = commands.add_parser(
-        "render", help="render an editing script to a checked MP4 (FFmpeg)",
+        "render", help="render an editing script (or its timeline.otio) to a checked MP4 "
+        "(FFmpeg)",
         description="Cut the episodes frame-accurately, mix the narration with each clip's "
         "source audio by its audio mode, normalise loudness (-16 LUFS, true peak <= -1 dBTP), "
         "burn in subtitles, then check duration, cuts and loudness with ffprobe/FFmpeg and "
-        "write OUT.render.json and a review page (index.html) next to the video.")
-    render.add_argument("script", type=Path, help="editing_script.json")
-    render.add_argument("--media", required=True, type=Path,
-                        help="folder of episode files (see `vss demo-media` for the names)")
+        "write OUT.render.json and a review page (index.html) next to the video. Given the "
+        "OTIO timeline the editing stage exported (a file ending in .otio), it renders that "
+        "timeline: its cuts, freeze-frames, levels and narration, each clip from the file it "
+        "links to (`vss export`), else from --media.")
+    render.add_argument("script", type=Path,
+                        help="editing_script.json, or timeline.otio (the editing stage's export)")
+    render.add_argument("--media", type=Path,
+                        help="folder of episode files (see `vss demo-media` for the names); "
+                        "for a timeline.otio, only for clips not linked to a file here")
     render.add_argument("--out", required=True, type=Path, help="the MP4 to write")
     render.add_argument("--audio", type=Path,
                         help="folder of the narration WAVs (default: the script's folder)")
@@ -126,20 +132,28 @@ def _fail(command: str, problems: list[str]) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    from vss.edge.exports import LinkedExports
     from vss.edge.render import RenderError, RenderOptions, render
     from vss.edge.render.ffmpeg import FfmpegError
+    from vss.edge.render.from_otio import is_otio
     from vss.edge.render.report import summary_lines
     from vss.edge.review import write_review
 
+    timeline = is_otio(args.script.name)
+    if args.media is None and not timeline:
+        return _fail("render", ["the following arguments are required with an editing "
+                                "script: --media (the folder of its episode files)"])
     options = RenderOptions(media_dir=args.media, out=args.out, audio_dir=args.audio,
                             dataset=args.dataset, size=args.size, subtitles=args.subtitles,
                             duck_db=args.duck_db, preset=args.preset, crf=args.crf)
     try:
         report = render(args.script, options)
         page = write_review(args.out, report, args.script, args.dubbing) if args.review else None
-        # The exports `vss run` downloaded beside the script, linked beside the preview.
-        linked = link_exports_for(args.script.parent, args.out.parent, args.media,
-                                  args.audio or args.script.parent, args.dataset)
+        # The exports `vss run` downloaded beside the script, linked beside the preview (a
+        # rendered timeline.otio is one of them: it is left as it is).
+        linked = LinkedExports() if timeline else link_exports_for(
+            args.script.parent, args.out.parent, args.media, args.audio or args.script.parent,
+            args.dataset)
     except RenderError as exc:
         return _fail("render", exc.problems)
     except FfmpegError as exc:

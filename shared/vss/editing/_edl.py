@@ -3,12 +3,13 @@
 Why not OTIO's `cmx_3600` writer: it asks OTIO for each clip's place on the timeline
 (`transformed_time_range`), which walks the track from its start every time, so an EDL of
 1,000 segments (about 6,000 events) took 13 s and its time grew with the square of the
-script. This writer carries the record position along (`_tracks.placed_clips`) and writes
-the same lines that writer did, in the style its reader reads back (`otio.adapters.
-read_from_string(text, "cmx_3600", rate=fps)`): one event per clip, its name and file as
-`FROM CLIP` comments, and a freeze-frame as an `M2` speed-0 line. CMX 3600 has no place for
-the narration track or a level, so each event says how its source audio is heard in the
-preview's mix in a comment of its own (`* SOURCE AUDIO: DUCKED -18 DB`), which readers skip.
+script. This writer carries the record position along
+(`vss.timeline_layout.placed_clips`) and writes the same lines that writer did, in the style
+its reader reads back (`otio.adapters.read_from_string(text, "cmx_3600", rate=fps)`): one
+event per clip, its name and file as `FROM CLIP` comments, and a freeze-frame as an `M2`
+speed-0 line. CMX 3600 has no place for the narration track or a level, so each event says
+how its source audio is heard in the preview's mix in a comment of its own
+(`* SOURCE AUDIO: DUCKED -18 DB`), which readers skip.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 
 import opentimelineio as otio
 
-from vss.editing._tracks import Placed, basename, placed_clips
+from vss.timeline_layout import Placed, basename, placed_clips
 
 SOURCE_AUDIO_COMMENT = "* SOURCE AUDIO:"
 REEL_CHARACTERS = 8  # CMX 3600 reel names are at most 8 characters

@@ -4,11 +4,11 @@ over OpenTimelineIO's model.
 Why not OTIO's `fcp_xml` writer: it looks up each item's place and each media file's earlier
 mention by walking what it has written so far, so 1,000 segments took 4.3 s and the time grew
 faster than the script (about ×9 for ×5 segments). This writer carries the record position
-along (`_tracks.placed_clips`), keeps the files it has described in a dict, and builds the
-document once. What it writes is what OTIO's reader (`fcp_xml`) reads back into the same
-tracks and clips: one `track` per OTIO track, each clip a `clipitem` with its record
-`start`/`end` and source `in`/`out` in frames, each media file described in full the first
-time (`file id=...`) and referred to by its id after that; gaps are where no clip is.
+along (`vss.timeline_layout.placed_clips`), keeps the files it has described in a dict,
+and builds the document once. What it writes is what OTIO's reader (`fcp_xml`) reads back
+into the same tracks and clips: one `track` per OTIO track, each clip a `clipitem` with its
+record `start`/`end` and source `in`/`out` in frames, each media file described in full the
+first time (`file id=...`) and referred to by its id after that; gaps are where no clip is.
 The sequence's video `format` has the delivery's frame size; each audio clip with a level in
 the preview's mix (`Volume`) has it as FCP 7's `Audio Levels` filter (a linear gain: -18 dB is
 0.1259). A freeze-frame is not written (it plays as footage from its frame), as before.
@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 
 import opentimelineio as otio
 
-from vss.editing._tracks import Placed, basename, delivery_of, placed_clips
+from vss.timeline_layout import Placed, basename, delivery_of, placed_clips
 
 
 def write_fcp7_xml(timeline: otio.schema.Timeline, fps: float) -> str:

@@ -4,9 +4,9 @@ Why not OTIO's `fcpx_xml` writer: for each clip it searches the whole document w
 (its parent element, its asset, the asset's format), so 200 segments took 2.9 s, 1,000 more
 than a minute, and the time grew with the square of the script; and it writes neither a frame
 size, nor audio roles, nor levels, nor `media-rep`. This writer carries the record position
-along (`_tracks.placed_clips`), keeps its assets in a dict and builds the document once, in
-the shape Final Cut writes itself (and OTIO's reader, `fcpx_xml`, reads back into the same
-tracks; the shape is checked in tests/unit/editing/test_fcpxml_shape.py):
+along (`vss.timeline_layout.placed_clips`), keeps its assets in a dict and builds the
+document once, in the shape Final Cut writes itself (and OTIO's reader, `fcpx_xml`, reads
+back into the same tracks; the shape is checked in tests/unit/editing/test_fcpxml_shape.py):
 
 - `resources`: the sequence's `format` (the delivery's frame duration, width and height; the
   episodes' rate gets a format of its own when it differs), then one `asset` per media file,
@@ -32,7 +32,7 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from vss.domain.media_time import frame_rate
-from vss.editing._tracks import Placed, audio_role, basename, delivery_of, placed_clips
+from vss.timeline_layout import Placed, audio_role, basename, delivery_of, placed_clips
 
 VERSION = "1.9"
 SEQUENCE_FORMAT = "r1"

@@ -7,9 +7,11 @@ writers for those formats grew with the square of the script (a 1,000-segment ex
 minutes; each module says why). OTIO's readers read our files back to the same clips
 (tests/unit/editing/test_editing_exports.py). The timeline's tracks:
 - `V1`: the clips in order; a hold is its frame with a FreezeFrame effect; key lines follow
-  their segment.
+  their segment. Each clip's `vss` metadata: its segment and whether it is a key line, its
+  scene, episode and source file, and the script's audio mode, gain and reason.
 - `Narration` (audio role `dialogue`): each segment's WAV for the segment's frames, a gap
-  while a key line plays.
+  while a key line plays; its metadata: the segment, its text and its WAV's duration in
+  seconds (what the edge's renderer needs for the subtitles it burns in).
 - `Source audio` (audio role `source`): the clips whose own sound is heard, ducked or
   original, each with a `Volume` effect of its gain (the preview's mix); a gap where the
   source is muted.
@@ -20,7 +22,8 @@ rewrites them to the files it found (`vss.edge.exports`). Every media reference 
 `available_range` (the FCP formats describe each file's length), the timeline a
 `global_start_time` and its delivery format (`metadata["vss"]["delivery"]`: fps, width,
 height), which every format writes as its sequence format. CMX 3600 holds one video track, so
-the EDL is `V1` alone, each event's source audio as a comment.
+the EDL is `V1` alone, each event's source audio as a comment. The tracks' names and roles and
+the `Volume` effect are `vss.timeline_layout`'s, which the edge reads the timeline back by.
 """
 
 from __future__ import annotations
@@ -41,10 +44,14 @@ from vss.editing._collector import collector_paused
 from vss.editing._edl import write_edl
 from vss.editing._fcp7_xml import write_fcp7_xml
 from vss.editing._fcpxml import write_fcpxml
-
-VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
-# Final Cut's audio roles of the two audio tracks: the narrator's voice, the episodes' sound.
-NARRATION_ROLE, SOURCE_ROLE = "dialogue", "source"
+from vss.timeline_layout import (
+    NARRATION_ROLE,
+    NARRATION_TRACK,
+    SOURCE_AUDIO_TRACK,
+    SOURCE_ROLE,
+    VIDEO_TRACK,
+    volume_effect,
+)
 
 
 @dataclass(frozen=True)
@@ -88,21 +95,18 @@ def _media(source_file: str | None, clip: BRollClip, span: FrameRange, fps: floa
         available_range=_range(0, length, fps))
 
 
-def volume_effect(gain_db: float) -> otio.schema.Effect:
-    """A clip's level in the preview's mix: OTIO has no audio-level schema, so an effect of
-    this name with the gain in its metadata (our FCP writers write it as the format's level)."""
-    return otio.schema.Effect(name="Volume", effect_name="Volume",
-                              metadata={"vss": {"gain_db": gain_db}})
-
-
-def _video_clip(clip: BRollClip, name: str, fps: float, rate: Fraction,
-                episodes: dict[int, int], sources: dict[int, str]) -> otio.schema.Clip:
+def _video_clip(clip: BRollClip, name: str, place: tuple[int, bool], fps: float,
+                rate: Fraction, episodes: dict[int, int], sources: dict[int, str]
+                ) -> otio.schema.Clip:
+    """`place`: the clip's segment and whether it is one of its key lines."""
     span = clip_source_range(clip, rate)
     source_file = clip.source_file or sources.get(clip.chapter_id)
+    segment, key_line = place
     item = otio.schema.Clip(
         name=name, media_reference=_media(source_file, clip, span, fps, episodes),
         source_range=_range(span.start, span.duration, fps),
-        metadata={"vss": {"scene_id": clip.scene_id, "chapter_id": clip.chapter_id,
+        metadata={"vss": {"segment": segment, "key_line": key_line,
+                          "scene_id": clip.scene_id, "chapter_id": clip.chapter_id,
                           "source_file": source_file, "source_media": clip.source_media,
                           "kind": clip.kind, "origin": clip.origin,
                           "audio_mode": clip.audio_mode, "source_gain_db": clip.source_gain_db,
@@ -142,15 +146,18 @@ def build_timeline(script: EditingScript, dataset: Dataset, name: str) -> otio.s
             media_reference=otio.schema.ExternalReference(
                 target_url=wav, available_range=_range(0, audio_frames, fps)),
             source_range=_range(0, frames, fps),
-            metadata={"vss": {"segment": s, "narration": segment.narration}}))
-        clips = [(f"seg{s:03d}_{c:02d} scene {clip.scene_id}", clip)
+            # The text and the WAV's own length: the subtitles the renderer burns in.
+            metadata={"vss": {"segment": s, "narration": segment.narration,
+                              "narration_duration": segment.narration_duration}}))
+        clips = [(f"seg{s:03d}_{c:02d} scene {clip.scene_id}", clip, (s, False))
                  for c, clip in enumerate(segment.b_roll_clips)]
-        clips += [(f"seg{s:03d}_key scene {clip.scene_id}", clip) for clip in segment.key_lines]
-        for clip_name, clip in clips:
-            video.append(_video_clip(clip, clip_name, fps, rate, episodes, sources))
+        clips += [(f"seg{s:03d}_key scene {clip.scene_id}", clip, (s, True))
+                  for clip in segment.key_lines]
+        for clip_name, clip, place in clips:
+            video.append(_video_clip(clip, clip_name, place, fps, rate, episodes, sources))
             heard = clip.audio_mode in ("ducked", "original") and not clip.freeze_frame
             if heard:
-                sound = _video_clip(clip, clip_name, fps, rate, episodes, sources)
+                sound = _video_clip(clip, clip_name, place, fps, rate, episodes, sources)
                 sound.effects.append(volume_effect(_gain_db(clip)))
                 source.append(sound)
             else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.render import write_case
+from tests.support.render import write_case, write_exports
 from vss.cli import main
 
 
@@ -24,7 +24,9 @@ def _fails(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path):
     (line,) = _fails(capsys, "render", str(tmp_path / "s.json"), "--out", "o.mp4")
-    assert "the following arguments are required: --media" in line
+    # --media is optional for a linked timeline.otio only.
+    assert line == ("vss render: the following arguments are required with an editing script: "
+                    "--media (the folder of its episode files)")
     (line,) = _fails(capsys, "render", "s.json", "--media", "m", "--out", "o.mp4", "--size",
                      "720p")
     assert "expected WIDTHxHEIGHT" in line
@@ -117,3 +119,30 @@ def test_demo_media_handles_go_with_an_editing_script(capsys: pytest.CaptureFixt
                      "--editing-script", str(case.script), "--handles", "-1")
     assert "handles between 0 and 60 seconds, got -1" in line
     assert not (tmp_path / "m").exists()
+
+
+def test_vss_render_takes_an_otio_timeline_and_names_what_it_lacks(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path):
+    case = write_case(tmp_path / "case")
+    otio_path = write_exports(case)
+    out = str(tmp_path / "out" / "v.mp4")
+    # Not linked, no media folder: each clip is named (FFmpeg is never reached).
+    lines = _fails(capsys, "render", str(otio_path), "--out", out)
+    assert lines[0] == ("vss render: segment 1 clip 1 (scene 1, episode 1): no media folder "
+                        "to look for episode 1 in")
+    assert len(lines) == 5
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "11_ep01_l1.mp4").touch()
+    lines = _fails(capsys, "render", str(otio_path), "--out", out, "--media", str(media))
+    assert [line.split(": no media file")[0] for line in lines] == [
+        "vss render: segment 1 clip 2 (scene 3, episode 2)",
+        "vss render: segment 2 clip 2 (scene 4, episode 2)"]
+    assert all(f"for episode 2 in {media} (looked for 13_ep02_l1.mp4," in line for line in lines)
+    # An editing script still needs its media folder.
+    (line,) = _fails(capsys, "render", str(case.script), "--out", out)
+    assert "required with an editing script: --media" in line
+    (tmp_path / "bad.otio").write_text("{}")
+    (line,) = _fails(capsys, "render", str(tmp_path / "bad.otio"), "--out", out)
+    assert line == "vss render: the file holds no OTIO timeline (no OTIO object)"
+    assert not (tmp_path / "out").exists()

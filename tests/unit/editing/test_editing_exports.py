@@ -86,6 +86,17 @@ def test_otio_keeps_every_clip_the_narration_and_the_heard_source_audio(solved):
     assert [(round(c.range_in_parent().start_time.to_frames()),
              c.metadata["vss"]["audio_mode"]) for c in source.find_clips()] == \
         [(c.timeline_start_frame, c.audio_mode) for c in heard]
+    # What the edge's renderer reads back besides the cuts (vss.edge.render.from_otio): each
+    # clip's segment and whether it is a key line, each narration's text and duration.
+    assert [(c.metadata["vss"]["segment"], c.metadata["vss"]["key_line"])
+            for c in video.find_clips()] == \
+        [(s, key) for s, segment in enumerate(script.editing_script)
+         for key, clips in ((False, segment.b_roll_clips), (True, segment.key_lines))
+         for _ in clips]
+    assert [(c.metadata["vss"]["segment"], c.metadata["vss"]["narration"],
+             c.metadata["vss"]["narration_duration"]) for c in narration.find_clips()] == \
+        [(s, segment.narration, segment.narration_duration)
+         for s, segment in enumerate(script.editing_script)]
 
 
 def test_fcp7_xml_reads_back_with_the_same_cuts(solved):

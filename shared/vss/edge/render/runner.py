@@ -1,4 +1,5 @@
-"""`vss render`: an editing script, the episode files and the narration WAVs to one checked MP4.
+"""`vss render`: an editing script (or the OTIO timeline exported from it, `from_otio`), the
+episode files and the narration WAVs to one checked MP4.
 
 Passes: each run of clips (one run unless the timeline is long, so no FFmpeg process holds
 hundreds of decoders) decoded once, its picture encoded for good with the subtitles (and the
@@ -35,6 +36,7 @@ from vss.edge.render.ffmpeg import (
     require_tools,
     run_ffmpeg,
 )
+from vss.edge.render.from_otio import is_otio, read_timeline
 from vss.edge.render.graph import (
     OutputFormat,
     Piece,
@@ -53,7 +55,15 @@ from vss.edge.render.plan import (
     load_script,
 )
 from vss.edge.render.report import RenderReport, report_clips, report_cues
-from vss.edge.render.sources import MediaInfo, check_clips, clip_files, narration_files
+from vss.edge.render.sources import (
+    MediaInfo,
+    check_clips,
+    clip_files,
+    linked_clip_files,
+    linked_narration_files,
+    local_path,
+    narration_files,
+)
 from vss.edge.render.verify import WINDOW, cuts_summary, windows
 from vss.errors import PayloadInvalid
 
@@ -75,7 +85,7 @@ _LOSSLESS_AUDIO = ["-c:a", "pcm_f32le", "-rf64", "auto"]
 
 @dataclass
 class RenderOptions:
-    media_dir: Path
+    media_dir: Path | None  # an OTIO timeline's linked clips need none
     out: Path
     audio_dir: Path | None = None
     dataset: Path | None = None
@@ -111,6 +121,61 @@ def _output_format(timeline: Timeline, first: MediaInfo, size: tuple[int, int] |
     return OutputFormat(width - width % 2, height - height % 2, timeline.fps)
 
 
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a render reads: the timeline, each clip's file and each cue's WAV."""
+
+    timeline: Timeline
+    clips: list[Path]
+    narrations: list[Path]
+
+
+def script_inputs(script_path: Path, options: RenderOptions) -> Inputs:
+    """An editing script's timeline; its episodes in the media folder, its WAVs in the audio
+    folder (default: the script's)."""
+    if options.media_dir is None:
+        raise RenderError(["an editing script needs the folder of its episode files (--media)"])
+    try:
+        script = load_script(script_path.read_bytes())
+    except OSError as exc:
+        raise RenderError([f"cannot read {script_path}: {exc.strerror}"]) from None
+    timeline = build_timeline(script, duck_db=options.duck_db,
+                              episode_files=episode_files(options.dataset))
+    audio_dir = options.audio_dir or script_path.parent
+    names = clip_files(timeline, _listing(options.media_dir), str(options.media_dir))
+    voices = narration_files(timeline, _listing(audio_dir), str(audio_dir))
+    return Inputs(timeline, [options.media_dir / name for name in names],
+                  [audio_dir / name for name in voices])
+
+
+def otio_inputs(otio_path: Path, options: RenderOptions) -> Inputs:
+    """An exported OTIO timeline's own timeline: each clip's and WAV's file the one it links
+    to, when it is there; else, as for a script, the episode in the media folder and the WAV
+    by name in the audio folder (default: the OTIO file's, where `vss run` downloads both)."""
+    try:
+        read = read_timeline(otio_path.read_text(encoding="utf-8"), duck_db=options.duck_db)
+    except OSError as exc:
+        raise RenderError([f"cannot read {otio_path}: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise RenderError([f"{otio_path} is not an OpenTimelineIO file (not text)"]) from None
+    linked = {path for ref in (*read.clip_media, *read.cue_media)
+              if (path := local_path(ref)) is not None and path.is_file()}
+    media = _listing(options.media_dir) if options.media_dir is not None else set()
+    audio_dir = options.audio_dir or otio_path.parent
+    clips = linked_clip_files(read.timeline, read.clip_media, linked, media, options.media_dir)
+    voices = linked_narration_files(read.timeline, read.cue_media, linked, _listing(audio_dir),
+                                    audio_dir)
+    return Inputs(read.timeline, clips, voices)
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """How the checks and the report name each file: by its name, unless two files share it."""
+    names: dict[str, set[Path]] = {}
+    for path in paths:
+        names.setdefault(path.name, set()).add(path)
+    return [path.name if len(names[path.name]) == 1 else str(path) for path in paths]
+
+
 def _pieces(timeline: Timeline, paths: list[Path], infos: list[MediaInfo]) -> list[Piece]:
     pieces = []
     for clip, path, info in zip(timeline.clips, paths, infos, strict=True):
@@ -140,27 +205,21 @@ def _progress(console: Console) -> Iterator[Step]:
         yield start
 
 
-def render(script_path: Path, options: RenderOptions) -> RenderReport:
-    """Render, check and report; RenderError for anything the user can fix."""
+def render(source: Path, options: RenderOptions) -> RenderReport:
+    """Render an editing script or, its name ending in `.otio`, an exported OTIO timeline;
+    check and report; RenderError for anything the user can fix."""
     require_tools()
-    try:
-        script = load_script(script_path.read_bytes())
-    except OSError as exc:
-        raise RenderError([f"cannot read {script_path}: {exc.strerror}"]) from None
-    timeline = build_timeline(script, duck_db=options.duck_db,
-                              episode_files=episode_files(options.dataset))
-    audio_dir = options.audio_dir or script_path.parent
-    names = clip_files(timeline, _listing(options.media_dir), str(options.media_dir))
-    voices = narration_files(timeline, _listing(audio_dir), str(audio_dir))
-    unique = list(dict.fromkeys(names))
-    infos = dict(zip(unique, probe_all([options.media_dir / name for name in unique]),
-                     strict=True))
+    inputs = (otio_inputs if is_otio(source.name) else script_inputs)(source, options)
+    timeline, paths = inputs.timeline, inputs.clips
+    names = _labels(paths)
+    files = dict(zip(names, paths, strict=True))
+    unique = list(files)
+    infos = dict(zip(unique, probe_all([files[name] for name in unique]), strict=True))
     check_clips(timeline, names, infos)
-    notes = list(timeline.notes) + _narration_overruns(timeline, audio_dir, voices)
+    notes = list(timeline.notes) + _narration_overruns(timeline, inputs.narrations)
     fmt = _output_format(timeline, infos[names[0]], options.size)
-    paths = [options.media_dir / name for name in names]
     pieces = _pieces(timeline, paths, [infos[n] for n in names])
-    narrations = [str(audio_dir / name) for name in voices]
+    narrations = [str(path) for path in inputs.narrations]
     options.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="vss-render-") as tmp, \
@@ -199,14 +258,14 @@ def render(script_path: Path, options: RenderOptions) -> RenderReport:
     return report
 
 
-def _narration_overruns(timeline: Timeline, folder: Path, names: list[str]) -> list[str]:
+def _narration_overruns(timeline: Timeline, paths: list[Path]) -> list[str]:
     """A narration longer than its slot is cut where the next segment starts: say so."""
     notes = []
-    for cue, name in zip(timeline.cues, names, strict=True):
-        spoken = audio_seconds(folder / name)
+    for cue, path in zip(timeline.cues, paths, strict=True):
+        spoken = audio_seconds(path)
         slot = timeline.seconds(cue.frames)
         if spoken > slot + timeline.seconds(1):
-            notes.append(f"segment {cue.segment + 1}: {name} lasts {spoken:.3f} s, its slot "
+            notes.append(f"segment {cue.segment + 1}: {path.name} lasts {spoken:.3f} s, its slot "
                          f"{slot:.3f} s: the last {spoken - slot:.3f} s are cut")
     return notes
 

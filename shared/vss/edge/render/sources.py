@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from vss.domain.media_names import candidate_names, find_media
 from vss.edge.render.plan import RenderError, Timeline
+from vss.timeline_layout import basename
 
 _MAX_LISTED = 12
 
@@ -70,3 +75,70 @@ def _raise(problems: list[str]) -> None:
     if problems:
         more = len(problems) - _MAX_LISTED
         raise RenderError(problems[:_MAX_LISTED] + ([f"and {more} more"] if more > 0 else []))
+
+
+# The media an exported OTIO timeline names (`from_otio`): a file URL once the edge has linked
+# it (`vss.edge.exports`), else the name the cloud gave it, relative to the exports' folder.
+
+
+def local_path(reference: str) -> Path | None:
+    """The file a reference links to (a `file:` URL, percent-decoded, or an absolute path);
+    None for a name relative to the exports."""
+    parsed = urlparse(reference)
+    if parsed.scheme == "file":
+        return Path(url2pathname(parsed.path))
+    path = Path(reference)
+    return path if not parsed.scheme and path.is_absolute() else None
+
+
+def reference_name(reference: str) -> str:
+    """The file name a reference ends in (as a narration's WAV is looked for)."""
+    local = local_path(reference)
+    return local.name if local is not None else basename(reference)
+
+
+def linked_clip_files(timeline: Timeline, references: Sequence[str], linked: set[Path],
+                      available: set[str], media_dir: Path | None) -> list[Path]:
+    """Each clip's file: the one its reference links to when it is among `linked` (the linked
+    files that exist), else its episode's in the media folder, found as `clip_files` finds it;
+    RenderError naming every clip without one."""
+    paths: list[Path] = []
+    problems: list[str] = []
+    for clip, reference in zip(timeline.clips, references, strict=True):
+        local = local_path(reference)
+        found = find_media(clip.chapter_id, clip.source_file, available)
+        if local is not None and local in linked:
+            paths.append(local)
+        elif media_dir is not None and found is not None:
+            paths.append(media_dir / found)
+        else:
+            wanted = candidate_names(clip.chapter_id, clip.source_file)
+            where = (f"no media file for episode {clip.chapter_id} in {media_dir} (looked for "
+                     f"{', '.join(wanted[:3])}, ...)" if media_dir is not None else
+                     f"no media folder to look for episode {clip.chapter_id} in")
+            problems.append(f"{clip.label}: {reference} is not a file here, and {where}"
+                            if local is not None else f"{clip.label}: {where}")
+            paths.append(Path())
+    _raise(problems)
+    return paths
+
+
+def linked_narration_files(timeline: Timeline, references: Sequence[str], linked: set[Path],
+                           available: set[str], audio_dir: Path) -> list[Path]:
+    """Each cue's WAV: the one its reference links to when it is among `linked`, else its
+    name in the audio folder, as `narration_files` finds it."""
+    paths: list[Path] = []
+    problems: list[str] = []
+    for cue, reference in zip(timeline.cues, references, strict=True):
+        local = local_path(reference)
+        if local is not None and local in linked:
+            paths.append(local)
+        elif cue.audio in available:
+            paths.append(audio_dir / cue.audio)
+        else:
+            problems.append(f"segment {cue.segment + 1}: its narration audio {reference!r} is "
+                            f"not a file here, nor {cue.audio!r} in {audio_dir}"
+                            if local is not None else f"segment {cue.segment + 1}: its "
+                            f"narration audio {cue.audio!r} is not in {audio_dir}")
+    _raise(problems)
+    return paths

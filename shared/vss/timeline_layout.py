@@ -1,9 +1,12 @@
-"""The items of an OTIO track with their place on the timeline, in whole frames, in one pass.
+"""The editing stage's OTIO timeline as both of its ends see it: the editing stage writes it
+(`vss.editing.exports`, whose format writers read it back track by track) and the edge reads it
+to render (`vss.edge.render.from_otio`). One module, so the two cannot drift: the tracks' names
+and audio roles, the level a clip carries (a `Volume` effect), and the items of a track placed
+in whole frames, in one pass.
 
-Our own writers (`_edl`, `_fcp7_xml`, `_fcpxml`) place every item of every track. OTIO's
-`range_in_parent` and `transformed_time_range` walk the track from its start each time they
-are asked, so a writer that asks for each item grows with the square of the timeline; here
-the position is carried along instead.
+OTIO's `range_in_parent` and `transformed_time_range` walk the track from its start each time
+they are asked, so a writer that asks for each item grows with the square of the timeline;
+`placed_clips` carries the position along instead.
 """
 
 from __future__ import annotations
@@ -14,6 +17,18 @@ from dataclasses import dataclass
 import opentimelineio as otio
 
 from vss.domain.artifacts import DeliveryFormat
+
+VIDEO_TRACK, NARRATION_TRACK, SOURCE_AUDIO_TRACK = "V1", "Narration", "Source audio"
+# Final Cut's audio roles of the two audio tracks: the narrator's voice, the episodes' sound.
+NARRATION_ROLE, SOURCE_ROLE = "dialogue", "source"
+VOLUME = "Volume"  # the effect that carries a clip's level in the preview's mix
+
+
+def volume_effect(gain_db: float) -> otio.schema.Effect:
+    """A clip's level in the preview's mix: OTIO has no audio-level schema, so an effect of
+    this name with the gain in its metadata (our FCP writers write it as the format's level)."""
+    return otio.schema.Effect(name=VOLUME, effect_name=VOLUME,
+                              metadata={"vss": {"gain_db": gain_db}})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +58,7 @@ class Placed:
     def volume_db(self) -> float | None:
         """The clip's level in the mix (its `Volume` effect), None when it has none."""
         for effect in self.clip.effects:
-            if effect.effect_name == "Volume":
+            if effect.effect_name == VOLUME:
                 return float(effect.metadata["vss"]["gain_db"])
         return None
 
