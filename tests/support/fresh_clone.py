@@ -79,17 +79,21 @@ def clone(ref: str, into: Path) -> str:
     return commit
 
 
-def pip_cache_mib() -> float:
-    """The size of the pip cache a fresh virtualenv's pip will use (0 when it is off)."""
-    if os.environ.get("PIP_NO_CACHE_DIR", "").lower() in ("1", "true", "yes", "on"):
-        return 0.0
-    found = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True,
-                           text=True, check=False)
-    folder = Path(found.stdout.strip()) if found.returncode == 0 else None
-    if folder is None or not folder.is_dir():
-        return 0.0
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    return round(size / 2**20, 1)
+def package_cache_mib() -> float:
+    """The size of the caches a fresh virtualenv installs from: pip's (build.lock) and uv's
+    (the other locks); a cache switched off counts 0."""
+    off = ("1", "true", "yes", "on")
+    total = 0
+    uv = Path(sys.executable).parent / "uv"
+    for disabled, command in (("PIP_NO_CACHE_DIR", [sys.executable, "-m", "pip", "cache", "dir"]),
+                              ("UV_NO_CACHE", [str(uv), "cache", "dir"])):
+        if os.environ.get(disabled, "").lower() in off or not Path(command[0]).exists():
+            continue
+        found = subprocess.run(command, capture_output=True, text=True, check=False)
+        folder = Path(found.stdout.strip()) if found.returncode == 0 else None
+        if folder is not None and folder.is_dir():
+            total += sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return round(total / 2**20, 1)
 
 
 @dataclass(frozen=True)
