@@ -21,10 +21,12 @@ from vss.domain.language import HAN_CLASS
 from vss.editing.frames import FrameClock
 from vss.editing.material import Candidate, SceneMaterial
 
-# Every pair of adjacent hanzi, overlapping, in one pass of the regex engine (a Python loop
-# over each run's pairs cost half as much again); a hanzi alone between non-hanzi.
-_HAN_PAIR = re.compile(f"(?=({HAN_CLASS}{HAN_CLASS}))")
-_LONE_HAN = re.compile(f"(?<!{HAN_CLASS}){HAN_CLASS}(?!{HAN_CLASS})")
+# The hanzi keywords in one pass of the regex engine: at each hanzi, the pair it starts (pairs
+# overlap) or, alone between non-hanzi, the hanzi itself; the group is what is found. (A Python
+# loop over each run's pairs cost half as much again; a second pass for the lone hanzi, an
+# eighth more.)
+_HAN_KEYWORD = re.compile(
+    f"(?=({HAN_CLASS}{HAN_CLASS}|(?<!{HAN_CLASS}){HAN_CLASS}(?!{HAN_CLASS}))){HAN_CLASS}")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 _STOP = frozenset({
     "the", "and", "for", "with", "that", "this", "from", "into", "was", "were", "are", "his",
@@ -40,8 +42,7 @@ KIND_PRIOR = {"dialogue": 0.03, "dialogue_group": 0.02, "action": 0.01, "reactio
 
 
 def keywords(text: str) -> frozenset[str]:
-    found: list[str] = _HAN_PAIR.findall(text)
-    found += _LONE_HAN.findall(text)
+    found: list[str] = _HAN_KEYWORD.findall(text)
     latin = _WORD.findall(text)
     if latin:
         found += [word for word in map(str.lower, latin) if word not in _STOP]

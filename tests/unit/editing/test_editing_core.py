@@ -1,8 +1,10 @@
-"""Pieces of the editing core: frame positions, used ranges, audio modes and key lines."""
+"""Pieces of the editing core: frame positions, used ranges, keywords, audio modes and key
+lines."""
 
 from __future__ import annotations
 
 import gc
+import re
 
 import pytest
 from hypothesis import example, given
@@ -16,6 +18,34 @@ from vss.domain.payloads import EditingServiceParams
 from vss.editing import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
 from vss.editing.ranges import UsedRanges
+from vss.editing.relevance import _STOP, keywords
+
+
+def _han(char: str) -> bool:
+    return "\u3400" <= char <= "\u4dbf" or "\u4e00" <= char <= "\u9fff" \
+        or "\uf900" <= char <= "\ufaff"
+
+
+def _keywords_by_definition(text: str) -> frozenset[str]:
+    """Each pair of adjacent hanzi, each hanzi alone between non-hanzi, and each lower-cased
+    Latin word of three letters or more that is not a stop word, found the slow way."""
+    found = set()
+    for i, char in enumerate(text):
+        if not _han(char):
+            continue
+        if i + 1 < len(text) and _han(text[i + 1]):
+            found.add(text[i:i + 2])
+        elif not (i and _han(text[i - 1])):
+            found.add(char)
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text)
+    return frozenset(found | ({w.lower() for w in words} - _STOP))
+
+
+@given(st.text(st.sampled_from("你好吗是的㐀豈 abcXY-'’，。3"), max_size=16))
+@example("车小小，好戏开场了")
+@example("宋 安娜 said: Where were you? It's OVER")
+def test_keywords_are_hanzi_pairs_lone_hanzi_and_latin_words(text):
+    assert keywords(text) == _keywords_by_definition(text)
 
 
 @given(st.lists(st.floats(0, 60, allow_nan=False), min_size=1, max_size=200),
