@@ -35,6 +35,8 @@ _STOP = frozenset({
     "after", "before", "over", "under"})
 
 WEIGHTS = {"lines": 0.45, "speaker": 0.2, "captions": 0.15, "scene": 0.2}
+_LINES_WEIGHT, _SPEAKER_WEIGHT = WEIGHTS["lines"], WEIGHTS["speaker"]
+_CAPTIONS_WEIGHT = WEIGHTS["captions"]
 # Which kind wins a tie: a line or an exchange shows what is said; a reaction or an
 # establishing shot is the fallback.
 KIND_PRIOR = {"dialogue": 0.03, "dialogue_group": 0.02, "action": 0.01, "reaction": 0.01,
@@ -151,11 +153,15 @@ class Relevance:
                 lines = _union(view.words.said, held) if shared_lines else _NONE
             captions = view.words.captions.get(candidate.id, _NONE)
             shared_captions = words & captions if captions else _NONE
-            value = (WEIGHTS["lines"] * _share(shared_lines, lines)
-                     + WEIGHTS["speaker"] * (1.0 if speaker else 0.0)
-                     + WEIGHTS["captions"] * _share(shared_captions, captions)
-                     + view.scene_term
-                     + KIND_PRIOR.get(candidate.kind, 0.0))
+            # The terms in a fixed order (float addition is not associative); a term with
+            # nothing shared is 0.0, skipped with the call that would work it out.
+            value = _LINES_WEIGHT * _share(shared_lines, lines) if shared_lines else 0.0
+            if speaker:
+                value += _SPEAKER_WEIGHT
+            if shared_captions:
+                value += _CAPTIONS_WEIGHT * _share(shared_captions, captions)
+            value += view.scene_term
+            value += KIND_PRIOR.get(candidate.kind, 0.0)
             shared = shared_lines | shared_captions if shared_captions else shared_lines
             raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
         raw.sort()
