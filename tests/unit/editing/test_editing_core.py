@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.support.editing import edge_copy, solve
+from vss.domain import media_time
 from vss.domain.artifacts import BRollClip, DubbingScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.media_time import FrameRange, clip_source_range
@@ -59,6 +60,21 @@ def test_segments_never_drift_from_the_concatenated_narration(durations, fps):
         assert abs(frames - duration * clock.rate) <= 1 + 1e-6  # each segment within a frame
         elapsed += duration
     assert sum(frames for _, frames in spans) == clock.nearest_frame(elapsed)
+
+
+@given(st.sampled_from([23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0, 12.5, 119.88]),
+       st.integers(0, 10**9), st.floats(0, 10**6, allow_nan=False))
+def test_the_clock_is_media_time_at_its_rate(fps, whole, seconds):
+    """The clock keeps its rate's numerator and denominator as ints: the same results."""
+    clock = FrameClock.at(fps)
+    rate = clock.rate
+    assert clock.frame_at_or_after(whole) == media_time.frame_at_or_after(whole, rate)
+    assert clock.frame_at_or_before(whole) == media_time.frame_at_or_before(whole, rate)
+    assert clock.nearest_frame(seconds) == media_time.nearest_frame(seconds, rate)
+    assert clock.ms(whole) == media_time.frame_ms(whole, rate)
+    assert clock.seconds(whole) == round(media_time.frame_seconds(whole, rate), 6)
+    assert seconds * clock.frames_per_second == seconds * rate  # a float times the rate
+    assert clock == FrameClock(rate) and hash(clock) == hash(FrameClock(rate))
 
 
 def test_used_ranges_merge_and_answer_what_is_free():
