@@ -130,7 +130,7 @@ def _segment_check(index: int, segment: EditingSegment, tally: Tally, target: in
     return SegmentCheck(
         index=index, narration_seconds=segment.narration_duration, target_frames=target,
         covered_frames=tally.covered, coverage_error_frames=round(error_frames, 4),
-        coverage_error_seconds=round(error_frames / scope.clock.rate, 6),
+        coverage_error_seconds=round(error_frames / scope.clock.frames_per_second, 6),
         clips=len(segment.b_roll_clips), cited_share=round(tally.cited_share, 4),
         extended_frames=tally.extended, hold_frames=tally.held,
         long_clips=_count(issues, "long_clip"), short_clips=_count(issues, "short_clip"),

@@ -195,8 +195,9 @@ def reuse(reused_frames: int, scope: Scope) -> ReportIssue | None:
 
 
 def coverage_error_frames(segment: EditingSegment, tally: Tally, scope: Scope) -> float:
-    """The segment's clip frames minus its audio's length in frames (at the exact rate)."""
-    return tally.covered - segment.narration_duration * scope.clock.rate
+    """The segment's clip frames minus its audio's length in frames (at the exact rate, as
+    a float: what a float times the `Fraction` gives, without its conversion every time)."""
+    return tally.covered - segment.narration_duration * scope.clock.frames_per_second
 
 
 def _bounds(clip: BRollClip, scope: Scope) -> str | None:
