@@ -53,15 +53,15 @@ class Timecode:
     @classmethod
     def parse(cls, value: str | int | float | Timecode) -> Timecode:
         """Parse a timecode string or a number of seconds; raise ValueError when it is not one."""
+        if isinstance(value, str):  # first: what datasets and scripts hold
+            return cls._parse_text(value.strip())
         if isinstance(value, Timecode):
             return value
         if isinstance(value, bool):
             raise ValueError("a timecode cannot be a boolean")
         if isinstance(value, int | float):
             return cls.from_seconds(value)
-        if not isinstance(value, str):
-            raise ValueError(f"a timecode must be a string or a number, not {type(value).__name__}")
-        return cls._parse_text(value.strip())
+        raise ValueError(f"a timecode must be a string or a number, not {type(value).__name__}")
 
     @classmethod
     def from_seconds(cls, seconds: int | float | Decimal) -> Timecode:
