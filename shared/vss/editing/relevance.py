@@ -91,8 +91,10 @@ class Relevance:
 
     def __init__(self, dataset: Dataset, material: dict[int, SceneMaterial],
                  clock: FrameClock) -> None:
-        self.names = sorted({d.speaker.strip() for s in dataset.scenes.values()
-                             for d in s.dialogues if d.speaker and len(d.speaker.strip()) > 1},
+        # Each distinct speaker once: a series has a handful, named on every line.
+        speakers = {d.speaker for s in dataset.scenes.values() for d in s.dialogues}
+        self.names = sorted({name.strip() for name in speakers
+                             if name and len(name.strip()) > 1},
                             key=lambda name: (-len(name), name))
         self._material = material
         self._clock = clock
