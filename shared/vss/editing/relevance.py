@@ -134,9 +134,9 @@ class Relevance:
         # Each speaker the narration names, as the set a window that hears them shares.
         named = {name: frozenset((name,)) for name in self.named(narration)}
         views: dict[int, _SceneView] = {}
-        # (-score, source position, id: the order wanted, compared by the sort itself), ...
-        raw: list[tuple[float, tuple[int, int], str, Candidate, frozenset[str],
-                        frozenset[str]]] = []
+        # (-score, chapter position, start, id: the order wanted, compared by the sort
+        # itself), ...
+        raw: list[tuple[float, int, int, str, Candidate, frozenset[str], frozenset[str]]] = []
         for candidate in candidates:
             view = views.get(candidate.scene_id)
             if view is None:
@@ -165,7 +165,8 @@ class Relevance:
             value += view.scene_term
             value += KIND_PRIOR.get(candidate.kind, 0.0)
             shared = shared_lines | shared_captions if shared_captions else shared_lines
-            raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
+            raw.append((-value, candidate.chapter_position, candidate.start, candidate.id,
+                        candidate, speaker, shared))
         raw.sort()
         top = -raw[0][0] if raw and raw[0][0] else 1.0
         # Windows of a scene often score alike (its silences, its lines by one speaker), and
@@ -174,7 +175,7 @@ class Relevance:
         ranked: list[Scored] = []
         last: float | None = None
         score = 0.0
-        for negative, _, _, candidate, speaker, shared in raw:
+        for negative, _, _, _, candidate, speaker, shared in raw:
             if negative != last:
                 last, score = negative, round(-negative / top, 4)
             ranked.append(Scored(candidate, score, speaker, shared))
