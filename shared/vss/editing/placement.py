@@ -42,8 +42,8 @@ def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int
         positions = clean_cuts if quality == CutQuality.CLEAN else material.cut_positions(
             first, last, quality)
         best: tuple[int, int, int] | None = None  # (breaks the core, off centre, start)
-        for s1, e1 in positions:
-            for s2, e2 in positions:
+        for i, (s1, e1) in enumerate(positions):
+            for s2, e2 in positions[i:]:  # (sorted and disjoint: no clip ends in an earlier one)
                 # The clip starts in [s1, e1] and ends `length` later in [s2, e2].
                 low, high = max(s1, s2 - length), min(e1, e2 - length)
                 if low > high:
@@ -85,8 +85,8 @@ def lengths(positions: Sequence[tuple[int, int]], window: tuple[int, int], low: 
     first, last = window
     high = min(high, last - first)
     found = 0
-    for s1, e1 in positions:
-        for s2, e2 in positions:
+    for i, (s1, e1) in enumerate(positions):
+        for s2, e2 in positions[i:]:  # (sorted and disjoint: no clip ends in an earlier one)
             if e2 > s1:
                 found |= span_bits(max(s2 - e1, low, 1), min(e2 - s1, high))
     return found
