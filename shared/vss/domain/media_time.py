@@ -19,6 +19,7 @@ from vss.domain.artifacts import BRollClip
 from vss.domain.timecode import Timecode
 
 __all__ = [
+    "EPSILON",
     "FrameRange",
     "clip_source_range",
     "frame_at_or_after",
@@ -31,7 +32,7 @@ __all__ = [
 
 _NTSC_BASES = (24, 30, 48, 60, 120)
 # Absorbs the float error of a product that should land on a frame boundary (0.04 s x 25).
-_EPS = 1e-6
+EPSILON = 1e-6
 
 
 def frame_rate(fps: float | Fraction) -> Fraction:
@@ -60,17 +61,17 @@ def frame_rate(fps: float | Fraction) -> Fraction:
 
 def frame_at_or_after(ms: int, rate: Fraction) -> int:
     """The first frame that starts at or after `ms` milliseconds."""
-    return math.ceil(ms * rate.numerator / (1000 * rate.denominator) - _EPS)
+    return math.ceil(ms * rate.numerator / (1000 * rate.denominator) - EPSILON)
 
 
 def frame_at_or_before(ms: int, rate: Fraction) -> int:
     """The last frame boundary at or before `ms` milliseconds."""
-    return math.floor(ms * rate.numerator / (1000 * rate.denominator) + _EPS)
+    return math.floor(ms * rate.numerator / (1000 * rate.denominator) + EPSILON)
 
 
 def nearest_frame(seconds: float, rate: Fraction) -> int:
     """A duration or position in seconds as whole frames, rounded half up."""
-    return math.floor(seconds * (rate.numerator / rate.denominator) + 0.5 + _EPS)
+    return math.floor(seconds * (rate.numerator / rate.denominator) + 0.5 + EPSILON)
 
 
 def frame_seconds(frame: int, rate: Fraction) -> float:

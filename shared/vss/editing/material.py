@@ -71,7 +71,9 @@ class Candidate(NamedTuple):
     core: tuple[int, int]
     kind: str  # dialogue | dialogue_group | establishing | action | reaction
     lines: tuple[int, ...]  # indexes of the lines inside the core
-    position: tuple[int, int]  # (chapter position, start frame): source order
+    # Its episode's place in the dataset: with `start`, the window's place in source order
+    # (not a pair of the two: a tuple more per window, of hundreds of thousands).
+    chapter_position: int
 
     @property
     def length(self) -> int:
@@ -190,10 +192,10 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
     indexes = tuple(line.dialogue_index for line in lines)
     for i, line in enumerate(lines):
         low, high = reach[i]
-        position = (chapter_position, low)
         if high > low:
             add(Candidate(f"{prefix}d{line.dialogue_index}", scene_id, chapter_id, low, high,
-                          (line.start, line.end), "dialogue", (line.dialogue_index,), position))
+                          (line.start, line.end), "dialogue", (line.dialogue_index,),
+                          chapter_position))
         for j in range(i + 1, min(len(lines), i + MAX_GROUP_LINES)):
             end_line = lines[j]
             if end_line.end - line.start > max_frames:
@@ -203,7 +205,7 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
             if high > low:
                 add(Candidate(f"{prefix}g{indexes[i]}-{indexes[j]}", scene_id, chapter_id,
                               low, high, (line.start, end_line.end), "dialogue_group",
-                              indexes[i:j + 1], position))
+                              indexes[i:j + 1], chapter_position))
     action = scene.content_type == SceneContentType.ACTION_DRIVEN
     for start, end in _silences(first, last, blocks):
         if start == first:
@@ -217,7 +219,7 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
         for piece in range(start, end, max_frames):
             add(Candidate(f"{prefix}n{piece}", scene_id, chapter_id, piece,
                           min(end, piece + max_frames), (piece, piece),
-                          kind if piece == start else "action", (), (chapter_position, piece)))
+                          kind if piece == start else "action", (), chapter_position))
     return found
 
 

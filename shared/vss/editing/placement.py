@@ -8,6 +8,7 @@ few for clean cuts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from vss.editing.material import CutQuality, SceneMaterial
@@ -27,20 +28,22 @@ class Placement(NamedTuple):
 
 
 def place(material: SceneMaterial, window: tuple[int, int], core: tuple[int, int],
-          length: int) -> Placement | None:
+          length: int, clean_cuts: Sequence[tuple[int, int]]) -> Placement | None:
     """A sub-span of `window` exactly `length` frames long, or None if the window is
     shorter (the solver has already chosen each clip's length, from what its window can
-    give: `lengths`)."""
+    give: `lengths`). `clean_cuts`: the window's clean cut positions, which the solver has
+    worked out for its lengths (`material.cut_positions(*window, CutQuality.CLEAN)`)."""
     first, last = window
     if not 1 <= length <= last - first:
         return None
     core_start, core_end = max(first, core[0]), min(last, core[1])
     centred = core_start - max(0, length - (core_end - core_start)) // 2
     for quality in _QUALITIES:
-        positions = material.cut_positions(first, last, quality)
+        positions = clean_cuts if quality == CutQuality.CLEAN else material.cut_positions(
+            first, last, quality)
         best: tuple[int, int, int] | None = None  # (breaks the core, off centre, start)
-        for s1, e1 in positions:
-            for s2, e2 in positions:
+        for i, (s1, e1) in enumerate(positions):
+            for s2, e2 in positions[i:]:  # (sorted and disjoint: no clip ends in an earlier one)
                 # The clip starts in [s1, e1] and ends `length` later in [s2, e2].
                 low, high = max(s1, s2 - length), min(e1, e2 - length)
                 if low > high:
@@ -75,16 +78,15 @@ def span_bits(low: int, high: int) -> int:
     return ((1 << (high - low + 1)) - 1) << low
 
 
-def lengths(material: SceneMaterial, window: tuple[int, int], quality: CutQuality, low: int,
+def lengths(positions: Sequence[tuple[int, int]], window: tuple[int, int], low: int,
             high: int) -> int:
-    """Bitset of the clip lengths in [low, high] that `window` can give with both cuts at
-    least `quality`."""
+    """Bitset of the clip lengths in [low, high] that `window` can give with both cuts in
+    `positions` (its cut positions of some quality: `SceneMaterial.cut_positions`)."""
     first, last = window
     high = min(high, last - first)
-    positions = material.cut_positions(first, last, quality)
     found = 0
-    for s1, e1 in positions:
-        for s2, e2 in positions:
+    for i, (s1, e1) in enumerate(positions):
+        for s2, e2 in positions[i:]:  # (sorted and disjoint: no clip ends in an earlier one)
             if e2 > s1:
                 found |= span_bits(max(s2 - e1, low, 1), min(e2 - s1, high))
     return found

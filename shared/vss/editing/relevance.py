@@ -21,10 +21,12 @@ from vss.domain.language import HAN_CLASS
 from vss.editing.frames import FrameClock
 from vss.editing.material import Candidate, SceneMaterial
 
-# Every pair of adjacent hanzi, overlapping, in one pass of the regex engine (a Python loop
-# over each run's pairs cost half as much again); a hanzi alone between non-hanzi.
-_HAN_PAIR = re.compile(f"(?=({HAN_CLASS}{HAN_CLASS}))")
-_LONE_HAN = re.compile(f"(?<!{HAN_CLASS}){HAN_CLASS}(?!{HAN_CLASS})")
+# The hanzi keywords in one pass of the regex engine: at each hanzi, the pair it starts (pairs
+# overlap) or, alone between non-hanzi, the hanzi itself; the group is what is found. (A Python
+# loop over each run's pairs cost half as much again; a second pass for the lone hanzi, an
+# eighth more.)
+_HAN_KEYWORD = re.compile(
+    f"(?=({HAN_CLASS}{HAN_CLASS}|(?<!{HAN_CLASS}){HAN_CLASS}(?!{HAN_CLASS}))){HAN_CLASS}")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 _STOP = frozenset({
     "the", "and", "for", "with", "that", "this", "from", "into", "was", "were", "are", "his",
@@ -33,6 +35,8 @@ _STOP = frozenset({
     "after", "before", "over", "under"})
 
 WEIGHTS = {"lines": 0.45, "speaker": 0.2, "captions": 0.15, "scene": 0.2}
+_LINES_WEIGHT, _SPEAKER_WEIGHT = WEIGHTS["lines"], WEIGHTS["speaker"]
+_CAPTIONS_WEIGHT = WEIGHTS["captions"]
 # Which kind wins a tie: a line or an exchange shows what is said; a reaction or an
 # establishing shot is the fallback.
 KIND_PRIOR = {"dialogue": 0.03, "dialogue_group": 0.02, "action": 0.01, "reaction": 0.01,
@@ -40,8 +44,7 @@ KIND_PRIOR = {"dialogue": 0.03, "dialogue_group": 0.02, "action": 0.01, "reactio
 
 
 def keywords(text: str) -> frozenset[str]:
-    found: list[str] = _HAN_PAIR.findall(text)
-    found += _LONE_HAN.findall(text)
+    found: list[str] = _HAN_KEYWORD.findall(text)
     latin = _WORD.findall(text)
     if latin:
         found += [word for word in map(str.lower, latin) if word not in _STOP]
@@ -88,8 +91,10 @@ class Relevance:
 
     def __init__(self, dataset: Dataset, material: dict[int, SceneMaterial],
                  clock: FrameClock) -> None:
-        self.names = sorted({d.speaker.strip() for s in dataset.scenes.values()
-                             for d in s.dialogues if d.speaker and len(d.speaker.strip()) > 1},
+        # Each distinct speaker once: a series has a handful, named on every line.
+        speakers = {d.speaker for s in dataset.scenes.values() for d in s.dialogues}
+        self.names = sorted({name.strip() for name in speakers
+                             if name and len(name.strip()) > 1},
                             key=lambda name: (-len(name), name))
         self._material = material
         self._clock = clock
@@ -129,9 +134,9 @@ class Relevance:
         # Each speaker the narration names, as the set a window that hears them shares.
         named = {name: frozenset((name,)) for name in self.named(narration)}
         views: dict[int, _SceneView] = {}
-        # (-score, source position, id: the order wanted, compared by the sort itself), ...
-        raw: list[tuple[float, tuple[int, int], str, Candidate, frozenset[str],
-                        frozenset[str]]] = []
+        # (-score, chapter position, start, id: the order wanted, compared by the sort
+        # itself), ...
+        raw: list[tuple[float, int, int, str, Candidate, frozenset[str], frozenset[str]]] = []
         for candidate in candidates:
             view = views.get(candidate.scene_id)
             if view is None:
@@ -150,13 +155,18 @@ class Relevance:
                 lines = _union(view.words.said, held) if shared_lines else _NONE
             captions = view.words.captions.get(candidate.id, _NONE)
             shared_captions = words & captions if captions else _NONE
-            value = (WEIGHTS["lines"] * _share(shared_lines, lines)
-                     + WEIGHTS["speaker"] * (1.0 if speaker else 0.0)
-                     + WEIGHTS["captions"] * _share(shared_captions, captions)
-                     + view.scene_term
-                     + KIND_PRIOR.get(candidate.kind, 0.0))
+            # The terms in a fixed order (float addition is not associative); a term with
+            # nothing shared is 0.0, skipped with the call that would work it out.
+            value = _LINES_WEIGHT * _share(shared_lines, lines) if shared_lines else 0.0
+            if speaker:
+                value += _SPEAKER_WEIGHT
+            if shared_captions:
+                value += _CAPTIONS_WEIGHT * _share(shared_captions, captions)
+            value += view.scene_term
+            value += KIND_PRIOR.get(candidate.kind, 0.0)
             shared = shared_lines | shared_captions if shared_captions else shared_lines
-            raw.append((-value, candidate.position, candidate.id, candidate, speaker, shared))
+            raw.append((-value, candidate.chapter_position, candidate.start, candidate.id,
+                        candidate, speaker, shared))
         raw.sort()
         top = -raw[0][0] if raw and raw[0][0] else 1.0
         # Windows of a scene often score alike (its silences, its lines by one speaker), and
@@ -165,7 +175,7 @@ class Relevance:
         ranked: list[Scored] = []
         last: float | None = None
         score = 0.0
-        for negative, _, _, candidate, speaker, shared in raw:
+        for negative, _, _, _, candidate, speaker, shared in raw:
             if negative != last:
                 last, score = negative, round(-negative / top, 4)
             ranked.append(Scored(candidate, score, speaker, shared))

@@ -9,6 +9,7 @@ up what they found; the order it runs them in is the order of the report's issue
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from collections import defaultdict
 
 from vss.domain.artifacts import BRollClip, DubbingScript, EditingScript, EditingSegment
@@ -130,7 +131,7 @@ def _segment_check(index: int, segment: EditingSegment, tally: Tally, target: in
     return SegmentCheck(
         index=index, narration_seconds=segment.narration_duration, target_frames=target,
         covered_frames=tally.covered, coverage_error_frames=round(error_frames, 4),
-        coverage_error_seconds=round(error_frames / scope.clock.rate, 6),
+        coverage_error_seconds=round(error_frames / scope.clock.frames_per_second, 6),
         clips=len(segment.b_roll_clips), cited_share=round(tally.cited_share, 4),
         extended_frames=tally.extended, hold_frames=tally.held,
         long_clips=_count(issues, "long_clip"), short_clips=_count(issues, "short_clip"),
@@ -189,11 +190,12 @@ def _distribution(lengths: list[float]) -> ClipLengths:
                            p90_seconds=0, max_seconds=0, mean_seconds=0, histogram=[])
     ordered = sorted(lengths)
     deciles = statistics.quantiles(ordered, n=10) if len(ordered) > 1 else [ordered[0]] * 9
-    buckets = [LengthBucket(up_to_seconds=b, clips=sum(
-        1 for x in ordered if lower < x <= b)) for lower, b in
-        zip((0.0, *_BUCKETS), _BUCKETS, strict=False)]
-    buckets.append(LengthBucket(up_to_seconds=None,
-                                clips=sum(1 for x in ordered if x > _BUCKETS[-1])))
+    # How many lengths are at most each bound, bisected in the sorted lengths (a pass over
+    # every clip per bucket cost more than the rest of the summary).
+    at_most = [bisect_right(ordered, bound) for bound in (0.0, *_BUCKETS)]
+    buckets = [LengthBucket(up_to_seconds=bound, clips=high - low)
+               for bound, low, high in zip(_BUCKETS, at_most, at_most[1:], strict=False)]
+    buckets.append(LengthBucket(up_to_seconds=None, clips=len(ordered) - at_most[-1]))
     return ClipLengths(
         clips=len(ordered), min_seconds=ordered[0], p10_seconds=round(deciles[0], 3),
         median_seconds=round(statistics.median(ordered), 3), p90_seconds=round(deciles[-1], 3),

@@ -17,7 +17,7 @@ from vss.domain.dataset import Dataset
 from vss.domain.editing_report import ReportIssue
 from vss.domain.media_time import FrameRange
 from vss.domain.payloads import EditingServiceParams
-from vss.domain.timecode import Timecode
+from vss.domain.timecode import Timecode, format_ms
 from vss.editing.frames import FrameClock
 
 __all__ = [
@@ -195,8 +195,21 @@ def reuse(reused_frames: int, scope: Scope) -> ReportIssue | None:
 
 
 def coverage_error_frames(segment: EditingSegment, tally: Tally, scope: Scope) -> float:
-    """The segment's clip frames minus its audio's length in frames (at the exact rate)."""
-    return tally.covered - segment.narration_duration * scope.clock.rate
+    """The segment's clip frames minus its audio's length in frames (at the exact rate, as
+    a float: what a float times the `Fraction` gives, without its conversion every time)."""
+    return tally.covered - segment.narration_duration * scope.clock.frames_per_second
+
+
+def _start_ms(clip: BRollClip, clock: FrameClock) -> int:
+    """The millisecond `start_time` reads as. A time written as the clock writes its frame's
+    (every clip the core cuts) reads as that frame's millisecond, `Timecode`'s canonical form
+    read back: parsing it was nearly half of the bounds check."""
+    frame = clip.source_in_frame
+    if frame is not None and frame >= 0:
+        ms = clock.ms(frame)
+        if clip.start_time == format_ms(ms):
+            return ms
+    return Timecode.parse(clip.start_time).ms
 
 
 def _bounds(clip: BRollClip, scope: Scope) -> str | None:
@@ -206,7 +219,7 @@ def _bounds(clip: BRollClip, scope: Scope) -> str | None:
         return f"scene {clip.scene_id} is not in the dataset"
     if scene.chapter_id != clip.chapter_id:
         return f"scene {clip.scene_id} is in chapter {scene.chapter_id}, not {clip.chapter_id}"
-    start = Timecode.parse(clip.start_time).ms
+    start = _start_ms(clip, scope.clock)
     if clip.source_in_frame is not None and start != scope.clock.ms(clip.source_in_frame):
         return f"start_time {clip.start_time} is not frame {clip.source_in_frame}"
     if clip.freeze_frame:

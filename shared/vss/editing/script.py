@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vss.domain.artifacts import (
-    BRollClip,
     DeliveryFormat,
     DubbingScript,
     EditingScript,
@@ -94,21 +93,25 @@ def build_editing_script(
         start = cursor
         clips = []
         for clip in plan.clips:
-            clips.append(_clip(clip, cursor, clock, chapters[clip.chapter_id].source_file,
-                               prepared.material, params, ranking_name, plan))
+            clips.append(_clip_fields(clip, cursor, clock,
+                                      chapters[clip.chapter_id].source_file,
+                                      prepared.material, params, ranking_name, plan))
             cursor += clip.frames
         keys = []
         if plan.key_line is not None:
-            keys.append(_clip(plan.key_line, cursor, clock,
-                              chapters[plan.key_line.chapter_id].source_file,
-                              prepared.material, params, ranking_name, plan))
+            keys.append(_clip_fields(plan.key_line, cursor, clock,
+                                     chapters[plan.key_line.chapter_id].source_file,
+                                     prepared.material, params, ranking_name, plan))
             cursor += plan.key_line.frames
-        segments.append(EditingSegment(
-            narration=segment.narration, narration_duration=segment.duration_seconds,
+        # The segment validated with its clips' fields in one call: a model built per clip
+        # cost half as much again (pydantic's per-call work, 60,000 times at 10,000 segments).
+        segments.append(EditingSegment.model_validate({
+            "narration": segment.narration, "narration_duration": segment.duration_seconds,
             # Verbatim: the edge matches it to the WAV it saved under the same basename.
-            narration_audio_path=segment.audio_file_path, b_roll_clips=clips, index=plan.index,
-            source_scene_ids=list(segment.source_scene_ids), narration_frames=plan.frames,
-            timeline_start=clock.seconds(start), timeline_start_frame=start, key_lines=keys))
+            "narration_audio_path": segment.audio_file_path, "b_roll_clips": clips,
+            "index": plan.index, "source_scene_ids": segment.source_scene_ids,
+            "narration_frames": plan.frames, "timeline_start": clock.seconds(start),
+            "timeline_start_frame": start, "key_lines": keys}))
     notes = [f"segment {plan.index}: {note}" for plan in plans for note in plan.notes]
     narration_seconds = round(math.fsum(durations), 3)
     script = EditingScript(
@@ -126,21 +129,30 @@ def delivery_format(params: EditingServiceParams) -> DeliveryFormat:
     return params.delivery.model_copy(update={"fps": params.delivery.fps or params.fps})
 
 
-def _clip(clip: ClipPlan, at: int, clock: FrameClock, source_file: str | None,
-          material: Mapping[int, SceneMaterial], params: EditingServiceParams, ranking: str,
-          plan: SegmentPlan) -> BRollClip:
+def _clip_fields(clip: ClipPlan, at: int, clock: FrameClock, source_file: str | None,
+                 material: Mapping[int, SceneMaterial], params: EditingServiceParams,
+                 ranking: str, plan: SegmentPlan) -> dict[str, object]:
+    """The fields of the clip's `BRollClip`: its segment validates them with its own."""
     mode, gain = mode_of(clip, material[clip.scene_id], params.audio)
-    return BRollClip(
-        scene_id=clip.scene_id, chapter_id=clip.chapter_id, source_file=source_file,
-        source_media=media_stem(clip.chapter_id, source_file),
-        start_time=clock.timecode(clip.start), end_time=clock.timecode(clip.end),
-        duration=clock.seconds(clip.frames), frames=clip.frames, source_in_frame=clip.start,
-        timeline_start=clock.seconds(at), timeline_start_frame=at, kind=clip.kind,
-        origin=clip.origin, audio_mode=mode,
-        source_gain_db=gain, freeze_frame=clip.origin == "hold",
-        relevance=round(clip.score, 4) if clip.origin in ("cited", "extension") else None,
-        cut_quality=_QUALITY_NAMES[clip.quality],
-        reason=_reason(clip, ranking, plan, clock))
+    frames = clip.frames
+    fields: dict[str, object] = {
+        "scene_id": clip.scene_id, "chapter_id": clip.chapter_id, "source_file": source_file,
+        "source_media": media_stem(clip.chapter_id, source_file),
+        "start_time": clock.timecode(clip.start), "end_time": clock.timecode(clip.end),
+        "duration": clock.seconds(frames), "frames": frames, "source_in_frame": clip.start,
+        "timeline_start": clock.seconds(at), "timeline_start_frame": at, "kind": clip.kind,
+        "origin": clip.origin, "audio_mode": mode, "cut_quality": _QUALITY_NAMES[clip.quality],
+        "reason": _reason(clip, ranking, plan, clock)}
+    # The model's defaults (no gain, no freeze, no relevance) are left to it: a model keeps
+    # the set of the fields it was given, whose table quadruples past 18 names (2.3 KB a
+    # clip instead of 0.7).
+    if gain is not None:
+        fields["source_gain_db"] = gain
+    if clip.origin == "hold":
+        fields["freeze_frame"] = True
+    if clip.origin in ("cited", "extension"):
+        fields["relevance"] = round(clip.score, 4)
+    return fields
 
 
 def _reason(clip: ClipPlan, ranking: str, plan: SegmentPlan, clock: FrameClock) -> str:

@@ -229,12 +229,16 @@ class Solver:
             if cut > 0:
                 pick.length -= cut
                 excess -= cut
-        chosen = self._lengths(picks, target)
+        # Each window's clean cut positions, worked out once: both the lengths it can give
+        # and where its clip is placed start from them.
+        clean = [self.material[p.scored.candidate.scene_id].cut_positions(
+            *p.window, CutQuality.CLEAN) for p in picks]
+        chosen = self._lengths(picks, target, clean)
         clips: list[ClipPlan] = []
-        for pick, length in zip(picks, chosen, strict=True):
+        for pick, length, clean_cuts in zip(picks, chosen, clean, strict=True):
             candidate = pick.scored.candidate
             placed = place(self.material[candidate.scene_id], pick.window, candidate.core,
-                           length)
+                           length, clean_cuts)
             if placed is None:  # cannot happen: the length came from the window itself
                 raise AssertionError(f"no placement of {length} in {pick.window}")
             clips.append(ClipPlan(
@@ -243,25 +247,29 @@ class Solver:
                 ranked if pick.origin == "cited" else 0, pick.scored.matches, placed.quality))
         return clips
 
-    def _lengths(self, picks: list[_Pick], target: int) -> list[int]:
+    def _lengths(self, picks: list[_Pick], target: int, clean: list[list[tuple[int, int]]]
+                 ) -> list[int]:
         """Clean cuts everywhere if they reach the target; else one clip (silence first,
-        then the least relevant) may cut between words, then anywhere; else all may."""
+        then the least relevant) may cut between words, then anywhere; else all may.
+        `clean`: each window's clean cut positions."""
         planned = [p.length for p in picks]
-        for attempt in self._length_options(picks):
+        for attempt in self._length_options(picks, clean):
             chosen = _subset_sum(attempt, planned, target)
             if chosen is not None:
                 return chosen
         raise AssertionError("lengths within the windows cannot reach the target")
 
-    def _length_options(self, picks: list[_Pick]) -> Iterator[list[int]]:
+    def _length_options(self, picks: list[_Pick], clean_cuts: list[list[tuple[int, int]]]
+                        ) -> Iterator[list[int]]:
         """Each clip's reachable lengths, in the order `_lengths` tries them. Lazy: clean
         cuts nearly always reach the target, and the lengths with cuts between words (every
         pair of word boundaries of a window) would otherwise be most of the solver's time."""
         def options(quality: CutQuality) -> list[int]:
-            return [lengths(self.material[p.scored.candidate.scene_id], p.window, quality,
-                            p.low, p.capacity) for p in picks]
+            return [lengths(self.material[p.scored.candidate.scene_id].cut_positions(
+                *p.window, quality), p.window, p.low, p.capacity) for p in picks]
 
-        clean = options(CutQuality.CLEAN)
+        clean = [lengths(positions, p.window, p.low, p.capacity)
+                 for p, positions in zip(picks, clean_cuts, strict=True)]
         yield clean
         order = sorted(range(len(picks)), key=lambda i: (
             picks[i].scored.candidate.kind in ("dialogue", "dialogue_group"),

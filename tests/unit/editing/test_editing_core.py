@@ -1,14 +1,17 @@
-"""Pieces of the editing core: frame positions, used ranges, audio modes and key lines."""
+"""Pieces of the editing core: frame positions, used ranges, keywords, audio modes and key
+lines."""
 
 from __future__ import annotations
 
 import gc
+import re
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.support.editing import edge_copy, solve
+from vss.domain import media_time
 from vss.domain.artifacts import BRollClip, DubbingScript
 from vss.domain.dataset import parse_dataset
 from vss.domain.media_time import FrameRange, clip_source_range
@@ -16,6 +19,34 @@ from vss.domain.payloads import EditingServiceParams
 from vss.editing import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
 from vss.editing.ranges import UsedRanges
+from vss.editing.relevance import _STOP, keywords
+
+
+def _han(char: str) -> bool:
+    return "\u3400" <= char <= "\u4dbf" or "\u4e00" <= char <= "\u9fff" \
+        or "\uf900" <= char <= "\ufaff"
+
+
+def _keywords_by_definition(text: str) -> frozenset[str]:
+    """Each pair of adjacent hanzi, each hanzi alone between non-hanzi, and each lower-cased
+    Latin word of three letters or more that is not a stop word, found the slow way."""
+    found = set()
+    for i, char in enumerate(text):
+        if not _han(char):
+            continue
+        if i + 1 < len(text) and _han(text[i + 1]):
+            found.add(text[i:i + 2])
+        elif not (i and _han(text[i - 1])):
+            found.add(char)
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text)
+    return frozenset(found | ({w.lower() for w in words} - _STOP))
+
+
+@given(st.text(st.sampled_from("你好吗是的㐀豈 abcXY-'’，。3"), max_size=16))
+@example("车小小，好戏开场了")
+@example("宋 安娜 said: Where were you? It's OVER")
+def test_keywords_are_hanzi_pairs_lone_hanzi_and_latin_words(text):
+    assert keywords(text) == _keywords_by_definition(text)
 
 
 @given(st.lists(st.floats(0, 60, allow_nan=False), min_size=1, max_size=200),
@@ -29,6 +60,21 @@ def test_segments_never_drift_from_the_concatenated_narration(durations, fps):
         assert abs(frames - duration * clock.rate) <= 1 + 1e-6  # each segment within a frame
         elapsed += duration
     assert sum(frames for _, frames in spans) == clock.nearest_frame(elapsed)
+
+
+@given(st.sampled_from([23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0, 12.5, 119.88]),
+       st.integers(0, 10**9), st.floats(0, 10**6, allow_nan=False))
+def test_the_clock_is_media_time_at_its_rate(fps, whole, seconds):
+    """The clock keeps its rate's numerator and denominator as ints: the same results."""
+    clock = FrameClock.at(fps)
+    rate = clock.rate
+    assert clock.frame_at_or_after(whole) == media_time.frame_at_or_after(whole, rate)
+    assert clock.frame_at_or_before(whole) == media_time.frame_at_or_before(whole, rate)
+    assert clock.nearest_frame(seconds) == media_time.nearest_frame(seconds, rate)
+    assert clock.ms(whole) == media_time.frame_ms(whole, rate)
+    assert clock.seconds(whole) == round(media_time.frame_seconds(whole, rate), 6)
+    assert seconds * clock.frames_per_second == seconds * rate  # a float times the rate
+    assert clock == FrameClock(rate) and hash(clock) == hash(FrameClock(rate))
 
 
 def test_used_ranges_merge_and_answer_what_is_free():

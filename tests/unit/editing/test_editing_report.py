@@ -73,6 +73,7 @@ def test_the_checks_run_in_report_order():
     ({"scene_id": 99}, "scene 99 is not in the dataset"),
     ({"chapter_id": 1}, "scene 3 is in chapter 2, not 1"),
     ({"start_time": "00:00:00.300"}, "start_time 00:00:00.300 is not frame 7"),
+    ({"start_time": "0:00:00.3"}, "start_time 0:00:00.3 is not frame 7"),
     ({"start_time": "00:00:04.280", "source_in_frame": 107},
      "00:00:04.280 + 0.8 s leaves scene 3 (00:00:00.000 – 00:00:05.000)"),
 ])
@@ -84,6 +85,12 @@ def test_out_of_bounds_names_what_is_outside(change: dict[str, Any], message: st
     assert [i for i in report.issues if i.kind == "out_of_bounds"] == [
         ReportIssue(kind="out_of_bounds", segment=0, clip=1, message=message)]
     assert report.out_of_bounds_clips == 1 and not report.ok
+
+
+def test_a_start_time_written_otherwise_is_read_as_the_time_it_names():
+    raw = _case()
+    _clip(raw, 0, 1).update(start_time=" 0:00:00.28 ")  # frame 7, not as the core writes it
+    assert _found(_report(raw)) == []
 
 
 def test_out_of_bounds_holds_may_leave_their_scene_not_their_episode():
