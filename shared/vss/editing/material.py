@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from functools import cached_property
+from functools import cached_property, partial
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -78,6 +79,15 @@ class Candidate(NamedTuple):
     @property
     def length(self) -> int:
         return self.end - self.start
+
+
+# A window is built from a tuple of its fields, in `Candidate`'s order, by `tuple.__new__`:
+# the very object `Candidate(...)` builds, without the Python function that a named tuple's
+# constructor is (it takes keywords), which was a twelfth of the time to prepare a long
+# script. Typed, so that mypy checks each call's fields; tests/unit/editing checks that every
+# window has them all.
+_WindowFields = tuple[str, int, int, int, int, tuple[int, int], str, tuple[int, ...], int]
+_new_candidate: Callable[[_WindowFields], Candidate] = partial(tuple.__new__, Candidate)
 
 
 @dataclass(frozen=True)
@@ -193,9 +203,9 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
     for i, line in enumerate(lines):
         low, high = reach[i]
         if high > low:
-            add(Candidate(f"{prefix}d{line.dialogue_index}", scene_id, chapter_id, low, high,
-                          (line.start, line.end), "dialogue", (line.dialogue_index,),
-                          chapter_position))
+            add(_new_candidate((f"{prefix}d{line.dialogue_index}", scene_id, chapter_id,
+                                low, high, (line.start, line.end), "dialogue",
+                                (line.dialogue_index,), chapter_position)))
         for j in range(i + 1, min(len(lines), i + MAX_GROUP_LINES)):
             end_line = lines[j]
             if end_line.end - line.start > max_frames:
@@ -203,9 +213,9 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
             # From where the first line's window starts to where the last line's ends.
             high = reach[j][1]
             if high > low:
-                add(Candidate(f"{prefix}g{indexes[i]}-{indexes[j]}", scene_id, chapter_id,
-                              low, high, (line.start, end_line.end), "dialogue_group",
-                              indexes[i:j + 1], chapter_position))
+                add(_new_candidate((f"{prefix}g{indexes[i]}-{indexes[j]}", scene_id,
+                                    chapter_id, low, high, (line.start, end_line.end),
+                                    "dialogue_group", indexes[i:j + 1], chapter_position)))
     action = scene.content_type == SceneContentType.ACTION_DRIVEN
     for start, end in _silences(first, last, blocks):
         if start == first:
@@ -217,9 +227,9 @@ def _candidates(scene: Scene, chapter_position: int, first: int, last: int, line
         # A long stretch is offered in pieces of one clip's length, so a segment can take
         # several moments of it instead of one long shot.
         for piece in range(start, end, max_frames):
-            add(Candidate(f"{prefix}n{piece}", scene_id, chapter_id, piece,
-                          min(end, piece + max_frames), (piece, piece),
-                          kind if piece == start else "action", (), chapter_position))
+            add(_new_candidate((f"{prefix}n{piece}", scene_id, chapter_id, piece,
+                                min(end, piece + max_frames), (piece, piece),
+                                kind if piece == start else "action", (), chapter_position)))
     return found
 
 

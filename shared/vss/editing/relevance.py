@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 from vss.domain.dataset import Dataset
@@ -77,6 +78,13 @@ class Scored(NamedTuple):
     def matches(self) -> tuple[str, ...]:
         """For the clip's reason: worked out for the few windows that become clips."""
         return (*sorted(self.named), *sorted(self.shared))[:6]
+
+
+# Ranked windows are built from a tuple of their fields by `tuple.__new__`, as windows are
+# (`vss.editing.material._new_candidate`): the very object `Scored(...)` builds, without the
+# Python function of a named tuple's constructor; a ranking builds one per window.
+_new_scored: Callable[[tuple[Candidate, float, frozenset[str], frozenset[str]]], Scored] = \
+    partial(tuple.__new__, Scored)
 
 
 # Scenes whose keywords are kept: a script cites the scenes of its story in turn (and extends
@@ -178,7 +186,7 @@ class Relevance:
         for negative, _, _, _, candidate, speaker, shared in raw:
             if negative != last:
                 last, score = negative, round(-negative / top, 4)
-            ranked.append(Scored(candidate, score, speaker, shared))
+            ranked.append(_new_scored((candidate, score, speaker, shared)))
         return ranked
 
 

@@ -18,8 +18,10 @@ from vss.domain.media_time import FrameRange, clip_source_range
 from vss.domain.payloads import EditingServiceParams
 from vss.editing import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
+from vss.editing.material import Candidate
 from vss.editing.ranges import UsedRanges
-from vss.editing.relevance import _STOP, keywords
+from vss.editing.relevance import _STOP, Scored, keywords
+from vss.editing.script import deterministic_rankings, prepare
 
 
 def _han(char: str) -> bool:
@@ -178,6 +180,18 @@ def test_the_totals_name_the_narration_and_the_video_and_agree(blueprint_bytes):
     key_seconds = sum(k.frames for k in keys) / script.fps
     assert abs(script.timeline_duration - script.narration_duration - key_seconds) \
         <= 1 / script.fps
+
+
+def test_windows_and_ranked_windows_have_all_their_fields(blueprint_bytes):
+    """Both are built from tuples of their fields (`tuple.__new__`), not by their named
+    tuple's constructor, which would refuse a field too few."""
+    dubbing = DubbingScript.model_validate(edge_copy())
+    prepared = prepare(dubbing, parse_dataset(blueprint_bytes), EditingServiceParams())
+    windows = [c for item in prepared.material.values() for c in item.candidates]
+    assert windows and {(type(c), len(c)) for c in windows} == {
+        (Candidate, len(Candidate._fields))}
+    ranked = [s for ranking in deterministic_rankings(prepared, dubbing) for s in ranking]
+    assert ranked and {(type(s), len(s)) for s in ranked} == {(Scored, len(Scored._fields))}
 
 
 def test_the_collector_is_paused_inside_and_left_as_it_was_found():
