@@ -81,11 +81,12 @@ class Candidate(NamedTuple):
         return self.end - self.start
 
 
-# A window is built from a tuple of its fields, in `Candidate`'s order, by `tuple.__new__`:
-# the very object `Candidate(...)` builds, without the Python function that a named tuple's
-# constructor is (it takes keywords), which was a twelfth of the time to prepare a long
-# script. Typed, so that mypy checks each call's fields; tests/unit/editing checks that every
-# window has them all.
+# Lines and windows are built from a tuple of their fields, in their named tuple's order, by
+# `tuple.__new__`: the very object `Line(...)` or `Candidate(...)` builds, without the Python
+# function that a named tuple's constructor is (it takes keywords), which was a tenth of the
+# time to prepare a long script. Typed, so that mypy checks each call's fields;
+# tests/unit/editing checks that every one has them all.
+_new_line: Callable[[tuple[int, int, int, str, str | None]], Line] = partial(tuple.__new__, Line)
 _WindowFields = tuple[str, int, int, int, int, tuple[int, int], str, tuple[int, ...], int]
 _new_candidate: Callable[[_WindowFields], Candidate] = partial(tuple.__new__, Candidate)
 
@@ -181,7 +182,7 @@ def scene_material(scene: Scene, chapter_position: int, clock: FrameClock,
         first = max(start, clock.nearest_frame(dialogue.start.seconds))
         last = min(end, clock.nearest_frame(dialogue.end.seconds))
         if last > first and _SPOKEN.search(dialogue.content):
-            lines.append(Line(index, first, last, dialogue.content, dialogue.speaker))
+            lines.append(_new_line((index, first, last, dialogue.content, dialogue.speaker)))
     lines.sort(key=_IN_TIME_ORDER)
     blocks = tuple(_merge([(line.start, line.end) for line in lines]))
     return SceneMaterial(scene, chapter_position, start, end, tuple(lines), blocks,

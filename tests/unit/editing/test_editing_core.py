@@ -18,7 +18,7 @@ from vss.domain.media_time import FrameRange, clip_source_range
 from vss.domain.payloads import EditingServiceParams
 from vss.editing import collector_paused
 from vss.editing.frames import FrameClock, segment_frames
-from vss.editing.material import Candidate
+from vss.editing.material import Candidate, Line
 from vss.editing.ranges import UsedRanges
 from vss.editing.relevance import _STOP, Scored, keywords
 from vss.editing.script import deterministic_rankings, prepare
@@ -182,11 +182,13 @@ def test_the_totals_name_the_narration_and_the_video_and_agree(blueprint_bytes):
         <= 1 / script.fps
 
 
-def test_windows_and_ranked_windows_have_all_their_fields(blueprint_bytes):
-    """Both are built from tuples of their fields (`tuple.__new__`), not by their named
+def test_lines_windows_and_ranked_windows_have_all_their_fields(blueprint_bytes):
+    """All are built from tuples of their fields (`tuple.__new__`), not by their named
     tuple's constructor, which would refuse a field too few."""
     dubbing = DubbingScript.model_validate(edge_copy())
     prepared = prepare(dubbing, parse_dataset(blueprint_bytes), EditingServiceParams())
+    lines = [line for item in prepared.material.values() for line in item.lines]
+    assert lines and {(type(line), len(line)) for line in lines} == {(Line, len(Line._fields))}
     windows = [c for item in prepared.material.values() for c in item.candidates]
     assert windows and {(type(c), len(c)) for c in windows} == {
         (Candidate, len(Candidate._fields))}
