@@ -83,6 +83,10 @@ def _gcs_command(cfg: Config, topology: Topology) -> list[str]:
         "-event.pubsub-project-id": cfg.project,
         "-event.pubsub-topic": topology.bridge.topic,
         "-event.list": "finalize",
+        # Production's trigger watches the uploads bucket alone; without this every artifact
+        # a task writes (a WAV per dubbing segment) would cost a notification, a push and a
+        # call of the storage function that drops it.
+        "-event.bucket": topology.bridge.bucket,
     }
     return [str(fake_gcs_binary()), *_flags(flags)]
 

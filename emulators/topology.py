@@ -72,7 +72,8 @@ class Bridge:
     fake-gcs publishes a notification for each finalized object to `topic`, a push subscription
     delivers it to the bridge, and the bridge POSTs the Eventarc CloudEvent to the function whose
     trigger is STORAGE. `bucket` is the bucket production's trigger watches; fake-gcs notifies
-    for every bucket, and the function checks the bucket it is told about.
+    for it alone (`-event.bucket`), as Eventarc does, so the artifacts a task writes cost no
+    event. The function still checks the bucket it is told about.
     """
 
     name: str

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import queue
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -193,6 +194,39 @@ def test_upload_reaches_a_function_as_the_eventarc_cloud_event(
     assert data["bucket"] == bucket and data["name"] == blob.name
     assert data["size"] == "12" and data["contentType"] == "application/json"
     assert data["md5Hash"] == blob.md5_hash and data["generation"] == str(blob.generation)
+
+
+def test_only_the_uploads_bucket_raises_events(
+    clients_env: dict[str, str], sink: tuple[str, Any], bridge: str
+) -> None:
+    """As production's trigger, which watches the uploads bucket alone: the artifacts a task
+    writes (a WAV per dubbing segment) cost no notification and no call of on_upload."""
+    env = clients_env
+    project = env["VSS_PROJECT_ID"]
+    subscriber = pubsub_v1.SubscriberClient()
+    subscription = f"projects/{project}/subscriptions/smoke-{uuid.uuid4().hex[:8]}"
+    subscriber.create_subscription(request={
+        "name": subscription, "topic": f"projects/{project}/topics/vss-gcs-notifications",
+        "push_config": {"push_endpoint": bridge}})
+    name = f"smoke/{uuid.uuid4().hex}"
+    try:
+        for bucket in (env["VSS_ARTIFACTS_BUCKET"], env["VSS_UPLOADS_BUCKET"]):
+            _storage(env).bucket(bucket).blob(name).upload_from_string(b"{}")
+        _next_event_for(sink[1], name)  # the upload's
+        time.sleep(1.0)  # long enough for a second event to follow
+    finally:
+        subscriber.delete_subscription(subscription=subscription)
+    later = [json.loads(body) for _, body in _drained(sink[1])]
+    assert [event["bucket"] for event in later if event.get("name") == name] == []
+
+
+def _drained(received: queue.Queue[tuple[dict[str, str], bytes]]
+               ) -> Iterator[tuple[dict[str, str], bytes]]:
+    while True:
+        try:
+            yield received.get_nowait()
+        except queue.Empty:
+            return
 
 
 def _next_event_for(
