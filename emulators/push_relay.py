@@ -4,12 +4,13 @@ The Pub/Sub emulator pushes each subscription's messages through two serial loop
 endpoint never sees more than two requests at once, whatever it serves. Production Pub/Sub
 widens its push window while the endpoint answers 2xx and narrows it on errors, so a Cloud Run
 service gets as many requests at once as it accepts (the TTS worker: `VSS_TTS_CONCURRENCY`).
-The relay runs WINDOW loops over a pull subscription of the emulator, as the emulator's own push
-loops do: pull one message (with the real client library), POST it to the endpoint in the push
-envelope the emulator and production send, then ack it on a 2xx or nack it on anything else or
-no answer within the ack deadline; the emulator's retry and dead-letter policies apply as they
-do to a push. (Unary pulls, not a streaming pull: the emulator keeps sending to the stream of a
-relay that was killed, so a restarted relay would wait out the ack deadline.)
+The relay keeps up to WINDOW pushes in flight from a pull subscription of the emulator: it
+pulls (with the real client library) as many messages as it has free slots, POSTs each to the
+endpoint in the push envelope the emulator and production send, then acks it on a 2xx or nacks
+it on anything else or no answer within the ack deadline; the emulator's retry and dead-letter
+policies apply as they do to a push. (Unary pulls, not a streaming pull: the emulator keeps
+sending to the stream of a relay that was killed, so a restarted relay would wait out the ack
+deadline.)
 
     .venv/bin/python emulators/push_relay.py --port 8088 --project P \\
         --relay vss-segments-push=http://127.0.0.1:8095/=4=150
@@ -26,12 +27,14 @@ import logging
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+import requests.adapters
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 from google.pubsub_v1.types import ReceivedMessage
@@ -96,7 +99,14 @@ def _push_time(when: datetime) -> str:
 
 
 class Deliverer:
-    """Pushes one relay's messages on WINDOW threads and keeps its counters."""
+    """Pushes one relay's messages, at most WINDOW at once, and keeps its counters.
+
+    One loop pulls as many messages as there are free slots and hands each to a pusher
+    thread; a pusher frees its slot as soon as the endpoint answers, before its ack, so the
+    next message is pulled at once. (A loop per slot, each pulling one message, made every
+    idle slot poll the emulator 20 times a second, and put an ack and a pull between a
+    segment's answer and the next segment's push.)
+    """
 
     def __init__(self, project: str, relay: Relay) -> None:
         self.relay = relay
@@ -105,34 +115,52 @@ class Deliverer:
         self.counters = Counters()
         self._lock = threading.Lock()
         self._session = requests.Session()
+        # One pooled connection per slot (requests keeps 10 by default, and opens and drops
+        # the rest each time).
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=relay.window)
+        self._session.mount("http://", adapter)
+        self._free = threading.Semaphore(relay.window)
+        self._pushers = ThreadPoolExecutor(max_workers=relay.window,
+                                           thread_name_prefix=relay.subscription)
         self._stopped = threading.Event()
 
     def stop(self) -> None:
-        """Let each loop end after its current message (the relay process never stops them)."""
+        """Stop pulling; pushes in flight end as usual (the relay process never stops)."""
         self._stopped.set()
 
     def start(self) -> None:
-        for slot in range(self.relay.window):
-            threading.Thread(target=self._loop, daemon=True,
-                             name=f"{self.relay.subscription}-{slot}").start()
+        threading.Thread(target=self._loop, daemon=True,
+                         name=f"{self.relay.subscription}-pull").start()
         log.info("relaying %s to %s, %s at once", self.relay.subscription,
                  self.relay.endpoint, self.relay.window)
 
     def _loop(self) -> None:
         while not self._stopped.is_set():
+            free = self._take_free_slots()
             try:
                 # An empty pull that waits is not woken by a publish on the emulator: ask,
                 # and look again shortly, as the emulator's push loops do.
                 pulled = self.subscriber.pull(request={
-                    "subscription": self.path, "max_messages": 1, "return_immediately": True,
+                    "subscription": self.path, "max_messages": free,
+                    "return_immediately": True,
                 }, timeout=30).received_messages
             except gexc.GoogleAPICallError as exc:
                 log.warning("%s: pull failed: %s", self.relay.subscription, exc)
                 pulled = []
+            for received in pulled:
+                self._pushers.submit(self._deliver, received)
+            for _ in range(free - len(pulled)):
+                self._free.release()
             if not pulled:
                 time.sleep(IDLE_S)
-                continue
-            self._deliver(pulled[0])
+
+    def _take_free_slots(self) -> int:
+        """Wait for a free slot, then take every other one free now."""
+        self._free.acquire()
+        free = 1
+        while free < self.relay.window and self._free.acquire(blocking=False):
+            free += 1
+        return free
 
     def _deliver(self, received: ReceivedMessage) -> None:
         with self._lock:
@@ -144,10 +172,7 @@ class Deliverer:
         finally:
             with self._lock:
                 self.counters.in_flight -= 1
-                if delivered:
-                    self.counters.acked += 1
-                else:
-                    self.counters.nacked += 1
+            self._free.release()
         try:
             if delivered:
                 self.subscriber.acknowledge(subscription=self.path, ack_ids=[received.ack_id])
@@ -156,6 +181,11 @@ class Deliverer:
                     subscription=self.path, ack_ids=[received.ack_id], ack_deadline_seconds=0)
         except gexc.GoogleAPICallError as exc:  # redelivered after the ack deadline
             log.warning("%s: ack failed: %s", self.relay.subscription, exc)
+        with self._lock:  # counted once settled, so a test that waits on it sees the ack
+            if delivered:
+                self.counters.acked += 1
+            else:
+                self.counters.nacked += 1
 
     def _push(self, received: ReceivedMessage) -> bool:
         message = received.message
