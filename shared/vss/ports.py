@@ -237,8 +237,17 @@ class BlobStore(Protocol):
         ...
 
 
+# A message's data and its attributes.
+Message = tuple[bytes, dict[str, str]]
+
+
 class Publisher(Protocol):
     def publish(self, topic: str, data: bytes, **attributes: str) -> str: ...
+
+    def publish_all(self, topic: str, messages: Sequence[Message]) -> list[str]:
+        """Publish every message, sent together, and wait for all: a fan-out's segments
+        reach their workers at once instead of one publish round trip apart."""
+        ...
 
 
 @dataclass(frozen=True)

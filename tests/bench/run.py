@@ -48,7 +48,7 @@ from vss.domain.files import FileRecord
 from vss.domain.messages import SegmentMessage, StageMessage
 from vss.domain.tasks import Task, TaskStatus
 from vss.edge.client import EdgeClient
-from vss.ports import FileRepository, Publisher, QueueBacklog, TaskRepository
+from vss.ports import FileRepository, Message, Publisher, QueueBacklog, TaskRepository
 from vss.service.auth import Credentials, create_tenant
 from vss.service.segments import run_segment
 from vss.service.stages import run_stage
@@ -304,6 +304,9 @@ class CountingPublisher:
         if self._forward:
             return self._inner.publish(topic, data, **attributes)
         return f"bench-{len(self.outbox)}"
+
+    def publish_all(self, topic: str, messages: Sequence[Message]) -> list[str]:
+        return [self.publish(topic, data, **attributes) for data, attributes in messages]
 
 
 class CountingDeadlines:

@@ -19,6 +19,7 @@ from google.protobuf import duration_pb2
 
 from emulators.push_relay import Deliverer, Relay
 from tests.support.stack import stack_env, wait_until
+from vss.adapters.pubsub import PubSubPublisher
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:The return_immediately flag is deprecated")]
@@ -85,14 +86,14 @@ def subscription() -> Iterator[tuple[str, str, str]]:
 
 
 def test_the_relay_pushes_its_window_at_once_in_the_push_envelope(subscription):
-    project, topic, name = subscription
+    project, _, name = subscription
     endpoint = Endpoint(hold_s=0.5)
     relay = Deliverer(project, Relay(name, endpoint.url, window=4, ack_deadline_seconds=30))
     relay.start()
     try:
-        publisher = pubsub_v1.PublisherClient()
-        for i in range(12):
-            publisher.publish(topic, f"m{i}".encode(), index=str(i)).result()
+        # Published together, as a fan-out publishes its segments (our adapter).
+        ids = PubSubPublisher(project).publish_all(
+            name, [(f"m{i}".encode(), {"index": str(i)}) for i in range(12)])
         wait_until(lambda: relay.counters.acked == 12, timeout=30, interval=0.1)
     finally:
         relay.stop()
@@ -105,6 +106,7 @@ def test_the_relay_pushes_its_window_at_once_in_the_push_envelope(subscription):
         f"m{i}".encode() for i in range(12)}
     assert {b["message"]["attributes"]["index"] for b in endpoint.bodies} == {
         str(i) for i in range(12)}
+    assert sorted(b["message"]["messageId"] for b in endpoint.bodies) == sorted(ids)
 
 
 def test_a_refused_push_is_redelivered_then_dead_lettered(subscription):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, ParamSpec, TypeVar
@@ -36,6 +36,7 @@ from vss.ports import (
     EmbedderFactory,
     LlmFactory,
     LlmResult,
+    Message,
     QueueBacklog,
     SpeechEngine,
     SpeechEngines,
@@ -406,6 +407,9 @@ class FakePublisher:
     def publish(self, topic: str, data: bytes, **attributes: str) -> str:
         self.published.append((topic, data, attributes))
         return str(len(self.published))
+
+    def publish_all(self, topic: str, messages: Sequence[Message]) -> list[str]:
+        return [self.publish(topic, data, **attributes) for data, attributes in messages]
 
 
 class FakeScheduler:

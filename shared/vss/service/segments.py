@@ -63,16 +63,19 @@ def publish_pending(deps: Deps, task: Task) -> int:
     """Publish a message for every segment not done yet (all of them after planning; the
     missing ones when a stage message finds its task still waiting). Returns how many."""
     pending = [s for s in _segments(deps, task) if s.state != LeaseState.DONE]
-    for segment in pending:
-        _publish(deps, task, segment.index)
+    _publish(deps, task, pending)
     return len(pending)
 
 
-def _publish(deps: Deps, task: Task, index: int) -> None:
+def _publish(deps: Deps, task: Task, segments: list[Segment]) -> None:
     assert task.progress is not None
-    message = SegmentMessage(task_id=task.id, plan=task.progress.plan, index=index)
-    deps.publisher.publish(deps.settings.segments_topic, message.model_dump_json().encode(),
-                           task_id=task.id, segment=str(index))
+    if not segments:
+        return
+    plan = task.progress.plan
+    deps.publisher.publish_all(deps.settings.segments_topic, [
+        (SegmentMessage(task_id=task.id, plan=plan, index=s.index).model_dump_json().encode(),
+         {"task_id": task.id, "segment": str(s.index)})
+        for s in segments])
 
 
 def publish_current(deps: Deps, task: Task) -> None:
@@ -89,8 +92,7 @@ def republish_stalled(deps: Deps, task: Task) -> int:
     message still on its way is dropped by the claim."""
     idle = timedelta(seconds=deps.settings.watchdog_seconds)
     stalled = stalled_segments(_segments(deps, task), deps.clock(), idle)
-    for segment in stalled:
-        _publish(deps, task, segment.index)
+    _publish(deps, task, stalled)
     if stalled:
         log.warning("republished %s stalled segments", len(stalled), extra={"task_id": task.id})
     return len(stalled)
