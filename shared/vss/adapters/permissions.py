@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import threading
+from typing import TextIO
 
 log = logging.getLogger(__name__)
 LEDGER_ENV = "VSS_PERMISSION_LEDGER"
@@ -53,17 +54,21 @@ def used(permission: str, resource: str) -> None:
         _seen.add(key)
 
 
-_call_logs: set[str] = set()  # those whose folder exists
+# Each call log stays open, line-buffered (a killed process loses no whole line): opening the
+# file for every call held the lock long enough to queue a worker's threads behind it.
+_call_logs: dict[str, TextIO] = {}
 
 
 def _append(path: str, line: str) -> None:
     try:
         with _lock:
-            if path not in _call_logs:
+            log_file = _call_logs.get(path)
+            if log_file is None:
                 os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-                _call_logs.add(path)
-            with open(path, "a", encoding="utf-8") as log_file:
-                log_file.write(line)
+                # Kept open for the life of the process, closed by its exit.
+                log_file = _call_logs[path] = open(  # noqa: SIM115
+                    path, "a", encoding="utf-8", buffering=1)
+            log_file.write(line)
     except OSError as exc:  # a measuring aid must never fail the call it counts
         log.warning("call log not written: %s", exc)
 
