@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import statistics
 import tempfile
@@ -36,9 +37,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from tests.support.bench_figures import OUTPUT, figure, record
 from tests.support.fake_tts import FakeTts, TtsCall
-from tests.support.stack import ENV_FILE, log_file, new_tenant, stack_settings
+from tests.support.stack import ENV_FILE, cpu_seconds, log_file, new_tenant, stack_settings
 from tests.support.tts_stack import tts_worker_speaking_through
 from vss.bootstrap import ports_alone
 from vss.config import load_local_env
@@ -159,11 +162,13 @@ def measure(run: Run) -> dict[str, float]:
     with FakeTts(latency_s=run.latency_s) as fake, \
             tts_worker_speaking_through(fake, VSS_TTS_CONCURRENCY=str(run.concurrency)):
         relayed = _relay_counters()
+        cpu_before, own_before = cpu_seconds(), _own_cpu_seconds()
         created = edge.create_task("GENERATE_DUBBING", {
             "input_narration_path": narration,
             "service_params": {"template_name": "chinese_chirp3_hd"}})
         view = edge.wait(created["id"], timeout=600, interval=0.2)
         assert view["status"] == "COMPLETED", view["error"]
+        cpu = _cpu_used(cpu_before, own_before)
         peak = _relay_counters()["peak"]
         redelivered = _relay_counters()["nacked"] - relayed["nacked"]
         calls = list(fake.calls)
@@ -172,7 +177,26 @@ def measure(run: Run) -> dict[str, float]:
     segments = deps.segments.list_for_task(task.id, task.progress.plan)
     figures = profile(deps, task, segments, calls, run)
     return {**figures, **emulator_costs(deps, task), "peak_in_flight": peak,
-            "redeliveries": redelivered, "transaction_retries": _retries(task.id)}
+            "redeliveries": redelivered, "transaction_retries": _retries(task.id),
+            "cpu_ms_per_segment": 1000 * sum(cpu.values()) / run.segments,
+            "cpu_bound_s": sum(cpu.values()) / (os.cpu_count() or 1),
+            **{f"cpu_ms_per_segment_{name}": 1000 * used / run.segments
+               for name, used in cpu.items()}}
+
+
+def _own_cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
+def _cpu_used(before: dict[str, float], own_before: float) -> dict[str, float]:
+    """CPU seconds each stack process used since `before`, the largest first; `bench` is
+    this process (the fake Cloud TTS and the polling edge). Processes that used under 10 ms
+    are left out."""
+    after = cpu_seconds()
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used["bench"] = _own_cpu_seconds() - own_before
+    return dict(sorted(((n, u) for n, u in used.items() if u >= 0.01), key=lambda i: -i[1]))
 
 
 def _print(run: Run, f: dict[str, Any]) -> None:
@@ -183,6 +207,11 @@ def _print(run: Run, f: dict[str, Any]) -> None:
           f"{f['synthesis_ms']:.0f} ms, after {f['after_synthesis_ms']:.0f} ms, between "
           f"segments {f['between_segments_ms']:.0f} ms; first delivery "
           f"{f['first_delivery_ms']:.0f} ms, fan-in {f['fan_in_ms']:.0f} ms")
+    cpu = sorted(((k.removeprefix("cpu_ms_per_segment_"), v) for k, v in f.items()
+                  if k.startswith("cpu_ms_per_segment_")), key=lambda item: -item[1])
+    print(f"  CPU of the whole task: {f['cpu_ms_per_segment']:.0f} ms per segment ("
+          + ", ".join(f"{name} {ms:.0f}" for name, ms in cpu[:6])
+          + f"); on {os.cpu_count()} cores that alone takes {f['cpu_bound_s']:.2f} s")
     print(f"  transactions run again {f['transaction_retries']}, redeliveries "
           f"{f['redeliveries']}; the emulator: a transaction {f['transaction_ms']:.0f} ms, "
           f"a count {f['count_ms']:.0f} ms")

@@ -36,14 +36,13 @@ from typing import Any, ClassVar
 
 import gevent
 import locust  # before requests: it patches the standard library for gevent
-import psutil
 import requests
 from locust.env import Environment
 from locust.exception import StopUser
 
 from tests.support.bench_figures import OUTPUT, describe, figure, record
 from tests.support.paths import DATA
-from tests.support.stack import new_tenant, stack_env
+from tests.support.stack import cpu_seconds, new_tenant, stack_env
 from vss.edge.client import EdgeClient
 from vss.edge.run import recorded_artifacts
 
@@ -140,19 +139,6 @@ def _call_counts() -> Counter[str]:
     return counts
 
 
-def _cpu_seconds() -> dict[str, float]:
-    """CPU time used so far by each process of the stack (by its pid file)."""
-    used = {}
-    for pid_file in (STATE / "pids").glob("*.pid"):
-        try:
-            process = psutil.Process(int(pid_file.read_text().split()[0]))
-            times = [process.cpu_times(), *(c.cpu_times() for c in process.children(True))]
-            used[pid_file.stem] = sum(t.user + t.system for t in times)
-        except (psutil.Error, ValueError, OSError):
-            continue
-    return used
-
-
 def run_step(api_url: str, edges: int, workflows: int, seconds: float) -> dict[str, Any]:
     """N edges at once; the step's measurements."""
     tenants = [new_tenant()[1] for _ in range(edges)]
@@ -161,7 +147,7 @@ def run_step(api_url: str, edges: int, workflows: int, seconds: float) -> dict[s
                                       "workflows": workflows, "outcome": outcome})
     environment = Environment(user_classes=[user])
     runner = environment.create_local_runner()
-    calls_before, cpu_before, started = _call_counts(), _cpu_seconds(), time.monotonic()
+    calls_before, cpu_before, started = _call_counts(), cpu_seconds(), time.monotonic()
     runner.start(edges, spawn_rate=edges)
     deadline = started + seconds
     while time.monotonic() < deadline and \
@@ -172,7 +158,7 @@ def run_step(api_url: str, edges: int, workflows: int, seconds: float) -> dict[s
     unfinished = edges * workflows - outcome.completed - len(outcome.lost)
     outcome.lost += [f"still running after {seconds:.0f} s"] * unfinished
     calls = _call_counts() - calls_before
-    cpu_after = _cpu_seconds()
+    cpu_after = cpu_seconds()
     cpu = {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1) for name in cpu_after}
     api = [e for (name, _), e in environment.stats.entries.items() if "storage" not in name]
     latencies = [t for e in api for t, n in e.response_times.items() for _ in range(n)]

@@ -30,6 +30,22 @@ def function_pid(name: str) -> int:
     return int((STATE_DIR / "pids" / f"{name}.pid").read_text().split()[0])
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by each process of the stack (by its pid file), its children
+    (a function's server worker) included."""
+    import psutil
+
+    used = {}
+    for pid_file in (STATE_DIR / "pids").glob("*.pid"):
+        try:
+            process = psutil.Process(int(pid_file.read_text().split()[0]))
+            times = [process.cpu_times(), *(c.cpu_times() for c in process.children(True))]
+            used[pid_file.stem] = sum(t.user + t.system for t in times)
+        except (psutil.Error, ValueError, OSError):
+            continue
+    return used
+
+
 def log_file(component: str) -> Path:
     return STATE_DIR / "logs" / f"{component}.log"
 
@@ -58,9 +74,9 @@ def stack_settings() -> Settings:
 
 
 def unwatched_bucket(name: str) -> str:
-    """A bucket in fake-gcs-server that no function of the stack acts on (on_upload checks
-    only the uploads bucket), for tests that land uploads and deliver their messages
-    themselves; created if missing. Returns its name."""
+    """A bucket in fake-gcs-server that no function of the stack acts on (fake-gcs notifies
+    for the uploads bucket alone, and on_upload checks only that one), for tests that land
+    uploads and deliver their messages themselves; created if missing. Returns its name."""
     from google.api_core import exceptions
 
     from emulators.clients import storage_client
