@@ -24,7 +24,7 @@ from google.cloud.firestore_v1.aggregation import AggregationQuery
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from vss.adapters import permissions
-from vss.adapters.firestore_repos import TASKS, compare_and_set, to_doc
+from vss.adapters.firestore_repos import TASKS, Versions, compare_and_set, to_doc
 from vss.domain.leases import LeaseState
 from vss.domain.segments import Segment
 from vss.errors import NotFound
@@ -41,6 +41,7 @@ class FirestoreSegmentRepository:
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
         self._tasks = client.collection(TASKS)
+        self._versions = Versions()
 
     def _collection(self, task_id: str, plan: str) -> firestore.CollectionReference:
         return self._tasks.document(task_id).collection(PLANS).document(plan) \
@@ -79,7 +80,7 @@ class FirestoreSegmentRepository:
             self._db, self._ref(task_id, plan, index), Segment.model_validate, change,
             what=f"segment {index} of task {task_id}", missing=NotFound(
                 f"Segment {index} of task {task_id} does not exist.",
-                details={"task_id": task_id, "segment": index}))
+                details={"task_id": task_id, "segment": index}), versions=self._versions)
 
     def count_done(self, task_id: str, plan: str) -> int:
         permissions.datastore("list")

@@ -1,0 +1,101 @@
+"""Compare and set from a version this process wrote, on the Firestore emulator: a worker's
+renewal and finish of the segment it claimed are one conditional write each, and any other
+writer's change in between is read and decided on, never overwritten."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from google.cloud import firestore
+from google.cloud.firestore_v1.document import DocumentReference
+
+from tests.support.stack import stack_settings
+from vss.adapters.firestore_repos import TASKS
+from vss.adapters.firestore_segments import PLANS, SEGMENTS, FirestoreSegmentRepository
+from vss.domain.segments import Segment
+from vss.errors import NotFound
+
+pytestmark = pytest.mark.integration
+PLAN = "plan1"
+
+
+@pytest.fixture(scope="module")
+def db() -> firestore.Client:
+    return firestore.Client(project=stack_settings().project_id)
+
+
+@pytest.fixture()
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths of the documents read, as they are read."""
+    paths: list[str] = []
+    real_get = DocumentReference.get
+
+    def counted(self: DocumentReference, *args: Any, **kwargs: Any) -> Any:
+        paths.append(self.path)
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(DocumentReference, "get", counted)
+    yield paths
+
+
+def _segment(db: firestore.Client) -> tuple[str, FirestoreSegmentRepository]:
+    task_id = uuid.uuid4().hex
+    repo = FirestoreSegmentRepository(db)
+    repo.put_new(task_id, PLAN, [Segment(task_id=task_id, index=0, request={})])
+    return task_id, repo
+
+
+def _attempts_plus(n: int) -> Callable[[Segment], Segment]:
+    return lambda s: s.model_copy(update={"attempts": s.attempts + n})
+
+
+def test_the_next_change_of_a_document_this_process_wrote_reads_nothing(
+        db: firestore.Client, reads: list[str]):
+    task_id, repo = _segment(db)
+    repo.update(task_id, PLAN, 0, _attempts_plus(1))
+    assert len(reads) == 1  # not known yet
+    before, after = repo.update(task_id, PLAN, 0, _attempts_plus(1))
+    assert len(reads) == 1 and (before.attempts, after.attempts) == (1, 2)
+    assert repo.list_for_task(task_id, PLAN)[0].attempts == 2
+
+
+def test_a_version_another_writer_replaced_is_read_and_decided_again(
+        db: firestore.Client, reads: list[str]):
+    task_id, mine = _segment(db)
+    theirs = FirestoreSegmentRepository(db)  # another process: its own versions
+    mine.update(task_id, PLAN, 0, _attempts_plus(1))
+    theirs.update(task_id, PLAN, 0, _attempts_plus(10))
+    reads.clear()
+    before, after = mine.update(task_id, PLAN, 0, _attempts_plus(1))
+    assert (before.attempts, after.attempts) == (11, 12) and len(reads) == 1
+    assert mine.list_for_task(task_id, PLAN)[0].attempts == 12
+
+
+def test_leaving_a_known_version_as_it_is_is_checked_against_the_stored_one(
+        db: firestore.Client):
+    """A change decided on a version this process wrote, and found needless there, may be
+    needed on the stored one: it is read and decided again."""
+    task_id, mine = _segment(db)
+    theirs = FirestoreSegmentRepository(db)
+    mine.update(task_id, PLAN, 0, _attempts_plus(1))
+    theirs.update(task_id, PLAN, 0, _attempts_plus(4))
+
+    def unless_first(segment: Segment) -> Segment:  # needless while attempts is 1
+        return segment if segment.attempts == 1 else segment.model_copy(
+            update={"attempts": 100})
+
+    before, after = mine.update(task_id, PLAN, 0, unless_first)
+    assert (before.attempts, after.attempts) == (5, 100)
+    assert mine.list_for_task(task_id, PLAN)[0].attempts == 100
+
+
+def test_a_deleted_document_is_forgotten(db: firestore.Client):
+    task_id, repo = _segment(db)
+    repo.update(task_id, PLAN, 0, _attempts_plus(1))
+    db.collection(TASKS).document(task_id).collection(PLANS).document(PLAN) \
+        .collection(SEGMENTS).document("00000").delete()
+    with pytest.raises(NotFound):
+        repo.update(task_id, PLAN, 0, _attempts_plus(1))
