@@ -1,5 +1,10 @@
 # Visify Story Studio Cloud — every target installs what it needs and is idempotent.
 SHELL := /bin/bash
+# uv does not compile bytecode as it installs (pip does), so where PYTHONDONTWRITEBYTECODE is
+# set every process of the stack, the CLI and the tests compiled every module it imported, at
+# every start. The venv and the project's folders are the project's own: their bytecode is
+# cached as modules are first imported.
+unexport PYTHONDONTWRITEBYTECODE
 PY_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
