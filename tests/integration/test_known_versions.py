@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,3 +100,25 @@ def test_a_deleted_document_is_forgotten(db: firestore.Client):
         .collection(SEGMENTS).document("00000").delete()
     with pytest.raises(NotFound):
         repo.update(task_id, PLAN, 0, _attempts_plus(1))
+
+
+def test_a_change_sends_only_the_fields_it_changes(db: firestore.Client,
+                                                   monkeypatch: pytest.MonkeyPatch):
+    """Times read back from Firestore equal the model's, so they are not sent again."""
+    task_id, repo = _segment(db)
+    repo.update(task_id, PLAN, 0, lambda s: s.claimed(
+        "token", datetime.now(UTC), timedelta(minutes=1)))
+    sent: list[dict[str, Any]] = []
+    real_update = DocumentReference.update
+
+    def spied(self: DocumentReference, fields: dict[str, Any], *args: Any, **kwargs: Any
+              ) -> Any:
+        sent.append(fields)
+        return real_update(self, fields, *args, **kwargs)
+
+    monkeypatch.setattr(DocumentReference, "update", spied)
+    for writer in (repo, FirestoreSegmentRepository(db)):  # from a known version, then read
+        writer.update(task_id, PLAN, 0, _attempts_plus(1))
+    assert [set(fields) for fields in sent] == [{"attempts"}, {"attempts"}]
+    stored = repo.list_for_task(task_id, PLAN)[0]
+    assert stored.attempts == 3 and stored.holds("token")  # the claim counted one

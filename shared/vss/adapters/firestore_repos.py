@@ -158,8 +158,13 @@ def compare_and_set(db: firestore.Client, ref: firestore.DocumentReference,
                 continue
             return before, after
         written = to_doc(after)
+        changed = changed_fields(fields, written)
+        if not changed:  # a new model of the same document: as good as unchanged
+            if guessed:
+                continue
+            return before, after
         try:
-            result = ref.update(written, option=db.write_option(last_update_time=version))
+            result = ref.update(changed, option=db.write_option(last_update_time=version))
         except (gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound):
             continue  # another write came first: read it and decide again
         if versions is not None:
@@ -169,6 +174,14 @@ def compare_and_set(db: firestore.Client, ref: firestore.DocumentReference,
         return before, after
     raise RetryableError(f"{what} is being changed by others; try again.",
                          details={"document": what})
+
+
+def changed_fields(stored: dict[str, Any], written: dict[str, Any]) -> dict[str, Any]:
+    """The top-level fields of `written` that differ from `stored`: all a conditional write
+    needs to send, since the document is still the version `stored` was (a segment's finish
+    then sends its outcome, not its request again; a task's progress note, not its timeline)."""
+    return {name: value for name, value in written.items()
+            if name not in stored or stored[name] != value}
 
 
 def to_doc(model: Any) -> dict[str, Any]:
@@ -210,12 +223,14 @@ class FirestoreTaskRepository:
         snap = ref.get()
         if not snap.exists:
             raise NotFound(f"Task {task_id} does not exist.", details={"task_id": task_id})
-        before = Task.model_validate(snap.to_dict())
+        stored = cast(dict[str, Any], snap.to_dict())
+        before = Task.model_validate(stored)
         after = change(before)
-        if after is not before:
+        changed = {} if after is before else changed_fields(stored, to_doc(after))
+        if changed:
             unchanged = self._db.write_option(last_update_time=snap.update_time)
             try:
-                ref.update(to_doc(after), option=unchanged)
+                ref.update(changed, option=unchanged)
             except (gexc.FailedPrecondition, gexc.Aborted):
                 return None  # another writer came first
         return before, after
