@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,11 +25,13 @@ if __name__ == "__main__" and not __package__:
     _HERE = Path(__file__).resolve().parent
     sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p).resolve() != _HERE)]
 
+from emulators.bytecode import compile_imports
 from emulators.components import Component, components
 from emulators.config import (
     ENV_FILE,
     LOG_DIR,
     PID_DIR,
+    REPO,
     STATE_DIR,
     Config,
     StackError,
@@ -64,6 +67,11 @@ def up(cfg: Config) -> None:
     timeout = startup_timeout()
 
     by_name = {c.name: c for c in components(cfg)}
+    # The Python components' imports are compiled while the emulators boot (see bytecode.py).
+    compiling = compile_imports(
+        [c.source for c in by_name.values() if c.source is not None and c.available]
+        + [REPO / "emulators" / script for script in ("push_relay.py", "eventarc_bridge.py")],
+        cwd=REPO)
     emulator_names = [e.name for e in TOPOLOGY.emulators]
     emulators = [by_name[name] for name in emulator_names]
     # fake-gcs publishes its notifications to a topic that must exist before it runs: the other
@@ -80,6 +88,11 @@ def up(cfg: Config) -> None:
         if not component.available:
             print(f"{component.name}: skipped, {component.source} does not exist yet")
     runnable = [c for c in services if c.available]
+    if compiling is not None:
+        try:
+            compiling.wait(timeout)
+        except subprocess.TimeoutExpired:  # only slower: each function compiles what it lacks
+            compiling.kill()
     launcher.ensure(runnable)
     launcher.wait_healthy(runnable, timeout)
     warn_missing_health_routes(cfg, runnable)
