@@ -25,7 +25,7 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def figure(value: float, unit: str, **context: float) -> dict[str, Any]:
+def figure(value: float, unit: str, **context: Any) -> dict[str, Any]:
     """One measured value, with the load it was measured under (read now: call it as soon as
     the measurement ends) and any `context` that helps read it (`cpu_seconds=...`)."""
     return {"value": value, "unit": unit, **context, "load_average": load_average(),
