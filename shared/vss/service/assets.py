@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vss.deps import Deps
 from vss.domain.assets import AssetIndex, IndexManifest
@@ -14,9 +15,10 @@ from vss.domain.results import StoryIndexResult
 from vss.domain.story_index import Hit, SceneDocuments
 from vss.domain.tasks import Stage, Task, TaskStatus
 from vss.errors import NotFound
-from vss.retrieval.index import StoryIndex
-from vss.retrieval.kinds import search_index
 from vss.service.storage import TaskFiles
+
+if TYPE_CHECKING:
+    from vss.retrieval.index import StoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,8 @@ def search(deps: Deps, tenant_id: str, asset_id: str, query: str, k: int) -> Sea
     """The `k` scenes of the asset's index that best match `query`, best first: by their
     vectors for an embeddings index (the query embedded; its cost is not charged to a task),
     else by BM25 (`vss.retrieval.kinds`)."""
+    from vss.retrieval.kinds import search_index  # see load_index
+
     loaded = load_index(deps, get_asset(deps, tenant_id, asset_id))
     answer = search_index(loaded.manifest, query, k, lexical=lambda: loaded.index,
                           embedder_for=deps.embedder_for, vectors=deps.vectors)
@@ -116,6 +120,11 @@ def load_index(deps: Deps, record: AssetIndex) -> LoadedIndex:
         if key in _loaded:
             _loaded.move_to_end(key)
             return _loaded[key]
+    # Imported here, not with the module: the retrieval core brings numpy and jieba (about
+    # 150 ms), and every function imports this module through the task services, while only
+    # a search loads an index.
+    from vss.retrieval.index import StoryIndex
+
     manifest = read_manifest(deps, record)
     files = TaskFiles(deps, record.tenant_id, record.task_id)
     index = StoryIndex.from_bytes(files.read(manifest.index_path))
