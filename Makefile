@@ -58,10 +58,18 @@ deb-test:
 # the project itself (built with those tools, no download), then the Cloud Tasks emulator,
 # which pins protobuf<5 and would break Firestore: without its dependencies. Every download is
 # checked against its hash. uv installs into the venv it finds beside it (VIRTUAL_ENV).
+# A new venv gets no pip of its own from ensurepip (about 4 s of a fresh clone's setup) where
+# the system's pip can install into another environment (`--python`, pip 22.3 and later): that
+# pip installs build.lock's pip into it. Elsewhere venv makes it with its own pip, as usual.
 VENV_UV := VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv
+SYS_PIP_INTO := $(PY_SYS) -m pip --python
 define pip_install
-	@test -x $(PY) || $(PY_SYS) -m venv $(VENV)
-	$(PY) -m pip install -q --require-hashes -r $(LOCKS)/build.lock
+	@test -x $(PY) || { $(PY_SYS) -m venv --without-pip $(VENV) \
+		&& $(SYS_PIP_INTO) $(PY) --version >/dev/null 2>&1; } \
+		|| { rm -rf $(VENV) && $(PY_SYS) -m venv $(VENV); }
+	@pip="$(PY) -m pip"; $$pip --version >/dev/null 2>&1 || pip="$(SYS_PIP_INTO) $(PY)"; \
+		echo "$$pip install -q --require-hashes -r $(LOCKS)/build.lock"; \
+		$$pip install -q --require-hashes -r $(LOCKS)/build.lock
 	$(VENV_UV) pip install -q --require-hashes -r $(LOCKS)/$(1).lock
 	$(VENV_UV) pip install -q --no-deps --no-build-isolation -e .
 	$(VENV_UV) pip install -q --no-deps --require-hashes -r $(LOCKS)/tasks-emulator.lock
