@@ -102,8 +102,9 @@ class Function:
     """One functions/<name>/main.py, run under functions-framework.
 
     `name` is also the component name and the key in Terraform's `local.functions`.
-    `max_concurrency` bounds the requests it serves at once (its functions-framework threads;
-    None keeps functions-framework's default, four per CPU), e.g. to stay within an API quota;
+    `max_concurrency` bounds the requests it serves at once, one per single-threaded process
+    as production serves one per instance (None keeps functions-framework's default: one
+    process of four threads per CPU), e.g. to stay within an API quota;
     `concurrency_env` names the setting that changes it when the stack starts.
     `health_path` is a route that must answer 200 once it is up; without one, an open port is
     enough.

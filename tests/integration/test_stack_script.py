@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from emulators.components import function_component
+from emulators.components import JVM_OPTIONS, emulator_component, function_component
 from emulators.config import LEDGER_DIR, Config
 from emulators.processes import start_time
-from emulators.topology import Function, Trigger
+from emulators.topology import TOPOLOGY, Emulator, Function, Trigger
 from tests.support.paths import ROOT
 from vss.adapters.permissions import LEDGER_ENV
 
@@ -111,8 +111,18 @@ def test_a_function_with_bounded_concurrency_serves_that_many_requests_at_once()
     cfg = Config("vss-local", {"tts": 9000})
     bounded = Function("tts", "tts", Trigger.PUSH, 9000, max_concurrency=3)
 
-    assert function_component(cfg, bounded).env["THREADS"] == "3"
-    assert "THREADS" not in function_component(cfg, replace(bounded, max_concurrency=None)).env
+    # One request per process, as production's instances of concurrency 1.
+    assert function_component(cfg, bounded).env["WORKERS"] == "3"
+    assert function_component(cfg, bounded).env["THREADS"] == "1"
+    unbounded = function_component(cfg, replace(bounded, max_concurrency=None)).env
+    assert "THREADS" not in unbounded and "WORKERS" not in unbounded
+
+
+def test_the_java_emulators_run_with_light_jvm_options():
+    cfg = Config("vss-local", {"firestore": 8081, "pubsub": 8085, "tasks": 9022})
+    for name in ("firestore", "pubsub", "tasks"):
+        env = emulator_component(cfg, Emulator(name, cfg.ports[name]), TOPOLOGY).env
+        assert env.get("JAVA_TOOL_OPTIONS") == (None if name == "tasks" else JVM_OPTIONS), name
 
 
 def test_each_function_records_its_permissions_in_a_ledger_of_its_own():
