@@ -72,6 +72,9 @@ PIPELINES: dict[TaskType, tuple[Stage, ...]] = {
 # How often a fan-out's progress may be written to its task: Firestore sustains about one
 # write a second to one document, and at a high concurrency many segments finish each second.
 PROGRESS_EVERY = timedelta(seconds=1)
+# The counts at which a finishing item's worker looks at its task to note progress: every
+# twentieth of the way (`progress_milestone`).
+PROGRESS_STEPS = 20
 
 
 class Progress(BaseModel):
@@ -395,6 +398,14 @@ def progress_due(task: Task, plan: str, done: int, now: datetime) -> bool:
     progress = task.progress
     return _waits_on(task, plan) and progress is not None and done > progress.done \
         and (progress.counted_at is None or now - progress.counted_at >= PROGRESS_EVERY)
+
+
+def progress_milestone(done: int, total: int) -> bool:
+    """Whether a worker that counted `done` of `total` items, short of the total, looks at the
+    task to note progress: at every twentieth of the way (at every item of a fan-out of up to
+    39). The others skip reading the task, the one call of their fan-in that only a note
+    needs; what they counted is in the next milestone's count."""
+    return done % max(1, total // PROGRESS_STEPS) == 0
 
 
 def counted(task: Task, plan: str, done: int, now: datetime, usage: Usage | None = None

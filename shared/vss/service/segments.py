@@ -208,16 +208,28 @@ def run_segment(deps: Deps, message: SegmentMessage,
     outcome = run_leased(deps, work, body)
     if outcome.committed:
         log.info("segment %s done", message.index, extra=labels)
-        fan_in(deps, task.id)
+        fan_in(deps, task.id, read=task)
     return SegmentClaim(outcome.decision)
 
 
-def fan_in(deps: Deps, task_id: str, *, republish: bool = False) -> None:
+def fan_in(deps: Deps, task_id: str, *, republish: bool = False, read: Task | None = None
+           ) -> None:
     """Count the fan-out's done segments from their documents. Once every one is done, make
     the waiting stage ready with what they spent (in a transaction: exactly one caller does)
     and publish it; until then, copy the count to the task at most once per
     `rules.PROGRESS_EVERY`. With `republish`, also publish the stage when another worker made
-    it ready but may have died before publishing (the stage claim drops duplicates)."""
+    it ready but may have died before publishing (the stage claim drops duplicates).
+
+    `read` is the task as the caller read it before its segment: its plan and total let the
+    count come first, and a count short of the total reads the task again only at a progress
+    milestone (`rules.progress_milestone`). Everything decided is decided on the task read
+    after the count."""
+    counted: int | None = None
+    if read is not None and read.progress is not None:
+        counted = deps.segments.count_done(task_id, read.progress.plan)
+        if counted < read.progress.total \
+                and not rules.progress_milestone(counted, read.progress.total):
+            return
     task = deps.tasks.get(task_id)
     progress = task.progress if task else None
     if task is None or progress is None or task.status != TaskStatus.RUNNING \
@@ -230,7 +242,9 @@ def fan_in(deps: Deps, task_id: str, *, republish: bool = False) -> None:
     if task.current.state != LeaseState.WAITING:
         return
     plan, now = progress.plan, deps.clock()
-    done = deps.segments.count_done(task_id, plan)
+    same_plan = read is not None and read.progress is not None and read.progress.plan == plan
+    done = counted if counted is not None and same_plan \
+        else deps.segments.count_done(task_id, plan)
     if done < progress.total:
         if rules.progress_due(task, plan, done, now):  # a note: skipped if another came first
             deps.tasks.update_if_unchanged(task_id, lambda t: rules.counted(t, plan, done, now)

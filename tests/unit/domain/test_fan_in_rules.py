@@ -57,6 +57,15 @@ def test_a_count_is_written_at_most_once_per_interval_and_only_when_it_grew():
     assert not rules.progress_due(counted, "another-plan", 2, NOW + PROGRESS_EVERY)
 
 
+def test_workers_look_at_the_task_for_a_note_at_every_twentieth_of_the_way():
+    assert [done for done in range(1, 61) if rules.progress_milestone(done, 60)] \
+        == list(range(3, 61, 3))
+    assert [done for done in range(1, 201) if rules.progress_milestone(done, 200)] \
+        == list(range(10, 201, 10))
+    # A small fan-out notes every item.
+    assert all(rules.progress_milestone(done, 39) for done in range(1, 40))
+
+
 def test_the_fan_in_starts_the_stage_once_with_what_the_segments_spent():
     task = _waiting_task(total=4)
     assert rules.start_when_fanned_in(task, "plan-a", 3, NO_USAGE, NOW) is task  # not all

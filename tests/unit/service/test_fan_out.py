@@ -23,6 +23,7 @@ from tests.support.tasks import (
 )
 from vss.api.views import TaskView
 from vss.deps import Deps
+from vss.domain import tasks as rules
 from vss.domain.messages import StageMessage
 from vss.domain.segments import SegmentClaim
 from vss.domain.tasks import PROGRESS_EVERY, Stage, StageClaim, Task, TaskStatus
@@ -110,6 +111,33 @@ def test_segments_finishing_together_write_the_task_once_a_second_and_fan_in_onc
     assert len(started) == 1 and started[0].progress is not None
     assert started[0].progress.done == total
     assert started[0].spent.tts_characters == sum(len(t) for t in _spoken(speech)) > 0
+
+
+def test_only_a_count_at_a_milestone_or_the_total_reads_the_task_again(
+        planned, speech, monkeypatch):
+    deps, task = planned
+    total = task.progress.total if task.progress else 0
+    assert total >= 3
+    monkeypatch.setattr(rules, "PROGRESS_STEPS", 1)  # the one milestone is the total
+    reads = Counter[str]()
+    get = deps.tasks.get
+
+    def counting(task_id):  # type: ignore[no-untyped-def]
+        reads["task"] += 1
+        return get(task_id)
+
+    messages = [segment_message(deps, task.id, index) for index in range(total)]
+    deps.tasks.get = counting  # type: ignore[method-assign]
+    for message in messages[:-1]:
+        _clock(deps).advance(PROGRESS_EVERY.total_seconds())
+        segments.run_segment(deps, message)
+    # Each segment read its task once, before its claim; the fan-in read it for none.
+    assert reads["task"] == total - 1
+    progress = _task(deps, task.id).progress
+    assert progress is not None and progress.done == 0  # no count was at a milestone
+    segments.run_segment(deps, messages[-1])
+    assert reads["task"] >= total - 1 + 2  # the last: its claim and the fan-in (then the start)
+    assert _task(deps, task.id).current.state == "queued"
 
 
 def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, speech):
