@@ -4,6 +4,8 @@ Retryable errors propagate (500, Pub/Sub redelivers the segment alone, with back
 segment to finish starts the assembly stage; permanent ones fail the task naming the segment.
 """
 
+from functools import partial
+
 import functions_framework
 
 from vss.bootstrap.tts_worker import for_tts_worker
@@ -11,7 +13,8 @@ from vss.domain.messages import SegmentMessage
 from vss.events import init_function, pubsub_entry
 from vss.service.segments import run_segment
 
-deps = init_function(for_tts_worker, "tts_worker")
+# Built before functions-framework forks its processes: a preloaded model is shared by them.
+deps = init_function(partial(for_tts_worker, preload=True), "tts_worker")
 
 
 @functions_framework.cloud_event

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -417,6 +417,13 @@ class SpeechEngine(Protocol):
     name: str
 
     def speak(self, request: SpeechRequest) -> SpeechAudio: ...
+
+
+@runtime_checkable
+class Preloading(Protocol):
+    """An engine that can load what it speaks with before its first request (a model)."""
+
+    def preload(self) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,23 @@ from vss.config import Settings
 from vss.deps import Deps
 from vss.handler_config import SynthesisConfig
 from vss.handlers import dubbing
-from vss.ports import AudioTools, LlmFactory, SpeechEngines
+from vss.ports import AudioTools, LlmFactory, Preloading, SpeechEngines
 
 
 def for_tts_worker(settings: Settings, base: Deps | None = None, *,
                    llm_for: LlmFactory | None = None, speech: SpeechEngines | None = None,
-                   audio: AudioTools | None = None) -> Deps:
+                   audio: AudioTools | None = None, preload: bool = False) -> Deps:
     """The segment handler with the speech engines and audio tools (from the settings unless
-    given), and the model factory (the director and the rewrites of overlong segments)."""
+    given), and the model factory (the director and the rewrites of overlong segments).
+
+    With `preload`, the offline engines load their models now. The worker serves from
+    processes forked once it is built (one per request at once, as production's instances),
+    so they share one loaded model rather than each loading its own on its first segment."""
     speech = speech or speech_engines_from_settings(settings)
+    if preload:
+        for engine in speech.offline:
+            if isinstance(engine, Preloading):
+                engine.preload()
     audio = audio or audio_tools_from_settings(settings)
     deps = base or cloud_ports(settings)
     return replace(deps, llm_for=llm_for or gemini_factory(settings),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
+from tests.support.fakes import fake_deps
 from vss.adapters.tts import google_credentials, speech_engines_from_settings
+from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
 from vss.dubbing.prices import price_family
 from vss.dubbing.templates import VoiceRef
+from vss.ports import SpeechEngines
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +69,27 @@ def test_each_voice_family_has_its_price_key(voice, cloned, family):
     assert price_family("google", voice, cloned=cloned) == family
     assert family in Settings().tts_prices
     assert price_family("kokoro", voice) == "kokoro"
+
+
+class _Preloading:
+    name = "preloading"
+
+    def __init__(self) -> None:
+        self.preloaded = 0
+
+    def speak(self, request):  # type: ignore[no-untyped-def]
+        raise AssertionError("not spoken to")
+
+    def preload(self) -> None:
+        self.preloaded += 1
+
+
+def test_the_tts_worker_preloads_its_offline_engines_before_it_forks():
+    engine = _Preloading()
+    speech = SpeechEngines(offline=[engine, RecordingSpeechEngine()])  # the latter: no preload
+    base = fake_deps()
+
+    for_tts_worker(Settings(), base, speech=speech, audio=FakeAudioTools())
+    assert engine.preloaded == 0  # tests and tools build one without loading models
+    for_tts_worker(Settings(), base, speech=speech, audio=FakeAudioTools(), preload=True)
+    assert engine.preloaded == 1
