@@ -14,6 +14,8 @@ reading the task, building the request), synthesis (the fake's L), after synthes
 finish committed: post-processing, upload, the fencing check) and between segments (finish →
 the slot's next claim: the fan-in count, the ack, the next push, the claim's transaction).
 What the emulators themselves charge for one transaction and one count is measured beside it.
+Each case restarts the worker and warms it with one fan-out of C segments first (its
+efficiency is kept beside the figure as `warming_fan_out_efficiency`).
 
     python -m tests.bench.fan_out            # N=60 at C=4 and C=16, N=200 at C=64, 3 runs each
     python -m tests.bench.fan_out --smoke    # N=8 at C=4, L=0.2 s (make test runs this)
@@ -155,26 +157,39 @@ def emulator_costs(deps: Deps, task: Task, repeats: int = 20) -> dict[str, float
     return {"transaction_ms": 1000 * transaction, "count_ms": 1000 * count}
 
 
-def measure(run: Run) -> dict[str, float]:
+def measure_case(run: Run, repeats: int) -> tuple[list[dict[str, float]], float]:
+    """`repeats` measured runs of `run` on one restarted TTS worker, after one fan-out of C
+    segments that warms it: the worker serves from one process per request at once, as
+    production from one instance per request, and a process's first request opens its
+    connections (the functions' cold starts are measured apart, tests/infra/
+    test_cold_start.py). Also returns the warming fan-out's efficiency."""
+    with FakeTts(latency_s=run.latency_s) as fake, \
+            tts_worker_speaking_through(fake, VSS_TTS_CONCURRENCY=str(run.concurrency)):
+        warming = Run(run.concurrency, run.concurrency, run.latency_s)
+        first = measure(warming, fake)["efficiency"]
+        return [measure(run, fake) for _ in range(repeats)], first
+
+
+def measure(run: Run, fake: FakeTts) -> dict[str, float]:
+    """One fan-out of `run` through the TTS worker speaking through `fake`."""
     edge, _ = new_tenant()
     deps = ports_alone(stack_settings())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "narration.json"
         path.write_bytes(narration_script(run.segments))
         narration = edge.upload(path)["relative_path"]
-    with FakeTts(latency_s=run.latency_s) as fake, \
-            tts_worker_speaking_through(fake, VSS_TTS_CONCURRENCY=str(run.concurrency)):
-        relayed = _relay_counters()
-        cpu_before, own_before = cpu_seconds(), _own_cpu_seconds()
-        created = edge.create_task("GENERATE_DUBBING", {
-            "input_narration_path": narration,
-            "service_params": {"template_name": "chinese_chirp3_hd"}})
-        view = edge.wait(created["id"], timeout=600, interval=0.2)
-        assert view["status"] == "COMPLETED", view["error"]
-        cpu = _cpu_used(cpu_before, own_before)
-        peak = _relay_counters()["peak"]
-        redelivered = _relay_counters()["nacked"] - relayed["nacked"]
-        calls = list(fake.calls)
+    relayed = _relay_counters()
+    called = len(fake.calls)
+    cpu_before, own_before = cpu_seconds(), _own_cpu_seconds()
+    created = edge.create_task("GENERATE_DUBBING", {
+        "input_narration_path": narration,
+        "service_params": {"template_name": "chinese_chirp3_hd"}})
+    view = edge.wait(created["id"], timeout=600, interval=0.2)
+    assert view["status"] == "COMPLETED", view["error"]
+    cpu = _cpu_used(cpu_before, own_before)
+    peak = _relay_counters()["peak"]
+    redelivered = _relay_counters()["nacked"] - relayed["nacked"]
+    calls = list(fake.calls)[called:]
     task = deps.tasks.get(created["id"])
     assert task is not None and task.progress is not None
     segments = deps.segments.list_for_task(task.id, task.progress.plan)
@@ -235,10 +250,9 @@ def main() -> None:
         r for r in FULL if not args.concurrency or r.concurrency in args.concurrency]
     repeats = 1 if args.smoke else args.repeats
     for run in runs:
-        tries = []
-        for _ in range(repeats):
-            tries.append(measure(run))
-            _print(run, tries[-1])
+        tries, first = measure_case(run, repeats)
+        for measured in tries:
+            _print(run, measured)
         # The run of median efficiency, whole: its breakdown explains its figure.
         measured = sorted(tries, key=lambda t: t["efficiency"])[len(tries) // 2]
         efficiencies = [round(t["efficiency"], 3) for t in tries]
@@ -248,7 +262,7 @@ def main() -> None:
         prefix = f"fan_out.c{run.concurrency}"
         named[f"fan_out.efficiency_c{run.concurrency}"] = figure(
             round(measured["efficiency"], 3), "ratio", segments=run.segments,
-            latency_s=run.latency_s, runs=efficiencies,
+            latency_s=run.latency_s, runs=efficiencies, warming_fan_out_efficiency=round(first, 3),
             **{k: round(v, 3) for k, v in measured.items()})
         if run.concurrency == 64 or args.smoke:
             named[f"{prefix}_retries"] = figure(
