@@ -138,6 +138,12 @@ class SegmentRepository(Protocol):
     def list_for_task(self, task_id: str, plan: str) -> list[Segment]:
         """The plan's segments in index order."""
         ...
+    def task_and_segment(self, task_id: str, plan: str, index: int
+                         ) -> tuple[Task | None, Segment | None]:
+        """The task and one of its segments as stored now (None for a missing one), read
+        together: what a segment's worker starts from. Its next `update` of that segment
+        may be decided on the version read here, without reading it again."""
+        ...
     def update(
         self, task_id: str, plan: str, index: int, change: Callable[[Segment], Segment]
     ) -> tuple[Segment, Segment]:

@@ -14,9 +14,10 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.document import DocumentReference
 
 from tests.support.stack import stack_settings
-from vss.adapters.firestore_repos import TASKS
+from vss.adapters.firestore_repos import TASKS, FirestoreTaskRepository
 from vss.adapters.firestore_segments import PLANS, SEGMENTS, FirestoreSegmentRepository
 from vss.domain.segments import Segment
+from vss.domain.tasks import TaskType, new_task
 from vss.errors import NotFound
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,21 @@ def test_a_change_sends_only_the_fields_it_changes(db: firestore.Client,
     assert [set(fields) for fields in sent] == [{"attempts"}, {"attempts"}]
     stored = repo.list_for_task(task_id, PLAN)[0]
     assert stored.attempts == 3 and stored.holds("token")  # the claim counted one
+
+
+def test_a_segment_read_with_its_task_is_claimed_on_that_version_without_another_read(
+        db: firestore.Client, reads: list[str]):
+    task_id, repo = _segment(db)
+    assert repo.task_and_segment(task_id, PLAN, 0)[0] is None  # no task document yet
+    task = new_task(task_id=task_id, tenant_id="t1", task_type=TaskType.GENERATE_DUBBING,
+                    payload={}, waiting_on=[], now=datetime.now(UTC),
+                    deadline=timedelta(hours=1))
+    FirestoreTaskRepository(db).add(task)
+    mine = FirestoreSegmentRepository(db)  # a fresh process: nothing known yet
+    reads.clear()
+
+    read_task, segment = mine.task_and_segment(task_id, PLAN, 0)
+    assert read_task == task and segment is not None and segment.attempts == 0
+    before, after = mine.update(task_id, PLAN, 0, _attempts_plus(1))
+    assert reads == [] and (before.attempts, after.attempts) == (0, 1)
+    assert mine.task_and_segment(task_id, PLAN, 9) == (task, None)  # no such segment

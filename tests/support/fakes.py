@@ -202,6 +202,10 @@ class FakeSegmentRepository:
         return sorted((s for (t, p, _), s in self.docs.items() if (t, p) == (task_id, plan)),
                       key=lambda s: s.index)
 
+    def task_and_segment(self, task_id: str, plan: str, index: int
+                         ) -> tuple[Task | None, Segment | None]:
+        return self.tasks.docs.get(firestore_id(task_id)), self.docs.get((task_id, plan, index))
+
     def _get(self, task_id: str, plan: str, index: int) -> Segment:
         if (task_id, plan, index) not in self.docs:
             raise NotFound(f"Segment {index} of task {task_id} does not exist.")

@@ -92,10 +92,11 @@ def retry_pause(attempt: int) -> float:
 
 
 class Versions:
-    """The version of each document this process last wrote (its fields and update time), so
-    that its next change can be written on the condition that the document is still that
-    version without reading it first: a worker that claimed a segment renews and finishes it
-    in one call each instead of two. A version another writer replaced only costs the
+    """The version of each document this process last wrote, or read for its next change (its
+    fields and update time), so that the change can be written on the condition that the
+    document is still that version without reading it first: a worker that claimed a segment
+    renews and finishes it in one call each instead of two, and claims it on the version it
+    read together with its task. A version another writer replaced only costs the
     conditional write that fails, then the read as before. Bounded: the oldest are dropped."""
 
     def __init__(self, size: int = 4096) -> None:

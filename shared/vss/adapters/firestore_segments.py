@@ -18,6 +18,7 @@ the task's deadline), while the worker's every thread was busy with them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.aggregation import AggregationQuery
@@ -27,6 +28,7 @@ from vss.adapters import permissions
 from vss.adapters.firestore_repos import TASKS, Versions, compare_and_set, to_doc
 from vss.domain.leases import LeaseState
 from vss.domain.segments import Segment
+from vss.domain.tasks import Task
 from vss.errors import NotFound
 
 PLANS = "plans"
@@ -66,6 +68,21 @@ class FirestoreSegmentRepository:
                 batch, pending = self._db.batch(), 0
         if pending:
             batch.commit()
+
+    def task_and_segment(self, task_id: str, plan: str, index: int
+                         ) -> tuple[Task | None, Segment | None]:
+        permissions.datastore("get")
+        task_ref, ref = self._tasks.document(task_id), self._ref(task_id, plan, index)
+        found = {snap.reference.path: snap for snap in self._db.get_all([task_ref, ref])}
+        task_snap, snap = found.get(task_ref.path), found.get(ref.path)
+        task = Task.model_validate(task_snap.to_dict()) \
+            if task_snap is not None and task_snap.exists else None
+        if snap is None or not snap.exists:
+            return task, None
+        fields = cast(dict[str, Any], snap.to_dict())
+        # The version just read: the claim that follows is written on its condition.
+        self._versions.put(ref.path, fields, snap.update_time)
+        return task, Segment.model_validate(fields)
 
     def list_for_task(self, task_id: str, plan: str) -> list[Segment]:
         permissions.datastore("list")

@@ -189,7 +189,11 @@ def run_segment(deps: Deps, message: SegmentMessage,
     if handler is None:
         raise UnexpectedError("This function has no segment handler.")
     labels = {"task_id": message.task_id, "segment": str(message.index)}
-    task = deps.tasks.get(message.task_id) if is_valid_id(message.task_id) else None
+    if not (is_valid_id(message.task_id) and is_valid_id(message.plan)):
+        log.warning("segment message dropped: no task or plan has such an id", extra=labels)
+        return SegmentClaim.UNKNOWN
+    # One read for both; the claim then writes the segment on the version read here.
+    task, _ = deps.segments.task_and_segment(message.task_id, message.plan, message.index)
     if task is None:
         log.warning("segment message dropped: no such task", extra=labels)
         return SegmentClaim.UNKNOWN

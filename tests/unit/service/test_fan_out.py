@@ -120,23 +120,28 @@ def test_only_a_count_at_a_milestone_or_the_total_reads_the_task_again(
     assert total >= 3
     monkeypatch.setattr(rules, "PROGRESS_STEPS", 1)  # the one milestone is the total
     reads = Counter[str]()
-    get = deps.tasks.get
+    get, together = deps.tasks.get, deps.segments.task_and_segment
 
     def counting(task_id):  # type: ignore[no-untyped-def]
         reads["task"] += 1
         return get(task_id)
 
+    def counting_together(task_id, plan, index):  # type: ignore[no-untyped-def]
+        reads["task and segment"] += 1
+        return together(task_id, plan, index)
+
     messages = [segment_message(deps, task.id, index) for index in range(total)]
     deps.tasks.get = counting  # type: ignore[method-assign]
+    deps.segments.task_and_segment = counting_together  # type: ignore[method-assign]
     for message in messages[:-1]:
         _clock(deps).advance(PROGRESS_EVERY.total_seconds())
         segments.run_segment(deps, message)
-    # Each segment read its task once, before its claim; the fan-in read it for none.
-    assert reads["task"] == total - 1
+    # Each segment read its task with its segment before its claim, and nothing after.
+    assert reads == {"task and segment": total - 1}
     progress = _task(deps, task.id).progress
     assert progress is not None and progress.done == 0  # no count was at a milestone
     segments.run_segment(deps, messages[-1])
-    assert reads["task"] >= total - 1 + 2  # the last: its claim and the fan-in (then the start)
+    assert reads["task and segment"] == total and reads["task"] >= 1  # the last: the fan-in
     assert _task(deps, task.id).current.state == "queued"
 
 
