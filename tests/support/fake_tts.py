@@ -76,8 +76,22 @@ class FakeTts(LoopbackServer):
     def succeeded(self) -> list[TtsCall]:
         return [c for c in self.calls if c.status == 200]
 
+    def _speech(self, body: dict[str, Any]) -> bytes:
+        """The JSON answer to a synthesis of `body`, made as the request arrives: the fake
+        then only sends it once the latency has passed, so its own work does not land on the
+        moment the worker takes the answer (the real service's is not on this machine)."""
+        text = str(body.get("input", {}).get("text", ""))
+        config = body.get("audioConfig", {})
+        rate = float(config.get("speakingRate") or 1.0)
+        sample_rate = int(config.get("sampleRateHertz") or 24_000)
+        lang = lang_of_language_code(body.get("voice", {}).get("languageCode")) or "en"
+        wav = speech_like_wav(text, lang, rate=rate, sample_rate=sample_rate)
+        return json.dumps({"audioContent": base64.b64encode(wav).decode()}).encode()
+
     def _answer(self, path: str, body: dict[str, Any], started: float
-                ) -> tuple[int, dict[str, Any]]:
+                ) -> tuple[int, dict[str, Any] | None]:
+        """The status and error of a request once its latency has passed (None: the speech
+        made as it arrived)."""
         text = str(body.get("input", {}).get("text", ""))
         with self._lock:
             status = self._burst.popleft() if self._burst else 200
@@ -91,12 +105,7 @@ class FakeTts(LoopbackServer):
             return status, _error(status, f"scripted {status}")
         if not text.strip():
             return 400, _error(400, "input.text is empty")
-        config = body.get("audioConfig", {})
-        rate = float(config.get("speakingRate") or 1.0)
-        sample_rate = int(config.get("sampleRateHertz") or 24_000)
-        lang = lang_of_language_code(body.get("voice", {}).get("languageCode")) or "en"
-        wav = speech_like_wav(text, lang, rate=rate, sample_rate=sample_rate)
-        return 200, {"audioContent": base64.b64encode(wav).decode()}
+        return 200, None
 
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -113,10 +122,12 @@ class FakeTts(LoopbackServer):
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {}
+                speech = fake._speech(body) if str(
+                    body.get("input", {}).get("text", "")).strip() else b""
                 if fake.latency_s:
-                    time.sleep(fake.latency_s)
-                status, answer = fake._answer(self.path.split("?", 1)[0], body, started)
-                data = json.dumps(answer).encode()
+                    time.sleep(max(0.0, started + fake.latency_s - time.time()))
+                status, error = fake._answer(self.path.split("?", 1)[0], body, started)
+                data = speech if error is None else json.dumps(error).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(data)))
