@@ -155,6 +155,9 @@ class SegmentRepository(Protocol):
         aggregation query: one index read per thousand segments, and no document that every
         finishing segment writes)."""
         ...
+    def spent_by_done(self, task_id: str, plan: str) -> Usage:
+        """What the plan's done segments spent, summed (their usage alone is read)."""
+        ...
 
 
 class FileRepository(Protocol):

@@ -64,6 +64,21 @@ def test_segments_are_stored_once_and_listed_in_order(db: firestore.Client):
         repo.update(task.id, PLAN, N + 5, lambda s: s)
 
 
+def test_what_the_done_segments_spent_is_summed_from_their_usage_alone(
+        db: firestore.Client):
+    task = _waiting_task(db)
+    repo = FirestoreSegmentRepository(db)
+    for index, characters in ((0, 7), (2, 5)):
+        repo.update(task.id, PLAN, index, lambda s, c=characters: s.model_copy(update={
+            "state": LeaseState.DONE, "usage": Usage(tts_characters=c, cost_usd=0.25)}))
+    # Spent but not done (a released attempt): not the fan-out's yet.
+    repo.update(task.id, PLAN, 1, lambda s: s.model_copy(update={
+        "usage": Usage(tts_characters=100)}))
+
+    assert repo.spent_by_done(task.id, PLAN) == Usage(tts_characters=12, cost_usd=0.5)
+    assert repo.spent_by_done(task.id, "another-plan") == NO_USAGE
+
+
 def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
     db: firestore.Client,
 ):
@@ -101,7 +116,7 @@ def test_concurrent_finishes_count_each_segment_once_and_start_assembly_once(
         done = repo.count_done(task.id, PLAN)
         if done < N:
             return
-        spent = sum((s.usage for s in repo.list_for_task(task.id, PLAN)), NO_USAGE)
+        spent = repo.spent_by_done(task.id, PLAN)
         outcome = None
         while outcome is None:  # compare and set: a lost race means another writer won
             outcome = tasks.update_if_unchanged(task.id, lambda t: rules.start_when_fanned_in(

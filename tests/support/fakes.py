@@ -221,6 +221,10 @@ class FakeSegmentRepository:
     def count_done(self, task_id: str, plan: str) -> int:
         return sum(s.state == LeaseState.DONE for s in self.list_for_task(task_id, plan))
 
+    def spent_by_done(self, task_id: str, plan: str) -> Usage:
+        return sum((s.usage for s in self.list_for_task(task_id, plan)
+                    if s.state == LeaseState.DONE), NO_USAGE)
+
 
 class FakeAssetRepository:
     def __init__(self) -> None:

@@ -29,6 +29,7 @@ from vss.adapters.firestore_repos import TASKS, Versions, compare_and_set, to_do
 from vss.domain.leases import LeaseState
 from vss.domain.segments import Segment
 from vss.domain.tasks import Task
+from vss.domain.usage import NO_USAGE, Usage
 from vss.errors import NotFound
 
 PLANS = "plans"
@@ -98,6 +99,14 @@ class FirestoreSegmentRepository:
             what=f"segment {index} of task {task_id}", missing=NotFound(
                 f"Segment {index} of task {task_id} does not exist.",
                 details={"task_id": task_id, "segment": index}), versions=self._versions)
+
+    def spent_by_done(self, task_id: str, plan: str) -> Usage:
+        permissions.datastore("list")
+        done = self._collection(task_id, plan).where(
+            filter=FieldFilter("state", "==", LeaseState.DONE.value))
+        # The usage field alone: a segment's request and output are most of its document.
+        return sum((Usage.model_validate((snap.to_dict() or {}).get("usage") or {})
+                    for snap in done.select(["usage"]).stream()), NO_USAGE)
 
     def count_done(self, task_id: str, plan: str) -> int:
         permissions.datastore("list")

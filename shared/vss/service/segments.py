@@ -254,7 +254,7 @@ def fan_in(deps: Deps, task_id: str, *, republish: bool = False, read: Task | No
             deps.tasks.update_if_unchanged(task_id, lambda t: rules.counted(t, plan, done, now)
                                            if rules.progress_due(t, plan, done, now) else t)
         return
-    spent = _spent(deps.segments.list_for_task(task_id, plan))
+    spent = deps.segments.spent_by_done(task_id, plan)
     if _start_once(deps, task_id, lambda t: rules.start_when_fanned_in(t, plan, done, spent,
                                                                         now)):
         log.info("all %s segments done: %s starts", progress.total, progress.stage,
