@@ -159,21 +159,23 @@ fmt: setup
 schemas: setup
 	$(PY) -m vss.schemas
 
-# The last, tests.bench.demo, times a fresh clone's `make demo` (demo.fresh_seconds): its own
-# stack runs beside this one, its ports moved.
+# The benchmarks that need the stack run first; the stack is then stopped, so those that need
+# none (they measure one process, or ffmpeg, or a fresh clone) share the 2 cores with nothing
+# idling beside them. tests.bench.demo times a fresh clone's `make demo` (demo.fresh_seconds)
+# on its own stack, its ports moved. The load benchmark then runs on the espeak-ng stack.
 bench: setup up
 	$(PY) -m tests.bench.run
 	$(PY) -m tests.bench.polling
 	$(PY) -m tests.bench.run_cli
+	$(PY) -m tests.bench.fan_out
+	$(MAKE) down
 	$(PY) -m tests.bench.narration
 	$(PY) -m tests.bench.dubbing
 	$(PY) -m tests.bench.voices --voices jm_kumo espeak-ng
-	$(PY) -m tests.bench.fan_out
 	$(PY) -m tests.bench.render
 	$(PY) -m tests.bench.editing
 	$(PY) -m tests.bench.retrieval
 	$(PY) -m tests.bench.demo --port-offset 1000 --quiet
-	$(MAKE) down
 	VSS_TTS_OFFLINE_ENGINES=espeak-ng $(MAKE) up
 	$(PY) -m tests.bench.load
 

@@ -5,8 +5,8 @@ together, up to 1,000 segments. Measures, never asserts.
 
 Named figures go to build/bench.json (`tests.support.bench_figures`), each with the load
 average: `editing.seconds_<smallest>` and `editing.seconds_<largest>` (prepare, rank, solve
-and validate, wall time; best of 3 runs below 10,000 segments; with the process's CPU time,
-which other work on the machine changes less), `editing.growth_<smallest>_to_<largest>`
+and validate, wall time; best of 3 runs; with that run's CPU time, which other work on the
+machine changes less), `editing.growth_<smallest>_to_<largest>`
 (their ratio) and `exports.seconds_<n>` (all four formats of n segments, best of 3).
 Run: `python -m tests.bench.editing` (no emulator needed); `--help` for other sizes.
 """
@@ -35,9 +35,9 @@ from vss.editing.script import build_editing_script, deterministic_rankings, pre
 
 SIZES = (100, 1_000, 10_000)
 EXPORTS_AT = 1_000
-# Runs per size, the best one kept: a short run is easily disturbed by the machine's other
-# work; the largest is long enough (and too long to repeat).
-REPEATS, REPEATED_BELOW = 3, 10_000
+# Runs per size, the best one kept, as timeit does: the machine's other work only ever slows a
+# run, and it disturbed single runs of 10,000 segments by a tenth and more.
+REPEATS = 3
 SCENES_PER_SEGMENT = 2
 
 
@@ -112,7 +112,7 @@ def run(sizes: Sequence[int] = SIZES, exports_at: int = EXPORTS_AT
     for size in sizes:
         dataset, dubbing = generated(size)
         row = bench(f"generated {size}", dataset, dubbing, exports=size <= exports_at,
-                    runs=REPEATS if size < REPEATED_BELOW else 1)
+                    runs=REPEATS)
         rows.append(row)
         if size in (small, large):
             figures[f"editing.seconds_{size}"] = figure(round(row["total_s"], 3), "s",
@@ -139,8 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.exports_at not in args.sizes:
         parser.error("--exports-at must be one of --sizes")
     rows, figures = run(sorted(args.sizes), args.exports_at)
-    print("editing solver, deterministic ranking (best of 3 below 10,000 segments; peak memory "
-          "traced separately)")
+    print("editing solver, deterministic ranking (best of 3; peak memory traced separately)")
     header = (f"{'case':<18}{'segments':>9}{'clips':>7}{'prepare s':>10}{'rank s':>8}"
               f"{'solve s':>9}{'check s':>8}{'export s':>9}{'peak MiB':>9}{'µs/seg':>9}"
               f"{'err fr':>7}{'ok':>4}")
