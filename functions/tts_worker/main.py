@@ -10,11 +10,13 @@ import functions_framework
 
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.domain.messages import SegmentMessage
-from vss.events import init_function, pubsub_entry
+from vss.events import forked_processes, init_function, pubsub_entry
 from vss.service.segments import run_segment
 
-# Built before functions-framework forks its processes: a preloaded model is shared by them.
-deps = init_function(partial(for_tts_worker, preload=True), "tts_worker")
+# Built before functions-framework forks its processes: where it forks several (the local
+# stack), the offline models are loaded here once and shared by them. Production runs one
+# process per instance, and an instance whose segments use cloud voices never loads them.
+deps = init_function(partial(for_tts_worker, preload=forked_processes() > 1), "tts_worker")
 
 
 @functions_framework.cloud_event

@@ -46,6 +46,16 @@ def init_function(build: Callable[[Settings], Deps], name: str | None = None) ->
     return deps
 
 
+def forked_processes() -> int:
+    """How many processes functions-framework forks to serve this function: its gunicorn
+    reads `WORKERS` (1 unless set). The local stack sets it for a function of bounded
+    concurrency (emulators/components.py); production runs one process per instance."""
+    try:
+        return max(1, int(os.environ.get("WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
 def function_start(name: str, settings: Settings, now: datetime) -> FunctionStart:
     """What this instance runs: the distribution's version where it is installed (the
     deployed archives carry the sources alone), Cloud Run's revision and the source digest

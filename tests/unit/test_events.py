@@ -172,3 +172,14 @@ def test_every_function_names_itself_as_its_folder():
         assert [a.value for a in calls[0].args[1:] if isinstance(a, ast.Constant)] == [
             main.parent.name], main
         assert main.parent.name in FUNCTIONS
+
+
+@pytest.mark.parametrize(("workers", "processes"), [
+    (None, 1), ("1", 1), ("16", 16), ("0", 1), ("many", 1)])
+def test_the_processes_functions_framework_forks_are_read_as_its_gunicorn_reads_them(
+        monkeypatch, workers, processes):
+    if workers is None:
+        monkeypatch.delenv("WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("WORKERS", workers)
+    assert events.forked_processes() == processes

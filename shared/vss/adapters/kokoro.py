@@ -62,11 +62,11 @@ def assemble_model(model_dir: Path) -> Path:
 
 def _session(model: Path) -> Any:
     """The model's ONNX Runtime session for a worker that synthesises several segments at
-    once (`VSS_TTS_CONCURRENCY`, 4 by default): one thread per synthesis, none spinning while
-    it waits. By default each synthesis runs one busy-waiting thread per core, and four at
-    once on 2 cores spent 10 % more CPU for the same speech (4 lines of the example narration,
-    288 s of audio: 187 s of CPU against 170 s, wall time 0.45–0.50 of real time against
-    0.41–0.44)."""
+    once on the same cores (`VSS_TTS_CONCURRENCY`, 4 by default: the local stack's processes,
+    or threads of one): one thread per synthesis, none spinning while it waits. By default
+    each synthesis runs one busy-waiting thread per core, and four at once on 2 cores spent
+    10 % more CPU for the same speech (4 lines of the example narration, 288 s of audio:
+    187 s of CPU against 170 s, wall time 0.45–0.50 of real time against 0.41–0.44)."""
     import onnxruntime as rt
 
     options = rt.SessionOptions()
@@ -88,8 +88,8 @@ def default_voice(lang: str) -> str:
 
 
 class KokoroSpeechEngine:
-    """Kokoro behind the SpeechEngine port. Loads lazily: the first call costs about a second
-    and ~300 MB."""
+    """Kokoro behind the SpeechEngine port. Loads on its first call (about a second and
+    ~300 MB), or when `preload` is called."""
 
     name = "kokoro"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from functools import partial
 
@@ -14,6 +15,8 @@ from vss.handler_config import SynthesisConfig
 from vss.handlers import dubbing
 from vss.ports import AudioTools, LlmFactory, Preloading, SpeechEngines
 
+log = logging.getLogger(__name__)
+
 
 def for_tts_worker(settings: Settings, base: Deps | None = None, *,
                    llm_for: LlmFactory | None = None, speech: SpeechEngines | None = None,
@@ -21,14 +24,20 @@ def for_tts_worker(settings: Settings, base: Deps | None = None, *,
     """The segment handler with the speech engines and audio tools (from the settings unless
     given), and the model factory (the director and the rewrites of overlong segments).
 
-    With `preload`, the offline engines load their models now. The worker serves from
-    processes forked once it is built (one per request at once, as production's instances),
-    so they share one loaded model rather than each loading its own on its first segment."""
+    With `preload`, the offline engines load their models now: a worker that serves from
+    several processes forked once it is built (the local stack's, one per request at once)
+    then shares one loaded model rather than each loading its own on its first segment. A
+    model that fails to load is a warning, not a worker that cannot start: the engine tries
+    again on its first segment, and a segment it cannot speak falls back to the next."""
     speech = speech or speech_engines_from_settings(settings)
     if preload:
         for engine in speech.offline:
             if isinstance(engine, Preloading):
-                engine.preload()
+                try:
+                    engine.preload()
+                except Exception as exc:
+                    log.warning("offline engine %s not preloaded: %s: %s", engine.name,
+                                type(exc).__name__, exc)
     audio = audio or audio_tools_from_settings(settings)
     deps = base or cloud_ports(settings)
     return replace(deps, llm_for=llm_for or gemini_factory(settings),

@@ -6,12 +6,13 @@ import pytest
 
 from tests.support.fake_audio import FakeAudioTools, RecordingSpeechEngine
 from tests.support.fakes import fake_deps
+from vss.adapters.kokoro import KokoroSpeechEngine
 from vss.adapters.tts import google_credentials, speech_engines_from_settings
 from vss.bootstrap.tts_worker import for_tts_worker
 from vss.config import Settings
 from vss.dubbing.prices import price_family
 from vss.dubbing.templates import VoiceRef
-from vss.ports import SpeechEngines
+from vss.ports import Preloading, SpeechEngines
 
 
 @pytest.fixture(autouse=True)
@@ -74,14 +75,17 @@ def test_each_voice_family_has_its_price_key(voice, cloned, family):
 class _Preloading:
     name = "preloading"
 
-    def __init__(self) -> None:
+    def __init__(self, fails: Exception | None = None) -> None:
         self.preloaded = 0
+        self.fails = fails
 
     def speak(self, request):  # type: ignore[no-untyped-def]
         raise AssertionError("not spoken to")
 
     def preload(self) -> None:
         self.preloaded += 1
+        if self.fails is not None:
+            raise self.fails
 
 
 def test_the_tts_worker_preloads_its_offline_engines_before_it_forks():
@@ -93,3 +97,20 @@ def test_the_tts_worker_preloads_its_offline_engines_before_it_forks():
     assert engine.preloaded == 0  # tests and tools build one without loading models
     for_tts_worker(Settings(), base, speech=speech, audio=FakeAudioTools(), preload=True)
     assert engine.preloaded == 1
+
+
+def test_a_model_that_fails_to_preload_is_a_warning_not_a_worker_that_cannot_start(caplog):
+    engine = _Preloading(fails=RuntimeError("model corrupted"))
+    speech = SpeechEngines(offline=[engine, RecordingSpeechEngine()])
+
+    deps = for_tts_worker(Settings(), fake_deps(), speech=speech, audio=FakeAudioTools(),
+                          preload=True)
+    assert engine.preloaded == 1 and deps.segment_handler is not None
+    assert "offline engine preloading not preloaded: RuntimeError: model corrupted" \
+        in caplog.text
+
+
+def test_kokoro_is_an_engine_the_worker_preloads(tmp_path):
+    # Checked at run time (a runtime_checkable protocol): a renamed `preload` would quietly
+    # stop the preload.
+    assert isinstance(KokoroSpeechEngine(tmp_path), Preloading)
