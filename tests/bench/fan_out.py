@@ -161,8 +161,8 @@ def measure_case(run: Run, repeats: int) -> tuple[list[dict[str, float]], float]
     """`repeats` measured runs of `run` on one restarted TTS worker, after one fan-out of C
     segments that warms it: the worker serves from one process per request at once, as
     production from one instance per request, and a process's first request opens its
-    connections (the functions' cold starts are measured apart, tests/infra/
-    test_cold_start.py). Also returns the warming fan-out's efficiency."""
+    connections (the functions' cold starts are measured apart, by tests.bench.run). Also
+    returns the warming fan-out's efficiency."""
     with FakeTts(latency_s=run.latency_s) as fake, \
             tts_worker_speaking_through(fake, VSS_TTS_CONCURRENCY=str(run.concurrency)):
         warming = Run(run.concurrency, run.concurrency, run.latency_s)

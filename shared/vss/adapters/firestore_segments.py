@@ -102,15 +102,16 @@ class FirestoreSegmentRepository:
 
     def spent_by_done(self, task_id: str, plan: str) -> Usage:
         permissions.datastore("list")
-        done = self._collection(task_id, plan).where(
-            filter=FieldFilter("state", "==", LeaseState.DONE.value))
         # The usage field alone: a segment's request and output are most of its document.
         return sum((Usage.model_validate((snap.to_dict() or {}).get("usage") or {})
-                    for snap in done.select(["usage"]).stream()), NO_USAGE)
+                    for snap in self._done(task_id, plan).select(["usage"]).stream()),
+                   NO_USAGE)
 
     def count_done(self, task_id: str, plan: str) -> int:
         permissions.datastore("list")
-        done = self._collection(task_id, plan).where(
-            filter=FieldFilter("state", "==", LeaseState.DONE.value))
-        results = AggregationQuery(done).count(alias="done").get()
+        results = AggregationQuery(self._done(task_id, plan)).count(alias="done").get()
         return int(results[0][0].value)
+
+    def _done(self, task_id: str, plan: str) -> firestore.Query:
+        return self._collection(task_id, plan).where(
+            filter=FieldFilter("state", "==", LeaseState.DONE.value))

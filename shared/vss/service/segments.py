@@ -212,27 +212,27 @@ def run_segment(deps: Deps, message: SegmentMessage,
     outcome = run_leased(deps, work, body)
     if outcome.committed:
         log.info("segment %s done", message.index, extra=labels)
-        fan_in(deps, task.id, read=task)
+        fan_in(deps, task.id, known_task=task)
     return SegmentClaim(outcome.decision)
 
 
-def fan_in(deps: Deps, task_id: str, *, republish: bool = False, read: Task | None = None
-           ) -> None:
+def fan_in(deps: Deps, task_id: str, *, republish: bool = False,
+           known_task: Task | None = None) -> None:
     """Count the fan-out's done segments from their documents. Once every one is done, make
-    the waiting stage ready with what they spent (in a transaction: exactly one caller does)
+    the waiting stage ready with what they spent (by compare and set: exactly one caller does)
     and publish it; until then, copy the count to the task at most once per
     `rules.PROGRESS_EVERY`. With `republish`, also publish the stage when another worker made
     it ready but may have died before publishing (the stage claim drops duplicates).
 
-    `read` is the task as the caller read it before its segment: its plan and total let the
-    count come first, and a count short of the total reads the task again only at a progress
-    milestone (`rules.progress_milestone`). Everything decided is decided on the task read
-    after the count."""
+    `known_task` is the task as the caller read it before its segment: its plan and total let
+    the count come first, and a count short of the total reads the task again only at a
+    progress milestone (`rules.progress_milestone`). Everything decided is decided on the
+    task read after the count."""
     counted: int | None = None
-    if read is not None and read.progress is not None:
-        counted = deps.segments.count_done(task_id, read.progress.plan)
-        if counted < read.progress.total \
-                and not rules.progress_milestone(counted, read.progress.total):
+    if known_task is not None and known_task.progress is not None:
+        counted = deps.segments.count_done(task_id, known_task.progress.plan)
+        if counted < known_task.progress.total \
+                and not rules.progress_milestone(counted, known_task.progress.total):
             return
     task = deps.tasks.get(task_id)
     progress = task.progress if task else None
@@ -246,7 +246,8 @@ def fan_in(deps: Deps, task_id: str, *, republish: bool = False, read: Task | No
     if task.current.state != LeaseState.WAITING:
         return
     plan, now = progress.plan, deps.clock()
-    same_plan = read is not None and read.progress is not None and read.progress.plan == plan
+    same_plan = known_task is not None and known_task.progress is not None \
+        and known_task.progress.plan == plan
     done = counted if counted is not None and same_plan \
         else deps.segments.count_done(task_id, plan)
     if done < progress.total:
@@ -278,10 +279,6 @@ def _start_once(deps: Deps, task_id: str, start: Callable[[Task], Task]) -> bool
                          details={"task_id": task_id})
 
 
-def _spent(segments: list[Segment]) -> Usage:
-    return sum((s.usage for s in segments if s.state == LeaseState.DONE), NO_USAGE)
-
-
 def count_failed_fan_out(deps: Deps, task_id: str) -> None:
     """A task that failed during its fan-out keeps the count of its done segments and what
     they spent (its progress is otherwise copied at most once a second, and their usage only
@@ -290,9 +287,9 @@ def count_failed_fan_out(deps: Deps, task_id: str) -> None:
     if task is None or task.progress is None:
         return
     plan, now = task.progress.plan, deps.clock()
-    segments = deps.segments.list_for_task(task_id, plan)
-    done = sum(s.state == LeaseState.DONE for s in segments)
-    deps.tasks.update(task_id, lambda t: rules.counted(t, plan, done, now, _spent(segments)))
+    done = deps.segments.count_done(task_id, plan)
+    spent = deps.segments.spent_by_done(task_id, plan)
+    deps.tasks.update(task_id, lambda t: rules.counted(t, plan, done, now, spent))
 
 
 def on_dead_segment(deps: Deps, message: SegmentMessage) -> bool:

@@ -64,6 +64,9 @@ def test_workers_look_at_the_task_for_a_note_at_every_twentieth_of_the_way():
         == list(range(10, 201, 10))
     # A small fan-out notes every item.
     assert all(rules.progress_milestone(done, 39) for done in range(1, 40))
+    # The total need not be one (59 in steps of 2): the fan-in reads the task on a complete
+    # count whatever (tests/unit/service/test_fan_out.py).
+    assert not rules.progress_milestone(59, 59)
 
 
 def test_the_fan_in_starts_the_stage_once_with_what_the_segments_spent():

@@ -145,6 +145,28 @@ def test_only_a_count_at_a_milestone_or_the_total_reads_the_task_again(
     assert _task(deps, task.id).current.state == "queued"
 
 
+def test_the_last_segment_starts_the_stage_whether_or_not_its_count_is_a_milestone(
+        planned, speech, monkeypatch):
+    # A total need not be a milestone (59 counted in steps of 2): the complete count must
+    # read the task whatever the milestones say, or the task waits for its deadline.
+    deps, task = planned
+    total = task.progress.total if task.progress else 0
+    monkeypatch.setattr(rules, "progress_milestone", lambda done, total: False)
+    for index in range(total):
+        segments.run_segment(deps, segment_message(deps, task.id, index))
+    assert _task(deps, task.id).current.state == "queued"
+
+
+@pytest.mark.parametrize("field", ["task_id", "plan"])
+def test_a_segment_message_naming_no_possible_task_or_plan_is_dropped_unread(
+        planned, speech, field):
+    deps, task = planned
+    message = segment_message(deps, task.id, 0).model_copy(update={field: "../elsewhere"})
+    deps.segments.task_and_segment = None  # type: ignore[assignment,method-assign]
+    assert segments.run_segment(deps, message) == SegmentClaim.UNKNOWN
+    assert speech.requests == []
+
+
 def test_duplicate_segment_messages_never_count_twice_nor_speak_again(planned, speech):
     deps, task = planned
     message = segment_message(deps, task.id, 0)
