@@ -157,6 +157,24 @@ def test_the_last_segment_starts_the_stage_whether_or_not_its_count_is_a_milesto
     assert _task(deps, task.id).current.state == "queued"
 
 
+def test_a_fan_in_told_of_an_earlier_plan_counts_the_plan_the_task_waits_on(
+        planned, speech, monkeypatch):
+    # A worker's task, read before its segment, may be of a plan since replaced: its count
+    # of that plan decides nothing, and the fan-in counts the current one.
+    deps, task = planned
+    assert task.progress is not None
+    total = task.progress.total
+    monkeypatch.setattr(segments, "fan_in", lambda *args, **kwargs: None)
+    for index in range(total):
+        segments.run_segment(deps, segment_message(deps, task.id, index))
+    monkeypatch.undo()
+    assert _task(deps, task.id).current.state == "waiting"
+    earlier = task.model_copy(update={"progress": task.progress.model_copy(
+        update={"plan": "an-earlier-plan"})})
+    segments.fan_in(deps, task.id, known_task=earlier)
+    assert _task(deps, task.id).current.state == "queued"
+
+
 @pytest.mark.parametrize("field", ["task_id", "plan"])
 def test_a_segment_message_naming_no_possible_task_or_plan_is_dropped_unread(
         planned, speech, field):
