@@ -22,12 +22,11 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from emulators.config import load_config
 from tests.support.accessibility import axe_violations, keyboard_reaches_every_control
-from tests.support.browser import chromium, full_page_screenshot
+from tests.support.browser import chromium, full_page_screenshot, page_left
 from tests.support.paths import BLUEPRINT, ROOT
 from tests.support.stack import stack_env, stack_settings, wait_until
 from vss.bootstrap import ports_alone
@@ -81,7 +80,7 @@ def _submit(browser: webdriver.Chrome, form_action: str) -> None:
 def _press(browser: webdriver.Chrome, button: WebElement) -> None:
     page = browser.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 30).until(page_left(page))
 
 
 def _shown(browser: webdriver.Chrome, label: str) -> str:

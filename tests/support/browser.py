@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webelement import WebElement
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -51,3 +53,25 @@ def full_page_screenshot(browser: webdriver.Chrome, path: Path, max_height: int 
         browser.save_screenshot(str(path))
     finally:
         browser.set_window_size(width, 900)
+
+
+def page_left(page: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """A `WebDriverWait` condition: the document `page` belongs to (its <html>) is gone.
+
+    Selenium's `staleness_of` waits for a stale element error; while the next page replaces
+    the document, Chromium can answer instead that the element's node "does not belong to the
+    document" (an unknown error), which `staleness_of` raised, failing a test whose page had
+    in fact moved on."""
+
+    def left(_: webdriver.Chrome) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return left
