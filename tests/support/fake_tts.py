@@ -79,8 +79,11 @@ class FakeTts(LoopbackServer):
     def _speech(self, body: dict[str, Any]) -> bytes:
         """The JSON answer to a synthesis of `body`, made as the request arrives: the fake
         then only sends it once the latency has passed, so its own work does not land on the
-        moment the worker takes the answer (the real service's is not on this machine)."""
+        moment the worker takes the answer (the real service's is not on this machine).
+        Nothing for an empty text, which `_answer` refuses."""
         text = str(body.get("input", {}).get("text", ""))
+        if not text.strip():
+            return b""
         config = body.get("audioConfig", {})
         rate = float(config.get("speakingRate") or 1.0)
         sample_rate = int(config.get("sampleRateHertz") or 24_000)
@@ -122,8 +125,7 @@ class FakeTts(LoopbackServer):
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {}
-                speech = fake._speech(body) if str(
-                    body.get("input", {}).get("text", "")).strip() else b""
+                speech = fake._speech(body)
                 if fake.latency_s:
                     time.sleep(max(0.0, started + fake.latency_s - time.time()))
                 status, error = fake._answer(self.path.split("?", 1)[0], body, started)
